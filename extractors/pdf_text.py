@@ -1,0 +1,175 @@
+"""PDF bytes/path -> normalised per-page text.
+
+pypdfium2 is the fast path (100-300 pages/s per core, see ENVIRONMENT.md); pdfplumber is ~50x
+slower and is only used by :mod:`extractors.tables` for the few pages that look like they hold a
+parameter table. Every pdfium handle is closed explicitly: relying on the garbage collector keeps
+native memory alive across thousands of extractions.
+
+Errors are returned as values (:class:`PdfTextError`) so that one bad PDF never takes down a batch.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+#: Pages read at most; a 2,000-page "paper" is a thesis dump or a hostile file, and the parameter
+#: count of a paper's main model is stated in its first pages or its tables anyway.
+MAX_PAGES = 300
+
+#: Fewer non-space characters than this over all pages read means there is no usable text layer.
+MIN_TEXT_CHARS = 200
+
+
+@dataclass
+class PdfText:
+    """The text of one PDF: ``pages[i]`` is physical page ``i + 1`` (1-based in all output)."""
+
+    pages: list[str]
+    page_count: int
+    truncated: bool = False
+    raw_pages: list[str] = field(default_factory=list, repr=False)
+
+    def page_numbers(self) -> range:
+        return range(1, len(self.pages) + 1)
+
+
+class PdfTextError(Exception):
+    """A PDF we cannot read, with a reason a user understands."""
+
+
+_LIGATURES = {
+    "\ufb00": "ff",
+    "\ufb01": "fi",
+    "\ufb02": "fl",
+    "\ufb03": "ffi",
+    "\ufb04": "ffl",
+    "\ufb05": "st",
+    "\ufb06": "st",
+}
+_CHAR_MAP = {
+    "\u00d7": "×",  # keep ×, but unify look-alikes below onto it
+    "\u2715": "×",
+    "\u2716": "×",
+    "\u22c5": "·",
+    "\u2212": "-",  # unicode minus
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",  # en dash: ranges "125M–175B" read as "125M-175B"
+    "\u2014": " - ",
+    "\u00a0": " ",
+    "\u2009": " ",  # thin space
+    "\u202f": " ",  # narrow no-break space: "7 532" style thousands
+    "\u2007": " ",
+    "\u2002": " ",
+    "\u2003": " ",
+    "\u200b": "",
+    "\u00ad": "",  # soft hyphen
+    "\ufffe": "",
+    "\u0002": "-",  # pdfium's marker for a hyphen it judged to be a line-break hyphen
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u223c": "~",  # tilde operator, as in "∼1.2B"
+    "\u2248": "~",
+    "\u02dc": "~",
+}
+_CHAR_MAP.update(_LIGATURES)
+_TRANSLATE = str.maketrans(_CHAR_MAP)
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+_HYPHEN_BREAK = re.compile(r"([a-z])-\n([a-z])")
+# "10^9", "10 9" after ×: PDF superscripts usually come out as a separate small number.
+_POW_SPACED = re.compile(r"(\d(?:\.\d+)?\s*[×x]\s*10)\s?(?:\^\s?)?(-?\d{1,2})\b")
+_SUPERSCRIPT_RUN = re.compile(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)")
+
+
+def normalise_text(text: str) -> str:
+    """Make extracted text uniform so the rules see one spelling of each thing.
+
+    - ``\\r\\n`` -> ``\\n`` (pypdfium2 ends lines with CRLF);
+    - ligatures (``ﬁ``) and look-alike characters (unicode minus, dashes, thin spaces) -> ASCII;
+    - ``10⁹`` -> ``10^9`` and ``1.2 × 10 9`` -> ``1.2 × 10^9`` (superscripts come out as a
+      separate run of digits after ``10``);
+    - line-end hyphenation ``param-\\neters`` -> ``parameters`` (lower-case on both sides only, so
+      "GPT-\\n3" and "LLaMA-\\n65B" keep their hyphen).
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SUPERSCRIPT_RUN.sub(lambda m: "10^" + m.group(1).translate(_SUPERSCRIPTS), text)
+    text = text.translate(_TRANSLATE)
+    text = unicodedata.normalize("NFKC", text) if _needs_nfkc(text) else text
+    text = _HYPHEN_BREAK.sub(r"\1\2", text)
+    text = _POW_SPACED.sub(lambda m: f"{m.group(1)}^{m.group(2)}", text)
+    return text
+
+
+def _needs_nfkc(text: str) -> bool:
+    """NFKC is slow-ish on 100 KB; only run it when compatibility characters are present."""
+    return any(ord(c) > 0x2000 and unicodedata.decomposition(c).startswith("<") for c in set(text))
+
+
+def _open(source: Path | bytes) -> pdfium.PdfDocument:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        if not data.lstrip()[:5].startswith(b"%PDF"):
+            # pdfium tolerates junk before the header, but bytes with no header at all are not a PDF
+            if b"%PDF-" not in data[:1024]:
+                raise PdfTextError("not a PDF (no %PDF header)")
+        input_: object = data
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise PdfTextError(f"file not found: {path}")
+        with path.open("rb") as fh:
+            head = fh.read(1024)
+        if b"%PDF-" not in head:
+            raise PdfTextError("not a PDF (no %PDF header)")
+        input_ = str(path)
+    try:
+        return pdfium.PdfDocument(input_)
+    except pdfium.PdfiumError as exc:
+        msg = str(exc)
+        if "password" in msg.lower():
+            raise PdfTextError("encrypted PDF (password required)") from exc
+        if "format" in msg.lower() or "file" in msg.lower():
+            raise PdfTextError(f"corrupt or truncated PDF ({msg})") from exc
+        raise PdfTextError(f"unreadable PDF ({msg})") from exc
+
+
+def read_pdf_text(source: Path | bytes, *, max_pages: int = MAX_PAGES) -> PdfText:
+    """Read up to ``max_pages`` pages of text with pypdfium2; raise :class:`PdfTextError`.
+
+    Each page and text page is closed as soon as its text is copied out.
+    """
+    doc = _open(source)
+    try:
+        count = len(doc)
+        if count <= 0:
+            raise PdfTextError("PDF has zero pages")
+        n = min(count, max_pages)
+        raw: list[str] = []
+        for i in range(n):
+            try:
+                page = doc[i]
+            except pdfium.PdfiumError as exc:
+                raise PdfTextError(f"corrupt or truncated PDF (page {i + 1}: {exc})") from exc
+            try:
+                textpage = page.get_textpage()
+                try:
+                    raw.append(textpage.get_text_range())
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+    finally:
+        doc.close()
+    pages = [normalise_text(t) for t in raw]
+    if sum(len(p) - p.count(" ") - p.count("\n") for p in pages) < MIN_TEXT_CHARS:
+        raise PdfTextError("no text layer (scanned?)")
+    return PdfText(pages=pages, page_count=count, truncated=count > n, raw_pages=raw)

@@ -1,0 +1,68 @@
+"""The ``paramtrack`` command: a thin layer that parses options and calls the packages.
+
+Every subcommand lives in ``paramtrack/commands/<name>.py``; this module only wires them to the
+root app, owns the global ``--db`` option, and turns :class:`~paramtrack.errors.UserError` into a
+one-line message with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paramtrack.errors import UserError
+from paramtrack.settings import DEFAULT_DB, Settings
+
+app = typer.Typer(
+    name="paramtrack",
+    help="Keep a curated dataset of ML model sizes current: discover, extract, review, refit.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        Path,
+        typer.Option(
+            "--db",
+            envvar="PARAMTRACK_DB",
+            help="DuckDB warehouse file.",
+            show_default=True,
+        ),
+    ] = DEFAULT_DB,
+) -> None:
+    """paramtrack: discover notable ML papers, extract parameter counts, review, refit trends."""
+    ctx.obj = Settings(db_path=db)
+
+
+def settings_from(ctx: typer.Context) -> Settings:
+    """The resolved settings of this invocation (the root callback always sets them)."""
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Settings) else Settings()
+
+
+# -- command registration (one line per command module) --------------------------------------
+from paramtrack.commands import database  # noqa: E402
+
+database.register(app)
+# -- end of command registration -------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: Typer reports usage errors; user errors become one line."""
+    try:
+        app(args=argv, prog_name="paramtrack")
+    except UserError as exc:
+        typer.secho(f"Error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

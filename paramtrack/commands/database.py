@@ -1,0 +1,69 @@
+"""``paramtrack db ...``: look after the warehouse file itself."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from warehouse import Warehouse
+from warehouse.migrations import applied_migrations
+
+db_app = typer.Typer(help="Create, migrate and inspect the DuckDB warehouse.", no_args_is_help=True)
+
+
+@db_app.command("migrate")
+def migrate_command(ctx: typer.Context) -> None:
+    """Create the database file or bring it up to the current schema."""
+    from paramtrack.cli import settings_from
+
+    wh = Warehouse(settings_from(ctx).db_path)
+    applied = wh.migrate()
+    if applied:
+        typer.echo(f"{wh.path}: applied {', '.join(applied)}")
+    else:
+        typer.echo(f"{wh.path}: up to date")
+
+
+@db_app.command("info")
+def info_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show the schema version and how many rows each table holds."""
+    import json
+
+    from paramtrack.cli import settings_from
+
+    wh = Warehouse(settings_from(ctx).db_path)
+    with wh.read() as con:
+        migrations = [name for name, _ in applied_migrations(con)]
+        tables = [
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_%' ESCAPE '\\' "
+                "ORDER BY table_name"
+            ).fetchall()
+        ]
+        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+        views = [
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW' "
+                "ORDER BY table_name"
+            ).fetchall()
+        ]
+    if as_json:
+        typer.echo(json.dumps({"path": str(wh.path), "migrations": migrations,
+                               "tables": counts, "views": views}, indent=2))
+        return
+    typer.echo(f"{wh.path}  (schema: {migrations[-1] if migrations else 'empty'})")
+    width = max((len(t) for t in counts), default=0)
+    for table, n in counts.items():
+        typer.echo(f"  {table:<{width}}  {n:>8,}")
+    typer.echo(f"  views: {', '.join(views)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")

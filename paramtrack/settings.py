@@ -1,0 +1,80 @@
+"""Where things live and which defaults apply, resolved once from flags and environment.
+
+Every path default is relative to the working directory so that a fresh clone works with no
+configuration: the database goes to ``data/paramtrack.duckdb``, the PDF cache to ``data/pdfs``
+and Prefect's state to ``data/prefect`` (all git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from paramtrack.errors import CorpusNotFoundError
+
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_DB = DEFAULT_DATA_DIR / "paramtrack.duckdb"
+
+ARXIV_API_URL = "https://export.arxiv.org/api/query"
+ARXIV_PDF_URL = "https://arxiv.org/pdf/{id}"
+S2_API_URL = "https://api.semanticscholar.org"
+
+DEFAULT_CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.NE", "stat.ML")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration for one CLI invocation or flow run."""
+
+    db_path: Path = field(default_factory=lambda: Path(os.environ.get("PARAMTRACK_DB", DEFAULT_DB)))
+
+    @property
+    def data_dir(self) -> Path:
+        """Project data folder: the database's folder, so one ``--db`` moves everything."""
+        return self.db_path.parent
+
+    @property
+    def pdf_cache_dir(self) -> Path:
+        return Path(os.environ.get("PARAMTRACK_PDF_CACHE", self.data_dir / "pdfs"))
+
+
+def find_corpus(explicit: Path | str | None = None) -> Path:
+    """Locate the offline corpus: ``--corpus``, then ``PARAMTRACK_CORPUS``, then ``../shared/data``.
+
+    The corpus holds third-party PDFs that must not be committed, so it is never inside the repo;
+    a missing corpus is a clear message, not a traceback deep inside the replay server.
+    """
+    candidates: list[tuple[str, Path]] = []
+    if explicit:
+        candidates.append(("--corpus", Path(explicit)))
+    elif os.environ.get("PARAMTRACK_CORPUS"):
+        candidates.append(("PARAMTRACK_CORPUS", Path(os.environ["PARAMTRACK_CORPUS"])))
+    else:
+        candidates.append(("default", Path("..") / "shared" / "data"))
+        here = Path(__file__).resolve().parent.parent
+        candidates.append(("default", here.parent / "shared" / "data"))
+    for _, path in candidates:
+        if (path / "pdfs" / "ground_truth.csv").is_file():
+            return path.resolve()
+    origin, path = candidates[0]
+    raise CorpusNotFoundError(
+        f"offline corpus not found at {path} ({origin}): expected {path / 'pdfs' / 'ground_truth.csv'}",
+        hint="pass --corpus DIR or set PARAMTRACK_CORPUS to the shared data folder",
+    )
+
+
+def configure_prefect(data_dir: Path | None = None) -> None:
+    """Set Prefect's environment before Prefect is imported.
+
+    Defaults only (``setdefault``): a user's own ``PREFECT_API_URL`` or ``PREFECT_HOME`` wins.
+    Analytics off stops the outbound telemetry lookup this offline machine cannot make, and the
+    longer ephemeral-server timeout covers the 22-28 s first start measured in ENVIRONMENT.md.
+    """
+    data_dir = data_dir or DEFAULT_DATA_DIR
+    os.environ.setdefault("PREFECT_HOME", str((data_dir / "prefect").resolve()))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_RESULTS_PERSIST_BY_DEFAULT", "false")

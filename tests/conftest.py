@@ -1,0 +1,53 @@
+"""Shared fixtures: the offline corpus, a fresh warehouse, an isolated Prefect home.
+
+Per-area fixtures live beside their tests; only what several areas share is here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Prefect reads its settings at import time: point it at a throwaway home before any test
+# imports it, with analytics off (this machine has no internet).
+os.environ.setdefault("PREFECT_HOME", str(REPO_ROOT / "data" / "prefect-tests"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The shared offline data folder (../shared/data); tests that need it skip without it."""
+    from paramtrack.errors import CorpusNotFoundError
+    from paramtrack.settings import find_corpus
+
+    try:
+        return find_corpus()
+    except CorpusNotFoundError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture()
+def warehouse(tmp_path: Path):
+    """A migrated, empty warehouse in a temporary folder."""
+    from warehouse import Warehouse
+
+    wh = Warehouse(tmp_path / "paramtrack.duckdb")
+    wh.migrate()
+    return wh
+
+
+@pytest.fixture(scope="session")
+def paramtrack_exe() -> str:
+    """The installed console script, so CLI tests run exactly what a user runs."""
+    exe = shutil.which("paramtrack") or str(Path(os.sys.executable).parent / "paramtrack")
+    if not Path(exe).exists():
+        pytest.fail("the 'paramtrack' console script is not installed (pip install -e .)")
+    return exe

@@ -1,0 +1,24 @@
+"""Bookkeeping shared by everything that changes the curated ``models`` table."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import duckdb
+
+
+def mark_dataset_changed(con: duckdb.DuckDBPyConnection, source: str, detail: str = "") -> None:
+    """Record that ``models`` changed, so the next recompute knows it is due.
+
+    Called inside the same transaction as the change itself: the event and the change land
+    together or not at all.
+    """
+    con.execute(
+        "INSERT INTO dataset_events (changed_at, source, detail) VALUES (?, ?, ?)",
+        [datetime.now(timezone.utc), source, detail],
+    )
+
+
+def latest_dataset_change(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    row = con.execute("SELECT max(changed_at) FROM dataset_events").fetchone()
+    return row[0] if row else None
