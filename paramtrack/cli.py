@@ -49,9 +49,10 @@ def settings_from(ctx: typer.Context) -> Settings:
 
 
 # -- command registration (one line per command module) --------------------------------------
-from paramtrack.commands import database  # noqa: E402
+from paramtrack.commands import database, ingest  # noqa: E402
 
 database.register(app)
+ingest.register(app)
 # -- end of command registration -------------------------------------------------------------
 
 

@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make demo` (the main job, offline) and `make test`.
+# Both create .venv on first use from the pinned requirements.lock (uv: ~5 s instead of ~70 s).
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+
+.PHONY: demo test browser lock bench eval clean
+
+$(STAMP): pyproject.toml requirements.lock
+	python3 -m pip install --quiet --disable-pip-version-check uv
+	python3 -m uv venv --quiet --allow-existing $(VENV)
+	python3 -m uv pip install --quiet --python $(PY) --compile-bytecode -r requirements.lock
+	python3 -m uv pip install --quiet --python $(PY) --compile-bytecode --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/paramtrack demo
+
+browser:
+	bash .ci/install-browser
+
+test: $(STAMP) browser
+	$(VENV)/bin/pytest
+
+eval: $(STAMP)
+	$(PY) benchmarks/extraction_eval.py
+
+bench: $(STAMP)
+	$(PY) benchmarks/pdf_throughput.py
+	$(PY) benchmarks/recompute_benchmark.py
+
+# Re-pin after changing dependencies in pyproject.toml.
+lock:
+	python3 -m uv pip compile --quiet --extra test pyproject.toml -o requirements.lock
+
+clean:
+	rm -rf $(VENV) data/prefect-tests test-artifacts

@@ -1,0 +1,242 @@
+"""Find every parameter-count mention in a paper's text, with the cues ranking needs.
+
+A *mention* is one place where a size is stated; ranking (``extractors.ranking``) turns the
+mentions into scored, de-duplicated candidates. Mentions carry features rather than a score so
+that the scoring rules live in one place.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from extractors import patterns as P
+from extractors.numbers import parse_scaled, to_int
+
+
+@dataclass
+class Mention:
+    """One stated size and what surrounds it."""
+
+    value: int
+    kind: str
+    model: str | None
+    evidence: str
+    page: int
+    source: str  # "sentence" (N parameters), "size" (a 7B model), "name" (LLaMA-65B), "table"
+    features: dict[str, bool | int | float] = field(default_factory=dict)
+
+
+@dataclass
+class Document:
+    """The paper as one string, with page boundaries and the bibliography located."""
+
+    text: str
+    page_starts: list[int]
+    refs_span: tuple[int, int] | None
+
+    def page_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.page_starts, offset)
+
+    def in_references(self, offset: int) -> bool:
+        return self.refs_span is not None and self.refs_span[0] <= offset < self.refs_span[1]
+
+
+_REF_HEADING = re.compile(r"^[ \t]*(?:\d{1,2}\.?\s*|[IVX]+\.\s*)?(?:References|REFERENCES|Bibliography|BIBLIOGRAPHY|Literature Cited|Works Cited)[ \t]*$", re.MULTILINE)
+_APPENDIX_HEADING = re.compile(
+    r"^[ \t]*(?:Appendix\b.*|APPENDIX\b.*|Appendices|Supplementary Material.*|SUPPLEMENTARY.*|"
+    r"[A-H](?:\.\d)?\.?[ \t]+[A-Z][A-Za-z-]+(?:[ \t]+[A-Za-z-]+){0,8})[ \t]*$",
+    re.MULTILINE,
+)
+_BIB_LIKE = re.compile(r"(?:In Proceedings|Proceedings of|arXiv preprint|arXiv:\d{4}\.\d{4,5}|URL https?://|CoRR|abs/\d{4}|Advances in Neural|pp\. \d+|Journal of)")
+
+
+def build_document(pages: list[str]) -> Document:
+    """Join pages (keeping offsets) and locate the references section.
+
+    The bibliography starts at a "References" heading past the first page and ends at the next
+    appendix-style heading ("Appendix", "A Details of ...") or the end; appendices after it are
+    real content (hyper-parameter tables often live there) and are not skipped.
+    """
+    starts: list[int] = []
+    parts: list[str] = []
+    pos = 0
+    for p in pages:
+        starts.append(pos)
+        parts.append(p)
+        pos += len(p) + 2
+    text = "\n\n".join(parts)
+    refs: tuple[int, int] | None = None
+    min_start = starts[1] if len(starts) > 1 else 0
+    for m in _REF_HEADING.finditer(text):
+        if m.start() < min_start:
+            continue
+        end = len(text)
+        a = _APPENDIX_HEADING.search(text, m.end() + 200)
+        if a:
+            end = a.start()
+        refs = (m.start(), end)
+        break
+    return Document(text=text, page_starts=starts, refs_span=refs)
+
+
+_MODEL_NAME = re.compile(r"(?<![\w-])(?:[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9.-]*[A-Za-z0-9]|[A-Z]{2,}[a-z]*)(?![\w-])")
+_NAME_STOP = {
+    "Figure", "Fig", "Table", "Section", "Sec", "Eq", "Appendix", "Top", "We", "Our", "The", "In", "For", "As",
+    "GPU", "GPUs", "TPU", "TPUs", "GB", "FLOPs", "FLOP", "MB", "TB", "MP", "DP", "PP", "BPE", "NLP", "LM", "LMs",
+    "LLM", "LLMs", "II", "III", "IV", "AI", "ML", "QA", "API", "MLP", "FFN", "RNN", "CNN", "SGD", "Adam",
+    "Total", "Params", "Parameters", "Number", "Model", "Size", "Non", "NVIDIA", "V100", "A100", "DGX", "All",
+    "Baseline", "Ours", "This", "These", "With", "Both", "Each", "Then", "Note", "ZeRO-DP",
+}
+
+
+def _nearest_model_name(before: str, after: str) -> str | None:
+    """The model a size belongs to, when a name-like word sits right next to it."""
+    names = [m.group(0) for m in _MODEL_NAME.finditer(before[-60:]) if m.group(0) not in _NAME_STOP]
+    if names:
+        return names[-1]
+    names = [m.group(0) for m in _MODEL_NAME.finditer(after[:30]) if m.group(0) not in _NAME_STOP]
+    return names[0] if names else None
+
+
+def _kind(sentence: str, start: int, end: int, explicit: bool, next_start: int | None) -> str:
+    """MoE total vs active, non-embedding, embedding, or plain dense total, from local wording."""
+    after = sentence[end : (next_start if next_start is not None else end + 60)][:60]
+    before = sentence[max(0, start - 40) : start]
+    if P.EMBEDDING_AFTER.match(after) and "non" not in after[:12].lower():
+        return "embedding"
+    if P.ACTIVE_WORDS.search(after[:40]) or re.search(r"\b(?:only|activat\w+|active)\s*$", before[-20:], re.I):
+        return "moe_active"
+    if P.NON_EMBEDDING.search(sentence):
+        return "non_embedding"
+    if not explicit:
+        return "unknown"
+    if P.MOE_WORDS.search(sentence) and (re.search(r"total", sentence[start : end + 40], re.I) or P.ACTIVE_WORDS.search(sentence)):
+        return "moe_total"
+    return "dense_total"
+
+
+def _window(sentence: str, start: int, end: int, before: int = 200, after: int = 150) -> tuple[int, int]:
+    return max(0, start - before), min(len(sentence), end + after)
+
+
+def _evidence(sentence: str, start: int, end: int) -> str:
+    """The sentence, or a ~300-character window of it when the sentence is a glued-up table."""
+    a, b = (0, len(sentence)) if len(sentence) <= 320 else _window(sentence, start, end, 160, 140)
+    return re.sub(r"\s+", " ", sentence[a:b]).strip()
+
+
+def _features(
+    doc: Document, sentence: str, s_off: int, start: int, end: int, title_terms: set[str], own_spans: list[tuple[int, int]]
+) -> dict[str, bool | int | float]:
+    a, b = _window(sentence, start, end)
+    win = sentence[a:b]
+    near_a, near_b = _window(sentence, start, end, 90, 70)
+    near = sentence[near_a:near_b]
+    before_near = sentence[max(0, start - 70) : start]
+    abs_start = s_off + start
+    own = bool(P.OWN_WORDS.search(win)) or any(sa < s_off + b and se > s_off + a for sa, se in own_spans)
+    low = win.lower()
+    title = any(re.search(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])", low) for t in title_terms)
+    return {
+        "page": doc.page_of(abs_start),
+        "own": own,
+        "title": title,
+        "cite": bool(P.CITATION.search(near)),
+        "comparison": bool(P.COMPARISON.search(before_near)),
+        "hypothetical": bool(P.HYPOTHETICAL.search(sentence[max(0, start - 60) : end + 25])),
+        "hardware": bool(P.HARDWARE.search(near)),
+        "refs": doc.in_references(abs_start) or bool(_BIB_LIKE.search(near)),
+        "offset_frac": abs_start / max(1, len(doc.text)),
+    }
+
+
+def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list[Mention]:
+    """All parameter-count mentions in running text (tables are read by ``extractors.tables``)."""
+    title_terms = title_terms or set()
+    nlp = P.nlp()
+    sdoc = nlp(doc.text)
+    own_spans = [(sdoc[s:e].start_char, sdoc[s:e].end_char) for _, s, e in P.cue_matcher()(sdoc)]
+    out: list[Mention] = []
+    for sent in sdoc.sents:
+        s = sent.text
+        if not any(ch.isdigit() for ch in s):
+            continue
+        out.extend(_sentence_mentions(doc, s, sent.start_char, title_terms, own_spans))
+    return out
+
+
+def _sentence_mentions(
+    doc: Document, s: str, s_off: int, title_terms: set[str], own_spans: list[tuple[int, int]]
+) -> list[Mention]:
+    sizes: list[tuple[int, int, int, str]] = []  # start, end, value, form ("compact" | "word" | "sci")
+    for m in P.SIZE.finditer(s):
+        try:
+            v = to_int(m.group("num"), m.group("scale"))
+        except ValueError:
+            continue
+        compact = m.group("scale") in ("K", "M", "B", "T") and " " not in m.group(0)
+        sizes.append((m.start(), m.end(), v, "compact" if compact else "word"))
+    for m in P.SCI.finditer(s):
+        v = parse_scaled(m.group(0))
+        if v:
+            sizes.append((m.start(), m.end(), v, "sci"))
+    sizes.sort()
+    if not sizes and not P.NAME_SUFFIX.search(s):
+        return []
+
+    ctx: list[str | None] = []
+    for i, (a, b, v, form) in enumerate(sizes):
+        before, after = s[:a], s[b:]
+        if P.PARAM_AFTER.match(after) or P.PARAM_BEFORE.search(before[-45:]):
+            ctx.append("param")
+        elif P.size_rejected_by_context(before, after):
+            ctx.append("reject")
+        elif form == "compact" and P.SIZE_NOUN_AFTER.match(after):
+            ctx.append("size")
+        elif form == "compact" and P.SIZE_LIST_CONTEXT.search(s[max(0, a - 60) : a]):
+            ctx.append("size")
+        else:
+            ctx.append(None)
+    # Lists share their noun: "132M, 368M, 1.3B and 7.0B parameters", "from 169 million to 14 billion parameters".
+    for i in range(len(sizes) - 2, -1, -1):
+        if ctx[i] in (None, "size") and ctx[i + 1] in ("param", "size") and P.LIST_GAP.match(s[sizes[i][1] : sizes[i + 1][0]]):
+            if ctx[i] is None or ctx[i + 1] == "param":
+                ctx[i] = ctx[i + 1]
+    for i in range(1, len(sizes)):
+        if ctx[i] is None and ctx[i - 1] in ("param", "size") and P.LIST_GAP.match(s[sizes[i - 1][1] : sizes[i][0]]):
+            ctx[i] = ctx[i - 1]
+
+    out: list[Mention] = []
+    taken: set[tuple[int, int]] = set()
+    for i, (a, b, v, form) in enumerate(sizes):
+        if ctx[i] not in ("param", "size"):
+            continue
+        nxt = sizes[i + 1][0] if i + 1 < len(sizes) else None
+        explicit = ctx[i] == "param"
+        kind = _kind(s, a, b, explicit, nxt)
+        feats = _features(doc, s, s_off, a, b, title_terms, own_spans)
+        model = _nearest_model_name(s[:a], s[b:])
+        out.append(Mention(v, kind, model, _evidence(s, a, b), int(feats["page"]), "sentence" if explicit else "size", feats))
+        taken.add((a, b))
+
+    # Sizes glued to names: "LLaMA-65B", "GPT-3 (175B)", "PaLM 540B".
+    for rx, strength in ((P.NAME_SUFFIX, "name"), (P.NAME_PAREN, "name"), (P.NAME_SPACE, "name-space")):
+        for m in rx.finditer(s):
+            name = m.group("name")
+            if name.split("-")[0].split(" ")[0] in _NAME_STOP or name.lower() in {"figure", "table", "top", "fig"}:
+                continue
+            a, b = m.start("num"), m.end("scale")
+            if any(ta <= a < tb for ta, tb in taken):
+                continue
+            after = s[m.end() :]
+            if P.NOT_PARAMS_AFTER.match(after):
+                continue
+            v = to_int(m.group("num"), m.group("scale"))
+            feats = _features(doc, s, s_off, m.start(), m.end(), title_terms, own_spans)
+            feats["name_space"] = strength == "name-space"
+            kind = _kind(s, a, b, False, None)
+            out.append(Mention(v, kind, name, _evidence(s, m.start(), m.end()), int(feats["page"]), "name", feats))
+            taken.add((a, b))
+    return out

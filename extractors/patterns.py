@@ -1,0 +1,186 @@
+"""The wording rules: what a size mention looks like and which words around it matter.
+
+All rules are about how papers in general phrase sizes ("N parameters", "an N-parameter model",
+"Total Parameters=N", "Name-7B", "sizes 1.3B, 2.7B and 6.7B"), never about one paper's names.
+Regexes find the number spans (spaCy's tokenizer splits "350M" but not "7B", so character-level
+rules are simpler and exact); spaCy provides sentences and the cue phrases (``Matcher``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from extractors.numbers import NUMBER
+
+# --- size mentions -------------------------------------------------------------------------------
+
+#: "175B", "1.5 billion", "7,532M", "1.6 trillion", "350 M". Upper-case suffix letters only here:
+#: lower-case "b" is a sub-figure ("Figure 3b") or a year suffix ("2016b").
+SIZE = re.compile(
+    rf"(?<![\w.,^/])(?P<num>{NUMBER})\s?(?P<scale>[Tt]housand|[Mm]illion|[Bb]illion|[Tt]rillion|bn|[KMBT])(?![\w])"
+)
+#: "1.2 × 10^9", "1.2x10^9", "2.5e9" (scientific notation).
+SCI = re.compile(r"(?<![\w.])(?P<mant>\d+(?:\.\d+)?)\s*[×x\*·]\s*10\s*\^\s*(?P<exp>\d{1,2})(?!\d)|(?<![\w.])(?P<mant2>\d+(?:\.\d+)?)[eE]\+?(?P<exp2>\d{1,2})(?![\w.])")
+
+#: Words between a size and the parameter noun that keep the reading ("175B total parameters",
+#: "7B (non-embedding) parameters", "13B active parameters", "a 540 billion parameter, densely").
+_MODIFIER = r"(?:total|active|activated|trainable|learnable|learned|model|network|sparse|dense|free|non-?embedding|\(non-?embedding\)|embedding|additional|extra|fewer|more|unique)"
+PARAM_NOUN = r"(?:parameters?|params?|weights)\b"
+PARAM_AFTER = re.compile(rf"^\s*-?\s*(?:{_MODIFIER}\s*-?\s*){{0,2}}{PARAM_NOUN}", re.IGNORECASE)
+#: "Total Parameters=340M", "parameters: 1.3B", "number of parameters is 1.3B", "model size of 6.7B",
+#: "parameter count of 7B" (the size comes after the noun).
+PARAM_BEFORE = re.compile(
+    r"(?:parameters?|params?|parameter count|model size|size of the model)\s*(?:\(|=|:|of|is|was|are|were|totals?|totall?ing|reaches|to)?\s*"
+    r"(?:about|around|roughly|approximately|only|just|nearly|over|~)?\s*$",
+    re.IGNORECASE,
+)
+#: "a 7B model", "the 172M baseline", "at the 7B scale", "7B variants" (a size used as a model name).
+SIZE_NOUN_AFTER = re.compile(
+    r"^\s*-?\s*(?:(?:dense|sparse|decoder-only|parameter)\s+)?(?:models?|LMs?|LLMs?|variants?|versions?|baselines?|scale|size|configurations?|transformers?|networks?|checkpoints?)\b",
+)
+#: "model sizes (i.e., 1.3B, 2.7B, and 6.7B)", "The model size is 6.7B".
+SIZE_LIST_CONTEXT = re.compile(r"\b(?:model\s+)?sizes?\b|\bscales?\b", re.IGNORECASE)
+
+#: A list continues between two sizes: "132M, 368M, 1.3B and 7.0B parameters", "from 125M to 175B".
+LIST_GAP = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or|to|-|/|,\s*to)\s*$", re.IGNORECASE)
+
+#: A size glued to a model name: "LLaMA-65B", "OPT-175B", "Pythia-6.9B".
+NAME_SUFFIX = re.compile(
+    r"(?<![\w-])(?P<name>[A-Za-z][A-Za-z0-9.]*(?:[- ][A-Za-z0-9][A-Za-z0-9.]*)?)-(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])(?![\w-])"
+)
+#: "GPT-3 (175B)", "Gopher (280B)" and "PaLM 540B", "DeepSeek 67B" (figure legends, tables).
+NAME_PAREN = re.compile(
+    r"(?<![\w-])(?P<name>[A-Z][A-Za-z0-9.-]*(?: [0-9]{1,2})?)\s*\((?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])\)"
+)
+NAME_SPACE = re.compile(
+    r"(?<![\w-])(?P<name>[A-Z][a-z]*[A-Z0-9][A-Za-z0-9.-]*|[A-Z][a-z]{2,}(?: [0-9]{1,2})?)\s(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])(?![\w.])(?!\s*(?:\d|[A-Z]{2}))"
+)
+
+#: A size followed by one of these is not a parameter count.
+NOT_PARAMS_AFTER = re.compile(
+    r"^\s*-?\s*(?:\w+\s+){0,1}(?:tokens?|words?|subwords?|sub-?word|pieces|images?|frames?|examples?|samples?|documents?|docs|"
+    r"sentences?|pairs?|queries|instructions|characters?|bytes?|steps?|iterations?|updates?|episodes?|games?|"
+    r"FLOPs?|flops|GB|TB|MB|KB|GiB|GPUs?|TPUs?|chips?|cores?|hours?|days?|USD|dollars|vectors|values|pages|"
+    r"conversations?|users?|downloads|hyperparameters?|responses|prompts|videos?|clips?|hrs|utterances|"
+    r"petaflops?|teraflops?|rows|entries|passages|chunks|articles|questions|answers|demonstrations|tasks|"
+    r"vocab|vocabulary|context|contexts|sequences?|batch)\b",
+    re.IGNORECASE,
+)
+NOT_PARAMS_BEFORE = re.compile(
+    r"(?:Figure|Fig\.|Table|Section|Sec\.|Eq\.|Equation|Appendix|Algorithm|\$|USD|batch size of|batch size|trained on|train on|"
+    r"context length of|context of|vocabulary of|vocabulary size of|corpus of|dataset of|)\s*$",
+    re.IGNORECASE,
+)
+_NOT_PARAMS_BEFORE_STRICT = re.compile(
+    r"(?:Figure|Fig\.|Table|Section|Sec\.|Eq\.|Equation|Appendix|Algorithm|\$|USD|batch size(?: of)?|trained on|"
+    r"train(?:ing)? on|context length of|vocabulary(?: size)? of|corpus of|dataset of|consisting of|total of)\s*$",
+    re.IGNORECASE,
+)
+
+
+def size_rejected_by_context(before: str, after: str) -> bool:
+    """True when the words around a size say it counts something other than parameters."""
+    return bool(NOT_PARAMS_AFTER.match(after)) or bool(_NOT_PARAMS_BEFORE_STRICT.search(before[-40:]))
+
+
+# --- cues around a mention -----------------------------------------------------------------------
+
+#: Citation markers: "(Brown et al., 2020)", "Brown et al. (2020)", "[12]", "[4, 7]", "[ZHB+19]".
+CITATION = re.compile(
+    r"\(\s*(?:e\.g\.,?\s*|see\s+)?[A-Z][A-Za-z'`-]+(?:\s+et\s+al\.?|\s+(?:and|&)\s+[A-Z][A-Za-z'-]+)?,?\s*\d{4}[a-z]?"
+    r"|[A-Z][A-Za-z'-]+\s+et\s+al\.?\s*\(\d{4}[a-z]?\)"
+    r"|\[\s*\d{1,3}(?:\s*[,-]\s*\d{1,3})*\s*\]"
+    r"|\[[A-Z][A-Za-z]{1,4}\+?\d{2}[a-z]?(?:\s*,\s*[A-Z][A-Za-z]{1,4}\+?\d{2}[a-z]?)*\]"
+)
+#: Words that put a size on another system: comparisons and examples.
+COMPARISON = re.compile(
+    r"\b(?:than|compared (?:to|with)|comparison|versus|vs\.?|outperform\w*|surpass\w*|similar to|such as|e\.g\.|"
+    r"like|previous|prior|existing|state-of-the-art|SOTA|larger|smaller|literature|popular|other|baselines?|"
+    r"proprietary|closed|released by|matches|match|rival\w*)\b",
+    re.IGNORECASE,
+)
+#: Words that make a size hypothetical or a limit, not a trained model.
+HYPOTHETICAL = re.compile(
+    r"\b(?:could|would|potential(?:ly)?|beyond|up to|future|coming soon|still training|capable of|"
+    r"theoretical(?:ly)?|hypothetical|projected|estimate[sd]?|enables?|allow(?:s|ing)?|can\s+(?:scale|fit|train|support|handle)|scale to|"
+    r"trillions of|hundreds of|tens of|10s of|100s of)\b",
+    re.IGNORECASE,
+)
+#: Memory/hardware framing ("fits in 48GB", "runs out of memory for models with more than 1.4B").
+HARDWARE = re.compile(r"\b(?:memory|GB|GiB|out of memory|OOM|per GPU|per device|DGX|V100|A100|TPUv\d)\b")
+#: Own-work framing. Also used through spaCy's Matcher for sentence-level cues (see ``cue_matcher``).
+OWN_WORDS = re.compile(
+    r"\b(?:we|our|ours|us)\b|\bthis (?:work|paper)\b|\b(?:these|the proposed) models?\b",
+    re.IGNORECASE,
+)
+ACTIVE_WORDS = re.compile(r"\b(?:activ(?:e|ated)|used per token|per token)\b", re.IGNORECASE)
+MOE_WORDS = re.compile(r"\b(?:experts?|mixture[- ]of[- ]experts|MoE|sparse(?:ly)?|activ(?:e|ated))\b", re.IGNORECASE)
+NON_EMBEDDING = re.compile(
+    r"non-?\s?embedding|exclud\w* (?:the )?(?:\w+ )?embeddings?|embeddings? (?:matrices |parameters )?(?:are |is )?(?:excluded|not included|not counted)|without (?:the )?embeddings?",
+    re.IGNORECASE,
+)
+EMBEDDING_AFTER = re.compile(r"^\s*-?\s*(?:of\s+)?(?:are\s+)?(?:in\s+)?(?:the\s+)?embedding", re.IGNORECASE)
+
+#: Own-work verbs: "we train", "we present", "we release" ... as spaCy Matcher patterns.
+OWN_VERBS = [
+    "train", "trained", "pretrain", "pretrained", "pre-train", "pre-trained", "present", "release", "released",
+    "introduce", "introduced", "build", "built", "develop", "developed", "scale", "scaled", "design", "designed",
+    "propose", "obtain", "create", "created", "open-source", "report", "describe", "achieve", "deliver",
+    "finetune", "fine-tune", "finetuned", "continue", "use", "evaluate", "demonstrate", "implement", "run",
+]
+
+
+@lru_cache(maxsize=1)
+def nlp():
+    """The one spaCy pipeline per process: blank English + sentencizer (no model download).
+
+    Building it costs ~0.3 s, so it is cached; the benchmark measures throughput with it warm.
+    """
+    import spacy
+
+    pipeline = spacy.blank("en")
+    pipeline.add_pipe("sentencizer")
+    pipeline.max_length = 5_000_000
+    return pipeline
+
+
+@lru_cache(maxsize=1)
+def cue_matcher():
+    """spaCy Matcher for own-work phrases ("we train", "we release", "our largest model")."""
+    from spacy.matcher import Matcher
+
+    m = Matcher(nlp().vocab)
+    m.add("OWN_VERB", [[{"LOWER": "we"}, {"LOWER": {"IN": ["also", "further", "then", "first"]}, "OP": "?"},
+                        {"LOWER": {"IN": OWN_VERBS}}]])
+    m.add("OUR_LARGEST", [[{"LOWER": "our"}, {"LOWER": {"IN": ["largest", "biggest", "flagship", "final", "main"]}}]])
+    m.add("THIS_WORK", [[{"LOWER": {"IN": ["this", "the"]}}, {"LOWER": {"IN": ["work", "paper", "report"]}}]])
+    m.add("OURS", [[{"LOWER": {"IN": ["our", "ours"]}}]])
+    return m
+
+
+def title_terms(title: str | None) -> set[str]:
+    """Distinctive words of a title that may name the paper's system.
+
+    The part before a colon ("PaLM: Scaling ...", "Orca: Progressive ...") names the system; in the
+    rest only words spelled like names count (inner capitals, digits, all caps): "BERT", "ZeRO".
+    Words after the colon naming other systems ("... of GPT-4") are dropped.
+    """
+    if not title:
+        return set()
+    terms: set[str] = set()
+    head, sep, rest = title.partition(":")
+    if sep and len(head.split()) <= 4:
+        for w in re.findall(r"[A-Za-z][A-Za-z0-9-]*", head):
+            if len(w) >= 3 and w.lower() not in _STOP:
+                terms.add(w.lower())
+                terms.update(p.lower() for p in w.split("-") if len(p) >= 3)
+    else:
+        for w in re.findall(r"[A-Za-z][A-Za-z0-9-]*", title):
+            if (re.search(r"[a-z][A-Z]|^[A-Z]{2,}", w) and not w.endswith("Ms")) and w.lower() not in _STOP:
+                terms.add(w.lower())
+    return terms
+
+
+_STOP = {"the", "and", "for", "with", "via", "from", "towards", "toward", "language", "models", "model", "large",
+         "deep", "learning", "neural", "network", "networks", "llms", "llm", "nlp", "gpu", "gpus"}

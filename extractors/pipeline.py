@@ -1,0 +1,79 @@
+"""The in-process extraction path: PDF -> pages -> mentions -> ranked candidates + date + domain.
+
+Use :func:`extractors.safety.extract_pdf_safely` for untrusted PDFs (child process, time and memory
+limits); this function trusts its input only as far as pypdfium2 does, and returns every failure
+as ``ExtractionResult(error=...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from extractors import patterns as P
+from extractors.candidates import build_document, find_mentions
+from extractors.metadata import classify_domain, find_stamp, first_version_date
+from extractors.pdf_text import MAX_PAGES, PdfTextError, read_pdf_text
+from extractors.quantities import find_other_quantities
+from extractors.ranking import rank
+from extractors.tables import find_table_mentions, plumber_table_mentions
+from extractors.types import ExtractionResult
+from extractors.version import EXTRACTOR_VERSION
+
+
+def extract_pdf(
+    source: Path | str | bytes,
+    *,
+    categories: Sequence[str] | None = None,
+    published: date | None = None,
+    title: str | None = None,
+    abstract: str | None = None,
+    max_pages: int = MAX_PAGES,
+) -> ExtractionResult:
+    """Extract ranked parameter-count candidates, compute/dataset proposals, date and domain.
+
+    ``categories``/``published``/``title``/``abstract`` are arXiv metadata when the caller has it:
+    categories drive the domain, ``published`` is the first-version date, and the title's system
+    name ("PaLM: ...") marks sentences about the paper's own model.
+    """
+    result = ExtractionResult(extractor_version=EXTRACTOR_VERSION)
+    if isinstance(source, str):
+        source = Path(source)
+    try:
+        text = read_pdf_text(source, max_pages=max_pages)
+    except PdfTextError as exc:
+        result.error = str(exc)
+        if published is not None:
+            result.date, result.date_source = first_version_date(published, None)
+        return result
+    except Exception as exc:  # pdfium can fail in ways it does not document; still a value
+        result.error = f"unreadable PDF ({type(exc).__name__}: {exc})"
+        return result
+
+    result.pages = text.page_count
+    result.pages_read = len(text.pages)
+    result.truncated = text.truncated
+    stamp = find_stamp(text.pages)
+    if stamp:
+        result.stamp, result.stamp_version = stamp.text, stamp.version
+    result.date, result.date_source = first_version_date(published, stamp)
+
+    doc = build_document(text.pages)
+    terms = P.title_terms(title)
+    mentions = find_mentions(doc, title_terms=terms)
+    table_mentions, plumber_pages = find_table_mentions(text.pages, doc, terms)
+    mentions += table_mentions
+    if plumber_pages:
+        try:
+            mentions += plumber_table_mentions(source, plumber_pages, doc, terms)
+        except Exception:  # a table finder failure must not lose the text candidates
+            pass
+    result.candidates = rank(mentions)
+    result.other_candidates = find_other_quantities(doc)
+    body = (abstract or "") + "\n" + doc.text
+    result.domain, result.domain_confidence = classify_domain(body, categories, stamp)
+    if text.truncated:
+        result.error = None
+        result.date_source = result.date_source
+    return result

@@ -1,0 +1,59 @@
+"""Secondary quantities: training compute (FLOP) and training dataset size (tokens / images).
+
+Same evidence form as parameter candidates, fewer rules: these are proposals for a reviewer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extractors import patterns as P
+from extractors.candidates import Document, _evidence
+from extractors.numbers import NUMBER, SCALE, to_int
+from extractors.types import Candidate
+
+_SCI_NUM = r"(?P<mant>\d+(?:\.\d+)?)\s*[×x\*·]\s*10\s*\^\s*(?P<exp>\d{1,2})|(?P<mant2>\d+(?:\.\d+)?)[eE]\+?(?P<exp2>\d{1,2})"
+_COMPUTE = re.compile(rf"(?:{_SCI_NUM})\s*(?:training\s+)?(?:FLOPs?|FLOP|floating[- ]point operations)\b")
+_PFS_DAYS = re.compile(rf"(?P<num>{NUMBER})\s*(?P<scale>{SCALE})?\s*(?:petaflop/s-days|PF-days|pfs-days|petaflop/s-day)", re.I)
+_DATA = re.compile(rf"(?<![\w.])(?P<num>{NUMBER})\s?(?P<scale>{SCALE})\s+(?:training\s+|text\s+|unique\s+)?(?P<unit>tokens|images|words|image-text pairs|frames)\b")
+_TRAIN_CTX = re.compile(r"\b(?:train\w*|pre-?train\w*|corpus|dataset|data)\b", re.I)
+PFS_DAY_FLOP = 8.64e19
+
+
+def find_other_quantities(doc: Document) -> list[Candidate]:
+    """Compute and dataset-size candidates, ranked by score and merged by value per quantity."""
+    out: dict[tuple[str, int], Candidate] = {}
+    text = doc.text
+    for rx, quantity in ((_COMPUTE, "training_compute"), (_PFS_DAYS, "training_compute"), (_DATA, "dataset_size")):
+        for m in rx.finditer(text):
+            if doc.in_references(m.start()):
+                continue
+            gd = m.groupdict()
+            try:
+                if quantity == "training_compute" and gd.get("mant") is not None:
+                    value = int(float(gd["mant"]) * 10 ** int(gd["exp"]))
+                elif quantity == "training_compute" and gd.get("mant2") is not None:
+                    value = int(float(gd["mant2"]) * 10 ** int(gd["exp2"]))
+                elif quantity == "training_compute":
+                    value = int(to_int(gd["num"], gd.get("scale")) * PFS_DAY_FLOP)
+                else:
+                    value = to_int(gd["num"], gd["scale"])
+            except (ValueError, TypeError):
+                continue
+            if value <= 0:
+                continue
+            a, b = max(0, m.start() - 200), min(len(text), m.end() + 150)
+            window = text[a:b]
+            score = 0.3 + 0.15 * bool(_TRAIN_CTX.search(window)) + 0.15 * bool(P.OWN_WORDS.search(window))
+            score -= 0.2 * bool(P.CITATION.search(text[max(0, m.start() - 80) : m.end() + 60]))
+            page = doc.page_of(m.start())
+            score += 0.1 if page <= 2 else 0.0
+            unit = "FLOP" if quantity == "training_compute" else gd.get("unit")
+            key = (quantity, value)
+            if key in out:
+                out[key].mentions += 1
+                out[key].score = min(0.95, out[key].score + 0.03)
+                continue
+            ev = _evidence(text[a:b], m.start() - a, m.end() - a)
+            out[key] = Candidate(quantity, value, "unknown", None, ev, page, round(max(0.01, min(0.9, score)), 3), source="sentence", unit=unit)
+    return sorted(out.values(), key=lambda c: (c.quantity, -c.score, -c.value))

@@ -1,0 +1,168 @@
+"""Parameter counts printed in tables ("# params" columns, "Number of parameters (in millions)").
+
+Tables are read from the fast pypdfium2 text first: a line whose words name a parameter column
+("Params", "#Params", "Parameters", "Model size"), then the rows under it. Sizes with a suffix
+("330m", "7,532M") are unambiguous wherever they sit in the row. Bare numbers are read only when a
+unit is declared ("Params (M)", "(in millions)") and they follow the parameter label on the same
+line; when a declared unit meets bare numbers in rows *below* the header, the row text no longer
+says which number is in the parameter column, and pdfplumber's table finder — 50x slower, so used
+only on those pages — recovers the column.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from extractors import patterns as P
+from extractors.candidates import Document, Mention
+from extractors.numbers import header_unit, parse_scaled
+
+PARAM_HEADER = re.compile(
+    r"(?:#\s*params?\b|#\s*parameters\b|\bparams?\b|\bparameters\b|\bmodel size\b|\bnum(?:ber)?\.? of param|\bn_?params\b)",
+    re.IGNORECASE,
+)
+_NOT_HEADER = re.compile(r"hyper-?param|parametri[sz]|parameteri", re.IGNORECASE)
+_SUFFIXED = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?([KMBT]|[mb])(?![\w%])")
+_BARE = re.compile(r"(?<![\w.,-])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\w.%,]\d|[\w%])")
+_CAPTION = re.compile(r"^\s*(?:Table|TABLE)\s*[0-9IVX]+", re.IGNORECASE)
+_PROSE_END = re.compile(r"[a-z]{3,}[.;:]\s*$")
+MAX_ROWS = 30
+
+
+def _header_like(line: str) -> bool:
+    """A table header or caption, not a prose sentence that mentions parameters."""
+    if not PARAM_HEADER.search(line) or _NOT_HEADER.search(line):
+        return False
+    if _CAPTION.match(line):
+        return True
+    words = line.split()
+    return len(words) <= 22 and not _PROSE_END.search(line)
+
+
+def _row_like(line: str) -> bool:
+    words = line.split()
+    if not words or _CAPTION.match(line) or line.lower().startswith(("figure", "fig.")):
+        return False
+    numeric = sum(1 for w in words if re.search(r"\d", w))
+    return numeric >= 1 and not (len(words) > 14 and numeric / len(words) < 0.25)
+
+
+def find_table_mentions(pages: list[str], doc: Document, title_terms: set[str]) -> tuple[list[Mention], list[int]]:
+    """Mentions read from parameter tables, and the pages that need pdfplumber's column finder."""
+    out: list[Mention] = []
+    plumber_pages: list[int] = []
+    for pno, page in enumerate(pages, start=1):
+        if not PARAM_HEADER.search(page):
+            continue
+        lines = page.split("\n")
+        used: set[int] = set()
+        for i, line in enumerate(lines):
+            if i in used or not _header_like(line):
+                continue
+            lo, hi = max(0, i - 6), min(len(lines), i + 4)
+            context = " ".join(lines[lo:hi])
+            caption = next((lines[j] for j in range(lo, min(len(lines), i + MAX_ROWS)) if _CAPTION.match(lines[j])), "")
+            unit = header_unit(line) or header_unit(caption)
+            header_rest = PARAM_HEADER.split(line, maxsplit=1)
+            rows = [(i, header_rest[-1] if len(header_rest) > 1 else "")]
+            for j in range(i + 1, min(len(lines), i + 1 + MAX_ROWS)):
+                if _CAPTION.match(lines[j]) and j > i + 1 or (len(lines[j]) > 90 and _PROSE_END.search(lines[j])):
+                    break
+                rows.append((j, lines[j]))
+            found_any = False
+            bare_below = False
+            for j, row in rows:
+                if not _row_like(row):
+                    continue
+                values: list[tuple[int, str]] = []
+                for m in _SUFFIXED.finditer(row):
+                    v = parse_scaled(m.group(0), allow_lowercase_suffix=True)
+                    if v and v >= 10_000 and not P.NOT_PARAMS_AFTER.match(row[m.end():]):
+                        values.append((v, m.group(0)))
+                if not values and unit and j == i:
+                    for m in _BARE.finditer(row):
+                        v = parse_scaled(m.group(0), unit=unit)
+                        if v:
+                            values.append((v, m.group(0)))
+                elif not values and unit and _BARE.search(row):
+                    bare_below = True
+                if not values:
+                    continue
+                found_any = True
+                used.add(j)
+                label = re.split(r"\s\d", row.strip(), maxsplit=1)[0].strip()[:60] or None
+                text = re.sub(r"\s+", " ", f"{caption.strip()} | {line.strip()} | {row.strip()}" if j != i else f"{caption.strip()} | {line.strip()}")
+                feats = _row_features(doc, pno, row, caption + " " + context, title_terms)
+                kind = "non_embedding" if P.NON_EMBEDDING.search(caption + " " + line) else (
+                    "moe_active" if re.search(r"activ", line, re.I) else "dense_total")
+                for v, _tok in values:
+                    out.append(Mention(v, kind, label, text[:400], pno, "table", dict(feats)))
+            if unit and bare_below and not found_any:
+                plumber_pages.append(pno)
+    return out, sorted(set(plumber_pages))
+
+
+def _row_features(doc: Document, page: int, row: str, caption: str, title_terms: set[str]) -> dict[str, bool | int | float]:
+    low = (row + " " + caption).lower()
+    off = doc.page_starts[page - 1] if page - 1 < len(doc.page_starts) else 0
+    return {
+        "page": page,
+        "own": bool(re.search(r"\b(?:ours|our)\b", low)),
+        "title": any(re.search(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])", row.lower()) for t in title_terms),
+        "cite": bool(P.CITATION.search(row)),
+        "comparison": False,
+        "hypothetical": False,
+        "hardware": False,
+        "refs": doc.in_references(off + 1),
+        "offset_frac": off / max(1, len(doc.text)),
+    }
+
+
+def plumber_table_mentions(source: Path | bytes, page_numbers: list[int], doc: Document, title_terms: set[str]) -> list[Mention]:
+    """Read parameter columns with pdfplumber's table finder, only on ``page_numbers``.
+
+    Each page is closed right after use: pdfplumber keeps per-page layout objects alive otherwise.
+    """
+    if not page_numbers:
+        return []
+    import io
+
+    import pdfplumber
+
+    out: list[Mention] = []
+    fh = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source)
+    with pdfplumber.open(fh) as pdf:
+        for pno in page_numbers[:5]:
+            page = pdf.pages[pno - 1]
+            try:
+                tables = page.extract_tables({"vertical_strategy": "text", "horizontal_strategy": "lines"}) or []
+                tables += page.extract_tables() or []
+            finally:
+                page.close()
+            for table in tables:
+                out.extend(_mentions_from_grid(table, pno, doc, title_terms))
+    return out
+
+
+def _mentions_from_grid(table: list[list[str | None]], pno: int, doc: Document, title_terms: set[str]) -> list[Mention]:
+    out: list[Mention] = []
+    for hi, header in enumerate(table[:3]):
+        cells = [(c or "").replace("\n", " ") for c in header]
+        cols = [k for k, c in enumerate(cells) if PARAM_HEADER.search(c) and not _NOT_HEADER.search(c)]
+        if not cols:
+            continue
+        for col in cols:
+            unit = header_unit(cells[col]) or 1
+            for row in table[hi + 1 :]:
+                if col >= len(row) or not row[col]:
+                    continue
+                v = parse_scaled(row[col].strip(), allow_lowercase_suffix=True, unit=unit)
+                if not v or v < 10_000:
+                    continue
+                row_text = " ".join((c or "") for c in row)
+                label = (row[0] or "").strip()[:60] or None
+                feats = _row_features(doc, pno, row_text, " ".join(cells), title_terms)
+                out.append(Mention(v, "dense_total", label, f"{cells[col]} | {row_text}"[:400], pno, "table", feats))
+        break
+    return out

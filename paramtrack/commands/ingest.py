@@ -1,0 +1,199 @@
+"""``paramtrack ingest``, ``demo`` and ``serve``: run the discover flow live, offline, or weekly."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from paramtrack.errors import UserError
+from paramtrack.progress import format_count, show_progress
+from paramtrack.settings import (
+    ARXIV_API_URL,
+    DEFAULT_CATEGORIES,
+    S2_API_URL,
+    configure_prefect,
+    find_corpus,
+)
+
+DEFAULT_RULE = "3:10,12:50,36:150"
+WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC
+
+#: The demo window covers every paper in the offline corpus (ground truth: 2013-12 .. 2024-05;
+#: Epoch rows with arXiv links reach further back and forward).
+DEMO_SINCE = date(2012, 1, 1)
+DEMO_UNTIL = date(2025, 12, 31)
+
+
+def _parse_day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _check_categories(categories: list[str]) -> list[str]:
+    from sources.arxiv_source import validate_categories
+
+    try:
+        return validate_categories(categories)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _check_rule(rule: str) -> str:
+    from discovery.notability import NotabilityRule
+
+    try:
+        NotabilityRule.parse(rule)
+    except ValueError as exc:
+        raise UserError(f"--rule: {exc}") from None
+    return rule
+
+
+def _run_discover(db_path: Path, **params: Any):
+    """Import Prefect only now (slow), with the project-local defaults set first."""
+    configure_prefect(db_path.parent)
+    from flows.discover import discover_flow
+
+    return discover_flow(db_path=str(db_path), **params)
+
+
+def _print_summary(summary: Any, db_path: Path) -> None:
+    verdicts = summary.verdicts
+    typer.echo("")
+    typer.echo(f"Run {summary.run_id} finished in {summary.seconds:.1f} s")
+    typer.echo(f"  arXiv window: {summary.polled} papers; watchlist re-checked: {summary.rechecked};"
+               f" found by bulk search: {summary.found_by_bulk}")
+    typer.echo(f"  citation counts: {summary.with_citations};  notable: {verdicts.get('notable', 0)},"
+               f" watch: {verdicts.get('watch', 0)}, aged out: {verdicts.get('aged_out', 0)}")
+    typer.echo(f"  warehouse: {summary.inserted} new, {summary.updated} updated,"
+               f" {len(summary.newly_notable)} newly notable")
+    typer.echo(f"  PDFs: {summary.pdfs_downloaded} downloaded, {summary.pdfs_failed} unavailable;"
+               f" extracted: {summary.extracted} ({summary.extraction_errors} with errors);"
+               f" staged for review: {summary.staged}")
+
+
+def _print_top_candidates(db_path: Path, limit: int = 40) -> None:
+    from warehouse import Warehouse
+    from warehouse.extraction_store import top_candidates
+
+    with Warehouse(db_path).read() as con:
+        tops = top_candidates(con)
+    if not tops:
+        return
+    typer.echo("")
+    typer.echo(f"{'paper':<12} {'proposed':>9} {'kind':<13} {'page':>4} {'score':>5}  title")
+    for t in tops[:limit]:
+        if t.error:
+            typer.echo(f"{t.arxiv_id:<12} {'-':>9} {'error':<13} {'':>4} {'':>5}  {t.title[:50]}  ({t.error})")
+        else:
+            typer.echo(f"{t.arxiv_id:<12} {format_count(t.value):>9} {(t.kind or '-'):<13} "
+                       f"{t.page or '':>4} {t.score if t.score is not None else 0:>5.2f}  {t.title[:60]}")
+    if len(tops) > limit:
+        typer.echo(f"... and {len(tops) - limit} more")
+
+
+def ingest_command(
+    ctx: typer.Context,
+    since: Annotated[str, typer.Option(help="First submission day (YYYY-MM-DD).")] = "",
+    until: Annotated[str, typer.Option(help="Last submission day (YYYY-MM-DD); default today.")] = "",
+    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")] = None,
+    arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL", help="arXiv API query URL.")] = ARXIV_API_URL,
+    s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")] = S2_API_URL,
+    rule: Annotated[str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")] = DEFAULT_RULE,
+    arxiv_delay: Annotated[float, typer.Option(help="Seconds between arXiv requests (arXiv asks for ≥ 3).")] = 3.0,
+    no_bulk: Annotated[bool, typer.Option("--no-bulk", help="Skip the Semantic Scholar search for missed older papers.")] = False,
+    no_extract: Annotated[bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")] = False,
+    as_of: Annotated[str, typer.Option(help="Judge notability as of this day (default today).")] = "",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Discover notable papers submitted in a window, live from arXiv and Semantic Scholar."""
+    from paramtrack.cli import settings_from
+
+    settings = settings_from(ctx)
+    today = datetime.now(timezone.utc).date()
+    until_day = _parse_day(until, "--until") if until else today
+    since_day = _parse_day(since, "--since") if since else until_day - timedelta(days=7)
+    if since_day > until_day:
+        raise UserError(f"--since {since_day} is after --until {until_day}")
+    categories = _check_categories(list(category or DEFAULT_CATEGORIES))
+    _check_rule(rule)
+    show_progress(not quiet)
+    summary = _run_discover(
+        settings.db_path, since=since_day, until=until_day, categories=categories,
+        arxiv_api_url=arxiv_url, s2_api_url=s2_url, rule=rule, arxiv_delay_seconds=arxiv_delay,
+        bulk_search=not no_bulk, extract=not no_extract,
+        as_of=_parse_day(as_of, "--as-of") if as_of else None,
+        pdf_cache_dir=str(settings.pdf_cache_dir),
+    )
+    _print_summary(summary, settings.db_path)
+
+
+def demo_command(
+    ctx: typer.Context,
+    corpus: Annotated[Path | None, typer.Option(envvar="PARAMTRACK_CORPUS", help="Offline corpus folder (default ../shared/data).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Run the discover flow offline against the replay server on the bundled corpus."""
+    from paramtrack.cli import settings_from
+
+    settings = settings_from(ctx)
+    corpus_dir = find_corpus(corpus)
+    show_progress(not quiet)
+    from replay.server import ReplayServer
+
+    typer.echo(f"Replaying arXiv and Semantic Scholar from {corpus_dir}")
+    with ReplayServer(corpus_dir) as server:
+        typer.echo(f"  replay server on {server.base_url}")
+        summary = _run_discover(
+            settings.db_path, since=DEMO_SINCE, until=DEMO_UNTIL,
+            categories=list(DEFAULT_CATEGORIES), arxiv_api_url=server.arxiv_api_url,
+            s2_api_url=server.s2_api_url, rule=DEFAULT_RULE, arxiv_delay_seconds=0.0,
+            bulk_search=True, extract=True, pdf_cache_dir=str(settings.pdf_cache_dir),
+        )
+    _print_summary(summary, settings.db_path)
+    _print_top_candidates(settings.db_path)
+    db = settings.db_path
+    typer.echo("")
+    typer.echo("Next:")
+    typer.echo(f"  paramtrack --db {db} review-server        # triage the queue in a browser")
+    typer.echo(f"  paramtrack --db {db} review               # ... or in the terminal")
+    typer.echo(f"  duckdb -readonly {db} \"SELECT * FROM review_queue\"")
+
+
+def serve_command(
+    ctx: typer.Context,
+    cron: Annotated[str, typer.Option(help="Cron schedule (UTC) of the weekly ingest.")] = WEEKLY_CRON,
+    window_days: Annotated[int, typer.Option(help="Days of submissions each run covers.")] = 7,
+    arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL")] = ARXIV_API_URL,
+    s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL")] = S2_API_URL,
+) -> None:
+    """Register the weekly ingest with a Prefect server and run it on schedule (Ctrl-C stops)."""
+    from paramtrack.cli import settings_from
+
+    settings = settings_from(ctx)
+    if not os.environ.get("PREFECT_API_URL"):
+        raise UserError(
+            "scheduling needs a running Prefect server and PREFECT_API_URL",
+            hint="start one with 'prefect server start --host 127.0.0.1 --port 4200', then "
+                 "export PREFECT_API_URL=http://127.0.0.1:4200/api",
+        )
+    configure_prefect(settings.db_path.parent)
+    from flows.schedule import serve_weekly
+
+    typer.echo(f"Serving the weekly ingest ({cron}, UTC) against {os.environ['PREFECT_API_URL']}")
+    serve_weekly(
+        db_path=str(settings.db_path.resolve()), cron=cron, window_days=window_days,
+        arxiv_api_url=arxiv_url, s2_api_url=s2_url,
+        pdf_cache_dir=str(settings.pdf_cache_dir.resolve()),
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest_command)
+    app.command("demo")(demo_command)
+    app.command("serve")(serve_command)

@@ -1,0 +1,33 @@
+"""Progress lines on stderr for long work, through the standard ``logging`` module.
+
+Flows and tasks log to ``paramtrack.*`` loggers; the CLI turns those into short lines so a user
+sees a long ingest advance, while Prefect's own logging stays at WARNING.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def show_progress(verbose: bool = True) -> None:
+    logger = logging.getLogger("paramtrack")
+    if any(getattr(h, "_paramtrack", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    handler._paramtrack = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
+
+
+def format_count(value: float | None) -> str:
+    """175000000000 → '175B', 340000000 → '340M' (for terminal tables)."""
+    if value is None:
+        return "-"
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= size:
+            text = f"{value / size:.3g}"
+            return f"{text}{suffix}"
+    return f"{value:g}"

@@ -1,0 +1,98 @@
+"""`paramtrack serve` registers the weekly ingest with a real Prefect server on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except (httpx.HTTPError, OSError) as exc:
+            last = exc
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what} ({last})")
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = _free_port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_API_URL": ""}
+    env.pop("PREFECT_API_URL")
+    prefect = str(Path(sys.executable).parent / "prefect")
+    proc = subprocess.Popen(
+        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        _wait_for(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 120,
+                  "the Prefect server to become healthy")
+        yield api
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_serve_creates_the_weekly_deployment_with_its_cron_schedule(prefect_server, tmp_path, paramtrack_exe):
+    env = {**os.environ, "PREFECT_API_URL": prefect_server,
+           "PREFECT_HOME": str(tmp_path / "client-home")}
+    serve = subprocess.Popen(
+        [paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "serve"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        def deployment():
+            r = httpx.post(f"{prefect_server}/deployments/filter", json={}, timeout=5)
+            r.raise_for_status()
+            return [d for d in r.json() if d["name"] == "weekly-ingest"]
+
+        found = _wait_for(deployment, 90, "the weekly-ingest deployment")
+        schedules = found[0]["schedules"]
+        assert [s["schedule"]["cron"] for s in schedules] == ["0 6 * * 1"]
+        assert schedules[0]["schedule"]["timezone"] == "UTC"
+        assert schedules[0]["active"] is True
+        assert found[0]["parameters"]["window_days"] == 7
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(20)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            serve.wait()
+
+
+def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path, paramtrack_exe):
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    result = subprocess.run([paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "serve"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "prefect server start" in result.stderr
+    assert "Traceback" not in result.stderr

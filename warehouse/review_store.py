@@ -1,0 +1,469 @@
+"""The review queue's SQL: staging papers, reading the queue, appending decisions.
+
+Every function takes a connection from ``Warehouse.write()`` / ``Warehouse.read()`` and runs inside
+the caller's transaction; nothing here opens, commits or holds a connection. The rules that make
+the queue safe for several writers (review app, terminal review, CSV import, scheduled ingest):
+
+* ``decisions`` is append-only; ``review_items`` holds each paper's current state and a
+  ``version`` that every decision bumps. A decision states the version it was made against
+  (``expected_version``); if another decision landed first, :class:`DecisionConflict` is raised
+  and nothing is written. The check and the write happen in one transaction, and DuckDB lets one
+  writer at a time into the file, so two reviewers can never both win.
+* ``request_id`` is UNIQUE: a request applied once is answered from the log when it comes again
+  (double-click, retried POST, re-run import), never applied twice.
+* :func:`stage_paper` (called by ingest after each extraction) never touches a decision: if the
+  candidates changed after a paper was decided, the paper is flagged ``second_look`` and its
+  ``models`` row is left as the reviewer wrote it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+import duckdb
+
+from warehouse.curated import mark_dataset_changed
+
+#: Action -> the status it leaves the paper in (``note`` leaves the status alone).
+ACTION_STATUS = {
+    "approve": "approved",
+    "correct": "corrected",
+    "reject": "rejected",
+    "second_look": "second_look",
+}
+ACTIONS = (*ACTION_STATUS, "note")
+DECIDED_STATUSES = ("approved", "corrected", "rejected")
+OPEN_STATUSES = ("pending", "second_look")
+CHANGED_REASON = "candidates changed after review"
+SYSTEM_REVIEWER = "paramtrack"
+
+
+class DecisionConflict(Exception):
+    """The paper was decided by someone else after the form/row was produced."""
+
+    def __init__(self, arxiv_id: str, state: dict[str, Any], last: dict[str, Any] | None) -> None:
+        self.arxiv_id = arxiv_id
+        self.state = state
+        self.last = last
+        if last:
+            when = last["decided_at"].astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            msg = f"{arxiv_id} was already decided by {last['reviewer']} at {when} ({last['action']})"
+        else:
+            msg = f"{arxiv_id} changed since this page was loaded"
+        super().__init__(msg)
+        self.message = msg
+
+
+class NotStaged(LookupError):
+    """The paper is not in the review queue."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: dict[str, Any]
+    duplicate: bool  # True when the request_id had already been applied
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def _row(cur: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    rows = _rows(cur)
+    return rows[0] if rows else None
+
+
+# -- staging ----------------------------------------------------------------------------------
+
+
+def candidate_fingerprint(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str:
+    """A hash of what the reviewer is shown: the latest parameter candidates, in rank order.
+
+    Candidate ids change on every re-extraction, so the fingerprint uses the values instead.
+    """
+    rows = con.execute(
+        "SELECT rank, value, kind, model, page, evidence FROM ranked_candidates"
+        " WHERE arxiv_id = ? AND quantity = 'parameters' ORDER BY rank",
+        [arxiv_id],
+    ).fetchall()
+    payload = json.dumps([list(r) for r in rows], default=str, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def stage_paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str:
+    """Put a paper in the review queue after its extraction was stored; returns its status.
+
+    New papers enter as ``pending``. A paper already decided whose latest candidates differ from
+    the ones the reviewer saw is flagged ``second_look`` (and that is logged in ``decisions``);
+    its decision and ``models`` row are never overwritten.
+    """
+    now = _now()
+    state = item_state(con, arxiv_id)
+    if state is None:
+        con.execute(
+            "INSERT INTO review_items (arxiv_id, status, staged_at, updated_at, version)"
+            " VALUES (?, 'pending', ?, ?, 0)",
+            [arxiv_id, now, now],
+        )
+        return "pending"
+    if state["status"] in DECIDED_STATUSES:
+        fingerprint = candidate_fingerprint(con, arxiv_id)
+        if state["reviewed_candidates"] and fingerprint != state["reviewed_candidates"]:
+            did = _insert_decision(
+                con, arxiv_id=arxiv_id, reviewer=SYSTEM_REVIEWER, action="second_look",
+                candidate_id=None, old_value=None, new_value=None, reason=CHANGED_REASON,
+                note=f"was {state['status']}", request_id=None, at=now,
+            )
+            con.execute(
+                "UPDATE review_items SET status = 'second_look', flag_reason = ?, staged_at = ?,"
+                " updated_at = ?, version = version + 1, last_decision_id = ? WHERE arxiv_id = ?",
+                [CHANGED_REASON, now, now, did, arxiv_id],
+            )
+            return "second_look"
+    return state["status"]
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def item_state(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> dict[str, Any] | None:
+    return _row(con.execute("SELECT * FROM review_items WHERE arxiv_id = ?", [arxiv_id]))
+
+
+def get_decision(con: duckdb.DuckDBPyConnection, decision_id: int) -> dict[str, Any] | None:
+    return _row(con.execute("SELECT * FROM decisions WHERE decision_id = ?", [decision_id]))
+
+
+def decision_by_request(con: duckdb.DuckDBPyConnection, request_id: str) -> dict[str, Any] | None:
+    return _row(con.execute("SELECT * FROM decisions WHERE request_id = ?", [request_id]))
+
+
+def paper_decisions(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> list[dict[str, Any]]:
+    return _rows(
+        con.execute(
+            "SELECT * FROM decisions WHERE arxiv_id = ? ORDER BY decision_id DESC", [arxiv_id]
+        )
+    )
+
+
+def paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> dict[str, Any] | None:
+    """Paper metadata, latest extraction's domain/date and the queue state, or None."""
+    return _row(
+        con.execute(
+            "SELECT p.arxiv_id, p.title, p.abstract, p.authors, p.published, p.updated,"
+            " p.citation_count, p.pdf_url, p.primary_category, e.domain, e.domain_confidence,"
+            " e.stated_date, e.pages, e.error AS extraction_error, e.extractor_version,"
+            " r.status, r.version, r.staged_at, r.flag_reason, r.last_decision_id"
+            " FROM papers p"
+            " LEFT JOIN latest_extractions e USING (arxiv_id)"
+            " LEFT JOIN review_items r USING (arxiv_id)"
+            " WHERE p.arxiv_id = ?",
+            [arxiv_id],
+        )
+    )
+
+
+def candidates(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> list[dict[str, Any]]:
+    """The latest extraction's parameter candidates, best first."""
+    return _rows(
+        con.execute(
+            "SELECT candidate_id, rank, value, kind, model, evidence, page, score"
+            " FROM ranked_candidates WHERE arxiv_id = ? AND quantity = 'parameters'"
+            " ORDER BY rank",
+            [arxiv_id],
+        )
+    )
+
+
+def candidate(con: duckdb.DuckDBPyConnection, candidate_id: int) -> dict[str, Any] | None:
+    return _row(
+        con.execute(
+            "SELECT candidate_id, arxiv_id, quantity, rank, value, kind, model, evidence, page,"
+            " score FROM candidates WHERE candidate_id = ?",
+            [candidate_id],
+        )
+    )
+
+
+def review_model(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> dict[str, Any] | None:
+    """The paper's curated row written by review, if any."""
+    return _row(
+        con.execute(
+            "SELECT model_id, system, arxiv_id, parameters, parameters_kind, publication_date,"
+            " domain, decision_id, reviewer, evidence, evidence_page, updated_at"
+            " FROM models WHERE source = 'review' AND arxiv_id = ?",
+            [arxiv_id],
+        )
+    )
+
+
+def cached_pdf_path(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str | None:
+    row = con.execute(
+        "SELECT path FROM pdfs WHERE arxiv_id = ? AND path IS NOT NULL", [arxiv_id]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def staged_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT arxiv_id FROM review_items").fetchall()}
+
+
+_QUEUE_SQL = """
+WITH top AS (
+    SELECT arxiv_id, candidate_id, value, kind, model, evidence, page, score
+    FROM ranked_candidates WHERE quantity = 'parameters' AND rank = 1
+), n AS (
+    SELECT arxiv_id, count(*) AS candidate_count FROM ranked_candidates
+    WHERE quantity = 'parameters' GROUP BY arxiv_id
+)
+SELECT r.arxiv_id, p.title, r.status, r.flag_reason, r.version, r.staged_at,
+       CAST(date_trunc('week', r.staged_at) AS DATE) AS week,
+       t.candidate_id, t.value AS top_value, t.kind AS top_kind, t.model AS top_model,
+       t.evidence AS top_evidence, t.page AS top_page, t.score AS top_score,
+       coalesce(n.candidate_count, 0) AS candidate_count,
+       p.citation_count AS citations, p.published, e.domain
+FROM review_items r
+LEFT JOIN papers p USING (arxiv_id)
+LEFT JOIN top t USING (arxiv_id)
+LEFT JOIN n USING (arxiv_id)
+LEFT JOIN latest_extractions e USING (arxiv_id)
+"""
+
+STATUS_FILTERS: dict[str, tuple[str, ...]] = {
+    "open": OPEN_STATUSES,
+    "pending": ("pending",),
+    "second_look": ("second_look",),
+    "decided": DECIDED_STATUSES,
+    "approved": ("approved",),
+    "corrected": ("corrected",),
+    "rejected": ("rejected",),
+    "all": (*OPEN_STATUSES, *DECIDED_STATUSES),
+}
+
+
+def queue(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    week: date | None = None,
+    domain: str | None = None,
+    status: str = "open",
+    min_score: float | None = None,
+    sort: str = "citations",
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Staged papers with their top candidate; ``status`` is a key of :data:`STATUS_FILTERS`."""
+    statuses = STATUS_FILTERS.get(status)
+    if statuses is None:
+        raise ValueError(f"unknown status filter {status!r}")
+    where = [f"r.status IN ({', '.join('?' for _ in statuses)})"]
+    params: list[Any] = list(statuses)
+    if week is not None:
+        where.append("CAST(date_trunc('week', r.staged_at) AS DATE) = ?")
+        params.append(week)
+    if domain:
+        where.append("e.domain = ?")
+        params.append(domain)
+    if min_score is not None:
+        where.append("t.score >= ?")
+        params.append(min_score)
+    order = (
+        "t.score DESC NULLS LAST, p.citation_count DESC NULLS LAST"
+        if sort == "score"
+        else "p.citation_count DESC NULLS LAST, t.score DESC NULLS LAST"
+    )
+    sql = f"{_QUEUE_SQL} WHERE {' AND '.join(where)} ORDER BY {order}, r.arxiv_id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    return _rows(con.execute(sql, params))
+
+
+def queue_weeks(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """Weeks that have staged papers, newest first."""
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT CAST(date_trunc('week', staged_at) AS DATE) AS w FROM review_items"
+            " ORDER BY w DESC"
+        ).fetchall()
+    ]
+
+
+def queue_domains(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT e.domain FROM review_items r JOIN latest_extractions e USING (arxiv_id)"
+            " WHERE e.domain IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    ]
+
+
+def week_progress(con: duckdb.DuckDBPyConnection, week: date | None) -> tuple[int, int]:
+    """(decided, total) of the papers staged in ``week`` (all weeks when None)."""
+    sql = (
+        "SELECT count(*) FILTER (WHERE status IN ('approved', 'corrected', 'rejected')), count(*)"
+        " FROM review_items"
+    )
+    params: list[Any] = []
+    if week is not None:
+        sql += " WHERE CAST(date_trunc('week', staged_at) AS DATE) = ?"
+        params.append(week)
+    decided, total = con.execute(sql, params).fetchone()
+    return int(decided or 0), int(total or 0)
+
+
+# -- writing decisions --------------------------------------------------------------------------
+
+
+def _insert_decision(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    arxiv_id: str,
+    reviewer: str,
+    action: str,
+    candidate_id: int | None,
+    old_value: dict[str, Any] | None,
+    new_value: dict[str, Any] | None,
+    reason: str | None,
+    note: str | None,
+    request_id: str | None,
+    at: datetime,
+) -> int:
+    row = con.execute(
+        "INSERT INTO decisions (arxiv_id, reviewer, decided_at, action, candidate_id, old_value,"
+        " new_value, reason, note, request_id) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING decision_id",
+        [
+            arxiv_id, reviewer, at, action, candidate_id,
+            None if old_value is None else json.dumps(old_value, default=str),
+            None if new_value is None else json.dumps(new_value, default=str),
+            reason, note, request_id,
+        ],
+    ).fetchone()
+    return int(row[0])
+
+
+def _model_value(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "system": row["system"],
+        "parameters": row["parameters"],
+        "parameters_kind": row["parameters_kind"],
+        "publication_date": row["publication_date"],
+        "domain": row["domain"],
+        "evidence": row["evidence"],
+        "evidence_page": row["evidence_page"],
+    }
+
+
+def apply_decision(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    arxiv_id: str,
+    reviewer: str,
+    action: str,
+    candidate_id: int | None = None,
+    proposal: dict[str, Any] | None = None,
+    new_value: dict[str, Any] | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+    request_id: str | None = None,
+    expected_version: int | None = None,
+) -> Outcome:
+    """Append one decision and apply it, all in the caller's transaction.
+
+    ``new_value`` (approve/correct) is the curated row to write: keys ``system``, ``parameters``,
+    ``parameters_kind``, ``publication_date``, ``domain``, ``evidence``, ``evidence_page``.
+    ``proposal`` is the candidate as proposed, logged as ``old_value`` when the paper has no
+    curated row yet. Raises :class:`DecisionConflict` when ``expected_version`` is stale (notes
+    never conflict) and :class:`NotStaged` for a paper outside the queue.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if request_id:
+        done = decision_by_request(con, request_id)
+        if done is not None:
+            if done["arxiv_id"] != arxiv_id:
+                raise ValueError(f"request id {request_id!r} was used for {done['arxiv_id']}")
+            return Outcome(done, duplicate=True)
+    state = item_state(con, arxiv_id)
+    if state is None:
+        raise NotStaged(arxiv_id)
+    if action != "note" and expected_version is not None and state["version"] != expected_version:
+        last = get_decision(con, state["last_decision_id"]) if state["last_decision_id"] else None
+        raise DecisionConflict(arxiv_id, state, last)
+    if action in ("approve", "correct") and not new_value:
+        raise ValueError(f"{action} needs the values to write")
+
+    now = _now()
+    current = review_model(con, arxiv_id)
+    old_value = _model_value(current) if current else proposal
+    decision_id = _insert_decision(
+        con, arxiv_id=arxiv_id, reviewer=reviewer, action=action, candidate_id=candidate_id,
+        old_value=old_value if action != "note" else None,
+        new_value=new_value if action in ("approve", "correct") else None,
+        reason=reason, note=note, request_id=request_id, at=now,
+    )
+
+    if action in ("approve", "correct"):
+        assert new_value is not None
+        values = [
+            new_value["system"], new_value["parameters"], new_value.get("parameters_kind"),
+            new_value.get("publication_date"), new_value.get("domain"), decision_id, reviewer,
+            new_value.get("evidence"), new_value.get("evidence_page"), now,
+        ]
+        if current:
+            con.execute(
+                "UPDATE models SET system = ?, parameters = ?, parameters_kind = ?,"
+                " publication_date = ?, domain = ?, decision_id = ?, reviewer = ?, evidence = ?,"
+                " evidence_page = ?, updated_at = ? WHERE model_id = ?",
+                [*values, current["model_id"]],
+            )
+        else:
+            con.execute(
+                "INSERT INTO models (system, parameters, parameters_kind, publication_date,"
+                " domain, decision_id, reviewer, evidence, evidence_page, updated_at, arxiv_id,"
+                " source) VALUES (?,?,?,?,?,?,?,?,?,?,?, 'review')",
+                [*values, arxiv_id],
+            )
+        mark_dataset_changed(
+            con, "review", f"{action} {arxiv_id} ({new_value['parameters']:.4g}) decision {decision_id}"
+        )
+    elif action == "reject" and current:
+        con.execute("DELETE FROM models WHERE model_id = ?", [current["model_id"]])
+        mark_dataset_changed(con, "review", f"reject {arxiv_id} decision {decision_id}")
+
+    if action in ACTION_STATUS:
+        fingerprint = (
+            candidate_fingerprint(con, arxiv_id)
+            if action in ("approve", "correct", "reject")
+            else state["reviewed_candidates"]
+        )
+        con.execute(
+            "UPDATE review_items SET status = ?, version = version + 1, last_decision_id = ?,"
+            " updated_at = ?, reviewed_candidates = ?, flag_reason = ? WHERE arxiv_id = ?",
+            [
+                ACTION_STATUS[action], decision_id, now, fingerprint,
+                (reason or note or "second look requested") if action == "second_look" else None,
+                arxiv_id,
+            ],
+        )
+    decision = get_decision(con, decision_id)
+    assert decision is not None
+    return Outcome(decision, duplicate=False)
+
+
+# -- CSV export ---------------------------------------------------------------------------------
+
+
+def export_rows(con: duckdb.DuckDBPyConnection, status: str = "pending") -> list[dict[str, Any]]:
+    """One row per staged paper (top candidate), for ``paramtrack queue export``."""
+    return queue(con, status=status, sort="citations")
