@@ -39,6 +39,10 @@ class Document:
     def page_of(self, offset: int) -> int:
         return bisect.bisect_right(self.page_starts, offset)
 
+    def in_appendix(self, offset: int) -> bool:
+        """After the bibliography (appendices follow it in most arXiv papers)."""
+        return self.refs_span is not None and offset >= self.refs_span[1]
+
     def in_references(self, offset: int) -> bool:
         return self.refs_span is not None and self.refs_span[0] <= offset < self.refs_span[1]
 
@@ -91,13 +95,30 @@ _NAME_STOP = {
 }
 
 
+_SIZE_TOKEN = re.compile(r"^[\d.,]+[KMBTkmb]?$")
+_AFTER_NAME = re.compile(
+    r"^\s*(?:-?\s*(?:parameters?|params?)\)?\s*)?(?:(?:total|trainable|active|activated)\s+)?(?:parameters?\s+)?(?:from|of|in|for)?\s*(?:the\s+)?(?P<name>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)"
+)
+
+
 def _nearest_model_name(before: str, after: str) -> str | None:
-    """The model a size belongs to, when a name-like word sits right next to it."""
-    names = [m.group(0) for m in _MODEL_NAME.finditer(before[-60:]) if m.group(0) not in _NAME_STOP]
+    """The model a size belongs to, only when a name sits right next to it.
+
+    "BERTLARGE contains 340M", "GPT-3 (175B", "the 7.5B Retro model", "406M parameters from
+    BART-large": at most a few words away and in the same clause; otherwise None (a wrong name is
+    worse than none, since names drive the cited-system penalty).
+    """
+    clause = re.split(r"[,;:()]\s|\.\s", before)[-1]
+    near = clause[-32:]
+    if len(clause) > 32:
+        near = near.split(" ", 1)[-1] if " " in near else ""
+    names = [m.group(0) for m in _MODEL_NAME.finditer(near) if m.group(0) not in _NAME_STOP and not _SIZE_TOKEN.match(m.group(0))]
     if names:
         return names[-1]
-    names = [m.group(0) for m in _MODEL_NAME.finditer(after[:30]) if m.group(0) not in _NAME_STOP]
-    return names[0] if names else None
+    m = _AFTER_NAME.match(after[:45])
+    if m and m.group("name") not in _NAME_STOP and not _SIZE_TOKEN.match(m.group("name")) and len(m.group("name")) >= 2:
+        return m.group("name")
+    return None
 
 
 def _kind(sentence: str, start: int, end: int, explicit: bool, next_start: int | None) -> str:
@@ -145,26 +166,89 @@ def _features(
         "title": title,
         "cite": bool(P.CITATION.search(near)),
         "comparison": bool(P.COMPARISON.search(before_near)),
-        "hypothetical": bool(P.HYPOTHETICAL.search(sentence[max(0, start - 60) : end + 25])),
+        "hypothetical": bool(P.HYPOTHETICAL.search(sentence[max(0, start - 120) : end + 40])),
+        "third_party": bool(P.THIRD_PARTY.search(sentence[max(0, start - 120) : start])),
         "hardware": bool(P.HARDWARE.search(near)),
         "refs": doc.in_references(abs_start) or bool(_BIB_LIKE.search(near)),
+        "appendix": doc.in_appendix(abs_start),
+        "bound": bool(P.BOUND_BEFORE.search(sentence[max(0, start - 25) : start])),
+        "baseline": bool(P.BASELINE.search(sentence[max(0, start - 120) : end + 40])),
+        "total": bool(P.TOTAL_BEFORE.search(sentence[max(0, start - 20) : start]) or re.match(r"\s*total\b", sentence[end : end + 8], re.I)),
         "offset_frac": abs_start / max(1, len(doc.text)),
     }
+
+
+_TRIGGER = re.compile(r"\d\s?(?:[KMBT]\b|[Mm]illion|[Bb]illion|[Tt]rillion|×\s*10|[eE]\d)")
+WINDOW = 700  # characters of context kept on each side of a possible size for sentence splitting
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Spans of the text worth running spaCy on: around anything that looks like a size.
+
+    spaCy's tokenizer is the slowest step by far; a paper's sizes sit in a few percent of its text,
+    so tokenising only ±WINDOW characters around them (cut at line starts) keeps the pipeline
+    within 2x of raw pdfium text extraction.
+    """
+    spans: list[tuple[int, int]] = []
+    for m in _TRIGGER.finditer(text):
+        a = text.rfind("\n", 0, max(0, m.start() - WINDOW)) + 1
+        b = text.find("\n", min(len(text), m.end() + WINDOW))
+        b = len(text) if b < 0 else b
+        if spans and a <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], b))
+        else:
+            spans.append((a, b))
+    return spans
 
 
 def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list[Mention]:
     """All parameter-count mentions in running text (tables are read by ``extractors.tables``)."""
     title_terms = title_terms or set()
     nlp = P.nlp()
-    sdoc = nlp(doc.text)
-    own_spans = [(sdoc[s:e].start_char, sdoc[s:e].end_char) for _, s, e in P.cue_matcher()(sdoc)]
+    matcher = P.cue_matcher()
+    body = doc.text[: doc.refs_span[0]] if doc.refs_span else doc.text
+    cited = {m.group("name").lower() for m in P.CITED_NAME.finditer(body) if len(m.group("name")) >= 2}
+    cited -= title_terms
     out: list[Mention] = []
-    for sent in sdoc.sents:
-        s = sent.text
-        if not any(ch.isdigit() for ch in s):
-            continue
-        out.extend(_sentence_mentions(doc, s, sent.start_char, title_terms, own_spans))
+    spans = _windows(doc.text)
+    for (a, _b), sdoc in zip(spans, nlp.pipe(doc.text[a:b] for a, b in spans)):
+        own_spans = [(a + sdoc[s:e].start_char, a + sdoc[s:e].end_char) for _, s, e in matcher(sdoc)]
+        for sent in sdoc.sents:
+            s = sent.text
+            if not _TRIGGER.search(s):
+                continue
+            for m in _sentence_mentions(doc, s, a + sent.start_char, title_terms, own_spans):
+                if m.model and _cited(m.model, cited, title_terms):
+                    m.features["cited_name"] = True
+                elif not m.model and not m.features.get("total") and _cited_name_just_before(m.evidence, m.value, cited, title_terms):
+                    m.features["cited_name"] = True
+                if m.model and any(t == m.model.lower() or t in m.model.lower().split("-") for t in title_terms):
+                    m.features["named_main"] = True
+                out.append(m)
     return out
+
+
+def _cited_name_just_before(evidence: str, value: int, cited: set[str], title_terms: set[str]) -> bool:
+    """"GPT-3 (Brown et al., 2020) with 175B parameters": a cited name shortly before an unattributed size."""
+    for m in P.SIZE.finditer(evidence):
+        try:
+            if to_int(m.group("num"), m.group("scale")) != value:
+                continue
+        except ValueError:
+            continue
+        before = evidence[max(0, m.start() - 60) : m.start()].lower()
+        if any(t in before for t in title_terms):
+            return False
+        return any(re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", before) for c in cited)
+    return False
+
+
+def _cited(model: str, cited: set[str], title_terms: set[str]) -> bool:
+    """The paper cites this name elsewhere ("GPT-3 [11]"), so a size next to it is someone else's model."""
+    low = model.lower()
+    if any(t in low for t in title_terms):
+        return False
+    return low in cited or low.split("-")[0] in cited and len(low.split("-")[0]) >= 2
 
 
 def _sentence_mentions(
@@ -190,6 +274,10 @@ def _sentence_mentions(
     for i, (a, b, v, form) in enumerate(sizes):
         before, after = s[:a], s[b:]
         if P.PARAM_AFTER.match(after) or P.PARAM_BEFORE.search(before[-45:]):
+            ctx.append("param")
+        elif re.search(r"\bof which\s*$", before[-12:]) and P.ACTIVE_WORDS.search(after[:30]):
+            ctx.append("param")  # "236B total parameters, of which 21B are activated"
+        elif P.TOTAL_BEFORE.search(before[-20:]) and re.search(P.PARAM_NOUN, before[-200:], re.I) and not P.NOT_PARAMS_AFTER.match(after):
             ctx.append("param")
         elif P.size_rejected_by_context(before, after):
             ctx.append("reject")

@@ -75,7 +75,9 @@ def parse_scientific(text: str) -> int | None:
     if not m:
         return None
     exp = m.group("exp") or m.group("exp2")
-    return int(round(float(m.group("mant")) * 10 ** int(exp)))
+    from decimal import Decimal
+
+    return int(Decimal(m.group("mant")) * 10 ** int(exp))
 
 
 _SCALED = re.compile(rf"^~?\s*(?P<num>{NUMBER})\s*-?\s*(?P<scale>{SCALE}|[kmbt])?$")

@@ -37,10 +37,10 @@ PARAM_BEFORE = re.compile(
 )
 #: "a 7B model", "the 172M baseline", "at the 7B scale", "7B variants" (a size used as a model name).
 SIZE_NOUN_AFTER = re.compile(
-    r"^\s*-?\s*(?:(?:dense|sparse|decoder-only|parameter)\s+)?(?:models?|LMs?|LLMs?|variants?|versions?|baselines?|scale|size|configurations?|transformers?|networks?|checkpoints?)\b",
+    r"^\s*-?\s*(?:(?:dense|sparse|decoder-only|parameter|[A-Z][A-Za-z0-9-]*)\s+)?(?:models?|LMs?|LLMs?|variants?|versions?|baselines?|scale|size|configurations?|transformers?|networks?|checkpoints?)\b",
 )
 #: "model sizes (i.e., 1.3B, 2.7B, and 6.7B)", "The model size is 6.7B".
-SIZE_LIST_CONTEXT = re.compile(r"\b(?:model\s+)?sizes?\b|\bscales?\b", re.IGNORECASE)
+SIZE_LIST_CONTEXT = re.compile(r"\bmodel\s+sizes?\b|\bsizes\b|\bscales\b|\bsizes? of (?:the )?models?\b", re.IGNORECASE)
 
 #: A list continues between two sizes: "132M, 368M, 1.3B and 7.0B parameters", "from 125M to 175B".
 LIST_GAP = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or|to|-|/|,\s*to)\s*$", re.IGNORECASE)
@@ -103,7 +103,8 @@ COMPARISON = re.compile(
 #: Words that make a size hypothetical or a limit, not a trained model.
 HYPOTHETICAL = re.compile(
     r"\b(?:could|would|potential(?:ly)?|beyond|up to|future|coming soon|still training|capable of|"
-    r"theoretical(?:ly)?|hypothetical|projected|estimate[sd]?|enables?|allow(?:s|ing)?|can\s+(?:scale|fit|train|support|handle)|scale to|"
+    r"theoretical(?:ly)?|hypothetical|projected|estimate[sd]?|can\s+(?:scale|fit|support|handle)|scale to|"
+    r"currently training|still training|in progress|upcoming|plan(?:s|ned)? to|will|extend|as an example|for example|consider|"
     r"trillions of|hundreds of|tens of|10s of|100s of)\b",
     re.IGNORECASE,
 )
@@ -131,6 +132,9 @@ OWN_VERBS = [
 ]
 
 
+_ABBREV = {"al", "e.g", "i.e", "fig", "figs", "eq", "eqs", "vs", "cf", "sec", "approx", "resp", "no", "tab", "et al"}
+
+
 @lru_cache(maxsize=1)
 def nlp():
     """The one spaCy pipeline per process: blank English + sentencizer (no model download).
@@ -138,9 +142,24 @@ def nlp():
     Building it costs ~0.3 s, so it is cached; the benchmark measures throughput with it warm.
     """
     import spacy
+    from spacy.language import Language
+
+    if "paramtrack_no_abbrev_split" not in Language.factories:
+
+        @Language.component("paramtrack_no_abbrev_split")
+        def _no_abbrev_split(doc):  # type: ignore[no-untyped-def]
+            """Undo sentence breaks after "et al." / "e.g." / "Fig.": citations are not sentence ends."""
+            for i in range(1, len(doc)):
+                if not doc[i].is_sent_start:
+                    continue
+                prev = [doc[j].text.lower().rstrip(".") for j in range(max(0, i - 3), i) if doc[j].text not in (",", ".")]
+                if prev and prev[-1] in _ABBREV:
+                    doc[i].is_sent_start = False
+            return doc
 
     pipeline = spacy.blank("en")
     pipeline.add_pipe("sentencizer")
+    pipeline.add_pipe("paramtrack_no_abbrev_split")
     pipeline.max_length = 5_000_000
     return pipeline
 
@@ -184,3 +203,46 @@ def title_terms(title: str | None) -> set[str]:
 
 _STOP = {"the", "and", "for", "with", "via", "from", "towards", "toward", "language", "models", "model", "large",
          "deep", "learning", "neural", "network", "networks", "llms", "llm", "nlp", "gpu", "gpus"}
+
+
+#: A bound, not a size: "over 100B", "more than 1.4B", "beyond 1 trillion", "larger than 2B".
+BOUND_BEFORE = re.compile(
+    r"(?:\bover|\bmore than|\bbeyond|\bup to|\bat least|\bless than|\bfewer than|\bunder|\babove|\blarger than|"
+    r"\bsmaller than|\bexceed(?:s|ing)?|\bbelow|>|<|≥|≤)\s*(?:~|about|around)?\s*$",
+    re.IGNORECASE,
+)
+BASELINE = re.compile(r"\bbaselines?\b", re.IGNORECASE)
+TOTAL_BEFORE = re.compile(r"(?:\ba total of|\bin total|\btotall?ing|\bsum of)\s*$", re.IGNORECASE)
+#: A name followed by a citation marker: "GPT-3 [11]", "GPT-3 (Brown et al., 2020)", "Gopher (Rae et al., 2021)".
+CITED_NAME = re.compile(
+    r"(?<![\w-])(?P<name>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)\s*(?:\(\d+(?:\.\d+)?[MBT]\)\s*)?"
+    r"(?:\[\s*\d{1,3}(?:\s*[,-]\s*\d{1,3})*\s*\]|\(\s*[A-Z][A-Za-z'-]+(?:\s+et\s+al\.?|\s+(?:and|&)\s+[A-Z][A-Za-z'-]+)?,?\s*\d{4}[a-z]?\s*\))"
+)
+
+
+_PROPER_MID = re.compile(r"(?<=[a-z,] )(?P<name>[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w-])")
+_GENERIC_NAMES = {
+    "table", "figure", "fig", "section", "appendix", "transformer", "transformers", "english", "wikipedia", "gpu",
+    "gpus", "tpu", "tpus", "adam", "lstm", "the", "we", "our", "in", "for", "eq", "equation", "algorithm", "nvidia",
+    "google", "openai", "github", "arxiv", "imagenet", "it", "this", "these", "a", "an", "as", "and", "however",
+    "attention", "linear", "layer", "softmax", "relu", "gelu", "bleu", "rouge", "cifar", "coco", "mnist",
+}
+
+
+def main_system_names(text: str) -> set[str]:
+    """The name the paper uses most often mid-sentence: its own system ("Retro", "Mixtral", "ZeRO").
+
+    Proper nouns mid-sentence are names; the most frequent one in a paper is the system it
+    introduces far more often than any system it cites. Generic words (Table, Transformer) are skipped.
+    """
+    from collections import Counter
+
+    counts = Counter(m.group("name") for m in _PROPER_MID.finditer(text[:300_000]))
+    for name, n in counts.most_common(12):
+        if name.lower() in _GENERIC_NAMES or len(name) < 3 or n < 8:
+            continue
+        return {name.lower()}
+    return set()
+
+#: Others' work: "researchers have used ...", "their model", "the authors".
+THIRD_PARTY = re.compile(r"\b(?:researchers|others|they|their|the authors|has been|have been used|was used by)\b", re.IGNORECASE)

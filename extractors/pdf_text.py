@@ -134,12 +134,17 @@ def _open(source: Path | bytes) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(input_)
     except pdfium.PdfiumError as exc:
+        # pdfium's error code is process-global and can be stale ("Success" after a failure, or the
+        # previous file's "password" error), so the reason is confirmed from the bytes themselves.
         msg = str(exc)
-        if "password" in msg.lower():
+        raw = input_ if isinstance(input_, bytes) else Path(input_).read_bytes()
+        if "password" in msg.lower() and b"/Encrypt" in raw:
             raise PdfTextError("encrypted PDF (password required)") from exc
-        if "format" in msg.lower() or "file" in msg.lower():
-            raise PdfTextError(f"corrupt or truncated PDF ({msg})") from exc
-        raise PdfTextError(f"unreadable PDF ({msg})") from exc
+        if re.search(rb"/Count\s+0\b", raw) and not re.search(rb"/Count\s+[1-9]", raw):
+            raise PdfTextError("PDF has zero pages") from exc
+        if b"%%EOF" not in raw[-2048:]:
+            raise PdfTextError(f"truncated PDF (no end-of-file marker; {msg})") from exc
+        raise PdfTextError(f"corrupt PDF ({msg})") from exc
 
 
 def read_pdf_text(source: Path | bytes, *, max_pages: int = MAX_PAGES) -> PdfText:

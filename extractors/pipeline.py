@@ -59,21 +59,26 @@ def extract_pdf(
         result.stamp, result.stamp_version = stamp.text, stamp.version
     result.date, result.date_source = first_version_date(published, stamp)
 
-    doc = build_document(text.pages)
-    terms = P.title_terms(title)
+    doc, result.candidates, result.other_candidates = rank_pages(text.pages, title=title, source=source)
+    body = (abstract or "") + "\n" + doc.text
+    result.domain, result.domain_confidence = classify_domain(body, categories, stamp)
+    return result
+
+
+def rank_pages(pages: list[str], *, title: str | None = None, source: Path | bytes | None = None):  # type: ignore[no-untyped-def]
+    """Candidates from already-extracted page texts (``pages[0]`` is page 1).
+
+    Separate from the PDF reading so rules can be tested on plain sentences; ``source`` enables
+    pdfplumber's column finder for tables whose columns the text alone cannot resolve.
+    """
+    doc = build_document(pages)
+    terms = P.title_terms(title) | P.main_system_names(doc.text[: doc.refs_span[0]] if doc.refs_span else doc.text)
     mentions = find_mentions(doc, title_terms=terms)
-    table_mentions, plumber_pages = find_table_mentions(text.pages, doc, terms)
+    table_mentions, plumber_pages = find_table_mentions(pages, doc, terms)
     mentions += table_mentions
-    if plumber_pages:
+    if plumber_pages and source is not None:
         try:
             mentions += plumber_table_mentions(source, plumber_pages, doc, terms)
         except Exception:  # a table finder failure must not lose the text candidates
             pass
-    result.candidates = rank(mentions)
-    result.other_candidates = find_other_quantities(doc)
-    body = (abstract or "") + "\n" + doc.text
-    result.domain, result.domain_confidence = classify_domain(body, categories, stamp)
-    if text.truncated:
-        result.error = None
-        result.date_source = result.date_source
-    return result
+    return doc, rank(mentions), find_other_quantities(doc)

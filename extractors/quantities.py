@@ -6,6 +6,7 @@ Same evidence form as parameter candidates, fewer rules: these are proposals for
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from extractors import patterns as P
 from extractors.candidates import Document, _evidence
@@ -24,16 +25,22 @@ def find_other_quantities(doc: Document) -> list[Candidate]:
     """Compute and dataset-size candidates, ranked by score and merged by value per quantity."""
     out: dict[tuple[str, int], Candidate] = {}
     text = doc.text
-    for rx, quantity in ((_COMPUTE, "training_compute"), (_PFS_DAYS, "training_compute"), (_DATA, "dataset_size")):
+    low = text.lower()
+    checks = (("flop" in low or "floating" in low, _COMPUTE, "training_compute"),
+              ("days" in low, _PFS_DAYS, "training_compute"),
+              (True, _DATA, "dataset_size"))
+    for present, rx, quantity in checks:
+        if not present:
+            continue
         for m in rx.finditer(text):
             if doc.in_references(m.start()):
                 continue
             gd = m.groupdict()
             try:
                 if quantity == "training_compute" and gd.get("mant") is not None:
-                    value = int(float(gd["mant"]) * 10 ** int(gd["exp"]))
+                    value = int(Decimal(gd["mant"]) * 10 ** int(gd["exp"]))
                 elif quantity == "training_compute" and gd.get("mant2") is not None:
-                    value = int(float(gd["mant2"]) * 10 ** int(gd["exp2"]))
+                    value = int(Decimal(gd["mant2"]) * 10 ** int(gd["exp2"]))
                 elif quantity == "training_compute":
                     value = int(to_int(gd["num"], gd.get("scale")) * PFS_DAY_FLOP)
                 else:

@@ -31,7 +31,15 @@ P_ACTIVE = 0.12  # active parameters of a MoE are not the model's size
 P_EMBEDDING = 0.15
 W_REPEAT = 0.04  # per extra mention, up to W_REPEAT_MAX
 W_REPEAT_MAX = 0.12
-W_SIZE = 0.08  # the largest plausible candidate gets this much more than the smallest
+W_SIZE = 0.12  # the largest confident candidate gets this much more than the smallest
+P_BOUND = 0.12  # "over 100B", "more than 1.4B": a bound, not a model's size
+P_BASELINE = 0.08  # "as baselines, we train ...": not the paper's main model
+W_NAMED = 0.08  # the size is attached to the paper's own system name ("the 7.5B Retro model")
+P_APPENDIX = 0.08  # after the bibliography: ablations and hyper-parameter sweeps
+W_TOTAL = 0.05  # "a total of N", "N total parameters"
+NAME_ONLY_CAP = 0.45  # "Llama 2 70B" names another system's size: never confident on its own
+TOP_BAND = 0.12  # candidates this close to the best score compete on size
+MERGE_TOLERANCE = 0.015  # "7.5B" and "7,532M" are one model: merge values this close
 
 
 def mention_score(m: Mention) -> float:
@@ -45,6 +53,9 @@ def mention_score(m: Mention) -> float:
     s += W_PAGE1 if page == 1 else (W_EARLY if page <= 3 else 0.0)
     s -= P_CITE * bool(f.get("cite")) + P_COMPARE * bool(f.get("comparison")) + P_HYPO * bool(f.get("hypothetical"))
     s -= P_HARDWARE * bool(f.get("hardware")) + P_REFS * bool(f.get("refs"))
+    s -= P_BOUND * bool(f.get("bound")) + P_BASELINE * bool(f.get("baseline")) + P_CITE * bool(f.get("cited_name") and not f.get("cite"))
+    s += W_TOTAL * bool(f.get("total")) + W_NAMED * bool(f.get("named_main"))
+    s -= P_COMPARE * bool(f.get("third_party")) + P_APPENDIX * bool(f.get("appendix"))
     if m.kind == "moe_active":
         s -= P_ACTIVE
     elif m.kind == "embedding":
@@ -62,9 +73,19 @@ def rank(mentions: list[Mention]) -> list[Candidate]:
         if m.value < 1000:
             continue
         groups.setdefault(m.value, []).append((mention_score(m), m))
+    groups = _merge_close(groups)
     cands: list[Candidate] = []
     for value, scored in groups.items():
         scored.sort(key=lambda t: (-t[0], t[1].page))
+        seen: set[tuple[int, str]] = set()
+        unique = []
+        for sc, m in scored:
+            key = (m.page, m.evidence[:80])
+            if key not in seen:
+                seen.add(key)
+                unique.append((sc, m))
+        scored = unique
+        value = scored[0][1].value
         best_score, best = scored[0]
         n = len(scored)
         score = best_score + min(W_REPEAT_MAX, W_REPEAT * (n - 1))
@@ -72,8 +93,12 @@ def rank(mentions: list[Mention]) -> list[Candidate]:
         kind = best.kind if best.kind != "unknown" or not kinds else max(kinds, key=lambda k: (kinds[k], _KIND_PRIORITY[k]))
         models = Counter(m.model for _, m in scored if m.model)
         model = best.model or (models.most_common(1)[0][0] if models else None)
-        cands.append(Candidate("parameters", value, kind, model, best.evidence, best.page, score, mentions=n, source=best.source))
-    plausible = [c for c in cands if c.score >= 0.35]
+        f = best.features
+        hedged = bool(f.get("hypothetical") or f.get("bound") or f.get("cite") or f.get("cited_name") or f.get("comparison"))
+        if best.source == "name" and not best.features.get("named_main"):
+            score = min(score, NAME_ONLY_CAP)
+        cands.append(Candidate("parameters", value, kind, model, best.evidence, best.page, score, mentions=n, source=best.source, hedged=hedged))
+    plausible = [c for c in cands if c.score >= 0.5]
     if len(plausible) >= 2:
         lo = math.log10(min(c.value for c in plausible))
         hi = math.log10(max(c.value for c in plausible))
@@ -83,4 +108,37 @@ def rank(mentions: list[Mention]) -> list[Candidate]:
     for c in cands:
         c.score = round(min(0.99, max(0.01, c.score)), 3)
     cands.sort(key=lambda c: (-c.score, -c.value))
+    return _largest_in_top_band(cands)
+
+
+def _largest_in_top_band(cands: list[Candidate]) -> list[Candidate]:
+    """Among candidates about as well supported as the best one, put the largest first.
+
+    The dataset wants the paper's *largest* trained model; a paper that trains 125M..175B states
+    every size with the same kind of evidence, so score alone cannot choose and size decides.
+    Active-parameter and embedding counts never win this way (they are parts of a model).
+    """
+    if len(cands) < 2 or cands[0].score < 0.5:
+        return cands
+    best = cands[0].score
+    band = [c for c in cands if c.score >= best - TOP_BAND and c.kind not in ("moe_active", "embedding") and not c.hedged]
+    if not band:
+        return cands
+    winner = max(band, key=lambda c: c.value)
+    if winner is not cands[0]:
+        winner.score = round(min(0.99, best + 0.01), 3)
+        cands.remove(winner)
+        cands.insert(0, winner)
     return cands
+
+
+def _merge_close(groups: dict[int, list[tuple[float, Mention]]]) -> dict[int, list[tuple[float, Mention]]]:
+    """Merge groups whose values differ by less than MERGE_TOLERANCE (rounded label vs exact count)."""
+    merged: dict[int, list[tuple[float, Mention]]] = {}
+    for value in sorted(groups, key=lambda v: -max(sc for sc, _ in groups[v])):
+        target = next((k for k in merged if abs(k - value) <= MERGE_TOLERANCE * max(k, value)), None)
+        if target is None:
+            merged[value] = list(groups[value])
+        else:
+            merged[target].extend(groups[value])
+    return merged

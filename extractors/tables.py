@@ -28,6 +28,7 @@ _BARE = re.compile(r"(?<![\w.,-])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?!
 _CAPTION = re.compile(r"^\s*(?:Table|TABLE)\s*[0-9IVX]+", re.IGNORECASE)
 _PROSE_END = re.compile(r"[a-z]{3,}[.;:]\s*$")
 MAX_ROWS = 30
+MAX_PLUMBER_PAGES = 1  # pdfplumber costs ~0.3 s a page: only the first flagged pages
 
 
 def _header_like(line: str) -> bool:
@@ -37,7 +38,8 @@ def _header_like(line: str) -> bool:
     if _CAPTION.match(line):
         return True
     words = line.split()
-    return len(words) <= 22 and not _PROSE_END.search(line)
+    prose = sum(1 for w in words if re.fullmatch(r"[a-z]{2,}[,;.]?", w))
+    return len(words) <= 14 and prose / max(1, len(words)) <= 0.5 and not _PROSE_END.search(line)
 
 
 def _row_like(line: str) -> bool:
@@ -45,7 +47,8 @@ def _row_like(line: str) -> bool:
     if not words or _CAPTION.match(line) or line.lower().startswith(("figure", "fig.")):
         return False
     numeric = sum(1 for w in words if re.search(r"\d", w))
-    return numeric >= 1 and not (len(words) > 14 and numeric / len(words) < 0.25)
+    prose = sum(1 for w in words if re.fullmatch(r"[a-z]{2,}[,;.]?", w))
+    return numeric >= 1 and len(words) <= 30 and numeric / len(words) >= 0.25 and prose / len(words) < 0.4
 
 
 def find_table_mentions(pages: list[str], doc: Document, title_terms: set[str]) -> tuple[list[Mention], list[int]]:
@@ -115,6 +118,7 @@ def _row_features(doc: Document, page: int, row: str, caption: str, title_terms:
         "hypothetical": False,
         "hardware": False,
         "refs": doc.in_references(off + 1),
+        "appendix": doc.in_appendix(off + 1),
         "offset_frac": off / max(1, len(doc.text)),
     }
 
@@ -133,7 +137,7 @@ def plumber_table_mentions(source: Path | bytes, page_numbers: list[int], doc: D
     out: list[Mention] = []
     fh = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source)
     with pdfplumber.open(fh) as pdf:
-        for pno in page_numbers[:5]:
+        for pno in page_numbers[:MAX_PLUMBER_PAGES]:
             page = pdf.pages[pno - 1]
             try:
                 tables = page.extract_tables({"vertical_strategy": "text", "horizontal_strategy": "lines"}) or []

@@ -33,6 +33,7 @@ class Candidate:
     mentions: int = 1
     source: str = "sentence"  # sentence | table | name | size-context
     unit: str | None = None  # for training_compute ("FLOP") and dataset_size ("tokens", "images")
+    hedged: bool = field(default=False, repr=False, compare=False)  # best evidence is a bound or hypothetical
 
     @property
     def parameters(self) -> int | None:

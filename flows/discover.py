@@ -72,10 +72,11 @@ def read_watchlist(db_path: str) -> list[intake.WatchedPaper]:
 
 
 @task(name="fetch-citations", cache_policy=NO_CACHE)
-def fetch_citations(api_url: str, arxiv_ids: list[str]) -> dict:
+def fetch_citations(api_url: str, arxiv_ids: list[str], min_interval: float | None) -> dict:
     from sources.semantic_scholar import SemanticScholarSource
 
-    found = SemanticScholarSource(api_url).batch_by_arxiv(arxiv_ids)
+    with SemanticScholarSource(api_url, min_interval=min_interval) as s2:
+        found = s2.batch_by_arxiv(arxiv_ids)
     log.info("Semantic Scholar: citation counts for %d of %d papers",
              sum(1 for v in found.values() if v is not None), len(arxiv_ids))
     return found
@@ -84,20 +85,21 @@ def fetch_citations(api_url: str, arxiv_ids: list[str]) -> dict:
 @task(name="find-missed-papers", cache_policy=NO_CACHE)
 def find_missed(
     s2_url: str, arxiv_url: str, *, query: str, min_citations: int, date_range: str,
-    known: list[str], delay_s: float,
+    known: list[str], delay_s: float, min_interval: float | None,
 ) -> tuple[list, dict]:
     """Notable papers the weekly windows never saw: bulk search, then their arXiv records."""
     from sources.arxiv_source import ArxivSource
     from sources.semantic_scholar import SemanticScholarSource
 
     known_set = set(known)
-    hits = {
-        p.arxiv_id: p
-        for p in SemanticScholarSource(s2_url).bulk_search(
-            query=query, min_citation_count=min_citations, publication_date_or_year=date_range
-        )
-        if p.arxiv_id and p.arxiv_id not in known_set
-    }
+    with SemanticScholarSource(s2_url, min_interval=min_interval) as s2:
+        hits = {
+            p.arxiv_id: p
+            for p in s2.bulk_search(
+                query=query, min_citation_count=min_citations, publication_date_or_year=date_range
+            )
+            if p.arxiv_id and p.arxiv_id not in known_set
+        }
     papers = ArxivSource(arxiv_url, delay_seconds=delay_s).fetch_ids(sorted(hits)) if hits else []
     log.info("Semantic Scholar bulk search: %d notable papers not yet known", len(papers))
     return papers, hits
@@ -188,6 +190,7 @@ def discover_flow(
     rule: str = "3:10,12:50,36:150",
     as_of: date | None = None,
     arxiv_delay_seconds: float = 3.0,
+    s2_min_interval: float | None = None,
     bulk_search: bool = True,
     bulk_query: str = intake.DEFAULT_BULK_QUERY,
     bulk_lookback_years: int = 3,
@@ -214,7 +217,7 @@ def discover_flow(
         papers = intake.merge_papers(
             ((p, "arxiv_window") for p in polled), ((p, "watchlist") for p in watched)
         )
-        citations = dict(fetch_citations(s2_api_url, sorted(papers)))
+        citations = dict(fetch_citations(s2_api_url, sorted(papers), s2_min_interval))
         if bulk_search:
             with wh.read() as con:
                 known = sorted(set(papers) | papers_store.all_ids(con))
@@ -222,7 +225,7 @@ def discover_flow(
                 s2_api_url, arxiv_api_url, query=bulk_query,
                 min_citations=int(notability.threshold(0)),
                 date_range=intake.bulk_date_range(since, until, bulk_lookback_years),
-                known=known, delay_s=arxiv_delay_seconds,
+                known=known, delay_s=arxiv_delay_seconds, min_interval=s2_min_interval,
             )
             summary.found_by_bulk = len(missed)
             papers.update(intake.merge_papers(((p, "s2_bulk") for p in missed if p.arxiv_id not in papers)))

@@ -53,6 +53,15 @@ from paramtrack.commands import database, ingest  # noqa: E402
 
 database.register(app)
 ingest.register(app)
+from paramtrack.commands import replay  # noqa: E402
+
+replay.register(app)
+from paramtrack.commands import review  # noqa: E402
+
+review.register(app)
+from paramtrack.commands import trends  # noqa: E402
+
+trends.register(app)
 # -- end of command registration -------------------------------------------------------------
 
 

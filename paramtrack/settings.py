@@ -73,6 +73,9 @@ def configure_prefect(data_dir: Path | None = None) -> None:
     """
     data_dir = data_dir or DEFAULT_DATA_DIR
     os.environ.setdefault("PREFECT_HOME", str((data_dir / "prefect").resolve()))
+    # The ephemeral server keeps its SQLite file here and cannot create the folder itself: a
+    # missing folder shows up only as a startup timeout.
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

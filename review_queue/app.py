@@ -295,7 +295,7 @@ def create_app(config: AppConfig) -> FastAPI:
                     date=parse_date(form["date"]) if form.get("date") else None,
                     domain=form.get("domain") or None,
                 )
-            outcome = service.decide(
+            outcome, upcoming = service.decide_and_next(
                 arxiv_id, reviewer=reviewer, action=action, candidate_id=candidate_id,
                 correction=correction, reason=form.get("reason") or None,
                 note=form.get("note") or None, request_id=form.get("request_id") or None,
@@ -315,11 +315,8 @@ def create_app(config: AppConfig) -> FastAPI:
         if action == "note":
             target = f"/papers/{quote(arxiv_id)}?done={outcome.decision['decision_id']}"
         else:
-            with wh.read() as con:
-                upcoming = [r["arxiv_id"] for r in store.queue(con, status="pending", limit=2)
-                            if r["arxiv_id"] != arxiv_id]
             did = outcome.decision["decision_id"]
-            target = (f"/papers/{quote(upcoming[0])}?done={did}" if upcoming else f"/?done={did}")
+            target = f"/papers/{quote(upcoming)}?done={did}" if upcoming else f"/?done={did}"
         response = RedirectResponse(target, status_code=303)
         if not config.reviewer and form.get("reviewer"):
             response.set_cookie(REVIEWER_COOKIE, reviewer, httponly=True, samesite="strict",

@@ -19,7 +19,7 @@ _SCALE = {
 _NUM_RE = re.compile(
     r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?:\s*(?:[×x\*·]\s*10\s*\^?\s*(?P<exp>\d{1,2})|[eE](?P<exp2>\d{1,2})))?"
-    r"(?:\s*(?P<scale>[Tt]housand|[Mm]illions?|[Bb]illions?|[Tt]rillions?|bn|mn|[KkMBT])(?![A-Za-z]))?"
+    r"(?:\s*-?\s*(?P<scale>[Tt]housand|[Mm]illions?|[Bb]illions?|[Tt]rillions?|bn|mn|[KkMBT])(?![A-Za-z]))?"
 )
 
 

@@ -181,6 +181,15 @@ class ReviewService:
         with self.wh.write() as con:
             return self.decide_in(con, arxiv_id, **kwargs)
 
+    def decide_and_next(self, arxiv_id: str, **kwargs: Any) -> tuple[Outcome, str | None]:
+        """:meth:`decide`, plus the next pending paper, read in the same short transaction."""
+        kwargs["reviewer"] = check_reviewer(kwargs.get("reviewer"))
+        with self.wh.write() as con:
+            outcome = self.decide_in(con, arxiv_id, **kwargs)
+            upcoming = [r["arxiv_id"] for r in store.queue(con, status="pending", limit=2)
+                        if r["arxiv_id"] != arxiv_id]
+        return outcome, (upcoming[0] if upcoming else None)
+
     def decide_in(
         self,
         con: duckdb.DuckDBPyConnection,

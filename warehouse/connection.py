@@ -90,7 +90,7 @@ class Warehouse:
                         hint="wait for that process to finish or stop it",
                     ) from exc
                 time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.5)
+                delay = min(delay * 2, 0.1)
             except duckdb.Error as exc:
                 raise CorruptDatabaseError(
                     f"{self.path} could not be opened as a DuckDB database: {exc}"

@@ -153,6 +153,7 @@ def demo_command(
             settings.db_path, since=DEMO_SINCE, until=DEMO_UNTIL,
             categories=list(DEFAULT_CATEGORIES), arxiv_api_url=server.arxiv_api_url,
             s2_api_url=server.s2_api_url, rule=DEFAULT_RULE, arxiv_delay_seconds=0.0,
+            s2_min_interval=0.0,
             bulk_search=True, extract=True, pdf_cache_dir=str(settings.pdf_cache_dir),
         )
     _print_summary(summary, settings.db_path)

@@ -1,0 +1,82 @@
+"""``paramtrack extract FILE.pdf`` and ``paramtrack eval``: the extractor from the command line.
+
+Register on the app in ``paramtrack/cli.py``::
+
+    from paramtrack.commands.extract import eval_command, extract_command
+    app.command("extract")(extract_command)
+    app.command("eval")(eval_command)
+
+Heavy imports (pypdfium2, spaCy) happen inside the commands so ``paramtrack --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from paramtrack.errors import UserError
+
+DEFAULT_LIMIT = 10
+
+
+def extract_command(
+    file: Annotated[Path, typer.Argument(help="PDF file to extract parameter counts from")],
+    json_output: Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="show every candidate, not only the top 10")] = False,
+    safe: Annotated[bool, typer.Option("--safe/--in-process", help="run in a child process with time and memory limits")] = True,
+    timeout: Annotated[float, typer.Option(help="seconds before a --safe extraction is abandoned")] = 60.0,
+) -> None:
+    """Rank the parameter counts a paper states, with evidence and page; exit 1 if the PDF cannot be read."""
+    if not file.is_file():
+        raise UserError(f"file not found: {file}", hint="pass the path of a PDF")
+    from extractors import extract_pdf, extract_pdf_safely
+
+    result = extract_pdf_safely(file, timeout_s=timeout) if safe else extract_pdf(file)
+    limit = None if show_all else DEFAULT_LIMIT
+    if json_output:
+        typer.echo(result.to_json(limit=limit))
+    else:
+        typer.echo(render_table(result, limit=limit, name=file.name))
+    if result.error:
+        raise typer.Exit(code=1)
+
+
+def render_table(result, *, limit: int | None, name: str) -> str:  # type: ignore[no-untyped-def]
+    """A readable ranked table: rank, value, kind, score, page, model, evidence."""
+    from extractors import CONFIDENT_SCORE
+    from extractors.numbers import humanize
+
+    lines = [f"{name}: {result.pages} pages, domain {result.domain} ({result.domain_confidence:.2f}), "
+             f"date {result.date.isoformat() if result.date else '-'} ({result.date_source or 'unknown'})"]
+    if result.error:
+        lines.append(f"error: {result.error}")
+        return "\n".join(lines)
+    cands = result.candidates if limit is None else result.candidates[:limit]
+    if not cands:
+        lines.append("no parameter count found")
+    else:
+        lines.append(f"{'#':>2} {'params':>8} {'kind':<13} {'score':>5} {'page':>4}  {'model':<18} evidence")
+        for i, c in enumerate(cands, 1):
+            mark = "*" if c.score >= CONFIDENT_SCORE else " "
+            ev = c.evidence if len(c.evidence) <= 110 else c.evidence[:107] + "..."
+            lines.append(f"{i:>2} {humanize(c.value):>8} {c.kind:<13} {c.score:>5.2f}{mark}{c.page:>4}  {(c.model or '-')[:18]:<18} {ev}")
+        lines.append(f"(* = confident, score >= {CONFIDENT_SCORE}; {len(result.candidates)} candidates in total)")
+    for c in result.other_candidates[:5]:
+        lines.append(f"   {c.quantity}: {c.value:.3g} {c.unit or ''} (p{c.page}, score {c.score:.2f})")
+    return "\n".join(lines)
+
+
+def eval_command(
+    corpus: Annotated[Optional[Path], typer.Option(help="shared data folder (default ../shared/data)")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a target is missed")] = False,
+) -> None:
+    """Evaluate extraction against the corpus ground truth and print per-paper results and totals."""
+    from extractors.evaluation import evaluate
+    from paramtrack.settings import find_corpus
+
+    report = evaluate(find_corpus(corpus))
+    typer.echo(report.render())
+    if strict and report.missed_targets():
+        raise typer.Exit(code=1)

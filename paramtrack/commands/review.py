@@ -1,0 +1,152 @@
+"""``paramtrack review-server``, ``paramtrack review`` and ``paramtrack queue export|import``."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paramtrack.errors import UserError
+
+queue_app = typer.Typer(help="Export the review queue as CSV and import decisions.", no_args_is_help=True)
+
+ReviewerOpt = Annotated[
+    str | None,
+    typer.Option("--reviewer", envvar="PARAMTRACK_REVIEWER", help="Your name, recorded on every decision."),
+]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def review_server_command(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on; non-loopback needs --token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    reviewer: ReviewerOpt = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="PARAMTRACK_REVIEW_TOKEN",
+                     help="Access token required on every request (login form or Bearer)."),
+    ] = None,
+    charts: Annotated[
+        Path | None, typer.Option("--charts", help="Trend charts folder to link (default data/charts).")
+    ] = None,
+) -> None:
+    """Serve the review queue in a browser (binds 127.0.0.1 unless told otherwise)."""
+    from paramtrack.cli import settings_from
+
+    settings = settings_from(ctx)
+    if not _is_loopback(host) and not token:
+        raise UserError(
+            f"refusing to listen on {host} without an access token",
+            hint="pass --token TOKEN or set PARAMTRACK_REVIEW_TOKEN, or use --host 127.0.0.1",
+        )
+    if token is not None and len(token) < 8:
+        raise UserError("the access token must be at least 8 characters")
+    if reviewer:
+        from review_queue.service import check_reviewer
+
+        reviewer = check_reviewer(reviewer)
+
+    import uvicorn
+
+    from review_queue.app import AppConfig, create_app
+
+    charts_dir = charts or settings.data_dir / "charts"
+    app = create_app(AppConfig(db_path=settings.db_path, reviewer=reviewer, token=token,
+                               charts_dir=charts_dir, pdf_dir=settings.pdf_cache_dir))
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"paramtrack review: http://{shown}:{port}/  (database {settings.db_path}; Ctrl-C stops)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def review_command(ctx: typer.Context, reviewer: ReviewerOpt = None,
+                   status: Annotated[str, typer.Option(help="open | pending | second_look")] = "open") -> None:
+    """Review the queue in the terminal (prompts; works with piped stdin)."""
+    from paramtrack.cli import settings_from
+    from review_queue import terminal
+    from review_queue.service import ReviewService, check_reviewer
+    from warehouse import Warehouse
+    from warehouse.review_store import STATUS_FILTERS
+
+    if status not in STATUS_FILTERS:
+        raise UserError(f"unknown status {status!r}", hint=", ".join(STATUS_FILTERS))
+    if not reviewer:
+        try:
+            reviewer = typer.prompt("Reviewer name")
+        except (typer.Abort, EOFError):
+            raise UserError("a reviewer name is required", hint="pass --reviewer NAME") from None
+    reviewer = check_reviewer(reviewer)
+    terminal.run(ReviewService(Warehouse(settings_from(ctx).db_path)), reviewer, status=status)
+
+
+@queue_app.command("export")
+def export_command(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="Only csv.")] = "csv",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default stdout).")] = None,
+    status: Annotated[str, typer.Option(help="pending | open | second_look | decided | all ...")] = "pending",
+) -> None:
+    """Write the queue as CSV, one row per paper, with empty decision columns to fill in."""
+    from paramtrack.cli import settings_from
+    from review_queue.csv_io import export_csv
+    from review_queue.service import ReviewService
+    from warehouse import Warehouse
+    from warehouse.review_store import STATUS_FILTERS
+
+    if fmt != "csv":
+        raise UserError(f"unknown format {fmt!r}", hint="only csv is supported")
+    if status not in STATUS_FILTERS:
+        raise UserError(f"unknown status {status!r}", hint=", ".join(STATUS_FILTERS))
+    service = ReviewService(Warehouse(settings_from(ctx).db_path))
+    if output is None:
+        export_csv(service, sys.stdout, status=status)
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        n = export_csv(service, fh, status=status)
+    os.replace(tmp, output)
+    typer.echo(f"wrote {n} paper(s) to {output}", err=True)
+
+
+@queue_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV from 'queue export' with decision columns filled.")],
+    reviewer: ReviewerOpt = None,
+) -> None:
+    """Validate every line, then apply all decisions in one transaction (or none)."""
+    from paramtrack.cli import settings_from
+    from review_queue.csv_io import ImportFailed, import_csv
+    from review_queue.service import ReviewService
+    from warehouse import Warehouse
+
+    service = ReviewService(Warehouse(settings_from(ctx).db_path))
+    try:
+        decisions = import_csv(service, file, reviewer=reviewer)
+    except ImportFailed as exc:
+        for line in exc.errors:
+            typer.echo(line, err=True)
+        raise UserError(str(exc)) from None
+    counts: dict[str, int] = {}
+    for d in decisions:
+        counts[d["action"]] = counts.get(d["action"], 0) + 1
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no decisions in the file"
+    typer.echo(f"imported {len(decisions)} decision(s): {summary}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("review-server")(review_server_command)
+    app.command("review")(review_command)
+    app.add_typer(queue_app, name="queue")

@@ -1,0 +1,115 @@
+// paramtrack review: keyboard shortcuts and small comforts. Served from this server (CSP 'self').
+(function () {
+  "use strict";
+  const rows = Array.from(document.querySelectorAll("[data-nav-row]"));
+  let sel = rows.findIndex((r) => r.classList.contains("selected"));
+  if (sel < 0 && rows.length) sel = 0;
+
+  function select(i) {
+    if (!rows.length) return;
+    sel = Math.max(0, Math.min(rows.length - 1, i));
+    rows.forEach((r, j) => r.classList.toggle("selected", j === sel));
+    rows[sel].scrollIntoView({ block: "nearest" });
+    const cid = rows[sel].dataset.candidate;
+    if (cid) {  // paper page: corrections start from the selected candidate
+      const f = document.querySelector("[data-correct] input[name=candidate_id]");
+      if (f) f.value = cid;
+    }
+  }
+  rows.forEach((r, j) => r.addEventListener("click", (e) => {
+    if (e.target.closest("a, button, input, select, form")) return;
+    select(j);
+  }));
+
+  const help = document.getElementById("help");
+  function toggleHelp(force) {
+    if (!help) return;
+    help.hidden = force === undefined ? !help.hidden : !force;
+  }
+  document.querySelectorAll("[data-help-toggle]").forEach((b) => b.addEventListener("click", () => toggleHelp()));
+  if (help) help.addEventListener("click", (e) => { if (e.target === help) toggleHelp(false); });
+
+  function focusIn(selector, sectionId) {
+    const el = document.querySelector(selector);
+    if (!el) return;
+    const section = sectionId && document.getElementById(sectionId);
+    if (section) {
+      section.scrollIntoView({ block: "center" });
+      section.classList.add("section-focus");
+      setTimeout(() => section.classList.remove("section-focus"), 900);
+    }
+    el.focus();
+  }
+
+  // Reviewer name typed on the page travels with every decision form.
+  const nameInputs = document.querySelectorAll("[data-reviewer-name], [data-reviewer-name-inline]");
+  function currentName() {
+    for (const i of nameInputs) if (i.value.trim()) return i.value.trim();
+    return "";
+  }
+  document.querySelectorAll("form").forEach((form) => form.addEventListener("submit", (e) => {
+    const copy = form.querySelector("[data-reviewer-copy]");
+    if (copy) {
+      copy.value = currentName();
+      if (!copy.value) {
+        e.preventDefault();
+        alert("Enter your name first: every decision records its reviewer.");
+        const first = nameInputs[0];
+        if (first) first.focus();
+        return;
+      }
+    }
+    // No double submits from this page (the server also applies a request once).
+    if (form.dataset.submitted) { e.preventDefault(); return; }
+    form.dataset.submitted = "1";
+    setTimeout(() => form.querySelectorAll("button").forEach((b) => (b.disabled = true)), 0);
+  }));
+
+  function submit(form) {
+    if (!form) return;
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  }
+
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) {
+      if (e.key === "Escape") t.blur();
+      return;
+    }
+    const row = rows[sel];
+    const onPaper = !!document.querySelector("[data-correct]");
+    switch (e.key) {
+      case "j": select(sel + 1); break;
+      case "k": select(sel - 1); break;
+      case "Enter": case "o":
+        if (!onPaper && row && row.dataset.href) window.location.href = row.dataset.href;
+        else return;
+        break;
+      case "a": {
+        const form = (row && row.querySelector("[data-approve]")) || document.querySelector("[data-approve]");
+        submit(form);
+        break;
+      }
+      case "e":
+        if (onPaper) focusIn("[data-edit-first]", "edit");
+        else if (row && row.dataset.href) window.location.href = row.dataset.href + "#edit";
+        break;
+      case "r":
+        if (onPaper) focusIn("[data-reject-first]", "reject");
+        else if (row && row.dataset.href) window.location.href = row.dataset.href + "#reject";
+        break;
+      case "s": if (onPaper) focusIn("[data-second-first]", "second"); break;
+      case "n": if (onPaper) focusIn("[data-note-first]", "second"); break;
+      case "u": if (onPaper) window.location.href = "/"; break;
+      case "?": toggleHelp(); break;
+      case "Escape": toggleHelp(false); break;
+      default: return;
+    }
+    e.preventDefault();
+  });
+
+  // Arriving via "e"/"r" from the queue: focus that form.
+  if (location.hash === "#edit") focusIn("[data-edit-first]", "edit");
+  if (location.hash === "#reject") focusIn("[data-reject-first]", "reject");
+})();

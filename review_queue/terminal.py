@@ -1,0 +1,176 @@
+"""``paramtrack review``: the review queue in a terminal, for a server without a browser.
+
+Reads a paper (short read transaction), closes the database, prompts, then applies the decision in
+its own short write transaction: a reviewer thinking for ten minutes never blocks the ingest.
+Prompts go through ``click.prompt`` so piped stdin works (tests, scripts); end of input quits.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from paramtrack.errors import DatabaseLockedError
+from review_queue.service import (
+    DOMAINS,
+    KINDS,
+    REASONS,
+    Correction,
+    DecisionConflict,
+    InvalidDecision,
+    ReviewService,
+    format_params,
+    parse_date,
+    parse_parameters,
+)
+from warehouse import review_store as store
+
+HELP = (
+    "a=approve top  1-9=approve candidate n  e=correct  r=reject  s=second look  n=note  "
+    "k=skip  q=quit  ?=help"
+)
+
+
+class _Quit(Exception):
+    pass
+
+
+def _ask(text: str, default: str | None = None, **kw: Any) -> str:
+    try:
+        return click.prompt(text, default=default, show_default=default not in (None, ""), **kw)
+    except (click.Abort, EOFError):
+        raise _Quit from None
+
+
+def _show(echo: Callable[[str], None], view: dict[str, Any], position: str) -> None:
+    p = view["paper"]
+    echo("")
+    echo("=" * 78)
+    echo(f"[{position}] {p['arxiv_id']}  {p['title']}")
+    echo(f"  https://arxiv.org/abs/{p['arxiv_id']}  published {p['published'] or '-'}  "
+         f"citations {p['citation_count'] if p['citation_count'] is not None else '-'}  "
+         f"domain {p['domain'] or '-'}  status {p['status']}")
+    if p.get("flag_reason"):
+        echo(f"  second look: {p['flag_reason']}")
+    if p.get("abstract"):
+        echo(textwrap.indent(textwrap.shorten(p["abstract"], 400), "  "))
+    if view["model"]:
+        m = view["model"]
+        echo(f"  in dataset: {m['system']} {format_params(m['parameters'])} ({m['parameters_kind']})"
+             f" by {m['reviewer']}")
+    if not view["candidates"]:
+        echo("  (no parameter candidates)")
+    for i, c in enumerate(view["candidates"][:9], start=1):
+        score = f"{c['score']:.2f}" if c["score"] is not None else "-"
+        echo(f"  {i}. {format_params(c['value']):>7}  {c['kind'] or '-':<13} {c['model'] or '-'}"
+             f"  score {score}  page {c['page'] or '-'}")
+        if c["evidence"]:
+            echo(textwrap.indent(textwrap.fill(c["evidence"], 72), "       "))
+
+
+def _correction(view: dict[str, Any]) -> Correction:
+    top = view["candidates"][0] if view["candidates"] else None
+    while True:
+        raw = _ask("  parameters", default=format_params(top["value"]) if top else None)
+        try:
+            params = parse_parameters(raw)
+            break
+        except InvalidDecision as exc:
+            click.echo(f"  {exc}")
+    kind = _ask("  kind", default=(top or {}).get("kind") or "unknown",
+                type=click.Choice(KINDS))
+    model = _ask("  model name", default=(top or {}).get("model") or view["paper"]["title"])
+    published = view["paper"]["published"]
+    while True:
+        raw_date = _ask("  date (YYYY-MM-DD)", default=published.isoformat() if published else None)
+        try:
+            when = parse_date(raw_date)
+            break
+        except InvalidDecision as exc:
+            click.echo(f"  {exc}")
+    domain = _ask("  domain", default=view["paper"]["domain"] if view["paper"]["domain"] in DOMAINS
+                  else "other", type=click.Choice(DOMAINS))
+    return Correction(parameters=params, kind=kind, model=model, date=when, domain=domain)
+
+
+def _reason() -> str:
+    keys = list(REASONS)
+    for i, key in enumerate(keys, start=1):
+        click.echo(f"  {i}. {REASONS[key]}")
+    choice = _ask("  reason", type=click.IntRange(1, len(keys)))
+    return keys[int(choice) - 1]
+
+
+def run(service: ReviewService, reviewer: str, *, status: str = "open") -> dict[str, int]:
+    """Walk the queue once; returns counts per action (plus 'skipped', 'conflicts')."""
+    with service.wh.read() as con:
+        ids = [r["arxiv_id"] for r in store.queue(con, status=status)]
+    counts: dict[str, int] = {}
+    click.echo(f"{len(ids)} paper(s) to review as {reviewer}.  {HELP}")
+    try:
+        for n, arxiv_id in enumerate(ids, start=1):
+            view = service.paper_view(arxiv_id)
+            if view is None or view["paper"]["status"] not in store.OPEN_STATUSES:
+                continue  # decided meanwhile by someone else
+            version = view["paper"]["version"]
+            _show(click.echo, view, f"{n}/{len(ids)}")
+            while True:
+                key = _ask("action [a/1-9/e/r/s/n/k/q/?]", default="").strip().lower()
+                kwargs: dict[str, Any] = {}
+                if key == "?":
+                    click.echo(HELP)
+                    continue
+                if key == "q":
+                    raise _Quit
+                if key in ("k", ""):
+                    counts["skipped"] = counts.get("skipped", 0) + 1
+                    break
+                if key == "a" or key.isdigit():
+                    index = 1 if key == "a" else int(key)
+                    if not 1 <= index <= len(view["candidates"]):
+                        click.echo("  no such candidate" if view["candidates"] else
+                                   "  no candidate to approve: use e (correct) or r (reject)")
+                        continue
+                    kwargs = {"action": "approve",
+                              "candidate_id": view["candidates"][index - 1]["candidate_id"]}
+                elif key == "e":
+                    kwargs = {"action": "correct", "correction": _correction(view),
+                              "candidate_id": view["candidates"][0]["candidate_id"]
+                              if view["candidates"] else None}
+                elif key == "r":
+                    kwargs = {"action": "reject", "reason": _reason(),
+                              "note": _ask("  note (optional)", default="")}
+                elif key == "s":
+                    kwargs = {"action": "second_look", "note": _ask("  why (optional)", default="")}
+                elif key == "n":
+                    kwargs = {"action": "note", "note": _ask("  note")}
+                else:
+                    click.echo(f"  unknown key {key!r}. {HELP}")
+                    continue
+                try:
+                    outcome = service.decide(arxiv_id, reviewer=reviewer,
+                                             expected_version=version, **kwargs)
+                except DecisionConflict as exc:
+                    click.echo(f"  conflict: {exc.message}; not applied")
+                    counts["conflicts"] = counts.get("conflicts", 0) + 1
+                    break
+                except InvalidDecision as exc:
+                    click.echo(f"  not saved: {exc}")
+                    continue
+                except DatabaseLockedError as exc:
+                    click.echo(f"  not saved, database busy: {exc}; try again")
+                    continue
+                d = outcome.decision
+                counts[d["action"]] = counts.get(d["action"], 0) + 1
+                click.echo(f"  saved decision #{d['decision_id']}: {d['action']} {arxiv_id}")
+                if d["action"] == "note":
+                    continue  # a note does not decide: stay on the paper
+                break
+    except _Quit:
+        pass
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing decided"
+    click.echo(f"done: {summary}")
+    return counts

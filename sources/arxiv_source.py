@@ -1,0 +1,253 @@
+"""arXiv API client built on the ``arxiv`` package (4.0.2), with a configurable base URL.
+
+What we add on top of ``arxiv.Client``:
+
+* the base URL (``query_url_format`` set on the instance), so tests and offline runs use the
+  local replay server;
+* our User-Agent and a request timeout (the package sends ``arxiv.py/<version>`` per request and
+  no timeout at all) via a small ``requests.Session`` subclass;
+* retries with exponential backoff (the package retries at once, only ``delay_seconds`` apart),
+  including a first page that claims results but carries none, short/truncated bodies, and
+  HTTP 5xx/429; HTTP 4xx is not retried; connection refused fails at once;
+* every final failure becomes :class:`~paramtrack.errors.SourceUnavailableError` naming the URL.
+
+arXiv asks for at most one request every 3 seconds (``delay_seconds``, enforced by the package).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import arxiv
+import requests
+
+from paramtrack import __version__
+from paramtrack.errors import SourceUnavailableError, UserError
+from paramtrack.settings import ARXIV_API_URL
+from sources._http import backoff_delay, is_connection_refused
+from sources.arxiv_ids import parse_arxiv_id
+
+__all__ = ["ArxivPaper", "ArxivSource", "ML_CATEGORIES", "ARXIV_CATEGORIES", "DEFAULT_USER_AGENT",
+           "validate_categories", "window_query", "UnknownCategoryError"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_USER_AGENT = f"paramtrack/{__version__} (+https://github.com/paramtrack; mailto:paramtrack@users.noreply.github.com)"
+
+# Machine-learning-relevant categories (suggested in error messages).
+ML_CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.NE", "stat.ML", "cs.IR", "cs.RO", "cs.SD",
+                 "cs.MA", "eess.AS", "eess.IV", "eess.SP")
+
+# arXiv category taxonomy (https://arxiv.org/category_taxonomy), the archives we may plausibly
+# query; anything else is most likely a typo.
+ARXIV_CATEGORIES = frozenset(
+    [f"cs.{c}" for c in (
+        "AI AR CC CE CG CL CR CV CY DB DC DL DM DS ET FL GL GR GT HC IR IT LG LO MA MM MS NA NE NI "
+        "OH OS PF PL RO SC SD SE SI SY").split()]
+    + [f"stat.{c}" for c in "AP CO ME ML OT TH".split()]
+    + [f"eess.{c}" for c in "AS IV SP SY".split()]
+    + [f"math.{c}" for c in (
+        "AC AG AP AT CA CO CT CV DG DS FA GM GN GR GT HO IT KT LO MG MP NA NT OA OC PR QA RA RT "
+        "SG SP ST").split()]
+    + [f"q-bio.{c}" for c in "BM CB GN MN NC OT PE QM SC TO".split()]
+    + [f"q-fin.{c}" for c in "CP EC GN MF PM PR RM ST TR".split()]
+    + [f"econ.{c}" for c in "EM GN TH".split()]
+    + [f"physics.{c}" for c in (
+        "acc-ph ao-ph app-ph atm-clus atom-ph bio-ph chem-ph class-ph comp-ph data-an ed-ph "
+        "flu-dyn gen-ph geo-ph hist-ph ins-det med-ph optics plasm-ph pop-ph soc-ph space-ph").split()]
+    + [f"cond-mat.{c}" for c in (
+        "dis-nn mes-hall mtrl-sci other quant-gas soft stat-mech str-el supr-con").split()]
+    + [f"astro-ph.{c}" for c in "CO EP GA HE IM SR".split()]
+    + [f"nlin.{c}" for c in "AO CD CG PS SI".split()]
+    + ["quant-ph", "hep-th", "hep-ph", "hep-ex", "hep-lat", "gr-qc", "math-ph", "nucl-th",
+       "nucl-ex", "astro-ph", "cond-mat"]
+)
+
+
+class UnknownCategoryError(UserError, ValueError):
+    """A category that is not in arXiv's taxonomy (a ValueError and a one-line CLI error)."""
+
+
+def validate_categories(categories: Iterable[str]) -> tuple[str, ...]:
+    cats = tuple(dict.fromkeys(c.strip() for c in categories if c and c.strip()))
+    if not cats:
+        raise UnknownCategoryError(f"no arXiv categories given; ML categories: {', '.join(ML_CATEGORIES)}")
+    bad = [c for c in cats if c not in ARXIV_CATEGORIES]
+    if bad:
+        raise UnknownCategoryError(
+            f"unknown arXiv categor{'y' if len(bad) == 1 else 'ies'} {', '.join(bad)}; "
+            f"valid ML categories: {', '.join(ML_CATEGORIES)} (see https://arxiv.org/category_taxonomy)"
+        )
+    return cats
+
+
+def window_query(categories: Iterable[str], since: date, until: date) -> str:
+    """``(cat:cs.LG OR cat:cs.CL) AND submittedDate:[YYYYMMDD0000 TO YYYYMMDD2359]``."""
+    cats = validate_categories(categories)
+    if until < since:
+        raise ValueError(f"empty window: until ({until}) is before since ({since})")
+    cat_q = " OR ".join(f"cat:{c}" for c in cats)
+    return f"({cat_q}) AND submittedDate:[{since:%Y%m%d}0000 TO {until:%Y%m%d}2359]"
+
+
+@dataclass(frozen=True)
+class ArxivPaper:
+    arxiv_id: str
+    version: int | None
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    primary_category: str
+    published: date  # first-version (v1) submission date
+    updated: datetime  # this version's timestamp
+    doi: str | None
+    journal_ref: str | None
+    pdf_url: str | None
+
+    @classmethod
+    def from_result(cls, r: arxiv.Result) -> "ArxivPaper":
+        aid = parse_arxiv_id(r.get_short_id())
+        return cls(
+            arxiv_id=aid.id,
+            version=aid.version,
+            title=" ".join(r.title.split()),
+            abstract=" ".join((r.summary or "").split()),
+            authors=tuple(a.name for a in r.authors),
+            categories=tuple(r.categories),
+            primary_category=r.primary_category or (r.categories[0] if r.categories else ""),
+            published=r.published.date(),
+            updated=r.updated,
+            doi=r.doi or None,
+            journal_ref=r.journal_ref or None,
+            pdf_url=r.pdf_url,
+        )
+
+
+class _FeedTruncated(requests.RequestException):
+    """The body did not end with ``</feed>``: cut off in transit."""
+
+
+class _Session(requests.Session):
+    """Forces our User-Agent (the package passes its own per request) and a timeout."""
+
+    def __init__(self, user_agent: str, timeout: float) -> None:
+        super().__init__()
+        self.user_agent = user_agent
+        self.timeout = timeout
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers = {k: v for k, v in headers.items() if k.lower() != "user-agent"}
+        headers["User-Agent"] = self.user_agent
+        kwargs.setdefault("timeout", self.timeout)
+        resp = super().request(method, url, headers=headers, **kwargs)
+        if resp.status_code == 200 and not resp.content.rstrip().endswith(b"</feed>"):
+            raise _FeedTruncated(f"truncated Atom feed ({len(resp.content)} bytes) from {url}")
+        return resp
+
+
+class _RetryingClient(arxiv.Client):
+    """``arxiv.Client`` whose per-page retries back off exponentially and fail fast when refused."""
+
+    def __init__(self, *, page_size: int, delay_seconds: float, num_retries: int,
+                 backoff_base: float, max_backoff: float, sleep: Callable[[float], None]) -> None:
+        super().__init__(page_size=page_size, delay_seconds=delay_seconds, num_retries=0)
+        self.max_tries = num_retries + 1
+        self.backoff_base = backoff_base
+        self.max_backoff = max_backoff
+        self._sleep = sleep
+        self._rng = random.Random()
+        self.waits: list[float] = []
+
+    def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0):  # type: ignore[override]
+        last: Exception | None = None
+        for attempt in range(self.max_tries):
+            try:
+                feed = super()._parse_feed(url, first_page=first_page, _try_index=0)
+                if first_page and not feed.results and feed.header.total_results > feed.header.start_index:
+                    # The package would silently stop here; it is the same arXiv hiccup.
+                    raise arxiv.UnexpectedEmptyPageError(url, attempt, feed)
+                return feed
+            except arxiv.HTTPError as exc:
+                if 400 <= exc.status < 500 and exc.status != 429:
+                    raise SourceUnavailableError(
+                        f"arXiv API rejected the request with HTTP {exc.status}: {url}"
+                    ) from exc
+                last = exc
+            except arxiv.UnexpectedEmptyPageError as exc:
+                last = exc
+            except requests.RequestException as exc:
+                if is_connection_refused(exc):
+                    raise SourceUnavailableError(
+                        f"arXiv API at {url.split('?', 1)[0]} refused the connection",
+                        hint="is the replay server running? start it with `paramtrack replay-server`",
+                    ) from exc
+                last = exc
+            if attempt + 1 < self.max_tries:
+                wait = backoff_delay(attempt, self.backoff_base, self.max_backoff, self._rng)
+                self.waits.append(wait)
+                log.info("arXiv request failed (%s); retrying in %.2fs", last, wait)
+                self._sleep(wait)
+        raise SourceUnavailableError(
+            f"arXiv API kept failing after {self.max_tries} attempts: {url} (last: {last})",
+            hint="offline? run `paramtrack replay-server` and use its --arxiv URL",
+        ) from last
+
+
+class ArxivSource:
+    """Search arXiv by category and submission window, or fetch papers by id."""
+
+    def __init__(
+        self,
+        api_url: str = ARXIV_API_URL,
+        *,
+        delay_seconds: float = 3.0,
+        page_size: int = 100,
+        num_retries: int = 3,
+        user_agent: str = DEFAULT_USER_AGENT,
+        timeout: float = 30.0,
+        backoff_base: float = 3.0,
+        max_backoff: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api_url = api_url.rstrip("?")
+        self.client = _RetryingClient(
+            page_size=page_size, delay_seconds=delay_seconds, num_retries=num_retries,
+            backoff_base=backoff_base, max_backoff=max_backoff, sleep=sleep,
+        )
+        self.client.query_url_format = f"{self.api_url}?{{}}"
+        self.client._session = _Session(user_agent, timeout)
+        self.user_agent = user_agent
+
+    def search_window(self, categories: Iterable[str], since: date, until: date) -> Iterator[ArxivPaper]:
+        """Papers first submitted in ``[since, until]`` (UTC days) in any of ``categories``,
+        oldest first."""
+        query = window_query(categories, since, until)
+        search = arxiv.Search(query=query, max_results=None,
+                              sort_by=arxiv.SortCriterion.SubmittedDate,
+                              sort_order=arxiv.SortOrder.Ascending)
+        yield from self._run(search)
+
+    def fetch_ids(self, ids: Iterable[str], *, chunk_size: int | None = None) -> list[ArxivPaper]:
+        """Metadata for ``ids`` (any form :func:`parse_arxiv_id` accepts), in chunks of ``page_size``.
+        Unknown ids are simply absent from the result."""
+        parsed = [parse_arxiv_id(i).versioned for i in ids]
+        size = chunk_size or self.client.page_size
+        out: list[ArxivPaper] = []
+        for start in range(0, len(parsed), size):
+            chunk = parsed[start:start + size]
+            out.extend(self._run(arxiv.Search(id_list=chunk, max_results=len(chunk))))
+        return out
+
+    def _run(self, search: arxiv.Search) -> Iterator[ArxivPaper]:
+        try:
+            for result in self.client.results(search):
+                yield ArxivPaper.from_result(result)
+        except (arxiv.ArxivError, requests.RequestException) as exc:  # pragma: no cover - safety net
+            raise SourceUnavailableError(f"arXiv API failed: {exc} ({self.api_url})") from exc

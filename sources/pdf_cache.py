@@ -1,0 +1,273 @@
+"""Content-addressed PDF cache with resumable downloads.
+
+Layout under ``root``::
+
+    root/ab/<sha256>.pdf      finished files, named by their SHA-256 (ab = first two hex digits)
+    root/partial/<id>.part    an interrupted download, resumed with ``Range: bytes=<size>-``
+    root/index.json           {"by_url": {url: sha256}, "by_arxiv_id": {id: sha256}}
+
+A download is verified (``%PDF-`` magic, ``max_bytes`` limit) before it is moved into place with
+an atomic rename, so a file under ``root/ab/`` is always complete. A server that ignores ``Range``
+(answers 200 instead of 206) restarts the download from zero.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from paramtrack import __version__
+from paramtrack.errors import SourceUnavailableError, UserError
+from sources._http import RETRY_STATUSES, backoff_delay, describe, is_connection_refused, parse_retry_after
+
+__all__ = ["CachedPdf", "PdfCache", "PdfTooLargeError", "NotAPdfError", "PdfNotFoundError"]
+
+MiB = 1024 * 1024
+
+
+class PdfTooLargeError(UserError):
+    """The PDF is bigger than the cache's ``max_bytes``."""
+
+
+class NotAPdfError(UserError):
+    """The server answered something that does not start with ``%PDF-``."""
+
+
+class PdfNotFoundError(UserError):
+    """The server has no PDF at this URL (HTTP 404/410)."""
+
+
+@dataclass(frozen=True)
+class CachedPdf:
+    sha256: str
+    path: Path
+    bytes: int
+
+
+class PdfCache:
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        max_bytes: int = 50 * MiB,
+        client: httpx.Client | None = None,
+        max_retries: int = 4,
+        backoff_base: float = 1.0,
+        max_backoff: float = 30.0,
+        timeout: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.max_backoff = max_backoff
+        self._own_client = client is None
+        self._client = client or httpx.Client(
+            timeout=timeout, follow_redirects=True,
+            headers={"User-Agent": f"paramtrack/{__version__} (+https://github.com/paramtrack)"},
+        )
+        self._sleep = sleep
+        self._rng = random.Random()
+        self._lock = threading.Lock()
+        self.partial_dir = self.root / "partial"
+        self.index_path = self.root / "index.json"
+
+    def close(self) -> None:
+        if self._own_client:
+            self._client.close()
+
+    def __enter__(self) -> "PdfCache":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- index
+    def _load_index(self) -> dict[str, dict[str, str]]:
+        try:
+            data = json.loads(self.index_path.read_text())
+            return {"by_url": dict(data.get("by_url", {})), "by_arxiv_id": dict(data.get("by_arxiv_id", {}))}
+        except (FileNotFoundError, json.JSONDecodeError, AttributeError):
+            return {"by_url": {}, "by_arxiv_id": {}}
+
+    def _save_index(self, index: dict) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.index_path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(index, indent=1, sort_keys=True))
+        os.replace(tmp, self.index_path)
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / f"{sha256}.pdf"
+
+    def lookup(self, *, url: str | None = None, arxiv_id: str | None = None) -> CachedPdf | None:
+        """The cached file for this URL (or arXiv id), if present and intact on disk."""
+        index = self._load_index()
+        sha = (index["by_url"].get(url) if url else None) or (
+            index["by_arxiv_id"].get(arxiv_id) if arxiv_id else None)
+        if not sha:
+            return None
+        path = self.path_for(sha)
+        if not path.is_file():
+            return None
+        return CachedPdf(sha, path, path.stat().st_size)
+
+    # -- download
+    def fetch(self, url: str, *, arxiv_id: str) -> CachedPdf:
+        """Download ``url`` into the cache (or return the cached copy) and return where it is."""
+        index = self._load_index()
+        sha = index["by_url"].get(url)
+        if sha and self.path_for(sha).is_file():
+            path = self.path_for(sha)
+            return CachedPdf(sha, path, path.stat().st_size)
+        self.partial_dir.mkdir(parents=True, exist_ok=True)
+        part = self.partial_dir / (re.sub(r"[^A-Za-z0-9._-]", "_", arxiv_id) + ".part")
+        last = "no attempt made"
+        for attempt in range(self.max_retries + 1):
+            retry_after: float | None = None
+            try:
+                done = self._download(url, part)
+                if done:
+                    return self._finish(url, arxiv_id, part)
+                last = "connection closed before the whole file arrived"
+            except httpx.TransportError as exc:
+                if is_connection_refused(exc):
+                    raise SourceUnavailableError(
+                        f"PDF server refused the connection: {url}",
+                        hint="is the replay server running? start it with `paramtrack replay-server`",
+                    ) from exc
+                last = describe(exc)
+            except _RetryableStatus as exc:
+                last = f"HTTP {exc.status}"
+                retry_after = exc.retry_after
+            if attempt >= self.max_retries:
+                break
+            wait = backoff_delay(attempt, self.backoff_base, self.max_backoff, self._rng)
+            if retry_after is not None:
+                wait = max(wait, retry_after)
+            self._sleep(wait)
+        raise SourceUnavailableError(
+            f"PDF download kept failing after {self.max_retries + 1} attempts: {url} (last: {last}); "
+            f"partial data kept in {part}"
+        )
+
+    def _download(self, url: str, part: Path) -> bool:
+        """One attempt: append to ``part``; True when the response completed normally."""
+        have = part.stat().st_size if part.exists() else 0
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        with self._client.stream("GET", url, headers=headers) as resp:
+            if resp.status_code in (404, 410):
+                part.unlink(missing_ok=True)
+                raise PdfNotFoundError(f"no PDF at {url} (HTTP {resp.status_code})")
+            if resp.status_code == 416 and have:
+                # We already hold everything (or the partial is bogus): verify what we have.
+                total = _total_from_content_range(resp.headers.get("content-range"))
+                if total is not None and total == have:
+                    return True
+                part.unlink(missing_ok=True)
+                raise _RetryableStatus(416, None)
+            if resp.status_code in RETRY_STATUSES:
+                raise _RetryableStatus(resp.status_code, parse_retry_after(resp.headers.get("retry-after")))
+            if resp.status_code not in (200, 206):
+                raise SourceUnavailableError(f"PDF download {url} answered HTTP {resp.status_code}")
+            if resp.status_code == 200 or not have:
+                mode, have = "wb", 0  # server ignored Range (or fresh start): start over
+            else:
+                start = _start_from_content_range(resp.headers.get("content-range"))
+                if start != have:
+                    mode, have = "wb", 0
+                    part.unlink(missing_ok=True)
+                    raise _RetryableStatus(206, None)
+                mode = "ab"
+            expected = _expected_total(resp, have)
+            if expected is not None and expected > self.max_bytes:
+                part.unlink(missing_ok=True)
+                raise PdfTooLargeError(
+                    f"PDF at {url} is {expected:,} bytes, over the {self.max_bytes:,}-byte limit")
+            written = have
+            checked_magic = have >= 5
+            with part.open(mode) as fh:
+                for chunk in resp.iter_bytes(64 * 1024):
+                    if not checked_magic:
+                        head = (part.read_bytes() if have else b"") + chunk
+                        if len(head) >= 5:
+                            if not head.startswith(b"%PDF-"):
+                                fh.close()
+                                part.unlink(missing_ok=True)
+                                raise NotAPdfError(
+                                    f"{url} did not return a PDF (starts with {head[:16]!r}, "
+                                    f"content-type {resp.headers.get('content-type')!r})")
+                            checked_magic = True
+                    written += len(chunk)
+                    if written > self.max_bytes:
+                        fh.close()
+                        part.unlink(missing_ok=True)
+                        raise PdfTooLargeError(
+                            f"PDF at {url} exceeds the {self.max_bytes:,}-byte limit; download aborted")
+                    fh.write(chunk)
+            if expected is not None and written < expected:
+                return False
+            return True
+
+    def _finish(self, url: str, arxiv_id: str, part: Path) -> CachedPdf:
+        data_head = part.open("rb").read(5)
+        if data_head != b"%PDF-":
+            part.unlink(missing_ok=True)
+            raise NotAPdfError(f"{url} did not return a PDF (starts with {data_head!r})")
+        h = hashlib.sha256()
+        size = 0
+        with part.open("rb") as fh:
+            for block in iter(lambda: fh.read(1024 * 1024), b""):
+                h.update(block)
+                size += len(block)
+        if size > self.max_bytes:
+            part.unlink(missing_ok=True)
+            raise PdfTooLargeError(f"PDF at {url} is {size:,} bytes, over the {self.max_bytes:,}-byte limit")
+        sha = h.hexdigest()
+        dest = self.path_for(sha)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(part, dest)  # atomic on the same file system
+        with self._lock:
+            index = self._load_index()
+            index["by_url"][url] = sha
+            index["by_arxiv_id"][arxiv_id] = sha
+            self._save_index(index)
+        return CachedPdf(sha, dest, size)
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+def _start_from_content_range(value: str | None) -> int | None:
+    m = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)", value or "")
+    return int(m.group(1)) if m else None
+
+
+def _total_from_content_range(value: str | None) -> int | None:
+    m = re.search(r"/(\d+)$", value or "")
+    return int(m.group(1)) if m else None
+
+
+def _expected_total(resp: httpx.Response, have: int) -> int | None:
+    if resp.status_code == 206:
+        total = _total_from_content_range(resp.headers.get("content-range"))
+        if total is not None:
+            return total
+    length = resp.headers.get("content-length")
+    if length and length.isdigit():
+        return have + int(length) if resp.status_code == 206 else int(length)
+    return None

@@ -1,0 +1,120 @@
+"""End to end in Debian's Chromium: approve (keyboard), correct, reject; XSS stays text."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from test_review_support import REPO_ROOT, XSS_EVIDENCE, XSS_TITLE, Server, seed_demo_queue
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        subprocess.run([str(REPO_ROOT / ".ci" / "install-browser")], check=False, timeout=900)
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (.ci/install-browser)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def review_server(warehouse, tmp_path):
+    # The lead can swap seed_demo_queue for the real demo pipeline (ingest -> extract -> stage).
+    ids = seed_demo_queue(warehouse, tmp_path / "pdfs")
+    charts = tmp_path / "charts"
+    charts.mkdir()
+    (charts / "index.html").write_text("<h1>charts</h1>")
+    with Server(warehouse.path, "--charts", str(charts)) as srv:
+        srv.ids = ids
+        yield srv
+
+
+def test_review_in_browser(browser, review_server, warehouse):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    base = review_server.url
+    page.goto(base + "/")
+    assert "0 of 5 decided" in page.inner_text(".progress-text")
+    assert page.locator("a[href='/charts/']").count() == 1
+    page.fill("[data-reviewer-name]", "hana")
+    page.click("form.name-form button")
+    page.wait_for_url(base + "/")
+    assert page.inner_text(".who strong") == "hana"
+
+    # XSS: the title and evidence are shown as text, nothing runs
+    assert page.evaluate("window.__xss") is None
+    assert page.get_by_text(XSS_TITLE, exact=True).count() == 1
+    page.screenshot(path=str(ARTIFACTS / "review-queue.png"), full_page=True)
+
+    # keyboard: help overlay, then 'a' approves the selected (top) paper's top candidate
+    page.keyboard.press("?")
+    assert page.is_visible("#help")
+    page.screenshot(path=str(ARTIFACTS / "review-help.png"))
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#help")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    page.keyboard.press("a")
+    page.wait_for_url("**/papers/2005.14165?done=*")  # next paper in the queue
+    assert "approve 2204.02311 by hana" in page.inner_text(".flash")
+
+    # correct GPT-3 via 'e'
+    page.keyboard.press("e")
+    assert page.evaluate("document.activeElement.name") == "parameters"
+    page.keyboard.type("174.6B")
+    page.fill("[data-correct] input[name=model]", "GPT-3 davinci")
+    page.select_option("[data-correct] select[name=kind]", "dense_total")
+    page.fill("[data-correct] input[name=date]", "2020-05-28")
+    page.screenshot(path=str(ARTIFACTS / "review-paper.png"), full_page=True)
+    page.click("[data-correct] button")
+    page.wait_for_url("**/papers/1706.03762?done=*")
+
+    # reject the Transformer via 'r' + a reason
+    page.keyboard.press("r")
+    page.check("input[name=reason][value=not_notable]")
+    page.fill("[data-reject] input[name=note]", "pre-2018 baseline")
+    page.click("[data-reject] button")
+    page.wait_for_url("**/papers/2112.04426?done=*")
+
+    # the XSS paper page: literal text, no <img> injected, no script ran
+    page.goto(base + "/papers/2401.00001")
+    assert page.inner_text("h1") == XSS_TITLE
+    assert XSS_EVIDENCE.replace("7B", "").split("model")[1].strip() in page.inner_text("td.evidence")
+    assert page.locator("td.evidence img, .abstract img").count() == 0
+    assert page.locator("td.evidence mark").inner_text() == "7B"
+    assert page.evaluate("window.__xss") is None
+    page.screenshot(path=str(ARTIFACTS / "review-xss.png"), full_page=True)
+
+    page.goto(base + "/")
+    assert "3 of 5 decided" in page.inner_text(".progress-text")
+    page.screenshot(path=str(ARTIFACTS / "review-queue-after.png"), full_page=True)
+    assert all(u.startswith(base) or u.startswith("data:") for u in requests), requests
+    page.close()
+
+    review_server.stop()
+    with warehouse.read() as con:
+        models = con.execute("SELECT arxiv_id, system, parameters, publication_date::VARCHAR, reviewer"
+                             " FROM models ORDER BY arxiv_id").fetchall()
+        decisions = con.execute("SELECT arxiv_id, action, reviewer, reason, note FROM decisions"
+                                " ORDER BY decision_id").fetchall()
+    assert models == [("2005.14165", "GPT-3 davinci", 174.6e9, "2020-05-28", "hana"),
+                      ("2204.02311", "PaLM", 540e9, "2024-03-01", "hana")]
+    assert decisions == [("2204.02311", "approve", "hana", None, None),
+                         ("2005.14165", "correct", "hana", None, None),
+                         ("1706.03762", "reject", "hana", "not_notable", "pre-2018 baseline")]

@@ -1,0 +1,147 @@
+"""Staging, decisions, conflicts and idempotency through warehouse/review_store + the service."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from review_queue.service import (
+    Correction,
+    DecisionConflict,
+    InvalidDecision,
+    ReviewService,
+    parse_parameters,
+)
+from test_review_support import Cand, add_extraction, seed_demo_queue, seed_paper
+from warehouse.review_store import CHANGED_REASON, stage_paper
+
+
+def _count(wh, sql, params=()):
+    with wh.read() as con:
+        return con.execute(sql, list(params)).fetchone()[0]
+
+
+def test_staging_and_queue_view(warehouse):
+    ids = seed_demo_queue(warehouse)
+    assert ids[0] == "2204.02311"  # most cited first
+    with warehouse.read() as con:
+        rows = con.execute(
+            "SELECT arxiv_id, status, top_value, top_kind, top_page, top_score, citations, week,"
+            " candidate_count FROM review_queue ORDER BY citations DESC"
+        ).fetchall()
+    assert len(rows) == 5
+    assert rows[0][:7] == ("2204.02311", "pending", 540e9, "dense_total", 1, 0.95, 5000)
+    assert rows[0][8] == 2
+    assert rows[0][7] is not None
+
+
+def test_approve_writes_models_and_marks_recompute(warehouse):
+    seed_demo_queue(warehouse)
+    svc = ReviewService(warehouse)
+    out = svc.decide("2204.02311", reviewer="alice", action="approve", expected_version=0)
+    assert not out.duplicate
+    with warehouse.read() as con:
+        model = con.execute(
+            "SELECT system, arxiv_id, parameters, parameters_kind, publication_date, domain, source,"
+            " decision_id, reviewer, evidence, evidence_page FROM models").fetchall()
+        events = con.execute("SELECT source FROM dataset_events").fetchall()
+        status = con.execute("SELECT status, version FROM review_items WHERE arxiv_id='2204.02311'").fetchone()
+        queued = con.execute("SELECT count(*) FROM review_queue").fetchone()[0]
+    assert len(model) == 1
+    system, aid, params, kind, pub, domain, source, did, reviewer, evidence, page = model[0]
+    assert (system, aid, params, kind, str(pub), domain, source, reviewer, page) == (
+        "PaLM", "2204.02311", 540e9, "dense_total", "2024-03-01", "language", "review", "alice", 1)
+    assert did == out.decision["decision_id"] and "540-billion" in evidence
+    assert events == [("review",)]
+    assert status == ("approved", 1)
+    assert queued == 4
+
+
+def test_later_decision_replaces_models_row_and_appends(warehouse):
+    seed_demo_queue(warehouse)
+    svc = ReviewService(warehouse)
+    svc.decide("2204.02311", reviewer="alice", action="approve", expected_version=0)
+    svc.decide("2204.02311", reviewer="bob", action="correct", expected_version=1,
+               correction=Correction(parameters=parse_parameters("62B"), model="PaLM-62B",
+                                     kind="dense_total", domain="language"))
+    with warehouse.read() as con:
+        rows = con.execute("SELECT system, parameters, reviewer FROM models WHERE arxiv_id='2204.02311'").fetchall()
+        log = con.execute("SELECT action, reviewer, old_value, new_value FROM decisions ORDER BY decision_id").fetchall()
+    assert rows == [("PaLM-62B", 62e9, "bob")]
+    assert [r[:2] for r in log] == [("approve", "alice"), ("correct", "bob")]
+    assert json.loads(log[1][2])["parameters"] == 540e9  # old value = the row it replaced
+    assert json.loads(log[1][3])["parameters"] == 62e9
+    # reject removes the paper from the dataset, still logged
+    svc.decide("2204.02311", reviewer="carol", action="reject", reason="not ML", expected_version=2)
+    assert _count(warehouse, "SELECT count(*) FROM models") == 0
+    assert _count(warehouse, "SELECT count(*) FROM decisions") == 3
+    assert _count(warehouse, "SELECT count(*) FROM dataset_events") == 3
+
+
+def test_conflict_and_idempotency(warehouse):
+    seed_demo_queue(warehouse)
+    svc = ReviewService(warehouse)
+    first = svc.decide("2005.14165", reviewer="alice", action="approve", expected_version=0,
+                       request_id="req-1")
+    again = svc.decide("2005.14165", reviewer="alice", action="approve", expected_version=0,
+                       request_id="req-1")
+    assert again.duplicate and again.decision["decision_id"] == first.decision["decision_id"]
+    with pytest.raises(DecisionConflict) as exc:
+        svc.decide("2005.14165", reviewer="bob", action="reject", reason="duplicate",
+                   expected_version=0, request_id="req-2")
+    assert "already decided by alice" in exc.value.message
+    assert _count(warehouse, "SELECT count(*) FROM decisions") == 1
+    assert _count(warehouse, "SELECT count(*) FROM models") == 1
+    # notes never conflict and do not change the decision
+    svc.decide("2005.14165", reviewer="bob", action="note", note="checked", expected_version=0)
+    assert _count(warehouse, "SELECT version FROM review_items WHERE arxiv_id='2005.14165'") == 1
+
+
+def test_reextraction_flags_second_look_without_touching_decision(warehouse):
+    seed_paper(warehouse, "2301.00001", "A model", [Cand(1e9, model="M", evidence="M has 1B parameters.")])
+    svc = ReviewService(warehouse)
+    svc.decide("2301.00001", reviewer="alice", action="approve", expected_version=0)
+    with warehouse.write() as con:  # same candidates from a new extractor: nothing to look at
+        add_extraction(con, "2301.00001", [Cand(1e9, model="M", evidence="M has 1B parameters.")],
+                       version="test-2")
+        assert stage_paper(con, "2301.00001") == "approved"
+    with warehouse.write() as con:  # different candidates: second look, decision kept
+        add_extraction(con, "2301.00001", [Cand(2e9, model="M", evidence="M has 2B parameters.")],
+                       version="test-3")
+        assert stage_paper(con, "2301.00001") == "second_look"
+    with warehouse.read() as con:
+        assert con.execute("SELECT parameters, reviewer FROM models").fetchall() == [(1e9, "alice")]
+        assert con.execute("SELECT status, flag_reason FROM review_queue").fetchall() == [
+            ("second_look", CHANGED_REASON)]
+        assert con.execute("SELECT action, reason FROM decisions ORDER BY decision_id DESC LIMIT 1"
+                           ).fetchone() == ("second_look", CHANGED_REASON)
+    with warehouse.write() as con:  # staging again is a no-op
+        assert stage_paper(con, "2301.00001") == "second_look"
+
+
+@pytest.mark.parametrize("bad", [
+    dict(action="reject"),  # no reason
+    dict(action="reject", reason="boring"),
+    dict(action="approve", reviewer=""),
+    dict(action="correct", correction=Correction(parameters=1e9, kind="huge")),
+    dict(action="explode"),
+])
+def test_invalid_decisions_write_nothing(warehouse, bad):
+    seed_demo_queue(warehouse)
+    kwargs = {"reviewer": "alice", **bad}
+    with pytest.raises(InvalidDecision):
+        ReviewService(warehouse).decide("2204.02311", **kwargs)
+    assert _count(warehouse, "SELECT count(*) FROM decisions") == 0
+    assert _count(warehouse, "SELECT count(*) FROM models") == 0
+
+
+@pytest.mark.parametrize("text,value", [("175B", 175e9), ("1.3 billion", 1.3e9),
+                                        ("175,000,000,000", 175e9), ("1.75e11", 1.75e11), ("350M", 350e6)])
+def test_parse_parameters(text, value):
+    assert parse_parameters(text) == pytest.approx(value)
+
+
+def test_parse_parameters_rejects_text():
+    with pytest.raises(InvalidDecision, match="parameters 'abc' is not a number"):
+        parse_parameters("abc")

@@ -1,0 +1,59 @@
+"""Plain-text tables for the terminal (pure formatting)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def _f(value, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return format(value, fmt)
+
+
+def format_trends(trends: pd.DataFrame, metric: str | None = None) -> str:
+    t = trends if metric is None else trends[trends["metric"] == metric]
+    header = (f"{'metric':<16} {'domain':<14} {'era':<30} {'n':>5} {'OOM/yr':>7} "
+              f"{'doubling mo [5; 50; 95]':>28} {'R2':>5}")
+    lines = [header, "-" * len(header)]
+    for _, r in t.iterrows():
+        ci = (f"[{_f(r['doubling_p05'], '.1f')}; {_f(r['doubling_p50'], '.1f')}; "
+              f"{_f(r['doubling_p95'], '.1f')}]")
+        lines.append(
+            f"{r['metric']:<16} {r['domain']:<14} {r['era_label']:<30} {int(r['n']):>5} "
+            f"{_f(r['slope'], '.2f'):>7} {_f(r['doubling_months'], '.1f'):>7} {ci:>20} "
+            f"{_f(r['r2'], '.2f'):>5}"
+        )
+    return "\n".join(lines)
+
+
+def format_gap(gap: pd.DataFrame) -> str:
+    g = gap[gap["scarce"] | (gap["band_kind"] == "named")]
+    if g.empty:
+        return "gap: no scarce bands"
+    since = int(gap["since_year"].iloc[0])
+    header = (f"{'domain':<14} {'band':<12} {'kind':<6} {'n':>4} {'below':>6} {'above':>6} "
+              f"{'scarcity':>8}  scarce")
+    lines = [f"Parameter bands since {since} (scarce bands and named bands):", header,
+             "-" * len(header)]
+    for _, r in g.iterrows():
+        lines.append(
+            f"{r['domain']:<14} {r['label']:<12} {r['band_kind']:<6} {int(r['n']):>4} "
+            f"{r['mean_below']:>6.1f} {r['mean_above']:>6.1f} {r['scarcity']:>8.2f}  "
+            f"{'SCARCE' if r['scarce'] else ''}"
+        )
+    return "\n".join(lines)
+
+
+def format_breakpoints(bp: pd.DataFrame) -> str:
+    lines = []
+    for _, r in bp.iterrows():
+        lines.append(
+            f"breakpoint ({r['metric']}, {r['domain']}): {pd.Timestamp(r['break_date']).date()} "
+            f"[5-95%: {_f(r['break_p05'], '.1f')}-{_f(r['break_p95'], '.1f')}], "
+            f"{_f(r['slope_before'], '.2f')} -> {_f(r['slope_after'], '.2f')} OOM/yr, "
+            f"SSE {r['sse_single']:.1f} -> {r['sse_break']:.1f}"
+        )
+    return "\n".join(lines)
