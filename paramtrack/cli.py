@@ -48,20 +48,22 @@ def settings_from(ctx: typer.Context) -> Settings:
     return obj if isinstance(obj, Settings) else Settings()
 
 
-# -- command registration (one line per command module) --------------------------------------
-from paramtrack.commands import database, ingest  # noqa: E402
+# -- command registration (one module per command group, in the order --help lists them) ------
+from paramtrack.commands import (  # noqa: E402
+    database,
+    extract,
+    ingest,
+    replay,
+    review,
+    trends,
+)
 
-database.register(app)
 ingest.register(app)
-from paramtrack.commands import replay  # noqa: E402
-
-replay.register(app)
-from paramtrack.commands import review  # noqa: E402
-
+extract.register(app)
 review.register(app)
-from paramtrack.commands import trends  # noqa: E402
-
 trends.register(app)
+replay.register(app)
+database.register(app)
 # -- end of command registration -------------------------------------------------------------
 
 

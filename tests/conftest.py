@@ -52,3 +52,40 @@ def paramtrack_exe() -> str:
     if not Path(exe).exists():
         pytest.fail("the 'paramtrack' console script is not installed (pip install -e .)")
     return exe
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect API for every flow test in the session (~20 s to start, once)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture()
+def replay_server(corpus_dir):
+    """The replay server on a free loopback port, with an empty fault plan."""
+    from replay.server import ReplayServer
+
+    with ReplayServer(corpus_dir) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory, corpus_dir, paramtrack_exe) -> Path:
+    """A warehouse filled by one real `paramtrack demo` run (the README's main job).
+
+    Session-scoped because the run takes about a minute; tests copy the file before changing it.
+    """
+    import subprocess
+
+    work = tmp_path_factory.mktemp("demo")
+    db = work / "data" / "paramtrack.duckdb"
+    result = subprocess.run(
+        [paramtrack_exe, "--db", str(db), "demo", "--corpus", str(corpus_dir)],
+        cwd=work, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (work / "demo-output.txt").write_text(result.stdout + result.stderr)
+    return db

@@ -144,5 +144,8 @@ def test_two_vintages_do_not_double_count(warehouse, epoch_dir):
         due = recompute_due(con)
     assert due
     assert df["system"].str.lower().duplicated().sum() < 5  # only genuine same-name rows in one file
-    gpt3 = df[df["system"] == "GPT-3 175B"]
-    assert len(gpt3) == 1 and gpt3["source_file"].iloc[0] == "pcd_all_ml_systems_2023-03.csv"
+    old = {r["system"].lower() for r in parse_epoch_csv(epoch_dir / "pcd_notable_ml_systems_2022-09.csv").rows}
+    new = {r["system"].lower() for r in parse_epoch_csv(epoch_dir / "pcd_all_ml_systems_2023-03.csv").rows}
+    both = df[df["system"].str.lower().isin(old & new)]
+    assert len(old & new) > 300
+    assert set(both["source_file"]) == {"pcd_all_ml_systems_2023-03.csv"}  # newest import wins

@@ -80,3 +80,8 @@ def eval_command(
     typer.echo(report.render())
     if strict and report.missed_targets():
         raise typer.Exit(code=1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("extract")(extract_command)
+    app.command("eval")(eval_command)
