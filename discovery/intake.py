@@ -100,7 +100,12 @@ def judge(
         past = list(history.get(arxiv_id, ()))
         if count is not None:
             past = [*past, (as_of, count)]
-        verdict = rule.judge(published=paper.published, citations=count, as_of=as_of, history=past)
+        if found_by == "manual":
+            # A maintainer who adds a paper by id has already judged it notable.
+            verdict = Verdict.NOTABLE
+        else:
+            verdict = rule.judge(published=paper.published, citations=count, as_of=as_of,
+                                 history=past)
         rows.append(
             PaperRow(
                 arxiv_id=arxiv_id,

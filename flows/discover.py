@@ -40,6 +40,7 @@ class DiscoverSummary:
     inserted: int = 0
     updated: int = 0
     newly_notable: list[str] = field(default_factory=list)
+    found_ids: list[str] = field(default_factory=list)
     pdfs_downloaded: int = 0
     pdfs_failed: int = 0
     extracted: int = 0
@@ -50,6 +51,7 @@ class DiscoverSummary:
     def counts(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["newly_notable"] = len(self.newly_notable)
+        data["found_ids"] = len(self.found_ids)
         data.pop("run_id")
         return data
 
@@ -62,6 +64,15 @@ def poll_arxiv(api_url: str, categories: list[str], since: date, until: date, de
 
     papers = list(ArxivSource(api_url, delay_seconds=delay_s).search_window(categories, since, until))
     log.info("arXiv: %d papers submitted %s .. %s in %s", len(papers), since, until, ", ".join(categories))
+    return papers
+
+
+@task(name="fetch-arxiv-ids", cache_policy=NO_CACHE)
+def fetch_arxiv_ids(api_url: str, arxiv_ids: list[str], delay_s: float) -> list:
+    from sources.arxiv_source import ArxivSource
+
+    papers = ArxivSource(api_url, delay_seconds=delay_s).fetch_ids(arxiv_ids)
+    log.info("arXiv: %d of %d requested papers found", len(papers), len(arxiv_ids))
     return papers
 
 
@@ -181,8 +192,8 @@ def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seco
 @flow(name="discover", log_prints=False, validate_parameters=False)
 def discover_flow(
     db_path: str,
-    since: date,
-    until: date,
+    since: date | None = None,
+    until: date | None = None,
     categories: list[str] | None = None,
     arxiv_api_url: str = ARXIV_API_URL,
     s2_api_url: str = S2_API_URL,
@@ -196,8 +207,15 @@ def discover_flow(
     bulk_lookback_years: int = 3,
     extract: bool = True,
     max_pdf_mb: int = 50,
+    arxiv_ids: list[str] | None = None,
 ) -> DiscoverSummary:
-    """Discover notable papers submitted in [since, until] and stage their candidates."""
+    """Discover notable papers submitted in [since, until] and stage their candidates.
+
+    With ``arxiv_ids`` instead of a window, those papers are fetched and kept as notable (a
+    maintainer adding a paper by hand); the watchlist and bulk search are skipped.
+    """
+    if arxiv_ids is None and (since is None or until is None):
+        raise ValueError("discover_flow needs a window (since, until) or arxiv_ids")
     from extractors import EXTRACTOR_VERSION
 
     started = time.monotonic()
@@ -205,18 +223,25 @@ def discover_flow(
     notability = NotabilityRule.parse(rule)
     as_of = as_of or datetime.now(timezone.utc).date()
     wh = Warehouse(db_path)
-    params = {"since": since, "until": until, "categories": categories, "arxiv": arxiv_api_url,
+    params = {"since": since, "until": until, "arxiv_ids": arxiv_ids, "categories": categories, "arxiv": arxiv_api_url,
               "s2": s2_api_url, "rule": rule, "as_of": as_of, "bulk_search": bulk_search}
     with wh.write() as con:
         run_id = papers_store.start_run(con, "discover", params)
     summary = DiscoverSummary(run_id=run_id)
     try:
-        polled = poll_arxiv(arxiv_api_url, categories, since, until, arxiv_delay_seconds)
-        watched = read_watchlist(str(db_path))
+        if arxiv_ids is not None:
+            polled = fetch_arxiv_ids(arxiv_api_url, list(arxiv_ids), arxiv_delay_seconds)
+            watched = []
+            bulk_search = False
+            papers = intake.merge_papers((p, "manual") for p in polled)
+        else:
+            polled = poll_arxiv(arxiv_api_url, categories, since, until, arxiv_delay_seconds)
+            watched = read_watchlist(str(db_path))
+            papers = intake.merge_papers(
+                ((p, "arxiv_window") for p in polled), ((p, "watchlist") for p in watched)
+            )
         summary.polled, summary.rechecked = len(polled), len(watched)
-        papers = intake.merge_papers(
-            ((p, "arxiv_window") for p in polled), ((p, "watchlist") for p in watched)
-        )
+        summary.found_ids = sorted(papers)
         citations = dict(fetch_citations(s2_api_url, sorted(papers), s2_min_interval))
         if bulk_search:
             with wh.read() as con:
@@ -224,7 +249,7 @@ def discover_flow(
             missed, hits = find_missed(
                 s2_api_url, arxiv_api_url, query=bulk_query,
                 min_citations=int(notability.threshold(0)),
-                date_range=intake.bulk_date_range(since, until, bulk_lookback_years),
+                date_range=intake.bulk_date_range(since, until, bulk_lookback_years),  # type: ignore[arg-type]
                 known=known, delay_s=arxiv_delay_seconds, min_interval=s2_min_interval,
             )
             summary.found_by_bulk = len(missed)

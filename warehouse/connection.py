@@ -10,6 +10,7 @@ the file, the error names its PID.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import threading
@@ -24,7 +25,8 @@ from paramtrack.errors import CorruptDatabaseError, DatabaseLockedError, UserErr
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 
-#: How long to keep retrying a lock held by another process before giving up.
+#: How long to keep retrying a lock held by another process before giving up
+#: (``PARAMTRACK_LOCK_TIMEOUT`` overrides it, in seconds).
 DEFAULT_LOCK_TIMEOUT_S = 30.0
 
 
@@ -48,8 +50,10 @@ class Warehouse:
     (the review app's workers, Prefect's task runner) queue instead of fighting over the file.
     """
 
-    def __init__(self, path: Path | str, *, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
+    def __init__(self, path: Path | str, *, lock_timeout_s: float | None = None) -> None:
         self.path = Path(path)
+        if lock_timeout_s is None:
+            lock_timeout_s = float(os.environ.get("PARAMTRACK_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S))
         self.lock_timeout_s = lock_timeout_s
         self._local_lock = threading.RLock()
         self._migrated = False

@@ -54,6 +54,13 @@ def _check_rule(rule: str) -> str:
     return rule
 
 
+def _check_sources(arxiv_url: str, s2_url: str) -> None:
+    from sources.reachability import check_reachable
+
+    check_reachable(arxiv_url, name="arXiv")
+    check_reachable(s2_url, name="Semantic Scholar")
+
+
 def _run_discover(db_path: Path, **params: Any):
     """Import Prefect only now (slow), with the project-local defaults set first."""
     configure_prefect(db_path.parent)
@@ -122,6 +129,7 @@ def ingest_command(
         raise UserError(f"--since {since_day} is after --until {until_day}")
     categories = _check_categories(list(category or DEFAULT_CATEGORIES))
     _check_rule(rule)
+    _check_sources(arxiv_url, s2_url)
     show_progress(not quiet)
     summary = _run_discover(
         settings.db_path, since=since_day, until=until_day, categories=categories,
@@ -131,6 +139,36 @@ def ingest_command(
         pdf_cache_dir=str(settings.pdf_cache_dir),
     )
     _print_summary(summary, settings.db_path)
+
+
+def add_command(
+    ctx: typer.Context,
+    ids: Annotated[list[str], typer.Argument(help="arXiv ids: 2204.02311, 2204.02311v1, hep-th/9901001, or abs/pdf URLs.")],
+    arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL", help="arXiv API query URL.")] = ARXIV_API_URL,
+    s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")] = S2_API_URL,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Add papers by arXiv id (a maintainer's pick is notable), extract and stage them."""
+    from paramtrack.cli import settings_from
+    from sources.arxiv_ids import parse_arxiv_id
+
+    settings = settings_from(ctx)
+    parsed: list[str] = []
+    for raw in ids:
+        try:
+            parsed.append(parse_arxiv_id(raw).id)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    _check_sources(arxiv_url, s2_url)
+    show_progress(not quiet)
+    summary = _run_discover(
+        settings.db_path, arxiv_ids=parsed, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
+        pdf_cache_dir=str(settings.pdf_cache_dir), arxiv_delay_seconds=3.0,
+    )
+    missing = sorted(set(parsed) - set(summary.found_ids))
+    _print_summary(summary, settings.db_path)
+    if missing:
+        raise UserError(f"not found on arXiv: {', '.join(missing)}")
 
 
 def demo_command(
@@ -196,5 +234,6 @@ def serve_command(
 
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest_command)
+    app.command("add")(add_command)
     app.command("demo")(demo_command)
     app.command("serve")(serve_command)

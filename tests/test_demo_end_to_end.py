@@ -1,0 +1,125 @@
+"""The README's main job, end to end: `paramtrack demo`, then a maintainer triages in a browser.
+
+The demo runs once per session (fixture ``demo_db`` in conftest.py): replay server over
+loopback → discover flow through Prefect's local API → real PDFs → extractor → DuckDB.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from test_review_support import REPO_ROOT, Server
+
+pytestmark = [pytest.mark.slow, pytest.mark.prefect]
+
+TABLES = ["papers", "citation_snapshots", "pdfs", "extractions", "candidates", "review_items",
+          "decisions", "models"]
+
+
+def _counts(db: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+    finally:
+        con.close()
+
+
+def test_demo_stages_candidates_for_every_notable_paper_with_a_pdf(demo_db):
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        missing = con.execute(
+            "SELECT p.arxiv_id FROM notable_papers p JOIN pdfs d USING (arxiv_id)"
+            " WHERE d.sha256 IS NOT NULL AND p.arxiv_id NOT IN (SELECT arxiv_id FROM review_queue)"
+            " AND p.arxiv_id NOT IN (SELECT arxiv_id FROM review_items)"
+        ).fetchall()
+        staged = con.execute("SELECT count(*) FROM review_items").fetchone()[0]
+        top = dict(con.execute(
+            "SELECT arxiv_id, value FROM ranked_candidates WHERE quantity = 'parameters' AND rank = 1"
+        ).fetchall())
+    finally:
+        con.close()
+    assert missing == [] and staged >= 15
+    assert top["2205.01068"] == 175e9 and top["2204.02311"] == pytest.approx(540e9, rel=0.05)
+
+
+def test_demo_twice_in_a_row_leaves_the_same_row_counts(demo_db, paramtrack_exe, corpus_dir):
+    before = _counts(demo_db)
+    result = subprocess.run(
+        [paramtrack_exe, "--db", str(demo_db), "demo", "--corpus", str(corpus_dir), "--quiet"],
+        cwd=demo_db.parent.parent, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "0 new" in result.stdout
+    assert _counts(demo_db) == before
+
+
+@pytest.mark.browser
+def test_a_maintainer_triages_the_demo_queue_in_chromium(demo_db, tmp_path):
+    from test_review_browser import ARGS, CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (.ci/install-browser)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    db = tmp_path / "paramtrack.duckdb"
+    shutil.copy(demo_db, db)
+    artifacts = REPO_ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+
+    with Server(db, "--reviewer", "maintainer") as server, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 950})
+        page.goto(server.url + "/")
+        assert "0 of" in page.inner_text(".progress-text")
+        page.screenshot(path=str(artifacts / "demo-queue.png"), full_page=True)
+
+        # OPT: the top candidate is right; one key approves it.
+        page.goto(server.url + "/papers/2205.01068")
+        assert "175" in page.inner_text("td.evidence mark")
+        page.keyboard.press("a")
+        page.wait_for_url("**done=*")
+
+        # Switch Transformers: correct to the precise sparse total from Table 9.
+        page.goto(server.url + "/papers/2101.03961")
+        page.keyboard.press("e")
+        page.keyboard.type("1571B")
+        page.select_option("[data-correct] select[name=kind]", "moe_total")
+        page.fill("[data-correct] input[name=model]", "Switch-C")
+        page.screenshot(path=str(artifacts / "demo-correct.png"), full_page=True)
+        page.click("[data-correct] button")
+        page.wait_for_url("**done=*")
+
+        # DQN states no parameter count: reject with that reason.
+        page.goto(server.url + "/papers/1312.5602")
+        page.keyboard.press("r")
+        page.check("input[name=reason][value=no_count_stated]")
+        page.click("[data-reject] button")
+        page.wait_for_url("**done=*")
+
+        page.goto(server.url + "/")
+        assert "3 of" in page.inner_text(".progress-text")
+        page.screenshot(path=str(artifacts / "demo-queue-after.png"), full_page=True)
+        browser.close()
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        models = con.execute(
+            "SELECT arxiv_id, system, parameters, parameters_kind, reviewer, source FROM models"
+            " WHERE source = 'review' ORDER BY arxiv_id").fetchall()
+        decisions = con.execute(
+            "SELECT arxiv_id, action, reviewer, reason FROM decisions WHERE reviewer = 'maintainer'"
+            " ORDER BY decision_id").fetchall()
+    finally:
+        con.close()
+    assert [(m[0], m[2], m[4], m[5]) for m in models] == [
+        ("2101.03961", 1571e9, "maintainer", "review"),
+        ("2205.01068", 175e9, "maintainer", "review"),
+    ]
+    assert models[0][1] == "Switch-C" and models[0][3] == "moe_total"
+    assert decisions == [("2205.01068", "approve", "maintainer", None),
+                         ("2101.03961", "correct", "maintainer", None),
+                         ("1312.5602", "reject", "maintainer", "no_count_stated")]
