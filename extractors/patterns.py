@@ -148,12 +148,18 @@ def nlp():
 
         @Language.component("paramtrack_no_abbrev_split")
         def _no_abbrev_split(doc):  # type: ignore[no-untyped-def]
-            """Undo sentence breaks after "et al." / "e.g." / "Fig.": citations are not sentence ends."""
-            for i in range(1, len(doc)):
-                if not doc[i].is_sent_start:
-                    continue
-                prev = [doc[j].text.lower().rstrip(".") for j in range(max(0, i - 3), i) if doc[j].text not in (",", ".")]
-                if prev and prev[-1] in _ABBREV:
+            """Undo sentence breaks after "et al." / "e.g." / "Fig.": citations are not sentence ends.
+
+            Only the sentence starts are visited (read from the SENT_START array in one call):
+            touching every token from Python was a third of the spaCy time.
+            """
+            from spacy.attrs import SENT_START
+
+            starts = doc.to_array(SENT_START)
+            for i in (starts[1:] == 1).nonzero()[0] + 1:
+                i = int(i)
+                prev = [t for t in (doc[j].text for j in range(max(0, i - 3), i)) if t not in (",", ".")]
+                if prev and prev[-1].lower().rstrip(".") in _ABBREV:
                     doc[i].is_sent_start = False
             return doc
 

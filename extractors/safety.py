@@ -184,7 +184,7 @@ class ExtractionWorker:
         return proc.exitcode
 
     def _stop(self) -> None:
-        if self._proc is not None and self._conn is not None and self._proc.is_alive():
+        if self._ready and self._proc is not None and self._conn is not None and self._proc.is_alive():
             try:
                 self._conn.send(("stop",))
                 self._proc.join(2)

@@ -88,8 +88,8 @@ def find_table_mentions(pages: list[str], doc: Document, title_terms: set[str]) 
                         v = parse_scaled(m.group(0), unit=unit)
                         if v:
                             values.append((v, m.group(0)))
-                elif not values and unit and _BARE.search(row):
-                    bare_below = True
+                elif not values and unit and _BARE.search(row) and not (j != i and _header_like(row)):
+                    bare_below = True  # (a header-like row below, "Number of parameters 133 144", is read as its own header)
                 if not values:
                     continue
                 found_any = True
@@ -101,9 +101,18 @@ def find_table_mentions(pages: list[str], doc: Document, title_terms: set[str]) 
                     "moe_active" if re.search(r"activ", line, re.I) else "dense_total")
                 for v, _tok in values:
                     out.append(Mention(v, kind, label, text[:400], pno, "table", dict(feats)))
-            if unit and bare_below and not found_any:
+            if unit and bare_below and not found_any and _near_table_caption(lines, i):
                 plumber_pages.append(pno)
     return out, sorted(set(plumber_pages))
+
+
+def _near_table_caption(lines: list[str], i: int) -> bool:
+    """A "Table N" caption within a table's reach of line ``i``: a real table, not a figure's axis label.
+
+    Plot axes ("Non-Embedding Params (M)", "Model Size (B)" over tick labels) look like a unit
+    header over bare numbers, but pdfplumber's table finder (the slow path) finds nothing in a plot.
+    """
+    return any(_CAPTION.match(lines[j]) for j in range(max(0, i - 15), min(len(lines), i + MAX_ROWS)))
 
 
 def _row_features(doc: Document, page: int, row: str, caption: str, title_terms: set[str]) -> dict[str, bool | int | float]:
@@ -140,12 +149,14 @@ def plumber_table_mentions(source: Path | bytes, page_numbers: list[int], doc: D
         for pno in page_numbers[:MAX_PLUMBER_PAGES]:
             page = pdf.pages[pno - 1]
             try:
-                tables = page.extract_tables({"vertical_strategy": "text", "horizontal_strategy": "lines"}) or []
-                tables += page.extract_tables() or []
+                # lazily: the ruled-table strategy only when the text-column strategy found no parameter column
+                for settings in ({"vertical_strategy": "text", "horizontal_strategy": "lines"}, None):
+                    found = [m for table in (page.extract_tables(settings) or []) for m in _mentions_from_grid(table, pno, doc, title_terms)]
+                    out.extend(found)
+                    if found:
+                        break
             finally:
                 page.close()
-            for table in tables:
-                out.extend(_mentions_from_grid(table, pno, doc, title_terms))
     return out
 
 

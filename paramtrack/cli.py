@@ -42,12 +42,6 @@ def root(
     ctx.obj = Settings(db_path=db)
 
 
-def settings_from(ctx: typer.Context) -> Settings:
-    """The resolved settings of this invocation (the root callback always sets them)."""
-    obj = ctx.find_root().obj
-    return obj if isinstance(obj, Settings) else Settings()
-
-
 # -- command registration (one module per command group, in the order --help lists them) ------
 from paramtrack.commands import (  # noqa: E402
     database,

@@ -26,10 +26,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import duckdb
-
 from paramtrack.errors import UserError
-from warehouse import Warehouse
+from warehouse import Connection, Warehouse
 from warehouse import review_store as store
 from warehouse.review_store import DecisionConflict, NotStaged, Outcome
 
@@ -192,7 +190,7 @@ class ReviewService:
 
     def decide_in(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: Connection,
         arxiv_id: str,
         *,
         reviewer: str,

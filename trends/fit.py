@@ -162,22 +162,28 @@ def _era_mask(df: pd.DataFrame, era: Era) -> np.ndarray:
 def _design(df: pd.DataFrame, metrics: tuple[str, ...],
             segments: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """N × (6·metrics) [1, x, y, x², xy, y²] per metric (zeroed where the metric is missing),
-    with x and y centred on the mean of each contiguous segment (``(starts, ends)``) so the
-    float32 bootstrap products lose no precision; returns (design, centres [segments, 1+M]).
-    ``_uncenter`` turns segment sums back into sums of x - X_CENTER and y."""
+    with x and y centred on the mean of each contiguous segment (``(starts, ends)``, tiling the
+    rows in order) so the float32 bootstrap products lose no precision; returns (design,
+    centres [segments, 1+M]). ``_uncenter`` turns segment sums back into sums of x - X_CENTER
+    and y. Segment means come from ``np.bincount`` (there can be ~1,000 segments: no loop)."""
     x = df["x"].to_numpy(dtype=float) - X_CENTER
     n = len(df)
     starts, ends = segments if segments is not None else (np.array([0]), np.array([n]))
-    seg = np.repeat(np.arange(len(starts)), ends - starts)
-    centres = np.zeros((len(starts), 1 + len(metrics)))
-    centres[:, 0] = [x[a:b].mean() if b > a else 0.0 for a, b in zip(starts, ends)]
+    k = len(starts)
+    seg = np.repeat(np.arange(k), ends - starts)
+
+    def seg_mean(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+        total = np.bincount(seg, weights=np.where(present, values, 0.0), minlength=k)
+        count = np.bincount(seg, weights=present.astype(float), minlength=k)
+        return np.divide(total, count, out=np.zeros(k), where=count > 0)
+
+    centres = np.zeros((k, 1 + len(metrics)))
+    centres[:, 0] = seg_mean(x, np.ones(n, dtype=bool))
     blocks = []
     for mi, m in enumerate(metrics):
         y = df[f"y_{m}"].to_numpy(dtype=float)
         ok = np.isfinite(y)
-        for k, (a, b) in enumerate(zip(starts, ends)):
-            yy = y[a:b][ok[a:b]]
-            centres[k, 1 + mi] = yy.mean() if len(yy) else 0.0
+        centres[:, 1 + mi] = seg_mean(y, ok)
         one = ok.astype(float)
         y0 = np.where(ok, y - centres[seg, 1 + mi], 0.0)
         x0 = np.where(ok, x - centres[seg, 0], 0.0)
@@ -231,22 +237,83 @@ def doubling_months(slope: float | np.ndarray) -> float | np.ndarray:
 # -- Poisson bootstrap weights ---------------------------------------------------------------
 
 _POISSON_CDF = np.cumsum([math.exp(-1.0) / math.factorial(k) for k in range(12)])
+_POISSON_T16 = [int(t) for t in np.ceil(_POISSON_CDF[:9] * 65536) if t < 65536]
+
+
+def poisson_counts(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """iid Poisson(1) counts (uint8) of ``shape``, by inversion of 16-bit uniform draws.
+
+    The CDF is resolved to 1/65536 (probabilities off by < 2e-5) and truncated at 7
+    (P(X >= 8) ~ 1e-5). Counting ``u >= threshold`` into a uint8 through a reused bool buffer
+    keeps every pass a cheap byte-wise vector op; callers draw cache-sized tiles (see
+    ``_Tiles``), where these passes cost far less than on one big array.
+    """
+    u = rng.integers(0, 65536, size=shape, dtype=np.uint16)
+    w = np.zeros(shape, dtype=np.uint8)
+    hit = np.empty(shape, dtype=bool)
+    for threshold in _POISSON_T16:
+        np.greater_equal(u, threshold, out=hit)
+        w += hit.view(np.uint8)
+    return w
 
 
 def poisson_weights(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
-    """rows × cols iid Poisson(1) weights (float32), by inversion of 16-bit uniform draws.
+    """rows × cols iid Poisson(1) weights as float32 (see ``poisson_counts``)."""
+    return poisson_counts(rng, (rows, cols)).astype(np.float32)
 
-    The CDF is resolved to 1/65536 (probabilities off by < 2e-5) and truncated at 9
-    (P(X >= 10) ~ 1e-7); uint16 draws and uint8 counting keep this memory-light.
+
+# Multiply-adds per GEMM call in the bootstrap. Small enough that one tile of weights (uint16
+# draws, uint8 counts, float32 copy) stays in L2 cache, and below OpenBLAS's multithreading
+# threshold: on a busy 2-core machine, OpenBLAS worker threads spinning for these skinny
+# products cost 2-3x more than they give (measured: fit_trends 2.7 s -> 0.9 s with
+# OPENBLAS_NUM_THREADS=1), and we cannot set that variable from library code.
+_GEMM_MACS = 1 << 19
+
+
+@dataclass
+class _Tiles:
+    """Plan for weighted per-cell sums: the cell-ordered rows cut into tiles of ``rows`` rows,
+    each tile cut again at cell boundaries into blocks.
+
+    For a chunk of ``bc`` replicates, each tile gets a fresh (bc × tile rows) Poisson weight
+    matrix; each block is one small GEMM ``W[:, block] @ Z[block]`` = the block's weighted
+    sufficient statistics for all bc replicates at once; cell sums add up their blocks. No
+    (replicates × rows) float matrix is ever materialised. The draws depend only on the seed,
+    the chunk size and the data (through the cell layout), so results are deterministic.
     """
-    u = rng.integers(0, 65536, size=(rows, cols), dtype=np.uint16)
-    w = np.zeros((rows, cols), dtype=np.uint8)
-    for threshold in _POISSON_T16:
-        np.add(w, u >= threshold, out=w, casting="unsafe")
-    return w.astype(np.float32)
 
+    tile_starts: np.ndarray      # first row of each tile
+    tile_ends: np.ndarray
+    block_lo: np.ndarray         # blocks of tile t: block_lo[t] .. block_lo[t+1]-1
+    block_starts: np.ndarray
+    block_ends: np.ndarray
+    cell_first_block: np.ndarray
 
-_POISSON_T16 = [int(t) for t in np.ceil(_POISSON_CDF[:9] * 65536) if t < 65536]
+    @classmethod
+    def plan(cls, starts: np.ndarray, ends: np.ndarray, chunk: int, width: int) -> "_Tiles":
+        n = int(ends[-1]) if len(ends) else 0
+        rows = max(16, _GEMM_MACS // max(1, chunk * width))
+        tile_starts = np.arange(0, n, rows)
+        tile_ends = np.minimum(tile_starts + rows, n)
+        cuts = np.union1d(starts, tile_starts)               # block starts, sorted
+        block_starts = cuts
+        block_ends = np.append(cuts[1:], n)
+        block_lo = np.searchsorted(block_starts, np.append(tile_starts, n))
+        cell_first_block = np.searchsorted(block_starts, starts)
+        return cls(tile_starts, tile_ends, block_lo, block_starts, block_ends, cell_first_block)
+
+    def weighted_cell_sums(self, rng: np.random.Generator, Z32: np.ndarray, bc: int) -> np.ndarray:
+        """Per-cell Σ w·Z for bc fresh Poisson replicates: [bc, cells, width] (float64)."""
+        width = Z32.shape[1]
+        S = np.empty((len(self.block_starts), bc, width), dtype=np.float32)
+        for t, (t0, t1) in enumerate(zip(self.tile_starts.tolist(), self.tile_ends.tolist())):
+            W = poisson_counts(rng, (bc, t1 - t0)).astype(np.float32)
+            lo, hi = int(self.block_lo[t]), int(self.block_lo[t + 1])
+            for i, a, b in zip(range(lo, hi), self.block_starts[lo:hi].tolist(),
+                               self.block_ends[lo:hi].tolist()):
+                np.matmul(W[:, a - t0:b - t0], Z32[a:b], out=S[i])
+        cells = np.add.reduceat(S, self.cell_first_block, axis=0, dtype=np.float64)
+        return cells.transpose(1, 0, 2)
 
 
 # -- the analysis ----------------------------------------------------------------------------
@@ -299,21 +366,55 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
     for i, era in enumerate(eras):
         era_bits |= _era_mask(df, era).astype(np.int64) << i
     dom = df["domain"].fillna("~none").to_numpy(dtype=object)
-    atom_key = pd.MultiIndex.from_arrays([dom, era_bits])
-    atom_codes, atom_uniques = pd.factorize(atom_key, sort=True)
-    order = np.argsort(atom_codes, kind="stable")
-    atom_sorted = atom_codes[order]
-    bounds = np.flatnonzero(np.diff(atom_sorted)) + 1
-    starts = np.concatenate([[0], bounds])
-    ends = np.concatenate([bounds, [N]])
-    Z_atoms, atom_centres = _design(df.iloc[order].reset_index(drop=True), metrics, (starts, ends))
-    Z_atoms32 = Z_atoms.astype(np.float32)
-    atom_dom = np.array([k[0] for k in atom_uniques], dtype=object)
-    atom_bits = np.array([k[1] for k in atom_uniques], dtype=np.int64)
+    dom_codes, dom_uniques = pd.factorize(dom, sort=True)
+    atom_codes, atom_ids = pd.factorize(dom_codes.astype(np.int64) << len(eras) | era_bits, sort=True)
+    atom_dom = np.asarray(dom_uniques, dtype=object)[atom_ids >> len(eras)]
+    atom_bits = atom_ids & ((1 << len(eras)) - 1)
+
+    # Breakpoint bins (all domains). Bin k holds window rows with cand[k-1] <= x < cand[k],
+    # bin 0 everything in the window before cand[0]; rows outside the window get bin -1.
+    x = df["x"].to_numpy()
+    bp_from = cfg.breakpoint_from
+    bp_to = cfg.breakpoint_to if cfg.breakpoint_to is not None else float(x.max()) - 1.0
+    cand = np.arange(bp_from, bp_to + 1e-9, cfg.breakpoint_step) if bp_to > bp_from else np.array([])
+    bp_metrics = list(metrics) if len(cand) else []
+    if len(cand):
+        bin_of_row = np.where(x >= cfg.start_year, np.searchsorted(cand, x, side="right"), -1)
+    else:
+        bin_of_row = np.full(N, -1)
+
+    # Cells: rows with the same atom *and* the same bin. Both the group fits (unions of atoms)
+    # and the breakpoint search (per-bin sums over all domains) are sums of cell sums, so one
+    # pass of weighted sums per cell serves both. Rows are laid out cell by cell (stable, so
+    # the canonical order of ``prepare`` is kept inside a cell and the layout — hence which
+    # row gets which weight — depends only on the data, not on the input row order).
+    cell_key = atom_codes.astype(np.int64) * (len(cand) + 2) + (bin_of_row + 1)
+    order = np.argsort(cell_key, kind="stable")
+    key_sorted = cell_key[order]
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(key_sorted)) + 1])
+    ends = np.append(starts[1:], N)
+    cell_atom = atom_codes[order][starts]
+    cell_bin = bin_of_row[order][starts]
+    Z, centres = _design(df.iloc[order].reset_index(drop=True), metrics, (starts, ends))
+    atom_first_cell = np.flatnonzero(np.diff(cell_atom, prepend=-1))   # cells sorted by atom
+    win_cells = np.flatnonzero(cell_bin >= 0)
+    win_cells = win_cells[np.argsort(cell_bin[win_cells], kind="stable")]
+    bins_present, bin_first = np.unique(cell_bin[win_cells], return_index=True)
+
+    def reduce_cells(cell_sums: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Uncentred cell sums [..., C, 6M] -> (atom sums [..., A, 6M], bin sums [..., K+1, 6M])."""
+        atoms = np.add.reduceat(cell_sums, atom_first_cell, axis=-2)
+        if not bp_metrics:
+            return atoms, None
+        bins = np.zeros(cell_sums.shape[:-2] + (len(cand) + 1, cell_sums.shape[-1]))
+        if len(win_cells):
+            bins[..., bins_present, :] = np.add.reduceat(
+                cell_sums[..., win_cells, :], bin_first, axis=-2)
+        return atoms, bins
+
+    point_atoms, b_point = reduce_cells(_uncenter(np.add.reduceat(Z, starts, axis=0), centres))
 
     # Groups worth fitting, decided on the point estimate counts.
-    point_atoms = _uncenter(
-        np.stack([Z_atoms[a:b].sum(axis=0) for a, b in zip(starts, ends)]), atom_centres)
     domains = ["all"] + [d for d in PRIMARY_DOMAINS if d in set(dom)]
     keys: list[tuple[str, str, Era]] = []
     members: list[np.ndarray] = []
@@ -330,28 +431,7 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
                 if n >= (3 if d == "all" else cfg.min_n):
                     keys.append((metric, d, era))
                     members.append(idx)
-
-    # Breakpoint bins (all domains), rows in time order (df is sorted by x already).
-    x = df["x"].to_numpy()
-    bp_metrics = []
-    bins_edges: dict[str, np.ndarray] = {}
-    bp_from = cfg.breakpoint_from
-    bp_to = cfg.breakpoint_to if cfg.breakpoint_to is not None else float(x.max()) - 1.0
-    in_window = (x >= cfg.start_year)
-    cand = np.arange(bp_from, bp_to + 1e-9, cfg.breakpoint_step) if bp_to > bp_from else np.array([])
-    if len(cand):
-        # bin k holds rows with cand[k-1] <= x < cand[k]; bin 0 everything before cand[0]
-        bin_of_row = np.searchsorted(cand, x, side="right")
-        win_rows = np.flatnonzero(in_window)
-        b_starts = np.searchsorted(bin_of_row[win_rows], np.arange(len(cand) + 1), side="left")
-        b_ends = np.append(b_starts[1:], len(win_rows))
-        b_ends_ = np.append(b_starts[1:], len(win_rows))
-        Z_bins, bin_centres = _design(df.iloc[win_rows].reset_index(drop=True), metrics,
-                                      (b_starts, b_ends_))
-        Z_bins32 = Z_bins.astype(np.float32)
-        bp_metrics = list(metrics)
-        for m in metrics:
-            bins_edges[m] = cand
+    bins_edges = {m: cand for m in bp_metrics}
 
     def group_stats(atom_sums: np.ndarray) -> np.ndarray:
         """atom_sums [..., A, 6M] -> group sums [..., G, 6]."""
@@ -361,16 +441,11 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
             out[..., g, :] = atom_sums[..., idx, mi * 6:(mi + 1) * 6].sum(axis=-2)
         return out
 
-    def bin_sums(weights: np.ndarray | None) -> np.ndarray:
-        if weights is None:
-            local = np.stack([Z_bins[a:b].sum(axis=0) for a, b in zip(b_starts, b_ends)])
-        else:
-            w = weights[: len(win_rows)]
-            local = np.stack([w[a:b].T @ Z_bins32[a:b] for a, b in zip(b_starts, b_ends)], axis=1)
-        return _uncenter(local, bin_centres)
-
     def best_break(bsums: np.ndarray, mi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """bsums [..., K+1, 6M] -> (best candidate index, sse at best, sse single)."""
+        """bsums [..., K+1, 6M] -> (best candidate index, sse at best, sse single).
+
+        Cumulative sums over the time-ordered bins give the left/right sufficient statistics
+        of every candidate at once, so each candidate's SSE is O(1)."""
         s = bsums[..., mi * 6:(mi + 1) * 6]
         cum = np.cumsum(s, axis=-2)                    # cum[k] = bins 0..k = rows x < cand[k]
         total = cum[..., -1:, :]
@@ -388,27 +463,25 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
     # Point estimates.
     g_point = group_stats(point_atoms)
     point = ols_from_stats(g_point)
-    b_point = bin_sums(None) if bp_metrics else None
 
-    # Bootstrap: one Poisson weight block per chunk of replicates, shared by every group.
+    # Bootstrap: Poisson weights for a chunk of replicates, drawn tile by tile (see
+    # ``_weighted_cell_sums``) and shared by every group and the breakpoint search.
     B = int(cfg.resamples)
     rng = np.random.default_rng(cfg.seed)
     boot_slopes = np.full((B, len(keys)), np.nan)
     boot_breaks = {m: np.full(B, np.nan) for m in bp_metrics}
+    tiles = _Tiles.plan(starts, ends, cfg.chunk, Z.shape[1])
+    Z32 = Z.astype(np.float32)
     done = 0
     while done < B:
         bc = min(cfg.chunk, B - done)
-        W = poisson_weights(rng, N, bc)      # rows × replicates: row slices are contiguous
-        a_sums = _uncenter(
-            np.stack([W[a:b].T @ Z_atoms32[a:b] for a, b in zip(starts, ends)], axis=1),
-            atom_centres)
+        cell_sums = _uncenter(tiles.weighted_cell_sums(rng, Z32, bc), centres)  # [bc, C, 6M]
+        a_sums, bs = reduce_cells(cell_sums)
         boot_slopes[done:done + bc] = ols_from_stats(group_stats(a_sums))["slope"]
-        if bp_metrics:
-            bs = bin_sums(W)
-            for m in bp_metrics:
-                best, best_sse, _ = best_break(bs, metrics.index(m))
-                yr = bins_edges[m][best]
-                boot_breaks[m][done:done + bc] = np.where(np.isfinite(best_sse), yr, np.nan)
+        for m in bp_metrics:
+            best, best_sse, _ = best_break(bs, metrics.index(m))
+            yr = bins_edges[m][best]
+            boot_breaks[m][done:done + bc] = np.where(np.isfinite(best_sse), yr, np.nan)
         done += bc
 
     # Assemble the trends table.
@@ -416,8 +489,7 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
     with np.errstate(all="ignore"):
         sp = np.nanpercentile(boot_slopes, [5, 50, 95], axis=0) if B else np.full((3, len(keys)), np.nan)
     last_year = pd.Timestamp(df["publication_date"].max()).year
-    row_atom = np.empty(N, np.int64)
-    row_atom[order] = atom_sorted
+    row_atom = atom_codes
     for g, (metric, d, era) in enumerate(keys):
         sel = np.isin(row_atom, members[g]) & df[f"y_{metric}"].notna().to_numpy()
         xs = x[sel]

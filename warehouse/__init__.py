@@ -5,6 +5,12 @@ and the functions in this package's modules, which take a connection from ``Ware
 or ``Warehouse.read()``.
 """
 
+import duckdb
+
 from warehouse.connection import Warehouse
 
-__all__ = ["Warehouse"]
+#: The connection type handed out by ``Warehouse.write()``/``read()``, for type hints outside
+#: the warehouse (which never imports duckdb itself).
+Connection = duckdb.DuckDBPyConnection
+
+__all__ = ["Connection", "Warehouse"]

@@ -15,7 +15,7 @@ db_app = typer.Typer(help="Create, migrate and inspect the DuckDB warehouse.", n
 @db_app.command("migrate")
 def migrate_command(ctx: typer.Context) -> None:
     """Create the database file or bring it up to the current schema."""
-    from paramtrack.cli import settings_from
+    from paramtrack.commands import settings_from
 
     wh = Warehouse(settings_from(ctx).db_path)
     applied = wh.migrate()
@@ -33,7 +33,7 @@ def info_command(
     """Show the schema version and how many rows each table holds."""
     import json
 
-    from paramtrack.cli import settings_from
+    from paramtrack.commands import settings_from
 
     wh = Warehouse(settings_from(ctx).db_path)
     with wh.read() as con:

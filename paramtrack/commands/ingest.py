@@ -119,7 +119,7 @@ def ingest_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Discover notable papers submitted in a window, live from arXiv and Semantic Scholar."""
-    from paramtrack.cli import settings_from
+    from paramtrack.commands import settings_from
 
     settings = settings_from(ctx)
     today = datetime.now(timezone.utc).date()
@@ -149,7 +149,7 @@ def add_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Add papers by arXiv id (a maintainer's pick is notable), extract and stage them."""
-    from paramtrack.cli import settings_from
+    from paramtrack.commands import settings_from
     from sources.arxiv_ids import parse_arxiv_id
 
     settings = settings_from(ctx)
@@ -177,7 +177,7 @@ def demo_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Run the discover flow offline against the replay server on the bundled corpus."""
-    from paramtrack.cli import settings_from
+    from paramtrack.commands import settings_from
 
     settings = settings_from(ctx)
     corpus_dir = find_corpus(corpus)
@@ -212,7 +212,7 @@ def serve_command(
     s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL")] = S2_API_URL,
 ) -> None:
     """Register the weekly ingest with a Prefect server and run it on schedule (Ctrl-C stops)."""
-    from paramtrack.cli import settings_from
+    from paramtrack.commands import settings_from
 
     settings = settings_from(ctx)
     if not os.environ.get("PREFECT_API_URL"):

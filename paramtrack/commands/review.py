@@ -44,7 +44,7 @@ def review_server_command(
     ] = None,
 ) -> None:
     """Serve the review queue in a browser (binds 127.0.0.1 unless told otherwise)."""
-    from paramtrack.cli import settings_from
+    from paramtrack.commands import settings_from
 
     settings = settings_from(ctx)
     if not _is_loopback(host) and not token:
@@ -74,7 +74,7 @@ def review_server_command(
 def review_command(ctx: typer.Context, reviewer: ReviewerOpt = None,
                    status: Annotated[str, typer.Option(help="open | pending | second_look")] = "open") -> None:
     """Review the queue in the terminal (prompts; works with piped stdin)."""
-    from paramtrack.cli import settings_from
+    from paramtrack.commands import settings_from
     from review_queue import terminal
     from review_queue.service import ReviewService, check_reviewer
     from warehouse import Warehouse
@@ -99,7 +99,7 @@ def export_command(
     status: Annotated[str, typer.Option(help="pending | open | second_look | decided | all ...")] = "pending",
 ) -> None:
     """Write the queue as CSV, one row per paper, with empty decision columns to fill in."""
-    from paramtrack.cli import settings_from
+    from paramtrack.commands import settings_from
     from review_queue.csv_io import export_csv
     from review_queue.service import ReviewService
     from warehouse import Warehouse
@@ -127,7 +127,7 @@ def import_command(
     reviewer: ReviewerOpt = None,
 ) -> None:
     """Validate every line, then apply all decisions in one transaction (or none)."""
-    from paramtrack.cli import settings_from
+    from paramtrack.commands import settings_from
     from review_queue.csv_io import ImportFailed, import_csv
     from review_queue.service import ReviewService
     from warehouse import Warehouse

@@ -20,7 +20,7 @@ def import_epoch_command(
     show_skipped: Annotated[int, typer.Option(help="List this many skipped rows.")] = 10,
 ) -> None:
     """Import Epoch AI's published model CSV into the curated dataset (idempotent)."""
-    from paramtrack.cli import settings_from
+    from paramtrack.commands import settings_from
     from trends.epoch_csv import EpochFormatError, parse_epoch_csv
     from warehouse import Warehouse
     from warehouse.models_store import import_epoch_rows
@@ -87,7 +87,7 @@ def recompute_command(
     break_year: Annotated[int, typer.Option(help="Era break year.")] = 2018,
 ) -> None:
     """Refit trend, gap and breakpoint tables from the curated dataset (via the Prefect flow)."""
-    from paramtrack.cli import settings_from
+    from paramtrack.commands import settings_from
     from trends.report import format_breakpoints, format_gap, format_trends
     from warehouse import Warehouse
     from warehouse.trends_store import read_table
