@@ -9,11 +9,11 @@ flow passes in what was read and writes what comes out, so each step is testable
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Protocol
 
 from discovery.notability import NotabilityRule, Verdict
+from sources.arxiv_source import ArxivPaper
 from warehouse.papers_store import PaperRow
 
 #: Words a bulk search uses to keep to ML papers (Semantic Scholar's bulk query syntax: | = OR).
@@ -23,55 +23,30 @@ DEFAULT_BULK_QUERY = (
 )
 
 
-class PaperMeta(Protocol):
-    """What an arXiv record provides (``sources.arxiv_source.ArxivPaper`` has this shape)."""
-
-    arxiv_id: str
-    version: int | None
-    title: str
-    abstract: str | None
-    authors: Sequence[str]
-    categories: Sequence[str]
-    primary_category: str | None
-    published: date | None
-    updated: datetime | None
-    doi: str | None
-    journal_ref: str | None
-    pdf_url: str | None
-
-
 class CitationInfo(Protocol):
+    """What a citation lookup provides (``sources.semantic_scholar.S2Paper`` has this shape)."""
+
     paper_id: str | None
     arxiv_id: str | None
     citation_count: int | None
     influential_citation_count: int | None
 
 
-@dataclass(frozen=True)
-class WatchedPaper:
-    """A paper from the warehouse watchlist, re-checked with the same fields as a fresh one."""
-
-    arxiv_id: str
-    version: int | None
-    title: str
-    abstract: str | None
-    authors: Sequence[str]
-    categories: Sequence[str]
-    primary_category: str | None
-    published: date | None
-    updated: datetime | None
-    doi: str | None
-    journal_ref: str | None
-    pdf_url: str | None
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "WatchedPaper":
-        return cls(**{k: row.get(k) for k in cls.__dataclass_fields__})
+def watched_paper(row: Mapping[str, Any]) -> ArxivPaper:
+    """A warehouse watchlist row as an arXiv record, so it is re-judged like a fresh one."""
+    return ArxivPaper(
+        arxiv_id=row["arxiv_id"], version=row.get("version"), title=row["title"],
+        abstract=row.get("abstract") or "", authors=tuple(row.get("authors") or ()),
+        categories=tuple(row.get("categories") or ()),
+        primary_category=row.get("primary_category") or "", published=row.get("published"),
+        updated=row.get("updated"), doi=row.get("doi"), journal_ref=row.get("journal_ref"),
+        pdf_url=row.get("pdf_url"),
+    )
 
 
-def merge_papers(*groups: Iterable[tuple[PaperMeta, str]]) -> dict[str, tuple[PaperMeta, str]]:
+def merge_papers(*groups: Iterable[tuple[ArxivPaper, str]]) -> dict[str, tuple[ArxivPaper, str]]:
     """Union of (paper, found_by) groups by arXiv id; the first group to name a paper wins."""
-    merged: dict[str, tuple[PaperMeta, str]] = {}
+    merged: dict[str, tuple[ArxivPaper, str]] = {}
     for group in groups:
         for paper, found_by in group:
             merged.setdefault(paper.arxiv_id, (paper, found_by))
@@ -85,7 +60,7 @@ def bulk_date_range(since: date, until: date, lookback_years: int) -> str:
 
 
 def judge(
-    papers: Mapping[str, tuple[PaperMeta, str]],
+    papers: Mapping[str, tuple[ArxivPaper, str]],
     citations: Mapping[str, CitationInfo | None],
     *,
     rule: NotabilityRule,

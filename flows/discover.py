@@ -77,9 +77,9 @@ def fetch_arxiv_ids(api_url: str, arxiv_ids: list[str], delay_s: float) -> list:
 
 
 @task(name="read-watchlist", cache_policy=NO_CACHE)
-def read_watchlist(db_path: str) -> list[intake.WatchedPaper]:
+def read_watchlist(db_path: str) -> list:
     with Warehouse(db_path).read() as con:
-        return [intake.WatchedPaper.from_row(r) for r in papers_store.watchlist(con)]
+        return [intake.watched_paper(r) for r in papers_store.watchlist(con)]
 
 
 @task(name="fetch-citations", cache_policy=NO_CACHE)

@@ -1,8 +1,10 @@
-"""The weekly schedule: a Prefect deployment that runs the discover flow every Monday.
+"""The schedules: the weekly discover run, and an hourly recompute when approvals made one due.
 
-A scheduled run must compute its own window when it starts (the week before), so the deployed
-flow is a small wrapper that derives ``since``/``until`` from the clock and calls the discover
-flow as a subflow.
+A scheduled discover run must compute its own window when it starts (the week before), so the
+deployed flow is a small wrapper that derives ``since``/``until`` from the clock and calls the
+discover flow as a subflow. Approvals only mark a recompute due (in the same transaction as the
+decision); the hourly ``recompute-if-due`` run refits when something changed and does nothing
+otherwise, so a busy review session costs one refit, not one per click.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from flows.discover import discover_flow
 from paramtrack.settings import ARXIV_API_URL, S2_API_URL
 
 DEPLOYMENT_NAME = "weekly-ingest"
+RECOMPUTE_DEPLOYMENT_NAME = "recompute-if-due"
+RECOMPUTE_CRON = "0 * * * *"
 
 
 @flow(name="weekly-discover", validate_parameters=False)
@@ -48,6 +52,22 @@ def weekly_deployment(*, db_path: str, cron: str, window_days: int, arxiv_api_ur
     )
 
 
-def serve_weekly(**kwargs) -> None:
-    """Create (or update) the deployment and run scheduled flow runs until stopped."""
-    serve(weekly_deployment(**kwargs))
+def recompute_deployment(*, db_path: str, charts_dir: str, export_dir: str, cron: str = RECOMPUTE_CRON):
+    from flows.recompute import recompute_flow
+
+    return recompute_flow.to_deployment(
+        name=RECOMPUTE_DEPLOYMENT_NAME,
+        schedule=Cron(cron, timezone="UTC"),
+        parameters={"db_path": db_path, "if_due": True, "charts_dir": charts_dir,
+                    "export_dir": export_dir},
+        description="Refit trends and the gap table when approvals or imports changed the dataset.",
+        tags=["paramtrack"],
+    )
+
+
+def serve_weekly(*, charts_dir: str, export_dir: str, **kwargs) -> None:
+    """Create (or update) both deployments and run scheduled flow runs until stopped."""
+    serve(
+        weekly_deployment(**kwargs),
+        recompute_deployment(db_path=kwargs["db_path"], charts_dir=charts_dir, export_dir=export_dir),
+    )

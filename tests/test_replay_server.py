@@ -13,18 +13,9 @@ import httpx
 import pytest
 
 
-@pytest.fixture(scope="module")
-def server(corpus_dir):
-    from replay.server import ReplayServer
+from replay_support import replay_fixtures  # noqa: E402
 
-    with ReplayServer(corpus_dir, bulk_page_size=10, log_level="critical") as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def _clean(server):
-    server.faults.clear()
-    server.clear_log()
+server, _clean_replay = replay_fixtures(bulk_page_size=10)
 
 
 def test_corpus_numbers(server) -> None:

@@ -80,6 +80,11 @@ def test_serve_creates_the_weekly_deployment_with_its_cron_schedule(prefect_serv
         assert schedules[0]["schedule"]["timezone"] == "UTC"
         assert schedules[0]["active"] is True
         assert found[0]["parameters"]["window_days"] == 7
+        recompute = _wait_for(lambda: [d for d in httpx.post(
+            f"{prefect_server}/deployments/filter", json={}, timeout=5).json()
+            if d["name"] == "recompute-if-due"], 30, "the recompute-if-due deployment")
+        assert recompute[0]["parameters"]["if_due"] is True
+        assert [s["schedule"]["cron"] for s in recompute[0]["schedules"]] == ["0 * * * *"]
     finally:
         serve.send_signal(signal.SIGTERM)
         try:

@@ -12,20 +12,9 @@ from paramtrack.errors import SourceUnavailableError, UserError
 from sources.arxiv_source import ArxivPaper, ArxivSource, window_query
 
 
-@pytest.fixture(scope="module")
-def server(corpus_dir):
-    from replay.server import ReplayServer
+from replay_support import replay_fixtures  # noqa: E402
 
-    with ReplayServer(corpus_dir, log_level="critical") as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def _clean(server):
-    server.faults.clear()
-    server.clear_log()
-    yield
-    server.faults.clear()
+server, _clean_replay = replay_fixtures()
 
 
 def make(server, **kw) -> ArxivSource:

@@ -15,20 +15,9 @@ from sources.pdf_cache import NotAPdfError, PdfCache, PdfNotFoundError, PdfTooLa
 ID = "1502.03167"  # smallest PDF in the corpus (165 KB)
 
 
-@pytest.fixture(scope="module")
-def server(corpus_dir):
-    from replay.server import ReplayServer
+from replay_support import replay_fixtures  # noqa: E402
 
-    with ReplayServer(corpus_dir, log_level="critical") as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def _clean(server):
-    server.faults.clear()
-    server.clear_log()
-    yield
-    server.faults.clear()
+server, _clean_replay = replay_fixtures()
 
 
 def cache(tmp_path, **kw) -> PdfCache:

@@ -12,20 +12,9 @@ from paramtrack.errors import SourceUnavailableError
 from sources.semantic_scholar import S2Paper, SemanticScholarSource
 
 
-@pytest.fixture(scope="module")
-def server(corpus_dir):
-    from replay.server import ReplayServer
+from replay_support import replay_fixtures  # noqa: E402
 
-    with ReplayServer(corpus_dir, bulk_page_size=7, log_level="critical") as srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def _clean(server):
-    server.faults.clear()
-    server.clear_log()
-    yield
-    server.faults.clear()
+server, _clean_replay = replay_fixtures(bulk_page_size=7)
 
 
 def make(server, **kw) -> SemanticScholarSource:

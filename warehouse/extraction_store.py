@@ -1,8 +1,7 @@
 """Write extraction results and read them back.
 
-Takes the extractor's result objects by shape (``candidates``, ``other_candidates``, ``domain``,
-...), so the warehouse does not care which extractor version produced them: a row is keyed by
-(PDF hash, extractor version) and a re-run with the same pair replaces its own rows only.
+A row is keyed by (PDF hash, extractor version): a re-run with the same pair replaces its own rows
+only, and a newer extractor adds rows beside the old ones, so what changed can be compared.
 """
 
 from __future__ import annotations
@@ -10,29 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Protocol
+from typing import Any
 
 import duckdb
 
-
-class CandidateLike(Protocol):
-    quantity: str
-    value: int
-    kind: str
-    model: str | None
-    evidence: str
-    page: int
-    score: float
-
-
-class ExtractionLike(Protocol):
-    candidates: Sequence[CandidateLike]
-    other_candidates: Sequence[CandidateLike]
-    domain: str | None
-    domain_confidence: float | None
-    date: date | None
-    pages: int
-    error: str | None
+from extractors.types import Candidate, ExtractionResult
 
 
 @dataclass(frozen=True)
@@ -64,7 +45,7 @@ def store_extraction(
     arxiv_id: str,
     pdf_sha256: str,
     extractor_version: str,
-    result: ExtractionLike,
+    result: ExtractionResult,
     seconds: float | None = None,
 ) -> int:
     """Replace this (PDF, version)'s extraction and candidates; returns the candidate count."""
@@ -93,7 +74,7 @@ def store_extraction(
         ],
     )
     rows: list[list[Any]] = []
-    groups: dict[str, list[CandidateLike]] = {}
+    groups: dict[str, list[Candidate]] = {}
     for cand in [*result.candidates, *getattr(result, "other_candidates", [])]:
         groups.setdefault(cand.quantity, []).append(cand)
     for quantity, cands in groups.items():

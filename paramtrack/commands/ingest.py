@@ -211,7 +211,7 @@ def serve_command(
     arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL")] = ARXIV_API_URL,
     s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL")] = S2_API_URL,
 ) -> None:
-    """Register the weekly ingest with a Prefect server and run it on schedule (Ctrl-C stops)."""
+    """Register the weekly ingest (and an hourly recompute-if-due) with a Prefect server and run them."""
     from paramtrack.commands import settings_from
 
     settings = settings_from(ctx)
@@ -224,8 +224,11 @@ def serve_command(
     configure_prefect(settings.db_path.parent)
     from flows.schedule import serve_weekly
 
-    typer.echo(f"Serving the weekly ingest ({cron}, UTC) against {os.environ['PREFECT_API_URL']}")
+    typer.echo(f"Serving the weekly ingest ({cron}, UTC) and an hourly recompute-if-due"
+               f" against {os.environ['PREFECT_API_URL']}")
+    data_dir = settings.db_path.resolve().parent
     serve_weekly(
+        charts_dir=str(data_dir / "charts"), export_dir=str(data_dir / "exports"),
         db_path=str(settings.db_path.resolve()), cron=cron, window_days=window_days,
         arxiv_api_url=arxiv_url, s2_api_url=s2_url,
         pdf_cache_dir=str(settings.pdf_cache_dir.resolve()),
