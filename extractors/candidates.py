@@ -91,8 +91,11 @@ _NAME_STOP = {
     "GPU", "GPUs", "TPU", "TPUs", "GB", "FLOPs", "FLOP", "MB", "TB", "MP", "DP", "PP", "BPE", "NLP", "LM", "LMs",
     "LLM", "LLMs", "II", "III", "IV", "AI", "ML", "QA", "API", "MLP", "FFN", "RNN", "CNN", "SGD", "Adam",
     "Total", "Params", "Parameters", "Number", "Model", "Size", "Non", "NVIDIA", "V100", "A100", "DGX", "All",
-    "Baseline", "Ours", "This", "These", "With", "Both", "Each", "Then", "Note", "ZeRO-DP",
+    "Baseline", "Ours", "This", "These", "With", "Both", "Each", "Then", "Note",
 }
+#: Parallelism-strategy names ("ZeRO-DP", "Megatron-MP", "1F1B-PP") sit next to sizes in systems
+#: papers but are not models.
+_STRATEGY_NAME = re.compile(r"-(?:DP|MP|PP|TP|SP|EP)$")
 
 
 _SIZE_TOKEN = re.compile(r"^[\d.,]+[KMBTkmb]?$")
@@ -112,7 +115,9 @@ def _nearest_model_name(before: str, after: str) -> str | None:
     near = clause[-32:]
     if len(clause) > 32:
         near = near.split(" ", 1)[-1] if " " in near else ""
-    names = [m.group(0) for m in _MODEL_NAME.finditer(near) if m.group(0) not in _NAME_STOP and not _SIZE_TOKEN.match(m.group(0))]
+    names = [m.group(0) for m in _MODEL_NAME.finditer(near)
+             if m.group(0) not in _NAME_STOP and not _SIZE_TOKEN.match(m.group(0))
+             and not _STRATEGY_NAME.search(m.group(0))]
     if names:
         return names[-1]
     m = _AFTER_NAME.match(after[:45])
@@ -179,7 +184,7 @@ def _features(
 
 
 _TRIGGER = re.compile(r"\d\s?(?:[KMBT]\b|[Mm]illion|[Bb]illion|[Tt]rillion|×\s*10|[eE]\d)")
-WINDOW = 700  # characters of context kept on each side of a possible size for sentence splitting
+WINDOW = 400  # characters of context kept on each side of a possible size for sentence splitting (>= a long sentence)
 
 
 def _windows(text: str) -> list[tuple[int, int]]:

@@ -161,16 +161,22 @@ def _extraction_cache_key(context: Any, parameters: dict[str, Any]) -> str:
     return f"extract-{parameters['sha256']}-{EXTRACTOR_VERSION}"
 
 
+#: One extraction child process per flow run (spaCy and pdfplumber load once, not per PDF).
+#: Set by ``discover_flow`` around its extraction loop; tasks run in the flow's process.
+_worker: Any = None
+
+
 @task(name="extract-paper", cache_key_fn=_extraction_cache_key, persist_result=True,
       retries=1, retry_delay_seconds=1)
 def extract_paper(sha256: str, path: str, meta: dict[str, Any]) -> Any:
-    """Run the extractor in a child process (time and memory limits); errors come back as values."""
+    """Extract in the isolated worker (time and memory limits); errors come back as values."""
     from extractors import extract_pdf_safely
 
-    return extract_pdf_safely(
-        Path(path), categories=meta.get("categories"), published=meta.get("published"),
-        title=meta.get("title"), abstract=meta.get("abstract"),
-    )
+    kwargs = dict(categories=meta.get("categories"), published=meta.get("published"),
+                  title=meta.get("title"), abstract=meta.get("abstract"))
+    if _worker is not None:
+        return _worker.extract(Path(path), **kwargs)
+    return extract_pdf_safely(Path(path), **kwargs)
 
 
 @task(name="stage-extractions", cache_policy=NO_CACHE)
@@ -185,6 +191,28 @@ def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seco
         )
         review_store.stage_paper(con, arxiv_id)
     return result.error is None
+
+
+def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
+                 summary: DiscoverSummary) -> None:
+    """Extract and stage each PDF through one worker process kept for the whole batch."""
+    global _worker
+    from extractors import ExtractionWorker
+
+    with ExtractionWorker() as worker:
+        _worker = worker
+        try:
+            for i, (arxiv_id, sha, path, meta) in enumerate(todo, 1):
+                t0 = time.monotonic()
+                result = extract_paper(sha, path, meta or {})
+                ok = stage_extraction(db_path, arxiv_id, sha, result, time.monotonic() - t0)
+                summary.extracted += 1
+                summary.extraction_errors += 0 if ok else 1
+                summary.staged += 1
+                log.info("Extracted %d/%d: %s%s", i, len(todo), arxiv_id,
+                         "" if ok else f" (error: {result.error})")
+        finally:
+            _worker = None
 
 
 # -- flow --------------------------------------------------------------------------------------
@@ -276,15 +304,8 @@ def discover_flow(
                     for arxiv_id, sha, path in papers_store.cached_pdfs(con)
                     if not extraction_store.has_extraction(con, sha, EXTRACTOR_VERSION)
                 ]
-            for i, (arxiv_id, sha, path, meta) in enumerate(todo, 1):
-                t0 = time.monotonic()
-                result = extract_paper(sha, path, meta or {})
-                ok = stage_extraction(str(db_path), arxiv_id, sha, result, time.monotonic() - t0)
-                summary.extracted += 1
-                summary.extraction_errors += 0 if ok else 1
-                summary.staged += 1
-                log.info("Extracted %d/%d: %s%s", i, len(todo), arxiv_id,
-                         "" if ok else f" (error: {result.error})")
+            if todo:
+                _extract_all(str(db_path), todo, summary)
     except BaseException as exc:
         summary.seconds = time.monotonic() - started
         with wh.write() as con:
