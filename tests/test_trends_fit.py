@@ -89,6 +89,38 @@ def test_poisson_weights_moments():
     assert w.mean() == pytest.approx(1.0, abs=0.01) and w.var() == pytest.approx(1.0, abs=0.02)
 
 
+def test_tiled_weighted_sums_match_direct(monkeypatch):
+    """The bootstrap's tiled GEMMs give exactly the per-cell sums Σ w·Z of the weights drawn."""
+    import trends.fit as fit
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    Z = rng.normal(size=(n, 12))
+    starts = np.unique(np.r_[0, rng.choice(np.arange(1, n), 300, replace=False)])
+    ends = np.append(starts[1:], n)
+    tiles = fit._Tiles.plan(starts, ends, 50, 12)
+    drawn = []
+    real = fit.poisson_counts
+
+    def recording(gen, shape):
+        w = real(gen, shape)
+        drawn.append(w.copy())
+        return w
+
+    monkeypatch.setattr(fit, "poisson_counts", recording)
+    got = tiles.weighted_cell_sums(np.random.default_rng(1), Z.astype(np.float32), 37)
+    W = np.concatenate(drawn, axis=1).astype(float)            # replicates × rows
+    assert W.shape == (37, n) and len(drawn) > 1               # several tiles were drawn
+    want = np.stack([W[:, a:b] @ Z[a:b] for a, b in zip(starts, ends)])
+    assert got.shape == want.shape and np.allclose(got, want, rtol=1e-5, atol=1e-3)
+
+
+def test_fractional_years_calendar():
+    d = pd.Series(pd.to_datetime(["1952-03-04", "1900-12-31", "2020-12-31", "2021-01-01"]))
+    expected = [1952 + 63 / 366, 1900 + 364 / 365, 2020 + 365 / 366, 2021.0]
+    assert fractional_years(d) == pytest.approx(expected, abs=1e-12)
+
+
 def test_breakpoint_found():
     res = fit_trends(synthetic(break_year=2015.0), TrendConfig(resamples=300))
     bp = res.breakpoints.set_index("metric").loc["parameters"]
