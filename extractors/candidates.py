@@ -117,13 +117,39 @@ def _nearest_model_name(before: str, after: str) -> str | None:
         near = near.split(" ", 1)[-1] if " " in near else ""
     names = [m.group(0) for m in _MODEL_NAME.finditer(near)
              if m.group(0) not in _NAME_STOP and not _SIZE_TOKEN.match(m.group(0))
-             and not _STRATEGY_NAME.search(m.group(0))]
+             and not _STRATEGY_NAME.search(m.group(0)) and not _generic(m.group(0))]
     if names:
         return names[-1]
     m = _AFTER_NAME.match(after[:45])
-    if m and m.group("name") not in _NAME_STOP and not _SIZE_TOKEN.match(m.group("name")) and len(m.group("name")) >= 2:
+    if m and m.group("name") not in _NAME_STOP and not _SIZE_TOKEN.match(m.group("name")) and len(m.group("name")) >= 2 \
+            and not _generic(m.group("name")):
         return m.group("name")
     return None
+
+
+def _generic(name: str) -> bool:
+    """An architecture or common word, not a system: "a 1.5B parameter Transformer" names no model."""
+    return name.lower().rstrip("s") in P.GENERIC_NAMES or name.lower() in P.GENERIC_NAMES
+
+
+#: "JFT-300M", "LAION-400M", "FLAN-5M": a size glued to a *dataset's* name. A name-size token counts
+#: as a dataset when the paper trains/samples on it or calls it a dataset/corpus anywhere.
+def _dataset_names(text: str) -> set[str]:
+    names: set[str] = set()
+    for m in P.NAME_SUFFIX.finditer(text):
+        name = _clean_name(m.group("name"))
+        start = m.end("name") - len(name)
+        before = text[max(0, start - 40) : start]
+        after = text[m.end() : m.end() + 30]
+        if P.DATASET_BEFORE.search(before) or P.DATASET_AFTER.match(after):
+            names.add(text[start : m.end()].lower())
+    return names
+
+
+def _clean_name(name: str) -> str:
+    """"and LLaMA" -> "LLaMA", "the JFT" -> "JFT": a lower-case word is not part of a glued name."""
+    head, sep, rest = name.partition(" ")
+    return rest if sep and head.islower() and rest else name
 
 
 def _kind(sentence: str, start: int, end: int, explicit: bool, next_start: int | None) -> str:
@@ -138,6 +164,8 @@ def _kind(sentence: str, start: int, end: int, explicit: bool, next_start: int |
         return "non_embedding"
     if not explicit:
         return "unknown"
+    if P.DENSE_WORDS.search(before):
+        return "dense_total"  # "our dense baseline has 1.3B parameters" in a sentence about the sparse model
     if P.MOE_WORDS.search(sentence) and (re.search(r"total", sentence[start : end + 40], re.I) or P.ACTIVE_WORDS.search(sentence)):
         return "moe_total"
     return "dense_total"
@@ -184,6 +212,7 @@ def _features(
 
 
 _TRIGGER = re.compile(r"\d\s?(?:[KMBT]\b|[Mm]illion|[Bb]illion|[Tt]rillion|×\s*10|[eE]\d)")
+CUE_REACH = 2  # tokens a cue match may start before a sentence (patterns in P.cue_matcher are <= 3 tokens)
 WINDOW = 400  # characters of context kept on each side of a possible size for sentence splitting (>= a long sentence)
 
 
@@ -214,15 +243,21 @@ def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list
     body = doc.text[: doc.refs_span[0]] if doc.refs_span else doc.text
     cited = {m.group("name").lower() for m in P.CITED_NAME.finditer(body) if len(m.group("name")) >= 2}
     cited -= title_terms
+    datasets = _dataset_names(body)
     out: list[Mention] = []
     spans = _windows(doc.text)
     for (a, _b), sdoc in zip(spans, nlp.pipe(doc.text[a:b] for a, b in spans)):
-        own_spans = [(a + sdoc[s:e].start_char, a + sdoc[s:e].end_char) for _, s, e in matcher(sdoc)]
         for sent in sdoc.sents:
             s = sent.text
             if not _TRIGGER.search(s):
                 continue
-            for m in _sentence_mentions(doc, s, a + sent.start_char, title_terms, own_spans):
+            # Own-work cues only matter where they overlap this sentence, so match just around
+            # it (cue patterns are at most 3 tokens): most of a window has no size in it, and
+            # matching whole windows was a fifth of the extraction time.
+            lo, hi = max(0, sent.start - CUE_REACH), min(len(sdoc), sent.end + CUE_REACH)
+            own_spans = [(a + sdoc[lo + s_:lo + e_].start_char, a + sdoc[lo + s_:lo + e_].end_char)
+                         for _, s_, e_ in matcher(sdoc[lo:hi])]
+            for m in _sentence_mentions(doc, s, a + sent.start_char, title_terms, own_spans, datasets):
                 if m.model and _cited(m.model, cited, title_terms):
                     m.features["cited_name"] = True
                 elif not m.model and not m.features.get("total") and _cited_name_just_before(m.evidence, m.value, cited, title_terms):
@@ -257,7 +292,8 @@ def _cited(model: str, cited: set[str], title_terms: set[str]) -> bool:
 
 
 def _sentence_mentions(
-    doc: Document, s: str, s_off: int, title_terms: set[str], own_spans: list[tuple[int, int]]
+    doc: Document, s: str, s_off: int, title_terms: set[str], own_spans: list[tuple[int, int]],
+    datasets: set[str] | frozenset[str] = frozenset(),
 ) -> list[Mention]:
     sizes: list[tuple[int, int, int, str]] = []  # start, end, value, form ("compact" | "word" | "sci")
     for m in P.SIZE.finditer(s):
@@ -317,9 +353,11 @@ def _sentence_mentions(
     # Sizes glued to names: "LLaMA-65B", "GPT-3 (175B)", "PaLM 540B".
     for rx, strength in ((P.NAME_SUFFIX, "name"), (P.NAME_PAREN, "name"), (P.NAME_SPACE, "name-space")):
         for m in rx.finditer(s):
-            name = m.group("name")
+            name = _clean_name(m.group("name"))
             if name.split("-")[0].split(" ")[0] in _NAME_STOP or name.lower() in {"figure", "table", "top", "fig"}:
                 continue
+            if rx is P.NAME_SUFFIX and (name.lower() + m.group(0)[len(m.group("name")):].lower()) in datasets:
+                continue  # "pre-trained on JFT-300M": a dataset's size, not a model's
             a, b = m.start("num"), m.end("scale")
             if any(ta <= a < tb for ta, tb in taken):
                 continue
@@ -333,3 +371,24 @@ def _sentence_mentions(
             out.append(Mention(v, kind, name, _evidence(s, m.start(), m.end()), int(feats["page"]), "name", feats))
             taken.add((a, b))
     return out
+
+
+def apply_paper_kind(mentions: list[Mention], moe_paper: bool) -> None:
+    """On a mixture-of-experts paper, the paper's own total counts are MoE totals.
+
+    Sentences rarely repeat "sparse"/"experts" next to every size ("we design a model with 1.6
+    trillion parameters"), so the kind comes from the paper: when the title/first page establish an
+    MoE model, a plain total that is not someone else's (no citation, cited name, comparison) and
+    not framed as dense or a baseline becomes ``moe_total``. Active counts keep their own kind.
+    """
+    if not moe_paper:
+        return
+    for m in mentions:
+        f = m.features
+        if m.kind != "dense_total" or m.source == "table" and not f.get("own") and not f.get("title"):
+            continue
+        if f.get("cite") or f.get("cited_name") or f.get("comparison") or f.get("third_party") or f.get("baseline"):
+            continue
+        if P.DENSE_WORDS.search(m.evidence):
+            continue
+        m.kind = "moe_total"

@@ -9,6 +9,7 @@ listed explicitly and nothing is guessed from magnitude.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 #: Scale words and suffixes -> multiplier. Single letters are case-sensitive on purpose: "M"/"B"/"T"
 #: are the size suffixes ("350M", "7B", "1.6T"); lower-case "m"/"b" are accepted only where the
@@ -127,3 +128,26 @@ def humanize(value: int) -> str:
             q = value / div
             return f"{q:.3g}{suffix}" if q < 100 else f"{q:.4g}{suffix}"
     return str(value)
+
+
+def finditer_near(
+    rx: re.Pattern[str], text: str, anchor: re.Pattern[str], *, before: int, after: int
+) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)``, scanning only around the matches of a cheap ``anchor``.
+
+    Equal to the full scan whenever every match of ``rx`` contains an anchor match that starts at
+    most ``before`` characters after the match starts and ends at most ``after - 1`` characters
+    before the match ends (so look-behinds, which see before ``pos``, and a final ``\\b``, which
+    needs one character past the match, see the same text). A literal unit word ("tokens",
+    "FLOPs") is such an anchor, and scanning a 60-page paper for a number-led pattern at every
+    position was a sixth of the extraction time.
+    """
+    windows: list[list[int]] = []
+    for a in anchor.finditer(text):
+        lo, hi = max(0, a.start() - before), min(len(text), a.end() + after)
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], hi)
+        else:
+            windows.append([lo, hi])
+    for lo, hi in windows:
+        yield from rx.finditer(text, lo, hi)

@@ -100,9 +100,10 @@ COMPARISON = re.compile(
     r"proprietary|closed|released by|matches|match|rival\w*)\b",
     re.IGNORECASE,
 )
-#: Words that make a size hypothetical or a limit, not a trained model.
+#: Words that make a size hypothetical or a limit, not a trained model. "up to a 280B model" names
+#: the largest model trained ("from 44M up to a 280B parameter model"), "up to 1T parameters" a limit.
 HYPOTHETICAL = re.compile(
-    r"\b(?:could|would|potential(?:ly)?|beyond|up to|future|coming soon|still training|capable of|"
+    r"\b(?:could|would|potential(?:ly)?|beyond|up to(?!\s+(?:a|an|the|our)\s)|future|coming soon|still training|capable of|"
     r"theoretical(?:ly)?|hypothetical|projected|estimate[sd]?|can\s+(?:scale|fit|support|handle)|scale to|"
     r"currently training|still training|in progress|upcoming|plan(?:s|ned)? to|will|extend|as an example|for example|consider|"
     r"trillions of|hundreds of|tens of|10s of|100s of)\b",
@@ -117,6 +118,26 @@ OWN_WORDS = re.compile(
 )
 ACTIVE_WORDS = re.compile(r"\b(?:activ(?:e|ated)|used per token|per token)\b", re.IGNORECASE)
 MOE_WORDS = re.compile(r"\b(?:experts?|mixture[- ]of[- ]experts|MoE|sparse(?:ly)?|activ(?:e|ated))\b", re.IGNORECASE)
+#: Paper-level evidence that the paper's own model is a mixture of experts: words that name the
+#: architecture, not incidental ones ("expert human players", "sparse features" do not count).
+MOE_PAPER_WORDS = re.compile(
+    r"mixture[- ]of[- ]experts|\bMoEs?\b|sparsely[- ]activated|\bexperts\b|\bexpert (?:layers?|parallelism|routing|networks?)\b|\btop-[12k] (?:routing|gating)\b",
+    re.IGNORECASE,
+)
+#: A sentence that frames a size as a dense model ("a dense baseline with 1.3B parameters").
+DENSE_WORDS = re.compile(r"\bdense(?:ly)?\b|\bbaselines?\b", re.IGNORECASE)
+
+
+def is_moe_paper(title: str | None, first_page: str) -> bool:
+    """The title names a mixture-of-experts architecture, or the first page does at least twice.
+
+    "Sparse" alone is not a cue (sparse attention, sparse features are dense-parameter models).
+    One passing mention ("unlike MoE models, ...") is not enough; a paper about its own MoE model
+    names the architecture repeatedly from the first page on.
+    """
+    if title and MOE_PAPER_WORDS.search(title):
+        return True
+    return len(MOE_PAPER_WORDS.findall(first_page[:6000])) >= 2
 NON_EMBEDDING = re.compile(
     r"non-?\s?embedding|exclud\w* (?:the )?(?:\w+ )?embeddings?|embeddings? (?:matrices |parameters )?(?:are |is )?(?:excluded|not included|not counted)|without (?:the )?embeddings?",
     re.IGNORECASE,
@@ -254,12 +275,22 @@ CITED_NAME = re.compile(
 
 
 _PROPER_MID = re.compile(r"(?<=[a-z,] )(?P<name>[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w-])")
-_GENERIC_NAMES = {
+GENERIC_NAMES = {
     "table", "figure", "fig", "section", "appendix", "transformer", "transformers", "english", "wikipedia", "gpu",
     "gpus", "tpu", "tpus", "adam", "lstm", "the", "we", "our", "in", "for", "eq", "equation", "algorithm", "nvidia",
     "google", "openai", "github", "arxiv", "imagenet", "it", "this", "these", "a", "an", "as", "and", "however",
     "attention", "linear", "layer", "softmax", "relu", "gelu", "bleu", "rouge", "cifar", "coco", "mnist",
+    "rnn", "cnn", "convnet", "mlp", "encoder", "decoder", "model", "network", "seq2seq", "moe",
 }
+
+#: Words around a name-size token that make it a dataset ("trained on JFT-300M", "the LAION-400M dataset").
+DATASET_BEFORE = re.compile(
+    r"\b(?:(?:pre-?|fine-?)?train(?:ed|ing)?|distill(?:ed|ing)?|sampl(?:e|ed|ing)|collected)\s+(?:\w+\s+){0,3}?(?:on|from)\s+(?:the\s+)?$"
+    r"|\b(?:pre-?|fine-?)?train(?:ed|ing|s)?\b[^.;]{0,60}\b(?:and|or)\s+on\s+(?:the\s+)?$"
+    r"|\b(?:dataset|corpus|subset|split)\s+(?:of\s+)?$",
+    re.IGNORECASE,
+)
+DATASET_AFTER = re.compile(r"^\s*(?:\([^)]{0,40}\)\s*)?(?:data(?:set)?s?|corpus|corpora|benchmark|split|subset|collection|images|examples|queries|pairs)\b", re.IGNORECASE)
 
 
 def main_system_names(text: str) -> set[str]:
@@ -272,7 +303,7 @@ def main_system_names(text: str) -> set[str]:
 
     counts = Counter(m.group("name") for m in _PROPER_MID.finditer(text[:300_000]))
     for name, n in counts.most_common(12):
-        if name.lower() in _GENERIC_NAMES or len(name) < 3 or n < 8:
+        if name.lower() in GENERIC_NAMES or len(name) < 3 or n < 8:
             continue
         return {name.lower()}
     return set()

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from extractors import patterns as P
-from extractors.candidates import build_document, find_mentions
+from extractors.candidates import apply_paper_kind, build_document, find_mentions
 from extractors.metadata import classify_domain, find_stamp, first_version_date
 from extractors.pdf_text import MAX_PAGES, PdfTextError, read_pdf_text
 from extractors.quantities import find_other_quantities
@@ -81,4 +81,5 @@ def rank_pages(pages: list[str], *, title: str | None = None, source: Path | byt
             mentions += plumber_table_mentions(source, plumber_pages, doc, terms)
         except Exception:  # a table finder failure must not lose the text candidates
             pass
+    apply_paper_kind(mentions, P.is_moe_paper(title, pages[0] if pages else ""))
     return doc, rank(mentions), find_other_quantities(doc)

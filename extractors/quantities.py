@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from extractors import patterns as P
 from extractors.candidates import Document, _evidence
-from extractors.numbers import NUMBER, SCALE, to_int
+from extractors.numbers import NUMBER, SCALE, finditer_near, to_int
 from extractors.types import Candidate
 
 _SCI_NUM = r"(?P<mant>\d+(?:\.\d+)?)\s*[×x\*·]\s*10\s*\^\s*(?P<exp>\d{1,2})|(?P<mant2>\d+(?:\.\d+)?)[eE]\+?(?P<exp2>\d{1,2})"
@@ -19,6 +19,11 @@ _PFS_DAYS = re.compile(rf"(?P<num>{NUMBER})\s*(?P<scale>{SCALE})?\s*(?:petaflop/
 _DATA = re.compile(rf"(?<![\w.])(?P<num>{NUMBER})\s?(?P<scale>{SCALE})\s+(?:training\s+|text\s+|unique\s+)?(?P<unit>tokens|images|words|image-text pairs|frames)\b")
 _TRAIN_CTX = re.compile(r"\b(?:train\w*|pre-?train\w*|corpus|dataset|data)\b", re.I)
 PFS_DAY_FLOP = 8.64e19
+#: Literal words every match of the pattern beside them ends with: scans start from these.
+_COMPUTE_ANCHOR = re.compile(r"FLOP|floating")
+_PFS_ANCHOR = re.compile(r"days?", re.I)
+_DATA_ANCHOR = re.compile(r"tokens|images|words|image-text pairs|frames")
+_REACH = 200  # characters a number, its scale and "training" may take before the unit word
 
 
 def find_other_quantities(doc: Document) -> list[Candidate]:
@@ -26,13 +31,13 @@ def find_other_quantities(doc: Document) -> list[Candidate]:
     out: dict[tuple[str, int], Candidate] = {}
     text = doc.text
     low = text.lower()
-    checks = (("flop" in low or "floating" in low, _COMPUTE, "training_compute"),
-              ("days" in low, _PFS_DAYS, "training_compute"),
-              (True, _DATA, "dataset_size"))
-    for present, rx, quantity in checks:
+    checks = (("flop" in low or "floating" in low, _COMPUTE, _COMPUTE_ANCHOR, 40, "training_compute"),
+              ("days" in low, _PFS_DAYS, _PFS_ANCHOR, 2, "training_compute"),
+              (True, _DATA, _DATA_ANCHOR, 2, "dataset_size"))
+    for present, rx, anchor, after, quantity in checks:
         if not present:
             continue
-        for m in rx.finditer(text):
+        for m in finditer_near(rx, text, anchor, before=_REACH, after=after):
             if doc.in_references(m.start()):
                 continue
             gd = m.groupdict()

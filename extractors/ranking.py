@@ -132,11 +132,33 @@ def _largest_in_top_band(cands: list[Candidate]) -> list[Candidate]:
     return cands
 
 
+def _sig_digits(value: int) -> int:
+    return len(str(value).rstrip("0"))
+
+
+def _same_model(a: int, b: int) -> bool:
+    """"7.5B" and "7,532M", "1.5B" and "1,542M": one count written at two precisions.
+
+    Within MERGE_TOLERANCE always; beyond it when the less precise value is the more precise one
+    rounded to the printed digits and the label has a decimal ("1.5B" for 1,542M; not "7B" for 6.7B
+    nor "16B" for 15.7B: a whole-number label is a size class, and papers train neighbouring sizes).
+    """
+    if abs(a - b) <= MERGE_TOLERANCE * max(a, b):
+        return True
+    coarse, fine = (a, b) if _sig_digits(a) < _sig_digits(b) else (b, a)
+    digits = _sig_digits(coarse)
+    scale = next((d for d in (10**12, 10**9, 10**6, 10**3) if coarse >= d), 1)
+    if digits < 2 or digits == _sig_digits(fine) or coarse % scale == 0:
+        return False  # "16B" is a size class like "7B"; only "1.5B"-style labels are roundings
+    step = 10 ** (len(str(coarse)) - digits)
+    return abs(fine - coarse) * 2 < step
+
+
 def _merge_close(groups: dict[int, list[tuple[float, Mention]]]) -> dict[int, list[tuple[float, Mention]]]:
-    """Merge groups whose values differ by less than MERGE_TOLERANCE (rounded label vs exact count)."""
+    """Merge groups that are one count at two precisions (rounded label vs exact count)."""
     merged: dict[int, list[tuple[float, Mention]]] = {}
     for value in sorted(groups, key=lambda v: -max(sc for sc, _ in groups[v])):
-        target = next((k for k in merged if abs(k - value) <= MERGE_TOLERANCE * max(k, value)), None)
+        target = next((k for k in merged if _same_model(k, value)), None)
         if target is None:
             merged[value] = list(groups[value])
         else:

@@ -258,7 +258,9 @@ class ExtractionWorker:
             if len(msg) > 2 and msg[2]:  # fatal: the child exits by itself; make sure of it
                 self._kill()
                 self.restarts += 1
-            return ExtractionResult(error=msg[1], extractor_version=EXTRACTOR_VERSION)
+            # Hitting the memory limit depends on the limit, not only on the PDF: try again later.
+            return ExtractionResult(error=msg[1], extractor_version=EXTRACTOR_VERSION,
+                                    error_transient=msg[1].startswith("memory limit exceeded"))
 
     def _await_ready(self, timeout: float) -> str | None:
         try:
@@ -276,9 +278,14 @@ class ExtractionWorker:
         return None
 
     def _fail(self, message: str, *, killed: bool = True) -> ExtractionResult:
+        """A failure of the worker (timeout, kill, no start), not a verdict on the PDF.
+
+        It is marked transient so that the pipeline neither caches it nor counts the paper as
+        extracted: a busy machine or a tight limit today must not hide the paper for good.
+        """
         if killed:
             self.restarts += 1
-        return ExtractionResult(error=message, extractor_version=EXTRACTOR_VERSION)
+        return ExtractionResult(error=message, extractor_version=EXTRACTOR_VERSION, error_transient=True)
 
 
 def _payload(source: Path | str | bytes) -> str | bytes | ExtractionResult:

@@ -31,9 +31,18 @@ MAX_ROWS = 30
 MAX_PLUMBER_PAGES = 1  # pdfplumber costs ~0.3 s a page: only the first flagged pages
 
 
+def _may_name_params(text: str) -> bool:
+    """Cheap pre-check for :data:`PARAM_HEADER`: every spelling it accepts contains one of these.
+
+    Substring tests cost a fraction of the case-folded regex, which was a third of the table step.
+    """
+    low = text.lower()
+    return "param" in low or "model size" in low
+
+
 def _header_like(line: str) -> bool:
     """A table header or caption, not a prose sentence that mentions parameters."""
-    if not PARAM_HEADER.search(line) or _NOT_HEADER.search(line):
+    if not _may_name_params(line) or not PARAM_HEADER.search(line) or _NOT_HEADER.search(line):
         return False
     if _CAPTION.match(line):
         return True
@@ -56,7 +65,7 @@ def find_table_mentions(pages: list[str], doc: Document, title_terms: set[str]) 
     out: list[Mention] = []
     plumber_pages: list[int] = []
     for pno, page in enumerate(pages, start=1):
-        if not PARAM_HEADER.search(page):
+        if not _may_name_params(page) or not PARAM_HEADER.search(page):
             continue
         lines = page.split("\n")
         used: set[int] = set()
@@ -75,14 +84,12 @@ def find_table_mentions(pages: list[str], doc: Document, title_terms: set[str]) 
                 rows.append((j, lines[j]))
             found_any = False
             bare_below = False
+            pos = _param_column(line)
+            near_caption = _near_table_caption(lines, i)
             for j, row in rows:
                 if not _row_like(row):
                     continue
-                values: list[tuple[int, str]] = []
-                for m in _SUFFIXED.finditer(row):
-                    v = parse_scaled(m.group(0), allow_lowercase_suffix=True)
-                    if v and v >= 10_000 and not P.NOT_PARAMS_AFTER.match(row[m.end():]):
-                        values.append((v, m.group(0)))
+                values = _row_values(row, j == i, pos, unit, near_caption)
                 if not values and unit and j == i:
                     for m in _BARE.finditer(row):
                         v = parse_scaled(m.group(0), unit=unit)
@@ -95,15 +102,86 @@ def find_table_mentions(pages: list[str], doc: Document, title_terms: set[str]) 
                 found_any = True
                 used.add(j)
                 label = re.split(r"\s\d", row.strip(), maxsplit=1)[0].strip()[:60] or None
+                if label and _SUFFIXED.fullmatch(label):
+                    label = None  # the row starts with its size ("1542M 48 1600"): no name
                 text = re.sub(r"\s+", " ", f"{caption.strip()} | {line.strip()} | {row.strip()}" if j != i else f"{caption.strip()} | {line.strip()}")
                 feats = _row_features(doc, pno, row, caption + " " + context, title_terms)
                 kind = "non_embedding" if P.NON_EMBEDDING.search(caption + " " + line) else (
                     "moe_active" if re.search(r"activ", line, re.I) else "dense_total")
                 for v, _tok in values:
                     out.append(Mention(v, kind, label, text[:400], pno, "table", dict(feats)))
-            if unit and bare_below and not found_any and _near_table_caption(lines, i):
+            if unit and bare_below and not found_any and near_caption:
                 plumber_pages.append(pno)
     return out, sorted(set(plumber_pages))
+
+
+_UNIT_TAIL = re.compile(r"\s*(?:\((?:in\s+)?[A-Za-z]{1,9}\)|\[[A-Za-z]{1,9}\])?\s*[.:]?\s*$")
+
+
+def _param_column(header: str) -> str:
+    """Where the parameter column sits in a one-line header: "first", "last" or "middle".
+
+    "Model Layers Width Params (M)" -> last; "params dimension n heads ..." -> first. Only the two
+    ends can be matched to a row's tokens without knowing the column layout.
+    """
+    labels = list(PARAM_HEADER.finditer(header))
+    if len(labels) != 1:
+        return "middle"  # "Params PPLX Params PPLX": two parameter columns
+    m = labels[0]
+    if _UNIT_TAIL.fullmatch(header[m.end():]):
+        return "last"
+    if not header[: m.start()].strip(" #("):
+        return "first"
+    return "middle"
+
+
+def _size_token(tok: str, *, lowercase: bool, unit: int | None) -> int | None:
+    """A row token read as a parameter count: "632M", "1,542M", "330m" (lowercase only when allowed), "770" with a unit."""
+    m = _SUFFIXED.fullmatch(tok)
+    if m:
+        if m.group(2) in "mb" and not lowercase:
+            return None
+        v = parse_scaled(tok, allow_lowercase_suffix=lowercase)
+        return v if v and v >= 10_000 else None
+    if unit and _BARE.fullmatch(tok):
+        return parse_scaled(tok, unit=unit)
+    return None
+
+
+def _row_values(row: str, is_header: bool, pos: str, unit: int | None, near_caption: bool = False) -> list[tuple[int, str]]:
+    """Sizes in one table row, read from the parameter column when the header says where it is.
+
+    With the parameter column first or last, the row's first/last token is that column: so
+    "117M 12 768" gives 117M and "6.7B 4096 ... 4M 1.0T" does not also give batch size and token
+    counts. Lower-case suffixes ("330m") and bare numbers under a unit header ("Params (M)" over
+    "770") are read only there, where the column is known. A row made only of sizes
+    ("172M 425M 1.5B 7.5B" under "Params (M)") is a transposed table: all of them.
+    Elsewhere every upper-case-suffixed size counts (they are unambiguous). Bare numbers need a
+    "Table N" caption nearby too: a plot's "Model Size (B)" axis over tick labels is no table.
+    """
+    anywhere = [(v, m.group(0)) for m in _SUFFIXED.finditer(row)
+                if m.group(2) not in "mb" and (v := parse_scaled(m.group(0))) and v >= 10_000
+                and not P.NOT_PARAMS_AFTER.match(row[m.end():])]
+    toks = row.split()
+    if is_header or not toks:
+        return anywhere  # the header's own line: what follows the label ("Number of parameters 133 ...")
+    lead = []
+    for t in toks:
+        v = _size_token(t, lowercase=False, unit=None)
+        if not v:
+            break
+        lead.append((v, t))
+    if len(lead) >= 2:
+        return lead  # "172M 425M 1.5B 7.5B ...": a row of sizes under a sideways header
+    if pos == "last":
+        v = _size_token(toks[-1], lowercase=True, unit=unit if near_caption else None)
+        if v:
+            return [(v, toks[-1])]
+    elif pos == "first":
+        tok = next((t for t in toks if _SUFFIXED.fullmatch(t)), "")
+        v = _size_token(tok, lowercase=False, unit=None)
+        return [(v, tok)] if v else []
+    return anywhere  # header spread over several lines: the column cannot be located
 
 
 def _near_table_caption(lines: list[str], i: int) -> bool:

@@ -79,6 +79,8 @@ class ExtractionResult:
     pages_read: int = 0
     truncated: bool = False
     error: str | None = None
+    #: The error came from the extraction process (timeout, memory kill), not from the PDF.
+    error_transient: bool = False
     extractor_version: str = ""
 
     @property

@@ -1,3 +1,3 @@
 """Bump when extraction rules change, so stored candidates can be traced to the rules that made them."""
 
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"

@@ -62,7 +62,8 @@ class DiscoverSummary:
 def poll_arxiv(api_url: str, categories: list[str], since: date, until: date, delay_s: float) -> list:
     from sources.arxiv_source import ArxivSource
 
-    papers = list(ArxivSource(api_url, delay_seconds=delay_s).search_window(categories, since, until))
+    with ArxivSource(api_url, delay_seconds=delay_s) as arxiv:
+        papers = list(arxiv.search_window(categories, since, until))
     log.info("arXiv: %d papers submitted %s .. %s in %s", len(papers), since, until, ", ".join(categories))
     return papers
 
@@ -71,7 +72,8 @@ def poll_arxiv(api_url: str, categories: list[str], since: date, until: date, de
 def fetch_arxiv_ids(api_url: str, arxiv_ids: list[str], delay_s: float) -> list:
     from sources.arxiv_source import ArxivSource
 
-    papers = ArxivSource(api_url, delay_seconds=delay_s).fetch_ids(arxiv_ids)
+    with ArxivSource(api_url, delay_seconds=delay_s) as arxiv:
+        papers = arxiv.fetch_ids(arxiv_ids)
     log.info("arXiv: %d of %d requested papers found", len(papers), len(arxiv_ids))
     return papers
 
@@ -111,7 +113,10 @@ def find_missed(
             )
             if p.arxiv_id and p.arxiv_id not in known_set
         }
-    papers = ArxivSource(arxiv_url, delay_seconds=delay_s).fetch_ids(sorted(hits)) if hits else []
+    papers: list = []
+    if hits:
+        with ArxivSource(arxiv_url, delay_seconds=delay_s) as arxiv:
+            papers = arxiv.fetch_ids(sorted(hits))
     log.info("Semantic Scholar bulk search: %d notable papers not yet known", len(papers))
     return papers, hits
 
@@ -132,19 +137,19 @@ def download_pdfs(db_path: str, cache_dir: str, max_mb: int) -> tuple[int, int]:
     wh = Warehouse(db_path)
     with wh.read() as con:
         todo = papers_store.papers_needing_pdf(con)
-    cache = PdfCache(Path(cache_dir), max_bytes=max_mb * 1024 * 1024)
     ok = failed = 0
     results: list[tuple[str, str, Any, str | None]] = []
-    for i, (arxiv_id, url) in enumerate(todo, 1):
-        try:
-            pdf = cache.fetch(url, arxiv_id=arxiv_id)
-            results.append((arxiv_id, url, pdf, None))
-            ok += 1
-        except Exception as exc:  # recorded per paper; the run goes on
-            results.append((arxiv_id, url, None, f"{type(exc).__name__}: {exc}"))
-            failed += 1
-        if i % 100 == 0 or i == len(todo):
-            log.info("PDFs: %d/%d (%d cached, %d unavailable)", i, len(todo), ok, failed)
+    with PdfCache(Path(cache_dir), max_bytes=max_mb * 1024 * 1024) as cache:
+        for i, (arxiv_id, url) in enumerate(todo, 1):
+            try:
+                pdf = cache.fetch(url, arxiv_id=arxiv_id)
+                results.append((arxiv_id, url, pdf, None))
+                ok += 1
+            except Exception as exc:  # recorded per paper; the run goes on
+                results.append((arxiv_id, url, None, f"{type(exc).__name__}: {exc}"))
+                failed += 1
+            if i % 100 == 0 or i == len(todo):
+                log.info("PDFs: %d/%d (%d cached, %d unavailable)", i, len(todo), ok, failed)
     with wh.write() as con:
         for arxiv_id, url, pdf, error in results:
             if pdf is not None:
@@ -158,7 +163,7 @@ def download_pdfs(db_path: str, cache_dir: str, max_mb: int) -> tuple[int, int]:
 def _extraction_cache_key(context: Any, parameters: dict[str, Any]) -> str:
     from extractors import EXTRACTOR_VERSION
 
-    return f"extract-{parameters['sha256']}-{EXTRACTOR_VERSION}"
+    return f"extract-{parameters['arxiv_id']}-{parameters['sha256']}-{EXTRACTOR_VERSION}"
 
 
 #: One extraction child process per flow run (spaCy and pdfplumber load once, not per PDF).
@@ -166,17 +171,33 @@ def _extraction_cache_key(context: Any, parameters: dict[str, Any]) -> str:
 _worker: Any = None
 
 
+class TransientExtractionError(RuntimeError):
+    """The extraction worker timed out or was killed; carries the error result to stage."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__(result.error)
+        self.result = result
+
+
 @task(name="extract-paper", cache_key_fn=_extraction_cache_key, persist_result=True,
       retries=1, retry_delay_seconds=1)
-def extract_paper(sha256: str, path: str, meta: dict[str, Any]) -> Any:
-    """Extract in the isolated worker (time and memory limits); errors come back as values."""
+def extract_paper(arxiv_id: str, sha256: str, path: str, meta: dict[str, Any]) -> Any:
+    """Extract in the isolated worker (time and memory limits); errors come back as values.
+
+    A transient error (timeout, memory kill) is raised instead, so Prefect retries it once and
+    never caches it: only results that say something about the PDF are kept.
+    """
     from extractors import extract_pdf_safely
 
     kwargs = dict(categories=meta.get("categories"), published=meta.get("published"),
                   title=meta.get("title"), abstract=meta.get("abstract"))
     if _worker is not None:
-        return _worker.extract(Path(path), **kwargs)
-    return extract_pdf_safely(Path(path), **kwargs)
+        result = _worker.extract(Path(path), **kwargs)
+    else:
+        result = extract_pdf_safely(Path(path), **kwargs)
+    if result.error and result.error_transient:
+        raise TransientExtractionError(result)
+    return result
 
 
 @task(name="stage-extractions", cache_policy=NO_CACHE)
@@ -204,7 +225,10 @@ def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
         try:
             for i, (arxiv_id, sha, path, meta) in enumerate(todo, 1):
                 t0 = time.monotonic()
-                result = extract_paper(sha, path, meta or {})
+                try:
+                    result = extract_paper(arxiv_id, sha, path, meta or {})
+                except TransientExtractionError as exc:
+                    result = exc.result  # staged as an error; the next run tries again
                 ok = stage_extraction(db_path, arxiv_id, sha, result, time.monotonic() - t0)
                 summary.extracted += 1
                 summary.extraction_errors += 0 if ok else 1
@@ -302,7 +326,7 @@ def discover_flow(
                 todo = [
                     (arxiv_id, sha, path, papers_store.paper_metadata(con, arxiv_id))
                     for arxiv_id, sha, path in papers_store.cached_pdfs(con)
-                    if not extraction_store.has_extraction(con, sha, EXTRACTOR_VERSION)
+                    if not extraction_store.has_extraction(con, arxiv_id, sha, EXTRACTOR_VERSION)
                 ]
             if todo:
                 _extract_all(str(db_path), todo, summary)

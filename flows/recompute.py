@@ -5,16 +5,21 @@
 this module (tests, ``paramtrack recompute --no-prefect``) does not import Prefect. Call
 :func:`paramtrack.settings.configure_prefect` before touching ``recompute_flow``.
 
-Steps: a ``runs`` row (flow='recompute', status running) is committed first; the curated
-dataset is read; the fits run in memory; then the three result tables are replaced *and* the
-run is marked completed in one transaction; exports and charts are written from the same
-in-memory frames afterwards.
+Steps: the chart and export folders are created and checked first (a bad path is a one-line
+:class:`~paramtrack.errors.UserError`, not a traceback after the fit); a ``runs`` row
+(flow='recompute', status running) is committed; the curated dataset is read; the fits run in
+memory; then, in one transaction, the three result tables are replaced, charts and exports are
+written, and only then is the run marked completed. If any of that fails the tables roll back
+and the run is marked failed, so "completed" always means "results, charts and exports exist".
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,18 +27,23 @@ from typing import Any
 
 import pandas as pd
 
-from trends.charts import write_charts
+from paramtrack.errors import UserError
+from trends.charts import CHART_FILES, write_charts
 from trends.fit import TrendConfig, fit_trends
 from trends.gap import GapConfig, gap_table
 from warehouse import Warehouse
 from warehouse.models_store import read_curated
 from warehouse.trends_store import (
+    RESULT_TABLES,
     export_results,
     finish_run,
     recompute_due,
     start_run,
     write_results,
 )
+
+#: The files ``export_results`` writes into the export folder.
+EXPORT_FILES = tuple(f"{table}.{fmt}" for table in RESULT_TABLES for fmt in ("csv", "parquet"))
 
 
 @dataclass
@@ -54,6 +64,49 @@ class RecomputeOutcome:
                 "exports": [str(p) for p in self.exports]}
 
 
+def prepare_output_dir(path: Path | str, *, label: str, files: Iterable[str] = ()) -> Path:
+    """Create the folder ``path`` now and check that ``files`` can be written into it.
+
+    Called before any fitting (and by the CLI before Prefect starts), so a path that is a file,
+    sits under a file, or is not writable is one clear line instead of a traceback after the
+    results were already replaced.
+    """
+    out = Path(path).expanduser()
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{label} {out} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{label} {out}: cannot create the folder ({exc.strerror or exc})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UserError(f"{label} {out}: the folder is not writable")
+    for name in files:
+        target = out / name
+        if target.is_dir():
+            raise UserError(f"{label} {out}: {name} is a folder, but a file is written there")
+        if target.exists() and not os.access(target, os.W_OK):
+            raise UserError(f"{label} {out}: {name} exists and is not writable")
+    return out
+
+
+def prepare_output_dirs(charts_dir: Path | str | None, export_dir: Path | str | None, *,
+                        labels: tuple[str, str] = ("--charts", "--export"),
+                        ) -> tuple[Path | None, Path | None]:
+    """:func:`prepare_output_dir` for the chart and export folders that were asked for;
+    ``labels`` name them in messages (the CLI options by default)."""
+    charts = (prepare_output_dir(charts_dir, label=labels[0], files=CHART_FILES)
+              if charts_dir is not None else None)
+    exports = (prepare_output_dir(export_dir, label=labels[1], files=EXPORT_FILES)
+               if export_dir is not None else None)
+    return charts, exports
+
+
+def config_parameters(config: TrendConfig, gap_config: GapConfig) -> dict[str, Any]:
+    """The fit configuration as stored in ``runs.parameters`` (JSON round-tripped)."""
+    raw = {"trend_config": _jsonable(asdict(config)), "gap_config": _jsonable(asdict(gap_config))}
+    return json.loads(json.dumps(raw, default=str))
+
+
 def recompute(
     wh: Warehouse,
     *,
@@ -64,21 +117,28 @@ def recompute(
     if_due: bool = False,
     run_id: str | None = None,
 ) -> RecomputeOutcome:
-    """Read curated models, fit, replace trends/gap/breakpoints atomically, export, chart."""
+    """Read curated models, fit, then replace trends/gap/breakpoints, write charts and exports
+    and mark the run completed in one transaction (all of it, or the run is marked failed)."""
     t0 = time.perf_counter()
     config = config or TrendConfig()
     gap_config = gap_config or GapConfig(until=config.until)
+    charts, exports = prepare_output_dirs(charts_dir, export_dir)
+    params = config_parameters(config, gap_config) | {
+        "charts_dir": str(charts) if charts else None,
+        "export_dir": str(exports) if exports else None,
+    }
     if if_due:
+        # Only a run with this configuration *and* these outputs counts: an ad-hoc run with
+        # another --gap-split, or without charts, leaves the scheduled one due.
+        wanted = {k: v for k, v in params.items() if v is not None}  # outputs not asked for: any
         with wh.read() as con:
-            if not recompute_due(con):
+            if not recompute_due(con, wanted):
                 return RecomputeOutcome(run_id=None, skipped=True,
                                         seconds=time.perf_counter() - t0)
     run_id = run_id or f"recompute-{uuid.uuid4().hex[:12]}"
-    params = {"trend_config": _jsonable(asdict(config)), "gap_config": _jsonable(asdict(gap_config)),
-              "charts_dir": str(charts_dir) if charts_dir else None,
-              "export_dir": str(export_dir) if export_dir else None}
     with wh.write() as con:
         start_run(con, run_id, params)
+    outcome = RecomputeOutcome(run_id=run_id)
     try:
         with wh.read() as con:
             models = read_curated(con)
@@ -89,18 +149,17 @@ def recompute(
             counts.update(write_results(con, run_id, trends=result.trends, gap=gap,
                                         breakpoints=result.breakpoints))
             counts["scarce_bands"] = int(gap["scarce"].sum()) if len(gap) else 0
+            if charts is not None:
+                outcome.charts = write_charts(result.sample, result.trends, gap, charts)
+            if exports is not None:
+                outcome.exports = export_results(con, exports)  # sees this transaction's rows
             finish_run(con, run_id, "completed", counts=counts)
     except BaseException as exc:
         with wh.write() as con:
             finish_run(con, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
-    outcome = RecomputeOutcome(run_id=run_id, counts=counts, trends=result.trends, gap=gap,
-                               breakpoints=result.breakpoints)
-    if export_dir is not None:
-        with wh.read() as con:
-            outcome.exports = export_results(con, Path(export_dir))
-    if charts_dir is not None:
-        outcome.charts = write_charts(result.sample, result.trends, gap, Path(charts_dir))
+    outcome.counts = counts
+    outcome.trends, outcome.gap, outcome.breakpoints = result.trends, gap, result.breakpoints
     outcome.seconds = time.perf_counter() - t0
     return outcome
 

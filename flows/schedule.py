@@ -15,7 +15,7 @@ from prefect import flow, serve
 from prefect.schedules import Cron
 
 from flows.discover import discover_flow
-from paramtrack.settings import ARXIV_API_URL, S2_API_URL
+from paramtrack.settings import ARXIV_API_URL, DEFAULT_RULE, S2_API_URL
 
 DEPLOYMENT_NAME = "weekly-ingest"
 RECOMPUTE_DEPLOYMENT_NAME = "recompute-if-due"
@@ -29,24 +29,32 @@ def weekly_discover_flow(
     arxiv_api_url: str = ARXIV_API_URL,
     s2_api_url: str = S2_API_URL,
     pdf_cache_dir: str | None = None,
+    categories: list[str] | None = None,
+    rule: str = DEFAULT_RULE,
 ) -> dict:
+    """Discover the ``window_days`` before today; ``categories`` None means the ML set."""
     until = datetime.now(timezone.utc).date()
+    # Both ends are included, so the window spans window_days + 1 dates and overlaps the previous
+    # run by one: the run date is only partly over when the run starts (upserts make it harmless).
     since = until - timedelta(days=window_days)
     summary = discover_flow(
-        db_path=db_path, since=since, until=until, arxiv_api_url=arxiv_api_url,
-        s2_api_url=s2_api_url, pdf_cache_dir=pdf_cache_dir,
+        db_path=db_path, since=since, until=until, categories=categories, rule=rule,
+        arxiv_api_url=arxiv_api_url, s2_api_url=s2_api_url, pdf_cache_dir=pdf_cache_dir,
     )
     return summary.counts()
 
 
 def weekly_deployment(*, db_path: str, cron: str, window_days: int, arxiv_api_url: str,
-                      s2_api_url: str, pdf_cache_dir: str | None):
+                      s2_api_url: str, pdf_cache_dir: str | None,
+                      categories: list[str] | None = None, rule: str = DEFAULT_RULE):
+    """The weekly-ingest deployment; every option is a stored parameter, so the Prefect UI
+    shows what a scheduled run will do and a restart of ``serve`` can change it."""
     return weekly_discover_flow.to_deployment(
         name=DEPLOYMENT_NAME,
         schedule=Cron(cron, timezone="UTC"),
         parameters={"db_path": db_path, "window_days": window_days,
                     "arxiv_api_url": arxiv_api_url, "s2_api_url": s2_api_url,
-                    "pdf_cache_dir": pdf_cache_dir},
+                    "pdf_cache_dir": pdf_cache_dir, "categories": categories, "rule": rule},
         description="Weekly: poll arXiv, enrich with Semantic Scholar, stage notable papers.",
         tags=["paramtrack"],
     )

@@ -22,6 +22,10 @@ S2_API_URL = "https://api.semanticscholar.org"
 
 DEFAULT_CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.NE", "stat.ML")
 
+#: Notability anchors AGE_MONTHS:MIN_CITATIONS. Here (not in the ingest command) so that the
+#: scheduled flow and the CLI share one default.
+DEFAULT_RULE = "3:10,12:50,36:150"
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -930,11 +930,20 @@ class ReplayServer:
         self._server = self._thread = self._sock = None
 
     def serve_forever(self) -> None:
-        """Block until Ctrl-C (used by the CLI)."""
-        self.start()
+        """Block until Ctrl-C or until the server stops, then stop it (used by the CLI).
+
+        Starts the server unless ``start()`` already ran: the CLI starts it first so it can turn
+        a busy port into a one-line error and print the URLs before blocking here.
+        """
+        if self._thread is None:
+            self.start()
+        thread = self._thread  # stop() from another thread sets the attribute to None
         try:
-            while self._thread is not None and self._thread.is_alive():
-                self._thread.join(0.5)
+            while thread is not None and thread.is_alive():
+                # Sleep, not join(): on Python < 3.12 a Ctrl-C landing inside join() marks the
+                # still-running thread as finished (python/cpython#90882), so stop() would not
+                # wait for uvicorn and would close the socket under it.
+                _time.sleep(0.2)
         except KeyboardInterrupt:
             pass
         finally:

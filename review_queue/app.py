@@ -14,7 +14,10 @@ Routes
 Security: Jinja2 autoescape everywhere (paper text is untrusted; evidence highlighting escapes
 before wrapping), a strict Content-Security-Policy (scripts/styles only from this server, no inline
 script), CSRF double-submit (cookie + hidden field) on every POST, an optional access token
-(cookie after login, or ``Authorization: Bearer``), and parameterised SQL in ``warehouse/``.
+(``Authorization: Bearer``, or a session cookie after login: signed with a random per-process
+key, carrying its issue time, valid 12 h, revoked by logout and by a restart; ``Secure`` when the
+request came over https), and parameterised SQL in ``warehouse/``. The CSP also covers
+``/charts/``: the chart pages load their script and style from files beside them.
 Each request is one short ``Warehouse`` transaction; see :mod:`review_queue.service`.
 """
 
@@ -23,6 +26,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -34,8 +39,9 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.types import Receive, Scope, Send
 
-from paramtrack.errors import DatabaseLockedError
+from paramtrack.errors import DatabaseLockedError, UserError
 from review_queue.highlight import highlight
 from review_queue.service import (
     DOMAINS,
@@ -63,6 +69,7 @@ CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 PUBLIC_PATHS = ("/login", "/healthz", "/static/")
+SESSION_TTL_S = 12 * 3600
 
 
 @dataclass
@@ -72,13 +79,71 @@ class AppConfig:
     token: str | None = None  # required on every request when set
     charts_dir: Path | None = None
     pdf_dir: Path | None = None  # where relative cached-PDF paths are resolved
-    lock_timeout_s: float = 30.0
+    lock_timeout_s: float | None = None  # None: PARAMTRACK_LOCK_TIMEOUT or the warehouse default
+    session_ttl_s: float = SESSION_TTL_S
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _session_value(token: str) -> str:
-    """The login cookie: derived from the token, so the token itself is never stored."""
-    return hmac.new(token.encode(), b"paramtrack-review-session", hashlib.sha256).hexdigest()
+class Sessions:
+    """Login cookies: ``<issued-at>.<nonce>.<HMAC(per-process key)>``; never the token itself.
+
+    The key is random per process, so a restart signs everyone out; a cookie older than ``ttl_s``
+    is refused; logout revokes the cookie it was sent with (kept until it would expire anyway).
+    """
+
+    def __init__(self, ttl_s: float = SESSION_TTL_S) -> None:
+        self.ttl_s = ttl_s
+        self._key = secrets.token_bytes(32)
+        self._revoked: dict[str, float] = {}  # signature -> expiry
+        self._lock = threading.Lock()
+
+    def _sign(self, payload: str) -> str:
+        return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
+
+    def issue(self) -> str:
+        payload = f"{int(time.time())}.{secrets.token_urlsafe(12)}"
+        return f"{payload}.{self._sign(payload)}"
+
+    def _parse(self, cookie: str | None) -> tuple[float, str] | None:
+        """(expiry, signature) of a well-signed, unexpired cookie, else None."""
+        if not cookie or cookie.count(".") != 2:
+            return None
+        issued, nonce, sig = cookie.split(".")
+        if not hmac.compare_digest(sig.encode(), self._sign(f"{issued}.{nonce}").encode()):
+            return None
+        issued_at = int(issued)  # signed by us, so a number
+        expiry = issued_at + self.ttl_s
+        if not issued_at - 60 <= time.time() < expiry:
+            return None
+        return expiry, sig
+
+    def valid(self, cookie: str | None) -> bool:
+        parsed = self._parse(cookie)
+        if parsed is None:
+            return False
+        with self._lock:
+            return parsed[1] not in self._revoked
+
+    def revoke(self, cookie: str | None) -> None:
+        parsed = self._parse(cookie)
+        now = time.time()
+        with self._lock:
+            self._revoked = {s: e for s, e in self._revoked.items() if e > now}
+            if parsed is not None:
+                self._revoked[parsed[1]] = parsed[0]
+
+
+class _ChartFiles(StaticFiles):
+    """The charts folder, looked up per request: it may appear (first recompute) after start."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not Path(str(self.directory)).is_dir():
+            raise HTTPException(404, "no trend charts yet: run 'paramtrack recompute'")
+        await super().__call__(scope, receive, send)
+
+
+def _is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
 
 
 def _fmt_dt(value: Any) -> str:
@@ -90,7 +155,14 @@ def _fmt_dt(value: Any) -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A local path to redirect to after login / name change; anything else becomes ``/``."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(ch) < 32 or ord(ch) == 127 for ch in target)  # tab/newline tricks
+    ):
         return target
     return "/"
 
@@ -109,14 +181,24 @@ def create_app(config: AppConfig) -> FastAPI:
     env.filters["dt"] = _fmt_dt
     env.filters["highlight"] = highlight
     env.globals.update(KINDS=KINDS, DOMAINS=DOMAINS, REASONS=REASONS)
-    charts = config.charts_dir if config.charts_dir and config.charts_dir.is_dir() else None
+    sessions = Sessions(config.session_ttl_s)
+
+    def charts_available() -> bool:  # checked per request: the folder may appear later
+        return config.charts_dir is not None and config.charts_dir.is_dir()
 
     app = FastAPI(title="paramtrack review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.service = service
+    app.state.sessions = sessions
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    if charts is not None:
-        app.mount("/charts", StaticFiles(directory=str(charts), html=True), name="charts")
+    if config.charts_dir is not None:
+        app.mount("/charts", _ChartFiles(directory=str(config.charts_dir), html=True,
+                                         check_dir=False), name="charts")
+
+    def set_cookie(request: Request, response: Response, name: str, value: str,
+                   max_age: int | None = None) -> None:
+        response.set_cookie(name, value, max_age=max_age, path="/", httponly=True,
+                            samesite="strict", secure=_is_https(request))
 
     # -- middleware: auth, CSRF cookie, security headers ----------------------------------------
 
@@ -128,8 +210,7 @@ def create_app(config: AppConfig) -> FastAPI:
             ok = False
             if auth.lower().startswith("bearer "):
                 ok = hmac.compare_digest(auth[7:].strip().encode(), config.token.encode())
-            cookie = request.cookies.get(SESSION_COOKIE)
-            if cookie and hmac.compare_digest(cookie.encode(), _session_value(config.token).encode()):
+            if sessions.valid(request.cookies.get(SESSION_COOKIE)):
                 ok = True
             if not ok:
                 if request.method == "GET" and "text/html" in request.headers.get("accept", "text/html"):
@@ -148,7 +229,7 @@ def create_app(config: AppConfig) -> FastAPI:
         request.state.new_csrf = new_csrf
         response = await call_next(request)
         if new_csrf and request.method == "GET":
-            response.set_cookie(CSRF_COOKIE, new_csrf, httponly=True, samesite="strict", path="/")
+            set_cookie(request, response, CSRF_COOKIE, new_csrf)
         return _headers(response)
 
     def _headers(response: Response) -> Response:
@@ -186,7 +267,7 @@ def create_app(config: AppConfig) -> FastAPI:
             reviewer=reviewer_for(request),
             reviewer_fixed=bool(config.reviewer),
             token_mode=bool(config.token),
-            charts=charts is not None,
+            charts=charts_available(),
             new_request_id=lambda: uuid.uuid4().hex,
             path=request.url.path,
             **ctx,
@@ -194,11 +275,13 @@ def create_app(config: AppConfig) -> FastAPI:
         return HTMLResponse(html, status_code=status_code)
 
     def busy(request: Request, exc: Exception) -> HTMLResponse:
-        return render(
-            request, "message.html", status_code=503, title="Database busy",
-            message=f"The warehouse is busy ({exc}). Your decision was NOT saved; "
-            "submit the form again (it is safe: a repeated submit is applied once).",
-        )
+        if request.method == "POST":
+            advice = ("Your decision was NOT saved; submit the form again (it is safe: a "
+                      "repeated submit is applied once).")
+        else:
+            advice = "Try again in a moment (reload the page)."
+        return render(request, "message.html", status_code=503, title="Database busy",
+                      message=f"The warehouse is busy ({exc}). {advice}")
 
     # -- routes ---------------------------------------------------------------------------------
 
@@ -208,6 +291,17 @@ def create_app(config: AppConfig) -> FastAPI:
             request.state.csrf = ""
         return _headers(render(request, "message.html", status_code=exc.status_code,
                                title=f"Error {exc.status_code}", message=str(exc.detail)))
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError) -> Response:
+        """Database locked (503, try again) or unusable (corrupt file...): a page, not a bare 500."""
+        if not hasattr(request.state, "csrf"):
+            request.state.csrf = ""
+        if isinstance(exc, DatabaseLockedError):
+            return _headers(busy(request, exc))
+        return _headers(render(request, "message.html", status_code=500,
+                               title="Warehouse unavailable",
+                               message=f"The review queue cannot read the warehouse: {exc}"))
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -260,9 +354,12 @@ def create_app(config: AppConfig) -> FastAPI:
         )
 
     @app.get("/papers/{arxiv_id:path}/pdf")
-    def paper_pdf(arxiv_id: str) -> FileResponse:
-        with wh.read() as con:
-            stored = store.cached_pdf_path(con, arxiv_id)
+    def paper_pdf(request: Request, arxiv_id: str) -> Response:
+        try:
+            with wh.read() as con:
+                stored = store.cached_pdf_path(con, arxiv_id)
+        except DatabaseLockedError as exc:
+            return busy(request, exc)
         if not stored:
             raise HTTPException(404, f"no cached PDF for {arxiv_id}")
         path = Path(stored)
@@ -307,7 +404,8 @@ def create_app(config: AppConfig) -> FastAPI:
         except NotStaged:
             raise HTTPException(404, f"{arxiv_id} is not in the review queue") from None
         except DecisionConflict as exc:
-            return render(request, "conflict.html", status_code=409, title="Already decided",
+            return render(request, "conflict.html", status_code=409,
+                          title="Already decided" if exc.last else "Changed since you loaded it",
                           conflict=exc, arxiv_id=arxiv_id)
         except DatabaseLockedError as exc:
             return busy(request, exc)
@@ -319,8 +417,7 @@ def create_app(config: AppConfig) -> FastAPI:
             target = f"/papers/{quote(upcoming)}?done={did}" if upcoming else f"/?done={did}"
         response = RedirectResponse(target, status_code=303)
         if not config.reviewer and form.get("reviewer"):
-            response.set_cookie(REVIEWER_COOKIE, reviewer, httponly=True, samesite="strict",
-                                max_age=180 * 86400)
+            set_cookie(request, response, REVIEWER_COOKIE, reviewer, max_age=180 * 86400)
         return response
 
     @app.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
@@ -345,7 +442,7 @@ def create_app(config: AppConfig) -> FastAPI:
         except InvalidDecision as exc:
             return render(request, "message.html", status_code=400, title="Name needed", message=str(exc))
         response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
-        response.set_cookie(REVIEWER_COOKIE, name, httponly=True, samesite="strict", max_age=180 * 86400)
+        set_cookie(request, response, REVIEWER_COOKIE, name, max_age=180 * 86400)
         return response
 
     @app.get("/login", response_class=HTMLResponse)
@@ -361,14 +458,16 @@ def create_app(config: AppConfig) -> FastAPI:
             return render(request, "login.html", status_code=401, title="Sign in",
                           next=_safe_next(form.get("next")), error="Wrong token.")
         response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
-        response.set_cookie(SESSION_COOKIE, _session_value(config.token), httponly=True,
-                            samesite="strict", max_age=7 * 86400)
+        set_cookie(request, response, SESSION_COOKIE, sessions.issue(),
+                   max_age=int(config.session_ttl_s))
         return response
 
     @app.post("/logout")
-    def logout(form: dict[str, str] = Depends(csrf_form)) -> Response:
+    def logout(request: Request, form: dict[str, str] = Depends(csrf_form)) -> Response:
+        sessions.revoke(request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
+                               secure=_is_https(request))
         return response
 
     return app

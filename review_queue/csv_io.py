@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from review_queue.service import (
     DOMAINS,
     KINDS,
+    REASONS,
     Correction,
     DecisionConflict,
     InvalidDecision,
@@ -38,7 +39,6 @@ PROPOSED = [
 ]
 DECISION = ["action", "parameters", "kind", "model", "date", "domain", "reason", "note", "reviewer"]
 HEADER = PROPOSED + DECISION
-ACTIONS = ("approve", "correct", "reject", "second_look", "note")
 
 
 def _neutral(text: Any) -> Any:
@@ -80,15 +80,21 @@ class ImportFailed(InvalidDecision):
 
 def _records(text: str) -> list[tuple[int, dict[str, str]]]:
     """(starting line number, row) for each data record; the header is line 1."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     out = []
-    start = 2
-    missing = [c for c in ("arxiv_id", "action") if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ImportFailed([f"line 1: missing column(s) {', '.join(missing)}"])
-    for row in reader:
-        out.append((start, {k: (v or "").strip() for k, v in row.items() if k is not None}))
+    start = 1
+    try:
+        missing = [c for c in ("arxiv_id", "action") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ImportFailed([f"line 1: missing column(s) {', '.join(missing)}"])
         start = reader.line_num + 1
+        for row in reader:
+            out.append((start, {k: (v or "").strip() for k, v in row.items() if k is not None}))
+            start = reader.line_num + 1
+    except csv.Error as exc:  # a stray quote, an unclosed quoted field...
+        raise InvalidDecision(
+            f"line {start}: not a valid CSV file ({exc}); nothing imported"
+        ) from None
     return out
 
 
@@ -120,8 +126,15 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
                 problems.append(f"unknown arxiv_id {arxiv_id!r} (not in the review queue)")
             elif arxiv_id in seen and action != "note":
                 problems.append(f"{arxiv_id} is already decided on line {seen[arxiv_id]}")
-            if action not in ACTIONS:
-                problems.append(f"action {row.get('action')!r} is not one of {', '.join(ACTIONS)}")
+            if action not in store.ACTIONS:
+                problems.append(
+                    f"action {row.get('action')!r} is not one of {', '.join(store.ACTIONS)}"
+                )
+            if reviewer and row.get("reviewer") and row["reviewer"] != reviewer.strip():
+                problems.append(
+                    f"reviewer {row['reviewer']!r} disagrees with --reviewer {reviewer.strip()!r}"
+                    " (leave the column empty or pass the same name)"
+                )
             name = check(check_reviewer, row.get("reviewer") or reviewer)
             params = check(parse_parameters, row["parameters"]) if row.get("parameters") else None
             kind = check(check_kind, row["kind"]) if row.get("kind") else None
@@ -137,7 +150,9 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
                 else:
                     cand = store.candidate(con, cid)
                     if cand is None or cand["arxiv_id"] != arxiv_id:
-                        problems.append(f"candidate {cid} is not a candidate of {arxiv_id}")
+                        problems.append(
+                            f"candidate {cid} is not a current parameter candidate of {arxiv_id}"
+                        )
             version: int | None = None
             if row.get("review_version"):
                 try:
@@ -145,7 +160,7 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
                 except ValueError:
                     problems.append(f"review_version {row['review_version']!r} is not a number")
             if action == "reject" and not row.get("reason"):
-                problems.append("reject needs a reason (" + ", ".join(store_reasons()) + ")")
+                problems.append("reject needs a reason (" + ", ".join(REASONS) + ")")
             if action == "approve" and cid is None and state is not None:
                 if not store.candidates(con, arxiv_id):
                     problems.append(f"{arxiv_id} has no candidate to approve; use correct")
@@ -154,10 +169,11 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
                 problems.append("approve takes the proposed values as they are; use action 'correct' to change them")
             if action == "correct" and params is None and cid is None and not row.get("parameters"):
                 problems.append("correct needs parameters (or a candidate_id to start from)")
-            if (state is not None and version is not None and action != "note"
-                    and state["version"] != version):
-                last = store.get_decision(con, state["last_decision_id"]) if state["last_decision_id"] else None
-                problems.append(str(DecisionConflict(arxiv_id, state, last)) + " after this file was exported")
+            if state is not None and action != "note":
+                try:
+                    store.check_version(con, state, version)
+                except DecisionConflict as exc:
+                    problems.append(f"{exc.message} after this file was exported")
             if problems:
                 errors.extend(f"line {line}: {p}" for p in problems)
                 continue
@@ -178,18 +194,19 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
     return plans
 
 
-def store_reasons() -> list[str]:
-    from review_queue.service import REASONS
-
-    return list(REASONS)
-
-
 def import_csv(service: ReviewService, path: Path, *, reviewer: str | None) -> list[dict[str, Any]]:
     """Validate the whole file, then apply it in one transaction; returns the decisions."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InvalidDecision(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InvalidDecision(
+            f"{path} is not UTF-8 text (line {line}, byte {exc.object[exc.start]:#04x});"
+            " nothing imported",
+            hint="save it as 'CSV UTF-8' (in Excel: Save As > CSV UTF-8)",
+        ) from None
     plans = plan_import(service, text, reviewer=reviewer)
     decisions: list[dict[str, Any]] = []
     errors: list[str] = []

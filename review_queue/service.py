@@ -175,13 +175,11 @@ class ReviewService:
 
     def decide(self, arxiv_id: str, **kwargs: Any) -> Outcome:
         """Validate and apply one decision in its own transaction (see :meth:`decide_in`)."""
-        kwargs["reviewer"] = check_reviewer(kwargs.get("reviewer"))
         with self.wh.write() as con:
             return self.decide_in(con, arxiv_id, **kwargs)
 
     def decide_and_next(self, arxiv_id: str, **kwargs: Any) -> tuple[Outcome, str | None]:
         """:meth:`decide`, plus the next pending paper, read in the same short transaction."""
-        kwargs["reviewer"] = check_reviewer(kwargs.get("reviewer"))
         with self.wh.write() as con:
             outcome = self.decide_in(con, arxiv_id, **kwargs)
             upcoming = [r["arxiv_id"] for r in store.queue(con, status="pending", limit=2)
@@ -193,7 +191,7 @@ class ReviewService:
         con: Connection,
         arxiv_id: str,
         *,
-        reviewer: str,
+        reviewer: str | None,
         action: str,
         candidate_id: int | None = None,
         correction: Correction | None = None,
@@ -221,12 +219,19 @@ class ReviewService:
         paper = store.paper(con, arxiv_id)
         if paper is None or paper["status"] is None:
             raise NotStaged(arxiv_id)
+        if action != "note":
+            # before the candidate check: a page from before a re-extraction is a conflict
+            state = store.item_state(con, arxiv_id)
+            assert state is not None
+            store.check_version(con, state, expected_version)
 
         cand: dict[str, Any] | None = None
         if candidate_id is not None:
             cand = store.candidate(con, int(candidate_id))
             if cand is None or cand["arxiv_id"] != arxiv_id:
-                raise InvalidDecision(f"candidate {candidate_id} is not a candidate of {arxiv_id}")
+                raise InvalidDecision(
+                    f"candidate {candidate_id} is not a current parameter candidate of {arxiv_id}"
+                )
         elif action in ("approve", "correct"):
             ranked = store.candidates(con, arxiv_id)
             cand = ranked[0] if ranked else None

@@ -71,10 +71,24 @@ def _show(echo: Callable[[str], None], view: dict[str, Any], position: str) -> N
             echo(textwrap.indent(textwrap.fill(c["evidence"], 72), "       "))
 
 
+def _exact(value: float) -> str:
+    """The candidate's value written out in full (never rounded), e.g. 7,532,000,000."""
+    return f"{value:,.0f}" if float(value).is_integer() else repr(float(value))
+
+
 def _correction(view: dict[str, Any]) -> Correction:
     top = view["candidates"][0] if view["candidates"] else None
+    params: float | None = None
     while True:
-        raw = _ask("  parameters", default=format_params(top["value"]) if top else None)
+        if top:
+            # Enter keeps the candidate's exact value (like the web form's empty field); the
+            # short form (3 significant figures) is only shown, never written.
+            raw = _ask(f"  parameters [Enter keeps {_exact(top['value'])} = "
+                       f"{format_params(top['value'])}]", default="")
+            if not raw.strip():
+                break
+        else:
+            raw = _ask("  parameters")
         try:
             params = parse_parameters(raw)
             break

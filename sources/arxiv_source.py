@@ -9,7 +9,8 @@ What we add on top of ``arxiv.Client``:
 * retries with exponential backoff (the package retries at once, only ``delay_seconds`` apart),
   including a first page that claims results but carries none, short/truncated bodies, and
   HTTP 5xx/429; HTTP 4xx is not retried; connection refused fails at once;
-* every final failure becomes :class:`~paramtrack.errors.SourceUnavailableError` naming the URL.
+* every final failure becomes :class:`~paramtrack.errors.SourceUnavailableError` naming the URL;
+* ``close()`` / ``with ArxivSource(...) as src:`` to release the session's connections.
 
 arXiv asks for at most one request every 3 seconds (``delay_seconds``, enforced by the package).
 """
@@ -222,8 +223,20 @@ class ArxivSource:
             backoff_base=backoff_base, max_backoff=max_backoff, sleep=sleep,
         )
         self.client.query_url_format = f"{self.api_url}?{{}}"
+        self.client._session.close()  # the package's own session, replaced by ours
         self.client._session = _Session(user_agent, timeout)
         self.user_agent = user_agent
+
+    def close(self) -> None:
+        """Close the HTTP session: its keep-alive connections otherwise stay open (one socket per
+        host) until garbage collection. Safe to call twice."""
+        self.client._session.close()
+
+    def __enter__(self) -> "ArxivSource":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def search_window(self, categories: Iterable[str], since: date, until: date) -> Iterator[ArxivPaper]:
         """Papers first submitted in ``[since, until]`` (UTC days) in any of ``categories``,

@@ -4,23 +4,34 @@ Layout under ``root``::
 
     root/ab/<sha256>.pdf      finished files, named by their SHA-256 (ab = first two hex digits)
     root/partial/<id>.part    an interrupted download, resumed with ``Range: bytes=<size>-``
+    root/partial/<id>.lock    held (``flock``) by whoever is downloading <id>; removed afterwards
     root/index.json           {"by_url": {url: sha256}, "by_arxiv_id": {id: sha256}}
 
 A download is verified (``%PDF-`` magic, ``max_bytes`` limit) before it is moved into place with
 an atomic rename, so a file under ``root/ab/`` is always complete. A server that ignores ``Range``
 (answers 200 instead of 206) restarts the download from zero.
+
+Several processes (two ingests) may share one cache. Each download holds an exclusive ``flock`` on
+``<id>.lock`` while it writes ``<id>.part``, so nobody appends to a partial file someone else is
+still writing; the waiter then finds the finished PDF in the index and downloads nothing. A lock
+(rather than a unique temp file per process) keeps interrupted downloads resumable by the next
+run, and the kernel drops it when its holder dies, so a crash never leaves a lock that blocks.
+Index updates take ``index.lock`` the same way, so concurrent writers do not lose entries.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import logging
 import os
 import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +42,8 @@ from paramtrack.errors import SourceUnavailableError, UserError
 from sources._http import RETRY_STATUSES, backoff_delay, describe, is_connection_refused, parse_retry_after
 
 __all__ = ["CachedPdf", "PdfCache", "PdfTooLargeError", "NotAPdfError", "PdfNotFoundError"]
+
+log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 
@@ -125,13 +138,19 @@ class PdfCache:
     # -- download
     def fetch(self, url: str, *, arxiv_id: str) -> CachedPdf:
         """Download ``url`` into the cache (or return the cached copy) and return where it is."""
-        index = self._load_index()
-        sha = index["by_url"].get(url)
-        if sha and self.path_for(sha).is_file():
-            path = self.path_for(sha)
-            return CachedPdf(sha, path, path.stat().st_size)
+        cached = self.lookup(url=url)
+        if cached:
+            return cached
         self.partial_dir.mkdir(parents=True, exist_ok=True)
-        part = self.partial_dir / (re.sub(r"[^A-Za-z0-9._-]", "_", arxiv_id) + ".part")
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", arxiv_id)
+        with _exclusive(self.partial_dir / f"{stem}.lock", waiting=f"another download of {url}"):
+            cached = self.lookup(url=url)  # whoever held the lock may just have finished it
+            if cached:
+                return cached
+            return self._fetch_locked(url, arxiv_id, self.partial_dir / f"{stem}.part")
+
+    def _fetch_locked(self, url: str, arxiv_id: str, part: Path) -> CachedPdf:
+        """The retry loop; the caller holds this download's lock."""
         last = "no attempt made"
         for attempt in range(self.max_retries + 1):
             retry_after: float | None = None
@@ -220,7 +239,8 @@ class PdfCache:
             return True
 
     def _finish(self, url: str, arxiv_id: str, part: Path) -> CachedPdf:
-        data_head = part.open("rb").read(5)
+        with part.open("rb") as fh:
+            data_head = fh.read(5)
         if data_head != b"%PDF-":
             part.unlink(missing_ok=True)
             raise NotAPdfError(f"{url} did not return a PDF (starts with {data_head!r})")
@@ -237,12 +257,50 @@ class PdfCache:
         dest = self.path_for(sha)
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(part, dest)  # atomic on the same file system
-        with self._lock:
+        with self._lock, _exclusive(self.root / "index.lock"):
             index = self._load_index()
             index["by_url"][url] = sha
             index["by_arxiv_id"][arxiv_id] = sha
             self._save_index(index)
         return CachedPdf(sha, dest, size)
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path, *, waiting: str | None = None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if missing), across threads and processes.
+
+    The file is removed on release so the cache keeps no lock files. Because of that, a waiter
+    may end up locking a file that was just unlinked; it checks that the locked file is still the
+    one at ``path`` and otherwise starts over. The kernel releases the lock if the holder dies.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if waiting:
+                    log.info("waiting for %s", waiting)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            held, current = os.fstat(fd), _stat_or_none(path)
+            if current is not None and (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # lost the race to an unlink: lock the new file instead
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # still locked: nobody can hold this file's lock meanwhile
+        os.close(fd)
+
+
+def _stat_or_none(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
 
 
 class _RetryableStatus(Exception):

@@ -8,22 +8,7 @@ import subprocess
 import httpx
 import pytest
 
-from test_review_support import EXE, Server, csrf_client, seed_demo_queue
-
-
-def _count(wh, sql):
-    with wh.read() as con:
-        return con.execute(sql).fetchone()[0]
-
-
-def _form(page: str, arxiv_id: str, action: str) -> dict[str, str]:
-    """The hidden fields of the given action's form on a rendered paper page."""
-    forms = re.findall(r'<form method="post" action="/papers/[^"]+/decide"[^>]*>(.*?)</form>', page, re.S)
-    for body in forms:
-        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', body))
-        if fields.get("action") == action:
-            return fields
-    raise AssertionError(f"no {action} form")
+from test_review_support import EXE, Server, csrf_client, form_fields, scalar, seed_demo_queue
 
 
 @pytest.fixture()
@@ -36,7 +21,7 @@ def server(warehouse, tmp_path):
 def test_csrf_missing_or_wrong_token_is_403_and_writes_nothing(server, warehouse):
     client, csrf = csrf_client(server.url)
     page = client.get("/papers/2204.02311").text
-    fields = _form(page, "2204.02311", "approve")
+    fields = form_fields(page, "approve")
     no_token = {k: v for k, v in fields.items() if k != "csrf_token"}
     assert client.post("/papers/2204.02311/decide", data=no_token).status_code == 403
     assert client.post("/papers/2204.02311/decide", data={**fields, "csrf_token": "x" * 43}).status_code == 403
@@ -45,8 +30,8 @@ def test_csrf_missing_or_wrong_token_is_403_and_writes_nothing(server, warehouse
     assert bare.status_code == 403
     assert client.post("/reviewer", data={"reviewer": "mallory"}).status_code == 403
     server.stop()
-    assert _count(warehouse, "SELECT count(*) FROM decisions") == 0
-    assert _count(warehouse, "SELECT count(*) FROM models") == 0
+    assert scalar(warehouse, "SELECT count(*) FROM decisions") == 0
+    assert scalar(warehouse, "SELECT count(*) FROM models") == 0
 
 
 def test_double_submit_applied_once_and_second_reviewer_gets_409(server, warehouse):
@@ -54,12 +39,12 @@ def test_double_submit_applied_once_and_second_reviewer_gets_409(server, warehou
     bob, _ = csrf_client(server.url)
     page_a = alice.get("/papers/2005.14165").text
     page_b = bob.get("/papers/2005.14165").text
-    approve = _form(page_a, "2005.14165", "approve")
+    approve = form_fields(page_a, "approve")
     first = alice.post("/papers/2005.14165/decide", data=approve)
     assert first.status_code == 303
     again = alice.post("/papers/2005.14165/decide", data=approve)  # double click
     assert again.status_code == 303 and again.headers["location"] == first.headers["location"]
-    reject = {**_form(page_b, "2005.14165", "reject"), "reason": "not_notable"}
+    reject = {**form_fields(page_b, "reject"), "reason": "not_notable"}
     conflict = bob.post("/papers/2005.14165/decide", data=reject)
     assert conflict.status_code == 409
     assert "already decided by alice" in conflict.text and "not</strong> applied" in conflict.text
@@ -88,7 +73,7 @@ def test_reviewer_required_without_fixed_identity(warehouse, tmp_path):
     seed_demo_queue(warehouse)
     with Server(warehouse.path) as srv:
         client, _ = csrf_client(srv.url)
-        fields = _form(client.get("/papers/2204.02311").text, "2204.02311", "approve")
+        fields = form_fields(client.get("/papers/2204.02311").text, "approve")
         assert client.post("/papers/2204.02311/decide", data=fields).status_code == 400
         ok = client.post("/papers/2204.02311/decide", data={**fields, "reviewer": "dora"})
         assert ok.status_code == 303 and client.cookies.get("pt_reviewer") == "dora"

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from test_review_support import REPO_ROOT, XSS_EVIDENCE, XSS_TITLE, Server, seed_demo_queue
+from test_review_support import (
+    REPO_ROOT,
+    XSS_EVIDENCE,
+    XSS_TITLE,
+    Server,
+    seed_demo_queue,
+    write_demo_charts,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -118,3 +125,50 @@ def test_review_in_browser(browser, review_server, warehouse):
     assert decisions == [("2204.02311", "approve", "hana", None, None),
                          ("2005.14165", "correct", "hana", None, None),
                          ("1706.03762", "reject", "hana", "not_notable", "pre-2018 baseline")]
+
+
+def test_charts_work_under_the_csp(browser, warehouse, tmp_path):
+    """The app serves /charts/ with its strict CSP: the real chart pages must still work."""
+    seed_demo_queue(warehouse)
+    charts = tmp_path / "charts"
+    write_demo_charts(charts)
+    with Server(warehouse.path, "--charts", str(charts)) as srv:
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        console: list[str] = []
+        errors: list[str] = []
+        requests: list[str] = []
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(srv.url + "/")
+        page.click("a[href='/charts/']")
+        page.wait_for_url(srv.url + "/charts/")
+        assert page.inner_text("h1") == "paramtrack charts"
+        assert page.evaluate("getComputedStyle(document.body).marginTop") != "8px"  # charts.css applied
+
+        response = page.goto(srv.url + "/charts/trends.html")
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        # hover a point: the tooltip (charts.js) shows the model
+        assert not page.is_visible("#tip")
+        page.hover("circle[data-dom=language] >> nth=0")
+        page.wait_for_selector("#tip", state="visible")
+        assert "parameters" in page.inner_text("#tip") and "language" in page.inner_text("#tip")
+        # legend colour comes from charts.css, not a style attribute
+        color = page.evaluate("getComputedStyle(document.querySelector('.legend span[data-dom=language]')).color")
+        assert color == "rgb(31, 119, 180)"
+        # click a legend entry: that domain's points hide, others stay
+        page.click(".legend span[data-dom=language]")
+        assert page.locator("circle[data-dom=language]").first.is_hidden()
+        assert page.locator("circle[data-dom=vision]").first.is_visible()
+        page.click(".legend span[data-dom=language]")
+        assert page.locator("circle[data-dom=language]").first.is_visible()
+        page.screenshot(path=str(ARTIFACTS / "charts-trends.png"), full_page=True)
+
+        page.goto(srv.url + "/charts/gap.html")
+        page.hover("rect[data-tip] >> nth=0")
+        page.wait_for_selector("#tip", state="visible")
+        assert "models" in page.inner_text("#tip")
+        page.close()
+    csp = [m for m in console if "Content Security Policy" in m or "Refused to" in m]
+    assert csp == [] and errors == [], (csp, errors)
+    assert all(u.startswith(srv.url) or u.startswith("data:") for u in requests), requests

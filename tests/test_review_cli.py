@@ -83,7 +83,7 @@ def test_csv_round_trip(warehouse, paramtrack_exe, tmp_path):
     by_id = {r["arxiv_id"]: r for r in rows}
     by_id["2204.02311"].update(action="approve")
     by_id["2005.14165"].update(action="correct", parameters="175B", kind="dense_total",
-                               model="GPT-3", date="2020-05-28", domain="language", reviewer="gina")
+                               model="GPT-3", date="2020-05-28", domain="language", reviewer="fred")
     by_id["1706.03762"].update(action="reject", reason="not notable", note="old")
     out = tmp_path / "decisions.csv"
     _write(out, rows)
@@ -92,7 +92,7 @@ def test_csv_round_trip(warehouse, paramtrack_exe, tmp_path):
     assert "imported 3 decision(s): 1 approve, 1 correct, 1 reject" in proc.stdout
     with warehouse.read() as con:
         assert con.execute("SELECT arxiv_id, parameters, reviewer FROM models ORDER BY 1").fetchall() == [
-            ("2005.14165", 175e9, "gina"), ("2204.02311", 540e9, "fred")]
+            ("2005.14165", 175e9, "fred"), ("2204.02311", 540e9, "fred")]
         assert con.execute("SELECT count(*) FROM dataset_events").fetchone()[0] == 2
     assert [r["arxiv_id"] for r in _export(paramtrack_exe, warehouse.path)] == ["2112.04426", "2401.00001"]
     # importing the same file again: every decided line is now a conflict, nothing applied

@@ -13,13 +13,8 @@ from review_queue.service import (
     ReviewService,
     parse_parameters,
 )
-from test_review_support import Cand, add_extraction, seed_demo_queue, seed_paper
+from test_review_support import Cand, add_extraction, scalar, seed_demo_queue, seed_paper
 from warehouse.review_store import CHANGED_REASON, stage_paper
-
-
-def _count(wh, sql, params=()):
-    with wh.read() as con:
-        return con.execute(sql, list(params)).fetchone()[0]
 
 
 def test_staging_and_queue_view(warehouse):
@@ -74,9 +69,9 @@ def test_later_decision_replaces_models_row_and_appends(warehouse):
     assert json.loads(log[1][3])["parameters"] == 62e9
     # reject removes the paper from the dataset, still logged
     svc.decide("2204.02311", reviewer="carol", action="reject", reason="not ML", expected_version=2)
-    assert _count(warehouse, "SELECT count(*) FROM models") == 0
-    assert _count(warehouse, "SELECT count(*) FROM decisions") == 3
-    assert _count(warehouse, "SELECT count(*) FROM dataset_events") == 3
+    assert scalar(warehouse, "SELECT count(*) FROM models") == 0
+    assert scalar(warehouse, "SELECT count(*) FROM decisions") == 3
+    assert scalar(warehouse, "SELECT count(*) FROM dataset_events") == 3
 
 
 def test_conflict_and_idempotency(warehouse):
@@ -91,11 +86,11 @@ def test_conflict_and_idempotency(warehouse):
         svc.decide("2005.14165", reviewer="bob", action="reject", reason="duplicate",
                    expected_version=0, request_id="req-2")
     assert "already decided by alice" in exc.value.message
-    assert _count(warehouse, "SELECT count(*) FROM decisions") == 1
-    assert _count(warehouse, "SELECT count(*) FROM models") == 1
+    assert scalar(warehouse, "SELECT count(*) FROM decisions") == 1
+    assert scalar(warehouse, "SELECT count(*) FROM models") == 1
     # notes never conflict and do not change the decision
     svc.decide("2005.14165", reviewer="bob", action="note", note="checked", expected_version=0)
-    assert _count(warehouse, "SELECT version FROM review_items WHERE arxiv_id='2005.14165'") == 1
+    assert scalar(warehouse, "SELECT version FROM review_items WHERE arxiv_id='2005.14165'") == 1
 
 
 def test_reextraction_flags_second_look_without_touching_decision(warehouse):
@@ -132,8 +127,8 @@ def test_invalid_decisions_write_nothing(warehouse, bad):
     kwargs = {"reviewer": "alice", **bad}
     with pytest.raises(InvalidDecision):
         ReviewService(warehouse).decide("2204.02311", **kwargs)
-    assert _count(warehouse, "SELECT count(*) FROM decisions") == 0
-    assert _count(warehouse, "SELECT count(*) FROM models") == 0
+    assert scalar(warehouse, "SELECT count(*) FROM decisions") == 0
+    assert scalar(warehouse, "SELECT count(*) FROM models") == 0
 
 
 @pytest.mark.parametrize("text,value", [("175B", 175e9), ("1.3 billion", 1.3e9),

@@ -177,3 +177,49 @@ def csrf_client(base_url: str, **kw) -> tuple[httpx.Client, str]:
     client = httpx.Client(base_url=base_url, follow_redirects=False, timeout=60, **kw)
     client.get("/")
     return client, client.cookies.get("pt_csrf")
+
+
+def scalar(wh: Warehouse, sql: str, params=()):
+    """The single value a query returns, read through a short read-only connection."""
+    with wh.read() as con:
+        return con.execute(sql, list(params)).fetchone()[0]
+
+
+def form_fields(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of the given action's (first) form on a rendered paper page."""
+    import re
+
+    forms = re.findall(r'<form method="post" action="/papers/[^"]+/decide"[^>]*>(.*?)</form>', page, re.S)
+    for body in forms:
+        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', body))
+        if fields.get("action") == action:
+            return fields
+    raise AssertionError(f"no {action} form")
+
+
+def write_demo_charts(out_dir: Path) -> list[Path]:
+    """Real chart files (trends.charts.write_charts) from a small synthetic recompute result."""
+    import pandas as pd
+
+    from trends.charts import write_charts
+
+    sample = pd.DataFrame({
+        "system": ["GPT-3", "PaLM", "ResNet", "AlphaGo"],
+        "domain": ["language", "language", "vision", "games"],
+        "publication_date": pd.to_datetime(["2020-05-28", "2022-04-05", "2015-12-10", "2016-01-27"]),
+        "x": [2020.4, 2022.26, 2015.94, 2016.07],
+        "y_parameters": [11.243, 11.732, 7.778, 6.6],
+    })
+    trends = pd.DataFrame([{
+        "metric": "parameters", "domain": "all", "era_label": "deep learning",
+        "era_start": pd.Timestamp("2015-01-01"), "era_end": pd.Timestamp("2023-01-01"),
+        "intercept": -1500.0, "slope": 0.75, "n": 4, "doubling_months": 4.8,
+        "doubling_p05": 4.0, "doubling_p50": 4.8, "doubling_p95": 6.0, "r2": 0.8,
+    }])
+    gap = pd.DataFrame([
+        {"band_kind": "grid", "domain": "all", "label": f"band {i}", "n": n, "scarce": n == 0,
+         "since_year": 2018, "mean_below": 2.0, "mean_above": 3.0, "scarcity": 0.1 * i}
+        for i, n in enumerate([3, 0, 5])
+    ] + [{"band_kind": "named", "domain": "all", "label": "20-70B", "n": 1, "scarce": True,
+          "since_year": 2018, "mean_below": 2.0, "mean_above": 3.0, "scarcity": 0.3}])
+    return write_charts(sample, trends, gap, out_dir)

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -61,14 +62,28 @@ def prefect_server(tmp_path_factory):
             proc.kill()
 
 
-def test_serve_creates_the_weekly_deployment_with_its_cron_schedule(prefect_server, tmp_path, paramtrack_exe):
+@contextmanager
+def _serving(paramtrack_exe: str, prefect_server: str, tmp_path: Path, *args: str):
+    """`paramtrack serve ARGS` against the test's Prefect server, stopped with SIGTERM after."""
     env = {**os.environ, "PREFECT_API_URL": prefect_server,
            "PREFECT_HOME": str(tmp_path / "client-home")}
     serve = subprocess.Popen(
-        [paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "serve"],
+        [paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "serve", *args],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
+        yield serve
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(20)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            serve.wait()
+
+
+def test_serve_creates_the_weekly_deployment_with_its_cron_schedule(prefect_server, tmp_path, paramtrack_exe):
+    with _serving(paramtrack_exe, prefect_server, tmp_path):
         def deployment():
             r = httpx.post(f"{prefect_server}/deployments/filter", json={}, timeout=5)
             r.raise_for_status()
@@ -85,13 +100,22 @@ def test_serve_creates_the_weekly_deployment_with_its_cron_schedule(prefect_serv
             if d["name"] == "recompute-if-due"], 30, "the recompute-if-due deployment")
         assert recompute[0]["parameters"]["if_due"] is True
         assert [s["schedule"]["cron"] for s in recompute[0]["schedules"]] == ["0 * * * *"]
-    finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            serve.wait(20)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            serve.wait()
+
+
+def test_serve_passes_its_options_into_the_deployment_parameters(prefect_server, tmp_path, paramtrack_exe):
+    with _serving(paramtrack_exe, prefect_server, tmp_path, "--cron", "30 5 * * 2", "--window-days",
+                  "14", "--category", "cs.CL", "-c", "cs.LG", "--rule", "6:20,24:100"):
+        def deployment():
+            r = httpx.post(f"{prefect_server}/deployments/filter", json={}, timeout=5)
+            r.raise_for_status()
+            return [d for d in r.json() if d["name"] == "weekly-ingest"
+                    and d["parameters"].get("window_days") == 14]
+
+        found = _wait_for(deployment, 90, "the weekly-ingest deployment with the new options")
+        params = found[0]["parameters"]
+        assert params["categories"] == ["cs.CL", "cs.LG"]
+        assert params["rule"] == "6:20,24:100"
+        assert [s["schedule"]["cron"] for s in found[0]["schedules"]] == ["30 5 * * 2"]
 
 
 def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path, paramtrack_exe):

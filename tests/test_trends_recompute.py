@@ -99,6 +99,40 @@ def test_results_replaced_in_one_transaction(warehouse, corpus_dir, monkeypatch)
     assert statuses == ["completed", "failed"]
 
 
+def test_a_chart_failure_marks_the_run_failed_and_keeps_the_old_results(warehouse, corpus_dir,
+                                                                       tmp_path, monkeypatch):
+    _import(warehouse, corpus_dir / "epoch" / PCD)
+    recompute(warehouse, config=TrendConfig(resamples=100))
+    before = _tables(warehouse)
+    import flows.recompute as fr
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fr, "write_charts", full_disk)
+    with pytest.raises(OSError):
+        recompute(warehouse, config=TrendConfig(resamples=100, seed=1),
+                  charts_dir=tmp_path / "charts", export_dir=tmp_path / "export")
+    after = _tables(warehouse)
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name])
+    with warehouse.read() as con:
+        rows = con.execute("SELECT status, error FROM runs WHERE flow = 'recompute' "
+                           "ORDER BY started_at").fetchall()
+    assert [r[0] for r in rows] == ["completed", "failed"] and "No space" in rows[1][1]
+
+
+def test_bad_output_folder_is_refused_before_a_run_starts(warehouse, corpus_dir, tmp_path):
+    from paramtrack.errors import UserError
+
+    _import(warehouse, corpus_dir / "epoch" / PCD)
+    (tmp_path / "charts").write_text("a file")
+    with pytest.raises(UserError, match="is a file, not a folder"):
+        recompute(warehouse, charts_dir=tmp_path / "charts", export_dir=tmp_path / "export")
+    with warehouse.read() as con:
+        assert con.execute("SELECT count(*) FROM runs WHERE flow = 'recompute'").fetchone()[0] == 0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", EPOCH_FILES)
 def test_every_vintage_recomputes(warehouse, corpus_dir, name):

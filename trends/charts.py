@@ -1,8 +1,11 @@
 """Charts of the recompute: parameters over time with the fitted era lines, and the gap
-histogram, as PNG (matplotlib, Agg) and as self-contained interactive HTML (inline SVG + a few
-lines of JavaScript: hover for the model, click a legend entry to hide a domain; nothing is
-loaded from the internet). File names are stable: trends.png, trends.html, gap.png, gap.html,
-index.html.
+histogram, as PNG (matplotlib, Agg) and as interactive HTML (inline SVG + a few lines of
+JavaScript: hover for the model, click a legend entry to hide a domain). The folder is
+self-contained and loads nothing from the internet: the pages take their style and script from
+``charts.css`` and ``charts.js`` beside them, with no inline ``<script>``, ``<style>`` or
+``style=`` attribute, so they work under a strict Content-Security-Policy (``script-src 'self';
+style-src 'self'``, as the review app serves them). File names are stable: trends.png,
+trends.html, gap.png, gap.html, index.html, charts.css, charts.js.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ COLORS = {
     "other": "#7f7f7f", "unknown": "#bcbd22",
 }
 ERA_STYLES = {0: "-", 1: "--", 2: ":", 3: "-."}
-CHART_FILES = ("trends.png", "trends.html", "gap.png", "gap.html", "index.html")
+CHART_FILES = ("trends.png", "trends.html", "gap.png", "gap.html", "index.html", "charts.css",
+               "charts.js")
 
 
 def _points(sample: pd.DataFrame) -> pd.DataFrame:
@@ -90,29 +94,64 @@ def gap_png(gap: pd.DataFrame, path: Path) -> None:
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body{{font-family:system-ui,sans-serif;margin:1.5em;color:#222}}
-svg text{{font-size:11px}} .legend span{{cursor:pointer;margin-right:1em;user-select:none}}
-.legend span.off{{opacity:.3}} #tip{{position:fixed;pointer-events:none;background:#fff;
-border:1px solid #999;padding:4px 6px;font-size:12px;display:none}}
-table{{border-collapse:collapse;font-size:13px}} td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}
-</style></head><body>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="charts.css">
+<script src="charts.js" defer></script>
+</head><body>
 <h1>{title}</h1>
 {body}
-<div id="tip"></div>
-<script>
-const tip=document.getElementById('tip');
-document.querySelectorAll('[data-tip]').forEach(el=>{{
- el.addEventListener('mousemove',e=>{{tip.style.display='block';tip.textContent=el.dataset.tip;
-  tip.style.left=(e.clientX+12)+'px';tip.style.top=(e.clientY+12)+'px';}});
- el.addEventListener('mouseleave',()=>{{tip.style.display='none';}});
-}});
-document.querySelectorAll('.legend span[data-dom]').forEach(sp=>{{
- sp.addEventListener('click',()=>{{sp.classList.toggle('off');const off=sp.classList.contains('off');
-  document.querySelectorAll('circle[data-dom="'+sp.dataset.dom+'"]').forEach(c=>{{c.style.display=off?'none':'';}});}});
-}});
-</script></body></html>
+<div id="tip" class="tip" hidden></div>
+</body></html>
 """
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+svg text{font-size:11px}
+.legend span{cursor:pointer;margin-right:1em;user-select:none}
+.legend span.off{opacity:.3}
+.tip{position:fixed;pointer-events:none;background:#fff;border:1px solid #999;padding:4px 6px;
+font-size:12px}
+.tip[hidden]{display:none}
+circle.off{display:none}
+table{border-collapse:collapse;font-size:13px}
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}
+""" + "".join(f".dom-{d}{{color:{c}}}\n" for d, c in COLORS.items()) + ".dom-x{color:#333}\n"
+
+_JS = """'use strict';
+// Chart interactivity: hover tooltips and legend toggles. Loaded from a file (no inline script)
+// so the pages work under a strict Content-Security-Policy.
+document.addEventListener('DOMContentLoaded', () => {
+  const tip = document.getElementById('tip');
+  document.querySelectorAll('[data-tip]').forEach((el) => {
+    el.addEventListener('mousemove', (e) => {
+      tip.hidden = false;
+      tip.textContent = el.dataset.tip;
+      tip.style.left = (e.clientX + 12) + 'px';
+      tip.style.top = (e.clientY + 12) + 'px';
+    });
+    el.addEventListener('mouseleave', () => { tip.hidden = true; });
+  });
+  document.querySelectorAll('.legend span[data-dom]').forEach((sp) => {
+    sp.addEventListener('click', () => {
+      const off = sp.classList.toggle('off');
+      document.querySelectorAll('circle[data-dom]').forEach((c) => {
+        if (c.dataset.dom === sp.dataset.dom) c.classList.toggle('off', off);
+      });
+    });
+  });
+});
+"""
+
+
+def _dom_class(dom: str) -> str:
+    return f"dom-{dom}" if dom in COLORS else "dom-x"
+
+
+def assets(out_dir: Path) -> list[Path]:
+    """Write the pages' shared ``charts.css`` and ``charts.js`` into ``out_dir``."""
+    css, js = out_dir / "charts.css", out_dir / "charts.js"
+    css.write_text(_CSS, encoding="utf-8")
+    js.write_text(_JS, encoding="utf-8")
+    return [css, js]
 
 
 def _esc(text: object) -> str:
@@ -163,7 +202,7 @@ def trends_html(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
                      f'stroke="black" stroke-width="2.5" stroke-dasharray="{dash}" data-tip="{_esc(tipt)}"/>')
     parts.append("</svg>")
     legend = "".join(
-        f'<span data-dom="{_esc(d)}" style="color:{COLORS.get(d, "#333")}">&#9679; {_esc(d)} ({n})</span>'
+        f'<span data-dom="{_esc(d)}" class="{_dom_class(str(d))}">&#9679; {_esc(d)} ({n})</span>'
         for d, n in pts["dom"].value_counts().sort_index().items()
     )
     body = (f'<p>Hover a point for the model, a line for its era fit; click a domain to hide it. '
@@ -225,22 +264,25 @@ def gap_html(gap: pd.DataFrame, path: Path) -> None:
     path.write_text(_PAGE.format(title="The parameter gap", body=body), encoding="utf-8")
 
 
-def index_html(path: Path) -> None:
+def index_html(path: Path, trends: pd.DataFrame | None = None) -> None:
     body = ("<ul><li><a href=\"trends.html\">Parameters over time (interactive)</a> — "
             "<a href=\"trends.png\">PNG</a></li>"
             "<li><a href=\"gap.html\">Parameter gap histogram (interactive)</a> — "
             "<a href=\"gap.png\">PNG</a></li></ul>")
+    if trends is not None and len(trends):
+        body += _trend_table(trends)
     path.write_text(_PAGE.format(title="paramtrack charts", body=body), encoding="utf-8")
 
 
 def write_charts(sample: pd.DataFrame, trends: pd.DataFrame, gap: pd.DataFrame,
                  out_dir: Path) -> list[Path]:
-    """Write the five chart files into ``out_dir``; returns their paths."""
+    """Write the chart files (:data:`CHART_FILES`) into ``out_dir``; returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    assets(out_dir)
     trends_png(sample, trends, out_dir / "trends.png")
     trends_html(sample, trends, out_dir / "trends.html")
     gap_png(gap, out_dir / "gap.png")
     gap_html(gap, out_dir / "gap.html")
-    index_html(out_dir / "index.html")
+    index_html(out_dir / "index.html", trends)
     return [out_dir / name for name in CHART_FILES]

@@ -42,6 +42,22 @@ def _is_lock_error(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
+def _lock_timeout_from_env() -> float:
+    raw = os.environ.get("PARAMTRACK_LOCK_TIMEOUT")
+    if raw is None:
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also rejects nan
+        raise UserError(
+            f"PARAMTRACK_LOCK_TIMEOUT must be a number of seconds >= 0, not {raw!r}",
+            hint="unset it to use the default of 30 s",
+        )
+    return value
+
+
 class Warehouse:
     """A DuckDB file and the rules for touching it.
 
@@ -53,7 +69,7 @@ class Warehouse:
     def __init__(self, path: Path | str, *, lock_timeout_s: float | None = None) -> None:
         self.path = Path(path)
         if lock_timeout_s is None:
-            lock_timeout_s = float(os.environ.get("PARAMTRACK_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S))
+            lock_timeout_s = _lock_timeout_from_env()
         self.lock_timeout_s = lock_timeout_s
         self._local_lock = threading.RLock()
         self._migrated = False
@@ -124,11 +140,26 @@ class Warehouse:
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection; it still waits out a writer in another process."""
+        """A read-only connection; it still waits out a writer in another process.
+
+        A read never creates a file (a mistyped ``--db`` must fail, not leave an empty database
+        behind) and opens read-write only when the file lacks migrations, so reads of a current
+        file coexist with an analyst's read-only connections.
+        """
         if not self._migrated:
-            # A read of a brand-new or older file should see every table and view.
-            with self.write():
-                pass
+            from warehouse.migrations import pending_migrations
+
+            with self._local_lock:
+                con = self._open(read_only=True)
+                try:
+                    pending = pending_migrations(con)
+                finally:
+                    con.close()
+            if pending:
+                # A read of an older file should see every table and view.
+                with self.write():
+                    pass
+            self._migrated = True
         with self._local_lock:
             con = self._open(read_only=True)
             try:

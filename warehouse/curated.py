@@ -17,8 +17,3 @@ def mark_dataset_changed(con: duckdb.DuckDBPyConnection, source: str, detail: st
         "INSERT INTO dataset_events (changed_at, source, detail) VALUES (?, ?, ?)",
         [datetime.now(timezone.utc), source, detail],
     )
-
-
-def latest_dataset_change(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    row = con.execute("SELECT max(changed_at) FROM dataset_events").fetchone()
-    return row[0] if row else None

@@ -1,14 +1,14 @@
 """Write extraction results and read them back.
 
-A row is keyed by (PDF hash, extractor version): a re-run with the same pair replaces its own rows
-only, and a newer extractor adds rows beside the old ones, so what changed can be compared.
+A row is keyed by (paper, PDF hash, extractor version): a re-run with the same key replaces its
+own rows only, and a newer extractor (or a new arXiv version's PDF) adds rows beside the old ones,
+so the ``candidate_changes`` view can show what changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import duckdb
@@ -16,25 +16,17 @@ import duckdb
 from extractors.types import Candidate, ExtractionResult
 
 
-@dataclass(frozen=True)
-class StoredCandidate:
-    candidate_id: int
-    arxiv_id: str
-    quantity: str
-    rank: int
-    value: float
-    kind: str | None
-    model: str | None
-    evidence: str | None
-    page: int | None
-    score: float | None
-    extractor_version: str
+def has_extraction(
+    con: duckdb.DuckDBPyConnection, arxiv_id: str, pdf_sha256: str, extractor_version: str
+) -> bool:
+    """Whether this paper's PDF has a lasting result from this extractor.
 
-
-def has_extraction(con: duckdb.DuckDBPyConnection, pdf_sha256: str, extractor_version: str) -> bool:
+    A transient error (the worker timed out or was killed) is not a result: the next run retries.
+    """
     row = con.execute(
-        "SELECT 1 FROM extractions WHERE pdf_sha256 = ? AND extractor_version = ?",
-        [pdf_sha256, extractor_version],
+        "SELECT 1 FROM extractions WHERE arxiv_id = ? AND pdf_sha256 = ? AND extractor_version = ?"
+        " AND NOT error_transient",
+        [arxiv_id, pdf_sha256, extractor_version],
     ).fetchone()
     return row is not None
 
@@ -48,18 +40,15 @@ def store_extraction(
     result: ExtractionResult,
     seconds: float | None = None,
 ) -> int:
-    """Replace this (PDF, version)'s extraction and candidates; returns the candidate count."""
-    con.execute(
-        "DELETE FROM candidates WHERE pdf_sha256 = ? AND extractor_version = ?",
-        [pdf_sha256, extractor_version],
-    )
-    con.execute(
-        "DELETE FROM extractions WHERE pdf_sha256 = ? AND extractor_version = ?",
-        [pdf_sha256, extractor_version],
-    )
+    """Replace this (paper, PDF, version)'s extraction and candidates; returns the candidate count."""
+    key = [arxiv_id, pdf_sha256, extractor_version]
+    where = "WHERE arxiv_id = ? AND pdf_sha256 = ? AND extractor_version = ?"
+    con.execute(f"DELETE FROM candidates {where}", key)
+    con.execute(f"DELETE FROM extractions {where}", key)
     con.execute(
         "INSERT INTO extractions (arxiv_id, pdf_sha256, extractor_version, extracted_at, pages,"
-        " domain, domain_confidence, stated_date, seconds, error) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        " domain, domain_confidence, stated_date, seconds, error, error_transient)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         [
             arxiv_id,
             pdf_sha256,
@@ -71,6 +60,7 @@ def store_extraction(
             result.date,
             seconds,
             result.error,
+            bool(result.error and getattr(result, "error_transient", False)),
         ],
     )
     rows: list[list[Any]] = []
@@ -92,26 +82,6 @@ def store_extraction(
     return len(rows)
 
 
-def latest_candidates(
-    con: duckdb.DuckDBPyConnection, arxiv_id: str, quantity: str | None = "parameters"
-) -> list[StoredCandidate]:
-    """The newest extraction's candidates for a paper, best first."""
-    sql = (
-        "SELECT candidate_id, arxiv_id, quantity, rank, value, kind, model, evidence, page, score,"
-        " extractor_version FROM ranked_candidates WHERE arxiv_id = ?"
-    )
-    params: list[Any] = [arxiv_id]
-    if quantity:
-        sql += " AND quantity = ?"
-        params.append(quantity)
-    sql += " ORDER BY quantity, rank"
-    return [StoredCandidate(*row) for row in con.execute(sql, params).fetchall()]
-
-
-def extracted_papers(con: duckdb.DuckDBPyConnection) -> Iterable[str]:
-    return [r[0] for r in con.execute("SELECT DISTINCT arxiv_id FROM extractions").fetchall()]
-
-
 @dataclass(frozen=True)
 class TopCandidate:
     arxiv_id: str
@@ -128,7 +98,7 @@ def top_candidates(con: duckdb.DuckDBPyConnection) -> list[TopCandidate]:
     rows = con.execute(
         "SELECT e.arxiv_id, p.title, c.value, c.kind, c.page, c.score, e.error"
         " FROM latest_extractions e JOIN papers p USING (arxiv_id)"
-        " LEFT JOIN candidates c ON c.pdf_sha256 = e.pdf_sha256"
+        " LEFT JOIN candidates c ON c.arxiv_id = e.arxiv_id AND c.pdf_sha256 = e.pdf_sha256"
         "  AND c.extractor_version = e.extractor_version AND c.quantity = 'parameters' AND c.rank = 1"
         " ORDER BY e.arxiv_id"
     ).fetchall()

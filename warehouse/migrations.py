@@ -47,6 +47,15 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
+def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of the steps this file still lacks; works on a read-only connection."""
+    try:
+        done = {row[0] for row in con.execute("SELECT name FROM _migrations").fetchall()}
+    except duckdb.CatalogException:
+        done = set()
+    return [name for name, _ in _steps() if name not in done]
+
+
 def applied_migrations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, datetime]]:
     """The migrations recorded in the file, oldest first."""
     return [

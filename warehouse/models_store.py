@@ -139,10 +139,3 @@ def read_curated(con: duckdb.DuckDBPyConnection, *, until: date | None = None) -
         params.append(until)
     sql += " ORDER BY publication_date, system, source_file, source_row, model_id"
     return con.execute(sql, params).df()
-
-
-def count_models(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    row = con.execute(
-        "SELECT count(*), count(parameters), count(*) FILTER (WHERE source = 'epoch') FROM models"
-    ).fetchone()
-    return {"models": row[0], "with_parameters": row[1], "epoch": row[2]}

@@ -117,16 +117,6 @@ def upsert_papers(
     return UpsertCounts(inserted=inserted, updated=updated, newly_notable=newly_notable)
 
 
-def known_ids(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> set[str]:
-    ids = list(ids)
-    if not ids:
-        return set()
-    rows = con.execute(
-        "SELECT arxiv_id FROM papers WHERE list_contains(?, arxiv_id)", [ids]
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
 def all_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT arxiv_id FROM papers").fetchall()}
 
@@ -241,7 +231,3 @@ def finish_run(
         " seconds = epoch(? - started_at) WHERE run_id = ?",
         [status, _now(), json.dumps(counts or {}, default=str), error, _now(), run_id],
     )
-
-
-def table_counts(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, int]:
-    return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}

@@ -13,7 +13,11 @@ the queue safe for several writers (review app, terminal review, CSV import, sch
   (double-click, retried POST, re-run import), never applied twice.
 * :func:`stage_paper` (called by ingest after each extraction) never touches a decision: if the
   candidates changed after a paper was decided, the paper is flagged ``second_look`` and its
-  ``models`` row is left as the reviewer wrote it.
+  ``models`` row is left as the reviewer wrote it. If they changed while the paper is still open,
+  its ``version`` is bumped, so a page or CSV row made from the old candidates is a conflict.
+* Only parameter candidates of a paper's latest extraction (``ranked_candidates``) can be
+  chosen: :func:`candidate` returns nothing for superseded or other-quantity candidates.
+* The queue rows come from the ``review_overview`` view (schema/0006), their one definition.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ class DecisionConflict(Exception):
             when = last["decided_at"].astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
             msg = f"{arxiv_id} was already decided by {last['reviewer']} at {when} ({last['action']})"
         else:
-            msg = f"{arxiv_id} changed since this page was loaded"
+            msg = f"{arxiv_id} changed (its candidates were re-extracted)"
         super().__init__(msg)
         self.message = msg
 
@@ -102,21 +106,24 @@ def candidate_fingerprint(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str:
 def stage_paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str:
     """Put a paper in the review queue after its extraction was stored; returns its status.
 
-    New papers enter as ``pending``. A paper already decided whose latest candidates differ from
-    the ones the reviewer saw is flagged ``second_look`` (and that is logged in ``decisions``);
-    its decision and ``models`` row are never overwritten.
+    New papers enter as ``pending``. An open paper (pending / second_look) whose latest candidates
+    changed since it was staged gets its ``version`` bumped, so a page or CSV row produced before
+    the re-extraction is refused as a conflict instead of approving superseded candidates. A paper
+    already decided whose latest candidates differ from the ones the reviewer saw is flagged
+    ``second_look`` (and that is logged in ``decisions``); its decision and ``models`` row are
+    never overwritten.
     """
     now = _now()
     state = item_state(con, arxiv_id)
+    fingerprint = candidate_fingerprint(con, arxiv_id)
     if state is None:
         con.execute(
-            "INSERT INTO review_items (arxiv_id, status, staged_at, updated_at, version)"
-            " VALUES (?, 'pending', ?, ?, 0)",
-            [arxiv_id, now, now],
+            "INSERT INTO review_items (arxiv_id, status, staged_at, updated_at, version,"
+            " staged_candidates) VALUES (?, 'pending', ?, ?, 0, ?)",
+            [arxiv_id, now, now, fingerprint],
         )
         return "pending"
     if state["status"] in DECIDED_STATUSES:
-        fingerprint = candidate_fingerprint(con, arxiv_id)
         if state["reviewed_candidates"] and fingerprint != state["reviewed_candidates"]:
             did = _insert_decision(
                 con, arxiv_id=arxiv_id, reviewer=SYSTEM_REVIEWER, action="second_look",
@@ -125,11 +132,37 @@ def stage_paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str:
             )
             con.execute(
                 "UPDATE review_items SET status = 'second_look', flag_reason = ?, staged_at = ?,"
-                " updated_at = ?, version = version + 1, last_decision_id = ? WHERE arxiv_id = ?",
-                [CHANGED_REASON, now, now, did, arxiv_id],
+                " updated_at = ?, version = version + 1, last_decision_id = ?,"
+                " staged_candidates = ? WHERE arxiv_id = ?",
+                [CHANGED_REASON, now, now, did, fingerprint, arxiv_id],
             )
             return "second_look"
+        if fingerprint != state["staged_candidates"]:
+            con.execute(
+                "UPDATE review_items SET staged_candidates = ? WHERE arxiv_id = ?",
+                [fingerprint, arxiv_id],
+            )
+    elif fingerprint != state["staged_candidates"]:
+        # Open paper, new candidates: any page/CSV row made from the old ones is now stale.
+        # (A row staged before migration 0006 has no fingerprint yet: bumping it once is safe.)
+        con.execute(
+            "UPDATE review_items SET staged_candidates = ?, updated_at = ?, version = version + 1"
+            " WHERE arxiv_id = ?",
+            [fingerprint, now, arxiv_id],
+        )
     return state["status"]
+
+
+def check_version(
+    con: duckdb.DuckDBPyConnection, state: dict[str, Any], expected_version: int | None
+) -> None:
+    """Raise :class:`DecisionConflict` when ``expected_version`` is given and stale."""
+    if expected_version is None or state["version"] == expected_version:
+        return
+    last = get_decision(con, state["last_decision_id"]) if state["last_decision_id"] else None
+    if last is not None and state["updated_at"] > last["decided_at"]:
+        last = None  # the change since then was a re-extraction, not a decision
+    raise DecisionConflict(state["arxiv_id"], state, last)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -185,10 +218,15 @@ def candidates(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> list[dict[str, 
 
 
 def candidate(con: duckdb.DuckDBPyConnection, candidate_id: int) -> dict[str, Any] | None:
+    """A parameter candidate of its paper's LATEST extraction, or None.
+
+    Candidates of superseded extractions and of other quantities (training compute, dataset
+    size) are not decidable and are not returned.
+    """
     return _row(
         con.execute(
             "SELECT candidate_id, arxiv_id, quantity, rank, value, kind, model, evidence, page,"
-            " score FROM candidates WHERE candidate_id = ?",
+            " score FROM ranked_candidates WHERE candidate_id = ? AND quantity = 'parameters'",
             [candidate_id],
         )
     )
@@ -213,31 +251,6 @@ def cached_pdf_path(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str | None
     return row[0] if row else None
 
 
-def staged_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT arxiv_id FROM review_items").fetchall()}
-
-
-_QUEUE_SQL = """
-WITH top AS (
-    SELECT arxiv_id, candidate_id, value, kind, model, evidence, page, score
-    FROM ranked_candidates WHERE quantity = 'parameters' AND rank = 1
-), n AS (
-    SELECT arxiv_id, count(*) AS candidate_count FROM ranked_candidates
-    WHERE quantity = 'parameters' GROUP BY arxiv_id
-)
-SELECT r.arxiv_id, p.title, r.status, r.flag_reason, r.version, r.staged_at,
-       CAST(date_trunc('week', r.staged_at) AS DATE) AS week,
-       t.candidate_id, t.value AS top_value, t.kind AS top_kind, t.model AS top_model,
-       t.evidence AS top_evidence, t.page AS top_page, t.score AS top_score,
-       coalesce(n.candidate_count, 0) AS candidate_count,
-       p.citation_count AS citations, p.published, e.domain
-FROM review_items r
-LEFT JOIN papers p USING (arxiv_id)
-LEFT JOIN top t USING (arxiv_id)
-LEFT JOIN n USING (arxiv_id)
-LEFT JOIN latest_extractions e USING (arxiv_id)
-"""
-
 STATUS_FILTERS: dict[str, tuple[str, ...]] = {
     "open": OPEN_STATUSES,
     "pending": ("pending",),
@@ -260,27 +273,30 @@ def queue(
     sort: str = "citations",
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Staged papers with their top candidate; ``status`` is a key of :data:`STATUS_FILTERS`."""
+    """Staged papers with their top candidate; ``status`` is a key of :data:`STATUS_FILTERS`.
+
+    Reads the ``review_overview`` view (schema/0006), the one definition of a queue row.
+    """
     statuses = STATUS_FILTERS.get(status)
     if statuses is None:
         raise ValueError(f"unknown status filter {status!r}")
-    where = [f"r.status IN ({', '.join('?' for _ in statuses)})"]
+    where = [f"status IN ({', '.join('?' for _ in statuses)})"]
     params: list[Any] = list(statuses)
     if week is not None:
-        where.append("CAST(date_trunc('week', r.staged_at) AS DATE) = ?")
+        where.append("week = ?")
         params.append(week)
     if domain:
-        where.append("e.domain = ?")
+        where.append("domain = ?")
         params.append(domain)
     if min_score is not None:
-        where.append("t.score >= ?")
+        where.append("top_score >= ?")
         params.append(min_score)
     order = (
-        "t.score DESC NULLS LAST, p.citation_count DESC NULLS LAST"
+        "top_score DESC NULLS LAST, citations DESC NULLS LAST"
         if sort == "score"
-        else "p.citation_count DESC NULLS LAST, t.score DESC NULLS LAST"
+        else "citations DESC NULLS LAST, top_score DESC NULLS LAST"
     )
-    sql = f"{_QUEUE_SQL} WHERE {' AND '.join(where)} ORDER BY {order}, r.arxiv_id"
+    sql = f"SELECT * FROM review_overview WHERE {' AND '.join(where)} ORDER BY {order}, arxiv_id"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(int(limit))
@@ -397,9 +413,8 @@ def apply_decision(
     state = item_state(con, arxiv_id)
     if state is None:
         raise NotStaged(arxiv_id)
-    if action != "note" and expected_version is not None and state["version"] != expected_version:
-        last = get_decision(con, state["last_decision_id"]) if state["last_decision_id"] else None
-        raise DecisionConflict(arxiv_id, state, last)
+    if action != "note":
+        check_version(con, state, expected_version)
     if action in ("approve", "correct") and not new_value:
         raise ValueError(f"{action} needs the values to write")
 

@@ -70,18 +70,37 @@ def write_results(con: duckdb.DuckDBPyConnection, run_id: str, *, trends: pd.Dat
     }
 
 
-def last_completed_recompute(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    row = con.execute(
-        "SELECT max(started_at) FROM runs WHERE flow = ? AND status = 'completed'", [FLOW]
-    ).fetchone()
-    return row[0] if row else None
+def last_completed_recompute(
+    con: duckdb.DuckDBPyConnection, parameters: dict[str, Any] | None = None
+) -> datetime | None:
+    """Start of the last completed recompute; with ``parameters``, of the last one whose stored
+    parameters include all of these (the same fit configuration)."""
+    rows = con.execute(
+        "SELECT parameters, started_at FROM runs WHERE flow = ? AND status = 'completed'", [FLOW]
+    ).fetchall()
+    starts = [started for stored, started in rows
+              if parameters is None or _includes(stored, parameters)]
+    return max(starts, default=None)
 
 
-def recompute_due(con: duckdb.DuckDBPyConnection) -> bool:
+def _includes(stored: str | None, wanted: dict[str, Any]) -> bool:
+    try:
+        params = json.loads(stored or "{}")
+    except ValueError:
+        return False
+    return isinstance(params, dict) and all(params.get(k) == v for k, v in wanted.items())
+
+
+def recompute_due(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any] | None = None) -> bool:
     """True when ``dataset_events`` has an event newer than the start of the last completed
     recompute (the start, not the end: a change that lands while a recompute runs may have
-    been missed by it), or when models exist and no recompute ever completed."""
-    last_run = last_completed_recompute(con)
+    been missed by it), or when models exist and no recompute ever completed.
+
+    With ``parameters`` (the fit configuration as stored in ``runs.parameters``) only runs with
+    that configuration count, so an ad-hoc run with another ``--gap-split`` does not make the
+    scheduled default recompute think it is up to date.
+    """
+    last_run = last_completed_recompute(con, parameters)
     last_event = con.execute("SELECT max(changed_at) FROM dataset_events").fetchone()[0]
     if last_run is None:
         if last_event is not None:

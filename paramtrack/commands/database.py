@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from warehouse import Warehouse
+from warehouse import catalog
 from warehouse.migrations import applied_migrations
 
 db_app = typer.Typer(help="Create, migrate and inspect the DuckDB warehouse.", no_args_is_help=True)
@@ -38,22 +39,8 @@ def info_command(
     wh = Warehouse(settings_from(ctx).db_path)
     with wh.read() as con:
         migrations = [name for name, _ in applied_migrations(con)]
-        tables = [
-            name
-            for (name,) in con.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_%' ESCAPE '\\' "
-                "ORDER BY table_name"
-            ).fetchall()
-        ]
-        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
-        views = [
-            name
-            for (name,) in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW' "
-                "ORDER BY table_name"
-            ).fetchall()
-        ]
+        counts = catalog.table_counts(con)
+        views = catalog.view_names(con)
     if as_json:
         typer.echo(json.dumps({"path": str(wh.path), "migrations": migrations,
                                "tables": counts, "views": views}, indent=2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -9,18 +10,20 @@ from typing import Annotated, Any
 
 import typer
 
-from paramtrack.errors import UserError
+from paramtrack.errors import SourceUnavailableError, UserError
 from paramtrack.progress import format_count, show_progress
 from paramtrack.settings import (
     ARXIV_API_URL,
     DEFAULT_CATEGORIES,
+    DEFAULT_RULE,
     S2_API_URL,
     configure_prefect,
     find_corpus,
 )
 
-DEFAULT_RULE = "3:10,12:50,36:150"
 WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC
+_PREFECT_HINT = ("start one with 'prefect server start --host 127.0.0.1 --port 4200', then "
+                 "export PREFECT_API_URL=http://127.0.0.1:4200/api")
 
 #: The demo window covers every paper in the offline corpus (ground truth: 2013-12 .. 2024-05;
 #: Epoch rows with arXiv links reach further back and forward).
@@ -52,6 +55,49 @@ def _check_rule(rule: str) -> str:
     except ValueError as exc:
         raise UserError(f"--rule: {exc}") from None
     return rule
+
+
+def _check_arxiv_delay(seconds: float) -> float:
+    """A negative (or nan/inf) delay would reach ``time.sleep`` mid-run as a ValueError."""
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise UserError(f"--arxiv-delay must be a number of seconds >= 0, got {seconds:g}")
+    return seconds
+
+
+def _check_window_days(days: int) -> int:
+    """A window of 0 or fewer days would make every scheduled run poll an empty window."""
+    if days <= 0:
+        raise UserError(f"--window-days must be at least 1, got {days}")
+    return days
+
+
+def _check_cron(cron: str) -> str:
+    """Validate with Prefect's own schedule model (the one the deployment is built from), so a
+    typo is refused here rather than by the server after Prefect has started.
+
+    Imports Prefect: call :func:`configure_prefect` first.
+    """
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=cron, timezone="UTC")
+    except ValueError:
+        raise UserError(
+            f"--cron {cron!r} is not a valid cron expression",
+            hint="five fields: minute hour day-of-month month day-of-week, e.g. '0 6 * * 1'",
+        ) from None
+    return cron
+
+
+def _check_prefect_api(url: str) -> None:
+    """Fail before deploying when nothing answers at PREFECT_API_URL (serve would otherwise
+    retry and time out with a long traceback)."""
+    from sources.reachability import check_reachable
+
+    try:
+        check_reachable(url, name="Prefect")
+    except SourceUnavailableError as exc:
+        raise UserError(exc.message, hint=_PREFECT_HINT) from None
 
 
 def _check_sources(arxiv_url: str, s2_url: str) -> None:
@@ -129,6 +175,7 @@ def ingest_command(
         raise UserError(f"--since {since_day} is after --until {until_day}")
     categories = _check_categories(list(category or DEFAULT_CATEGORIES))
     _check_rule(rule)
+    _check_arxiv_delay(arxiv_delay)
     _check_sources(arxiv_url, s2_url)
     show_progress(not quiet)
     summary = _run_discover(
@@ -208,29 +255,39 @@ def serve_command(
     ctx: typer.Context,
     cron: Annotated[str, typer.Option(help="Cron schedule (UTC) of the weekly ingest.")] = WEEKLY_CRON,
     window_days: Annotated[int, typer.Option(help="Days of submissions each run covers.")] = 7,
+    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")] = None,
+    rule: Annotated[str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")] = DEFAULT_RULE,
     arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL")] = ARXIV_API_URL,
     s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL")] = S2_API_URL,
 ) -> None:
     """Register the weekly ingest (and an hourly recompute-if-due) with a Prefect server and run them."""
+    from flows.recompute import prepare_output_dirs
     from paramtrack.commands import settings_from
 
     settings = settings_from(ctx)
-    if not os.environ.get("PREFECT_API_URL"):
-        raise UserError(
-            "scheduling needs a running Prefect server and PREFECT_API_URL",
-            hint="start one with 'prefect server start --host 127.0.0.1 --port 4200', then "
-                 "export PREFECT_API_URL=http://127.0.0.1:4200/api",
-        )
+    # Every option first, so a typo is reported before anything is deployed.
+    _check_window_days(window_days)
+    categories = list(_check_categories(list(category or DEFAULT_CATEGORIES)))
+    _check_rule(rule)
     configure_prefect(settings.db_path.parent)
+    _check_cron(cron)
+    api_url = os.environ.get("PREFECT_API_URL")
+    if not api_url:
+        raise UserError("scheduling needs a running Prefect server and PREFECT_API_URL",
+                        hint=_PREFECT_HINT)
+    _check_prefect_api(api_url)
+    data_dir = settings.db_path.resolve().parent
+    # The hourly recompute writes here; a bad folder should stop serve, not fail every hour.
+    charts_dir, export_dir = prepare_output_dirs(
+        data_dir / "charts", data_dir / "exports", labels=("charts folder", "exports folder"))
     from flows.schedule import serve_weekly
 
     typer.echo(f"Serving the weekly ingest ({cron}, UTC) and an hourly recompute-if-due"
-               f" against {os.environ['PREFECT_API_URL']}")
-    data_dir = settings.db_path.resolve().parent
+               f" against {api_url}")
     serve_weekly(
-        charts_dir=str(data_dir / "charts"), export_dir=str(data_dir / "exports"),
+        charts_dir=str(charts_dir), export_dir=str(export_dir),
         db_path=str(settings.db_path.resolve()), cron=cron, window_days=window_days,
-        arxiv_api_url=arxiv_url, s2_api_url=s2_url,
+        categories=categories, rule=rule, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
         pdf_cache_dir=str(settings.pdf_cache_dir.resolve()),
     )
 

@@ -62,13 +62,7 @@ def replay_server_command(
     for rule in plan.rules:
         typer.echo(f"  fault: {rule.path} -> {rule.kind} (times={rule.times or 'unlimited'})")
     typer.echo("Press Ctrl-C to stop.", err=False)
-    try:
-        while server._thread is not None and server._thread.is_alive():
-            server._thread.join(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    server.serve_forever()  # already started above: blocks until Ctrl-C, then stops
 
 
 def register(app: typer.Typer) -> None:

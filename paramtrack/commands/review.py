@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import sys
@@ -42,6 +43,10 @@ def review_server_command(
     charts: Annotated[
         Path | None, typer.Option("--charts", help="Trend charts folder to link (default data/charts).")
     ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="PEM certificate: serve https (with --tls-key).")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="PEM private key for --tls-cert.")] = None,
 ) -> None:
     """Serve the review queue in a browser (binds 127.0.0.1 unless told otherwise)."""
     from paramtrack.commands import settings_from
@@ -54,6 +59,11 @@ def review_server_command(
         )
     if token is not None and len(token) < 8:
         raise UserError("the access token must be at least 8 characters")
+    if (tls_cert is None) != (tls_key is None):
+        raise UserError("--tls-cert and --tls-key go together")
+    for pem in (tls_cert, tls_key):
+        if pem is not None and not pem.is_file():
+            raise UserError(f"no such file: {pem}")
     if reviewer:
         from review_queue.service import check_reviewer
 
@@ -67,8 +77,15 @@ def review_server_command(
     app = create_app(AppConfig(db_path=settings.db_path, reviewer=reviewer, token=token,
                                charts_dir=charts_dir, pdf_dir=settings.pdf_cache_dir))
     shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"paramtrack review: http://{shown}:{port}/  (database {settings.db_path}; Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    scheme = "https" if tls_cert else "http"
+    if not _is_loopback(host) and not tls_cert:
+        typer.echo(f"warning: listening on {host} without TLS: the token and session cookie cross "
+                   "the network in clear text; use --tls-cert/--tls-key or an https reverse proxy",
+                   err=True)
+    typer.echo(f"paramtrack review: {scheme}://{shown}:{port}/  (database {settings.db_path}; Ctrl-C stops)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                ssl_certfile=str(tls_cert) if tls_cert else None,
+                ssl_keyfile=str(tls_key) if tls_key else None)
 
 
 def review_command(ctx: typer.Context, reviewer: ReviewerOpt = None,
@@ -113,10 +130,20 @@ def export_command(
     if output is None:
         export_csv(service, sys.stdout, status=status)
         return
+    if output.is_dir():
+        raise UserError(f"cannot write {output}: it is a folder", hint="pass a file name")
     tmp = output.with_name(output.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        n = export_csv(service, fh, status=status)
-    os.replace(tmp, output)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            n = export_csv(service, fh, status=status)
+        os.replace(tmp, output)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)  # never leave a half-written file behind
+        if isinstance(exc, OSError):
+            hint = "create the folder first" if isinstance(exc, FileNotFoundError) else None
+            raise UserError(f"cannot write {output}: {exc.strerror or exc}", hint=hint) from None
+        raise
     typer.echo(f"wrote {n} paper(s) to {output}", err=True)
 
 

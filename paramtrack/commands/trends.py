@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -73,6 +74,14 @@ def _parse_date(value: Optional[str]) -> date | None:
         raise UserError(f"--until must be YYYY-MM-DD, got {value!r}") from exc
 
 
+def _check_gap_split(value: float) -> float:
+    """A split of 0, a negative or a non-finite number puts every model on one side of the gap,
+    which yields empty eras deep inside the fit rather than a useful message."""
+    if not (math.isfinite(value) and value > 0):
+        raise UserError(f"--gap-split must be a number of parameters > 0, got {value:g}")
+    return value
+
+
 def recompute_command(
     ctx: typer.Context,
     charts: Annotated[Optional[Path], typer.Option("--charts", help="Write trends/gap charts (PNG + HTML) into DIR.")] = None,
@@ -87,6 +96,7 @@ def recompute_command(
     break_year: Annotated[int, typer.Option(help="Era break year.")] = 2018,
 ) -> None:
     """Refit trend, gap and breakpoint tables from the curated dataset (via the Prefect flow)."""
+    from flows.recompute import prepare_output_dirs
     from paramtrack.commands import settings_from
     from trends.report import format_breakpoints, format_gap, format_trends
     from warehouse import Warehouse
@@ -96,6 +106,10 @@ def recompute_command(
     cut = _parse_date(until)
     if resamples < 1:
         raise UserError("--resamples must be at least 1")
+    _check_gap_split(gap_split)
+    # Before Prefect starts (10-25 s) and before any fitting: a bad --charts/--export path is
+    # one line here, not a failed flow run with a traceback.
+    charts, export = prepare_output_dirs(charts, export)
     if no_prefect:
         from flows.recompute import recompute
         from trends.fit import TrendConfig

@@ -1,6 +1,6 @@
 -- Extraction: one row per (PDF, extractor version); candidates ranked within it.
 -- Keyed by PDF hash + extractor version so a better extractor re-runs over old papers and the
--- old rows stay for comparison (see the candidate_changes view).
+-- old rows stay for comparison (0007 adds the paper to the key and the candidate_changes view).
 
 CREATE SEQUENCE candidate_ids START 1;
 
