@@ -215,12 +215,12 @@ def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seco
 
 
 def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
-                 summary: DiscoverSummary) -> None:
+                 summary: DiscoverSummary, timeout_s: float) -> None:
     """Extract and stage each PDF through one worker process kept for the whole batch."""
     global _worker
     from extractors import ExtractionWorker
 
-    with ExtractionWorker() as worker:
+    with ExtractionWorker(timeout_s=timeout_s) as worker:
         _worker = worker
         try:
             for i, (arxiv_id, sha, path, meta) in enumerate(todo, 1):
@@ -260,11 +260,14 @@ def discover_flow(
     extract: bool = True,
     max_pdf_mb: int = 50,
     arxiv_ids: list[str] | None = None,
+    extraction_timeout_s: float = 60.0,
 ) -> DiscoverSummary:
     """Discover notable papers submitted in [since, until] and stage their candidates.
 
     With ``arxiv_ids`` instead of a window, those papers are fetched and kept as notable (a
     maintainer adding a paper by hand); the watchlist and bulk search are skipped.
+    ``extraction_timeout_s`` bounds each PDF's extraction; a paper that hits it is staged with a
+    transient error and extracted again by the next run.
     """
     if arxiv_ids is None and (since is None or until is None):
         raise ValueError("discover_flow needs a window (since, until) or arxiv_ids")
@@ -329,7 +332,7 @@ def discover_flow(
                     if not extraction_store.has_extraction(con, arxiv_id, sha, EXTRACTOR_VERSION)
                 ]
             if todo:
-                _extract_all(str(db_path), todo, summary)
+                _extract_all(str(db_path), todo, summary, extraction_timeout_s)
     except BaseException as exc:
         summary.seconds = time.monotonic() - started
         with wh.write() as con:

@@ -125,3 +125,30 @@ def test_an_unreachable_api_fails_the_run_with_the_url_and_records_it(prefect_ha
     with Warehouse(db).read() as con:
         status, error = con.execute("SELECT status, error FROM runs").fetchone()
     assert status == "failed" and "127.0.0.1:9" in error
+
+
+def test_a_timed_out_extraction_is_retried_by_the_next_run_not_cached(
+    prefect_harness, replay_server, tmp_path, monkeypatch
+):
+    """A worker timeout says nothing about the PDF: Prefect must not cache it and the warehouse
+    must not count the paper as extracted, so the next run (with time to spare) extracts it."""
+    import uuid
+
+    # Prefect keeps extraction results across runs (keyed by paper, PDF hash and extractor
+    # version): a version no earlier run used makes the first run really extract.
+    monkeypatch.setattr("extractors.EXTRACTOR_VERSION", f"test-{uuid.uuid4().hex[:8]}")
+    db = tmp_path / "w.duckdb"
+    first = _run(db, replay_server, bulk_search=False, extraction_timeout_s=0.001)
+    _, _, with_pdf = _expected(replay_server)
+    assert first.extracted == len(with_pdf) and first.extraction_errors == len(with_pdf)
+    with Warehouse(db).read() as con:
+        errors = con.execute("SELECT arxiv_id, error_transient, error FROM extraction_errors").fetchall()
+    assert {e[0] for e in errors} == with_pdf
+    assert all(transient and "timed out" in error for _, transient, error in errors)
+
+    second = _run(db, replay_server, bulk_search=False)
+    assert second.extracted == len(with_pdf) and second.extraction_errors == 0
+    with Warehouse(db).read() as con:
+        assert con.execute("SELECT count(*) FROM extraction_errors").fetchone()[0] == 0
+        top = dict(con.execute("SELECT arxiv_id, top_value FROM review_queue").fetchall())
+    assert top["2204.02311"] == 540e9  # PaLM, now with its real candidates in the queue
