@@ -4,6 +4,7 @@ once through prefect_test_harness."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import subprocess
@@ -66,10 +67,19 @@ def test_recompute_plain_deterministic_and_due(warehouse, corpus_dir, tmp_path):
     for name in first:
         pd.testing.assert_frame_equal(first[name], second[name])
     assert out1.run_id != out2.run_id
-    for name in ("trends.png", "trends.html", "gap.png", "gap.html", "index.html"):
+    for name in ("trends.png", "trends_by_domain.png", "trends.html", "gap.png", "gap.html", "index.html"):
         assert (tmp_path / "charts" / name).stat().st_size > 1000
     page = (tmp_path / "charts" / "trends.html").read_text()
     assert "<svg" in page and "http" not in page.replace("http://www.w3.org/2000/svg", "")
+    # One chart for all domains, then one per domain with a fit, carrying that domain's own lines.
+    params = second["trends"][second["trends"]["metric"] == "parameters"]
+    fitted = sorted(set(params["domain"]) - {"all"})
+    assert {"language", "vision", "games"} <= set(fitted)
+    assert page.count("<svg") == 1 + len(fitted)
+    language = page.split('id="domain-language"')[1].split("<h2")[0]
+    for _, row in params[params["domain"] == "language"].iterrows():
+        assert html.escape(f"{row['era_label']}: n={row['n']}, {row['slope']:.2f} OOM/yr") in language
+    assert language.count("<circle") == language.count('data-dom="language"') > 50
     exported = pd.read_parquet(tmp_path / "export" / "trends.parquet")
     assert len(exported) == len(first["trends"])
     assert (tmp_path / "export" / "gap.csv").read_text().startswith("run_id")

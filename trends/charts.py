@@ -1,11 +1,14 @@
 """Charts of the recompute: parameters over time with the fitted era lines, and the gap
 histogram, as PNG (matplotlib, Agg) and as interactive HTML (inline SVG + a few lines of
-JavaScript: hover for the model, click a legend entry to hide a domain). The folder is
-self-contained and loads nothing from the internet: the pages take their style and script from
-``charts.css`` and ``charts.js`` beside them, with no inline ``<script>``, ``<style>`` or
-``style=`` attribute, so they work under a strict Content-Security-Policy (``script-src 'self';
-style-src 'self'``, as the review app serves them). File names are stable: trends.png,
-trends.html, gap.png, gap.html, index.html, charts.css, charts.js.
+JavaScript: hover for the model, click a legend entry to hide a domain). The trend chart comes
+for all domains together (with the all-domain fits) and per domain with enough models for a fit
+(with that domain's own era lines): ``trends_by_domain.png`` and the lower sections of
+``trends.html``. The folder is self-contained and loads nothing from the internet: the pages take
+their style and script from ``charts.css`` and ``charts.js`` beside them, with no inline
+``<script>``, ``<style>`` or ``style=`` attribute, so they work under a strict
+Content-Security-Policy (``script-src 'self'; style-src 'self'``, as the review app serves them).
+File names are stable: trends.png, trends_by_domain.png, trends.html, gap.png, gap.html,
+index.html, charts.css, charts.js.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ COLORS = {
     "other": "#7f7f7f", "unknown": "#bcbd22",
 }
 ERA_STYLES = {0: "-", 1: "--", 2: ":", 3: "-."}
-CHART_FILES = ("trends.png", "trends.html", "gap.png", "gap.html", "index.html", "charts.css",
-               "charts.js")
+CHART_FILES = ("trends.png", "trends_by_domain.png", "trends.html", "gap.png", "gap.html",
+               "index.html", "charts.css", "charts.js")
 
 
 def _points(sample: pd.DataFrame) -> pd.DataFrame:
@@ -37,9 +40,28 @@ def _points(sample: pd.DataFrame) -> pd.DataFrame:
     return pts
 
 
-def _era_lines(trends: pd.DataFrame) -> pd.DataFrame:
-    t = trends[(trends["metric"] == "parameters") & (trends["domain"] == "all")].copy()
+def _era_lines(trends: pd.DataFrame, domain: str = "all") -> pd.DataFrame:
+    t = trends[(trends["metric"] == "parameters") & (trends["domain"] == domain)].copy()
     return t.reset_index(drop=True)
+
+
+def _span(row: pd.Series, pts: pd.DataFrame) -> tuple[float, float]:
+    """Where to draw an era's fit: the era, cut to the years its chart's points cover (a domain
+    whose first model is from 1987 gets no line back to 1952, which would only stretch the axis)."""
+    a, b = _frac(row["era_start"]), _frac(row["era_end"])
+    if len(pts):
+        lo, hi = max(a, float(pts["x"].min())), min(b, float(pts["x"].max()))
+        if lo < hi:
+            return lo, hi
+    return a, b
+
+
+def fitted_domains(trends: pd.DataFrame) -> list[str]:
+    """Domains with at least one parameter trend fit (enough models), in a stable order."""
+    if not len(trends):
+        return []
+    doms = trends.loc[(trends["metric"] == "parameters") & (trends["domain"] != "all"), "domain"]
+    return sorted(set(doms))
 
 
 def _frac(d) -> float:
@@ -47,25 +69,48 @@ def _frac(d) -> float:
     return ts.year + (ts.dayofyear - 1) / (366 if ts.is_leap_year else 365)
 
 
-def trends_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
-    pts = _points(sample)
-    fig, ax = plt.subplots(figsize=(11, 6.5), dpi=110)
+def _plot_trends(ax, pts: pd.DataFrame, lines: pd.DataFrame, *, legend_size: int = 7) -> None:
+    """Points coloured by domain and the era fits as black lines, on a log axis."""
     for dom, grp in pts.groupby("dom", sort=True):
         ax.scatter(grp["x"], 10 ** grp["y_parameters"], s=12, alpha=0.65,
                    color=COLORS.get(dom, "#333333"), label=f"{dom} ({len(grp)})")
-    for i, row in _era_lines(trends).iterrows():
-        x0, x1 = _frac(row["era_start"]), _frac(row["era_end"])
-        xs = np.array([x0, x1])
+    for i, row in lines.iterrows():
+        xs = np.array(_span(row, pts))
         ax.plot(xs, 10 ** (row["intercept"] + row["slope"] * xs), ERA_STYLES.get(i % 4, "-"),
                 color="black", lw=1.8,
                 label=f"{row['era_label']}: {row['slope']:.2f} OOM/yr, "
                       f"{row['doubling_months']:.1f} mo, n={row['n']}")
     ax.set_yscale("log")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=legend_size, loc="upper left", ncol=2 if legend_size >= 7 else 1)
+
+
+def trends_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(11, 6.5), dpi=110)
+    _plot_trends(ax, _points(sample), _era_lines(trends))
     ax.set_xlabel("publication date")
     ax.set_ylabel("parameters")
     ax.set_title("Parameters of notable ML models over time, with fitted era trends (all domains)")
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", ncol=2)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def trends_by_domain_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
+    """One panel per domain with enough models for a fit: its points and its own era lines."""
+    pts = _points(sample)
+    doms = fitted_domains(trends) or ["all"]
+    cols = min(3, len(doms))
+    rows = math.ceil(len(doms) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.8 * rows), dpi=100,
+                             sharex=True, sharey=True, squeeze=False)
+    for ax, dom in zip(axes.flat, doms):
+        mine = pts if dom == "all" else pts[pts["dom"] == dom]
+        _plot_trends(ax, mine, _era_lines(trends, dom), legend_size=6)
+        ax.set_title(f"{dom} ({len(mine)} models)")
+    for ax in list(axes.flat)[len(doms):]:
+        ax.set_visible(False)
+    fig.suptitle("Parameters over time per domain, with each domain's fitted era trends")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -158,9 +203,9 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def trends_html(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
-    pts = _points(sample)
-    W, H, L, R, T, B = 1000, 560, 70, 20, 20, 40
+def _trend_svg(pts: pd.DataFrame, lines: pd.DataFrame, *, width: int = 1000, height: int = 560) -> str:
+    """An inline SVG scatter (log10 parameters against year) with the era fit lines."""
+    W, H, L, R, T, B = width, height, 70, 20, 20, 40
     if len(pts):
         x0, x1 = math.floor(pts["x"].min()), math.ceil(pts["x"].max())
         y0, y1 = math.floor(pts["y_parameters"].min()), math.ceil(pts["y_parameters"].max())
@@ -192,8 +237,8 @@ def trends_html(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
         parts.append(f'<circle cx="{sx(r["x"]):.1f}" cy="{sy(r["y_parameters"]):.1f}" r="3.5" '
                      f'fill="{COLORS.get(dom, "#333")}" fill-opacity="0.7" data-dom="{_esc(dom)}" '
                      f'data-tip="{_esc(label)}"/>')
-    for i, row in _era_lines(trends).iterrows():
-        a, b = _frac(row["era_start"]), _frac(row["era_end"])
+    for i, row in lines.iterrows():
+        a, b = _span(row, pts)
         ya, yb = row["intercept"] + row["slope"] * a, row["intercept"] + row["slope"] * b
         dash = ["", "6,4", "2,3", "8,3,2,3"][i % 4]
         tipt = (f"{row['era_label']}: n={row['n']}, {row['slope']:.2f} OOM/yr, doubling "
@@ -201,13 +246,27 @@ def trends_html(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
         parts.append(f'<line x1="{sx(a):.1f}" y1="{sy(ya):.1f}" x2="{sx(b):.1f}" y2="{sy(yb):.1f}" '
                      f'stroke="black" stroke-width="2.5" stroke-dasharray="{dash}" data-tip="{_esc(tipt)}"/>')
     parts.append("</svg>")
+    return "".join(parts)
+
+
+def trends_html(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
+    """All domains in one chart (with the all-domain fits), then one chart per fitted domain."""
+    pts = _points(sample)
     legend = "".join(
         f'<span data-dom="{_esc(d)}" class="{_dom_class(str(d))}">&#9679; {_esc(d)} ({n})</span>'
         for d, n in pts["dom"].value_counts().sort_index().items()
     )
+    per_domain = "".join(
+        f'<h2 id="domain-{_esc(dom)}">{_esc(dom)}</h2>'
+        + _trend_svg(pts[pts["dom"] == dom], _era_lines(trends, dom), width=800, height=380)
+        for dom in fitted_domains(trends)
+    )
+    links = " · ".join(f'<a href="#domain-{_esc(d)}">{_esc(d)}</a>' for d in fitted_domains(trends))
     body = (f'<p>Hover a point for the model, a line for its era fit; click a domain to hide it. '
-            f'Log scale (powers of ten).</p><div class="legend">{legend}</div>{"".join(parts)}'
-            f"{_trend_table(trends)}")
+            f'Log scale (powers of ten).</p><div class="legend">{legend}</div>'
+            f'<h2>All domains</h2>{_trend_svg(pts, _era_lines(trends))}'
+            + (f"<p>Per domain, with each domain's own fits: {links}</p>{per_domain}" if per_domain else "")
+            + _trend_table(trends))
     path.write_text(_PAGE.format(title="Parameters over time", body=body), encoding="utf-8")
 
 
@@ -265,8 +324,9 @@ def gap_html(gap: pd.DataFrame, path: Path) -> None:
 
 
 def index_html(path: Path, trends: pd.DataFrame | None = None) -> None:
-    body = ("<ul><li><a href=\"trends.html\">Parameters over time (interactive)</a> — "
-            "<a href=\"trends.png\">PNG</a></li>"
+    body = ("<ul><li><a href=\"trends.html\">Parameters over time, all domains and per domain "
+            "(interactive)</a> — <a href=\"trends.png\">PNG</a>, "
+            "<a href=\"trends_by_domain.png\">per-domain PNG</a></li>"
             "<li><a href=\"gap.html\">Parameter gap histogram (interactive)</a> — "
             "<a href=\"gap.png\">PNG</a></li></ul>")
     if trends is not None and len(trends):
@@ -281,6 +341,7 @@ def write_charts(sample: pd.DataFrame, trends: pd.DataFrame, gap: pd.DataFrame,
     out_dir.mkdir(parents=True, exist_ok=True)
     assets(out_dir)
     trends_png(sample, trends, out_dir / "trends.png")
+    trends_by_domain_png(sample, trends, out_dir / "trends_by_domain.png")
     trends_html(sample, trends, out_dir / "trends.html")
     gap_png(gap, out_dir / "gap.png")
     gap_html(gap, out_dir / "gap.html")
