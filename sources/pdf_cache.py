@@ -3,8 +3,9 @@
 Layout under ``root``::
 
     root/ab/<sha256>.pdf      finished files, named by their SHA-256 (ab = first two hex digits)
-    root/partial/<id>.part    an interrupted download, resumed with ``Range: bytes=<size>-``
-    root/partial/<id>.lock    held (``flock``) by whoever is downloading <id>; removed afterwards
+    root/partial/<id>-<h>.part  an interrupted download of one URL (h: its hash), resumed with
+                                ``Range: bytes=<size>-``
+    root/partial/<id>-<h>.lock  held (``flock``) by whoever is downloading it; removed afterwards
     root/index.json           {"by_url": {url: sha256}, "by_arxiv_id": {id: sha256}}
 
 A download is verified (``%PDF-`` magic, ``max_bytes`` limit) before it is moved into place with
@@ -12,7 +13,7 @@ an atomic rename, so a file under ``root/ab/`` is always complete. A server that
 (answers 200 instead of 206) restarts the download from zero.
 
 Several processes (two ingests) may share one cache. Each download holds an exclusive ``flock`` on
-``<id>.lock`` while it writes ``<id>.part``, so nobody appends to a partial file someone else is
+``<id>-<h>.lock`` while it writes ``<id>-<h>.part``, so nobody appends to a partial file someone else is
 still writing; the waiter then finds the finished PDF in the index and downloads nothing. A lock
 (rather than a unique temp file per process) keeps interrupted downloads resumable by the next
 run, and the kernel drops it when its holder dies, so a crash never leaves a lock that blocks.
@@ -142,12 +143,21 @@ class PdfCache:
         if cached:
             return cached
         self.partial_dir.mkdir(parents=True, exist_ok=True)
-        stem = re.sub(r"[^A-Za-z0-9._-]", "_", arxiv_id)
-        with _exclusive(self.partial_dir / f"{stem}.lock", waiting=f"another download of {url}"):
+        part = self.partial_path(url, arxiv_id)
+        with _exclusive(part.with_suffix(".lock"), waiting=f"another download of {url}"):
             cached = self.lookup(url=url)  # whoever held the lock may just have finished it
             if cached:
                 return cached
-            return self._fetch_locked(url, arxiv_id, self.partial_dir / f"{stem}.part")
+            return self._fetch_locked(url, arxiv_id, part)
+
+    def partial_path(self, url: str, arxiv_id: str) -> Path:
+        """Where an interrupted download of ``url`` waits to be resumed.
+
+        Named by the paper *and* the URL: a new arXiv version (``v2``) of a paper has another URL
+        and other bytes, so it must never resume from the ``v1`` partial.
+        """
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", arxiv_id)
+        return self.partial_dir / f"{stem}-{hashlib.sha256(url.encode()).hexdigest()[:12]}.part"
 
     def _fetch_locked(self, url: str, arxiv_id: str, part: Path) -> CachedPdf:
         """The retry loop; the caller holds this download's lock."""

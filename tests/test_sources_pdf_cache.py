@@ -116,7 +116,7 @@ def test_server_ignoring_range_restarts(plain_server, tmp_path) -> None:
     _Handler.seen = []
     url = f"http://127.0.0.1:{plain_server.server_address[1]}/x.pdf"
     c = cache(tmp_path)
-    part = tmp_path / "pdfs" / "partial" / "9999.99999.part"
+    part = c.partial_path(url, "9999.99999")
     part.parent.mkdir(parents=True)
     stale = b"%PDF-1.4\nxxGARBAGE"
     part.write_bytes(stale)  # a stale partial download
@@ -131,3 +131,18 @@ def test_non_pdf_rejected(plain_server, tmp_path) -> None:
     with pytest.raises(NotAPdfError, match="did not return a PDF"):
         cache(tmp_path).fetch(url, arxiv_id="2204.02311")
     assert not list((tmp_path / "pdfs" / "partial").iterdir())
+
+
+def test_a_new_version_never_resumes_from_the_old_versions_partial(plain_server, tmp_path) -> None:
+    """v1's download broke off; v2 (another URL, other bytes) starts from zero, not at v1's size."""
+    _Handler.body = b"%PDF-1.4\n" + b"v2" * 2500
+    _Handler.seen = []
+    base = f"http://127.0.0.1:{plain_server.server_address[1]}"
+    c = cache(tmp_path)
+    v1_part = c.partial_path(f"{base}/2204.02311v1", "2204.02311")
+    v1_part.parent.mkdir(parents=True)
+    v1_part.write_bytes(b"%PDF-1.4\nv1v1v1")
+    got = c.fetch(f"{base}/2204.02311v2", arxiv_id="2204.02311")
+    assert got.path.read_bytes() == _Handler.body
+    assert _Handler.seen == [None]  # no Range header: nothing of v1 was reused
+    assert v1_part.exists()  # still there for v1's own resume

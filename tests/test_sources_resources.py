@@ -192,7 +192,7 @@ def test_second_download_waits_instead_of_appending_to_the_first(slow_pdf_server
     """The second fetch starts while the first is half-written: it must not resume from (and append
     to) the other's partial file; it waits, then finds the finished PDF and downloads nothing."""
     root = tmp_path / "pdfs"
-    part = root / "partial" / f"{ID}.part"
+    part = PdfCache(root).partial_path(slow_pdf_server, ID)
     first: list = []
     t = threading.Thread(target=lambda: first.append(PdfCache(root).fetch(slow_pdf_server, arxiv_id=ID)))
     t.start()
