@@ -202,6 +202,11 @@ def extract_paper(arxiv_id: str, sha256: str, path: str, meta: dict[str, Any]) -
 
 @task(name="stage-extractions", cache_policy=NO_CACHE)
 def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seconds: float) -> bool:
+    """Store the result and stage the paper; returns whether it was staged.
+
+    A transient error is stored (so the run's errors are visible) but not staged: the paper keeps
+    its earlier candidates and review state until an extraction gives a lasting answer.
+    """
     from extractors import EXTRACTOR_VERSION
     from warehouse import review_store
 
@@ -210,8 +215,10 @@ def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seco
             con, arxiv_id=arxiv_id, pdf_sha256=sha256, extractor_version=EXTRACTOR_VERSION,
             result=result, seconds=seconds,
         )
+        if result.error and getattr(result, "error_transient", False):
+            return False
         review_store.stage_paper(con, arxiv_id)
-    return result.error is None
+    return True
 
 
 def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
@@ -228,13 +235,14 @@ def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
                 try:
                     result = extract_paper(arxiv_id, sha, path, meta or {})
                 except TransientExtractionError as exc:
-                    result = exc.result  # staged as an error; the next run tries again
-                ok = stage_extraction(db_path, arxiv_id, sha, result, time.monotonic() - t0)
+                    result = exc.result  # recorded, not staged; the next run tries again
+                staged = stage_extraction(db_path, arxiv_id, sha, result, time.monotonic() - t0)
                 summary.extracted += 1
-                summary.extraction_errors += 0 if ok else 1
-                summary.staged += 1
+                summary.extraction_errors += 1 if result.error else 0
+                summary.staged += 1 if staged else 0
                 log.info("Extracted %d/%d: %s%s", i, len(todo), arxiv_id,
-                         "" if ok else f" (error: {result.error})")
+                         "" if not result.error else f" (error: {result.error}"
+                         + ("; retried next run)" if not staged else ")"))
         finally:
             _worker = None
 

@@ -156,8 +156,24 @@ class PdfCache:
         Named by the paper *and* the URL: a new arXiv version (``v2``) of a paper has another URL
         and other bytes, so it must never resume from the ``v1`` partial.
         """
-        stem = re.sub(r"[^A-Za-z0-9._-]", "_", arxiv_id)
-        return self.partial_dir / f"{stem}-{hashlib.sha256(url.encode()).hexdigest()[:12]}.part"
+        return self.partial_dir / f"{_stem(arxiv_id)}-{hashlib.sha256(url.encode()).hexdigest()[:12]}.part"
+
+    def _drop_stale_partials(self, arxiv_id: str) -> None:
+        """Once a paper's PDF is cached, its other partial files (an older version's URL, or the
+        ``<id>.part`` name of earlier releases) will never be resumed: remove them, except one
+        another process is downloading right now (its lock is held)."""
+        stem = _stem(arxiv_id)
+        for part in [*self.partial_dir.glob(f"{stem}.part"), *self.partial_dir.glob(f"{stem}-*.part")]:
+            lock = part.with_suffix(".lock")
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            part.unlink(missing_ok=True)
+            lock.unlink(missing_ok=True)
+            os.close(fd)
 
     def _fetch_locked(self, url: str, arxiv_id: str, part: Path) -> CachedPdf:
         """The retry loop; the caller holds this download's lock."""
@@ -272,6 +288,7 @@ class PdfCache:
             index["by_url"][url] = sha
             index["by_arxiv_id"][arxiv_id] = sha
             self._save_index(index)
+        self._drop_stale_partials(arxiv_id)
         return CachedPdf(sha, dest, size)
 
 
@@ -304,6 +321,11 @@ def _exclusive(path: Path, *, waiting: str | None = None) -> Iterator[None]:
     finally:
         path.unlink(missing_ok=True)  # still locked: nobody can hold this file's lock meanwhile
         os.close(fd)
+
+
+def _stem(arxiv_id: str) -> str:
+    """A file-name-safe form of an arXiv id (old-style ids hold a slash)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", arxiv_id)
 
 
 def _stat_or_none(path: Path) -> os.stat_result | None:

@@ -141,8 +141,10 @@ def test_a_timed_out_extraction_is_retried_by_the_next_run_not_cached(
     first = _run(db, replay_server, bulk_search=False, extraction_timeout_s=0.001)
     _, _, with_pdf = _expected(replay_server)
     assert first.extracted == len(with_pdf) and first.extraction_errors == len(with_pdf)
+    assert first.staged == 0  # nothing to review yet: a timeout is not an answer
     with Warehouse(db).read() as con:
         errors = con.execute("SELECT arxiv_id, error_transient, error FROM extraction_errors").fetchall()
+        assert con.execute("SELECT count(*) FROM review_items").fetchone()[0] == 0
     assert {e[0] for e in errors} == with_pdf
     assert all(transient and "timed out" in error for _, transient, error in errors)
 

@@ -145,4 +145,4 @@ def test_a_new_version_never_resumes_from_the_old_versions_partial(plain_server,
     got = c.fetch(f"{base}/2204.02311v2", arxiv_id="2204.02311")
     assert got.path.read_bytes() == _Handler.body
     assert _Handler.seen == [None]  # no Range header: nothing of v1 was reused
-    assert v1_part.exists()  # still there for v1's own resume
+    assert not list(v1_part.parent.iterdir())  # v1's partial will never be resumed: cleaned up

@@ -145,3 +145,23 @@ def test_db_info_lists_tables_and_views(warehouse, paramtrack_exe):
     assert "extractions" in proc.stdout and "candidate_changes" in proc.stdout
     assert "0007_extraction_keys" in proc.stdout
     assert Path(warehouse.path).exists()
+
+
+def test_a_timeout_after_review_leaves_the_decision_and_the_candidates_alone(warehouse):
+    """Re-extraction with a new extractor times out on an approved paper: nothing changes for
+    the reviewer (no second look, same top candidate); the error is visible and retried later."""
+    from extractors.types import ExtractionResult
+    from flows.discover import stage_extraction
+    from review_queue.service import ReviewService
+    from test_review_support import seed_paper
+
+    seed_paper(warehouse, "2205.01068", "OPT", [Cand(175e9, model="OPT-175B")])
+    ReviewService(warehouse).decide("2205.01068", reviewer="alice", action="approve",
+                                    expected_version=0)
+    timeout = ExtractionResult(error="timed out after 60 s", error_transient=True,
+                               extractor_version="9.9.9")
+    assert stage_extraction.fn(str(warehouse.path), "2205.01068", "sha-2205.01068", timeout, 60.0) is False
+    with warehouse.read() as con:
+        assert con.execute("SELECT status, top_value FROM review_overview").fetchall() == [("approved", 175e9)]
+        assert con.execute("SELECT error_transient FROM extraction_errors").fetchall() == [(True,)]
+        assert con.execute("SELECT extractor_version FROM latest_extractions").fetchall() == [("test-1",)]

@@ -5,8 +5,8 @@
 -- paper, and ranked_candidates joins on all three columns.
 --
 -- error_transient marks an error that says nothing about the PDF (the extraction process timed
--- out or was killed); such a row does not count as extracted, so the next run tries again.
--- Older rows keep false.
+-- out or was killed); such a row does not count as extracted and is never a paper's latest
+-- extraction (its candidates stay), so the next run tries again. Older rows keep false.
 --
 -- candidate_changes: what a re-extraction (a newer extractor, or a new arXiv version's PDF)
 -- changed in a paper's top parameter candidate, oldest change first.
@@ -40,8 +40,11 @@ DROP VIEW latest_extractions;
 DROP TABLE extractions;
 ALTER TABLE extractions_v2 RENAME TO extractions;
 
+-- A transient error never replaces a paper's candidates: the latest extraction is the latest
+-- lasting one, so a timeout does not empty the queue row or flag a reviewed paper.
 CREATE VIEW latest_extractions AS
 SELECT * FROM extractions
+WHERE NOT error_transient
 QUALIFY row_number() OVER (PARTITION BY arxiv_id ORDER BY extracted_at DESC) = 1;
 
 CREATE VIEW ranked_candidates AS
@@ -49,9 +52,14 @@ SELECT c.* FROM candidates c
 JOIN latest_extractions e USING (arxiv_id, pdf_sha256, extractor_version)
 ORDER BY c.arxiv_id, c.quantity, c.rank;
 
+-- Each paper's newest attempt when it failed, transient failures included (they are news too).
 CREATE VIEW extraction_errors AS
 SELECT arxiv_id, pdf_sha256, extractor_version, extracted_at, error, error_transient
-FROM latest_extractions WHERE error IS NOT NULL;
+FROM (
+    SELECT * FROM extractions
+    QUALIFY row_number() OVER (PARTITION BY arxiv_id ORDER BY extracted_at DESC) = 1
+)
+WHERE error IS NOT NULL;
 
 CREATE VIEW candidate_changes AS
 WITH tops AS (
