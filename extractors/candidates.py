@@ -92,6 +92,8 @@ _NAME_STOP = {
     "LLM", "LLMs", "II", "III", "IV", "AI", "ML", "QA", "API", "MLP", "FFN", "RNN", "CNN", "SGD", "Adam",
     "Total", "Params", "Parameters", "Number", "Model", "Size", "Non", "NVIDIA", "V100", "A100", "DGX", "All",
     "Baseline", "Ours", "This", "These", "With", "Both", "Each", "Then", "Note",
+    # Table-header words that stand before a size column ("Subset 7B Baseline ..."):
+    "Subset", "Dataset", "Task", "Split", "Benchmark", "Method", "Setting", "Metric",
 }
 #: Parallelism-strategy names ("ZeRO-DP", "Megatron-MP", "1F1B-PP") sit next to sizes in systems
 #: papers but are not models.

@@ -208,3 +208,14 @@ def test_dense_baseline_in_an_moe_paper_keeps_its_kind() -> None:
     kinds = {c.value: c.kind for c in ranked(title, *pages)}
     assert kinds[1_600_000_000_000] == "moe_total"
     assert kinds.get(1_300_000_000) in (None, "dense_total")
+
+
+def test_a_table_header_word_before_a_size_column_is_not_a_model_name():
+    """A results table laid out as text ("Dataset 7B Baseline (Ours) ...") puts the column
+    header word right before a size; it must not become the candidate's model name."""
+    cands = ranked("Scaling Retrieval for Small Language Models", (
+        "We train retrieval-enhanced models with 7B parameters on a 2 trillion token database.\n"
+        "Table 3 | Bits-per-byte on held-out sets.\n"
+        "Dataset 7B Baseline (Ours) Retrieval (Ours)\narxiv 0.742 0.641\nbooks3 0.792 0.653\n"))
+    assert near(cands[0].value, 7_000_000_000)
+    assert all(c.model != "Dataset" for c in cands)
