@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 
 from discovery import intake
 from discovery.notability import NotabilityRule
-from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, S2_API_URL
+from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
 from warehouse import Warehouse
 from warehouse import extraction_store, papers_store
 
@@ -215,7 +215,7 @@ def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seco
             con, arxiv_id=arxiv_id, pdf_sha256=sha256, extractor_version=EXTRACTOR_VERSION,
             result=result, seconds=seconds,
         )
-        if result.error and getattr(result, "error_transient", False):
+        if result.error and result.error_transient:
             return False
         review_store.stage_paper(con, arxiv_id)
     return True
@@ -240,9 +240,9 @@ def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
                 summary.extracted += 1
                 summary.extraction_errors += 1 if result.error else 0
                 summary.staged += 1 if staged else 0
+                retry = "" if staged else "; retried next run"
                 log.info("Extracted %d/%d: %s%s", i, len(todo), arxiv_id,
-                         "" if not result.error else f" (error: {result.error}"
-                         + ("; retried next run)" if not staged else ")"))
+                         f" (error: {result.error}{retry})" if result.error else "")
         finally:
             _worker = None
 
@@ -258,7 +258,7 @@ def discover_flow(
     arxiv_api_url: str = ARXIV_API_URL,
     s2_api_url: str = S2_API_URL,
     pdf_cache_dir: str | None = None,
-    rule: str = "3:10,12:50,36:150",
+    rule: str = DEFAULT_RULE,
     as_of: date | None = None,
     arxiv_delay_seconds: float = 3.0,
     s2_min_interval: float | None = None,
@@ -274,8 +274,8 @@ def discover_flow(
 
     With ``arxiv_ids`` instead of a window, those papers are fetched and kept as notable (a
     maintainer adding a paper by hand); the watchlist and bulk search are skipped.
-    ``extraction_timeout_s`` bounds each PDF's extraction; a paper that hits it is staged with a
-    transient error and extracted again by the next run.
+    ``extraction_timeout_s`` bounds each PDF's extraction; a paper that hits it is recorded with a
+    transient error (not staged) and extracted again by the next run.
     """
     if arxiv_ids is None and (since is None or until is None):
         raise ValueError("discover_flow needs a window (since, until) or arxiv_ids")

@@ -164,16 +164,9 @@ class PdfCache:
         another process is downloading right now (its lock is held)."""
         stem = _stem(arxiv_id)
         for part in [*self.partial_dir.glob(f"{stem}.part"), *self.partial_dir.glob(f"{stem}-*.part")]:
-            lock = part.with_suffix(".lock")
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            part.unlink(missing_ok=True)
-            lock.unlink(missing_ok=True)
-            os.close(fd)
+            with _exclusive(part.with_suffix(".lock"), wait=False) as held:
+                if held:
+                    part.unlink(missing_ok=True)
 
     def _fetch_locked(self, url: str, arxiv_id: str, part: Path) -> CachedPdf:
         """The retry loop; the caller holds this download's lock."""
@@ -293,8 +286,11 @@ class PdfCache:
 
 
 @contextlib.contextmanager
-def _exclusive(path: Path, *, waiting: str | None = None) -> Iterator[None]:
+def _exclusive(path: Path, *, waiting: str | None = None, wait: bool = True) -> Iterator[bool]:
     """Hold an exclusive ``flock`` on ``path`` (created if missing), across threads and processes.
+
+    Yields True once held. With ``wait=False`` a lock someone else holds is not waited for: the
+    block runs with False and nothing is locked or removed.
 
     The file is removed on release so the cache keeps no lock files. Because of that, a waiter
     may end up locking a file that was just unlinked; it checks that the locked file is still the
@@ -306,6 +302,10 @@ def _exclusive(path: Path, *, waiting: str | None = None) -> Iterator[None]:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
+                if not wait:
+                    os.close(fd)
+                    fd = -1
+                    break
                 if waiting:
                     log.info("waiting for %s", waiting)
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -313,11 +313,15 @@ def _exclusive(path: Path, *, waiting: str | None = None) -> Iterator[None]:
             if current is not None and (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino):
                 break
         except BaseException:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
             raise
         os.close(fd)  # lost the race to an unlink: lock the new file instead
+    if fd < 0:
+        yield False
+        return
     try:
-        yield
+        yield True
     finally:
         path.unlink(missing_ok=True)  # still locked: nobody can hold this file's lock meanwhile
         os.close(fd)

@@ -45,6 +45,7 @@ class Result:
     date: date | None = None
     pages: int = 10
     error: str | None = None
+    error_transient: bool = False
 
 
 def add_paper(con, arxiv_id: str, title: str, *, citations: int = 10, abstract: str = "An abstract.",

@@ -146,23 +146,19 @@ class Warehouse:
         behind) and opens read-write only when the file lacks migrations, so reads of a current
         file coexist with an analyst's read-only connections.
         """
-        if not self._migrated:
-            from warehouse.migrations import pending_migrations
-
-            with self._local_lock:
-                con = self._open(read_only=True)
-                try:
-                    pending = pending_migrations(con)
-                finally:
-                    con.close()
-            if pending:
-                # A read of an older file should see every table and view.
-                with self.write():
-                    pass
-            self._migrated = True
         with self._local_lock:
             con = self._open(read_only=True)
             try:
+                if not self._migrated:
+                    from warehouse.migrations import pending_migrations
+
+                    if pending_migrations(con):
+                        # A read of an older file should see every table and view.
+                        con.close()
+                        with self.write():
+                            pass
+                        con = self._open(read_only=True)
+                    self._migrated = True
                 yield con
             finally:
                 con.close()

@@ -60,7 +60,7 @@ def store_extraction(
             result.date,
             seconds,
             result.error,
-            bool(result.error and getattr(result, "error_transient", False)),
+            bool(result.error and result.error_transient),
         ],
     )
     rows: list[list[Any]] = []
