@@ -110,3 +110,9 @@ def summarise(rows: Sequence[PaperRow]) -> dict[str, int]:
     for row in rows:
         out[row.status] = out.get(row.status, 0) + 1
     return out
+
+
+def batches(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
+    """``items`` in consecutive lists of at most ``size`` (the unit a run commits at once)."""
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])

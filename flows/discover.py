@@ -20,11 +20,49 @@ from prefect.cache_policies import NO_CACHE
 
 from discovery import intake
 from discovery.notability import NotabilityRule
+from paramtrack.errors import SourceUnavailableError
 from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
+from sources.pacing import ARXIV_PDF, CircuitBreaker, SourceDownError, SourceProblems
 from warehouse import Warehouse
-from warehouse import extraction_store, papers_store
+from warehouse import extraction_store, papers_store, runs_store
 
 log = logging.getLogger("paramtrack.discover")
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """Where the sources are and how politely to ask them: one value handed to every task."""
+
+    arxiv_url: str = ARXIV_API_URL
+    s2_url: str = S2_API_URL
+    arxiv_delay_s: float = 3.0
+    s2_min_interval: float | None = None
+    pdf_delay_s: float = 1.0
+    http_timeout_s: float = 30.0
+    backoff_base_s: float | None = None  # None: each client's own default
+
+    def _backoff(self) -> dict[str, float]:
+        return {} if self.backoff_base_s is None else {"backoff_base": self.backoff_base_s}
+
+    def arxiv(self, problems: SourceProblems | None = None) -> Any:
+        from sources.arxiv_source import ArxivSource
+
+        return ArxivSource(self.arxiv_url, delay_seconds=self.arxiv_delay_s,
+                           timeout=self.http_timeout_s, problems=problems, **self._backoff())
+
+    def s2(self, problems: SourceProblems | None = None) -> Any:
+        from sources.semantic_scholar import SemanticScholarSource
+
+        return SemanticScholarSource(self.s2_url, min_interval=self.s2_min_interval,
+                                     timeout=self.http_timeout_s, problems=problems,
+                                     **self._backoff())
+
+    def pdfs(self, cache_dir: str, max_mb: int, problems: SourceProblems | None = None) -> Any:
+        from sources.pdf_cache import PdfCache
+
+        return PdfCache(Path(cache_dir), max_bytes=max_mb * 1024 * 1024,
+                        timeout=max(self.http_timeout_s, 1.0) * 2, min_interval=self.pdf_delay_s,
+                        problems=problems, **self._backoff())
 
 
 @dataclass
@@ -32,6 +70,9 @@ class DiscoverSummary:
     """What one run did, for the CLI to print and the ``runs`` table to keep."""
 
     run_id: str = ""
+    status: str = "running"
+    error: str | None = None
+    resumed_from: str | None = None
     polled: int = 0
     rechecked: int = 0
     found_by_bulk: int = 0
@@ -47,65 +88,118 @@ class DiscoverSummary:
     extraction_errors: int = 0
     staged: int = 0
     seconds: float = 0.0
+    source_problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, batch: "BatchResult") -> None:
+        self.found_ids.extend(batch.ids)
+        self.with_citations += batch.with_citations
+        for verdict, n in batch.verdicts.items():
+            self.verdicts[verdict] = self.verdicts.get(verdict, 0) + n
+        self.inserted += batch.inserted
+        self.updated += batch.updated
+        self.newly_notable.extend(batch.newly_notable)
 
     def counts(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["newly_notable"] = len(self.newly_notable)
         data["found_ids"] = len(self.found_ids)
-        data.pop("run_id")
+        for key in ("run_id", "status", "error", "resumed_from"):
+            data.pop(key)
         return data
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What judging and storing one batch of papers did."""
+
+    ids: list[str]
+    with_citations: int
+    verdicts: dict[str, int]
+    inserted: int
+    updated: int
+    newly_notable: list[str]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A checkpoint to commit together with a batch: the job, the step and how far it got."""
+
+    key: str
+    step: str
+    position: int
+    total: int | None
+    run_id: str
+    job_started_at: datetime
 
 
 # -- tasks -------------------------------------------------------------------------------------
 
-@task(name="poll-arxiv", cache_policy=NO_CACHE)
-def poll_arxiv(api_url: str, categories: list[str], since: date, until: date, delay_s: float) -> list:
-    from sources.arxiv_source import ArxivSource
-
-    with ArxivSource(api_url, delay_seconds=delay_s) as arxiv:
-        papers = list(arxiv.search_window(categories, since, until))
-    log.info("arXiv: %d papers submitted %s .. %s in %s", len(papers), since, until, ", ".join(categories))
-    return papers
+@task(name="poll-arxiv-page", cache_policy=NO_CACHE)
+def poll_arxiv_page(sources: SourceSettings, categories: list[str], since: date, until: date,
+                    start: int, problems: SourceProblems | None = None) -> Any:
+    """One page of the window listing (a task per page: each shows, and retries, on its own)."""
+    with sources.arxiv(problems) as arxiv:
+        return arxiv.window_page(categories, since, until, start)
 
 
 @task(name="fetch-arxiv-ids", cache_policy=NO_CACHE)
-def fetch_arxiv_ids(api_url: str, arxiv_ids: list[str], delay_s: float) -> list:
-    from sources.arxiv_source import ArxivSource
-
-    with ArxivSource(api_url, delay_seconds=delay_s) as arxiv:
+def fetch_arxiv_ids(sources: SourceSettings, arxiv_ids: list[str],
+                    problems: SourceProblems | None = None) -> list:
+    with sources.arxiv(problems) as arxiv:
         papers = arxiv.fetch_ids(arxiv_ids)
     log.info("arXiv: %d of %d requested papers found", len(papers), len(arxiv_ids))
     return papers
 
 
 @task(name="read-watchlist", cache_policy=NO_CACHE)
-def read_watchlist(db_path: str) -> list:
+def read_watchlist(db_path: str, not_seen_since: datetime | None = None) -> list:
     with Warehouse(db_path).read() as con:
-        return [intake.watched_paper(r) for r in papers_store.watchlist(con)]
+        return [intake.watched_paper(r)
+                for r in papers_store.watchlist(con, not_seen_since=not_seen_since)]
 
 
-@task(name="fetch-citations", cache_policy=NO_CACHE)
-def fetch_citations(api_url: str, arxiv_ids: list[str], min_interval: float | None) -> dict:
-    from sources.semantic_scholar import SemanticScholarSource
-
-    with SemanticScholarSource(api_url, min_interval=min_interval) as s2:
-        found = s2.batch_by_arxiv(arxiv_ids)
-    log.info("Semantic Scholar: citation counts for %d of %d papers",
-             sum(1 for v in found.values() if v is not None), len(arxiv_ids))
-    return found
+@task(name="judge-and-store", cache_policy=NO_CACHE)
+def judge_and_store(
+    db_path: str, sources: SourceSettings, papers: dict[str, tuple[Any, str]], *,
+    rule: str, as_of: date, known_citations: dict[str, Any] | None = None,
+    progress: Progress | None = None, problems: SourceProblems | None = None,
+) -> BatchResult:
+    """Citation counts for one batch (≤ 500 ids: one Semantic Scholar call), the rule's verdict,
+    and one transaction that stores the papers *and* the checkpoint saying they are stored."""
+    known_citations = dict(known_citations or {})
+    ask = sorted(set(papers) - set(known_citations))
+    citations: dict[str, Any] = dict(known_citations)
+    if ask:
+        with sources.s2(problems) as s2:
+            citations.update(s2.batch_by_arxiv(ask))
+    wh = Warehouse(db_path)
+    with wh.read() as con:
+        history = papers_store.citation_history(con, sorted(papers))
+    rows = intake.judge(papers, citations, rule=NotabilityRule.parse(rule), as_of=as_of,
+                        history=history)
+    aged = [r.arxiv_id for r in rows if r.status == "aged_out"]
+    with wh.write() as con:
+        counts = papers_store.upsert_papers(con, [r for r in rows if r.status != "aged_out"])
+        papers_store.mark_aged_out(con, aged)
+        if progress is not None:
+            runs_store.save_checkpoint(con, progress.key, progress.step, position=progress.position,
+                                       total=progress.total, run_id=progress.run_id,
+                                       job_started_at=progress.job_started_at)
+    return BatchResult(
+        ids=sorted(papers), with_citations=sum(1 for k in papers if citations.get(k) is not None),
+        verdicts=intake.summarise(rows), inserted=counts.inserted, updated=counts.updated,
+        newly_notable=counts.newly_notable,
+    )
 
 
 @task(name="find-missed-papers", cache_policy=NO_CACHE)
 def find_missed(
-    s2_url: str, arxiv_url: str, *, query: str, min_citations: int, date_range: str,
-    known: list[str], delay_s: float, min_interval: float | None,
+    sources: SourceSettings, *, query: str, min_citations: int, date_range: str,
+    known: list[str], problems: SourceProblems | None = None,
 ) -> tuple[list, dict]:
     """Notable papers the weekly windows never saw: bulk search, then their arXiv records."""
-    from sources.arxiv_source import ArxivSource
-    from sources.semantic_scholar import SemanticScholarSource
-
     known_set = set(known)
-    with SemanticScholarSource(s2_url, min_interval=min_interval) as s2:
+    with sources.s2(problems) as s2:
         hits = {
             p.arxiv_id: p
             for p in s2.bulk_search(
@@ -115,49 +209,59 @@ def find_missed(
         }
     papers: list = []
     if hits:
-        with ArxivSource(arxiv_url, delay_seconds=delay_s) as arxiv:
+        with sources.arxiv(problems) as arxiv:
             papers = arxiv.fetch_ids(sorted(hits))
     log.info("Semantic Scholar bulk search: %d notable papers not yet known", len(papers))
     return papers, hits
 
 
-@task(name="store-papers", cache_policy=NO_CACHE)
-def store_papers(db_path: str, rows: list[papers_store.PaperRow], aged_out: list[str]) -> papers_store.UpsertCounts:
-    with Warehouse(db_path).write() as con:
-        counts = papers_store.upsert_papers(con, rows)
-        papers_store.mark_aged_out(con, aged_out)
-    return counts
+@dataclass(frozen=True)
+class DownloadResult:
+    downloaded: int
+    failed: int
+    source_down: str | None = None  # why the breaker stopped the downloads, if it did
 
 
 @task(name="download-pdfs", cache_policy=NO_CACHE)
-def download_pdfs(db_path: str, cache_dir: str, max_mb: int) -> tuple[int, int]:
-    """Fetch every notable paper's PDF not cached yet; failures are recorded and retried later."""
-    from sources.pdf_cache import PdfCache
+def download_pdfs(db_path: str, sources: SourceSettings, cache_dir: str, max_mb: int, *,
+                  problems: SourceProblems | None = None, breaker_threshold: int = 5) -> DownloadResult:
+    """Fetch every notable paper's PDF not cached yet, recording each result as it lands (a
+    killed run keeps what it downloaded). Failures are recorded and retried by later runs.
+
+    When the PDF server fails ``breaker_threshold`` times in a row (each after its retries), the
+    breaker opens and :class:`~sources.pacing.SourceDownError` ends the downloads: the rest wait
+    for the next run instead of each burning its own retry schedule.
+    """
+    from sources.pdf_cache import PdfServerFailingError
 
     wh = Warehouse(db_path)
     with wh.read() as con:
         todo = papers_store.papers_needing_pdf(con)
+    breaker = CircuitBreaker(ARXIV_PDF, breaker_threshold)
     ok = failed = 0
-    results: list[tuple[str, str, Any, str | None]] = []
-    with PdfCache(Path(cache_dir), max_bytes=max_mb * 1024 * 1024) as cache:
+    with sources.pdfs(cache_dir, max_mb, problems) as cache:
         for i, (arxiv_id, url) in enumerate(todo, 1):
             try:
                 pdf = cache.fetch(url, arxiv_id=arxiv_id)
-                results.append((arxiv_id, url, pdf, None))
-                ok += 1
             except Exception as exc:  # recorded per paper; the run goes on
-                results.append((arxiv_id, url, None, f"{type(exc).__name__}: {exc}"))
                 failed += 1
-            if i % 100 == 0 or i == len(todo):
-                log.info("PDFs: %d/%d (%d cached, %d unavailable)", i, len(todo), ok, failed)
-    with wh.write() as con:
-        for arxiv_id, url, pdf, error in results:
-            if pdf is not None:
-                papers_store.record_pdf(con, arxiv_id, url=url, sha256=pdf.sha256, size=pdf.bytes,
-                                        path=str(pdf.path))
+                with wh.write() as con:
+                    papers_store.record_pdf(con, arxiv_id, url=url, error=f"{type(exc).__name__}: {exc}")
+                if isinstance(exc, PdfServerFailingError):
+                    try:
+                        breaker.failure(str(exc))
+                    except SourceDownError as down:
+                        log.warning("PDFs: %s; %d left for the next run", down, len(todo) - i)
+                        return DownloadResult(ok, failed, str(down))
             else:
-                papers_store.record_pdf(con, arxiv_id, url=url, error=error)
-    return ok, failed
+                ok += 1
+                breaker.success()
+                with wh.write() as con:
+                    papers_store.record_pdf(con, arxiv_id, url=url, sha256=pdf.sha256,
+                                            size=pdf.bytes, path=str(pdf.path))
+            if i % 25 == 0 or i == len(todo):
+                log.info("PDFs: %d/%d (%d cached, %d unavailable)", i, len(todo), ok, failed)
+    return DownloadResult(ok, failed)
 
 
 def _extraction_cache_key(context: Any, parameters: dict[str, Any]) -> str:
@@ -249,6 +353,9 @@ def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
 
 # -- flow --------------------------------------------------------------------------------------
 
+WINDOW_STEP = "arxiv_window"
+
+
 @flow(name="discover", log_prints=False, validate_parameters=False)
 def discover_flow(
     db_path: str,
@@ -269,6 +376,11 @@ def discover_flow(
     max_pdf_mb: int = 50,
     arxiv_ids: list[str] | None = None,
     extraction_timeout_s: float = 60.0,
+    pdf_delay_seconds: float = 1.0,
+    http_timeout_s: float = 30.0,
+    backoff_base_s: float | None = None,
+    batch_size: int = 500,
+    pdf_breaker_threshold: int = 5,
 ) -> DiscoverSummary:
     """Discover notable papers submitted in [since, until] and stage their candidates.
 
@@ -276,78 +388,158 @@ def discover_flow(
     maintainer adding a paper by hand); the watchlist and bulk search are skipped.
     ``extraction_timeout_s`` bounds each PDF's extraction; a paper that hits it is recorded with a
     transient error (not staged) and extracted again by the next run.
+
+    Resumable: the window is read page by page and stored ``batch_size`` papers at a time (one
+    Semantic Scholar batch), each batch committed with a checkpoint. A run that dies is marked
+    'interrupted' by the next run, which resumes the same window at the checkpoint; PDFs and
+    extractions are recorded one paper at a time, so nothing done is done twice.
+
+    A source that stays down (arXiv or Semantic Scholar failing after all retries, or the PDF
+    server failing ``pdf_breaker_threshold`` papers in a row) ends the run cleanly: status
+    'source_down', everything committed so far kept, ``summary.error`` saying which and why.
     """
     if arxiv_ids is None and (since is None or until is None):
         raise ValueError("discover_flow needs a window (since, until) or arxiv_ids")
-    from extractors import EXTRACTOR_VERSION
+    if not 1 <= batch_size <= 500:
+        raise ValueError("batch_size must be within 1..500 (Semantic Scholar's batch limit)")
 
     started = time.monotonic()
     categories = list(categories or DEFAULT_CATEGORIES)
     notability = NotabilityRule.parse(rule)
     as_of = as_of or datetime.now(timezone.utc).date()
+    sources = SourceSettings(
+        arxiv_url=arxiv_api_url, s2_url=s2_api_url, arxiv_delay_s=arxiv_delay_seconds,
+        s2_min_interval=s2_min_interval, pdf_delay_s=pdf_delay_seconds,
+        http_timeout_s=http_timeout_s, backoff_base_s=backoff_base_s,
+    )
+    problems = SourceProblems()
     wh = Warehouse(db_path)
     params = {"since": since, "until": until, "arxiv_ids": arxiv_ids, "categories": categories, "arxiv": arxiv_api_url,
               "s2": s2_api_url, "rule": rule, "as_of": as_of, "bulk_search": bulk_search}
+    key = None if arxiv_ids is not None else runs_store.job_key(
+        "discover", {"since": since, "until": until, "categories": sorted(categories)})
     with wh.write() as con:
-        run_id = papers_store.start_run(con, "discover", params)
-    summary = DiscoverSummary(run_id=run_id)
+        for dead in runs_store.mark_interrupted(con):
+            log.warning("Run %s was interrupted (its process is gone)", dead)
+        resume = runs_store.unfinished_checkpoint(con, key, WINDOW_STEP) if key else None
+        run_id = runs_store.start_run(con, "discover", params, key=key,
+                                      resumed_from=resume.run_id if resume else None)
+        job_started_at = resume.job_started_at if resume else runs_store.run_started_at(con, run_id)
+    summary = DiscoverSummary(run_id=run_id, resumed_from=resume.run_id if resume else None)
+    judge = dict(rule=rule, as_of=as_of, problems=problems)
     try:
         if arxiv_ids is not None:
-            polled = fetch_arxiv_ids(arxiv_api_url, list(arxiv_ids), arxiv_delay_seconds)
-            watched = []
+            polled = fetch_arxiv_ids(sources, list(arxiv_ids), problems)
+            summary.polled = len(polled)
+            summary.add(judge_and_store(str(db_path), sources, intake.merge_papers(
+                (p, "manual") for p in polled), **judge))
             bulk_search = False
-            papers = intake.merge_papers((p, "manual") for p in polled)
         else:
-            polled = poll_arxiv(arxiv_api_url, categories, since, until, arxiv_delay_seconds)
-            watched = read_watchlist(str(db_path))
-            papers = intake.merge_papers(
-                ((p, "arxiv_window") for p in polled), ((p, "watchlist") for p in watched)
-            )
-        summary.polled, summary.rechecked = len(polled), len(watched)
-        summary.found_ids = sorted(papers)
-        citations = dict(fetch_citations(s2_api_url, sorted(papers), s2_min_interval))
+            _poll_window(str(db_path), sources, categories, since, until, summary, judge,  # type: ignore[arg-type]
+                         resume=resume, progress=Progress(key, WINDOW_STEP, 0, None, run_id,  # type: ignore[arg-type]
+                                                          job_started_at), batch_size=batch_size)
+            watched = read_watchlist(str(db_path), job_started_at)
+            summary.rechecked = len(watched)
+            for batch in intake.batches(watched, batch_size):
+                summary.add(judge_and_store(str(db_path), sources, intake.merge_papers(
+                    (p, "watchlist") for p in batch), **judge))
         if bulk_search:
             with wh.read() as con:
-                known = sorted(set(papers) | papers_store.all_ids(con))
+                known = sorted(papers_store.all_ids(con))
             missed, hits = find_missed(
-                s2_api_url, arxiv_api_url, query=bulk_query,
-                min_citations=int(notability.threshold(0)),
+                sources, query=bulk_query, min_citations=int(notability.threshold(0)),
                 date_range=intake.bulk_date_range(since, until, bulk_lookback_years),  # type: ignore[arg-type]
-                known=known, delay_s=arxiv_delay_seconds, min_interval=s2_min_interval,
+                known=known, problems=problems,
             )
             summary.found_by_bulk = len(missed)
-            papers.update(intake.merge_papers(((p, "s2_bulk") for p in missed if p.arxiv_id not in papers)))
-            citations.update({k: v for k, v in hits.items() if k not in citations})
-        summary.with_citations = sum(1 for v in citations.values() if v is not None)
-        with wh.read() as con:
-            history = papers_store.citation_history(con, sorted(papers))
-        rows = intake.judge(papers, citations, rule=notability, as_of=as_of, history=history)
-        summary.verdicts = intake.summarise(rows)
-        aged = [r.arxiv_id for r in rows if r.status == "aged_out"]
-        counts = store_papers(str(db_path), [r for r in rows if r.status != "aged_out"], aged)
-        summary.inserted, summary.updated = counts.inserted, counts.updated
-        summary.newly_notable = counts.newly_notable
-        log.info("Warehouse: %d new, %d updated, %d newly notable", counts.inserted,
-                 counts.updated, len(counts.newly_notable))
+            for batch in intake.batches(missed, batch_size):
+                summary.add(judge_and_store(
+                    str(db_path), sources, intake.merge_papers((p, "s2_bulk") for p in batch),
+                    known_citations={p.arxiv_id: hits.get(p.arxiv_id) for p in batch}, **judge))
+        log.info("Warehouse: %d new, %d updated, %d newly notable", summary.inserted,
+                 summary.updated, len(summary.newly_notable))
 
         if extract:
             cache_dir = pdf_cache_dir or str(Path(db_path).parent / "pdfs")
-            summary.pdfs_downloaded, summary.pdfs_failed = download_pdfs(str(db_path), cache_dir, max_pdf_mb)
-            with wh.read() as con:
-                todo = [
-                    (arxiv_id, sha, path, papers_store.paper_metadata(con, arxiv_id))
-                    for arxiv_id, sha, path in papers_store.cached_pdfs(con)
-                    if not extraction_store.has_extraction(con, arxiv_id, sha, EXTRACTOR_VERSION)
-                ]
-            if todo:
-                _extract_all(str(db_path), todo, summary, extraction_timeout_s)
+            downloads = download_pdfs(str(db_path), sources, cache_dir, max_pdf_mb,
+                                      problems=problems, breaker_threshold=pdf_breaker_threshold)
+            summary.pdfs_downloaded, summary.pdfs_failed = downloads.downloaded, downloads.failed
+            _extract_pending(str(db_path), summary, extraction_timeout_s)
+            if downloads.source_down:
+                raise SourceDownError(ARXIV_PDF, [downloads.source_down])
+    except SourceUnavailableError as exc:
+        # A source stayed down: end cleanly, keep everything committed, let the next run resume.
+        return _finish(wh, summary, started, problems, status="source_down", error=str(exc))
     except BaseException as exc:
-        summary.seconds = time.monotonic() - started
-        with wh.write() as con:
-            papers_store.finish_run(con, run_id, status="failed", counts=summary.counts(),
-                                    error=f"{type(exc).__name__}: {exc}")
+        _finish(wh, summary, started, problems, status="failed", error=f"{type(exc).__name__}: {exc}")
         raise
+    return _finish(wh, summary, started, problems, status="completed")
+
+
+def _poll_window(db_path: str, sources: SourceSettings, categories: list[str], since: date,
+                 until: date, summary: DiscoverSummary, judge: dict[str, Any], *,
+                 resume: runs_store.Checkpoint | None, progress: Progress, batch_size: int) -> None:
+    """Page through the window, storing every ``batch_size`` papers with a checkpoint.
+
+    Resuming starts at the checkpoint's position, unless the listing's size changed since (new
+    submissions moved the offsets): then it starts over, which costs time but never leaves a gap.
+    """
+    start = 0
+    if resume is not None:
+        start = resume.position
+        log.info("Resuming the window at record %d of %s (run %s was interrupted)",
+                 start, resume.total, resume.run_id)
+    pending: list[Any] = []
+    while True:
+        page = poll_arxiv_page(sources, categories, since, until, start, judge["problems"])
+        if resume is not None and start and page.total != resume.total:
+            log.warning("The window's listing changed (%s -> %d records); reading it from the start",
+                        resume.total, page.total)
+            resume, start, pending = None, 0, []
+            continue
+        pending.extend(page.papers)
+        summary.polled += len(page.papers)
+        start = page.next_start
+        if page.papers:
+            log.info("arXiv: %d/%d papers of the window read", start, page.total)
+        while len(pending) >= batch_size or (page.last and pending):
+            batch, pending = pending[:batch_size], pending[batch_size:]
+            at = start - len(pending)
+            summary.add(judge_and_store(
+                db_path, sources, intake.merge_papers((p, "arxiv_window") for p in batch),
+                progress=_at(progress, at, page.total), **judge))
+            log.info("Stored %d/%d papers of the window", at, page.total)
+        if page.last:
+            break
+    log.info("arXiv: %d papers submitted %s .. %s in %s", summary.polled, since, until,
+             ", ".join(categories))
+
+
+def _at(progress: Progress, position: int, total: int) -> Progress:
+    return Progress(progress.key, progress.step, position, total, progress.run_id,
+                    progress.job_started_at)
+
+
+def _extract_pending(db_path: str, summary: DiscoverSummary, timeout_s: float) -> None:
+    from extractors import EXTRACTOR_VERSION
+
+    with Warehouse(db_path).read() as con:
+        todo = [
+            (arxiv_id, sha, path, papers_store.paper_metadata(con, arxiv_id))
+            for arxiv_id, sha, path in papers_store.cached_pdfs(con)
+            if not extraction_store.has_extraction(con, arxiv_id, sha, EXTRACTOR_VERSION)
+        ]
+    if todo:
+        _extract_all(db_path, todo, summary, timeout_s)
+
+
+def _finish(wh: Warehouse, summary: DiscoverSummary, started: float, problems: SourceProblems, *,
+            status: str, error: str | None = None) -> DiscoverSummary:
+    summary.status, summary.error = status, error
     summary.seconds = time.monotonic() - started
+    summary.source_problems = problems.as_list()
     with wh.write() as con:
-        papers_store.finish_run(con, run_id, status="completed", counts=summary.counts())
+        runs_store.finish_run(con, summary.run_id, status=status, counts=summary.counts(), error=error)
+    if status == "source_down":
+        log.error("Run stopped: %s", error)
     return summary

@@ -5,6 +5,10 @@ deployed flow is a small wrapper that derives ``since``/``until`` from the clock
 discover flow as a subflow. Approvals only mark a recompute due (in the same transaction as the
 decision); the hourly ``recompute-if-due`` run refits when something changed and does nothing
 otherwise, so a busy review session costs one refit, not one per click.
+
+A weekly run first finishes what earlier runs left unfinished (killed, or stopped because a
+source was down): their windows are re-run, resuming at their checkpoints, before this week's.
+A run that ends with a source down is reported to Prefect as Failed, so it shows in the UI.
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ from datetime import datetime, timedelta, timezone
 from prefect import flow, serve
 from prefect.schedules import Cron
 
+from prefect.states import Failed
+
 from flows.discover import discover_flow
-from paramtrack.settings import ARXIV_API_URL, DEFAULT_RULE, S2_API_URL
+from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
+from warehouse import Warehouse, runs_store
 
 DEPLOYMENT_NAME = "weekly-ingest"
 RECOMPUTE_DEPLOYMENT_NAME = "recompute-if-due"
@@ -37,10 +44,22 @@ def weekly_discover_flow(
     # Both ends are included, so the window spans window_days + 1 dates and overlaps the previous
     # run by one: the run date is only partly over when the run starts (upserts make it harmless).
     since = until - timedelta(days=window_days)
-    summary = discover_flow(
-        db_path=db_path, since=since, until=until, categories=categories, rule=rule,
-        arxiv_api_url=arxiv_api_url, s2_api_url=s2_api_url, pdf_cache_dir=pdf_cache_dir,
-    )
+    common = dict(db_path=db_path, rule=rule, arxiv_api_url=arxiv_api_url,
+                  s2_api_url=s2_api_url, pdf_cache_dir=pdf_cache_dir)
+    with Warehouse(db_path).write() as con:
+        runs_store.mark_interrupted(con)
+        unfinished = runs_store.unfinished_windows(con, "discover", newer_than_days=31)
+    for job in unfinished:
+        if (job["since"], job["until"], sorted(job["categories"])) == (
+                since, until, sorted(categories or DEFAULT_CATEGORIES)):
+            continue  # this week's window: run below
+        earlier = discover_flow(since=job["since"], until=job["until"],
+                                categories=job["categories"], **common)
+        if earlier.status == "source_down":
+            return Failed(message=f"resuming {job['since']}..{job['until']}: {earlier.error}")
+    summary = discover_flow(since=since, until=until, categories=categories, **common)
+    if summary.status == "source_down":
+        return Failed(message=summary.error, data=summary.counts())
     return summary.counts()
 
 

@@ -10,9 +10,14 @@ What we add on top of ``arxiv.Client``:
   including a first page that claims results but carries none, short/truncated bodies, and
   HTTP 5xx/429; HTTP 4xx is not retried; connection refused fails at once;
 * every final failure becomes :class:`~paramtrack.errors.SourceUnavailableError` naming the URL;
-* ``close()`` / ``with ArxivSource(...) as src:`` to release the session's connections.
+* ``close()`` / ``with ArxivSource(...) as src:`` to release the session's connections;
+* :meth:`ArxivSource.window_page`: one page of a window listing at a given offset, so a run can
+  commit page by page and a killed run can resume at the offset it had committed.
 
-arXiv asks for at most one request every 3 seconds (``delay_seconds``, enforced by the package).
+arXiv asks for at most one request every 3 seconds. The package enforces ``delay_seconds`` per
+``Client`` instance; a run builds several sources (window poll, id fetches, OAI-PMH), so the
+spacing is enforced instead by the process-wide :func:`sources.pacing.shared_limiter` before
+every request, retries included.
 """
 
 from __future__ import annotations
@@ -32,9 +37,10 @@ from paramtrack.errors import SourceUnavailableError, UserError
 from paramtrack.settings import ARXIV_API_URL
 from sources._http import backoff_delay, is_connection_refused
 from sources.arxiv_ids import parse_arxiv_id
+from sources.pacing import ARXIV, SourceProblems, shared_limiter
 
 __all__ = ["ArxivPaper", "ArxivSource", "ML_CATEGORIES", "ARXIV_CATEGORIES", "DEFAULT_USER_AGENT",
-           "validate_categories", "window_query", "UnknownCategoryError"]
+           "validate_categories", "window_query", "UnknownCategoryError", "WindowPage"]
 
 log = logging.getLogger(__name__)
 
@@ -130,19 +136,39 @@ class ArxivPaper:
         )
 
 
+@dataclass(frozen=True)
+class WindowPage:
+    """One page of a window listing: its papers, where it started and the listing's size."""
+
+    papers: list[ArxivPaper]
+    start: int
+    total: int
+
+    @property
+    def next_start(self) -> int:
+        return self.start + len(self.papers)
+
+    @property
+    def last(self) -> bool:
+        return not self.papers or self.next_start >= self.total
+
+
 class _FeedTruncated(requests.RequestException):
     """The body did not end with ``</feed>``: cut off in transit."""
 
 
 class _Session(requests.Session):
-    """Forces our User-Agent (the package passes its own per request) and a timeout."""
+    """Forces our User-Agent (the package passes its own per request) and a timeout, and waits
+    for the run-wide arXiv pacing before every request."""
 
-    def __init__(self, user_agent: str, timeout: float) -> None:
+    def __init__(self, user_agent: str, timeout: float, delay_seconds: float) -> None:
         super().__init__()
         self.user_agent = user_agent
         self.timeout = timeout
+        self.limiter = shared_limiter(ARXIV, delay_seconds)
 
     def request(self, method, url, **kwargs):  # type: ignore[override]
+        self.limiter.wait()
         headers = dict(kwargs.pop("headers", None) or {})
         headers = {k: v for k, v in headers.items() if k.lower() != "user-agent"}
         headers["User-Agent"] = self.user_agent
@@ -156,15 +182,22 @@ class _Session(requests.Session):
 class _RetryingClient(arxiv.Client):
     """``arxiv.Client`` whose per-page retries back off exponentially and fail fast when refused."""
 
-    def __init__(self, *, page_size: int, delay_seconds: float, num_retries: int,
-                 backoff_base: float, max_backoff: float, sleep: Callable[[float], None]) -> None:
-        super().__init__(page_size=page_size, delay_seconds=delay_seconds, num_retries=0)
+    def __init__(self, *, page_size: int, num_retries: int, backoff_base: float,
+                 max_backoff: float, sleep: Callable[[float], None],
+                 problems: SourceProblems | None) -> None:
+        # delay_seconds=0: the shared limiter in _Session paces every request instead.
+        super().__init__(page_size=page_size, delay_seconds=0.0, num_retries=0)
         self.max_tries = num_retries + 1
         self.backoff_base = backoff_base
         self.max_backoff = max_backoff
         self._sleep = sleep
         self._rng = random.Random()
         self.waits: list[float] = []
+        self.problems = problems
+
+    def _record(self, problem: str) -> None:
+        if self.problems is not None:
+            self.problems.record(ARXIV, problem)
 
     def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0):  # type: ignore[override]
         last: Exception | None = None
@@ -181,8 +214,10 @@ class _RetryingClient(arxiv.Client):
                         f"arXiv API rejected the request with HTTP {exc.status}: {url}"
                     ) from exc
                 last = exc
+                self._record(f"HTTP {exc.status}")
             except arxiv.UnexpectedEmptyPageError as exc:
                 last = exc
+                self._record("empty page")
             except requests.RequestException as exc:
                 if is_connection_refused(exc):
                     raise SourceUnavailableError(
@@ -190,6 +225,9 @@ class _RetryingClient(arxiv.Client):
                         hint="is the replay server running? start it with `paramtrack replay-server`",
                     ) from exc
                 last = exc
+                self._record("truncated feed" if isinstance(exc, _FeedTruncated)
+                             else "timeout" if isinstance(exc, requests.Timeout)
+                             else "connection error")
             if attempt + 1 < self.max_tries:
                 wait = backoff_delay(attempt, self.backoff_base, self.max_backoff, self._rng)
                 self.waits.append(wait)
@@ -216,15 +254,16 @@ class ArxivSource:
         backoff_base: float = 3.0,
         max_backoff: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        problems: SourceProblems | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("?")
         self.client = _RetryingClient(
-            page_size=page_size, delay_seconds=delay_seconds, num_retries=num_retries,
-            backoff_base=backoff_base, max_backoff=max_backoff, sleep=sleep,
+            page_size=page_size, num_retries=num_retries, backoff_base=backoff_base,
+            max_backoff=max_backoff, sleep=sleep, problems=problems,
         )
         self.client.query_url_format = f"{self.api_url}?{{}}"
         self.client._session.close()  # the package's own session, replaced by ours
-        self.client._session = _Session(user_agent, timeout)
+        self.client._session = _Session(user_agent, timeout, delay_seconds)
         self.user_agent = user_agent
 
     def close(self) -> None:
@@ -246,6 +285,24 @@ class ArxivSource:
                               sort_by=arxiv.SortCriterion.SubmittedDate,
                               sort_order=arxiv.SortOrder.Ascending)
         yield from self._run(search)
+
+    def window_page(self, categories: Iterable[str], since: date, until: date, start: int = 0,
+                    page_size: int | None = None) -> WindowPage:
+        """The page of :meth:`search_window`'s listing that begins at ``start``.
+
+        A page that claims results but carries none is retried like any arXiv hiccup; past the
+        end the page is empty and ``last``.
+        """
+        search = arxiv.Search(query=window_query(categories, since, until), max_results=None,
+                              sort_by=arxiv.SortCriterion.SubmittedDate,
+                              sort_order=arxiv.SortOrder.Ascending)
+        url = self.client._format_url(search, start, page_size or self.client.page_size)
+        try:
+            feed = self.client._parse_feed(url, first_page=True)
+        except (arxiv.ArxivError, requests.RequestException) as exc:  # pragma: no cover - safety net
+            raise SourceUnavailableError(f"arXiv API failed: {exc} ({self.api_url})") from exc
+        papers = [ArxivPaper.from_result(r) for r in feed.results]
+        return WindowPage(papers=papers, start=start, total=feed.header.total_results)
 
     def fetch_ids(self, ids: Iterable[str], *, chunk_size: int | None = None) -> list[ArxivPaper]:
         """Metadata for ``ids`` (any form :func:`parse_arxiv_id` accepts), in chunks of ``page_size``.

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from paramtrack.errors import SourceUnavailableError
 
-__all__ = ["RateLimiter", "shared_limiter", "CircuitBreaker", "SourceDownError", "ARXIV", "S2",
+__all__ = ["RateLimiter", "shared_limiter", "CircuitBreaker", "SourceDownError", "SourceProblems", "ARXIV", "S2",
            "ARXIV_PDF"]
 
 #: Registry names of the sources a run paces.
@@ -132,3 +132,32 @@ class CircuitBreaker:
             self.total_failures += 1
             if len(self._failures) >= self.threshold:
                 raise SourceDownError(self.source, self._failures)
+
+
+class SourceProblems:
+    """What went wrong with the sources during one run, counted by kind for the run's report.
+
+    Clients call :meth:`record` for every failed attempt they retry (``"HTTP 429"``,
+    ``"timeout"``, ``"truncated feed"``...) and the flow stores :meth:`as_list` in
+    ``runs.counts["source_problems"]``, so a weekly digest can say "Semantic Scholar answered 429
+    37 times" even when every request eventually succeeded.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def record(self, source: str, problem: str) -> None:
+        with self._lock:
+            key = (source, problem)
+            self._counts[key] = self._counts.get(key, 0) + 1
+
+    def as_list(self) -> list[dict[str, object]]:
+        """``[{"source", "problem", "count"}]``, most frequent first."""
+        with self._lock:
+            items = sorted(self._counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [{"source": s, "problem": p, "count": n} for (s, p), n in items]
+
+    def __bool__(self) -> bool:
+        with self._lock:
+            return bool(self._counts)

@@ -18,6 +18,10 @@ still writing; the waiter then finds the finished PDF in the index and downloads
 (rather than a unique temp file per process) keeps interrupted downloads resumable by the next
 run, and the kernel drops it when its holder dies, so a crash never leaves a lock that blocks.
 Index updates take ``index.lock`` the same way, so concurrent writers do not lose entries.
+
+Requests are spaced ``min_interval`` seconds apart by the process-wide
+:func:`sources.pacing.shared_limiter` (``ARXIV_PDF``), and every retried attempt is counted in the
+run's :class:`~sources.pacing.SourceProblems` when one is given.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ import httpx
 
 from paramtrack import __version__
 from paramtrack.errors import SourceUnavailableError, UserError
+from sources.pacing import ARXIV_PDF, SourceProblems, shared_limiter
 from sources._http import RETRY_STATUSES, backoff_delay, describe, is_connection_refused, parse_retry_after
 
 __all__ = ["CachedPdf", "PdfCache", "PdfTooLargeError", "NotAPdfError", "PdfNotFoundError"]
@@ -61,6 +66,11 @@ class PdfNotFoundError(UserError):
     """The server has no PDF at this URL (HTTP 404/410)."""
 
 
+class PdfServerFailingError(SourceUnavailableError):
+    """Every attempt failed in a way that says the server (not the file) is the problem: 5xx,
+    429, timeouts, cut connections. Consecutive ones are what a run's circuit breaker counts."""
+
+
 @dataclass(frozen=True)
 class CachedPdf:
     sha256: str
@@ -80,8 +90,12 @@ class PdfCache:
         max_backoff: float = 30.0,
         timeout: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        min_interval: float = 0.0,
+        problems: SourceProblems | None = None,
     ) -> None:
         self.root = Path(root)
+        self._limiter = shared_limiter(ARXIV_PDF, min_interval)
+        self.problems = problems
         self.max_bytes = max_bytes
         self.max_retries = max_retries
         self.backoff_base = backoff_base
@@ -174,6 +188,7 @@ class PdfCache:
         for attempt in range(self.max_retries + 1):
             retry_after: float | None = None
             try:
+                self._limiter.wait()
                 done = self._download(url, part)
                 if done:
                     return self._finish(url, arxiv_id, part)
@@ -188,13 +203,15 @@ class PdfCache:
             except _RetryableStatus as exc:
                 last = f"HTTP {exc.status}"
                 retry_after = exc.retry_after
+            if self.problems is not None:
+                self.problems.record(ARXIV_PDF, last.split(" (", 1)[0])
             if attempt >= self.max_retries:
                 break
             wait = backoff_delay(attempt, self.backoff_base, self.max_backoff, self._rng)
             if retry_after is not None:
                 wait = max(wait, retry_after)
             self._sleep(wait)
-        raise SourceUnavailableError(
+        raise PdfServerFailingError(
             f"PDF download kept failing after {self.max_retries + 1} attempts: {url} (last: {last}); "
             f"partial data kept in {part}"
         )

@@ -10,7 +10,9 @@ Endpoints used (https://api.semanticscholar.org/api-docs/graph):
 
 Rate limits: unauthenticated traffic shares a pool that answers 429 often and without a wait
 hint; a key (header ``x-api-key``) gets about 1 request/second. So: at least ``min_interval``
-seconds between requests (1.0 by default with a key), exponential backoff with jitter on
+seconds between requests (1.0 by default with a key, 3.0 without), paced by the process-wide
+:func:`sources.pacing.shared_limiter` so every task of a run shares one budget; exponential
+backoff with our own jitter on
 429/5xx/timeouts/transport errors, honouring ``Retry-After`` (seconds or HTTP date) when present.
 """
 
@@ -19,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from paramtrack.errors import SourceUnavailableError
 from paramtrack.settings import S2_API_URL
 from sources._http import RETRY_STATUSES, backoff_delay, describe, is_connection_refused, parse_retry_after
 from sources.arxiv_ids import parse_arxiv_id
+from sources.pacing import S2, SourceProblems, shared_limiter
 
 __all__ = ["S2Paper", "SemanticScholarSource", "BATCH_LIMIT", "PAPER_FIELDS"]
 
@@ -98,6 +100,7 @@ class SemanticScholarSource:
         client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
+        problems: SourceProblems | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.api_key = api_key
@@ -105,8 +108,13 @@ class SemanticScholarSource:
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.max_backoff = max_backoff
-        # With a key S2 allows ~1 request/s; without one we share a pool, so be as polite.
-        self.min_interval = 1.0 if min_interval is None else min_interval
+        # With a key S2 allows ~1 request/s; without one we share a pool that answers 429 at the
+        # slightest burst, so go slower.
+        if min_interval is None:
+            min_interval = 1.0 if api_key else 3.0
+        self.min_interval = min_interval
+        self._limiter = shared_limiter(S2, min_interval)
+        self.problems = problems
         headers = {"User-Agent": f"paramtrack/{__version__} (+https://github.com/paramtrack)"}
         if api_key:
             headers["x-api-key"] = api_key
@@ -115,8 +123,6 @@ class SemanticScholarSource:
         self._headers = headers
         self._sleep = sleep
         self._rng = random.Random(seed)
-        self._last_request = 0.0
-        self._lock = threading.Lock()
         self.waits: list[float] = []  # backoff waits actually taken (for logs and tests)
 
     # -- lifecycle
@@ -197,19 +203,12 @@ class SemanticScholarSource:
                 return
 
     # -- transport
-    def _throttle(self) -> None:
-        with self._lock:
-            wait = self._last_request + self.min_interval - time.monotonic()
-            if wait > 0:
-                self._sleep(wait)
-            self._last_request = time.monotonic()
-
     def _request(self, method: str, path: str, *, params: dict | None = None,
                  json_body: Any = None) -> Any:
         url = f"{self.api_url}{path}"
         last_problem = "no attempt made"
         for attempt in range(self.max_retries + 1):
-            self._throttle()
+            self._limiter.wait()
             retry_after: float | None = None
             try:
                 resp = self._client.request(method, url, params=params, json=json_body,
@@ -236,6 +235,8 @@ class SemanticScholarSource:
                         f"Semantic Scholar API {method} {url} answered HTTP {resp.status_code}: "
                         f"{_error_text(body)}"
                     )
+            if self.problems is not None:
+                self.problems.record(S2, _kind(last_problem))
             if attempt >= self.max_retries:
                 break
             wait = backoff_delay(attempt, self.backoff_base, self.max_backoff, self._rng)
@@ -248,6 +249,12 @@ class SemanticScholarSource:
             f"(last: {last_problem})",
             hint="offline? run `paramtrack replay-server` and point S2 at it",
         )
+
+
+def _kind(problem: str) -> str:
+    """``"malformed JSON (Expecting value, 12 bytes)"`` -> ``"malformed JSON"``: the report
+    counts kinds, not every distinct message."""
+    return problem.split(" (", 1)[0]
 
 
 def _error_text(body: bytes) -> str:

@@ -79,7 +79,7 @@ def test_300_decisions_while_a_real_ingest_flow_writes(warehouse, replay_process
     ingest = subprocess.Popen(
         [paramtrack_exe, "--db", str(warehouse.path), "ingest", "--since", "2012-01-01",
          "--until", "2025-12-31", "--arxiv-url", f"{replay_process}/api/query",
-         "--s2-url", replay_process, "--arxiv-delay", "0", "--quiet"],
+         "--s2-url", replay_process, "--arxiv-delay", "0", "--s2-interval", "0", "--pdf-delay", "0", "--quiet"],
         env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"),
              "PARAMTRACK_LOCK_TIMEOUT": "120"},
         stdout=log, stderr=subprocess.STDOUT,

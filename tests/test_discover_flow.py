@@ -113,18 +113,17 @@ def test_running_the_same_window_twice_changes_nothing(prefect_harness, replay_s
     assert second_summary.extracted == 0  # cached by PDF hash + extractor version
 
 
-def test_an_unreachable_api_fails_the_run_with_the_url_and_records_it(prefect_harness, tmp_path):
-    from paramtrack.errors import SourceUnavailableError
+def test_an_unreachable_api_ends_the_run_cleanly_as_source_down_with_the_url(prefect_harness, tmp_path):
     from flows.discover import discover_flow
 
     db = tmp_path / "w.duckdb"
-    with pytest.raises(SourceUnavailableError, match=r"127\.0\.0\.1:9"):
-        discover_flow(db_path=str(db), since=SINCE, until=UNTIL,
-                      arxiv_api_url="http://127.0.0.1:9/api/query",
-                      s2_api_url="http://127.0.0.1:9", arxiv_delay_seconds=0.0)
+    summary = discover_flow(db_path=str(db), since=SINCE, until=UNTIL,
+                            arxiv_api_url="http://127.0.0.1:9/api/query",
+                            s2_api_url="http://127.0.0.1:9", arxiv_delay_seconds=0.0)
+    assert summary.status == "source_down" and "127.0.0.1:9" in summary.error
     with Warehouse(db).read() as con:
         status, error = con.execute("SELECT status, error FROM runs").fetchone()
-    assert status == "failed" and "127.0.0.1:9" in error
+    assert status == "source_down" and "127.0.0.1:9" in error
 
 
 def test_a_timed_out_extraction_is_retried_by_the_next_run_not_cached(

@@ -4,62 +4,23 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from support_processes import prefect_server as running_prefect_server
+from support_processes import wait_for as _wait_for
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            result = predicate()
-            if result:
-                return result
-        except (httpx.HTTPError, OSError) as exc:
-            last = exc
-        time.sleep(0.5)
-    pytest.fail(f"timed out waiting for {what} ({last})")
-
-
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = _free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_API_URL": ""}
-    env.pop("PREFECT_API_URL")
-    prefect = str(Path(sys.executable).parent / "prefect")
-    proc = subprocess.Popen(
-        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    api = f"http://127.0.0.1:{port}/api"
-    try:
-        _wait_for(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 120,
-                  "the Prefect server to become healthy")
+    with running_prefect_server(tmp_path_factory.mktemp("prefect-home")) as api:
         yield api
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @contextmanager

@@ -76,13 +76,13 @@ def test_flow_tasks_leave_no_connection_open(server, tmp_path, warehouse) -> Non
     from flows import discover
     from warehouse import papers_store
 
-    papers = discover.poll_arxiv.fn(server.arxiv_api_url, ["cs.CL"], date(2022, 4, 1),
-                                    date(2022, 4, 30), 0)
-    assert papers
-    assert discover.fetch_arxiv_ids.fn(server.arxiv_api_url, ["2204.02311"], 0)
-    assert discover.fetch_citations.fn(server.s2_api_url, ["2204.02311"], 0)
-    discover.find_missed.fn(server.s2_api_url, server.arxiv_api_url, query="language model",
-                            min_citations=1000, date_range="2019:", known=[], delay_s=0, min_interval=0)
+    sources = discover.SourceSettings(arxiv_url=server.arxiv_api_url, s2_url=server.s2_api_url,
+                                      arxiv_delay_s=0, s2_min_interval=0, pdf_delay_s=0)
+    page = discover.poll_arxiv_page.fn(sources, ["cs.CL"], date(2022, 4, 1), date(2022, 4, 30), 0)
+    assert page.papers
+    assert discover.fetch_arxiv_ids.fn(sources, ["2204.02311"])
+    discover.find_missed.fn(sources, query="language model", min_citations=1000,
+                            date_range="2019:", known=[])
     row = papers_store.PaperRow(
         arxiv_id=ID, version=3, title="Batch Normalization", abstract=None, authors=["S. Ioffe"],
         categories=["cs.LG"], primary_category="cs.LG", published=date(2015, 2, 11), updated=None,
@@ -90,7 +90,8 @@ def test_flow_tasks_leave_no_connection_open(server, tmp_path, warehouse) -> Non
         influential_citation_count=None, status="notable", found_by="arxiv_window")
     with warehouse.write() as con:
         papers_store.upsert_papers(con, [row])
-    assert discover.download_pdfs.fn(str(warehouse.path), str(tmp_path / "pdfs"), 50) == (1, 0)
+    got = discover.download_pdfs.fn(str(warehouse.path), sources, str(tmp_path / "pdfs"), 50)
+    assert (got.downloaded, got.failed) == (1, 0)
     assert open_client_connections(server.port) == 0
 
 

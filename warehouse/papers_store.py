@@ -1,4 +1,4 @@
-"""Papers, citation snapshots, PDF downloads and flow runs: the intake side of the warehouse.
+"""Papers, citation snapshots and PDF downloads: the intake side of the warehouse.
 
 Upserts are keyed by the arXiv id without version, so the same paper found twice (two windows,
 or arXiv and Semantic Scholar) is one row; a re-run of the same window on the same day rewrites
@@ -7,8 +7,6 @@ identical values and adds nothing.
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -121,11 +119,20 @@ def all_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT arxiv_id FROM papers").fetchall()}
 
 
-def watchlist(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Papers still waiting to become notable, with what a re-check needs."""
+def watchlist(con: duckdb.DuckDBPyConnection, *, not_seen_since: datetime | None = None) -> list[dict[str, Any]]:
+    """Papers still waiting to become notable, with what a re-check needs.
+
+    ``not_seen_since`` leaves out papers already judged since then (by this run's window, or by
+    the interrupted run it resumes), so a resumed run re-checks exactly what a clean one would.
+    """
     cols = ["arxiv_id", "version", "title", "abstract", "authors", "categories",
             "primary_category", "published", "updated", "doi", "journal_ref", "pdf_url"]
-    rows = con.execute(f"SELECT {', '.join(cols)} FROM papers WHERE status = 'watch'").fetchall()
+    sql = f"SELECT {', '.join(cols)} FROM papers WHERE status = 'watch'"
+    params: list[Any] = []
+    if not_seen_since is not None:
+        sql += " AND last_seen < ?"
+        params.append(not_seen_since)
+    rows = con.execute(sql + " ORDER BY arxiv_id", params).fetchall()
     return [dict(zip(cols, r)) for r in rows]
 
 
@@ -205,29 +212,3 @@ def paper_metadata(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> dict[str, A
     cols = ["arxiv_id", "title", "abstract", "categories", "published", "status"]
     row = con.execute(f"SELECT {', '.join(cols)} FROM papers WHERE arxiv_id = ?", [arxiv_id]).fetchone()
     return dict(zip(cols, row)) if row else None
-
-
-# -- runs ------------------------------------------------------------------------------------
-
-def start_run(con: duckdb.DuckDBPyConnection, flow: str, parameters: dict[str, Any]) -> str:
-    run_id = str(uuid.uuid4())
-    con.execute(
-        "INSERT INTO runs (run_id, flow, parameters, status, started_at) VALUES (?, ?, ?, 'running', ?)",
-        [run_id, flow, json.dumps(parameters, default=str), _now()],
-    )
-    return run_id
-
-
-def finish_run(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    *,
-    status: str,
-    counts: dict[str, Any] | None = None,
-    error: str | None = None,
-) -> None:
-    con.execute(
-        "UPDATE runs SET status = ?, finished_at = ?, counts = ?, error = ?,"
-        " seconds = epoch(? - started_at) WHERE run_id = ?",
-        [status, _now(), json.dumps(counts or {}, default=str), error, _now(), run_id],
-    )

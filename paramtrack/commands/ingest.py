@@ -57,10 +57,10 @@ def _check_rule(rule: str) -> str:
     return rule
 
 
-def _check_arxiv_delay(seconds: float) -> float:
+def _check_arxiv_delay(seconds: float, option: str = "--arxiv-delay") -> float:
     """A negative (or nan/inf) delay would reach ``time.sleep`` mid-run as a ValueError."""
     if not (math.isfinite(seconds) and seconds >= 0):
-        raise UserError(f"--arxiv-delay must be a number of seconds >= 0, got {seconds:g}")
+        raise UserError(f"{option} must be a number of seconds >= 0, got {seconds:g}")
     return seconds
 
 
@@ -115,10 +115,19 @@ def _run_discover(db_path: Path, **params: Any):
     return discover_flow(db_path=str(db_path), **params)
 
 
+def _end_if_source_down(summary: Any) -> None:
+    """A run a circuit breaker stopped has printed its report; exit non-zero with the reason."""
+    if summary.status == "source_down":
+        raise SourceUnavailableError(
+            f"run stopped early: {summary.error}",
+            hint="everything finished so far is kept; run the same command again to resume")
+
+
 def _print_summary(summary: Any, db_path: Path) -> None:
     verdicts = summary.verdicts
     typer.echo("")
-    typer.echo(f"Run {summary.run_id} finished in {summary.seconds:.1f} s")
+    typer.echo(f"Run {summary.run_id} {summary.status} in {summary.seconds:.1f} s"
+               + (f" (resumed run {summary.resumed_from})" if summary.resumed_from else ""))
     typer.echo(f"  arXiv window: {summary.polled} papers; watchlist re-checked: {summary.rechecked};"
                f" found by bulk search: {summary.found_by_bulk}")
     typer.echo(f"  citation counts: {summary.with_citations};  notable: {verdicts.get('notable', 0)},"
@@ -128,6 +137,9 @@ def _print_summary(summary: Any, db_path: Path) -> None:
     typer.echo(f"  PDFs: {summary.pdfs_downloaded} downloaded, {summary.pdfs_failed} unavailable;"
                f" extracted: {summary.extracted} ({summary.extraction_errors} with errors);"
                f" staged for review: {summary.staged}")
+    if summary.source_problems:
+        typer.echo("  source problems (retried): " + "; ".join(
+            f"{p['source']} {p['problem']} ×{p['count']}" for p in summary.source_problems))
 
 
 def _print_top_candidates(db_path: Path, limit: int = 40) -> None:
@@ -162,9 +174,14 @@ def ingest_command(
     no_bulk: Annotated[bool, typer.Option("--no-bulk", help="Skip the Semantic Scholar search for missed older papers.")] = False,
     no_extract: Annotated[bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")] = False,
     as_of: Annotated[str, typer.Option(help="Judge notability as of this day (default today).")] = "",
+    s2_interval: Annotated[float | None, typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without).")] = None,
+    pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
+    batch_size: Annotated[int, typer.Option(help="Papers judged and committed together (1-500): what a killed run can lose.")] = 500,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
-    """Discover notable papers submitted in a window, live from arXiv and Semantic Scholar."""
+    """Discover notable papers submitted in a window, live from arXiv and Semantic Scholar.
+
+    Re-running a window whose run was killed (or stopped by a source outage) resumes it."""
     from paramtrack.commands import settings_from
 
     settings = settings_from(ctx)
@@ -176,16 +193,23 @@ def ingest_command(
     categories = _check_categories(list(category or DEFAULT_CATEGORIES))
     _check_rule(rule)
     _check_arxiv_delay(arxiv_delay)
+    _check_arxiv_delay(pdf_delay, "--pdf-delay")
+    if s2_interval is not None:
+        _check_arxiv_delay(s2_interval, "--s2-interval")
+    if not 1 <= batch_size <= 500:
+        raise UserError(f"--batch-size must be within 1..500 (Semantic Scholar's batch limit), got {batch_size}")
     _check_sources(arxiv_url, s2_url)
     show_progress(not quiet)
     summary = _run_discover(
         settings.db_path, since=since_day, until=until_day, categories=categories,
         arxiv_api_url=arxiv_url, s2_api_url=s2_url, rule=rule, arxiv_delay_seconds=arxiv_delay,
+        batch_size=batch_size, s2_min_interval=s2_interval, pdf_delay_seconds=pdf_delay,
         bulk_search=not no_bulk, extract=not no_extract,
         as_of=_parse_day(as_of, "--as-of") if as_of else None,
         pdf_cache_dir=str(settings.pdf_cache_dir),
     )
     _print_summary(summary, settings.db_path)
+    _end_if_source_down(summary)
 
 
 def add_command(
@@ -214,6 +238,7 @@ def add_command(
     )
     missing = sorted(set(parsed) - set(summary.found_ids))
     _print_summary(summary, settings.db_path)
+    _end_if_source_down(summary)
     if missing:
         raise UserError(f"not found on arXiv: {', '.join(missing)}")
 
@@ -238,10 +263,11 @@ def demo_command(
             settings.db_path, since=DEMO_SINCE, until=DEMO_UNTIL,
             categories=list(DEFAULT_CATEGORIES), arxiv_api_url=server.arxiv_api_url,
             s2_api_url=server.s2_api_url, rule=DEFAULT_RULE, arxiv_delay_seconds=0.0,
-            s2_min_interval=0.0,
+            s2_min_interval=0.0, pdf_delay_seconds=0.0,
             bulk_search=True, extract=True, pdf_cache_dir=str(settings.pdf_cache_dir),
         )
     _print_summary(summary, settings.db_path)
+    _end_if_source_down(summary)
     _print_top_candidates(settings.db_path)
     db = settings.db_path
     typer.echo("")
