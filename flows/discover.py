@@ -20,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 
 from discovery import intake
 from discovery.notability import NotabilityRule
+from flows.digest import publish_digest_safely
 from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
 from warehouse import Warehouse
 from warehouse import extraction_store, papers_store
@@ -346,8 +347,10 @@ def discover_flow(
         with wh.write() as con:
             papers_store.finish_run(con, run_id, status="failed", counts=summary.counts(),
                                     error=f"{type(exc).__name__}: {exc}")
+        publish_digest_safely(str(db_path), run_id)  # digest: failed runs too
         raise
     summary.seconds = time.monotonic() - started
     with wh.write() as con:
         papers_store.finish_run(con, run_id, status="completed", counts=summary.counts())
+    publish_digest_safely(str(db_path), run_id)  # digest: file + Prefect artifact; never raises
     return summary
