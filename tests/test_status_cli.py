@@ -40,6 +40,8 @@ def ran(warehouse, tmp_path):
         run_id = papers_store.start_run(con, "discover", {"since": "2026-11-23", "until": "2026-11-30"})
     seed_demo_queue(warehouse)
     with warehouse.write() as con:
+        # seed_demo_queue inserts rows directly; the intake's upsert would stamp this.
+        con.execute("UPDATE papers SET notable_since = now() WHERE status = 'notable'")
         papers_store.finish_run(con, run_id, status="completed",
                                 counts={"newly_notable": 5, "staged": 5, "extraction_errors": 0})
     with warehouse.read() as con:
