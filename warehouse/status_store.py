@@ -249,7 +249,7 @@ def health(
                         " (applied by the next run, or 'paramtrack db migrate')")
     for run in stuck:
         problems.append(f"run {run.run_id[:8]} ({run.flow}) still 'running' since "
-                        f"{run.started_at:%Y-%m-%d %H:%M} UTC: it probably died")
+                        f"{run.started_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC: it probably died")
     if last is None:
         problems.append("no completed discover run yet")
     elif age is not None and age > stale_after:
