@@ -101,7 +101,7 @@ def render_digest(report: RunReport, *, db_path: str | None = None) -> str:
     db = f" --db {db_path}" if db_path else ""
     out: list[str] = [
         f"# paramtrack {escape_text(run.flow)} digest, {run.started_at.astimezone(timezone.utc):%Y-%m-%d}"
-        f" ({escape_text(window_text(report))})",  # dates and ids from validated parameters
+        f" ({escape_text(window_text(report))})",
         "",
         summary_line(report),
         "",
