@@ -20,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 
 from discovery import intake
 from discovery.notability import NotabilityRule
+from flows.digest import publish_digest_safely
 from paramtrack.errors import SourceUnavailableError
 from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
 from sources.pacing import ARXIV_PDF, CircuitBreaker, SourceDownError, SourceProblems
@@ -540,6 +541,7 @@ def _finish(wh: Warehouse, summary: DiscoverSummary, started: float, problems: S
     summary.source_problems = problems.as_list()
     with wh.write() as con:
         runs_store.finish_run(con, summary.run_id, status=status, counts=summary.counts(), error=error)
+    publish_digest_safely(str(wh.path), summary.run_id)  # file + Prefect artifact; never raises
     if status == "source_down":
         log.error("Run stopped: %s", error)
     return summary

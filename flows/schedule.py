@@ -98,3 +98,43 @@ def serve_weekly(*, charts_dir: str, export_dir: str, **kwargs) -> None:
         weekly_deployment(**kwargs),
         recompute_deployment(db_path=kwargs["db_path"], charts_dir=charts_dir, export_dir=export_dir),
     )
+
+
+WEEKLY_DEPLOYMENT = f"weekly-discover/{DEPLOYMENT_NAME}"
+
+
+def next_scheduled_run(deployment: str = WEEKLY_DEPLOYMENT) -> datetime | None:
+    """When the next Scheduled flow run of ``deployment`` is expected (UTC), from the Prefect API
+    at ``PREFECT_API_URL``; None when the deployment has no scheduled run.
+
+    Raises ``LookupError`` when the server does not know the deployment (``serve`` never ran
+    against it).
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            found = client.read_deployment_by_name(deployment)
+        except ObjectNotFound:
+            raise LookupError(f"the Prefect server has no deployment {deployment!r}") from None
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            limit=1,
+        )
+    if not runs:
+        return None
+    when = runs[0].expected_start_time or runs[0].next_scheduled_start_time
+    return when.astimezone(timezone.utc) if when else None

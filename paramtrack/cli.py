@@ -49,6 +49,7 @@ from paramtrack.commands import (  # noqa: E402
     ingest,
     replay,
     review,
+    status,
     trends,
 )
 
@@ -58,6 +59,7 @@ review.register(app)
 trends.register(app)
 replay.register(app)
 database.register(app)
+status.register(app)
 # -- end of command registration -------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ Routes
 ``POST /papers/{id}/decide``        approve | correct | reject | second_look | note
 ``POST /reviewer``                  remember the reviewer's name in a cookie
 ``GET|POST /login``, ``POST /logout``  token login (only when started with a token)
+``GET  /digests``, ``/digests/{name}``  run digests (newest first), one rendered to HTML
 ``GET  /healthz``                   liveness, no database access
 ``/static/...``, ``/charts/...``    the app's CSS/JS; the trend charts folder if it exists
 
@@ -42,6 +43,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.types import Receive, Scope, Send
 
 from paramtrack.errors import DatabaseLockedError, UserError
+from reporting.files import digest_path, list_digests
+from review_queue.digests import digest_html
 from review_queue.highlight import highlight
 from review_queue.service import (
     DOMAINS,
@@ -78,6 +81,7 @@ class AppConfig:
     reviewer: str | None = None  # fixed identity (--reviewer / PARAMTRACK_REVIEWER)
     token: str | None = None  # required on every request when set
     charts_dir: Path | None = None
+    digest_dir: Path | None = None  # None: <db folder>/digests
     pdf_dir: Path | None = None  # where relative cached-PDF paths are resolved
     lock_timeout_s: float | None = None  # None: PARAMTRACK_LOCK_TIMEOUT or the warehouse default
     session_ttl_s: float = SESSION_TTL_S
@@ -352,6 +356,22 @@ def create_app(config: AppConfig) -> FastAPI:
             min_score=min_score or "", sort=sort, decided=decided, total=total,
             domains=domains, last=last,
         )
+
+    digest_dir = config.digest_dir or config.db_path.parent / "digests"
+
+    @app.get("/digests", response_class=HTMLResponse)
+    def digests_page(request: Request) -> HTMLResponse:
+        files = list_digests(digest_dir)
+        return render(request, "digests.html", title="Digests",
+                      digests=[p.name for p in files], digest_dir=str(digest_dir))
+
+    @app.get("/digests/{name}", response_class=HTMLResponse)
+    def digest_page(request: Request, name: str) -> HTMLResponse:
+        path = digest_path(digest_dir, name)  # refuses anything but a plain digest file name
+        if path is None:
+            raise HTTPException(404, "no such digest")
+        return render(request, "digest.html", title=name.removesuffix(".md"), name=name,
+                      body=digest_html(path.read_text(encoding="utf-8")))
 
     @app.get("/papers/{arxiv_id:path}/pdf")
     def paper_pdf(request: Request, arxiv_id: str) -> Response:

@@ -32,7 +32,7 @@ def test_help_lists_every_command(paramtrack_exe):
     result = run(paramtrack_exe, "--help")
     assert result.returncode == 0
     for command in ("demo", "ingest", "add", "serve", "extract", "eval", "review", "review-server",
-                    "queue", "import-epoch", "recompute", "replay-server", "db"):
+                    "queue", "import-epoch", "recompute", "replay-server", "db", "status"):
         assert f" {command} " in result.stdout, command
 
 

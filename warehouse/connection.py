@@ -139,17 +139,18 @@ class Warehouse:
                 con.close()
 
     @contextmanager
-    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def read(self, *, migrate: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection; it still waits out a writer in another process.
 
         A read never creates a file (a mistyped ``--db`` must fail, not leave an empty database
         behind) and opens read-write only when the file lacks migrations, so reads of a current
-        file coexist with an analyst's read-only connections.
+        file coexist with an analyst's read-only connections. ``migrate=False`` leaves an older
+        file as it is (``paramtrack status`` reports pending migrations instead of applying them).
         """
         with self._local_lock:
             con = self._open(read_only=True)
             try:
-                if not self._migrated:
+                if migrate and not self._migrated:
                     from warehouse.migrations import pending_migrations
 
                     if pending_migrations(con):

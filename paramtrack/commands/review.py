@@ -43,6 +43,9 @@ def review_server_command(
     charts: Annotated[
         Path | None, typer.Option("--charts", help="Trend charts folder to link (default data/charts).")
     ] = None,
+    digests: Annotated[
+        Path | None, typer.Option("--digests", help="Run digests folder to list (default data/digests).")
+    ] = None,
     tls_cert: Annotated[
         Path | None, typer.Option("--tls-cert", help="PEM certificate: serve https (with --tls-key).")
     ] = None,
@@ -75,7 +78,8 @@ def review_server_command(
 
     charts_dir = charts or settings.data_dir / "charts"
     app = create_app(AppConfig(db_path=settings.db_path, reviewer=reviewer, token=token,
-                               charts_dir=charts_dir, pdf_dir=settings.pdf_cache_dir))
+                               charts_dir=charts_dir, pdf_dir=settings.pdf_cache_dir,
+                               digest_dir=digests or settings.data_dir / "digests"))
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if tls_cert else "http"
     if not _is_loopback(host) and not tls_cert:

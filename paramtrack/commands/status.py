@@ -1,0 +1,163 @@
+"""``paramtrack status``: the last runs, the queue, the newest digest, the schedule, the health.
+
+Exit code 0 when the warehouse is healthy, 1 when its health lists problems (pending
+migrations, a run stuck in 'running', no completed discover run in 8 days), so a cron job or a
+monitoring check can alert on it; 2 (one-line error) when there is no usable database. The
+schedule is reported but does not change the exit code: a warehouse fed by hand is not broken.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from paramtrack.errors import SourceUnavailableError
+
+SCHEDULE_HINT = ("start 'prefect server start --host 127.0.0.1 --port 4200', export "
+                 "PREFECT_API_URL=http://127.0.0.1:4200/api and run 'paramtrack serve'")
+
+
+def _schedule() -> dict[str, Any]:
+    """The next scheduled weekly run, or why there is none; never raises."""
+    api_url = os.environ.get("PREFECT_API_URL")
+    if not api_url:
+        return {"state": "unset", "next_run": None,
+                "message": f"nothing is scheduled (PREFECT_API_URL is not set); to schedule: {SCHEDULE_HINT}"}
+    from sources.reachability import check_reachable
+
+    try:
+        check_reachable(api_url, name="Prefect", timeout=3.0)
+    except SourceUnavailableError as exc:
+        return {"state": "unreachable", "next_run": None, "message": exc.message}
+    from paramtrack.settings import configure_prefect
+
+    configure_prefect()
+    from flows.schedule import WEEKLY_DEPLOYMENT, next_scheduled_run
+
+    try:
+        when = next_scheduled_run()
+    except LookupError as exc:
+        return {"state": "no_deployment", "next_run": None,
+                "message": f"{exc}: run 'paramtrack serve' with PREFECT_API_URL={api_url}"}
+    except Exception as exc:  # an answering server that is not Prefect, a version mismatch...
+        return {"state": "error", "next_run": None,
+                "message": f"cannot read the schedule from {api_url}: {type(exc).__name__}: {exc}"}
+    if when is None:
+        return {"state": "none", "next_run": None,
+                "message": f"{WEEKLY_DEPLOYMENT} has no scheduled run (is 'paramtrack serve' running?)"}
+    return {"state": "scheduled", "next_run": when.isoformat(),
+            "message": f"{when:%Y-%m-%d %H:%M} UTC ({WEEKLY_DEPLOYMENT})"}
+
+
+def _run_json(run: Any) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id, "flow": run.flow, "status": run.status,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "seconds": run.seconds, "newly_notable": run.count("newly_notable"),
+        "staged": run.count("staged"), "extraction_errors": run.count("extraction_errors"),
+        "pdfs_failed": run.count("pdfs_failed"), "error": run.error,
+    }
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def status_command(
+    ctx: typer.Context,
+    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="How many recent runs to list.")] = 10,
+    digest_dir: Annotated[Path | None, typer.Option("--digest-dir", help="Digest folder (default: digests/ beside the database).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show recent runs, the review queue, the newest digest, the next scheduled run and the
+    warehouse's health (exit code 1 when the health lists problems)."""
+    from paramtrack.commands import settings_from
+    from reporting.files import list_digests
+    from warehouse import Warehouse
+    from warehouse.status_store import health, queue_size, recent_runs
+
+    settings = settings_from(ctx)
+    wh = Warehouse(settings.db_path)
+    with wh.read(migrate=False) as con:  # status reports pending migrations, never applies them
+        state = health(con, settings.db_path)
+        last = recent_runs(con, runs)
+        queued = queue_size(con)
+    digests = list_digests(digest_dir or settings.data_dir / "digests")
+    newest = str(digests[0]) if digests else None
+    schedule = _schedule()
+    age_days = (state.last_discover_age.total_seconds() / 86400
+                if state.last_discover_age is not None else None)
+
+    if as_json:
+        typer.echo(json.dumps({
+            "database": str(settings.db_path), "runs": [_run_json(r) for r in last],
+            "queue_size": queued, "newest_digest": newest, "schedule": schedule,
+            "health": {"ok": not state.problems, "problems": state.problems,
+                       "size_bytes": state.size_bytes,
+                       "migrations": {"applied": state.applied, "pending": state.pending},
+                       "tables": state.tables,
+                       "last_discover_age_days": None if age_days is None else round(age_days, 2)},
+        }, indent=2))
+    else:
+        _print_text(settings.db_path, last, queued, newest, schedule, state)
+    if state.problems:
+        raise typer.Exit(1)
+
+
+def _print_text(db: Path, last: list, queued: int, newest: str | None, schedule: dict[str, Any],
+                state: Any) -> None:
+    typer.echo(f"paramtrack status: {db}")
+    typer.echo("")
+    if last:
+        typer.echo(f"{'started (UTC)':<17} {'flow':<10} {'status':<12} {'took':>8} "
+                   f"{'notable':>7} {'staged':>6} {'errors':>6}")
+        for r in last:
+            started = r.started_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+            typer.echo(f"{started:<17} {r.flow[:10]:<10} {r.status[:12]:<12} {_duration(r.seconds):>8} "
+                       f"{r.count('newly_notable'):>7} {r.count('staged'):>6} "
+                       f"{r.count('extraction_errors'):>6}"
+                       + (f"  {r.error[:90]}" if r.error else ""))
+    else:
+        typer.echo("No runs yet: 'paramtrack ingest' or 'paramtrack demo' starts one.")
+    typer.echo("")
+    noun = "paper waits" if queued == 1 else "papers wait"
+    typer.echo(f"Review queue: {queued} {noun} for a decision"
+               + (f" ('paramtrack --db {db} review-server')" if queued else ""))
+    typer.echo(f"Newest digest: {newest or 'none yet (written at the end of each discover run)'}")
+    typer.echo(f"Next scheduled run: {schedule['message']}")
+    size = _size(state.size_bytes)
+    rows = sum(state.tables.values())
+    schema = state.applied[-1] if state.applied else "empty"
+    if state.last_discover_age is not None:
+        finished = state.last_discover.finished_at or state.last_discover.started_at
+        age = f"last completed discover run {finished.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    else:
+        age = "no completed discover run"
+    typer.echo(f"Warehouse: {size}, schema {schema}, {rows:,} rows in {len(state.tables)} tables; {age}")
+    if state.problems:
+        typer.echo(f"Health: {len(state.problems)} problem(s)")
+        for p in state.problems:
+            typer.echo(f"  - {p}")
+    else:
+        typer.echo("Health: ok")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status_command)
