@@ -18,11 +18,11 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from discovery import intake
+from discovery import intake, screening
 from discovery.notability import NotabilityRule
 from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
 from warehouse import Warehouse
-from warehouse import extraction_store, papers_store
+from warehouse import extraction_store, papers_store, rejections_store
 
 log = logging.getLogger("paramtrack.discover")
 
@@ -59,20 +59,21 @@ class DiscoverSummary:
 # -- tasks -------------------------------------------------------------------------------------
 
 @task(name="poll-arxiv", cache_policy=NO_CACHE)
-def poll_arxiv(api_url: str, categories: list[str], since: date, until: date, delay_s: float) -> list:
+def poll_arxiv(api_url: str, categories: list[str], since: date, until: date, delay_s: float,
+               net: dict | None = None) -> list:
     from sources.arxiv_source import ArxivSource
 
-    with ArxivSource(api_url, delay_seconds=delay_s) as arxiv:
+    with ArxivSource(api_url, delay_seconds=delay_s, **(net or {})) as arxiv:
         papers = list(arxiv.search_window(categories, since, until))
     log.info("arXiv: %d papers submitted %s .. %s in %s", len(papers), since, until, ", ".join(categories))
     return papers
 
 
 @task(name="fetch-arxiv-ids", cache_policy=NO_CACHE)
-def fetch_arxiv_ids(api_url: str, arxiv_ids: list[str], delay_s: float) -> list:
+def fetch_arxiv_ids(api_url: str, arxiv_ids: list[str], delay_s: float, net: dict | None = None) -> list:
     from sources.arxiv_source import ArxivSource
 
-    with ArxivSource(api_url, delay_seconds=delay_s) as arxiv:
+    with ArxivSource(api_url, delay_seconds=delay_s, **(net or {})) as arxiv:
         papers = arxiv.fetch_ids(arxiv_ids)
     log.info("arXiv: %d of %d requested papers found", len(papers), len(arxiv_ids))
     return papers
@@ -85,10 +86,11 @@ def read_watchlist(db_path: str) -> list:
 
 
 @task(name="fetch-citations", cache_policy=NO_CACHE)
-def fetch_citations(api_url: str, arxiv_ids: list[str], min_interval: float | None) -> dict:
+def fetch_citations(api_url: str, arxiv_ids: list[str], min_interval: float | None,
+                    net: dict | None = None) -> dict:
     from sources.semantic_scholar import SemanticScholarSource
 
-    with SemanticScholarSource(api_url, min_interval=min_interval) as s2:
+    with SemanticScholarSource(api_url, min_interval=min_interval, **(net or {})) as s2:
         found = s2.batch_by_arxiv(arxiv_ids)
     log.info("Semantic Scholar: citation counts for %d of %d papers",
              sum(1 for v in found.values() if v is not None), len(arxiv_ids))
@@ -98,14 +100,14 @@ def fetch_citations(api_url: str, arxiv_ids: list[str], min_interval: float | No
 @task(name="find-missed-papers", cache_policy=NO_CACHE)
 def find_missed(
     s2_url: str, arxiv_url: str, *, query: str, min_citations: int, date_range: str,
-    known: list[str], delay_s: float, min_interval: float | None,
+    known: list[str], delay_s: float, min_interval: float | None, net: dict | None = None,
 ) -> tuple[list, dict]:
     """Notable papers the weekly windows never saw: bulk search, then their arXiv records."""
     from sources.arxiv_source import ArxivSource
     from sources.semantic_scholar import SemanticScholarSource
 
     known_set = set(known)
-    with SemanticScholarSource(s2_url, min_interval=min_interval) as s2:
+    with SemanticScholarSource(s2_url, min_interval=min_interval, **(net or {})) as s2:
         hits = {
             p.arxiv_id: p
             for p in s2.bulk_search(
@@ -115,7 +117,7 @@ def find_missed(
         }
     papers: list = []
     if hits:
-        with ArxivSource(arxiv_url, delay_seconds=delay_s) as arxiv:
+        with ArxivSource(arxiv_url, delay_seconds=delay_s, **(net or {})) as arxiv:
             papers = arxiv.fetch_ids(sorted(hits))
     log.info("Semantic Scholar bulk search: %d notable papers not yet known", len(papers))
     return papers, hits
@@ -130,7 +132,7 @@ def store_papers(db_path: str, rows: list[papers_store.PaperRow], aged_out: list
 
 
 @task(name="download-pdfs", cache_policy=NO_CACHE)
-def download_pdfs(db_path: str, cache_dir: str, max_mb: int) -> tuple[int, int]:
+def download_pdfs(db_path: str, cache_dir: str, max_mb: int, net: dict | None = None) -> tuple[int, int]:
     """Fetch every notable paper's PDF not cached yet; failures are recorded and retried later."""
     from sources.pdf_cache import PdfCache
 
@@ -139,7 +141,7 @@ def download_pdfs(db_path: str, cache_dir: str, max_mb: int) -> tuple[int, int]:
         todo = papers_store.papers_needing_pdf(con)
     ok = failed = 0
     results: list[tuple[str, str, Any, str | None]] = []
-    with PdfCache(Path(cache_dir), max_bytes=max_mb * 1024 * 1024) as cache:
+    with PdfCache(Path(cache_dir), max_bytes=max_mb * 1024 * 1024, **(net or {})) as cache:
         for i, (arxiv_id, url) in enumerate(todo, 1):
             try:
                 pdf = cache.fetch(url, arxiv_id=arxiv_id)
@@ -158,6 +160,15 @@ def download_pdfs(db_path: str, cache_dir: str, max_mb: int) -> tuple[int, int]:
             else:
                 papers_store.record_pdf(con, arxiv_id, url=url, error=error)
     return ok, failed
+
+
+@task(name="record-rejections", cache_policy=NO_CACHE)
+def record_rejections(db_path: str, run_id: str, rejected: list) -> int:
+    """Keep screening's refusals (``rejected_records``): a dropped record is never silent."""
+    if not rejected:
+        return 0
+    with Warehouse(db_path).write() as con:
+        return rejections_store.record_rejections(con, run_id, rejected)
 
 
 def _extraction_cache_key(context: Any, parameters: dict[str, Any]) -> str:
@@ -269,6 +280,8 @@ def discover_flow(
     max_pdf_mb: int = 50,
     arxiv_ids: list[str] | None = None,
     extraction_timeout_s: float = 60.0,
+    http_timeout_s: float = 30.0,
+    backoff_base_s: float | None = None,
 ) -> DiscoverSummary:
     """Discover notable papers submitted in [since, until] and stage their candidates.
 
@@ -282,6 +295,9 @@ def discover_flow(
     from extractors import EXTRACTOR_VERSION
 
     started = time.monotonic()
+    net: dict[str, float] = {"timeout": http_timeout_s}
+    if backoff_base_s is not None:
+        net["backoff_base"] = backoff_base_s
     categories = list(categories or DEFAULT_CATEGORIES)
     notability = NotabilityRule.parse(rule)
     as_of = as_of or datetime.now(timezone.utc).date()
@@ -293,19 +309,19 @@ def discover_flow(
     summary = DiscoverSummary(run_id=run_id)
     try:
         if arxiv_ids is not None:
-            polled = fetch_arxiv_ids(arxiv_api_url, list(arxiv_ids), arxiv_delay_seconds)
+            polled = fetch_arxiv_ids(arxiv_api_url, list(arxiv_ids), arxiv_delay_seconds, net)
             watched = []
             bulk_search = False
             papers = intake.merge_papers((p, "manual") for p in polled)
         else:
-            polled = poll_arxiv(arxiv_api_url, categories, since, until, arxiv_delay_seconds)
+            polled = poll_arxiv(arxiv_api_url, categories, since, until, arxiv_delay_seconds, net)
             watched = read_watchlist(str(db_path))
             papers = intake.merge_papers(
                 ((p, "arxiv_window") for p in polled), ((p, "watchlist") for p in watched)
             )
         summary.polled, summary.rechecked = len(polled), len(watched)
         summary.found_ids = sorted(papers)
-        citations = dict(fetch_citations(s2_api_url, sorted(papers), s2_min_interval))
+        citations = dict(fetch_citations(s2_api_url, sorted(papers), s2_min_interval, net))
         if bulk_search:
             with wh.read() as con:
                 known = sorted(set(papers) | papers_store.all_ids(con))
@@ -313,11 +329,14 @@ def discover_flow(
                 s2_api_url, arxiv_api_url, query=bulk_query,
                 min_citations=int(notability.threshold(0)),
                 date_range=intake.bulk_date_range(since, until, bulk_lookback_years),  # type: ignore[arg-type]
-                known=known, delay_s=arxiv_delay_seconds, min_interval=s2_min_interval,
+                known=known, delay_s=arxiv_delay_seconds, min_interval=s2_min_interval, net=net,
             )
             summary.found_by_bulk = len(missed)
             papers.update(intake.merge_papers(((p, "s2_bulk") for p in missed if p.arxiv_id not in papers)))
             citations.update({k: v for k, v in hits.items() if k not in citations})
+        screened = screening.screen_papers(papers, as_of=as_of)  # faults: screening
+        papers = screened.kept  # faults: screening
+        record_rejections(str(db_path), run_id, screened.rejected)  # faults: screening
         summary.with_citations = sum(1 for v in citations.values() if v is not None)
         with wh.read() as con:
             history = papers_store.citation_history(con, sorted(papers))
@@ -332,7 +351,7 @@ def discover_flow(
 
         if extract:
             cache_dir = pdf_cache_dir or str(Path(db_path).parent / "pdfs")
-            summary.pdfs_downloaded, summary.pdfs_failed = download_pdfs(str(db_path), cache_dir, max_pdf_mb)
+            summary.pdfs_downloaded, summary.pdfs_failed = download_pdfs(str(db_path), cache_dir, max_pdf_mb, net)
             with wh.read() as con:
                 todo = [
                     (arxiv_id, sha, path, papers_store.paper_metadata(con, arxiv_id))

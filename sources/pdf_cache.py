@@ -8,7 +8,8 @@ Layout under ``root``::
     root/partial/<id>-<h>.lock  held (``flock``) by whoever is downloading it; removed afterwards
     root/index.json           {"by_url": {url: sha256}, "by_arxiv_id": {id: sha256}}
 
-A download is verified (``%PDF-`` magic, ``max_bytes`` limit) before it is moved into place with
+A download is verified (``%PDF-`` magic, an ``%%EOF`` trailer or a file pdfium can open, the
+``max_bytes`` limit) before it is moved into place with
 an atomic rename, so a file under ``root/ab/`` is always complete. A server that ignores ``Range``
 (answers 200 instead of 206) restarts the download from zero.
 
@@ -188,6 +189,8 @@ class PdfCache:
             except _RetryableStatus as exc:
                 last = f"HTTP {exc.status}"
                 retry_after = exc.retry_after
+            except _CorruptDownload as exc:
+                last = f"corrupt PDF ({exc})"  # garbled in transit: a fresh download may be fine
             if attempt >= self.max_retries:
                 break
             wait = backoff_delay(attempt, self.backoff_base, self.max_backoff, self._rng)
@@ -263,6 +266,11 @@ class PdfCache:
         if data_head != b"%PDF-":
             part.unlink(missing_ok=True)
             raise NotAPdfError(f"{url} did not return a PDF (starts with {data_head!r})")
+        problem = _broken_pdf(part)
+        if problem:
+            # Never cache it: the index would serve these bytes to every later run.
+            part.unlink(missing_ok=True)
+            raise _CorruptDownload(problem)
         h = hashlib.sha256()
         size = 0
         with part.open("rb") as fh:
@@ -337,6 +345,31 @@ def _stat_or_none(path: Path) -> os.stat_result | None:
         return os.stat(path)
     except FileNotFoundError:
         return None
+
+
+class _CorruptDownload(Exception):
+    """The whole file arrived with a PDF header but is not a readable PDF."""
+
+
+def _broken_pdf(path: Path) -> str | None:
+    """Why a downloaded file that starts with ``%PDF-`` is still not a PDF, or ``None``.
+
+    Every PDF ends with an ``%%EOF`` marker (the corpus's 28 arXiv PDFs within their last
+    2 KB); bytes garbled in transit lose it, and a file without it is only accepted if
+    pdfium can open it (some writers append junk after the marker).
+    """
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - 2048))
+        if b"%%EOF" in fh.read():
+            return None
+    try:
+        import pypdfium2
+
+        pypdfium2.PdfDocument(str(path)).close()
+    except Exception as exc:  # pdfium raises its own PdfiumError for any unreadable file
+        return f"no %%EOF trailer and unreadable: {type(exc).__name__}: {exc}"
+    return None
 
 
 class _RetryableStatus(Exception):
