@@ -7,7 +7,9 @@ records below when started with ``ReplayServer(..., hostile=True)`` (or ``hostil
 addition to the corpus, as ordinary search results *submitted* on that date (default
 :data:`HOSTILE_DATE`), so any window containing the date returns them. Semantic Scholar gives each
 one :data:`HOSTILE_CITATIONS` citations, so every rule judges them notable and they travel the
-whole pipeline (warehouse, PDF download, review queue). None of them has a PDF (HTTP 404).
+whole pipeline. The markup, SQL and control-character records are served with ``pdf`` (the
+server passes its smallest corpus PDF), so they are extracted and reach the review queue, where
+their titles are shown; the others have no PDF (HTTP 404, recorded in ``pdfs.error``).
 
 Two things cannot be expressed as a Python string the server escapes into XML: raw bytes that
 are not UTF-8, and dates that differ from the one the search matched on (arXiv matches
@@ -25,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
+
+from pathlib import Path
 
 from replay.corpus import Corpus, CorpusPaper
 
@@ -65,23 +69,27 @@ def _iso(dt: datetime) -> bytes:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
 
 
-def hostile_records(submitted: date = HOSTILE_DATE) -> list[HostileRecord]:
-    """The hostile records, each with a fresh arXiv id in ``submitted``'s month (``YYMM.990NN``)."""
+def hostile_records(submitted: date = HOSTILE_DATE, *, pdf: Path | None = None) -> list[HostileRecord]:
+    """The hostile records, each with an unused arXiv id in ``submitted``'s month (``YYMM.990NN``)."""
     prefix = submitted.strftime("%y%m")
     vintage = date(2022, 9, 1)  # the corpus's oldest citation vintage: known for any as_of after it
     out: list[HostileRecord] = []
 
+    def number(n: int) -> str:
+        # Ids had four digits after the dot until 2014, five since 1501 (arXiv's id scheme).
+        return f"990{n:02d}" if submitted >= date(2015, 1, 1) else f"99{n:02d}"
+
     def add(n: int, key: str, expect: str, why: str, *, title: str, abstract: str = "",
             authors: tuple[str, ...] = ("A. Author",), published: bytes | None = None,
-            updated: bytes | None = None) -> None:
+            updated: bytes | None = None, with_pdf: bool = False) -> None:
         when = _stamp(submitted, n)
         # Version 1: the feed's <updated> is then the record's own `updated`, unique per record.
         later = when + timedelta(days=1)
         paper = CorpusPaper(
-            arxiv_id=f"{prefix}.990{n:02d}", version=1, title=title,
+            arxiv_id=f"{prefix}.{number(n)}", version=1, title=title,
             abstract=abstract or f"A hostile test record ({key}).", authors=authors,
             categories=("cs.LG",), published=when, updated=later,
-            citations={vintage: HOSTILE_CITATIONS},
+            citations={vintage: HOSTILE_CITATIONS}, pdf_path=pdf if with_pdf else None,
         )
         edits: list[tuple[bytes, bytes]] = []
         if published is not None:
@@ -93,12 +101,12 @@ def hostile_records(submitted: date = HOSTILE_DATE) -> list[HostileRecord]:
         out.append(HostileRecord(key, paper, expect, why, tuple(edits)))
 
     add(1, "xss_title", "kept", "markup in a title is text; the review app must escape it",
-        title=XSS_TITLE, authors=('<b onmouseover="window.__xss=3">Mallory</b>',))
+        title=XSS_TITLE, authors=('<b onmouseover="window.__xss=3">Mallory</b>',), with_pdf=True)
     add(2, "sql_title", "kept", "quotes and SQL are text; the warehouse binds parameters",
-        title=SQL_TITLE, abstract="x'); DELETE FROM review_items; SELECT ('1")
+        title=SQL_TITLE, abstract="x'); DELETE FROM review_items; SELECT ('1", with_pdf=True)
     add(3, "control_characters", "cleaned",
         "bidi overrides, zero-width and control characters are removed",
-        title=CONTROL_TITLE, abstract="Bell\x07 and\u200b bidi\u202e text\x00.")
+        title=CONTROL_TITLE, abstract="Bell\x07 and\u200b bidi\u202e text\x00.", with_pdf=True)
     add(4, "bad_utf8", "cleaned", "bytes that are not UTF-8 become U+FFFD instead of losing the page",
         title=BAD_BYTES_TITLE, abstract=f"Abstract with {PLACEHOLDER} raw bytes.")
     add(5, "published_1899", "rejected", "published before arXiv existed",

@@ -906,7 +906,9 @@ class ReplayServer:
         if hostile:
             from replay.hostile import HOSTILE_DATE, hostile_records, with_hostile
 
-            self.hostile = hostile_records(hostile if isinstance(hostile, date) else HOSTILE_DATE)
+            smallest = min(self.corpus.with_pdfs, key=lambda p: p.pdf_path.stat().st_size)
+            self.hostile = hostile_records(hostile if isinstance(hostile, date) else HOSTILE_DATE,
+                                           pdf=smallest.pdf_path)
             self.corpus = with_hostile(self.corpus, self.hostile)
         self.state = ReplayState(self.corpus, self.as_of, self.faults, bulk_page_size)
         self.app = create_app(self.state, hostile=self.hostile)
