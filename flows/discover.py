@@ -47,6 +47,8 @@ class DiscoverSummary:
     extraction_errors: int = 0
     staged: int = 0
     seconds: float = 0.0
+    rejected: int = 0  # records screening refused (listed in rejected_records)
+    cleaned: int = 0  # records stored with invisible/invalid characters removed or replaced
 
     def counts(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -288,7 +290,10 @@ def discover_flow(
     With ``arxiv_ids`` instead of a window, those papers are fetched and kept as notable (a
     maintainer adding a paper by hand); the watchlist and bulk search are skipped.
     ``extraction_timeout_s`` bounds each PDF's extraction; a paper that hits it is recorded with a
-    transient error (not staged) and extracted again by the next run.
+    transient error (not staged) and extracted again by the next run. ``http_timeout_s`` and
+    ``backoff_base_s`` (None: each client's default) go to the arXiv, Semantic Scholar and PDF
+    clients; tests scale them down. Every merged paper is screened (``discovery.screening``)
+    before it is judged: rejected records go to ``rejected_records``, never silently away.
     """
     if arxiv_ids is None and (since is None or until is None):
         raise ValueError("discover_flow needs a window (since, until) or arxiv_ids")
@@ -337,6 +342,7 @@ def discover_flow(
         screened = screening.screen_papers(papers, as_of=as_of)  # faults: screening
         papers = screened.kept  # faults: screening
         record_rejections(str(db_path), run_id, screened.rejected)  # faults: screening
+        summary.rejected, summary.cleaned = len(screened.rejected), len(screened.cleaned)  # faults: screening
         summary.with_citations = sum(1 for v in citations.values() if v is not None)
         with wh.read() as con:
             history = papers_store.citation_history(con, sorted(papers))

@@ -198,8 +198,8 @@ class PdfCache:
                 wait = max(wait, retry_after)
             self._sleep(wait)
         raise SourceUnavailableError(
-            f"PDF download kept failing after {self.max_retries + 1} attempts: {url} (last: {last}); "
-            f"partial data kept in {part}"
+            f"PDF download kept failing after {self.max_retries + 1} attempts: {url} (last: {last})"
+            + (f"; partial data kept in {part}" if part.exists() else "")  # a corrupt file is not kept
         )
 
     def _download(self, url: str, part: Path) -> bool:

@@ -32,7 +32,9 @@ PDF_A, PDF_B = "1312.5602", "1406.2661"
 HTTP_TIMEOUT_S = 1.0
 HOLD_S = 2.5  # a `timeout` fault holds the request this long: longer than HTTP_TIMEOUT_S
 
-ARXIV, S2, PDF = "/api/query", "/graph/v1/paper/batch", "/pdf/"
+# PDF faults target a paper the corpus has a PDF for: a fault on the first PDF request would
+# otherwise hit a paper that answers 404 anyway, and prove nothing.
+ARXIV, S2, PDF = "/api/query", "/graph/v1/paper/batch", f"/pdf/{PDF_B}"
 
 server, _clean_replay = replay_fixtures()
 
