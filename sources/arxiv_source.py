@@ -147,6 +147,10 @@ class _FeedMalformed(requests.RequestException):
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+#: Longest text a feed field keeps (see :func:`_clean_feed_bytes`): 50x the largest screening limit.
+_MAX_FIELD_CHARS = 1_000_000
+
+
 def _clean_feed_bytes(content: bytes, url: str) -> bytes:
     """The feed with non-UTF-8 bytes and XML-illegal characters replaced by U+FFFD, checked
     to be well-formed.
@@ -160,10 +164,21 @@ def _clean_feed_bytes(content: bytes, url: str) -> bytes:
     text = content.decode("utf-8", errors="replace")
     cleaned = _XML_ILLEGAL.sub("\ufffd", text).encode("utf-8")
     try:
-        etree.fromstring(cleaned, etree.XMLParser(resolve_entities=False, no_network=True,
-                                                  huge_tree=True))
+        root = etree.fromstring(cleaned, etree.XMLParser(resolve_entities=False, no_network=True,
+                                                         huge_tree=True))
     except etree.XMLSyntaxError as exc:
         raise _FeedMalformed(f"malformed Atom feed ({len(content)} bytes) from {url}: {exc}") from exc
+    # The package's parser (huge_tree=False) silently drops a text node over 10 MB *and every
+    # entry after it* on the page. Cut such fields to _MAX_FIELD_CHARS: still far over every
+    # screening limit, so the record is rejected with a reason instead of taking the page along.
+    cut = False
+    for element in root.iter():
+        if element.text is not None and len(element.text) > _MAX_FIELD_CHARS:
+            element.text = element.text[:_MAX_FIELD_CHARS]
+            cut = True
+    if cut:
+        log.warning("arXiv feed from %s has a field over %d characters; cut", url, _MAX_FIELD_CHARS)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return cleaned
 
 

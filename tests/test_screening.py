@@ -119,3 +119,25 @@ def test_a_bad_byte_keeps_the_page_in_both_clients(corpus_dir):
             found = s2.batch_by_arxiv([bad, "2005.11401"])
         assert found[bad].title.startswith("Invalid UTF-8 \ufffd") and found["2005.11401"] is not None
         assert [e["status"] for e in srv.request_log] == [200, 200]
+
+
+def test_a_field_over_lxmls_10_mb_cap_is_cut_not_taking_the_rest_of_the_page_with_it():
+    """arxiv's parser (lxml, huge_tree=False, recover=True) drops a >10 MB text node and every
+    entry after it without an error; the client cuts the field so screening can reject it."""
+    from dataclasses import replace
+
+    import arxiv._feed
+
+    from replay.hostile import hostile_records
+    from replay.server import _entry_xml, _feed_xml
+    from sources.arxiv_source import _MAX_FIELD_CHARS, _clean_feed_bytes
+
+    first, second, big = (r.paper for r in hostile_records()[:3])
+    big = replace(big, abstract="word " * 2_400_000)  # 12 MB
+    feed = _feed_xml("q", "q", [_entry_xml(p, 1, "http://x") for p in (first, big, second)],
+                     3, 0, 100).encode()
+    assert len(arxiv._feed.parse(feed).results) == 1  # what the package alone makes of it
+    results = arxiv._feed.parse(_clean_feed_bytes(feed, "http://x")).results
+    assert [len(r.summary) for r in results] == [len(first.abstract), _MAX_FIELD_CHARS, len(second.abstract)]
+    kept, reason = screen_paper(ArxivPaper.from_result(results[1]), as_of=AS_OF)
+    assert kept is None and reason == "abstract is 999,999 characters, over the 20,000 limit"  # (trailing space)
