@@ -13,6 +13,7 @@ Endpoints (``base`` = ``http://127.0.0.1:PORT``):
 * ``POST/GET/DELETE /_replay/faults``, ``GET/DELETE /_replay/log`` — test control (never faulted).
 
 :class:`ReplayServer` runs the app with uvicorn in a background thread, bound to 127.0.0.1 only.
+``ReplayServer(..., hostile=True)`` also serves the hostile records of :mod:`replay.hostile`.
 """
 
 from __future__ import annotations
