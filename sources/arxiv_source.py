@@ -147,7 +147,9 @@ class _FeedMalformed(requests.RequestException):
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-#: Longest text a feed field keeps (see :func:`_clean_feed_bytes`): 50x the largest screening limit.
+#: A feed field this big (UTF-8 bytes) is near lxml's 10 MB text cap and is cut to
+#: ``_MAX_FIELD_CHARS``, 50x the largest screening limit (see :func:`_clean_feed_bytes`).
+_NEAR_CAP_BYTES = 9_000_000
 _MAX_FIELD_CHARS = 1_000_000
 
 
@@ -168,16 +170,19 @@ def _clean_feed_bytes(content: bytes, url: str) -> bytes:
                                                          huge_tree=True))
     except etree.XMLSyntaxError as exc:
         raise _FeedMalformed(f"malformed Atom feed ({len(content)} bytes) from {url}: {exc}") from exc
-    # The package's parser (huge_tree=False) silently drops a text node over 10 MB *and every
-    # entry after it* on the page. Cut such fields to _MAX_FIELD_CHARS: still far over every
-    # screening limit, so the record is rejected with a reason instead of taking the page along.
+    # The package's parser (huge_tree=False) silently drops a text node over lxml's 10 MB cap
+    # *and every entry after it* on the page. Cut such fields to _MAX_FIELD_CHARS: still far over
+    # every screening limit, so the record is rejected with a reason instead of taking the page
+    # along. (A node under 2.25 M characters is under 9 MB whatever it holds: no encoding needed.)
     cut = False
     for element in root.iter():
-        if element.text is not None and len(element.text) > _MAX_FIELD_CHARS:
-            element.text = element.text[:_MAX_FIELD_CHARS]
+        text = element.text
+        if text is not None and len(text) > _NEAR_CAP_BYTES // 4 and len(text.encode()) > _NEAR_CAP_BYTES:
+            element.text = text[:_MAX_FIELD_CHARS]
             cut = True
     if cut:
-        log.warning("arXiv feed from %s has a field over %d characters; cut", url, _MAX_FIELD_CHARS)
+        log.warning("arXiv feed from %s has a field near lxml's 10 MB cap; cut to %d characters",
+                    url, _MAX_FIELD_CHARS)
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return cleaned
 
