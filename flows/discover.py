@@ -18,14 +18,14 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from discovery import intake
+from discovery import intake, screening
 from discovery.notability import NotabilityRule
 from flows.digest import publish_digest_safely
 from paramtrack.errors import SourceUnavailableError
 from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
 from sources.pacing import ARXIV_PDF, CircuitBreaker, SourceDownError, SourceProblems
 from warehouse import Warehouse
-from warehouse import extraction_store, papers_store, runs_store
+from warehouse import extraction_store, papers_store, rejections_store, runs_store
 
 log = logging.getLogger("paramtrack.discover")
 
@@ -88,6 +88,8 @@ class DiscoverSummary:
     extracted: int = 0
     extraction_errors: int = 0
     staged: int = 0
+    rejected: int = 0  # records screening refused (rejected_records says why)
+    cleaned: int = 0   # records stored after removing control/invisible characters
     seconds: float = 0.0
     source_problems: list[dict[str, Any]] = field(default_factory=list)
 
@@ -99,6 +101,8 @@ class DiscoverSummary:
         self.inserted += batch.inserted
         self.updated += batch.updated
         self.newly_notable.extend(batch.newly_notable)
+        self.rejected += batch.rejected
+        self.cleaned += batch.cleaned
 
     def counts(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -119,6 +123,8 @@ class BatchResult:
     inserted: int
     updated: int
     newly_notable: list[str]
+    rejected: int = 0
+    cleaned: int = 0
 
 
 @dataclass(frozen=True)
@@ -162,11 +168,14 @@ def read_watchlist(db_path: str, not_seen_since: datetime | None = None) -> list
 @task(name="judge-and-store", cache_policy=NO_CACHE)
 def judge_and_store(
     db_path: str, sources: SourceSettings, papers: dict[str, tuple[Any, str]], *,
-    rule: str, as_of: date, known_citations: dict[str, Any] | None = None,
+    rule: str, as_of: date, run_id: str, known_citations: dict[str, Any] | None = None,
     progress: Progress | None = None, problems: SourceProblems | None = None,
 ) -> BatchResult:
-    """Citation counts for one batch (≤ 500 ids: one Semantic Scholar call), the rule's verdict,
-    and one transaction that stores the papers *and* the checkpoint saying they are stored."""
+    """Screening, citation counts for one batch (≤ 500 ids: one Semantic Scholar call), the
+    rule's verdict, and one transaction that stores the papers, the rejected records with their
+    reasons *and* the checkpoint saying all of it is stored."""
+    screened = screening.screen_papers(papers, as_of=as_of)
+    papers = screened.kept
     known_citations = dict(known_citations or {})
     ask = sorted(set(papers) - set(known_citations))
     citations: dict[str, Any] = dict(known_citations)
@@ -182,6 +191,7 @@ def judge_and_store(
     with wh.write() as con:
         counts = papers_store.upsert_papers(con, [r for r in rows if r.status != "aged_out"])
         papers_store.mark_aged_out(con, aged)
+        rejections_store.record_rejections(con, run_id, screened.rejected)
         if progress is not None:
             runs_store.save_checkpoint(con, progress.key, progress.step, position=progress.position,
                                        total=progress.total, run_id=progress.run_id,
@@ -189,7 +199,8 @@ def judge_and_store(
     return BatchResult(
         ids=sorted(papers), with_citations=sum(1 for k in papers if citations.get(k) is not None),
         verdicts=intake.summarise(rows), inserted=counts.inserted, updated=counts.updated,
-        newly_notable=counts.newly_notable,
+        newly_notable=counts.newly_notable, rejected=len(screened.rejected),
+        cleaned=len(screened.cleaned),
     )
 
 
@@ -427,7 +438,7 @@ def discover_flow(
                                       resumed_from=resume.run_id if resume else None)
         job_started_at = resume.job_started_at if resume else runs_store.run_started_at(con, run_id)
     summary = DiscoverSummary(run_id=run_id, resumed_from=resume.run_id if resume else None)
-    judge = dict(rule=rule, as_of=as_of, problems=problems)
+    judge = dict(rule=rule, as_of=as_of, run_id=run_id, problems=problems)
     try:
         if arxiv_ids is not None:
             polled = fetch_arxiv_ids(sources, list(arxiv_ids), problems)

@@ -17,6 +17,13 @@ Kinds:
                the headers still announce the full ``Content-Length``, then closes the connection.
 ``empty_page`` arXiv feeds only: keeps ``opensearch:totalResults`` but removes every ``<entry>`` —
                what makes the ``arxiv`` package raise ``UnexpectedEmptyPageError``.
+``404``        HTTP 404 ``PDF not available`` (text) — what arXiv answers for a withdrawn or missing
+               PDF; a JSON ``{"error": "Paper not found"}`` on Semantic Scholar paths.
+``corrupt``    HTTP 200 with the real headers and the same ``Content-Length``, but the bytes garbled
+               (XOR 0xA5, so every garbled byte is >= 0x80 and mostly invalid UTF-8): a PDF keeps
+               its first line (``%PDF-1.5``) so it passes a magic-number check and is broken past
+               it; an Atom feed keeps its first line (``<?xml ...?>``) and its closing ``</feed>``
+               so it looks complete but does not parse; JSON is garbled whole. See :func:`garble`.
 
 CLI/HTTP spec form: ``PATH=KIND[:key=value]...``, e.g. ``/graph/v1/paper/batch=429:times=2:retry_after=1``
 (``times=0`` or ``times=inf`` means unlimited).
@@ -29,9 +36,9 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["FAULT_KINDS", "FaultRule", "FaultPlan", "parse_fault_spec"]
+__all__ = ["FAULT_KINDS", "FaultRule", "FaultPlan", "parse_fault_spec", "garble"]
 
-FAULT_KINDS = ("429", "500", "503", "slow", "timeout", "truncate", "empty_page")
+FAULT_KINDS = ("429", "500", "503", "slow", "timeout", "truncate", "empty_page", "404", "corrupt")
 
 
 @dataclass
@@ -200,3 +207,30 @@ def _fmt_retry_after(value: float | str) -> str:
     if isinstance(value, (int, float)):
         return str(int(value)) if float(value).is_integer() else str(value)
     return str(value)
+
+
+_XOR_A5 = bytes(i ^ 0xA5 for i in range(256))
+
+
+def garble(body: bytes, content_type: str = "") -> bytes:
+    """The ``corrupt`` fault's body: same length, bytes XOR 0xA5, with a plausible frame kept.
+
+    Why keep a frame: the cheap checks a client makes first (``%PDF-`` magic, "ends with
+    ``</feed>``") must pass, so the test proves the client notices a body that *looks* whole.
+    A PDF keeps its first line (at most 16 bytes); an XML body its first line and its last
+    16 bytes; anything else (JSON) is garbled whole. XOR with 0xA5 maps every ASCII byte to a
+    byte >= 0x80, so no garbled run can form markup or JSON by accident.
+    """
+    if not body:
+        return body
+    ctype = content_type.lower()
+    head = tail = 0
+    if "pdf" in ctype or body.startswith(b"%PDF-"):
+        nl = body.find(b"\n", 0, 16)
+        head = nl + 1 if nl >= 0 else min(8, len(body))
+    elif "xml" in ctype or body.lstrip().startswith(b"<"):
+        nl = body.find(b"\n")
+        head = nl + 1 if nl >= 0 else 0
+        tail = min(16, max(0, len(body) - head))
+    middle = body[head:len(body) - tail].translate(_XOR_A5)
+    return body[:head] + middle + body[len(body) - tail:]

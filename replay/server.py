@@ -13,6 +13,7 @@ Endpoints (``base`` = ``http://127.0.0.1:PORT``):
 * ``POST/GET/DELETE /_replay/faults``, ``GET/DELETE /_replay/log`` — test control (never faulted).
 
 :class:`ReplayServer` runs the app with uvicorn in a background thread, bound to 127.0.0.1 only.
+``ReplayServer(..., hostile=True)`` also serves the hostile records of :mod:`replay.hostile`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from replay.corpus import Corpus, CorpusPaper, load_corpus
-from replay.faults import FaultPlan, FaultRule
+from replay.faults import FaultPlan, FaultRule, garble
 from sources.arxiv_ids import parse_arxiv_id
 
 __all__ = ["ReplayServer", "create_app", "LOOPBACK_HOSTS"]
@@ -467,8 +468,12 @@ class ReplayState:
         return p
 
 
-def create_app(state: ReplayState) -> Any:
-    """The ASGI app (Starlette routes wrapped in the fault/log layer)."""
+def create_app(state: ReplayState, hostile: list | None = None) -> Any:
+    """The ASGI app (Starlette routes wrapped in the fault/log layer).
+
+    With ``hostile`` records (:mod:`replay.hostile`), their raw-byte edits are applied to every
+    body before faults are, so a fault garbles or cuts what a client would really receive.
+    """
 
     async def api_query(request: Request) -> Response:
         qp = request.query_params
@@ -730,7 +735,11 @@ def create_app(state: ReplayState) -> Any:
         Route("/_replay/log", log_endpoint, methods=["GET", "DELETE"]),
         Route("/_replay/status", status_endpoint, methods=["GET"]),
     ]
-    inner = Starlette(routes=routes)
+    inner: Any = Starlette(routes=routes)
+    if hostile:
+        from replay.hostile import HostileWire, wire_edits
+
+        inner = HostileWire(inner, wire_edits(hostile))
     return FaultLayer(inner, state)
 
 
@@ -790,6 +799,17 @@ class FaultLayer:
                 await _send_simple(logging_send, status, body, "application/json")
             else:
                 await _send_simple(logging_send, status, f"HTTP {status}\n".encode(), "text/plain")
+        elif kind == "404":
+            if s2:
+                await _send_simple(logging_send, 404, b'{"error": "Paper not found"}', "application/json")
+            else:
+                await _send_simple(logging_send, 404, b"PDF not available\n", "text/plain")
+        elif kind == "corrupt":
+            status, resp_headers, body = await _capture(self.app, scope, receive)
+            entry["status"] = status
+            ctype = dict(resp_headers).get(b"content-type", b"").decode("latin-1")
+            await send({"type": "http.response.start", "status": status, "headers": resp_headers})
+            await send({"type": "http.response.body", "body": garble(body, ctype)})
         elif kind == "slow":
             await self._sleep(rule.delay if rule.delay is not None else 1.0)
             await self.app(scope, receive, logging_send)
@@ -876,14 +896,23 @@ class ReplayServer:
         faults: FaultPlan | None = None,
         bulk_page_size: int = DEFAULT_BULK_PAGE,
         log_level: str = "warning",
+        hostile: bool | date = False,
     ) -> None:
         if host not in ("127.0.0.1", "localhost"):
             raise ValueError(f"the replay server binds 127.0.0.1 only, not {host!r}")
         self.corpus = corpus if isinstance(corpus, Corpus) else load_corpus(corpus)
         self.as_of = as_of or date.today()
         self.faults = faults or FaultPlan()
+        self.hostile: list = []  # replay.hostile.HostileRecord, served when hostile is set
+        if hostile:
+            from replay.hostile import HOSTILE_DATE, hostile_records, with_hostile
+
+            smallest = min(self.corpus.with_pdfs, key=lambda p: p.pdf_path.stat().st_size)
+            self.hostile = hostile_records(hostile if isinstance(hostile, date) else HOSTILE_DATE,
+                                           pdf=smallest.pdf_path)
+            self.corpus = with_hostile(self.corpus, self.hostile)
         self.state = ReplayState(self.corpus, self.as_of, self.faults, bulk_page_size)
-        self.app = create_app(self.state)
+        self.app = create_app(self.state, hostile=self.hostile)
         self._requested_port = port
         self._log_level = log_level
         self._server: Any = None

@@ -10,6 +10,9 @@ What we add on top of ``arxiv.Client``:
   including a first page that claims results but carries none, short/truncated bodies, and
   HTTP 5xx/429; HTTP 4xx is not retried; connection refused fails at once;
 * every final failure becomes :class:`~paramtrack.errors.SourceUnavailableError` naming the URL;
+* bytes that are not UTF-8 and XML-illegal control characters become U+FFFD before parsing, and
+  a page that is still not well-formed XML (garbled in transit) is retried — the package's
+  lenient parser would otherwise read it as an empty page (see :func:`_clean_feed_bytes`);
 * ``close()`` / ``with ArxivSource(...) as src:`` to release the session's connections;
 * :meth:`ArxivSource.window_page`: one page of a window listing at a given offset, so a run can
   commit page by page and a killed run can resume at the offset it had committed.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -31,6 +35,7 @@ from datetime import date, datetime
 
 import arxiv
 import requests
+from lxml import etree
 
 from paramtrack import __version__
 from paramtrack.errors import SourceUnavailableError, UserError
@@ -157,6 +162,54 @@ class _FeedTruncated(requests.RequestException):
     """The body did not end with ``</feed>``: cut off in transit."""
 
 
+class _FeedMalformed(requests.RequestException):
+    """The body is not well-formed XML even after :func:`_clean_feed_bytes` (garbled in transit)."""
+
+
+#: Characters XML 1.0 forbids even as raw text (C0 controls except tab/LF/CR, and U+FFFE/FFFF).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+#: A feed field this big (UTF-8 bytes) is near lxml's 10 MB text cap and is cut to
+#: ``_MAX_FIELD_CHARS``, 50x the largest screening limit (see :func:`_clean_feed_bytes`).
+_NEAR_CAP_BYTES = 9_000_000
+_MAX_FIELD_CHARS = 1_000_000
+
+
+def _clean_feed_bytes(content: bytes, url: str) -> bytes:
+    """The feed with non-UTF-8 bytes and XML-illegal characters replaced by U+FFFD, checked
+    to be well-formed.
+
+    Why: the ``arxiv`` package parses with lxml's ``recover=True``, which copes with one bad
+    byte but also turns a garbled page into an *empty* one (0 results, no error: the window
+    would silently lose every paper). So we make the bytes decodable ourselves, keeping every
+    entry of a page with one bad title, and then insist on a strict parse: a page that still
+    does not parse was damaged in transit and is retried like a truncated one.
+    """
+    text = content.decode("utf-8", errors="replace")
+    cleaned = _XML_ILLEGAL.sub("\ufffd", text).encode("utf-8")
+    try:
+        root = etree.fromstring(cleaned, etree.XMLParser(resolve_entities=False, no_network=True,
+                                                         huge_tree=True))
+    except etree.XMLSyntaxError as exc:
+        raise _FeedMalformed(f"malformed Atom feed ({len(content)} bytes) from {url}: {exc}") from exc
+    # The package's parser (huge_tree=False) silently drops a text node over lxml's 10 MB cap
+    # *and every entry after it* on the page. Cut such fields to _MAX_FIELD_CHARS: still far over
+    # every screening limit, so the record is rejected with a reason instead of taking the page
+    # along. (A node under 2.25 M characters is under 9 MB whatever it holds: no encoding needed.)
+    cut = False
+    for element in root.iter():
+        text = element.text
+        if text is not None and len(text) > _NEAR_CAP_BYTES // 4 and len(text.encode()) > _NEAR_CAP_BYTES:
+            element.text = text[:_MAX_FIELD_CHARS]
+            cut = True
+    if cut:
+        log.warning("arXiv feed from %s has a field near lxml's 10 MB cap; cut to %d characters",
+                    url, _MAX_FIELD_CHARS)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return cleaned
+
+
 class _Session(requests.Session):
     """Forces our User-Agent (the package passes its own per request) and a timeout, and waits
     for the run-wide arXiv pacing before every request."""
@@ -176,6 +229,8 @@ class _Session(requests.Session):
         resp = super().request(method, url, headers=headers, **kwargs)
         if resp.status_code == 200 and not resp.content.rstrip().endswith(b"</feed>"):
             raise _FeedTruncated(f"truncated Atom feed ({len(resp.content)} bytes) from {url}")
+        if resp.status_code == 200:
+            resp._content = _clean_feed_bytes(resp.content, url)
         return resp
 
 
@@ -226,6 +281,7 @@ class _RetryingClient(arxiv.Client):
                     ) from exc
                 last = exc
                 self._record("truncated feed" if isinstance(exc, _FeedTruncated)
+                             else "malformed feed" if isinstance(exc, _FeedMalformed)
                              else "timeout" if isinstance(exc, requests.Timeout)
                              else "connection error")
             if attempt + 1 < self.max_tries:

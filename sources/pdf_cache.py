@@ -8,7 +8,8 @@ Layout under ``root``::
     root/partial/<id>-<h>.lock  held (``flock``) by whoever is downloading it; removed afterwards
     root/index.json           {"by_url": {url: sha256}, "by_arxiv_id": {id: sha256}}
 
-A download is verified (``%PDF-`` magic, ``max_bytes`` limit) before it is moved into place with
+A download is verified (``%PDF-`` magic, an ``%%EOF`` trailer or a file pdfium can open, the
+``max_bytes`` limit) before it is moved into place with
 an atomic rename, so a file under ``root/ab/`` is always complete. A server that ignores ``Range``
 (answers 200 instead of 206) restarts the download from zero.
 
@@ -203,6 +204,8 @@ class PdfCache:
             except _RetryableStatus as exc:
                 last = f"HTTP {exc.status}"
                 retry_after = exc.retry_after
+            except _CorruptDownload as exc:
+                last = f"corrupt PDF ({exc})"  # garbled in transit: a fresh download may be fine
             if self.problems is not None:
                 self.problems.record(ARXIV_PDF, last.split(" (", 1)[0])
             if attempt >= self.max_retries:
@@ -211,9 +214,12 @@ class PdfCache:
             if retry_after is not None:
                 wait = max(wait, retry_after)
             self._sleep(wait)
-        raise PdfServerFailingError(
-            f"PDF download kept failing after {self.max_retries + 1} attempts: {url} (last: {last}); "
-            f"partial data kept in {part}"
+        # A file that arrives corrupt every time is that file's problem, not the server's: it
+        # does not count towards the run's circuit breaker.
+        error = SourceUnavailableError if last.startswith("corrupt PDF") else PdfServerFailingError
+        raise error(
+            f"PDF download kept failing after {self.max_retries + 1} attempts: {url} (last: {last})"
+            + (f"; partial data kept in {part}" if part.exists() else "")  # a corrupt file is not kept
         )
 
     def _download(self, url: str, part: Path) -> bool:
@@ -280,6 +286,11 @@ class PdfCache:
         if data_head != b"%PDF-":
             part.unlink(missing_ok=True)
             raise NotAPdfError(f"{url} did not return a PDF (starts with {data_head!r})")
+        problem = _broken_pdf(part)
+        if problem:
+            # Never cache it: the index would serve these bytes to every later run.
+            part.unlink(missing_ok=True)
+            raise _CorruptDownload(problem)
         h = hashlib.sha256()
         size = 0
         with part.open("rb") as fh:
@@ -354,6 +365,31 @@ def _stat_or_none(path: Path) -> os.stat_result | None:
         return os.stat(path)
     except FileNotFoundError:
         return None
+
+
+class _CorruptDownload(Exception):
+    """The whole file arrived with a PDF header but is not a readable PDF."""
+
+
+def _broken_pdf(path: Path) -> str | None:
+    """Why a downloaded file that starts with ``%PDF-`` is still not a PDF, or ``None``.
+
+    Every PDF ends with an ``%%EOF`` marker (the corpus's 28 arXiv PDFs within their last
+    2 KB); bytes garbled in transit lose it, and a file without it is only accepted if
+    pdfium can open it (some writers append junk after the marker).
+    """
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - 2048))
+        if b"%%EOF" in fh.read():
+            return None
+    try:
+        import pypdfium2
+
+        pypdfium2.PdfDocument(str(path)).close()
+    except Exception as exc:  # pdfium raises its own PdfiumError for any unreadable file
+        return f"no %%EOF trailer and unreadable: {type(exc).__name__}: {exc}"
+    return None
 
 
 class _RetryableStatus(Exception):

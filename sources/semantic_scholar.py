@@ -224,8 +224,11 @@ class SemanticScholarSource:
             else:
                 if resp.status_code == 200:
                     try:
-                        return json.loads(body)
-                    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                        # Decode leniently: one byte that is not UTF-8 (a bad title upstream)
+                        # would otherwise fail the whole batch of 500 papers, on every retry.
+                        # It becomes U+FFFD; screening keeps or rejects that one record.
+                        return json.loads(body.decode("utf-8", errors="replace"))
+                    except json.JSONDecodeError as exc:
                         last_problem = f"malformed JSON ({exc.msg if hasattr(exc, 'msg') else exc}, {len(body)} bytes)"
                 elif resp.status_code in RETRY_STATUSES:
                     last_problem = f"HTTP {resp.status_code}"

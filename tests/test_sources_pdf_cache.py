@@ -112,7 +112,7 @@ def plain_server():
 
 
 def test_server_ignoring_range_restarts(plain_server, tmp_path) -> None:
-    _Handler.body = b"%PDF-1.4\n" + b"x" * 5000
+    _Handler.body = b"%PDF-1.4\n" + b"x" * 5000 + b"\n%%EOF\n"  # a PDF ends with its trailer marker
     _Handler.seen = []
     url = f"http://127.0.0.1:{plain_server.server_address[1]}/x.pdf"
     c = cache(tmp_path)
@@ -135,7 +135,7 @@ def test_non_pdf_rejected(plain_server, tmp_path) -> None:
 
 def test_a_new_version_never_resumes_from_the_old_versions_partial(plain_server, tmp_path) -> None:
     """v1's download broke off; v2 (another URL, other bytes) starts from zero, not at v1's size."""
-    _Handler.body = b"%PDF-1.4\n" + b"v2" * 2500
+    _Handler.body = b"%PDF-1.4\n" + b"v2" * 2500 + b"\n%%EOF\n"
     _Handler.seen = []
     base = f"http://127.0.0.1:{plain_server.server_address[1]}"
     c = cache(tmp_path)

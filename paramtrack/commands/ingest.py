@@ -132,6 +132,9 @@ def _print_summary(summary: Any, db_path: Path) -> None:
                f" found by bulk search: {summary.found_by_bulk}")
     typer.echo(f"  citation counts: {summary.with_citations};  notable: {verdicts.get('notable', 0)},"
                f" watch: {verdicts.get('watch', 0)}, aged out: {verdicts.get('aged_out', 0)}")
+    if summary.rejected or summary.cleaned:
+        typer.echo(f"  screening: {summary.rejected} rejected (see rejected_records),"
+                   f" {summary.cleaned} stored cleaned")
     typer.echo(f"  warehouse: {summary.inserted} new, {summary.updated} updated,"
                f" {len(summary.newly_notable)} newly notable")
     typer.echo(f"  PDFs: {summary.pdfs_downloaded} downloaded, {summary.pdfs_failed} unavailable;"

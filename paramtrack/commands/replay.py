@@ -25,8 +25,13 @@ def replay_server_command(
     fault: Annotated[
         Optional[list[str]],
         typer.Option("--fault", help="Inject a fault, e.g. /graph/v1/paper/batch=429:times=2:retry_after=1 "
-                                     "(kinds: 429 500 503 slow timeout truncate empty_page). Repeatable."),
+                                     "(kinds: 429 500 503 slow timeout truncate empty_page 404 corrupt). Repeatable."),
     ] = None,
+    hostile: Annotated[
+        bool,
+        typer.Option("--hostile", help="Also serve the hostile test records (replay/hostile.py), "
+                                       "submitted 2020-04-15."),
+    ] = False,
 ) -> None:
     """Run the local replay server until Ctrl-C."""
     from replay.corpus import load_corpus
@@ -46,7 +51,7 @@ def replay_server_command(
         except ValueError as exc:
             raise UserError(f"--fault: {exc}") from None
     data = load_corpus(corpus)  # CorpusNotFoundError is a UserError: one line, no traceback
-    server = ReplayServer(data, port=port, as_of=when, faults=plan)
+    server = ReplayServer(data, port=port, as_of=when, faults=plan, hostile=hostile)
     try:
         server.start()
     except OSError as exc:
@@ -59,6 +64,9 @@ def replay_server_command(
     typer.echo(f"  Semantic Scholar:   {server.s2_api_url}   (e.g. {server.s2_api_url}/graph/v1/paper/batch)")
     typer.echo(f"  PDFs:               {server.base_url}/pdf/<id>v<n>")
     typer.echo(f"  faults:             {server.base_url}/_replay/faults   log: {server.base_url}/_replay/log")
+    if server.hostile:
+        typer.echo(f"  hostile records:    {len(server.hostile)}, submitted "
+                   f"{server.hostile[0].paper.published.date()} (replay/hostile.py)")
     for rule in plan.rules:
         typer.echo(f"  fault: {rule.path} -> {rule.kind} (times={rule.times or 'unlimited'})")
     typer.echo("Press Ctrl-C to stop.", err=False)

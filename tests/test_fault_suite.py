@@ -1,0 +1,196 @@
+"""The fault suite: the real discover flow against the replay server, one fault kind at a time and
+a seeded random mix, each compared table by table with a fault-free baseline run.
+
+Faults a run can absorb by retrying (429, 5xx, timeouts, truncated or garbled answers, an empty
+arXiv page) must leave a warehouse equal to the baseline's after that one run. Faults no retry
+fixes within a run (a PDF that answers 404, a PDF that keeps arriving corrupt) must be recorded
+in ``pdfs.error``, lose nothing else, and the warehouse must equal the baseline once the fault
+clears and the next run goes through. Every test asserts its fault fired, so none passes
+vacuously. Timeouts and backoffs are scaled down (``http_timeout_s``, ``backoff_base_s``).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from replay_support import replay_fixtures
+from warehouse import Warehouse
+from warehouse.snapshot import content_snapshot, diff_snapshots
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
+# Ten papers, all notable under RULE, two with small PDFs (DQN 1312.5602, GAN 1406.2661), so
+# every stage runs (arXiv, Semantic Scholar, PDFs, extraction, staging) in a few seconds.
+SINCE, UNTIL = date(2013, 12, 1), date(2014, 6, 30)
+AS_OF = date(2026, 11, 23)
+RULE = "3:10,12:50,36:150"
+PDF_A, PDF_B = "1312.5602", "1406.2661"
+HTTP_TIMEOUT_S = 1.0
+HOLD_S = 2.5  # a `timeout` fault holds the request this long: longer than HTTP_TIMEOUT_S
+
+# PDF faults target a paper the corpus has a PDF for: a fault on the first PDF request would
+# otherwise hit a paper that answers 404 anyway, and prove nothing.
+ARXIV, S2, PDF = "/api/query", "/graph/v1/paper/batch", f"/pdf/{PDF_B}"
+
+server, _clean_replay = replay_fixtures()
+
+
+def _run(db: Path, srv):
+    from flows.discover import discover_flow
+
+    return discover_flow(
+        db_path=str(db), since=SINCE, until=UNTIL, arxiv_api_url=srv.arxiv_api_url,
+        s2_api_url=srv.s2_api_url, pdf_cache_dir=str(db.parent / "pdfs"), rule=RULE,
+        as_of=AS_OF, arxiv_delay_seconds=0.0, s2_min_interval=0.0, bulk_search=False,
+        http_timeout_s=HTTP_TIMEOUT_S, backoff_base_s=0.05,
+    )
+
+
+def _snapshot(db: Path):
+    with Warehouse(db).read() as con:
+        return content_snapshot(con)
+
+
+def _runs(db: Path) -> list[tuple]:
+    with Warehouse(db).read() as con:
+        return con.execute("SELECT status, error FROM runs ORDER BY started_at").fetchall()
+
+
+def _assert_same(expected, got) -> None:
+    diff = diff_snapshots(expected, got)
+    assert diff == [], "warehouse differs from the baseline:\n" + "\n".join(diff)
+
+
+@pytest.fixture(scope="module")
+def baseline(prefect_harness, server, tmp_path_factory):
+    db = tmp_path_factory.mktemp("baseline") / "w.duckdb"
+    server.faults.clear()
+    summary = _run(db, server)
+    snap = _snapshot(db)
+    # A baseline that stored nothing would make every comparison pass: check it did the work.
+    assert summary.polled == 10 and summary.verdicts.get("notable") == 10
+    # The corpus has PDFs for two of them; the others answer 404 and are recorded as such.
+    assert {r[0] for r in snap["pdfs"] if r[1]} == {PDF_A, PDF_B}
+    assert summary.pdfs_downloaded == 2 and summary.pdfs_failed == 8
+    assert {r[0] for r in snap["review_items"]} == {PDF_A, PDF_B}
+    assert summary.extracted == 2 and summary.extraction_errors == 0
+    assert not any(e["fault"] for e in server.request_log)
+    return snap
+
+
+# (id, path, kind, options): each is absorbed by the clients' retries within one run.
+RETRIED = [
+    ("s2-429-retry-after", S2, "429", {"retry_after": "1"}),
+    ("arxiv-429-no-retry-after", ARXIV, "429", {}),
+    ("pdf-429-no-retry-after", PDF, "429", {}),
+    ("s2-500", S2, "500", {}),
+    ("arxiv-503", ARXIV, "503", {}),
+    ("pdf-503", PDF, "503", {}),
+    ("s2-timeout", S2, "timeout", {"delay": HOLD_S}),
+    ("arxiv-timeout", ARXIV, "timeout", {"delay": HOLD_S}),
+    ("pdf-timeout", PDF, "timeout", {"delay": HOLD_S}),
+    ("truncated-xml", ARXIV, "truncate", {}),
+    ("truncated-json", S2, "truncate", {}),
+    ("truncated-pdf", PDF, "truncate", {}),
+    ("empty-arxiv-page", ARXIV, "empty_page", {}),
+    ("corrupt-xml", ARXIV, "corrupt", {}),
+    ("corrupt-json", S2, "corrupt", {}),
+    ("corrupt-pdf-once", PDF, "corrupt", {}),
+]
+
+
+@pytest.mark.parametrize("path,kind,options", [r[1:] for r in RETRIED], ids=[r[0] for r in RETRIED])
+def test_a_retried_fault_leaves_the_baseline_warehouse(baseline, server, tmp_path, path, kind, options):
+    rule = server.add_fault(path, kind, times=1, **options)
+    db = tmp_path / "w.duckdb"
+
+    _run(db, server)
+
+    assert rule.fired == 1, f"the {kind} fault on {path} never fired"
+    assert any(e["fault"] == kind and e["path"].startswith(path) for e in server.request_log)
+    assert _runs(db) == [("completed", None)]
+    _assert_same(baseline, _snapshot(db))
+
+
+def _without_paper(snap, arxiv_id: str):
+    """The snapshot minus one paper's PDF, extraction, candidate and review rows."""
+    out = {t: list(rows) for t, rows in snap.items()}
+    for table in ("pdfs", "extractions", "candidates", "review_items"):
+        out[table] = [r for r in out.get(table, []) if r[0] != arxiv_id]
+    return out
+
+
+@pytest.mark.parametrize("kind,reason", [("404", "HTTP 404"), ("corrupt", "corrupt PDF")],
+                         ids=["pdf-404", "pdf-corrupt-every-time"])
+def test_a_pdf_no_retry_fixes_is_recorded_and_the_next_run_completes_the_warehouse(
+    baseline, server, tmp_path, kind, reason
+):
+    rule = server.add_fault(f"/pdf/{PDF_A}", kind, times=None)  # every request, until cleared
+    db = tmp_path / "w.duckdb"
+
+    first = _run(db, server)
+
+    assert rule.fired >= 1
+    assert first.pdfs_failed == 8 + 1 and first.pdfs_downloaded == 1
+    with Warehouse(db).read() as con:
+        sha, error = con.execute("SELECT sha256, error FROM pdfs WHERE arxiv_id = ?", [PDF_A]).fetchone()
+    assert sha is None and reason in error, error
+    # Nothing else is lost: every other table and every other paper's rows are the baseline's.
+    _assert_same(_without_paper(baseline, PDF_A), _without_paper(_snapshot(db), PDF_A))
+
+    server.faults.clear()
+    fired = rule.fired
+    second = _run(db, server)
+
+    assert rule.fired == fired  # cleared: the second run met no fault
+    assert second.pdfs_downloaded == 1 and second.extracted == 1
+    assert _runs(db) == [("completed", None), ("completed", None)]
+    _assert_same(baseline, _snapshot(db))
+
+
+MIX_SEEDS = [7, 2026]
+
+
+@pytest.mark.parametrize("seed", MIX_SEEDS)
+def test_a_seeded_random_mix_of_every_fault_kind(baseline, server, tmp_path, seed):
+    """Every kind once, placed and ordered by a seeded RNG within what each client can retry.
+
+    Rules with ``times=1`` on one path fire on consecutive requests, so a path gets at most as
+    many as its client retries: arXiv 3 (4 tries per page), Semantic Scholar 5 (6 tries), one
+    PDF 4 (5 tries). The 404 sits on its own PDF and is cleared before the second run.
+    """
+    rng = random.Random(seed)
+    placed: dict[str, list[tuple[str, dict]]] = {
+        ARXIV: [("empty_page", {}), ("truncate", {})],
+        S2: [("truncate", {})],
+        f"/pdf/{PDF_B}": [("truncate", {}), ("corrupt", {})],
+    }
+    capacity = {ARXIV: 3, S2: 5, f"/pdf/{PDF_B}": 4}
+    anywhere = [("429", {"retry_after": "1"}), ("429", {}), ("500", {}), ("503", {}),
+                ("timeout", {"delay": HOLD_S}), ("corrupt", {})]
+    rng.shuffle(anywhere)
+    for kind, options in anywhere:
+        targets = [p for p in placed if len(placed[p]) < capacity[p]
+                   and not (kind == "corrupt" and p == f"/pdf/{PDF_B}" and ("corrupt", {}) in placed[p])]
+        placed[rng.choice(targets)].append((kind, options))
+    rules = [server.add_fault(f"/pdf/{PDF_A}", "404", times=None)]
+    for path, kinds in placed.items():
+        rng.shuffle(kinds)
+        rules += [server.add_fault(path, kind, times=1, **options) for kind, options in kinds]
+    db = tmp_path / "w.duckdb"
+
+    first = _run(db, server)
+
+    fired = {(r.path, r.kind) for r in rules if r.fired}
+    assert fired == {(r.path, r.kind) for r in rules}, "some faults of the mix never fired"
+    kinds_fired = {r.kind for r in rules if r.fired}
+    assert kinds_fired == {"404", "429", "500", "503", "timeout", "truncate", "empty_page", "corrupt"}
+    assert first.pdfs_failed == 8 + 1  # the papers without a PDF, and the 404
+    server.faults.clear()
+    _run(db, server)
+    assert _runs(db) == [("completed", None), ("completed", None)]
+    _assert_same(baseline, _snapshot(db))
