@@ -2,7 +2,8 @@
 
 A :class:`FaultPlan` holds :class:`FaultRule`s. Each request is checked against the rules in
 order; the first rule whose ``path`` prefix (and ``method``, when set) matches and that decides to
-fire (``times`` left, ``every`` Nth match, ``probability`` with a fixed ``seed``) is applied.
+fire (``times`` left, ``every`` Nth match, ``probability`` with a fixed ``seed``, only ``after``
+the first N matches went through) is applied.
 
 Kinds:
 
@@ -53,6 +54,7 @@ class FaultRule:
     seed: int = 0
     method: str | None = None
     fraction: float = 0.5
+    after: int = 0  # let the first N matching requests through (a source that goes down mid-run)
     matched: int = 0
     fired: int = 0
     _rng: random.Random = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
@@ -87,6 +89,8 @@ class FaultRule:
         if self.method and self.method != method.upper():
             return False
         self.matched += 1
+        if self.matched <= self.after:
+            return False
         if self.every is not None and self.matched % self.every != 0:
             return False
         if self.probability is not None and self._rng.random() >= self.probability:
@@ -101,7 +105,7 @@ class FaultRule:
 
 
 def _coerce(key: str, value: str) -> Any:
-    if key in {"times", "every", "seed"}:
+    if key in {"times", "every", "seed", "after"}:
         if value.lower() in {"inf", "unlimited", "always"}:
             return 0
         return int(value)
@@ -110,7 +114,8 @@ def _coerce(key: str, value: str) -> Any:
     return value
 
 
-_RULE_KEYS = {"times", "retry_after", "delay", "every", "probability", "seed", "method", "fraction"}
+_RULE_KEYS = {"times", "retry_after", "delay", "every", "probability", "seed", "method", "fraction",
+              "after"}
 
 
 def parse_fault_spec(spec: str) -> FaultRule:
@@ -150,8 +155,9 @@ class FaultPlan:
         seed: int = 0,
         method: str | None = None,
         fraction: float = 0.5,
+        after: int = 0,
     ) -> FaultRule:
-        rule = FaultRule(
+        rule = FaultRule(after=after, 
             path=path, kind=str(kind), times=times,
             retry_after=None if retry_after is None else _fmt_retry_after(retry_after),
             delay=delay, every=every, probability=probability, seed=seed, method=method,

@@ -15,7 +15,7 @@ import pytest
 from reporting.digest import render_digest
 from review_queue.digests import digest_html
 from warehouse import Warehouse
-from warehouse import papers_store
+from warehouse import papers_store, runs_store
 from warehouse.status_store import (
     NotablePaper,
     PdfFailure,
@@ -106,8 +106,8 @@ def test_a_failed_run_gets_a_digest_with_its_error_and_source_problems(prefect_h
     problems = [{"source": "semantic_scholar", "problem": "HTTP 429 <b>retried</b>", "count": 7},
                 {"source": "arxiv", "problem": "circuit breaker tripped", "count": 1}]
     with warehouse.write() as con:
-        run_id = papers_store.start_run(con, "discover", {"since": "2026-11-23", "until": "2026-11-30"})
-        papers_store.finish_run(con, run_id, status="source_down",
+        run_id = runs_store.start_run(con, "discover", {"since": "2026-11-23", "until": "2026-11-30"})
+        runs_store.finish_run(con, run_id, status="source_down",
                                 counts={"polled": 3, "source_problems": problems},
                                 error="SourceDownError: Semantic Scholar failed 5 times in a row")
     path = publish_digest(str(warehouse.path), run_id, str(tmp_path / "digests"))
@@ -184,15 +184,15 @@ def test_run_report_reads_only_what_happened_during_the_run(warehouse):
             found_by="arxiv_window")
 
     with warehouse.write() as con:
-        first = papers_store.start_run(con, "discover", {})
+        first = runs_store.start_run(con, "discover", {})
         papers_store.upsert_papers(con, [paper("2611.00010", "notable")])
         papers_store.record_pdf(con, "2611.00010", url="u", error="HTTPStatusError: 404")
-        papers_store.finish_run(con, first, status="completed", counts={})
+        runs_store.finish_run(con, first, status="completed", counts={})
     with warehouse.write() as con:
-        second = papers_store.start_run(con, "discover", {})
+        second = runs_store.start_run(con, "discover", {})
         papers_store.upsert_papers(con, [paper("2611.00010", "notable"), paper("2611.00011", "notable"),
                                          paper("2611.00012", "watch")])
-        papers_store.finish_run(con, second, status="completed", counts={})
+        runs_store.finish_run(con, second, status="completed", counts={})
     with warehouse.read() as con:
         one, two = run_report(con, first), run_report(con, second)
         with pytest.raises(LookupError):

@@ -15,19 +15,19 @@ import pytest
 from reporting.digest import digest_name, render_digest
 from test_review_browser import ARTIFACTS, browser  # noqa: F401  (the module's Chromium fixture)
 from test_review_support import XSS_TITLE, Server, seed_demo_queue
-from warehouse import papers_store
+from warehouse import runs_store
 from warehouse.status_store import run_report
 
 
 def _seed_run_with_digests(warehouse, folder: Path) -> tuple[str, Path]:
     """One run that staged the demo queue, its digest, and an older digest beside it."""
     with warehouse.write() as con:
-        run_id = papers_store.start_run(con, "discover", {"since": "2026-11-23", "until": "2026-11-30"})
+        run_id = runs_store.start_run(con, "discover", {"since": "2026-11-23", "until": "2026-11-30"})
     seed_demo_queue(warehouse)
     with warehouse.write() as con:
         # seed_demo_queue inserts rows directly; the intake's upsert would stamp this.
         con.execute("UPDATE papers SET notable_since = now() WHERE status = 'notable'")
-        papers_store.finish_run(con, run_id, status="completed", counts={"staged": 5})
+        runs_store.finish_run(con, run_id, status="completed", counts={"staged": 5})
     with warehouse.read() as con:
         report = run_report(con, run_id)
     folder.mkdir(parents=True, exist_ok=True)

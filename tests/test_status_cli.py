@@ -14,7 +14,7 @@ import pytest
 
 from reporting.digest import digest_name, render_digest
 from test_review_support import seed_demo_queue
-from warehouse import papers_store
+from warehouse import runs_store
 from warehouse.status_store import run_report
 
 
@@ -37,12 +37,12 @@ def _status(exe: str, db: Path, *args: str, api_url: str | None = None) -> subpr
 def ran(warehouse, tmp_path):
     """A warehouse after one discover run that staged five papers, and that run's digest file."""
     with warehouse.write() as con:
-        run_id = papers_store.start_run(con, "discover", {"since": "2026-11-23", "until": "2026-11-30"})
+        run_id = runs_store.start_run(con, "discover", {"since": "2026-11-23", "until": "2026-11-30"})
     seed_demo_queue(warehouse)
     with warehouse.write() as con:
         # seed_demo_queue inserts rows directly; the intake's upsert would stamp this.
         con.execute("UPDATE papers SET notable_since = now() WHERE status = 'notable'")
-        papers_store.finish_run(con, run_id, status="completed",
+        runs_store.finish_run(con, run_id, status="completed",
                                 counts={"newly_notable": 5, "staged": 5, "extraction_errors": 0})
     with warehouse.read() as con:
         report = run_report(con, run_id)

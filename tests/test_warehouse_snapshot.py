@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from warehouse import Warehouse, papers_store
+from warehouse import Warehouse, papers_store, runs_store
 from warehouse.snapshot import content_snapshot, diff_snapshots
 
 
@@ -20,12 +20,12 @@ def _row(arxiv_id: str, title: str, citations: int) -> papers_store.PaperRow:
 
 def _fill(wh: Warehouse, *, seen_at: datetime, rows, pdf_path: str, attempts: int = 1) -> None:
     with wh.write() as con:
-        run = papers_store.start_run(con, "discover", {})
+        run = runs_store.start_run(con, "discover", {})
         papers_store.upsert_papers(con, rows, seen_at=seen_at)
         for _ in range(attempts - 1):
             papers_store.record_pdf(con, "2101.00001", url="u", error="HTTP 404")
         papers_store.record_pdf(con, "2101.00001", url="u", sha256="ab", size=3, path=pdf_path)
-        papers_store.finish_run(con, run, status="completed", counts={})
+        runs_store.finish_run(con, run, status="completed", counts={})
 
 
 def test_same_content_at_other_times_and_paths_is_equal(tmp_path):
