@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--from", dest="from_month", default="2012-01")
+    ap.add_argument("--from", dest="from_month", default="2017-01")
     ap.add_argument("--to", dest="to_month", default="2025-12")
     ap.add_argument("--page-size", type=int, default=200)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])

@@ -333,8 +333,9 @@ def backfill_flow(
             summary.found_by_bulk = len(missed)
             summary.inserted += counts.inserted
             summary.newly_notable.extend(counts.newly_notable)
-            log.info("Semantic Scholar bulk search: %d notable papers the harvest missed, %d new",
-                     len(missed), counts.inserted)
+            verdicts = intake.summarise(rows)
+            log.info("Bulk search: %d papers the harvest missed; %d notable by the rule, %d new "
+                     "in the warehouse", len(missed), verdicts.get("notable", 0), counts.inserted)
         if extract:
             cache_dir = pdf_cache_dir or str(Path(db_path).parent / "pdfs")
             summary.pdfs_downloaded, summary.pdfs_failed = download_pdfs(str(db_path), cache_dir,
