@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -138,15 +140,28 @@ class ExtractionWorkerPlugin(WorkerPlugin):
             flows.discover._worker = None
 
 
-def _register_worker_plugin(timeout_s: float) -> None:
-    """Install :class:`ExtractionWorkerPlugin` on the cluster the flow's task runner uses."""
+def _dask_client() -> Any:
+    """The Dask client of the flow's task runner, or None when the flow runs without Dask."""
     from prefect.context import FlowRunContext
 
     ctx = FlowRunContext.get()
-    client = getattr(getattr(ctx, "task_runner", None), "client", None)
-    if client is None:  # not running on Dask: extract_paper falls back to one child per PDF
+    return getattr(getattr(ctx, "task_runner", None), "client", None)
+
+
+@contextmanager
+def _extraction_workers(timeout_s: float) -> Iterator[None]:
+    """:class:`ExtractionWorkerPlugin` on every Dask worker for the extraction, removed after it
+    (its children would otherwise stay on a shared cluster's workers, or be killed by the
+    nanny at shutdown). Without Dask, ``extract_paper`` uses one child per PDF."""
+    client = _dask_client()
+    if client is None:
+        yield
         return
     client.register_plugin(ExtractionWorkerPlugin(timeout_s), name=ExtractionWorkerPlugin.name)
+    try:
+        yield
+    finally:
+        client.unregister_worker_plugin(ExtractionWorkerPlugin.name)
 
 
 def dask_task_runner(workers: int = 2, address: str | None = None) -> Any:
@@ -347,8 +362,8 @@ def backfill_flow(
                     if not extraction_store.has_extraction(con, aid, sha, EXTRACTOR_VERSION)
                 ]
             if todo:
-                _register_worker_plugin(extraction_timeout_s)
-                _extract_on_dask(str(db_path), todo, summary)
+                with _extraction_workers(extraction_timeout_s):
+                    _extract_on_dask(str(db_path), todo, summary)
     except BaseException as exc:
         summary.seconds = time.monotonic() - started
         status = "source_down" if isinstance(exc, SourceDownError) else "failed"

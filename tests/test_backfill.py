@@ -63,7 +63,7 @@ def test_backfill_extracts_on_dask_workers_and_stages(prefect_harness, server, t
     import dask
     from distributed import Client, LocalCluster, get_task_stream
 
-    from flows.backfill import run_backfill
+    from flows.backfill import ExtractionWorkerPlugin, run_backfill
 
     dask.config.set({"distributed.worker.daemon": False})
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -72,7 +72,9 @@ def test_backfill_extracts_on_dask_workers_and_stages(prefect_harness, server, t
             summary = run_backfill(dask_address=cluster.scheduler_address,
                                    **_params(server, tmp_path))
         workers = set(cluster.scheduler_info["workers"])
-        has_worker = client.run(lambda: __import__("flows.discover").discover._worker is not None)
+        # The per-worker extraction children were stopped and the plugin removed afterwards.
+        children = client.run(lambda: __import__("flows.discover").discover._worker)
+        plugins = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.worker_plugins))
 
     # Harvested: every page of the cs set, then stat (nothing in the corpus: noRecordsMatch).
     size = _cs_list_size(server)
@@ -95,10 +97,11 @@ def test_backfill_extracts_on_dask_workers_and_stages(prefect_harness, server, t
     assert set(papers) >= {p.arxiv_id for p in expected if p.citation_count(server.as_of)
                            and papers.get(p.arxiv_id) == "notable"}
     # Extracted on the Dask workers (the task stream names the worker that ran each task),
-    # each worker holding its long-lived extraction child, and staged by the flow.
+    # then staged by the flow.
     ran = [t for t in stream.data if "extract_paper" in str(t["key"]) or "extract-paper" in str(t["key"])]
     assert len(ran) == 2 and {t["worker"] for t in ran} <= workers
-    assert set(has_worker.values()) == {True}
+    assert len(children) == 2 and set(children.values()) == {None}
+    assert ExtractionWorkerPlugin.name not in plugins
     assert [a for a, _ in extracted] == sorted(with_pdf) and all(e is None for _, e in extracted)
     assert staged == with_pdf
     assert summary.extracted == 2 and summary.staged == 2 and summary.pdf_pages > 20
@@ -138,7 +141,7 @@ def _seed_killed_run(server, db_path, pages: int) -> tuple[str, set[str]]:
 def test_rerun_resumes_from_the_saved_token(prefect_harness, server, tmp_path):
     from flows.backfill import backfill_flow
 
-    server.state.oai.page_size = page = 10  # the window's papers then span several pages
+    server.state.oai.page_size = page = 20  # the 21 window papers then span two pages
     params = _params(server, tmp_path, extract=False, bulk_search=False)
     token, first_pages = _seed_killed_run(server, params["db_path"], pages=1)
     server.clear_log()
@@ -157,13 +160,13 @@ def test_rerun_resumes_from_the_saved_token(prefect_harness, server, tmp_path):
     window_ids = {p.arxiv_id for p in _in_window(server)}
     assert window_ids & first_pages and window_ids - first_pages
     assert summary.kept == len(window_ids - first_pages)
-    assert stored and stored.isdisjoint(first_pages) and stored <= window_ids
+    assert stored.isdisjoint(first_pages) and stored <= window_ids - first_pages
 
 
 def test_expired_token_restarts_the_harvest_from_the_window_start(prefect_harness, server, tmp_path):
     from flows.backfill import backfill_flow
 
-    server.state.oai.page_size = 10
+    server.state.oai.page_size = 20
     params = _params(server, tmp_path, extract=False, bulk_search=False)
     _seed_killed_run(server, params["db_path"], pages=2)
     server.state.oai.expire_tokens()
