@@ -215,9 +215,11 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
                 with wh.write() as con:
                     cp = backfill_store.restart_set(con, cp)
                 summary.restarts += 1
+                problems["badResumptionToken (set harvested again)"] += 1
                 token = None
                 continue
             problems.update(page_problems)
+            summary.source_problems = _problems(problems)
             kept = [p for p in page.records
                     if in_window(p, window_from, window_to, categories) and p.arxiv_id not in seen_ids]
             seen_ids.update(p.arxiv_id for p in kept)
@@ -238,15 +240,15 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
             summary.inserted += counts.inserted
             summary.updated += counts.updated
             summary.newly_notable.extend(counts.newly_notable)
+            in_set = (page.cursor or 0) + len(page.records)
             of = f" of {page.complete_list_size:,}" if page.complete_list_size else ""
-            log.info("Backfill: harvested %s records%s (page %d, set %s); %s submitted in the "
-                     "window, %d notable so far", f"{summary.harvested:,}", of, cp.pages,
-                     set_spec, f"{summary.kept:,}", len(summary.newly_notable))
+            log.info("Backfill: harvested %s records (page %d; set %s: %s%s); %s submitted in "
+                     "the window, %d notable so far", f"{summary.harvested:,}", cp.pages, set_spec,
+                     f"{in_set:,}", of, f"{summary.kept:,}", len(summary.newly_notable))
             token = page.token
             if not token:
                 break
     summary.harvest_seconds = time.monotonic() - started
-    summary.source_problems = _problems(problems)
     with wh.write() as con:
         return backfill_store.mark(con, cp, harvest_done=True)
 
@@ -265,6 +267,7 @@ def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]]
             result = future.result()
         except TransientExtractionError as exc:
             result = exc.result  # recorded, not staged; the next run tries again
+        # Seconds from submission to result: with several workers, queueing is part of it.
         staged = stage_extraction(db_path, aid, sha, result, time.monotonic() - started)
         summary.extracted += 1
         summary.extraction_errors += 1 if result.error else 0
