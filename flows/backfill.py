@@ -94,11 +94,21 @@ class BackfillSummary:
 @task(name="harvest-oai-page", cache_policy=NO_CACHE)
 def harvest_page(oai_url: str, set_spec: str, from_day: date, token: str | None, delay_s: float,
                  pdf_url_format: str) -> tuple[Any, list[str]]:
-    """One ``ListRecords`` page and the problems its retries met (for the run report)."""
-    from sources.arxiv_oai import ArxivOaiClient
+    """One ``ListRecords`` page (None when ``token`` has expired) and the problems its retries
+    met (for the run report).
+
+    An expired token is an answer, not a failure: returned as None, it neither marks the task
+    run failed nor prints Prefect's error log with a traceback.
+    """
+    from sources.arxiv_oai import ArxivOaiClient, BadResumptionTokenError
 
     with ArxivOaiClient(oai_url, delay_seconds=delay_s, pdf_url_format=pdf_url_format) as oai:
-        page = oai.list_records(set_spec, from_day, token)
+        try:
+            page = oai.list_records(set_spec, from_day, token)
+        except BadResumptionTokenError:
+            if token is None:
+                raise
+            page = None
         return page, list(oai.problems)
 
 
@@ -194,7 +204,7 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
              delay_s: float, s2_min_interval: float | None, notability: NotabilityRule,
              as_of: date) -> Any:
     """Harvest every set page by page, committing each page with its checkpoint."""
-    from sources.arxiv_oai import BadResumptionTokenError, in_window, oai_sets_for
+    from sources.arxiv_oai import in_window, oai_sets_for
 
     problems: Counter = Counter()
     started = time.monotonic()
@@ -204,12 +214,9 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
             continue
         token = cp.resumption_token if cp.current_set == set_spec else None
         while True:
-            try:
-                page, page_problems = harvest_page(oai_url, set_spec, window_from, token, delay_s,
-                                                   pdf_url_format)
-            except BadResumptionTokenError:
-                if token is None:
-                    raise
+            page, page_problems = harvest_page(oai_url, set_spec, window_from, token, delay_s,
+                                               pdf_url_format)
+            if page is None:  # the saved token expired
                 log.info("Backfill: the saved resumption token for %s expired; harvesting %s "
                          "again from %s", set_spec, set_spec, window_from)
                 with wh.write() as con:
