@@ -202,3 +202,31 @@ def test_cli_rejects_bad_arguments_in_one_line(paramtrack_exe, tmp_path, args, m
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not db.exists()  # nothing started, nothing written
+
+
+@pytest.mark.slow
+def test_cli_backfill_on_its_own_local_cluster(paramtrack_exe, server, tmp_path):
+    """What a user runs: the entry point, a local 2-worker cluster of its own, Prefect's local
+    API shared with the workers; progress on stderr, the summary on stdout."""
+    server.state.oai.page_size = 100
+    db = tmp_path / "data" / "paramtrack.duckdb"
+    b = server.base_url
+    result = subprocess.run(
+        [paramtrack_exe, "--db", str(db), "backfill", "--from", "2023-05", "--to", "2023-05",
+         "--oai-url", f"{b}/oai2", "--arxiv-url", server.arxiv_api_url, "--s2-url", b,
+         "--pdf-url", f"{b}/pdf/{{id}}", "--arxiv-delay", "0", "--no-bulk", "--workers", "2"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    size = _cs_list_size(server)
+    assert f"set cs: {size:,} of {size:,}" in result.stderr
+    assert "Extracted 2/2" in result.stderr
+    assert "Traceback" not in result.stderr and "address already in use" not in result.stderr
+    assert f"OAI-PMH: {size:,} records in {math.ceil(size / 100) + 1} pages" in result.stdout
+    assert "extracted on Dask: 2 (0 with errors" in result.stdout
+    assert "staged for review: 2" in result.stdout
+    with Warehouse(db).read() as con:
+        staged = {r[0] for r in con.execute("SELECT arxiv_id FROM review_queue").fetchall()}
+        runs = con.execute("SELECT flow, status FROM runs").fetchall()
+    assert staged == {"2305.13048", "2305.14314"}
+    assert runs == [("backfill", "completed")]
