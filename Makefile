@@ -29,6 +29,7 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/pdf_throughput.py
 	$(PY) benchmarks/recompute_benchmark.py
+	$(PY) benchmarks/backfill_benchmark.py
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock:

@@ -294,6 +294,9 @@ class TransientExtractionError(RuntimeError):
         super().__init__(result.error)
         self.result = result
 
+    def __reduce__(self) -> tuple[Any, ...]:  # survives pickling (Dask workers -> flow process)
+        return (type(self), (self.result,))
+
 
 @task(name="extract-paper", cache_key_fn=_extraction_cache_key, persist_result=True,
       retries=1, retry_delay_seconds=1)

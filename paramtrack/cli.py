@@ -44,6 +44,7 @@ def root(
 
 # -- command registration (one module per command group, in the order --help lists them) ------
 from paramtrack.commands import (  # noqa: E402
+    backfill,
     database,
     extract,
     ingest,
@@ -54,6 +55,7 @@ from paramtrack.commands import (  # noqa: E402
 )
 
 ingest.register(app)
+backfill.register(app)
 extract.register(app)
 review.register(app)
 trends.register(app)

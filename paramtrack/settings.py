@@ -18,6 +18,8 @@ DEFAULT_DB = DEFAULT_DATA_DIR / "paramtrack.duckdb"
 
 ARXIV_API_URL = "https://export.arxiv.org/api/query"
 ARXIV_PDF_URL = "https://arxiv.org/pdf/{id}"
+#: arXiv's OAI-PMH endpoint since March 2025 (export.arxiv.org/oai2 before), for backfills.
+ARXIV_OAI_URL = "https://oaipmh.arxiv.org/oai"
 S2_API_URL = "https://api.semanticscholar.org"
 
 DEFAULT_CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.NE", "stat.ML")

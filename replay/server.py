@@ -37,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from replay import oai
 from replay.corpus import Corpus, CorpusPaper, load_corpus
 from replay.faults import FaultPlan, FaultRule, garble
 from sources.arxiv_ids import parse_arxiv_id
@@ -727,6 +728,7 @@ def create_app(state: ReplayState, hostile: list | None = None) -> Any:
         Route("/api/query", api_query, methods=["GET", "POST"]),
         Route("/pdf/{ident:path}", pdf, methods=["GET", "HEAD"]),
         Route("/abs/{ident:path}", abs_page, methods=["GET"]),
+        Route("/oai2", oai.endpoint(state), methods=["GET", "POST"]),
         Route("/graph/v1/paper/batch", s2_batch, methods=["POST"]),
         Route("/graph/v1/paper/search/bulk", s2_bulk, methods=["GET"]),
         Route("/graph/v1/paper/search", s2_search, methods=["GET"]),
@@ -798,7 +800,8 @@ class FaultLayer:
                 body = json.dumps({"message": msg}).encode()
                 await _send_simple(logging_send, status, body, "application/json")
             else:
-                await _send_simple(logging_send, status, f"HTTP {status}\n".encode(), "text/plain")
+                extra = {"Retry-After": rule.retry_after} if rule.retry_after is not None else {}
+                await _send_simple(logging_send, status, f"HTTP {status}\n".encode(), "text/plain", extra)
         elif kind == "404":
             if s2:
                 await _send_simple(logging_send, 404, b'{"error": "Paper not found"}', "application/json")

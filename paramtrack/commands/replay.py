@@ -63,6 +63,7 @@ def replay_server_command(
     typer.echo(f"  arXiv API:          {server.arxiv_api_url}")
     typer.echo(f"  Semantic Scholar:   {server.s2_api_url}   (e.g. {server.s2_api_url}/graph/v1/paper/batch)")
     typer.echo(f"  PDFs:               {server.base_url}/pdf/<id>v<n>")
+    typer.echo(f"  arXiv OAI-PMH:      {server.base_url}/oai2")
     typer.echo(f"  faults:             {server.base_url}/_replay/faults   log: {server.base_url}/_replay/log")
     if server.hostile:
         typer.echo(f"  hostile records:    {len(server.hostile)}, submitted "

@@ -1,0 +1,419 @@
+"""The backfill flow: months or years of arXiv via OAI-PMH → Semantic Scholar → notability →
+warehouse (checkpointed per OAI page) → PDFs → extraction on a Dask cluster → review queue.
+
+Thin orchestration: the OAI client, the window filter, judging, the stores and the extraction
+task are the weekly flow's pieces (``flows.discover``) or live in ``sources``/``discovery``/
+``warehouse``. What is new here is the *shape* of the run:
+
+* the harvest commits each OAI page (its papers + the resumption point) in one transaction, so a
+  killed backfill re-run with the same arguments resumes after the last committed page;
+* extraction, the CPU-bound part, is submitted to Prefect's ``DaskTaskRunner`` (a local cluster of
+  ``workers`` processes, or an existing cluster at ``dask_address``), while downloads (paced,
+  polite to arXiv) and every warehouse write stay in the flow process (DuckDB allows one writer).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from distributed.diagnostics.plugin import WorkerPlugin
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from discovery import intake
+from discovery.notability import NotabilityRule
+from flows.discover import (
+    TransientExtractionError,
+    download_pdfs,
+    extract_paper,
+    fetch_citations,
+    find_missed,
+    stage_extraction,
+)
+from paramtrack.settings import (
+    ARXIV_API_URL,
+    ARXIV_OAI_URL,
+    ARXIV_PDF_URL,
+    DEFAULT_CATEGORIES,
+    DEFAULT_RULE,
+    S2_API_URL,
+)
+from warehouse import Warehouse, backfill_store, extraction_store, papers_store
+
+log = logging.getLogger("paramtrack.backfill")
+
+#: ``papers.found_by`` of papers first found by a backfill's harvest.
+FOUND_BY = "oai_backfill"
+
+
+@dataclass
+class BackfillSummary:
+    """What one backfill run did, for the CLI to print and the ``runs`` table to keep."""
+
+    run_id: str = ""
+    backfill_key: str = ""
+    resumed_after_pages: int = 0   # pages an earlier run had committed (0: a fresh backfill)
+    restarts: int = 0              # harvests restarted because a saved token had expired
+    pages: int = 0                 # OAI pages harvested by this run
+    harvested: int = 0             # records in those pages
+    kept: int = 0                  # ... first submitted in the window, in a wanted category
+    with_citations: int = 0
+    found_by_bulk: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+    inserted: int = 0
+    updated: int = 0
+    newly_notable: list[str] = field(default_factory=list)
+    pdfs_downloaded: int = 0
+    pdfs_failed: int = 0
+    extracted: int = 0
+    extraction_errors: int = 0
+    staged: int = 0
+    pdf_pages: int = 0
+    harvest_seconds: float = 0.0
+    extract_seconds: float = 0.0
+    seconds: float = 0.0
+    source_problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["newly_notable"] = len(self.newly_notable)
+        data.pop("run_id")
+        return data
+
+
+# -- tasks -------------------------------------------------------------------------------------
+
+@task(name="harvest-oai-page", cache_policy=NO_CACHE)
+def harvest_page(oai_url: str, set_spec: str, from_day: date, token: str | None, delay_s: float,
+                 pdf_url_format: str) -> tuple[Any, list[str]]:
+    """One ``ListRecords`` page (None when ``token`` has expired) and the problems its retries
+    met (for the run report).
+
+    An expired token is an answer, not a failure: returned as None, it neither marks the task
+    run failed nor prints Prefect's error log with a traceback.
+    """
+    from sources.arxiv_oai import ArxivOaiClient, BadResumptionTokenError
+
+    with ArxivOaiClient(oai_url, delay_seconds=delay_s, pdf_url_format=pdf_url_format) as oai:
+        try:
+            page = oai.list_records(set_spec, from_day, token)
+        except BadResumptionTokenError:
+            if token is None:
+                raise
+            page = None
+        return page, list(oai.problems)
+
+
+@task(name="store-backfill-page", cache_policy=NO_CACHE)
+def store_page(db_path: str, cp: Any, set_spec: str, next_token: str | None, seen: int,
+               rows: list, aged_out: list[str]) -> tuple[Any, papers_store.UpsertCounts]:
+    """The page's papers and the checkpoint past it, committed together."""
+    with Warehouse(db_path).write() as con:
+        return backfill_store.save_page(con, cp, set_spec=set_spec, next_token=next_token,
+                                        seen=seen, kept=len(rows) + len(aged_out), rows=rows,
+                                        aged_out=aged_out)
+
+
+# -- Dask workers ------------------------------------------------------------------------------
+
+class ExtractionWorkerPlugin(WorkerPlugin):
+    """Gives each Dask worker process one long-lived ``ExtractionWorker`` child.
+
+    ``extract_paper`` uses ``flows.discover._worker`` when it is set; without this plugin each
+    PDF would start (and import spaCy and pdfplumber in) a fresh child, about a second per PDF.
+    """
+
+    name = "paramtrack-extraction-worker"
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+
+    def setup(self, worker: Any) -> None:
+        import flows.discover
+        from extractors import ExtractionWorker
+
+        flows.discover._worker = ExtractionWorker(timeout_s=self.timeout_s).__enter__()
+
+    def teardown(self, worker: Any) -> None:
+        import flows.discover
+
+        if flows.discover._worker is not None:
+            flows.discover._worker.__exit__(None, None, None)
+            flows.discover._worker = None
+
+
+def _dask_client() -> Any:
+    """The Dask client of the flow's task runner, or None when the flow runs without Dask."""
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    return getattr(getattr(ctx, "task_runner", None), "client", None)
+
+
+@contextmanager
+def _extraction_workers(timeout_s: float) -> Iterator[None]:
+    """:class:`ExtractionWorkerPlugin` on every Dask worker for the extraction, removed after it
+    (its children would otherwise stay on a shared cluster's workers, or be killed by the
+    nanny at shutdown). Without Dask, ``extract_paper`` uses one child per PDF."""
+    client = _dask_client()
+    if client is None:
+        yield
+        return
+    client.register_plugin(ExtractionWorkerPlugin(timeout_s), name=ExtractionWorkerPlugin.name)
+    try:
+        yield
+    finally:
+        client.unregister_worker_plugin(ExtractionWorkerPlugin.name)
+
+
+def dask_task_runner(workers: int = 2, address: str | None = None) -> Any:
+    """``DaskTaskRunner`` on an existing cluster (``address``) or a local one of ``workers``
+    single-threaded processes (extraction is CPU-bound and holds the GIL)."""
+    import dask
+    from prefect_dask import DaskTaskRunner
+
+    # The extraction isolates each PDF in a child process; Dask's default daemonic worker
+    # processes may not have children.
+    dask.config.set({"distributed.worker.daemon": False})
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(cluster_kwargs={
+        "n_workers": workers, "threads_per_worker": 1, "processes": True,
+        # No dashboard: several runs (and engineers) share a machine; port 8787 would clash.
+        "dashboard_address": None,
+    })
+
+
+# -- flow steps --------------------------------------------------------------------------------
+
+def _problems(counter: Counter) -> list[dict[str, Any]]:
+    return [{"source": "arxiv_oai", "problem": problem, "count": n}
+            for problem, n in sorted(counter.items())]
+
+
+def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: list[str],
+             window_from: date, window_to: date, oai_url: str, s2_url: str, pdf_url_format: str,
+             delay_s: float, s2_min_interval: float | None, notability: NotabilityRule,
+             as_of: date) -> Any:
+    """Harvest every set page by page, committing each page with its checkpoint."""
+    from sources.arxiv_oai import in_window, oai_sets_for
+
+    problems: Counter = Counter()
+    started = time.monotonic()
+    seen_ids: set[str] = set()
+    for set_spec in oai_sets_for(categories):
+        if set_spec in cp.sets_done:
+            continue
+        token = cp.resumption_token if cp.current_set == set_spec else None
+        while True:
+            page, page_problems = harvest_page(oai_url, set_spec, window_from, token, delay_s,
+                                               pdf_url_format)
+            if page is None:  # the saved token expired
+                log.info("Backfill: the saved resumption token for %s expired; harvesting %s "
+                         "again from %s", set_spec, set_spec, window_from)
+                with wh.write() as con:
+                    cp = backfill_store.restart_set(con, cp)
+                summary.restarts += 1
+                problems["badResumptionToken (set harvested again)"] += 1
+                token = None
+                continue
+            problems.update(page_problems)
+            summary.source_problems = _problems(problems)
+            kept = [p for p in page.records
+                    if in_window(p, window_from, window_to, categories) and p.arxiv_id not in seen_ids]
+            seen_ids.update(p.arxiv_id for p in kept)
+            papers = intake.merge_papers((p, FOUND_BY) for p in kept)
+            citations = dict(fetch_citations(s2_url, sorted(papers), s2_min_interval)) if papers else {}
+            with wh.read() as con:
+                history = papers_store.citation_history(con, sorted(papers))
+            rows = intake.judge(papers, citations, rule=notability, as_of=as_of, history=history)
+            aged = [r.arxiv_id for r in rows if r.status == "aged_out"]
+            cp, counts = store_page(str(wh.path), cp, set_spec, page.token, len(page.records),
+                                    [r for r in rows if r.status != "aged_out"], aged)
+            summary.pages += 1
+            summary.harvested += len(page.records)
+            summary.kept += len(kept)
+            summary.with_citations += sum(1 for v in citations.values() if v is not None)
+            for verdict, n in intake.summarise(rows).items():
+                summary.verdicts[verdict] = summary.verdicts.get(verdict, 0) + n
+            summary.inserted += counts.inserted
+            summary.updated += counts.updated
+            summary.newly_notable.extend(counts.newly_notable)
+            in_set = (page.cursor or 0) + len(page.records)
+            of = f" of {page.complete_list_size:,}" if page.complete_list_size else ""
+            log.info("Backfill: harvested %s records (page %d; set %s: %s%s); %s submitted in "
+                     "the window, %d notable so far", f"{summary.harvested:,}", cp.pages, set_spec,
+                     f"{in_set:,}", of, f"{summary.kept:,}", len(summary.newly_notable))
+            token = page.token
+            if not token:
+                break
+    summary.harvest_seconds = time.monotonic() - started
+    with wh.write() as con:
+        return backfill_store.mark(con, cp, harvest_done=True)
+
+
+def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]],
+                     summary: BackfillSummary) -> None:
+    """Submit every extraction to the task runner; stage each result here as it completes."""
+    from prefect.futures import as_completed
+
+    started = time.monotonic()
+    futures = {extract_paper.submit(aid, sha, path, meta or {}): (aid, sha)
+               for aid, sha, path, meta in todo}
+    for i, future in enumerate(as_completed(list(futures)), 1):
+        aid, sha = futures[future]
+        try:
+            result = future.result()
+        except TransientExtractionError as exc:
+            result = exc.result  # recorded, not staged; the next run tries again
+        # Seconds from submission to result: with several workers, queueing is part of it.
+        staged = stage_extraction(db_path, aid, sha, result, time.monotonic() - started)
+        summary.extracted += 1
+        summary.extraction_errors += 1 if result.error else 0
+        summary.staged += 1 if staged else 0
+        summary.pdf_pages += result.pages or 0
+        log.info("Extracted %d/%d: %s%s", i, len(todo), aid,
+                 f" (error: {result.error})" if result.error else "")
+    summary.extract_seconds = time.monotonic() - started
+
+
+# -- flow --------------------------------------------------------------------------------------
+
+@flow(name="backfill", log_prints=False, validate_parameters=False)
+def backfill_flow(
+    db_path: str,
+    window_from: date,
+    window_to: date,
+    categories: list[str] | None = None,
+    oai_url: str = ARXIV_OAI_URL,
+    arxiv_api_url: str = ARXIV_API_URL,
+    s2_api_url: str = S2_API_URL,
+    pdf_url_format: str = ARXIV_PDF_URL,
+    pdf_cache_dir: str | None = None,
+    rule: str = DEFAULT_RULE,
+    as_of: date | None = None,
+    arxiv_delay_seconds: float = 3.0,
+    s2_min_interval: float | None = None,
+    bulk_search: bool = True,
+    bulk_query: str = intake.DEFAULT_BULK_QUERY,
+    extract: bool = True,
+    max_pdf_mb: int = 50,
+    extraction_timeout_s: float = 60.0,
+) -> BackfillSummary:
+    """Backfill papers first submitted in [window_from, window_to] and stage their candidates.
+
+    Run it with a ``DaskTaskRunner`` (:func:`run_backfill`) to extract in parallel; under the
+    default runner it still works, extracting in threads of this process.
+    """
+    from extractors import EXTRACTOR_VERSION
+    from paramtrack.errors import UserError
+    from sources.pacing import SourceDownError
+
+    started = time.monotonic()
+    categories = list(categories or DEFAULT_CATEGORIES)
+    notability = NotabilityRule.parse(rule)
+    as_of = as_of or datetime.now(timezone.utc).date()
+    wh = Warehouse(db_path)
+    key = backfill_store.backfill_key(window_from, window_to, categories)
+    params = {"from": window_from, "to": window_to, "categories": categories, "oai": oai_url,
+              "arxiv": arxiv_api_url, "s2": s2_api_url, "rule": rule, "as_of": as_of,
+              "bulk_search": bulk_search, "extract": extract}
+    with wh.write() as con:
+        run_id = papers_store.start_run(con, "backfill", params)
+        cp = backfill_store.start(con, key, window_from, window_to, categories, run_id)
+    summary = BackfillSummary(run_id=run_id, backfill_key=key, resumed_after_pages=cp.pages)
+    if cp.resuming:
+        log.info("Backfill: resuming %s after %d committed pages%s", key, cp.pages,
+                 " (harvest already complete)" if cp.harvest_done else "")
+    try:
+        if not cp.harvest_done:
+            cp = _harvest(wh, cp, summary, categories=categories, window_from=window_from,
+                          window_to=window_to, oai_url=oai_url, s2_url=s2_api_url,
+                          pdf_url_format=pdf_url_format, delay_s=arxiv_delay_seconds,
+                          s2_min_interval=s2_min_interval, notability=notability, as_of=as_of)
+        if bulk_search and not cp.bulk_done:
+            with wh.read() as con:
+                known = sorted(papers_store.all_ids(con))
+            missed, hits = find_missed(
+                s2_api_url, arxiv_api_url, query=bulk_query,
+                min_citations=min(c for _, c in notability.anchors),
+                date_range=f"{window_from.isoformat()}:{window_to.isoformat()}",
+                known=known, delay_s=arxiv_delay_seconds, min_interval=s2_min_interval,
+            )
+            papers = intake.merge_papers((p, "s2_bulk") for p in missed)
+            with wh.read() as con:
+                history = papers_store.citation_history(con, sorted(papers))
+            rows = intake.judge(papers, hits, rule=notability, as_of=as_of, history=history)
+            with wh.write() as con:
+                counts = papers_store.upsert_papers(con, [r for r in rows if r.status != "aged_out"])
+                cp = backfill_store.mark(con, cp, bulk_done=True)
+            summary.found_by_bulk = len(missed)
+            summary.inserted += counts.inserted
+            summary.newly_notable.extend(counts.newly_notable)
+            verdicts = intake.summarise(rows)
+            log.info("Bulk search: %d papers the harvest missed; %d notable by the rule, %d new "
+                     "in the warehouse", len(missed), verdicts.get("notable", 0), counts.inserted)
+        if extract:
+            cache_dir = pdf_cache_dir or str(Path(db_path).parent / "pdfs")
+            summary.pdfs_downloaded, summary.pdfs_failed = download_pdfs(str(db_path), cache_dir,
+                                                                         max_pdf_mb)
+            with wh.read() as con:
+                todo = [
+                    (aid, sha, path, papers_store.paper_metadata(con, aid))
+                    for aid, sha, path in papers_store.cached_pdfs(con)
+                    if not extraction_store.has_extraction(con, aid, sha, EXTRACTOR_VERSION)
+                ]
+            if todo:
+                with _extraction_workers(extraction_timeout_s):
+                    _extract_on_dask(str(db_path), todo, summary)
+    except BaseException as exc:
+        summary.seconds = time.monotonic() - started
+        status = "source_down" if isinstance(exc, SourceDownError) else "failed"
+        with wh.write() as con:
+            papers_store.finish_run(con, run_id, status=status, counts=summary.counts(),
+                                    error=f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, UserError):
+            log.info("Backfill stopped: %s; committed pages are kept, re-run to resume", exc)
+        raise
+    summary.seconds = time.monotonic() - started
+    with wh.write() as con:
+        backfill_store.finish(con, cp)
+        papers_store.finish_run(con, run_id, status="completed", counts=summary.counts())
+    return summary
+
+
+@contextmanager
+def _api_for_workers() -> Iterator[None]:
+    """Make Dask workers report their task runs to this process's Prefect API.
+
+    Without ``PREFECT_API_URL`` Prefect starts an ephemeral API server per *process*: every Dask
+    worker would start its own (seconds and ~200 MB each, measured: two extra servers and a port
+    clash for a 2-worker backfill). So the ephemeral server is started here and its URL set for
+    the run; Prefect serialises the setting into each task it sends to a worker.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the process-wide instance Prefect itself would use
+    server.start()
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        yield
+
+
+def run_backfill(*, workers: int = 2, dask_address: str | None = None, **params: Any) -> BackfillSummary:
+    """Run :func:`backfill_flow` with its extraction on Dask (local cluster or ``dask_address``)."""
+    runner = dask_task_runner(workers, dask_address)
+    with _api_for_workers():
+        return backfill_flow.with_options(task_runner=runner)(**params)

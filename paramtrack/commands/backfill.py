@@ -1,0 +1,146 @@
+"""``paramtrack backfill``: harvest past months of arXiv through OAI-PMH, extract on Dask."""
+
+from __future__ import annotations
+
+import calendar
+import re
+import socket
+from datetime import date, datetime, timezone
+from typing import Annotated, Any
+
+import typer
+
+from paramtrack.commands.ingest import (
+    _check_arxiv_delay,
+    _check_categories,
+    _check_rule,
+    _check_sources,
+    _parse_day,
+)
+from paramtrack.errors import UserError
+from paramtrack.progress import show_progress
+from paramtrack.settings import (
+    ARXIV_API_URL,
+    ARXIV_OAI_URL,
+    ARXIV_PDF_URL,
+    DEFAULT_CATEGORIES,
+    DEFAULT_RULE,
+    S2_API_URL,
+    configure_prefect,
+)
+
+_MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
+_DASK_RE = re.compile(r"(tcp|tls)://(?P<host>[^\s:/]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})")
+
+
+def parse_month(value: str, option: str) -> tuple[int, int]:
+    """``2020-03`` -> (2020, 3); anything else is a one-line error naming the option."""
+    m = _MONTH_RE.fullmatch(value.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1991:
+        raise UserError(f"{option} {value!r} is not a month (expected YYYY-MM, e.g. 2020-03)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def month_window(start: str, end: str) -> tuple[date, date]:
+    """First day of the ``--from`` month .. last day of the ``--to`` month."""
+    y0, m0 = parse_month(start, "--from")
+    y1, m1 = parse_month(end, "--to")
+    first = date(y0, m0, 1)
+    last = date(y1, m1, calendar.monthrange(y1, m1)[1])
+    if last < first:
+        raise UserError(f"--from {start} is after --to {end}")
+    return first, last
+
+
+def _check_dask_address(address: str) -> str:
+    """``tcp://host:port`` of a running scheduler, checked now rather than after Prefect starts."""
+    m = _DASK_RE.fullmatch(address.strip())
+    if not m:
+        raise UserError(f"--dask-address {address!r} is not a scheduler address "
+                        "(expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786)")
+    host, port = m.group("host").strip("[]"), int(m.group("port"))
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise UserError(f"no Dask scheduler answers at {address} ({exc.strerror or exc})",
+                        hint="start one with `dask scheduler` and workers with "
+                             "`dask worker --no-nanny tcp://HOST:8786`, or drop --dask-address "
+                             "for a local cluster") from None
+    return address.strip()
+
+
+def _print_summary(s: Any) -> None:
+    typer.echo("")
+    typer.echo(f"Backfill {s.backfill_key}: run {s.run_id} finished in {s.seconds:.1f} s")
+    if s.resumed_after_pages:
+        typer.echo(f"  resumed after {s.resumed_after_pages} pages committed by an earlier run"
+                   + (f"; {s.restarts} restart(s) after an expired token" if s.restarts else ""))
+    typer.echo(f"  OAI-PMH: {s.harvested:,} records in {s.pages} pages; {s.kept:,} first submitted"
+               f" in the window ({s.harvest_seconds:.1f} s)")
+    v = s.verdicts
+    typer.echo(f"  citation counts: {s.with_citations:,}; found by bulk search: {s.found_by_bulk};"
+               f" notable: {v.get('notable', 0)}, watch: {v.get('watch', 0)},"
+               f" aged out: {v.get('aged_out', 0)}")
+    typer.echo(f"  warehouse: {s.inserted} new, {s.updated} updated,"
+               f" {len(s.newly_notable)} newly notable")
+    typer.echo(f"  PDFs: {s.pdfs_downloaded} downloaded, {s.pdfs_failed} unavailable; extracted on"
+               f" Dask: {s.extracted} ({s.extraction_errors} with errors, {s.pdf_pages} pages,"
+               f" {s.extract_seconds:.1f} s); staged for review: {s.staged}")
+    for p in s.source_problems:
+        typer.echo(f"  {p['source']}: {p['problem']} x{p['count']} (retried)")
+
+
+def backfill_command(
+    ctx: typer.Context,
+    from_month: Annotated[str, typer.Option("--from", help="First month of submissions (YYYY-MM).")],
+    to_month: Annotated[str, typer.Option("--to", help="Last month of submissions (YYYY-MM); default this month.")] = "",
+    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")] = None,
+    dask_address: Annotated[str, typer.Option(help="Use a running Dask scheduler (tcp://HOST:PORT) instead of a local cluster.")] = "",
+    workers: Annotated[int, typer.Option(help="Worker processes of the local Dask cluster.")] = 2,
+    no_extract: Annotated[bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")] = False,
+    no_bulk: Annotated[bool, typer.Option("--no-bulk", help="Skip the Semantic Scholar search for notable papers the harvest missed.")] = False,
+    rule: Annotated[str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")] = DEFAULT_RULE,
+    oai_url: Annotated[str, typer.Option(envvar="PARAMTRACK_OAI_URL", help="arXiv OAI-PMH base URL.")] = ARXIV_OAI_URL,
+    arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL", help="arXiv API query URL (records of bulk-search finds).")] = ARXIV_API_URL,
+    pdf_url: Annotated[str, typer.Option(envvar="PARAMTRACK_PDF_URL", help="PDF URL template, {id} = arXiv id.")] = ARXIV_PDF_URL,
+    s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")] = S2_API_URL,
+    arxiv_delay: Annotated[float, typer.Option(help="Seconds between arXiv requests (arXiv asks for ≥ 3).")] = 3.0,
+    as_of: Annotated[str, typer.Option(help="Judge notability as of this day (default today).")] = "",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Backfill past months: OAI-PMH harvest, citations, notability, PDF extraction on Dask.
+
+    Re-running with the same --from/--to/--category resumes an interrupted backfill.
+    """
+    from paramtrack.commands import settings_from
+
+    settings = settings_from(ctx)
+    this_month = datetime.now(timezone.utc).strftime("%Y-%m")
+    window_from, window_to = month_window(from_month, to_month or this_month)
+    categories = list(_check_categories(list(category or DEFAULT_CATEGORIES)))
+    _check_rule(rule)
+    _check_arxiv_delay(arxiv_delay)
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
+    if "{id}" not in pdf_url:
+        raise UserError(f"--pdf-url {pdf_url!r} has no {{id}} placeholder")
+    as_of_day = _parse_day(as_of, "--as-of") if as_of else None
+    address = _check_dask_address(dask_address) if dask_address else None
+    _check_sources(oai_url, s2_url)
+    show_progress(not quiet)
+    configure_prefect(settings.db_path.parent)
+    from flows.backfill import run_backfill
+
+    summary = run_backfill(
+        workers=workers, dask_address=address,
+        db_path=str(settings.db_path), window_from=window_from, window_to=window_to,
+        categories=categories, oai_url=oai_url, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
+        pdf_url_format=pdf_url, pdf_cache_dir=str(settings.pdf_cache_dir), rule=rule,
+        as_of=as_of_day, arxiv_delay_seconds=arxiv_delay, bulk_search=not no_bulk,
+        extract=not no_extract,
+    )
+    _print_summary(summary)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backfill")(backfill_command)
