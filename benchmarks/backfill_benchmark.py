@@ -66,7 +66,7 @@ def main() -> int:
                 oai_url=f"{server.base_url}/oai2", arxiv_api_url=server.arxiv_api_url,
                 s2_api_url=server.s2_api_url, pdf_url_format=f"{server.base_url}/pdf/{{id}}",
                 pdf_cache_dir=str(run_dir / "pdfs"), arxiv_delay_seconds=0.0,
-                s2_min_interval=0.0, as_of=server.as_of,
+                s2_min_interval=0.0, pdf_delay_seconds=0.0, as_of=server.as_of,
             )
             wall = time.monotonic() - t0
             rows.append((n, s, wall))

@@ -28,9 +28,10 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from discovery import intake
+from discovery import intake, screening
 from discovery.notability import NotabilityRule
 from flows.discover import (
+    SourceSettings,
     TransientExtractionError,
     download_pdfs,
     extract_paper,
@@ -46,7 +47,8 @@ from paramtrack.settings import (
     DEFAULT_RULE,
     S2_API_URL,
 )
-from warehouse import Warehouse, backfill_store, extraction_store, papers_store
+from sources.pacing import SourceProblems
+from warehouse import Warehouse, backfill_store, extraction_store, papers_store, rejections_store, runs_store
 
 log = logging.getLogger("paramtrack.backfill")
 
@@ -71,6 +73,7 @@ class BackfillSummary:
     inserted: int = 0
     updated: int = 0
     newly_notable: list[str] = field(default_factory=list)
+    rejected: int = 0              # records screening refused (rejected_records says why)
     pdfs_downloaded: int = 0
     pdfs_failed: int = 0
     extracted: int = 0
@@ -114,9 +117,11 @@ def harvest_page(oai_url: str, set_spec: str, from_day: date, token: str | None,
 
 @task(name="store-backfill-page", cache_policy=NO_CACHE)
 def store_page(db_path: str, cp: Any, set_spec: str, next_token: str | None, seen: int,
-               rows: list, aged_out: list[str]) -> tuple[Any, papers_store.UpsertCounts]:
-    """The page's papers and the checkpoint past it, committed together."""
+               rows: list, aged_out: list[str], run_id: str,
+               rejected: list) -> tuple[Any, papers_store.UpsertCounts]:
+    """The page's papers, its rejected records and the checkpoint past it, committed together."""
     with Warehouse(db_path).write() as con:
+        rejections_store.record_rejections(con, run_id, rejected)
         return backfill_store.save_page(con, cp, set_spec=set_spec, next_token=next_token,
                                         seen=seen, kept=len(rows) + len(aged_out), rows=rows,
                                         aged_out=aged_out)
@@ -200,13 +205,13 @@ def _problems(counter: Counter) -> list[dict[str, Any]]:
 
 
 def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: list[str],
-             window_from: date, window_to: date, oai_url: str, s2_url: str, pdf_url_format: str,
-             delay_s: float, s2_min_interval: float | None, notability: NotabilityRule,
-             as_of: date) -> Any:
+             window_from: date, window_to: date, oai_url: str, sources: SourceSettings,
+             pdf_url_format: str, notability: NotabilityRule, as_of: date,
+             problems: SourceProblems) -> Any:
     """Harvest every set page by page, committing each page with its checkpoint."""
     from sources.arxiv_oai import in_window, oai_sets_for
 
-    problems: Counter = Counter()
+    oai_problems: Counter = Counter()
     started = time.monotonic()
     seen_ids: set[str] = set()
     for set_spec in oai_sets_for(categories):
@@ -214,30 +219,33 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
             continue
         token = cp.resumption_token if cp.current_set == set_spec else None
         while True:
-            page, page_problems = harvest_page(oai_url, set_spec, window_from, token, delay_s,
-                                               pdf_url_format)
+            page, page_problems = harvest_page(oai_url, set_spec, window_from, token,
+                                               sources.arxiv_delay_s, pdf_url_format)
             if page is None:  # the saved token expired
                 log.info("Backfill: the saved resumption token for %s expired; harvesting %s "
                          "again from %s", set_spec, set_spec, window_from)
                 with wh.write() as con:
                     cp = backfill_store.restart_set(con, cp)
                 summary.restarts += 1
-                problems["badResumptionToken (set harvested again)"] += 1
+                oai_problems["badResumptionToken (set harvested again)"] += 1
                 token = None
                 continue
-            problems.update(page_problems)
-            summary.source_problems = _problems(problems)
+            oai_problems.update(page_problems)
             kept = [p for p in page.records
                     if in_window(p, window_from, window_to, categories) and p.arxiv_id not in seen_ids]
             seen_ids.update(p.arxiv_id for p in kept)
-            papers = intake.merge_papers((p, FOUND_BY) for p in kept)
-            citations = dict(fetch_citations(s2_url, sorted(papers), s2_min_interval)) if papers else {}
+            screened = screening.screen_papers(intake.merge_papers((p, FOUND_BY) for p in kept),
+                                               as_of=as_of)
+            papers = screened.kept
+            summary.rejected += len(screened.rejected)
+            citations = dict(fetch_citations(sources, sorted(papers), problems)) if papers else {}
             with wh.read() as con:
                 history = papers_store.citation_history(con, sorted(papers))
             rows = intake.judge(papers, citations, rule=notability, as_of=as_of, history=history)
             aged = [r.arxiv_id for r in rows if r.status == "aged_out"]
             cp, counts = store_page(str(wh.path), cp, set_spec, page.token, len(page.records),
-                                    [r for r in rows if r.status != "aged_out"], aged)
+                                    [r for r in rows if r.status != "aged_out"], aged,
+                                    summary.run_id, screened.rejected)
             summary.pages += 1
             summary.harvested += len(page.records)
             summary.kept += len(kept)
@@ -256,6 +264,7 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
             if not token:
                 break
     summary.harvest_seconds = time.monotonic() - started
+    summary.source_problems = _problems(oai_problems)
     with wh.write() as con:
         return backfill_store.mark(con, cp, harvest_done=True)
 
@@ -307,6 +316,7 @@ def backfill_flow(
     extract: bool = True,
     max_pdf_mb: int = 50,
     extraction_timeout_s: float = 60.0,
+    pdf_delay_seconds: float = 1.0,
 ) -> BackfillSummary:
     """Backfill papers first submitted in [window_from, window_to] and stage their candidates.
 
@@ -314,10 +324,13 @@ def backfill_flow(
     default runner it still works, extracting in threads of this process.
     """
     from extractors import EXTRACTOR_VERSION
-    from paramtrack.errors import UserError
-    from sources.pacing import SourceDownError
+    from paramtrack.errors import SourceUnavailableError, UserError
 
     started = time.monotonic()
+    sources = SourceSettings(arxiv_url=arxiv_api_url, s2_url=s2_api_url,
+                             arxiv_delay_s=arxiv_delay_seconds, s2_min_interval=s2_min_interval,
+                             pdf_delay_s=pdf_delay_seconds)
+    problems = SourceProblems()
     categories = list(categories or DEFAULT_CATEGORIES)
     notability = NotabilityRule.parse(rule)
     as_of = as_of or datetime.now(timezone.utc).date()
@@ -327,7 +340,8 @@ def backfill_flow(
               "arxiv": arxiv_api_url, "s2": s2_api_url, "rule": rule, "as_of": as_of,
               "bulk_search": bulk_search, "extract": extract}
     with wh.write() as con:
-        run_id = papers_store.start_run(con, "backfill", params)
+        runs_store.mark_interrupted(con)
+        run_id = runs_store.start_run(con, "backfill", params, key=key)
         cp = backfill_store.start(con, key, window_from, window_to, categories, run_id)
     summary = BackfillSummary(run_id=run_id, backfill_key=key, resumed_after_pages=cp.pages)
     if cp.resuming:
@@ -336,24 +350,28 @@ def backfill_flow(
     try:
         if not cp.harvest_done:
             cp = _harvest(wh, cp, summary, categories=categories, window_from=window_from,
-                          window_to=window_to, oai_url=oai_url, s2_url=s2_api_url,
-                          pdf_url_format=pdf_url_format, delay_s=arxiv_delay_seconds,
-                          s2_min_interval=s2_min_interval, notability=notability, as_of=as_of)
+                          window_to=window_to, oai_url=oai_url, sources=sources,
+                          pdf_url_format=pdf_url_format, notability=notability, as_of=as_of,
+                          problems=problems)
         if bulk_search and not cp.bulk_done:
             with wh.read() as con:
                 known = sorted(papers_store.all_ids(con))
             missed, hits = find_missed(
-                s2_api_url, arxiv_api_url, query=bulk_query,
+                sources, query=bulk_query,
                 min_citations=min(c for _, c in notability.anchors),
                 date_range=f"{window_from.isoformat()}:{window_to.isoformat()}",
-                known=known, delay_s=arxiv_delay_seconds, min_interval=s2_min_interval,
+                known=known, problems=problems,
             )
-            papers = intake.merge_papers((p, "s2_bulk") for p in missed)
+            screened = screening.screen_papers(
+                intake.merge_papers((p, "s2_bulk") for p in missed), as_of=as_of)
+            papers = screened.kept
+            summary.rejected += len(screened.rejected)
             with wh.read() as con:
                 history = papers_store.citation_history(con, sorted(papers))
             rows = intake.judge(papers, hits, rule=notability, as_of=as_of, history=history)
             with wh.write() as con:
                 counts = papers_store.upsert_papers(con, [r for r in rows if r.status != "aged_out"])
+                rejections_store.record_rejections(con, run_id, screened.rejected)
                 cp = backfill_store.mark(con, cp, bulk_done=True)
             summary.found_by_bulk = len(missed)
             summary.inserted += counts.inserted
@@ -363,8 +381,9 @@ def backfill_flow(
                      "in the warehouse", len(missed), verdicts.get("notable", 0), counts.inserted)
         if extract:
             cache_dir = pdf_cache_dir or str(Path(db_path).parent / "pdfs")
-            summary.pdfs_downloaded, summary.pdfs_failed = download_pdfs(str(db_path), cache_dir,
-                                                                         max_pdf_mb)
+            downloads = download_pdfs(str(db_path), sources, cache_dir, max_pdf_mb,
+                                      problems=problems)
+            summary.pdfs_downloaded, summary.pdfs_failed = downloads.downloaded, downloads.failed
             with wh.read() as con:
                 todo = [
                     (aid, sha, path, papers_store.paper_metadata(con, aid))
@@ -374,19 +393,25 @@ def backfill_flow(
             if todo:
                 with _extraction_workers(extraction_timeout_s):
                     _extract_on_dask(str(db_path), todo, summary)
+            if downloads.source_down:  # extracted what did arrive; the rest waits for a re-run
+                from sources.pacing import ARXIV_PDF, SourceDownError
+
+                raise SourceDownError(ARXIV_PDF, [downloads.source_down])
     except BaseException as exc:
         summary.seconds = time.monotonic() - started
-        status = "source_down" if isinstance(exc, SourceDownError) else "failed"
+        summary.source_problems = [*summary.source_problems, *problems.as_list()]
+        status = "source_down" if isinstance(exc, SourceUnavailableError) else "failed"
         with wh.write() as con:
-            papers_store.finish_run(con, run_id, status=status, counts=summary.counts(),
-                                    error=f"{type(exc).__name__}: {exc}")
+            runs_store.finish_run(con, run_id, status=status, counts=summary.counts(),
+                                  error=f"{type(exc).__name__}: {exc}")
         if isinstance(exc, UserError):
             log.info("Backfill stopped: %s; committed pages are kept, re-run to resume", exc)
         raise
     summary.seconds = time.monotonic() - started
+    summary.source_problems = [*summary.source_problems, *problems.as_list()]
     with wh.write() as con:
         backfill_store.finish(con, cp)
-        papers_store.finish_run(con, run_id, status="completed", counts=summary.counts())
+        runs_store.finish_run(con, run_id, status="completed", counts=summary.counts())
     return summary
 
 

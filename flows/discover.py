@@ -158,6 +158,14 @@ def fetch_arxiv_ids(sources: SourceSettings, arxiv_ids: list[str],
     return papers
 
 
+@task(name="fetch-citations", cache_policy=NO_CACHE)
+def fetch_citations(sources: SourceSettings, arxiv_ids: list[str],
+                    problems: SourceProblems | None = None) -> dict:
+    """Semantic Scholar's records for ``arxiv_ids`` (None for unknown ones), 500 per request."""
+    with sources.s2(problems) as s2:
+        return s2.batch_by_arxiv(arxiv_ids)
+
+
 @task(name="read-watchlist", cache_policy=NO_CACHE)
 def read_watchlist(db_path: str, not_seen_since: datetime | None = None) -> list:
     with Warehouse(db_path).read() as con:
@@ -181,7 +189,7 @@ def judge_and_store(
     citations: dict[str, Any] = dict(known_citations)
     if ask:
         with sources.s2(problems) as s2:
-            citations.update(s2.batch_by_arxiv(ask))
+            citations.update(s2.batch_by_arxiv(ask))  # in this task: one task run per batch
     wh = Warehouse(db_path)
     with wh.read() as con:
         history = papers_store.citation_history(con, sorted(papers))

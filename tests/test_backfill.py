@@ -41,7 +41,7 @@ def _params(server, tmp_path, **kw):
         categories=list(DEFAULT_CATEGORIES), oai_url=f"{server.base_url}/oai2",
         arxiv_api_url=server.arxiv_api_url, s2_api_url=server.s2_api_url,
         pdf_url_format=f"{server.base_url}/pdf/{{id}}", pdf_cache_dir=str(tmp_path / "pdfs"),
-        arxiv_delay_seconds=0.0, s2_min_interval=0.0, as_of=server.as_of,
+        arxiv_delay_seconds=0.0, s2_min_interval=0.0, pdf_delay_seconds=0.0, as_of=server.as_of,
     )
     params.update(kw)
     return params
@@ -219,7 +219,7 @@ def test_cli_backfill_on_its_own_local_cluster(paramtrack_exe, server, tmp_path)
     result = subprocess.run(
         [paramtrack_exe, "--db", str(db), "backfill", "--from", "2023-05", "--to", "2023-05",
          "--oai-url", f"{b}/oai2", "--arxiv-url", server.arxiv_api_url, "--s2-url", b,
-         "--pdf-url", f"{b}/pdf/{{id}}", "--arxiv-delay", "0", "--no-bulk", "--workers", "2"],
+         "--pdf-url", f"{b}/pdf/{{id}}", "--arxiv-delay", "0", "--s2-interval", "0", "--pdf-delay", "0", "--no-bulk", "--workers", "2"],
         capture_output=True, text=True, timeout=300, cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]

@@ -105,6 +105,8 @@ def backfill_command(
     pdf_url: Annotated[str, typer.Option(envvar="PARAMTRACK_PDF_URL", help="PDF URL template, {id} = arXiv id.")] = ARXIV_PDF_URL,
     s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")] = S2_API_URL,
     arxiv_delay: Annotated[float, typer.Option(help="Seconds between arXiv requests (arXiv asks for ≥ 3).")] = 3.0,
+    s2_interval: Annotated[float | None, typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without).")] = None,
+    pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
     as_of: Annotated[str, typer.Option(help="Judge notability as of this day (default today).")] = "",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
@@ -120,6 +122,9 @@ def backfill_command(
     categories = list(_check_categories(list(category or DEFAULT_CATEGORIES)))
     _check_rule(rule)
     _check_arxiv_delay(arxiv_delay)
+    _check_arxiv_delay(pdf_delay, "--pdf-delay")
+    if s2_interval is not None:
+        _check_arxiv_delay(s2_interval, "--s2-interval")
     if workers < 1:
         raise UserError(f"--workers must be at least 1, got {workers}")
     if "{id}" not in pdf_url:
@@ -136,7 +141,8 @@ def backfill_command(
         db_path=str(settings.db_path), window_from=window_from, window_to=window_to,
         categories=categories, oai_url=oai_url, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
         pdf_url_format=pdf_url, pdf_cache_dir=str(settings.pdf_cache_dir), rule=rule,
-        as_of=as_of_day, arxiv_delay_seconds=arxiv_delay, bulk_search=not no_bulk,
+        as_of=as_of_day, arxiv_delay_seconds=arxiv_delay, s2_min_interval=s2_interval,
+        pdf_delay_seconds=pdf_delay, bulk_search=not no_bulk,
         extract=not no_extract,
     )
     _print_summary(summary)
