@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/pdf_throughput.py
 	$(PY) benchmarks/recompute_benchmark.py
 	$(PY) benchmarks/backfill_benchmark.py
+	$(PY) benchmarks/ingest_benchmark.py
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock:

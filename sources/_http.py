@@ -60,3 +60,24 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out ({type(exc).__name__})"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class OwnsHttpClient:
+    """``close()`` and ``with`` for a source holding an ``httpx.Client``: closes the client only
+    when the source created it (one passed in belongs to the caller, who may share it).
+
+    Subclasses set ``self._client`` and ``self._own_client`` in ``__init__``.
+    """
+
+    _client: httpx.Client
+    _own_client: bool
+
+    def close(self) -> None:
+        if self._own_client:
+            self._client.close()
+
+    def __enter__(self):  # -> the subclass: every source returns itself
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

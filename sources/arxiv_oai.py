@@ -41,7 +41,14 @@ import httpx
 from paramtrack import __version__
 from paramtrack.errors import SourceUnavailableError
 from paramtrack.settings import ARXIV_OAI_URL, ARXIV_PDF_URL
-from sources._http import RETRY_STATUSES, backoff_delay, describe, is_connection_refused, parse_retry_after
+from sources._http import (
+    RETRY_STATUSES,
+    OwnsHttpClient,
+    backoff_delay,
+    describe,
+    is_connection_refused,
+    parse_retry_after,
+)
 from sources.arxiv_ids import parse_arxiv_id
 from sources.arxiv_source import DEFAULT_USER_AGENT, ArxivPaper
 from sources.pacing import ARXIV, shared_limiter
@@ -225,7 +232,7 @@ def parse_oai_response(body: bytes, *, url: str = "", pdf_url_format: str = ARXI
     return OaiPage(records, token, size, cursor, datestamps)
 
 
-class ArxivOaiClient:
+class ArxivOaiClient(OwnsHttpClient):
     """``ListRecords``/``GetRecord``/``Identify`` against arXiv's OAI-PMH endpoint (or the replay
     server's ``/oai2``)."""
 
@@ -258,15 +265,6 @@ class ArxivOaiClient:
         self.waits: list[float] = []         # backoff / Retry-After waits taken
         self.problems: list[str] = []        # one line per retried request (for run reports)
 
-    def close(self) -> None:
-        if self._own_client:
-            self._client.close()
-
-    def __enter__(self) -> "ArxivOaiClient":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- verbs
     def list_records(self, set_spec: str, from_day: date, token: str | None = None) -> OaiPage:

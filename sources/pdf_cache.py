@@ -46,7 +46,14 @@ import httpx
 from paramtrack import __version__
 from paramtrack.errors import SourceUnavailableError, UserError
 from sources.pacing import ARXIV_PDF, SourceProblems, shared_limiter
-from sources._http import RETRY_STATUSES, backoff_delay, describe, is_connection_refused, parse_retry_after
+from sources._http import (
+    RETRY_STATUSES,
+    OwnsHttpClient,
+    backoff_delay,
+    describe,
+    is_connection_refused,
+    parse_retry_after,
+)
 
 __all__ = ["CachedPdf", "PdfCache", "PdfTooLargeError", "NotAPdfError", "PdfNotFoundError"]
 
@@ -79,7 +86,7 @@ class CachedPdf:
     bytes: int
 
 
-class PdfCache:
+class PdfCache(OwnsHttpClient):
     def __init__(
         self,
         root: Path | str,
@@ -112,15 +119,6 @@ class PdfCache:
         self.partial_dir = self.root / "partial"
         self.index_path = self.root / "index.json"
 
-    def close(self) -> None:
-        if self._own_client:
-            self._client.close()
-
-    def __enter__(self) -> "PdfCache":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- index
     def _load_index(self) -> dict[str, dict[str, str]]:

@@ -32,7 +32,14 @@ import httpx
 from paramtrack import __version__
 from paramtrack.errors import SourceUnavailableError
 from paramtrack.settings import S2_API_URL
-from sources._http import RETRY_STATUSES, backoff_delay, describe, is_connection_refused, parse_retry_after
+from sources._http import (
+    RETRY_STATUSES,
+    OwnsHttpClient,
+    backoff_delay,
+    describe,
+    is_connection_refused,
+    parse_retry_after,
+)
 from sources.arxiv_ids import parse_arxiv_id
 from sources.pacing import S2, SourceProblems, shared_limiter
 
@@ -84,7 +91,7 @@ def _opt_int(v: Any) -> int | None:
     return None if v is None else int(v)
 
 
-class SemanticScholarSource:
+class SemanticScholarSource(OwnsHttpClient):
     """Batch lookups and bulk search against the Graph API (or the local replay server)."""
 
     def __init__(
@@ -124,17 +131,6 @@ class SemanticScholarSource:
         self._sleep = sleep
         self._rng = random.Random(seed)
         self.waits: list[float] = []  # backoff waits actually taken (for logs and tests)
-
-    # -- lifecycle
-    def close(self) -> None:
-        if self._own_client:
-            self._client.close()
-
-    def __enter__(self) -> "SemanticScholarSource":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- public API
     def batch_by_arxiv(

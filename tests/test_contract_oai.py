@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from test_contract_recorded_vs_replay import Canned  # noqa: F401  (the byte-for-byte server)
+from test_contract_recorded_vs_replay import canned, server  # noqa: F401  (byte-for-byte and replay servers)
 
 from sources.arxiv_oai import ARXIV_NS, OAI_NS, ArxivOaiClient
 
@@ -28,21 +28,6 @@ ARXIV_ORDER = ["id", "created", "updated", "authors", "title", "categories", "co
 PAPER_TYPES = {"arxiv_id": str, "title": str, "abstract": str, "authors": tuple,
                "categories": tuple, "primary_category": str, "published": date,
                "updated": datetime, "pdf_url": str}
-
-
-@pytest.fixture()
-def canned():
-    c = Canned()
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="module")
-def server(corpus_dir):
-    from replay.server import ReplayServer
-
-    with ReplayServer(corpus_dir, log_level="critical") as srv:
-        yield srv
 
 
 def _recorded(corpus_dir: Path, name: str) -> bytes:

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from test_review_browser import browser  # noqa: F401  (the module's Chromium fixture)
 
 from discovery.screening import clean_text
 from replay.hostile import SQL_TITLE, XSS_TITLE
@@ -21,9 +22,6 @@ SINCE, UNTIL = date(2013, 12, 1), date(2014, 6, 30)
 HOSTILE_ON = date(2014, 3, 14)
 AS_OF = date(2026, 11, 23)
 RULE = "3:10,12:50,36:150"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 REJECTION_REASONS = {
     "published_1899": "published 1899-01-01, before arXiv existed (1991-08)",
@@ -123,19 +121,8 @@ def test_nothing_else_is_lost(ingested):
     assert diff == [], "\n".join(diff)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (.ci/install-browser)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.mark.browser
-def test_the_review_app_shows_hostile_titles_as_text(ingested, browser):
+def test_the_review_app_shows_hostile_titles_as_text(ingested, browser):  # noqa: F811
     from test_review_support import Server
 
     db, _, records, _, _ = ingested

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from test_review_support import REPO_ROOT
 
 from reporting.digest import digest_name, render_digest
 from test_review_support import seed_demo_queue
@@ -69,7 +70,8 @@ def test_status_prints_runs_queue_newest_digest_and_health(paramtrack_exe, ran):
     assert f"Newest digest: {newest}" in out
     assert "Next scheduled run: nothing is scheduled (PREFECT_API_URL is not set)" in out
     assert "paramtrack serve" in out
-    assert "schema 0007_extraction_keys" in out
+    newest_migration = sorted(p.stem for p in (REPO_ROOT / "warehouse" / "schema").glob("*.sql"))[-1]
+    assert f"schema {newest_migration}" in out
     assert out.rstrip().endswith("Health: ok")
     assert result.stderr == ""
 
