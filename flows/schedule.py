@@ -38,14 +38,22 @@ def weekly_discover_flow(
     pdf_cache_dir: str | None = None,
     categories: list[str] | None = None,
     rule: str = DEFAULT_RULE,
+    arxiv_delay_seconds: float = 3.0,
+    s2_min_interval: float | None = None,
+    pdf_delay_seconds: float = 1.0,
 ) -> dict:
-    """Discover the ``window_days`` before today; ``categories`` None means the ML set."""
+    """Discover the ``window_days`` before today; ``categories`` None means the ML set.
+
+    The pacing parameters keep the live APIs' defaults; a deployment against the replay server
+    (or a test) turns them down."""
     until = datetime.now(timezone.utc).date()
     # Both ends are included, so the window spans window_days + 1 dates and overlaps the previous
     # run by one: the run date is only partly over when the run starts (upserts make it harmless).
     since = until - timedelta(days=window_days)
     common = dict(db_path=db_path, rule=rule, arxiv_api_url=arxiv_api_url,
-                  s2_api_url=s2_api_url, pdf_cache_dir=pdf_cache_dir)
+                  s2_api_url=s2_api_url, pdf_cache_dir=pdf_cache_dir,
+                  arxiv_delay_seconds=arxiv_delay_seconds, s2_min_interval=s2_min_interval,
+                  pdf_delay_seconds=pdf_delay_seconds)
     with Warehouse(db_path).write() as con:
         runs_store.mark_interrupted(con)
         unfinished = runs_store.unfinished_windows(con, "discover", newer_than_days=31)

@@ -45,7 +45,8 @@ def _run(db: Path, srv):
     return discover_flow(
         db_path=str(db), since=SINCE, until=UNTIL, arxiv_api_url=srv.arxiv_api_url,
         s2_api_url=srv.s2_api_url, pdf_cache_dir=str(db.parent / "pdfs"), rule=RULE,
-        as_of=AS_OF, arxiv_delay_seconds=0.0, s2_min_interval=0.0, bulk_search=False,
+        as_of=AS_OF, arxiv_delay_seconds=0.0, s2_min_interval=0.0, pdf_delay_seconds=0.0,
+        bulk_search=False,
         http_timeout_s=HTTP_TIMEOUT_S, backoff_base_s=0.05,
     )
 

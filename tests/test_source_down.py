@@ -88,7 +88,8 @@ def test_the_weekly_run_first_finishes_a_window_an_earlier_run_left_unfinished(
         run_id = runs_store.start_run(con, "discover", params, key=key)
         runs_store.finish_run(con, run_id, status="interrupted", error="killed")
     weekly_discover_flow(db_path=str(db), arxiv_api_url=replay_server.arxiv_api_url,
-                         s2_api_url=replay_server.s2_api_url, pdf_cache_dir=str(tmp_path / "pdfs"))
+                         s2_api_url=replay_server.s2_api_url, pdf_cache_dir=str(tmp_path / "pdfs"),
+                         arxiv_delay_seconds=0.0, s2_min_interval=0.0, pdf_delay_seconds=0.0)
     with wh.read() as con:
         april = con.execute("SELECT count(*) FROM papers WHERE published BETWEEN"
                             " DATE '2022-04-01' AND DATE '2022-04-30'").fetchone()[0]
