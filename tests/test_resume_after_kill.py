@@ -91,13 +91,16 @@ def _runs(db: Path) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def clean_run(tmp_path_factory, paramtrack_exe, replay, prefect_api) -> dict:
+def clean_run(tmp_path_factory, paramtrack_exe, replay, prefect_api) -> tuple[dict, int]:
+    """The warehouse a run that nobody kills leaves, and how many records the window holds."""
     folder = tmp_path_factory.mktemp("clean")
     output = _run_to_end(_command(paramtrack_exe, replay, folder), _env(prefect_api, folder))
     assert "staged for review: 0" not in output  # the window does reach extraction
     content = _content(folder / "w.duckdb")
-    assert len(content["papers"]) > 100 and content["extractions"]
-    return content
+    assert len(content["papers"]) > 50 and len(content["extractions"]) >= 2
+    (_, _, polled), = _runs(folder / "w.duckdb")
+    assert int(polled) > 100  # more than one arXiv page: a kill can land between pages
+    return content, int(polled)
 
 
 @pytest.mark.parametrize("marker", [
@@ -111,11 +114,12 @@ def test_kill_9_then_rerun_equals_a_clean_run(marker, clean_run, tmp_path, param
     _kill_when(cmd, env, marker)
     output = _run_to_end(cmd, env)
 
-    diff = diff_snapshots(clean_run, _content(tmp_path / "w.duckdb"))
+    clean, window_size = clean_run
+    diff = diff_snapshots(clean, _content(tmp_path / "w.duckdb"))
     assert diff == [], "\n".join(diff[:40])
     runs = _runs(tmp_path / "w.duckdb")
     assert [status for status, *_ in runs] == ["interrupted", "completed"]
     if marker == "Stored 80/":
         # The second run took over the first one's checkpoint instead of re-reading the window.
         assert runs[1][1] is True and "resumed run" in output
-        assert 0 < int(runs[1][2]) < len(clean_run["papers"])
+        assert int(runs[1][2]) == window_size - 80
