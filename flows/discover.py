@@ -468,7 +468,8 @@ def discover_flow(
                     (p, "watchlist") for p in batch), **judge))
         if bulk_search:
             with wh.read() as con:
-                known = sorted(papers_store.all_ids(con))
+                # Papers this run judged but did not store (aged out) count as known too.
+                known = sorted(papers_store.all_ids(con) | set(summary.found_ids))
             missed, hits = find_missed(
                 sources, query=bulk_query, min_citations=int(notability.threshold(0)),
                 date_range=intake.bulk_date_range(since, until, bulk_lookback_years),  # type: ignore[arg-type]
