@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from extractors import patterns as P
+from extractors.names import is_other_system, is_own_name
 from extractors.numbers import parse_scaled, to_int
 
 
@@ -25,7 +26,7 @@ class Mention:
     evidence: str
     page: int
     source: str  # "sentence" (N parameters), "size" (a 7B model), "name" (LLaMA-65B), "table"
-    features: dict[str, bool | int | float] = field(default_factory=dict)
+    features: dict[str, bool | int | float | str] = field(default_factory=dict)
 
 
 @dataclass
@@ -264,8 +265,10 @@ def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list
                     m.features["cited_name"] = True
                 elif not m.model and not m.features.get("total") and _cited_name_just_before(m.evidence, m.value, cited, title_terms):
                     m.features["cited_name"] = True
-                if m.model and any(t == m.model.lower() or t in m.model.lower().split("-") for t in title_terms):
+                if is_own_name(m.model, title_terms):
                     m.features["named_main"] = True
+                elif is_other_system(m.model, title_terms):
+                    m.features["other_name"] = True
                 out.append(m)
     return out
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pypdfium2 as pdfium
+
+from extractors.layout import PageLayout, layout_page
 
 #: Pages read at most; a 2,000-page "paper" is a thesis dump or a hostile file, and the parameter
 #: count of a paper's main model is stated in its first pages or its tables anyway.
@@ -33,6 +36,8 @@ class PdfText:
     page_count: int
     truncated: bool = False
     raw_pages: list[str] = field(default_factory=list, repr=False)
+    #: Word positions of the pages the caller asked to lay out (1-based page -> layout).
+    layouts: dict[int, PageLayout] = field(default_factory=dict, repr=False)
 
     def page_numbers(self) -> range:
         return range(1, len(self.pages) + 1)
@@ -149,10 +154,19 @@ def _open(source: Path | bytes) -> pdfium.PdfDocument:
         raise PdfTextError(f"corrupt PDF ({msg})") from exc
 
 
-def read_pdf_text(source: Path | bytes, *, max_pages: int = MAX_PAGES) -> PdfText:
+def _layout(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage, text: str) -> PageLayout:
+    boxes = [textpage.get_charbox(i, loose=True) for i in range(len(text))]
+    return layout_page(text, boxes, page.get_width(), page.get_height())
+
+
+def read_pdf_text(
+    source: Path | bytes, *, max_pages: int = MAX_PAGES, layout_if: Callable[[str], bool] | None = None
+) -> PdfText:
     """Read up to ``max_pages`` pages of text with pypdfium2; raise :class:`PdfTextError`.
 
-    Each page and text page is closed as soon as its text is copied out.
+    ``layout_if`` is asked about each page's normalised text; pages it accepts also get word
+    positions (``PdfText.layouts``), which cost a few milliseconds a page. Each page and text page
+    is closed as soon as its text is copied out.
     """
     doc = _open(source)
     try:
@@ -161,6 +175,8 @@ def read_pdf_text(source: Path | bytes, *, max_pages: int = MAX_PAGES) -> PdfTex
             raise PdfTextError("PDF has zero pages")
         n = min(count, max_pages)
         raw: list[str] = []
+        pages: list[str] = []
+        layouts: dict[int, PageLayout] = {}
         for i in range(n):
             try:
                 page = doc[i]
@@ -169,14 +185,17 @@ def read_pdf_text(source: Path | bytes, *, max_pages: int = MAX_PAGES) -> PdfTex
             try:
                 textpage = page.get_textpage()
                 try:
-                    raw.append(textpage.get_text_range())
+                    text = textpage.get_text_range()
+                    raw.append(text)
+                    pages.append(normalise_text(text))
+                    if layout_if is not None and layout_if(pages[-1]):
+                        layouts[i + 1] = _layout(textpage, page, text)
                 finally:
                     textpage.close()
             finally:
                 page.close()
     finally:
         doc.close()
-    pages = [normalise_text(t) for t in raw]
     if sum(len(p) - p.count(" ") - p.count("\n") for p in pages) < MIN_TEXT_CHARS:
         raise PdfTextError("no text layer (scanned?)")
-    return PdfText(pages=pages, page_count=count, truncated=count > n, raw_pages=raw)
+    return PdfText(pages=pages, page_count=count, truncated=count > n, raw_pages=raw, layouts=layouts)

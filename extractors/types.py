@@ -34,6 +34,8 @@ class Candidate:
     source: str = "sentence"  # sentence | table | name | size-context
     unit: str | None = None  # for training_compute ("FLOP") and dataset_size ("tokens", "images")
     hedged: bool = field(default=False, repr=False, compare=False)  # best evidence is a bound or hypothetical
+    #: What the ranker scored (``extractors.features``); stored so reviewer decisions can train it.
+    features: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def parameters(self) -> int | None:

@@ -29,3 +29,12 @@ def replay_fixtures(**options: Any):
         server.faults.clear()
 
     return server, _clean_replay
+
+
+def ids_with_pdfs(corpus, since, until) -> set[str]:  # type: ignore[no-untyped-def]
+    """Corpus papers first published in ``since..until`` that the replay server has a PDF for.
+
+    Tests derive their expectations from the corpus with this instead of writing its counts
+    down: the shared corpus grows (28 PDFs, then 70), and a window's PDFs grow with it.
+    """
+    return {p.arxiv_id for p in corpus.with_pdfs if since <= p.published.date() <= until}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from replay_support import replay_fixtures
+from replay_support import ids_with_pdfs, replay_fixtures
 from warehouse import Warehouse
 from warehouse.snapshot import content_snapshot, diff_snapshots
 
@@ -37,6 +37,14 @@ HOLD_S = 2.5  # a `timeout` fault holds the request this long: longer than HTTP_
 ARXIV, S2, PDF = "/api/query", "/graph/v1/paper/batch", f"/pdf/{PDF_B}"
 
 server, _clean_replay = replay_fixtures()
+
+
+@pytest.fixture(scope="module")
+def with_pdf(server) -> set[str]:
+    """The window's papers the corpus holds a PDF for (the rest answer 404)."""
+    ids = ids_with_pdfs(server.corpus, SINCE, UNTIL)
+    assert {PDF_A, PDF_B} <= ids
+    return ids
 
 
 def _run(db: Path, srv):
@@ -67,18 +75,18 @@ def _assert_same(expected, got) -> None:
 
 
 @pytest.fixture(scope="module")
-def baseline(prefect_harness, server, tmp_path_factory):
+def baseline(prefect_harness, server, with_pdf, tmp_path_factory):
     db = tmp_path_factory.mktemp("baseline") / "w.duckdb"
     server.faults.clear()
     summary = _run(db, server)
     snap = _snapshot(db)
     # A baseline that stored nothing would make every comparison pass: check it did the work.
     assert summary.polled == 10 and summary.verdicts.get("notable") == 10
-    # The corpus has PDFs for two of them; the others answer 404 and are recorded as such.
-    assert {r[0] for r in snap["pdfs"] if r[1]} == {PDF_A, PDF_B}
-    assert summary.pdfs_downloaded == 2 and summary.pdfs_failed == 8
-    assert {r[0] for r in snap["review_items"]} == {PDF_A, PDF_B}
-    assert summary.extracted == 2 and summary.extraction_errors == 0
+    # The corpus has PDFs for some of them; the others answer 404 and are recorded as such.
+    assert {r[0] for r in snap["pdfs"] if r[1]} == with_pdf
+    assert summary.pdfs_downloaded == len(with_pdf) and summary.pdfs_failed == 10 - len(with_pdf)
+    assert {r[0] for r in snap["review_items"]} >= with_pdf
+    assert summary.extracted == len(with_pdf) and summary.extraction_errors == 0
     assert not any(e["fault"] for e in server.request_log)
     return snap
 
@@ -128,7 +136,7 @@ def _without_paper(snap, arxiv_id: str):
 @pytest.mark.parametrize("kind,reason", [("404", "HTTP 404"), ("corrupt", "corrupt PDF")],
                          ids=["pdf-404", "pdf-corrupt-every-time"])
 def test_a_pdf_no_retry_fixes_is_recorded_and_the_next_run_completes_the_warehouse(
-    baseline, server, tmp_path, kind, reason
+    baseline, server, with_pdf, tmp_path, kind, reason
 ):
     rule = server.add_fault(f"/pdf/{PDF_A}", kind, times=None)  # every request, until cleared
     db = tmp_path / "w.duckdb"
@@ -136,7 +144,7 @@ def test_a_pdf_no_retry_fixes_is_recorded_and_the_next_run_completes_the_warehou
     first = _run(db, server)
 
     assert rule.fired >= 1
-    assert first.pdfs_failed == 8 + 1 and first.pdfs_downloaded == 1
+    assert first.pdfs_failed == 10 - len(with_pdf) + 1 and first.pdfs_downloaded == len(with_pdf) - 1
     with Warehouse(db).read() as con:
         sha, error = con.execute("SELECT sha256, error FROM pdfs WHERE arxiv_id = ?", [PDF_A]).fetchone()
     assert sha is None and reason in error, error
@@ -157,7 +165,7 @@ MIX_SEEDS = [7, 2026]
 
 
 @pytest.mark.parametrize("seed", MIX_SEEDS)
-def test_a_seeded_random_mix_of_every_fault_kind(baseline, server, tmp_path, seed):
+def test_a_seeded_random_mix_of_every_fault_kind(baseline, server, with_pdf, tmp_path, seed):
     """Every kind once, placed and ordered by a seeded RNG within what each client can retry.
 
     Rules with ``times=1`` on one path fire on consecutive requests, so a path gets at most as
@@ -190,7 +198,7 @@ def test_a_seeded_random_mix_of_every_fault_kind(baseline, server, tmp_path, see
     assert fired == {(r.path, r.kind) for r in rules}, "some faults of the mix never fired"
     kinds_fired = {r.kind for r in rules if r.fired}
     assert kinds_fired == {"404", "429", "500", "503", "timeout", "truncate", "empty_page", "corrupt"}
-    assert first.pdfs_failed == 8 + 1  # the papers without a PDF, and the 404
+    assert first.pdfs_failed == 10 - len(with_pdf) + 1  # the papers without a PDF, and the 404
     server.faults.clear()
     _run(db, server)
     assert _runs(db) == [("completed", None), ("completed", None)]

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from test_review_browser import browser  # noqa: F401  (the module's Chromium fixture)
 
+from replay_support import ids_with_pdfs
+
 from discovery.screening import clean_text
 from replay.hostile import SQL_TITLE, XSS_TITLE
 from warehouse import Warehouse
@@ -61,7 +63,9 @@ def ingested(prefect_harness, corpus_dir, tmp_path_factory):
     return work / "hostile.duckdb", work / "clean.duckdb", records, summary, bad_bytes_seen
 
 
-def test_every_hostile_record_is_stored_safely_or_rejected_with_its_reason(ingested):
+def test_every_hostile_record_is_stored_safely_or_rejected_with_its_reason(ingested, corpus_dir):
+    from replay.corpus import load_corpus
+
     db, _, records, summary, requests = ingested
     assert {e["status"] for e in requests} == {200}  # one answer each: no page was lost to a retry
     by_key = {r.key: r.paper.arxiv_id for r in records}
@@ -101,7 +105,8 @@ def test_every_hostile_record_is_stored_safely_or_rejected_with_its_reason(inges
     assert summary.verdicts["notable"] == 10 + 4
     # the kept records with a PDF went all the way to the review queue; the SQL did nothing
     assert {by_key["xss_title"], by_key["sql_title"], by_key["control_characters"]} <= queued
-    assert len(queued) == 2 + 3
+    hostile_with_pdf = {by_key[k] for k in ("xss_title", "sql_title", "control_characters")}
+    assert queued == ids_with_pdfs(load_corpus(corpus_dir), SINCE, UNTIL) | hostile_with_pdf
 
 
 def test_nothing_else_is_lost(ingested):

@@ -18,9 +18,13 @@ from replay_support import replay_fixtures  # noqa: E402
 server, _clean_replay = replay_fixtures(bulk_page_size=10)
 
 
-def test_corpus_numbers(server) -> None:
+def test_corpus_numbers(server, corpus_dir) -> None:
+    import csv
+
     stats = server.corpus.stats()
-    assert stats["with_pdfs"] == 28
+    with (corpus_dir / "pdfs" / "ground_truth.csv").open(newline="", encoding="utf-8") as fh:
+        ground_truth = [row["file"] for row in csv.DictReader(fh)]
+    assert stats["with_pdfs"] == len(ground_truth)  # every ground-truth PDF is served
     assert stats["papers"] > 900 and 500 < stats["with_citations"] < stats["papers"]
     old = server.corpus.stats(date(2022, 12, 31))
     assert old["with_citations"] < stats["with_citations"]

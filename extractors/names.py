@@ -1,0 +1,88 @@
+"""Whose model a size belongs to: the paper's own system names, and names of other systems.
+
+A paper names its own system in a handful of general ways, and each is a rule here:
+
+- the title's head before a colon ("PaLM: Scaling ...", "Orca: Progressive ...");
+- words of the title spelled like names ("BERT", "ZeRO", "RoBERTa");
+- the title's initials, when the text uses them as a name ("Progressive Neural Architecture
+  Search" -> "PNAS", used as "PNASNet-5"; "Fully Convolutional Networks" -> "FCN");
+- a name the paper introduces ("we propose X", "we call it X", "dubbed X", "named X");
+- the proper noun it uses most often mid-sentence (its own system, far more often than any
+  system it cites).
+
+A model name matches an own name when it equals it or starts with it at a word boundary
+("MobileNet-224", "Swin-L", "PNASNet-5" for "mobilenet", "swin", "pnas"). Any other name spelled
+like a system ("GPT-3", "AlexNet", "T5-11B", "VGG") is someone else's.
+"""
+
+from __future__ import annotations
+
+import re
+from extractors import patterns as P
+
+_TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+_SMALL = {"a", "an", "the", "of", "for", "and", "in", "on", "to", "with", "via", "by", "from", "at", "as", "is", "are", "its"}
+_INTRODUCED = re.compile(
+    r"\b(?:we\s+(?:propose|introduce|present|call|name|term|dub|release|develop|build|design)|"
+    r"(?:called|named|dubbed|termed|coined)|(?:which|that)\s+we\s+(?:call|name|term|dub))\s+"
+    r"(?:it\s+|this\s+|them\s+|the\s+|a\s+|an\s+|our\s+)?(?:(?:new|novel|simple|family of|series of|method|model|models|"
+    r"architecture|approach|framework|network)\s+){0,3}(?:as\s+)?[\"'“‘]?(?P<name>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)",
+)
+#: A token spelled like a system's name: inner capitals or digits ("GPT-3", "AlexNet", "T5",
+#: "LLaMA-65B") or an acronym of three or more capitals ("VGG", "BERT").
+SYSTEM_LIKE = re.compile(r"^(?:[A-Z][A-Za-z]*[A-Z0-9][A-Za-z0-9.]*|[A-Z]{2,}[a-z]?)(?:[- ][A-Za-z0-9.]+)*$")
+
+
+def title_acronyms(title: str | None, text: str) -> set[str]:
+    """Initials of the title's words (runs of three or more) that the text uses as a name."""
+    if not title:
+        return set()
+    words = [w for w in _TITLE_WORD.findall(title.split(":")[-1]) if w.lower() not in _SMALL]
+    out: set[str] = set()
+    for i in range(len(words)):
+        for j in range(i + 3, min(len(words), i + 6) + 1):
+            acro = "".join(w[0].upper() for w in words[i:j])
+            if re.search(rf"(?<![A-Za-z]){acro}(?:[-A-Za-z0-9]|\b)", text):
+                out.add(acro.lower())
+    return out
+
+
+def introduced_names(text: str) -> set[str]:
+    """Names the paper introduces in its first pages ("we propose PNASNet", "dubbed Primer")."""
+    out: set[str] = set()
+    for m in _INTRODUCED.finditer(text[:20_000]):
+        name = m.group("name")
+        if len(name) >= 3 and name.lower() not in P.GENERIC_NAMES and name not in ("We", "Our", "This", "The"):
+            out.add(name.lower())
+    return out
+
+
+def system_names(title: str | None, body: str) -> set[str]:
+    """Every name the paper uses for its own system (lower case)."""
+    names = P.title_terms(title) | title_acronyms(title, body) | introduced_names(body) | P.main_system_names(body)
+    return {n for n in names if len(n) >= 2}
+
+
+def is_own_name(name: str | None, own: set[str]) -> bool:
+    """"MobileNet-224", "Swin-L", "Retro-7B", "1.0 MobileNet-224" for own names mobilenet/swin/retro."""
+    if not name:
+        return False
+    low = name.lower()
+    for token in re.split(r"[\s(),/]+", low):
+        if not token:
+            continue
+        for t in own:
+            if token == t or (len(t) >= 3 and token.startswith(t) and not token[len(t):len(t) + 1].isalpha()) \
+                    or (len(t) >= 4 and token.startswith(t)):
+                return True
+            if t in token.split("-"):
+                return True
+    return False
+
+
+def is_other_system(name: str | None, own: set[str]) -> bool:
+    """A name spelled like a system's that is not one of the paper's own."""
+    if not name or is_own_name(name, own):
+        return False
+    head = name.split()[0] if name.split() else name
+    return bool(SYSTEM_LIKE.match(head)) and head.lower() not in P.GENERIC_NAMES
