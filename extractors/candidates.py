@@ -114,8 +114,11 @@ def _nearest_model_name(before: str, after: str) -> str | None:
     BART-large": at most a few words away and in the same clause; otherwise None (a wrong name is
     worse than none, since names drive the cited-system penalty).
     """
-    clause = re.split(r"[,;:()]\s|\.\s", before)[-1]
-    near = clause[-32:]
+    parts = re.split(r"[,;:()]\s|\.\s", before)
+    clause = parts[-1]
+    if len(parts) > 1 and re.match(r"\s*(?:which|that|who)\b", clause) and len(clause) < 40:
+        clause = parts[-2].split(" ")[-1] + " " + clause  # "AlexNet, which used 60 million parameters"
+    near = clause[-32:] if len(clause) > 32 else clause
     if len(clause) > 32:
         near = near.split(" ", 1)[-1] if " " in near else ""
     names = [m.group(0) for m in _MODEL_NAME.finditer(near)
@@ -125,7 +128,7 @@ def _nearest_model_name(before: str, after: str) -> str | None:
         return names[-1]
     m = _AFTER_NAME.match(after[:45])
     if m and m.group("name") not in _NAME_STOP and not _SIZE_TOKEN.match(m.group("name")) and len(m.group("name")) >= 2 \
-            and not _generic(m.group("name")):
+            and not _generic(m.group("name")) and m.group("name").rstrip("s") not in ("Parameter", "Param", "Billion", "Million"):
         return m.group("name")
     return None
 
@@ -161,7 +164,8 @@ def _kind(sentence: str, start: int, end: int, explicit: bool, next_start: int |
     before = sentence[max(0, start - 40) : start]
     if P.EMBEDDING_AFTER.match(after) and "non" not in after[:12].lower():
         return "embedding"
-    if P.ACTIVE_WORDS.search(after[:40]) or re.search(r"\b(?:only|activat\w+|active)\s*$", before[-20:], re.I):
+    if (P.ACTIVE_WORDS.search(after[:40]) and not re.search(r"\bdense(?:ly)?\s*activated", after[:40], re.I)) \
+            or re.search(r"\b(?:only|activat\w+|active)\s*$", before[-20:], re.I):
         return "moe_active"
     if P.NON_EMBEDDING.search(sentence):
         return "non_embedding"
@@ -214,7 +218,7 @@ def _features(
     }
 
 
-_TRIGGER = re.compile(r"\d\s?(?:[KMBT]\b|[Mm]illion|[Bb]illion|[Tt]rillion|×\s*10|[eE]\d)")
+_TRIGGER = re.compile(r"\d\s?(?:[KMBT]\b|[Mm]illion|[Bb]illion|[Tt]rillion|×\s*10|[eE]\d)|\d,\d{3}\s|-\d+(?:\.\d+)?b\b")
 CUE_REACH = 2  # tokens a cue match may start before a sentence (patterns in P.cue_matcher are <= 3 tokens)
 WINDOW = 400  # characters of context kept on each side of a possible size for sentence splitting (>= a long sentence)
 
@@ -267,8 +271,8 @@ def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list
                     m.features["cited_name"] = True
                 if is_own_name(m.model, title_terms):
                     m.features["named_main"] = True
-                elif is_other_system(m.model, title_terms):
-                    m.features["other_name"] = True
+                elif is_other_system(m.model, title_terms) or (m.source == "name" and m.model):
+                    m.features["other_name"] = True  # a size glued to a name ("Llama 2 70B") names a system
                 out.append(m)
     return out
 
@@ -312,6 +316,9 @@ def _sentence_mentions(
         v = parse_scaled(m.group(0))
         if v:
             sizes.append((m.start(), m.end(), v, "sci"))
+    for m in P.BARE_COUNT.finditer(s):
+        if not any(a <= m.start() < b for a, b, _, _ in sizes):
+            sizes.append((m.start(), m.end(), int(m.group("num").replace(",", "")), "bare"))
     sizes.sort()
     if not sizes and not P.NAME_SUFFIX.search(s):
         return []
@@ -342,6 +349,7 @@ def _sentence_mentions(
         if ctx[i] is None and ctx[i - 1] in ("param", "size") and P.LIST_GAP.match(s[sizes[i - 1][1] : sizes[i][0]]):
             ctx[i] = ctx[i - 1]
 
+    ends = _range_ends(s, sizes, ctx)
     out: list[Mention] = []
     taken: set[tuple[int, int]] = set()
     for i, (a, b, v, form) in enumerate(sizes):
@@ -351,6 +359,11 @@ def _sentence_mentions(
         explicit = ctx[i] == "param"
         kind = _kind(s, a, b, explicit, nxt)
         feats = _features(doc, s, s_off, a, b, title_terms, own_spans)
+        feats["param_word"] = explicit
+        feats["approx"] = bool(P.APPROX_BEFORE.search(s[max(0, a - 16) : a]))
+        feats["trainable"] = bool(explicit and P.TRAINABLE.search(s[b : b + 30]))
+        if i in ends:
+            feats[ends[i]] = True
         model = _nearest_model_name(s[:a], s[b:])
         out.append(Mention(v, kind, model, _evidence(s, a, b), int(feats["page"]), "sentence" if explicit else "size", feats))
         taken.add((a, b))
@@ -369,12 +382,34 @@ def _sentence_mentions(
             after = s[m.end() :]
             if P.NOT_PARAMS_AFTER.match(after):
                 continue
-            v = to_int(m.group("num"), m.group("scale"))
+            v = to_int(m.group("num"), m.group("scale").upper())
             feats = _features(doc, s, s_off, m.start(), m.end(), title_terms, own_spans)
             feats["name_space"] = strength == "name-space"
             kind = _kind(s, a, b, False, None)
             out.append(Mention(v, kind, name, _evidence(s, m.start(), m.end()), int(feats["page"]), "name", feats))
             taken.add((a, b))
+    return out
+
+
+def _range_ends(s: str, sizes: list[tuple[int, int, int, str]], ctx: list[str | None]) -> dict[int, str]:
+    """Which sizes open or close a range or list: "from 7B to 65B", "1.3B, 2.7B and 6.7B parameters".
+
+    The top of a range is the family's largest model (what the dataset records); its bottom and
+    the middle of a list are smaller siblings. Returns {index: "range_high" | "range_low"}.
+    """
+    out: dict[int, str] = {}
+    i = 0
+    while i < len(sizes):
+        j = i
+        while j + 1 < len(sizes) and ctx[j + 1] in ("param", "size") and (
+            P.LIST_GAP.match(s[sizes[j][1] : sizes[j + 1][0]]) or P.RANGE_GAP.match(s[sizes[j][1] : sizes[j + 1][0]])
+        ):
+            j += 1
+        if j > i and ctx[i] in ("param", "size"):
+            top = max(range(i, j + 1), key=lambda k: sizes[k][2])
+            for k in range(i, j + 1):
+                out[k] = "range_high" if k == top else "range_low"
+        i = j + 1
     return out
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from extractors.candidates import Document, Mention
 from extractors.layout import Line, PageLayout, Word, median_line_gap
-from extractors.names import is_other_system, is_own_name
+from extractors.names import label_systems
 from extractors.numbers import header_unit, parse_scaled
 
 #: One word that heads a parameter column or row ("#param.", "Params", "Parameters", "#Params(M)").
@@ -44,7 +44,7 @@ _OURS = re.compile(r"\bours?\b|\(ours\)|\bthis (?:work|paper)\b", re.IGNORECASE)
 #: parameter column counts layers, not models.
 _LAYER_LABEL = re.compile(
     r"^(?:conv\w*|convolution\w*|pool\w*|max ?pool\w*|avg ?pool\w*|fc\w*|linear|dropout|softmax|layer\s*\d+|"
-    r"inception\s*\(|block\s*\d+|stage\s*\d+|res\d|embedding|lstm\s*\d*|attention|mlp|head)", re.IGNORECASE)
+    r"inception|block\s*\d+|stage\s*\d+|res\d|embedding|lstm\s*\d*|attention|mlp|head)\b")
 _BULLET = re.compile(r"^[•◦·▪‣∗*†‡-]+\s*")
 MAX_ROWS = 45
 MISSES_TO_STOP = 3
@@ -97,20 +97,17 @@ def _prose(words: list[Word]) -> bool:
 
 
 def _side(layout: PageLayout, x: float, band: Iterable[Line]) -> tuple[float, float]:
-    """Horizontal extent of the table around x: its page column, unless the table spans both."""
+    """Horizontal extent of the table around x: its page column, unless the table spans both.
+
+    On a two-column page a table set in one column has no word across the gutter; a full-width
+    table does (its header and rows run over it).
+    """
     if layout.gutter is None:
         return 0.0, layout.width
     g = layout.gutter
-    left = x < g
-    for line in band:
-        other = [w for w in line.words if (w.x0 >= g if left else w.x1 <= g)]
-        if other and not _prose(other) and any(not (w.x0 < g < w.x1) for w in other) and len(other) <= 12:
-            mine = [w for w in line.words if (w.x1 <= g if left else w.x0 >= g)]
-            if mine and not _prose(mine):
-                continue  # both halves hold header-like words: the table may span; decide by prose below
-        if other and _prose(other):
-            return (0.0, g) if left else (g, layout.width)
-    return 0.0, layout.width
+    if any(w.x0 < g - 2 < g + 2 < w.x1 for line in band for w in line.words):
+        return 0.0, layout.width
+    return (0.0, g) if x < g else (g, layout.width)
 
 
 def _parse(tok: str, unit: int | None) -> int | None:
@@ -196,9 +193,9 @@ def _band_cells(lines: list[Line], li: int, x0: float, x1: float, h: float) -> l
 
 
 def _caption(lines: list[Line], li: int, x0: float, x1: float) -> str:
-    """The nearest "Table N" caption above (within 25 lines) or below (within 30) the header."""
+    """The nearest "Table N" caption above (within 25 lines) or below (within 60) the header."""
     best: tuple[int, int] | None = None
-    for lj in range(max(0, li - 25), min(len(lines), li + 30)):
+    for lj in range(max(0, li - 25), min(len(lines), li + 60)):
         ws = lines[lj].within(x0, x1)
         if ws and _CAPTION.match(" ".join(w.text for w in ws)):
             d = abs(lj - li)
@@ -216,6 +213,12 @@ def _caption(lines: list[Line], li: int, x0: float, x1: float) -> str:
     return " ".join(parts)
 
 
+def _table_id(caption: str, page: int, li: int) -> str:
+    """"T3" for a table captioned "Table 3" (its parts (a), (b) are one table), else page:line."""
+    m = re.match(r"\s*(?:Table|TABLE|Tab\.)\s*(\d+)", caption)
+    return f"T{int(m.group(1)):03d}" if m else f"P{page:03d}:{li:03d}"
+
+
 def _clean_label(words: list[Word]) -> str | None:
     text = " ".join(w.text for w in words)
     text = _BULLET.sub("", text).strip()
@@ -223,6 +226,8 @@ def _clean_label(words: list[Word]) -> str | None:
     text = re.sub(r"\s+", " ", text).strip(" |:;,")
     if not text or not re.search(r"[A-Za-z]{2}", text):
         return None
+    if sum(1 for w in text.split() if re.fullmatch(r"[a-z]{3,}[,.;]?", w)) >= 3:
+        return None  # running text caught beside a table, not a row's name
     return text[:60]
 
 
@@ -246,23 +251,26 @@ def _row_label(words: list[Word], x_min: float) -> list[Word]:
 
 
 def _features(doc: Document, page: int, label: str, row: str, unit: int | None, title_terms: set[str],
-              kind_text: str, table: str) -> dict[str, bool | int | float | str]:
+              kind_text: str, table: str, line_no: int) -> dict[str, bool | int | float | str]:
     off = doc.page_starts[page - 1] if 0 < page <= len(doc.page_starts) else 0
-    own_name = is_own_name(label, title_terms)
+    own_name, other = label_systems(label, title_terms)
     return {
         "page": page,
         "own": bool(_OURS.search(label)),
         "title": own_name,
-        "named_main": own_name,
-        "other_name": is_other_system(label, title_terms),
+        "named_main": own_name and not other,
+        "other_name": other and not own_name,
+        "composite": own_name and other,
         "layer_row": bool(_LAYER_LABEL.match(label)),
         "table_id": table,
+        "table_pos": page * 10_000 + line_no,
         "cite": bool(_CITE_IN_LABEL.search(label) or _CITE_IN_LABEL.search(row)),
         "refs": doc.in_references(off + 1),
         "appendix": doc.in_appendix(off + 1),
         "unit_header": unit is not None,
         "param_word": True,
         "total": "total" in kind_text.lower(),
+        "trainable": bool(re.search(r"trainable|learnable|tunable", kind_text, re.IGNORECASE)),
         "offset_frac": off / max(1, len(doc.text)),
         "layout": True,
     }
@@ -301,7 +309,7 @@ def _page_mentions(page: int, layout: PageLayout, doc: Document, title_terms: se
                 continue
             seen.add((w.x0, line.cy))
             h = max(w.height, 6.0)
-            x0, x1 = _side(layout, w.cx, lines[max(0, li - 2) : li + 3])
+            x0, x1 = _side(layout, w.cx, lines[max(0, li - 2) : li + 8])
             mine = [v for v in line.words if v.x1 > x0 and v.x0 < x1]
             if _prose(mine) and not any(_parse(v.text, None) for v in mine):
                 continue  # "... the number of parameters in each layer ..." in running text
@@ -342,7 +350,7 @@ def _row_layout(page: int, lines: list[Line], li: int, row_values: list[tuple[in
             label_words = label_words[1:]
         label = (_clean_label(label_words) or "").replace("- ", "-")
         header_row = " ".join(x.text for x in line.words if x1 >= x.cx >= x0)
-        feats = _features(doc, page, label, header_row, unit, title_terms, cell.text, f"{page}:{li}")
+        feats = _features(doc, page, label, header_row, unit, title_terms, cell.text, _table_id(caption, page, li), li)
         out.append(Mention(v, _kind(cell.text), label or None, _evidence(caption, label, header_row), page, "table", feats))
     return out
 
@@ -385,6 +393,6 @@ def _column_layout(page: int, lines: list[Line], li: int, cell: HeaderCell, unit
             continue
         misses = 0
         label = _clean_label(_row_label(ws, table_x0 - 2 * h)) or ""
-        feats = _features(doc, page, label, text, unit, title_terms, cell.text, f"{page}:{li}")
+        feats = _features(doc, page, label, text, unit, title_terms, cell.text, _table_id(caption, page, li), li)
         out.append(Mention(value, _kind(cell.text), label or None, _evidence(caption, header_text, text), page, "table", feats))
     return out

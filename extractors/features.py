@@ -55,6 +55,7 @@ FEATURES: tuple[str, ...] = (
     "approx_any",  # "about", "approximately", "~": a rounded size of a real model
     "hardware_share",  # memory/GPU framing
     "total_any",  # "a total of N", "N total parameters"
+    "trainable_share",  # "N trainable parameters", a "# Trainable Params" column: what a method tunes
     # kind (dense total is the reference level)
     "kind_moe_total",
     "kind_moe_active",
@@ -73,12 +74,50 @@ FEATURES: tuple[str, ...] = (
     "table_cited_row",  # a row with a citation marker
     "table_unit_header",  # read through a header unit ("Params (M)", "(in millions)")
     "first_own_table",  # an own-named row of the first table that has one (main results come first)
+    "largest_in_main_table",  # the largest own-named row of that table: the flagship of the main results
     "table_layer_rows",  # a per-layer table ("conv1", "inception (4a)"): layer sizes, not a model's
+    # the hand-written prior (see RULE_WEIGHTS)
+    "rule_score",
     # paper level (same for all candidates of a paper)
     "paper_own_sentence",  # the paper states some size as its own in a sentence
     "paper_moe",  # the paper is about a mixture-of-experts model
     "paper_candidates_log",  # log(1 + number of candidates)
 )
+
+
+#: A hand-written prior: what a careful reader weighs, one principle per line, set once by hand
+#: and never fitted. It enters the model as one more feature (``rule_score``), so the learned
+#: weights decide how far to trust it; with few training papers it carries principles that too
+#: few papers exhibit to be learned (a main-results table's flagship, for one).
+RULE_WEIGHTS: dict[str, float] = {
+    "named_main": 1.0,  # stated for the paper's own system by name
+    "largest_named": 1.0,  # the largest size of the paper's own system: the dataset records that one
+    "largest_in_main_table": 1.0,  # the flagship row of the first table that lists own systems
+    "largest_own": 0.6,  # the largest size the paper states as its own
+    "first_page": 0.6,  # abstract and introduction state the headline size
+    "in_abstract": 0.6,
+    "own_any": 0.4,  # "we train", "our model"
+    "range_high": 0.5,  # the top of "from 7B to 65B"
+    "mentions_log": 0.3,  # repeated
+    "range_low": -0.7,  # the bottom of a range is a smaller sibling
+    "other_name_share": -1.5,  # another system's size
+    "cite_share": -1.0,  # next to a citation
+    "cited_name_share": -1.0,
+    "comparison_share": -0.5,  # "larger than", "compared to"
+    "hypothetical_share": -0.7,  # "could scale to"
+    "baseline_share": -0.5,
+    "bound_share": -0.3,  # "over 100B" is a bound, not a size
+    "trainable_share": -0.8,  # what a method fine-tunes, not the model's size
+    "appendix_only": -0.8,  # ablations and sweeps
+    "refs_only": -2.0,  # the bibliography
+    "kind_moe_active": -1.5,  # parts of a model, not the model
+    "kind_embedding": -1.5,
+    "table_layer_rows": -2.0,  # a per-layer table
+}
+
+
+def rule_score(f: dict[str, float]) -> float:
+    return sum(w * f.get(name, 0.0) for name, w in RULE_WEIGHTS.items())
 
 
 @dataclass(frozen=True)
@@ -111,9 +150,11 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
     logs = [math.log10(max(v, 1)) for v, _, _ in groups]
     lo, hi = min(logs), max(logs)
     clean = [
-        not all(m.features.get("refs") for m in ms)
+        not all(m.features.get("refs") or m.features.get("appendix") for m in ms)
         and _share(ms, "cite") < 1
         and _share(ms, "cited_name") < 1
+        and (_share(ms, "other_name") < 0.5 or any(m.features.get("named_main") for m in ms))
+        and not all(m.features.get("layer_row") for m in ms)
         and kind not in ("moe_active", "embedding")
         for _, kind, ms in groups
     ]
@@ -121,12 +162,13 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
     own = [c and any(m.features.get("own") or m.features.get("named_main") for m in ms) for c, (_, _, ms) in zip(clean, groups)]
     max_explicit = max((v for e, (v, _, _) in zip(explicit, groups) if e), default=None)
     max_own = max((v for o, (v, _, _) in zip(own, groups) if o), default=None)
+    own_rows = [m for _, _, ms in groups for m in ms
+                if m.source == "table" and m.features.get("named_main") and m.features.get("table_id")]
+    first_table = min(own_rows, key=lambda m: int(m.features.get("table_pos", 0))).features["table_id"] if own_rows else None
+    main_rows = [m.value for m in own_rows if m.features["table_id"] == first_table]
+    main_max = max(main_rows, default=None)
     named = [c and any(m.features.get("named_main") for m in ms) for c, (_, _, ms) in zip(clean, groups)]
     max_named = max((v for n, (v, _, _) in zip(named, groups) if n), default=None)
-    own_tables = sorted({(m.page, str(m.features.get("table_id"))) for _, _, ms in groups for m in ms
-                         if m.source == "table" and m.features.get("named_main") and m.features.get("table_id")},
-                        key=lambda t: (t[0], int(t[1].split(":")[-1]) if t[1].split(":")[-1].isdigit() else 0))
-    first_table = own_tables[0][1] if own_tables else None
     all_mentions = [m for _, _, ms in groups for m in ms]
     paper_own_sentence = float(any(
         m.source in ("sentence", "abstract") and m.features.get("own") and not m.features.get("cite")
@@ -166,6 +208,7 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
             "approx_any": _any(ms, "approx"),
             "hardware_share": _share(ms, "hardware"),
             "total_any": _any(ms, "total"),
+            "trainable_share": _share(ms, "trainable"),
             "kind_moe_total": float(kind == "moe_total"),
             "kind_moe_active": float(kind == "moe_active"),
             "kind_non_embedding": float(kind == "non_embedding"),
@@ -182,10 +225,14 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
             "table_unit_header": _any(tables, "unit_header") if tables else 0.0,
             "first_own_table": float(first_table is not None and any(
                 m.features.get("table_id") == first_table and m.features.get("named_main") for m in tables)),
+            "largest_in_main_table": float(main_max is not None and any(
+                m.value == main_max and m.features.get("table_id") == first_table and m.features.get("named_main") for m in tables)),
             "table_layer_rows": _any(tables, "layer_row") if tables else 0.0,
+            "rule_score": 0.0,
             "paper_own_sentence": paper_own_sentence,
             "paper_moe": float(paper.moe),
             "paper_candidates_log": math.log1p(len(groups)),
         }
+        f["rule_score"] = rule_score(f)
         out.append(f)
     return out

@@ -134,8 +134,9 @@ def find_gutter(lines: Sequence[Line], width: float) -> float | None:
     best: tuple[int, float] | None = None
     for step in range(-12, 13):
         x = width / 2 + step * width / 200
+        # a gutter is wider than the space between two words: nothing within 4 pt of it
         both = sum(1 for ln in text_lines
-                   if not any(w.x0 < x < w.x1 for w in ln.words)
+                   if not any(w.x0 < x + 4 and w.x1 > x - 4 for w in ln.words)
                    and any(w.x1 <= x for w in ln.words) and any(w.x0 >= x for w in ln.words))
         if best is None or both > best[0]:
             best = (both, x)

@@ -86,3 +86,18 @@ def is_other_system(name: str | None, own: set[str]) -> bool:
         return False
     head = name.split()[0] if name.split() else name
     return bool(SYSTEM_LIKE.match(head)) and head.lower() not in P.GENERIC_NAMES
+
+
+def label_systems(label: str | None, own: set[str]) -> tuple[bool, bool]:
+    """(names an own system, names another system) for a table row's label.
+
+    "UperNet Swin-L" and "Mask R-CNN Swin-T" name both: a downstream system built around the
+    paper's backbone, whose size is not the backbone's. "Swin-L", "1.0 MobileNet-224" name only
+    the own system.
+    """
+    if not label:
+        return False, False
+    tokens = [t for t in re.split(r"[\s(),/]+", label) if t]
+    own_found = any(is_own_name(t, own) for t in tokens)
+    other_found = any(is_other_system(t, own) for t in tokens if not is_own_name(t, own))
+    return own_found, other_found

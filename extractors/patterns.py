@@ -20,6 +20,17 @@ from extractors.numbers import NUMBER
 SIZE = re.compile(
     rf"(?<![\w.,^/])(?P<num>{NUMBER})\s?(?P<scale>[Tt]housand|[Mm]illion|[Bb]illion|[Tt]rillion|bn|[KMBT])(?![\w])"
 )
+#: "836,096 parameters", "130,000 trainable parameters": an exact count with no scale word.
+BARE_COUNT = re.compile(
+    r"(?<![\w.,^/])(?P<num>\d{1,3}(?:,\d{3})+|\d{4,12})(?=\s*-?\s*(?:(?:total|trainable|learnable|free|model)\s+){0,2}(?:parameters?|params?|weights)\b)",
+    re.IGNORECASE,
+)
+#: Words right before a size that say it is rounded: "about 1.5M", "approximately 7B", "~1.2B".
+APPROX_BEFORE = re.compile(r"(?:\babout|\baround|\broughly|\bapproximately|\bapprox\.?|\bnearly|\balmost|~|≈)\s*$", re.IGNORECASE)
+#: "from 7B to 65B", "ranging from 125M to 175B", "between 1B and 8B", "from 1B up to 8B".
+RANGE_GAP = re.compile(r"^\s*(?:-|to|up to|and|through)\s*$", re.IGNORECASE)
+RANGE_START = re.compile(r"\b(?:from|between|ranging from|range from|ranges from|sizes? from)\s*$", re.IGNORECASE)
+TRAINABLE = re.compile(r"\b(?:trainable|learnable|tunable|updated|fine-?tuned)\b", re.IGNORECASE)
 #: "1.2 × 10^9", "1.2x10^9", "2.5e9" (scientific notation).
 SCI = re.compile(r"(?<![\w.])(?P<mant>\d+(?:\.\d+)?)\s*[×x\*·]\s*10\s*\^\s*(?P<exp>\d{1,2})(?!\d)|(?<![\w.])(?P<mant2>\d+(?:\.\d+)?)[eE]\+?(?P<exp2>\d{1,2})(?![\w.])")
 
@@ -47,7 +58,7 @@ LIST_GAP = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or|to|-|/|,\s*to)\s*$", re.IGNORE
 
 #: A size glued to a model name: "LLaMA-65B", "OPT-175B", "Pythia-6.9B".
 NAME_SUFFIX = re.compile(
-    r"(?<![\w-])(?P<name>[A-Za-z][A-Za-z0-9.]*(?:[- ][A-Za-z0-9][A-Za-z0-9.]*)?)-(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])(?![\w-])"
+    r"(?<![\w-])(?P<name>[A-Za-z][A-Za-z0-9.]*(?:[- ][A-Za-z0-9][A-Za-z0-9.]*)?)-(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT]|b(?=[\s,.;:)]|$))(?![\w-])"
 )
 #: "GPT-3 (175B)", "Gopher (280B)" and "PaLM 540B", "DeepSeek 67B" (figure legends, tables).
 NAME_PAREN = re.compile(

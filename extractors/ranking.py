@@ -55,8 +55,7 @@ def group_mentions(mentions: Sequence[Mention], paper: PaperContext | None = Non
                 seen.add(key)
                 unique.append(m)
         best = unique[0]
-        kinds = Counter(m.kind for m in unique if m.kind != "unknown")
-        kind = best.kind if best.kind != "unknown" or not kinds else max(kinds, key=lambda k: (kinds[k], _KIND_PRIORITY[k]))
+        kind = _group_kind(unique, best)
         built.append((best.value, kind, unique, best))
     feats = group_features([(v, k, ms) for v, k, ms, _ in built], paper or PaperContext())
     cands: list[Candidate] = []
@@ -70,13 +69,43 @@ def group_mentions(mentions: Sequence[Mention], paper: PaperContext | None = Non
     return cands
 
 
+_PARTS = ("moe_active", "embedding")
+
+
+def _group_kind(mentions: Sequence[Mention], best: Mention) -> str:
+    """The kind of a value: what its explicit statements say, "active" winning over plain totals.
+
+    "Mixtral only uses 13B active parameters" and "Llama 2 13B" are one value to the ranker; the
+    sentence with the parameter word says what 13B is here.
+    """
+    explicit = [m.kind for m in mentions if m.features.get("param_word") and m.kind != "unknown"]
+    parts = [k for k in explicit if k in _PARTS]
+    if parts and 2 * len(parts) >= len(explicit) and "moe_total" not in explicit:
+        return parts[0]
+    kinds = Counter(m.kind for m in mentions if m.kind != "unknown")
+    if best.kind != "unknown" or not kinds:
+        return best.kind
+    return max(kinds, key=lambda k: (kinds[k], _KIND_PRIORITY[k]))
+
+
+#: Active-parameter and embedding counts are parts of a model: the dataset records the whole, so
+#: a part is never proposed as confidently as the model it belongs to (a rule of the dataset's
+#: definition, which too few training papers exhibit for the model to learn it reliably).
+PART_FACTOR = 0.5
+
+
 def score_candidates(cands: list[Candidate], model: RankerModel | None = None) -> list[Candidate]:
     """Score each candidate with ``model`` (default: the active model) and sort, best first."""
     model = model or load_model()
     for c in cands:
-        c.score = round(min(0.99, max(0.01, model.score(c.features))), 3)
+        c.score = candidate_score(c, model)
     cands.sort(key=lambda c: (-c.score, -c.value))
     return cands
+
+
+def candidate_score(c: Candidate, model: RankerModel) -> float:
+    p = model.score(c.features) * (PART_FACTOR if c.kind in _PARTS else 1.0)
+    return round(min(0.99, max(0.01, p)), 3)
 
 
 def rank(mentions: Sequence[Mention], paper: PaperContext | None = None, model: RankerModel | None = None) -> list[Candidate]:

@@ -102,7 +102,9 @@ def rerank(candidates: Sequence[Candidate], model: RankerModel) -> list[Candidat
     """Copies of ``candidates`` scored by ``model``, best first (the extractor's own order)."""
     from dataclasses import replace
 
-    out = [replace(c, score=round(min(0.99, max(0.01, model.score(c.features))), 3)) for c in candidates]
+    from extractors.ranking import candidate_score
+
+    out = [replace(c, score=candidate_score(c, model)) for c in candidates]
     out.sort(key=lambda c: (-c.score, -c.value))
     return out
 
