@@ -85,7 +85,13 @@ _CUES: dict[str, re.Pattern[str]] = {
     "speech": re.compile(r"\b(?:speech|audio|acoustic|ASR|speaker|phonemes?|waveforms?|spectrograms?|LibriSpeech)\b", re.I),
     "multimodal": re.compile(r"\b(?:multimodal|multi-modal|vision-language|image-text|text-to-image|captioning|VQA)\b", re.I),
     "recommendation": re.compile(r"\b(?:recommend\w*|click-through|CTR|user-item|collaborative filtering)\b", re.I),
-    "robotics": re.compile(r"\b(?:robots?|robotic|manipulation|locomotion|grasp\w*|embodied)\b", re.I),
+    "robotics": re.compile(
+        r"\b(?:robots?|robotic|manipulation|locomotion|grasp\w*|embodied|continuous control|MuJoCo|actuat\w+|torques?|"
+        r"dexterous|legged|gripper|end-effector)\b", re.I),
+    # Science and pure method papers (molecules, proteins, optimisers, theory) are "other" domains.
+    "other": re.compile(
+        r"\b(?:molecul\w*|chemi\w*|odou?rs?|olfact\w*|proteins?|drug|materials? science|physics|biolog\w*|"
+        r"optimi[sz]ers?|stochastic optimi[sz]ation|convergence|regret|theorems?|lemma|corollary|convex)\b", re.I),
 }
 
 
@@ -114,8 +120,8 @@ def classify_domain(text: str, categories: Sequence[str] | None, stamp: Stamp | 
         d = _CATEGORY_DOMAIN.get(cat)
         if d:
             scores[d] = scores.get(d, 0.0) + (0.6 if i == 0 else 0.3)
-    # A multimodal paper talks about both images and text; call it multimodal only on explicit cues.
-    if shares["multimodal"] > 0.05 and shares["vision"] > 0.15 and shares["language"] > 0.15:
+    # A multimodal paper talks about two modalities or more; call it multimodal only on explicit cues.
+    if shares["multimodal"] > 0.05 and sum(shares[m] > 0.15 for m in ("vision", "language", "speech")) >= 2:
         scores["multimodal"] += 0.4
     best = max(scores, key=scores.get)
     if scores[best] <= 0 or counts[best] == 0 and not any(_CATEGORY_DOMAIN.get(c) == best for c in cats):
