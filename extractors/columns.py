@@ -66,23 +66,25 @@ class HeaderCell:
         return min(abs(w.x0 - self.x1), abs(self.x0 - w.x1))
 
 
-def may_hold_a_parameter_table(page_text: str) -> bool:
-    """Cheap test on a page's text: is there a short line that a parameter header could be?
+_SIZE_LIKE = re.compile(r"\d(?:\.\d+)?\s?[KMBTmb]\b|\b(?:millions?|billions?)\b|\(M\)|\(B\)", re.IGNORECASE)
 
-    Decides which pages get laid out (per-character boxes); prose that merely mentions
-    parameters in long lines does not qualify.
+
+def may_hold_a_parameter_table(page_text: str) -> bool:
+    """Cheap test on a page's text: a short line a parameter header could be, and sizes to read.
+
+    Decides which pages get laid out (per-character boxes, a few milliseconds a page); prose that
+    merely mentions parameters does not qualify, nor a header with no size or unit anywhere.
     """
-    low = page_text.lower()
-    if "param" not in low:
+    if "aram" not in page_text:
         return False
     for line in page_text.split("\n"):
-        if "param" not in line.lower() or len(line) > 140:
+        if len(line) > 120 or "aram" not in line:
             continue
         words = line.split()
-        if any(PARAM_WORD.match(w) for w in words):
+        if len(words) <= 16 and any(PARAM_WORD.match(w) for w in words):
             prose = sum(1 for w in words if re.fullmatch(r"[a-z]{3,}[,;.]?", w))
-            if prose <= max(3, len(words) // 2):
-                return True
+            if prose <= max(2, len(words) // 3):
+                return bool(_SIZE_LIKE.search(page_text))
     return False
 
 

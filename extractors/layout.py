@@ -112,11 +112,14 @@ def words_from_chars(text: str, boxes: Sequence[tuple[float, float, float, float
 def group_lines(words: Sequence[Word]) -> list[Line]:
     """Words whose vertical centres are within half a word height of a line's centre share it."""
     lines: list[Line] = []
+    cy_line = 0.0
     for w in sorted(words, key=lambda w: (w.cy, w.x0)):
-        if lines and abs(w.cy - lines[-1].cy) <= 0.5 * max(w.height, 1.0):
+        cy = (w.top + w.bottom) / 2
+        if lines and abs(cy - cy_line) <= 0.5 * max(w.bottom - w.top, 1.0):
             lines[-1].words.append(w)
         else:
             lines.append(Line([w]))
+            cy_line = cy
     for line in lines:
         line.words.sort(key=lambda w: w.x0)
     return lines
@@ -131,17 +134,16 @@ def find_gutter(lines: Sequence[Line], width: float) -> float | None:
     text_lines = [ln for ln in lines if len(ln.words) >= 4]
     if len(text_lines) < 10:
         return None
-    best: tuple[int, float] | None = None
-    for step in range(-12, 13):
-        x = width / 2 + step * width / 200
-        # a gutter is wider than the space between two words: nothing within 4 pt of it
-        both = sum(1 for ln in text_lines
-                   if not any(w.x0 < x + 4 and w.x1 > x - 4 for w in ln.words)
-                   and any(w.x1 <= x for w in ln.words) and any(w.x0 >= x for w in ln.words))
-        if best is None or both > best[0]:
-            best = (both, x)
-    assert best is not None
-    return best[1] if best[0] >= 0.4 * len(text_lines) else None
+    xs = [width / 2 + step * width / 200 for step in range(-12, 13)]
+    counts = [0] * len(xs)
+    for ln in text_lines:
+        left, right = ln.words[0].x0, ln.words[-1].x1
+        for k, x in enumerate(xs):
+            # a gutter is wider than the space between two words: nothing within 4 pt of it
+            if left < x - 4 and right > x + 4 and not any(w.x0 < x + 4 and w.x1 > x - 4 for w in ln.words):
+                counts[k] += 1
+    k = max(range(len(xs)), key=lambda i: counts[i])
+    return xs[k] if counts[k] >= 0.4 * len(text_lines) else None
 
 
 def layout_page(text: str, boxes: Sequence[tuple[float, float, float, float]], width: float, height: float) -> PageLayout:

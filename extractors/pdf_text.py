@@ -155,7 +155,15 @@ def _open(source: Path | bytes) -> pdfium.PdfDocument:
 
 
 def _layout(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage, text: str) -> PageLayout:
-    boxes = [textpage.get_charbox(i, loose=True) for i in range(len(text))]
+    """Word positions from pdfium's per-character boxes (the raw call: twice as fast as the helper)."""
+    import pypdfium2.raw as pdfium_c
+
+    rect = pdfium_c.FS_RECTF()
+    raw = textpage.raw
+    boxes = []
+    for i in range(len(text)):
+        pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect)
+        boxes.append((rect.left, rect.bottom, rect.right, rect.top))
     return layout_page(text, boxes, page.get_width(), page.get_height())
 
 
