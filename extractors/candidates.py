@@ -36,9 +36,16 @@ class Document:
     text: str
     page_starts: list[int]
     refs_span: tuple[int, int] | None
+    #: The abstract: page 1 from an "Abstract" heading to the first section heading, or all of
+    #: page 0 (title and abstract from arXiv's metadata, see ``build_document(first_page=0)``).
+    abstract_span: tuple[int, int] | None = None
+    first_page: int = 1
 
     def page_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.page_starts, offset)
+        return bisect.bisect_right(self.page_starts, offset) - 1 + self.first_page
+
+    def in_abstract(self, offset: int) -> bool:
+        return self.abstract_span is not None and self.abstract_span[0] <= offset < self.abstract_span[1]
 
     def in_appendix(self, offset: int) -> bool:
         """After the bibliography (appendices follow it in most arXiv papers)."""
@@ -57,12 +64,27 @@ _APPENDIX_HEADING = re.compile(
 _BIB_LIKE = re.compile(r"(?:In Proceedings|Proceedings of|arXiv preprint|arXiv:\d{4}\.\d{4,5}|URL https?://|CoRR|abs/\d{4}|Advances in Neural|pp\. \d+|Journal of)")
 
 
-def build_document(pages: list[str]) -> Document:
-    """Join pages (keeping offsets) and locate the references section.
+_ABSTRACT_HEADING = re.compile(r"^[ \t]*(?:Abstract|ABSTRACT|A B S T R A C T)\b[ \t.:—-]*", re.MULTILINE)
+_FIRST_SECTION = re.compile(
+    r"^[ \t]*(?:(?:1|I)\.?[ \t]+)?(?:Introduction|INTRODUCTION|Background|BACKGROUND|Overview)\b", re.MULTILINE)
+
+
+def _abstract_span(text: str, end_of_page: int) -> tuple[int, int] | None:
+    m = _ABSTRACT_HEADING.search(text, 0, end_of_page)
+    if not m:
+        return None
+    sec = _FIRST_SECTION.search(text, m.end(), min(len(text), end_of_page + 4000))
+    end = sec.start() if sec else min(end_of_page, m.end() + 2500)
+    return (m.start(), end) if end - m.end() >= 200 else None
+
+
+def build_document(pages: list[str], *, first_page: int = 1) -> Document:
+    """Join pages (keeping offsets) and locate the abstract and the references section.
 
     The bibliography starts at a "References" heading past the first page and ends at the next
     appendix-style heading ("Appendix", "A Details of ...") or the end; appendices after it are
-    real content (hyper-parameter tables often live there) and are not skipped.
+    real content (hyper-parameter tables often live there) and are not skipped. ``first_page=0``
+    says ``pages[0]`` is arXiv's title and abstract (page 0), which is all abstract.
     """
     starts: list[int] = []
     parts: list[str] = []
@@ -73,7 +95,7 @@ def build_document(pages: list[str]) -> Document:
         pos += len(p) + 2
     text = "\n\n".join(parts)
     refs: tuple[int, int] | None = None
-    min_start = starts[1] if len(starts) > 1 else 0
+    min_start = starts[1] if len(starts) > 1 and first_page else 0
     for m in _REF_HEADING.finditer(text):
         if m.start() < min_start:
             continue
@@ -83,7 +105,11 @@ def build_document(pages: list[str]) -> Document:
             end = a.start()
         refs = (m.start(), end)
         break
-    return Document(text=text, page_starts=starts, refs_span=refs)
+    if first_page == 0:
+        abstract = (0, len(pages[0])) if pages else None
+    else:
+        abstract = _abstract_span(text, starts[1] if len(starts) > 1 else len(text))
+    return Document(text=text, page_starts=starts, refs_span=refs, abstract_span=abstract, first_page=first_page)
 
 
 _MODEL_NAME = re.compile(r"(?<![\w-])(?:[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9.-]*[A-Za-z0-9]|[A-Z]{2,}[a-z]*)(?![\w-])")
@@ -211,6 +237,7 @@ def _features(
         "hardware": bool(P.HARDWARE.search(near)),
         "refs": doc.in_references(abs_start) or bool(_BIB_LIKE.search(near)),
         "appendix": doc.in_appendix(abs_start),
+        "abstract": doc.in_abstract(abs_start),
         "bound": bool(P.BOUND_BEFORE.search(sentence[max(0, start - 25) : start])),
         "baseline": bool(P.BASELINE.search(sentence[max(0, start - 120) : end + 40])),
         "total": bool(P.TOTAL_BEFORE.search(sentence[max(0, start - 20) : start]) or re.match(r"\s*total\b", sentence[end : end + 8], re.I)),

@@ -186,7 +186,7 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
             "src_table": float("table" in sources),
             "mentions_log": math.log1p(len(ms)),
             "pages_log": math.log1p(len(pages)),
-            "in_abstract": float(0 in pages),
+            "in_abstract": float(0 in pages or any(m.features.get("abstract") for m in ms)),
             "first_page": float(1 in pages),
             "intro": float(bool(pages & {2, 3})),
             "position": 1.0 - first,

@@ -3,6 +3,12 @@
 Use :func:`extractors.safety.extract_pdf_safely` for untrusted PDFs (child process, time and memory
 limits); this function trusts its input only as far as pypdfium2 does, and returns every failure
 as ``ExtractionResult(error=...)``.
+
+arXiv's title and abstract are evidence too: they are read as **page 0**. A value the abstract
+states is marked as stated there on the PDF's own mentions (the feature ``in_abstract``), and a
+value only the abstract states becomes a candidate of its own. A paper whose PDF is unavailable
+still gets candidates from page 0 alone (:func:`extract_abstract`, candidate source
+``abstract``).
 """
 
 from __future__ import annotations
@@ -12,18 +18,18 @@ from datetime import date
 from pathlib import Path
 
 from extractors import patterns as P
-from extractors.candidates import apply_paper_kind, build_document, find_mentions
+from extractors.candidates import Document, Mention, apply_paper_kind, build_document, find_mentions
 from extractors.columns import may_hold_a_parameter_table, read_layout_tables
-from extractors.layout import PageLayout
-from extractors.names import system_names
-from extractors.metadata import classify_domain, find_stamp, first_version_date
-from extractors.pdf_text import MAX_PAGES, PdfTextError, read_pdf_text
-from extractors.quantities import find_other_quantities
 from extractors.features import PaperContext
+from extractors.layout import PageLayout
+from extractors.metadata import classify_domain, find_stamp, first_version_date
+from extractors.names import system_names
+from extractors.pdf_text import MAX_PAGES, PdfTextError, normalise_text, read_pdf_text
+from extractors.quantities import find_other_quantities
 from extractors.ranker import RankerModel
-from extractors.ranking import group_mentions, score_candidates
+from extractors.ranking import _same_model, group_mentions, score_candidates
 from extractors.tables import find_table_mentions, plumber_table_mentions
-from extractors.types import ExtractionResult
+from extractors.types import Candidate, ExtractionResult
 from extractors.version import EXTRACTOR_VERSION
 
 
@@ -41,10 +47,11 @@ def extract_pdf(
     """Extract ranked parameter-count candidates, compute/dataset proposals, date and domain.
 
     ``categories``/``published``/``title``/``abstract`` are arXiv metadata when the caller has it:
-    categories drive the domain, ``published`` is the first-version date, and the title's system
-    name ("PaLM: ...") marks sentences about the paper's own model. ``model`` scores the
-    candidates (default: the active ranker model); ``score=False`` leaves them unscored and
-    unordered, for training and cross-validation, which score them with models of their own.
+    categories drive the domain, ``published`` is the first-version date, the title's system name
+    ("PaLM: ...") marks sentences about the paper's own model, and title + abstract are page 0.
+    ``model`` scores the candidates (default: the active ranker model); ``score=False`` leaves them
+    unscored and unordered, for training and cross-validation, which score them with models of
+    their own.
     """
     result = ExtractionResult(extractor_version=EXTRACTOR_VERSION)
     if isinstance(source, str):
@@ -69,14 +76,73 @@ def extract_pdf(
     result.date, result.date_source = first_version_date(published, stamp)
 
     doc, result.candidates, result.other_candidates = rank_pages(
-        text.pages, title=title, source=source, model=model, score=score, layouts=text.layouts)
+        text.pages, title=title, abstract=abstract, source=source, model=model, score=score, layouts=text.layouts)
     body = (abstract or "") + "\n" + doc.text
     result.domain, result.domain_confidence = classify_domain(body, categories, stamp)
     return result
 
 
+def extract_abstract(
+    *,
+    title: str | None,
+    abstract: str | None,
+    categories: Sequence[str] | None = None,
+    published: date | None = None,
+    model: RankerModel | None = None,
+    score: bool = True,
+) -> ExtractionResult:
+    """Candidates from arXiv's title and abstract alone: for a notable paper whose PDF is unavailable.
+
+    Every candidate's page is 0 and its source ``abstract``; ``pages`` is 0 (no PDF was read).
+    """
+    result = ExtractionResult(extractor_version=EXTRACTOR_VERSION)
+    result.date, result.date_source = first_version_date(published, None)
+    front = page_zero(title, abstract)
+    if not front.strip():
+        result.domain, result.domain_confidence = classify_domain("", categories, None)
+        return result
+    doc = build_document([front], first_page=0)
+    terms = system_names(title, doc.text)
+    mentions = find_mentions(doc, title_terms=terms)
+    moe = P.is_moe_paper(title, front)
+    apply_paper_kind(mentions, moe)
+    cands = group_mentions(mentions, PaperContext(moe=moe))
+    result.candidates = score_candidates(cands, model) if score else cands
+    result.other_candidates = find_other_quantities(doc)
+    result.domain, result.domain_confidence = classify_domain(front, categories, None)
+    return result
+
+
+def page_zero(title: str | None, abstract: str | None) -> str:
+    """Title and abstract as one normalised page (arXiv abstracts hard-wrap at ~80 columns)."""
+    parts = [" ".join(normalise_text(t).split()) for t in (title, abstract) if t and t.strip()]
+    if len(parts) == 2 and not parts[0].endswith((".", "?", "!")):
+        parts[0] += "."  # the title is a sentence of its own, not the start of the abstract's first
+    return "\n\n".join(parts)
+
+
+def _merge_page_zero(front: str, terms: set[str], mentions: list[Mention]) -> list[Mention]:
+    """Mark PDF mentions of values the abstract states; return the abstract's other mentions.
+
+    The abstract on arXiv and the one printed on page 1 are usually the same text: counting it
+    twice would make every abstract value look repeated. So a value the PDF also states only gains
+    the ``abstract`` mark; a value only arXiv's abstract states is kept as a page-0 mention.
+    """
+    doc0 = build_document([front], first_page=0)
+    extra: list[Mention] = []
+    for m0 in find_mentions(doc0, title_terms=terms):
+        same = [m for m in mentions if _same_model(m.value, m0.value)]
+        if same:
+            for m in same:
+                m.features["abstract"] = True
+        else:
+            m0.features["offset_frac"] = 0.0
+            extra.append(m0)
+    return extra
+
+
 def rank_pages(  # type: ignore[no-untyped-def]
-    pages: list[str], *, title: str | None = None, source: Path | bytes | None = None,
+    pages: list[str], *, title: str | None = None, abstract: str | None = None, source: Path | bytes | None = None,
     model: RankerModel | None = None, score: bool = True, layouts: dict[int, PageLayout] | None = None,
 ):
     """Candidates from already-extracted page texts (``pages[0]`` is page 1).
@@ -86,7 +152,7 @@ def rank_pages(  # type: ignore[no-untyped-def]
     ``layouts`` (word positions of pages that may hold a parameter table) replace the text-based
     table reading on those pages: columns are read by position there.
     """
-    doc = build_document(pages)
+    doc: Document = build_document(pages)
     terms = system_names(title, doc.text[: doc.refs_span[0]] if doc.refs_span else doc.text)
     mentions = find_mentions(doc, title_terms=terms)
     layouts = layouts or {}
@@ -99,9 +165,11 @@ def rank_pages(  # type: ignore[no-untyped-def]
             mentions += plumber_table_mentions(source, plumber_pages, doc, terms)
         except Exception:  # a table finder failure must not lose the text candidates
             pass
+    if abstract:
+        mentions += _merge_page_zero(page_zero(title, abstract), terms, mentions)
     moe = P.is_moe_paper(title, pages[0] if pages else "")
     apply_paper_kind(mentions, moe)
-    cands = group_mentions(mentions, PaperContext(moe=moe))
+    cands: list[Candidate] = group_mentions(mentions, PaperContext(moe=moe))
     if score:
         cands = score_candidates(cands, model)
     return doc, cands, find_other_quantities(doc)

@@ -64,8 +64,9 @@ def group_mentions(mentions: Sequence[Mention], paper: PaperContext | None = Non
         model = best.model or (models.most_common(1)[0][0] if models else None)
         bf = best.features
         hedged = bool(bf.get("hypothetical") or bf.get("bound") or bf.get("cite") or bf.get("cited_name") or bf.get("comparison"))
+        source = "abstract" if best.page == 0 else best.source
         cands.append(Candidate("parameters", value, kind, model, best.evidence, best.page, 0.0,
-                               mentions=len(ms), source=best.source, hedged=hedged, features=f))
+                               mentions=len(ms), source=source, hedged=hedged, features=f))
     return cands
 
 
