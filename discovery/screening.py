@@ -19,11 +19,11 @@ Pure functions, no I/O: the flow passes the merged papers in and stores what com
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from extractors.cleaning import clean_text
 from sources.arxiv_source import ArxivPaper
 
 __all__ = ["ARXIV_FIRST_DAY", "LIMITS", "Rejection", "Screened", "clean_text", "screen_paper",
@@ -51,15 +51,7 @@ LIMITS: dict[str, int] = {
 #: How much of a rejected record's title is kept as its excerpt.
 EXCERPT_CHARS = 200
 
-# Removed: C0/C1 controls, zero-width space/joiners/word joiner, bidi marks, embeddings,
-# overrides and isolates, the Arabic letter mark, the BOM / zero-width no-break space.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\u061c\ufeff]"
-)
-# Whitespace controls become spaces, so words around a line break stay apart.
-_WHITESPACE_CONTROLS = re.compile("[\t\n\r]")
-# Not valid Unicode text: lone surrogates and the non-characters U+FFFE / U+FFFF.
-_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
 
 
 @dataclass(frozen=True)
@@ -79,13 +71,6 @@ class Screened:
     kept: dict[str, tuple[ArxivPaper, str]] = field(default_factory=dict)
     cleaned: list[str] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
-
-
-def clean_text(text: str) -> str:
-    """``text`` without invisible/control characters, invalid code points as U+FFFD."""
-    text = _INVALID.sub("\ufffd", text)
-    text = _WHITESPACE_CONTROLS.sub(" ", text)
-    return _INVISIBLE.sub("", text)
 
 
 def _excerpt(text: str) -> str:

@@ -11,18 +11,27 @@ the imports are paid once. All return errors as values (``ExtractionResult.error
 for a bad PDF.
 """
 
-from extractors.pipeline import extract_pdf
+from extractors.pipeline import extract_abstract, extract_pdf
 from extractors.safety import ExtractionWorker, extract_pdf_safely
 from extractors.types import CONFIDENT_SCORE, KINDS, Candidate, ExtractionResult
-from extractors.version import EXTRACTOR_VERSION
+from extractors.version import extractor_version
 
 __all__ = [
     "CONFIDENT_SCORE",
     "EXTRACTOR_VERSION",
     "KINDS",
     "Candidate",
+    "extract_abstract",
     "ExtractionResult",
     "ExtractionWorker",
     "extract_pdf",
     "extract_pdf_safely",
+    "extractor_version",
 ]
+
+
+def __getattr__(name: str) -> str:
+    """``EXTRACTOR_VERSION`` follows the active ranker model, so it is read, not imported once."""
+    if name == "EXTRACTOR_VERSION":
+        return extractor_version()
+    raise AttributeError(name)

@@ -333,6 +333,8 @@ def _sentence_mentions(
 ) -> list[Mention]:
     sizes: list[tuple[int, int, int, str]] = []  # start, end, value, form ("compact" | "word" | "sci")
     for m in P.SIZE.finditer(s):
+        if _negative(s, m.start()):
+            continue  # "-175B" is a difference or a typo, never a model's size
         try:
             v = to_int(m.group("num"), m.group("scale"))
         except ValueError:
@@ -416,6 +418,11 @@ def _sentence_mentions(
             out.append(Mention(v, kind, name, _evidence(s, m.start(), m.end()), int(feats["page"]), "name", feats))
             taken.add((a, b))
     return out
+
+
+def _negative(s: str, start: int) -> bool:
+    """A minus sign before the number that is not a hyphen inside a name ("OPT-175B")."""
+    return bool(re.search(r"(?:^|[\s(=:,;])[-\u2212]\s?$", s[max(0, start - 3) : start]))
 
 
 def _range_ends(s: str, sizes: list[tuple[int, int, int, str]], ctx: list[str | None]) -> dict[int, str]:

@@ -30,7 +30,7 @@ from extractors.ranker import RankerModel
 from extractors.ranking import _same_model, group_mentions, score_candidates
 from extractors.tables import find_table_mentions, plumber_table_mentions
 from extractors.types import Candidate, ExtractionResult
-from extractors.version import EXTRACTOR_VERSION
+from extractors.version import extractor_version
 
 
 def extract_pdf(
@@ -53,7 +53,7 @@ def extract_pdf(
     unscored and unordered, for training and cross-validation, which score them with models of
     their own.
     """
-    result = ExtractionResult(extractor_version=EXTRACTOR_VERSION)
+    result = ExtractionResult(extractor_version=extractor_version())
     if isinstance(source, str):
         source = Path(source)
     try:
@@ -95,7 +95,7 @@ def extract_abstract(
 
     Every candidate's page is 0 and its source ``abstract``; ``pages`` is 0 (no PDF was read).
     """
-    result = ExtractionResult(extractor_version=EXTRACTOR_VERSION)
+    result = ExtractionResult(extractor_version=extractor_version())
     result.date, result.date_source = first_version_date(published, None)
     front = page_zero(title, abstract)
     if not front.strip():

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from extractors import patterns as P
 from extractors.candidates import Document, _evidence
+from extractors.cleaning import clean_text
+from extractors.plausibility import IMPLAUSIBLE_CAP, plausible
 from extractors.numbers import NUMBER, SCALE, finditer_near, to_int
 from extractors.types import Candidate
 
@@ -66,6 +68,11 @@ def find_other_quantities(doc: Document) -> list[Candidate]:
                 out[key].mentions += 1
                 out[key].score = min(0.95, out[key].score + 0.03)
                 continue
-            ev = _evidence(text[a:b], m.start() - a, m.end() - a)
-            out[key] = Candidate(quantity, value, "unknown", None, ev, page, round(max(0.01, min(0.9, score)), 3), source="sentence", unit=unit)
+            raw = _evidence(text[a:b], m.start() - a, m.end() - a)
+            ev = clean_text(raw)
+            out[key] = Candidate(quantity, value, "unknown", None, ev, page, round(max(0.01, min(0.9, score)), 3),
+                                 source="sentence", unit=unit, evidence_raw=raw if raw != ev else None)
+    for c in out.values():
+        if not plausible(c.quantity, c.value):
+            c.score = min(c.score, IMPLAUSIBLE_CAP)
     return sorted(out.values(), key=lambda c: (c.quantity, -c.score, -c.value))

@@ -14,7 +14,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 from extractors.candidates import Mention
+from extractors.cleaning import clean_text
 from extractors.features import PaperContext, group_features
+from extractors.plausibility import IMPLAUSIBLE_CAP, plausible
 from extractors.ranker import RankerModel, load_model
 from extractors.types import Candidate
 
@@ -65,8 +67,10 @@ def group_mentions(mentions: Sequence[Mention], paper: PaperContext | None = Non
         bf = best.features
         hedged = bool(bf.get("hypothetical") or bf.get("bound") or bf.get("cite") or bf.get("cited_name") or bf.get("comparison"))
         source = "abstract" if best.page == 0 else best.source
-        cands.append(Candidate("parameters", value, kind, model, best.evidence, best.page, 0.0,
-                               mentions=len(ms), source=source, hedged=hedged, features=f))
+        evidence = clean_text(best.evidence)
+        cands.append(Candidate("parameters", value, kind, model and clean_text(model), evidence, best.page, 0.0,
+                               mentions=len(ms), source=source, hedged=hedged, features=f,
+                               evidence_raw=best.evidence if evidence != best.evidence else None))
     return cands
 
 
@@ -105,7 +109,11 @@ def score_candidates(cands: list[Candidate], model: RankerModel | None = None) -
 
 
 def candidate_score(c: Candidate, model: RankerModel) -> float:
+    """The model's probability, with the two rules of the dataset's definition applied on top:
+    parts of a model score half, and an implausible size never scores above ``IMPLAUSIBLE_CAP``."""
     p = model.score(c.features) * (PART_FACTOR if c.kind in _PARTS else 1.0)
+    if not plausible(c.quantity, c.value):
+        p = min(p, IMPLAUSIBLE_CAP)
     return round(min(0.99, max(0.01, p)), 3)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from extractors.types import ExtractionResult
-from extractors.version import EXTRACTOR_VERSION
+from extractors.version import extractor_version
 
 
 def _set_memory_limit(max_memory_mb: int) -> None:
@@ -259,7 +259,7 @@ class ExtractionWorker:
                 self._kill()
                 self.restarts += 1
             # Hitting the memory limit depends on the limit, not only on the PDF: try again later.
-            return ExtractionResult(error=msg[1], extractor_version=EXTRACTOR_VERSION,
+            return ExtractionResult(error=msg[1], extractor_version=extractor_version(),
                                     error_transient=msg[1].startswith("memory limit exceeded"))
 
     def _await_ready(self, timeout: float) -> str | None:
@@ -285,14 +285,14 @@ class ExtractionWorker:
         """
         if killed:
             self.restarts += 1
-        return ExtractionResult(error=message, extractor_version=EXTRACTOR_VERSION, error_transient=True)
+        return ExtractionResult(error=message, extractor_version=extractor_version(), error_transient=True)
 
 
 def _payload(source: Path | str | bytes) -> str | bytes | ExtractionResult:
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
-            return ExtractionResult(error=f"file not found: {path}", extractor_version=EXTRACTOR_VERSION)
+            return ExtractionResult(error=f"file not found: {path}", extractor_version=extractor_version())
         return str(path.resolve())
     return bytes(source)
 

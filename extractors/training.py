@@ -183,3 +183,57 @@ def describe(model: RankerModel, examples: Sequence[Example], cv: dict[str, Any]
         "cv": cv,
     }
     return replace(model, meta=meta)
+
+
+def cv_figures(examples: Sequence[Example], model_for: dict[str, RankerModel]) -> dict[str, Any]:
+    """Top-1, top-3, negatives clean and papers right, each paper ranked by ``model_for[its key]``."""
+    pos = neg = top1 = top3 = clean = 0
+    for ex in examples:
+        ranked = rerank(ex.candidates, model_for[ex.key])
+        right = {c.value for c, y in zip(ex.candidates, ex.labels) if y}
+        if right or ex.expected:  # a paper that states a count, whether or not a candidate has it
+            pos += 1
+            top1 += bool(ranked) and ranked[0].value in right
+            top3 += any(c.value in right for c in ranked[:3])
+        else:
+            neg += 1
+            clean += not any(c.score >= CONFIDENT_SCORE for c in ranked)
+    papers = pos + neg
+    return {
+        "papers": papers, "positives": pos, "negatives": neg,
+        "top1": round(top1 / pos, 4) if pos else 0.0, "top3": round(top3 / pos, 4) if pos else 0.0,
+        "negatives_clean": round(clean / neg, 4) if neg else 1.0,
+        "right": round((top1 + clean) / papers, 4) if papers else 0.0,
+    }
+
+
+@dataclass
+class TrainingOutcome:
+    """A fitted model and how it did: cross-validated before and after adding reviewer decisions."""
+
+    model: RankerModel
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    @property
+    def adopted(self) -> bool:
+        """Adopt only when cross-validation over the same papers does not get worse."""
+        return (self.after["right"], self.after["top1"]) >= (self.before["right"], self.before["top1"])
+
+
+def train(corpus: Sequence[Example], decisions: Sequence[Example] = (), *, k: int = 5, seed: int = 0) -> TrainingOutcome:
+    """Fit on corpus (+ decisions) and measure both ways on the union, folds by paper.
+
+    "Before" trains each fold on corpus papers only, "after" on corpus papers and decisions; both
+    rank the same held-out papers (decision papers included), so the comparison is like for like.
+    Without decisions the two are the same figure.
+    """
+    examples = [*corpus, *decisions]
+    after_models = cross_validated_models(examples, k=k, seed=seed)
+    after = cv_figures(examples, after_models)
+    if decisions:
+        before = cv_figures(examples, cross_validated_models(examples, k=k, seed=seed, train_filter=lambda e: e.origin == "corpus"))
+    else:
+        before = after
+    model = describe(fit_model(examples, seed=seed), examples, {"folds": k, "seed": seed, "before": before, "after": after})
+    return TrainingOutcome(model, before, after)

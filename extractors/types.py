@@ -36,6 +36,8 @@ class Candidate:
     hedged: bool = field(default=False, repr=False, compare=False)  # best evidence is a bound or hypothetical
     #: What the ranker scored (``extractors.features``); stored so reviewer decisions can train it.
     features: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+    #: The evidence as the PDF had it, when cleaning (``extractors.cleaning``) changed it: for audit.
+    evidence_raw: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def parameters(self) -> int | None:

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from paramtrack.errors import UserError
-from paramtrack.settings import DEFAULT_DB, Settings
+from paramtrack.settings import DEFAULT_DB, Settings, configure_ranker
 
 app = typer.Typer(
     name="paramtrack",
@@ -40,6 +40,7 @@ def root(
 ) -> None:
     """paramtrack: discover notable ML papers, extract parameter counts, review, refit trends."""
     ctx.obj = Settings(db_path=db)
+    configure_ranker(ctx.obj)
 
 
 # -- command registration (one module per command group, in the order --help lists them) ------
@@ -48,6 +49,7 @@ from paramtrack.commands import (  # noqa: E402
     database,
     extract,
     ingest,
+    ranker,
     replay,
     review,
     status,
@@ -57,6 +59,7 @@ from paramtrack.commands import (  # noqa: E402
 ingest.register(app)
 backfill.register(app)
 extract.register(app)
+ranker.register(app)
 review.register(app)
 trends.register(app)
 replay.register(app)

@@ -44,6 +44,21 @@ class Settings:
     def pdf_cache_dir(self) -> Path:
         return Path(os.environ.get("PARAMTRACK_PDF_CACHE", self.data_dir / "pdfs"))
 
+    @property
+    def ranker_model_path(self) -> Path:
+        """Where a ranker adopted from this warehouse's reviewer decisions is kept."""
+        return self.data_dir / "ranker" / "model.json"
+
+
+def configure_ranker(settings: Settings) -> None:
+    """Use the warehouse's own ranker model when one was adopted (``ranker train --with-decisions``).
+
+    A default only: an explicit ``PARAMTRACK_RANKER_MODEL`` wins. Set in the environment so that
+    extraction child processes and flow runs started from this process use the same model.
+    """
+    if "PARAMTRACK_RANKER_MODEL" not in os.environ and settings.ranker_model_path.is_file():
+        os.environ["PARAMTRACK_RANKER_MODEL"] = str(settings.ranker_model_path.resolve())
+
 
 def find_corpus(explicit: Path | str | None = None) -> Path:
     """Locate the offline corpus: ``--corpus``, then ``PARAMTRACK_CORPUS``, then ``../shared/data``.

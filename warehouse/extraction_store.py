@@ -7,6 +7,7 @@ so the ``candidate_changes`` view can show what changed.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -71,12 +72,14 @@ def store_extraction(
         for rank, cand in enumerate(cands, start=1):
             rows.append(
                 [arxiv_id, pdf_sha256, extractor_version, quantity, rank, float(cand.value),
-                 cand.kind, cand.model, cand.evidence, cand.page, float(cand.score)]
+                 cand.kind, cand.model, cand.evidence, cand.page, float(cand.score), cand.source,
+                 json.dumps(cand.features, sort_keys=True) if cand.features else None, cand.evidence_raw]
             )
     if rows:
         con.executemany(
             "INSERT INTO candidates (arxiv_id, pdf_sha256, extractor_version, quantity, rank,"
-            " value, kind, model, evidence, page, score) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " value, kind, model, evidence, page, score, source, features, evidence_raw)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
     return len(rows)

@@ -70,13 +70,20 @@ def render_table(result, *, limit: int | None, name: str) -> str:  # type: ignor
 
 def eval_command(
     corpus: Annotated[Optional[Path], typer.Option(help="shared data folder (default ../shared/data)")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a target is missed")] = False,
+    cv: Annotated[int, typer.Option("--cv", min=2, max=20, help="cross-validation folds (papers dealt by a fixed seed)")] = 5,
+    seed: Annotated[int, typer.Option(help="seed that deals papers into folds")] = 0,
+    strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a cross-validated target is missed")] = False,
 ) -> None:
-    """Evaluate extraction against the corpus ground truth and print per-paper results and totals."""
+    """Evaluate extraction against the corpus ground truth: per-paper rows, cross-validated totals
+    (each paper ranked by a model fitted without it) and, beside them, the in-sample figures."""
     from extractors.evaluation import evaluate
     from paramtrack.settings import find_corpus
 
-    report = evaluate(find_corpus(corpus))
+    def progress(i: int, n: int, arxiv_id: str) -> None:
+        if i == n or i % 10 == 0:
+            typer.echo(f"  extracted {i}/{n} ({arxiv_id})", err=True)
+
+    report = evaluate(find_corpus(corpus), folds=cv, seed=seed, progress=progress)
     typer.echo(report.render())
     if strict and report.missed_targets():
         raise typer.Exit(code=1)

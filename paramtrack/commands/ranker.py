@@ -1,0 +1,109 @@
+"""``paramtrack ranker train`` and ``paramtrack ranker show``: the learned candidate ranker.
+
+``train`` fits the ranker's weights on the shared ground truth (and, with ``--with-decisions``, on
+the reviewer decisions in the warehouse), prints cross-validated figures (folds by paper) and
+writes a model file. A model trained with decisions is adopted (written beside the warehouse,
+where every later run of this warehouse picks it up) only when cross-validation over the same
+papers does not get worse than without the decisions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from paramtrack.errors import UserError
+
+ranker_app = typer.Typer(help="The learned ranker that orders parameter-count candidates.", no_args_is_help=True)
+
+
+def _progress(i: int, n: int, arxiv_id: str) -> None:
+    if i == n or i % 10 == 0:
+        typer.echo(f"  extracted {i}/{n} ground-truth papers ({arxiv_id})", err=True)
+
+
+def _figures(label: str, f: dict[str, Any]) -> str:
+    return (f"{label:<34} top-1 {f['top1']:.1%}  top-3 {f['top3']:.1%}  negatives clean {f['negatives_clean']:.1%}"
+            f"  papers right {f['right']:.1%}  ({f['positives']} with a count, {f['negatives']} without)")
+
+
+@ranker_app.command("train")
+def train_command(
+    ctx: typer.Context,
+    corpus: Annotated[Optional[Path], typer.Option(help="shared data folder (default ../shared/data)")] = None,
+    with_decisions: Annotated[bool, typer.Option("--with-decisions", help="also learn from the reviewer decisions in --db")] = False,
+    folds: Annotated[int, typer.Option("--cv", min=2, max=20, help="cross-validation folds (by paper)")] = 5,
+    seed: Annotated[int, typer.Option(help="seed that deals papers into folds")] = 0,
+    output: Annotated[Optional[Path], typer.Option(help="model file to write (default: the packaged model, or beside the warehouse with --with-decisions)")] = None,
+) -> None:
+    """Fit the ranker, print cross-validated figures, and write the model file (when adopted)."""
+    from extractors.evaluation import examples_from, extract_ground_truth, load_ground_truth
+    from extractors.ranker import packaged_model_path
+    from extractors.training import train
+    from paramtrack.commands import settings_from
+    from paramtrack.settings import find_corpus
+
+    settings = settings_from(ctx)
+    root = find_corpus(corpus)
+    decisions = []
+    if with_decisions:
+        from warehouse import Warehouse
+        from warehouse.training_store import decision_examples
+
+        if not settings.db_path.is_file():
+            raise UserError(f"no warehouse at {settings.db_path}", hint="pass --db, or drop --with-decisions")
+        with Warehouse(settings.db_path).read() as con:
+            decisions = decision_examples(con)
+        typer.echo(f"Reviewer decisions that label candidates: {len(decisions)} papers")
+    typer.echo(f"Extracting the ground truth in {root / 'pdfs'} ...", err=True)
+    corpus_examples = examples_from(extract_ground_truth(root, load_ground_truth(root), progress=_progress))
+    outcome = train(corpus_examples, decisions, k=folds, seed=seed)
+    typer.echo(f"Cross-validated ({folds} folds by paper, seed {seed}):")
+    if decisions:
+        typer.echo(_figures("  without the decisions (in use)", outcome.before))
+        typer.echo(_figures("  with the decisions", outcome.after))
+    else:
+        typer.echo(_figures("  ground truth only", outcome.after))
+    target = output or (settings.ranker_model_path if with_decisions else packaged_model_path())
+    if decisions and not outcome.adopted:
+        typer.echo(f"Not adopted: cross-validation got worse with the decisions; the model in use stays ({target} not written).")
+        return
+    try:
+        outcome.model.save(target)
+    except OSError as exc:
+        raise UserError(f"cannot write the model to {target}: {exc.strerror or exc}", hint="pass --output PATH") from exc
+    typer.echo(f"Adopted model r{outcome.model.tag} (C={outcome.model.meta.get('C')}): {target}")
+
+
+@ranker_app.command("show")
+def show_command(
+    weights: Annotated[int, typer.Option(help="how many of the strongest weights to list")] = 12,
+) -> None:
+    """Show the model in use: where it is, what it learned from, its cross-validated figures."""
+    from extractors.ranker import RankerModelError, active_model_path, load_model
+
+    path = active_model_path()
+    try:
+        model = load_model(path)
+    except RankerModelError as exc:
+        raise UserError(str(exc), hint="run 'paramtrack ranker train'") from exc
+    typer.echo(describe_model(model, path))
+    cv = model.meta.get("cv") or {}
+    if cv.get("after"):
+        typer.echo(_figures(f"cross-validated ({cv.get('folds')} folds)", cv["after"]))
+    typer.echo("strongest weights (per standard deviation of the feature):")
+    for name, w in model.weights()[:weights]:
+        typer.echo(f"  {name:<26} {w:+.3f}")
+
+
+def describe_model(model: Any, path: Path) -> str:
+    """One line: tag, file, what it learned from (shared with ``paramtrack status``)."""
+    meta = model.meta
+    learned = f"{meta.get('papers', '?')} ground-truth papers + {meta.get('decisions', 0)} reviewer decisions"
+    return f"ranker r{model.tag} ({path}), trained {meta.get('trained_at', '?')} on {learned}"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ranker_app, name="ranker")

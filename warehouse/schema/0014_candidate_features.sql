@@ -1,0 +1,15 @@
+-- What the ranker saw, stored with each candidate, so reviewer decisions can train it.
+--
+-- source: how the value was found (sentence, size, name, table, abstract: "abstract" means only
+-- arXiv's title and abstract state it, e.g. for a paper whose PDF is unavailable).
+-- features: the ranker's features of a parameter candidate as JSON text (extractors/features.py
+-- names them); `paramtrack ranker train --with-decisions` reads them back as training rows.
+-- evidence_raw: the evidence as the PDF had it, when cleaning (bidi overrides, control
+-- characters) changed what `evidence` shows; null otherwise. Kept for audit.
+--
+-- Views over candidates (ranked_candidates, review_queue) select c.* or named columns and are
+-- bound when read, so they see the new columns without being recreated.
+
+ALTER TABLE candidates ADD COLUMN source VARCHAR;
+ALTER TABLE candidates ADD COLUMN features VARCHAR;
+ALTER TABLE candidates ADD COLUMN evidence_raw VARCHAR;
