@@ -144,6 +144,9 @@ def _nearest_model_name(before: str, after: str) -> str | None:
     clause = parts[-1]
     if len(parts) > 1 and re.match(r"\s*(?:which|that|who)\b", clause) and len(clause) < 40:
         clause = parts[-2].split(" ")[-1] + " " + clause  # "AlexNet, which used 60 million parameters"
+    # "the same budget as Gopher but with 70B parameters": a name before a contrast belongs to
+    # the compared system, not to the size after it
+    clause = re.split(r"\b(?:but|whereas|while|than|unlike|versus|vs\.?)\b", clause)[-1]
     near = clause[-32:] if len(clause) > 32 else clause
     if len(clause) > 32:
         near = near.split(" ", 1)[-1] if " " in near else ""

@@ -23,6 +23,8 @@ from extractors import patterns as P
 _TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 _SMALL = {"a", "an", "the", "of", "for", "and", "in", "on", "to", "with", "via", "by", "from", "at", "as", "is", "are", "its"}
 _INTRODUCED = re.compile(
+    # an appositive right after the noun: "a predicted compute-optimal model, Chinchilla, that ..."
+    r"\b(?:model|network|architecture|system|agent|transformer|family)s?,\s+(?P<appos>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*),|"
     r"\b(?:we\s+(?:propose|introduce|present|call|name|term|dub|release|develop|build|design)|"
     r"(?:called|named|dubbed|termed|coined)|(?:which|that)\s+we\s+(?:call|name|term|dub))\s+"
     r"(?:it\s+|this\s+|them\s+|the\s+|a\s+|an\s+|our\s+)?(?:(?:new|novel|simple|family of|series of|method|model|models|"
@@ -48,10 +50,11 @@ def title_acronyms(title: str | None, text: str) -> set[str]:
 
 
 def introduced_names(text: str) -> set[str]:
-    """Names the paper introduces in its first pages ("we propose PNASNet", "dubbed Primer")."""
+    """Names the paper introduces in its first pages ("we propose PNASNet", "dubbed Primer",
+    "a compute-optimal model, Chinchilla, that ...")."""
     out: set[str] = set()
     for m in _INTRODUCED.finditer(text[:20_000]):
-        name = m.group("name")
+        name = m.group("name") or m.group("appos")
         if len(name) >= 3 and name.lower() not in P.GENERIC_NAMES and name not in ("We", "Our", "This", "The"):
             out.add(name.lower())
     return out
@@ -101,3 +104,28 @@ def label_systems(label: str | None, own: set[str]) -> tuple[bool, bool]:
     own_found = any(is_own_name(t, own) for t in tokens)
     other_found = any(is_other_system(t, own) for t in tokens if not is_own_name(t, own))
     return own_found, other_found
+
+
+_NOT_A_NAME = {"parameter", "parameters", "param", "params", "model", "models", "total", "million", "billion",
+               "table", "figure", "ours", "baseline", "method", "size"}
+
+
+def clean_model_name(name: str | None, evidence: str, title: str | None = None) -> str | None:
+    """A proposed system name, or None when it is not one a reviewer would write down.
+
+    Never a fragment of a word ("eters" from a hyphenated "param-eters"): the name must start at a
+    word boundary of its evidence. Never the paper's title, a long phrase, a generic word, or a
+    word with neither a capital nor a digit ("base", "large" alone name no system).
+    """
+    if not name:
+        return None
+    text = " ".join(name.split()).strip(" |:;,.-•◦")
+    if not text or len(text) > 60 or len(text.split()) > 6:
+        return None
+    if not re.search(r"[A-Z0-9]", text) or text.lower() in _NOT_A_NAME or text.lower() in P.GENERIC_NAMES:
+        return None
+    if title and " ".join(title.split()).lower() in (text.lower(), text.lower().rstrip(":")):
+        return None
+    if not re.search(rf"(?<![A-Za-z0-9]){re.escape(text.split()[0])}", evidence):
+        return None
+    return text

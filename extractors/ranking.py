@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from extractors.candidates import Mention
 from extractors.cleaning import clean_text
 from extractors.features import PaperContext, group_features
+from extractors.names import clean_model_name
 from extractors.plausibility import IMPLAUSIBLE_CAP, plausible
 from extractors.ranker import RankerModel, load_model
 from extractors.types import Candidate
@@ -62,8 +63,8 @@ def group_mentions(mentions: Sequence[Mention], paper: PaperContext | None = Non
     feats = group_features([(v, k, ms) for v, k, ms, _ in built], paper or PaperContext())
     cands: list[Candidate] = []
     for (value, kind, ms, best), f in zip(built, feats):
-        models = Counter(m.model for m in ms if m.model)
-        model = best.model or (models.most_common(1)[0][0] if models else None)
+        models = Counter(name for m in ms if (name := clean_model_name(m.model, m.evidence)))
+        model = clean_model_name(best.model, best.evidence) or (models.most_common(1)[0][0] if models else None)
         bf = best.features
         hedged = bool(bf.get("hypothetical") or bf.get("bound") or bf.get("cite") or bf.get("cited_name") or bf.get("comparison"))
         source = "abstract" if best.page == 0 else best.source

@@ -49,7 +49,20 @@ def test_extract_a_missing_file_is_a_one_line_error(paramtrack_exe: str, tmp_pat
 
 
 @pytest.mark.slow
-def test_eval_strict_passes_on_the_shared_corpus(paramtrack_exe: str, corpus: Path) -> None:  # noqa: F811
-    res = _run(paramtrack_exe, "eval", "--corpus", str(corpus), "--strict")
+def test_eval_prints_cross_validated_and_in_sample_figures(paramtrack_exe: str, corpus: Path) -> None:  # noqa: F811
+    res = _run(paramtrack_exe, "eval", "--corpus", str(corpus), "--cv", "4")
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "top-1 accuracy" in res.stdout
+    assert "Cross-validated: 4 folds by paper (seed 0)" in res.stdout
+    header = next(line for line in res.stdout.splitlines() if line.startswith("metric"))
+    assert "cross-validated" in header and "in-sample" in header
+    for label in ("top-1", "top-3", "negatives clean", "off-by-10^3", "domain agreement", "MoE papers"):
+        assert any(line.startswith(label) for line in res.stdout.splitlines()), label
+    with (corpus / "pdfs" / "ground_truth.csv").open() as fh:
+        papers = sum(1 for _ in fh) - 1
+    assert f"papers: {papers} (" in res.stdout  # every ground-truth paper, counted from the corpus
+    assert "extracted" in res.stderr  # progress while the PDFs are read
+
+
+def test_eval_rejects_a_single_fold(paramtrack_exe: str, corpus: Path) -> None:  # noqa: F811
+    res = _run(paramtrack_exe, "eval", "--corpus", str(corpus), "--cv", "1")
+    assert res.returncode == 2 and "Traceback" not in res.stderr

@@ -1,7 +1,12 @@
-"""The extractor on the shared arXiv corpus: evaluation targets, JSON shape, date and domain."""
+"""The extractor on the shared arXiv corpus: how evaluation is done, JSON shape, date and stamp.
+
+Accuracy is a measurement (``make eval``, ``benchmarks/extraction_eval.py``), not a test: these
+tests check that the evaluation is cross-validated by paper and that results have their shape.
+"""
 
 from __future__ import annotations
 
+import collections
 import json
 import sys
 from datetime import date
@@ -12,30 +17,41 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest_extract import corpus  # noqa: E402,F401
 
-from extractors import CONFIDENT_SCORE, EXTRACTOR_VERSION, extract_pdf  # noqa: E402
-from extractors.evaluation import TARGETS, evaluate  # noqa: E402
+from extractors import EXTRACTOR_VERSION, extract_pdf  # noqa: E402
+from extractors.evaluation import evaluate  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def report(corpus: Path):  # noqa: F811
-    return evaluate(corpus)
+    return evaluate(corpus, folds=3, limit=15)
 
 
-def test_evaluation_meets_the_targets_on_the_shared_set(report) -> None:  # type: ignore[no-untyped-def]
-    t = report.totals
-    assert t["top1"] >= TARGETS["top1"], report.render()
-    assert t["top3"] >= TARGETS["top3"], report.render()
-    assert t["off_by_1000"] == 0, report.render()
-    assert t["no_count_precision"] == 1.0, report.render()
+def test_every_paper_is_ranked_cross_validated_and_in_sample(report) -> None:  # type: ignore[no-untyped-def]
+    """The quoted figures come from models that never saw the paper; the in-sample ones sit beside them."""
+    assert [o.arxiv_id for o in report.cv] == [o.arxiv_id for o in report.in_sample]
+    assert len(report.cv) == 15 and report.folds == 3
+    text = report.render()
+    assert "cross-validated" in text and "in-sample" in text and "top-1" in text and "negatives clean" in text
+    for metric in ("top1", "top3", "negatives_clean", "off_by_1000", "domain", "kind_moe"):
+        assert metric in report.totals and metric in report.in_sample_totals
 
 
-def test_papers_that_state_no_count_get_no_confident_candidate(report) -> None:  # type: ignore[no-untyped-def]
-    for o in report.negatives:
-        assert all(c.score < CONFIDENT_SCORE for c in o.result.candidates), o.arxiv_id
+def test_a_paper_is_scored_by_the_model_of_the_other_folds(corpus: Path) -> None:  # noqa: F811
+    """Folds are dealt by paper with a fixed seed: the same seed gives the same folds and figures,
+    and a paper's cross-validated model differs from the in-sample (packaged) one."""
+    from extractors.evaluation import examples_from, extract_ground_truth, load_ground_truth
+    from extractors.training import cross_validated_models, fold_of
 
-
-def test_domain_agrees_with_ground_truth(report) -> None:  # type: ignore[no-untyped-def]
-    assert report.totals["domain_agreement"] >= 0.9
+    papers = load_ground_truth(corpus)[:12]
+    keys = [p.arxiv_id for p in papers]
+    assert fold_of(keys, 3, 0) == fold_of(keys, 3, 0) and fold_of(keys, 3, 0) != fold_of(keys, 3, 1)
+    assert sorted(collections.Counter(fold_of(keys, 3, 0).values()).values()) == [4, 4, 4]
+    examples = examples_from(extract_ground_truth(corpus, papers))
+    models = cross_validated_models(examples, k=3, seed=0)
+    folds = fold_of(keys, 3, 0)
+    for a in keys:
+        for b in keys:
+            assert (models[a] is models[b]) == (folds[a] == folds[b])
 
 
 def test_json_has_the_cli_shape(corpus: Path) -> None:  # noqa: F811
