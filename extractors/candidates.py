@@ -187,6 +187,9 @@ def _clean_name(name: str) -> str:
     return rest if sep and head.islower() and rest else name
 
 
+_DENSELY_ACTIVATED = re.compile(r"\bdense(?:ly)?[\s-]+activated\b", re.IGNORECASE)
+
+
 def _kind(sentence: str, start: int, end: int, explicit: bool, next_start: int | None) -> str:
     """MoE total vs active, non-embedding, embedding, or plain dense total, from local wording."""
     after = sentence[end : (next_start if next_start is not None else end + 60)][:60]
@@ -202,7 +205,8 @@ def _kind(sentence: str, start: int, end: int, explicit: bool, next_start: int |
         return "unknown"
     if P.DENSE_WORDS.search(before):
         return "dense_total"  # "our dense baseline has 1.3B parameters" in a sentence about the sparse model
-    if P.MOE_WORDS.search(sentence) and (re.search(r"total", sentence[start : end + 40], re.I) or P.ACTIVE_WORDS.search(sentence)):
+    moe_text = _DENSELY_ACTIVATED.sub(" ", sentence)  # "densely activated" names a dense model
+    if P.MOE_WORDS.search(moe_text) and (re.search(r"total", sentence[start : end + 40], re.I) or P.ACTIVE_WORDS.search(moe_text)):
         return "moe_total"
     return "dense_total"
 

@@ -181,8 +181,9 @@ def _band_cells(lines: list[Line], li: int, x0: float, x1: float, h: float) -> l
         if abs(lines[lj].cy - lines[li].cy) > 2.6 * h:
             continue
         ws = [w for w in lines[lj].within(x0, x1)]
-        if lj != li and (sum(1 for w in ws if _parse(w.text, None)) >= 1 or _prose(ws)):
-            continue
+        numeric = sum(1 for w in ws if _is_value_word(w))
+        if lj != li and (sum(1 for w in ws if _parse(w.text, None)) >= 1 or numeric >= 0.4 * len(ws) or _prose(ws)):
+            continue  # a row of the table (or running text), not a line of its header
         cur: list[Word] = []
         for w in ws:
             if cur and w.x0 - cur[-1].x1 > 0.8 * h:

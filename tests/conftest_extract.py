@@ -147,3 +147,46 @@ def bomb_pdf(inflated_mb: int = 2048) -> bytes:
     rebuilt = head + b"4 0 obj\n" + stream + b"\nendobj\n" + tail
     # offsets after object 4 moved; pdfium rebuilds a broken xref table by scanning, like real-world files
     return rebuilt
+
+
+def positioned_stream(items: list[tuple[float, float, str]], size: float = 9) -> bytes:
+    """A content stream drawing each (x, y, text) at that position (PDF points, y up), ASCII only.
+
+    For table tests: a value's column is where it is drawn, exactly as in a typeset paper.
+    """
+    parts = []
+    for x, y, text in items:
+        esc = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        parts.append(b"BT /F1 %.1f Tf %.1f %.1f Td (%s) Tj ET" % (size, x, y, esc.encode("latin-1")))
+    return b"\n".join(parts)
+
+
+def table_page(title: str, header: list[tuple[float, str]], rows: list[list[tuple[float, str]]], *,
+               caption: str | None = None, header2: list[tuple[float, str]] | None = None,
+               top: float = 600, two_columns: bool = False) -> bytes:
+    """One page: a title line, filler prose, a caption, a header (and a second header line), rows.
+
+    ``two_columns`` sets the page in two columns, the table in the right one beside running prose
+    in the left one (lines of both columns share their y, as in a typeset two-column paper).
+    """
+    items: list[tuple[float, float, str]] = [(60, 760, title)]
+    filler = "This sentence is filler text so the page has a real text layer."
+    left_prose = "running prose that says nothing of tables"
+    table_ys = {top + 24, top, *(top - 12 * (i + 1) for i in range(len(rows) + (1 if header2 else 0)))}
+    if two_columns:
+        items += [(60, 740 - 12 * i, left_prose) for i in range(50)]
+        items += [(320, 740 - 12 * i, "more words in the right column here") for i in range(50)
+                  if all(abs(740 - 12 * i - y) > 8 for y in table_ys)]
+    else:
+        items += [(60, 740 - 12 * i, filler) for i in range(6)]
+    y = top
+    if caption:
+        items.append((header[0][0], y + 24, caption))
+    items += [(x, y, t) for x, t in header]
+    if header2:
+        y -= 12
+        items += [(x, y, t) for x, t in header2]
+    for row in rows:
+        y -= 12
+        items += [(x, y, t) for x, t in row]
+    return positioned_stream(items)

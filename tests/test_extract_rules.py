@@ -1,0 +1,140 @@
+"""Each phrasing rule of the extractor on plain sentences, through ``rank_pages`` (no PDF).
+
+These are behaviour, not accuracy: a rule either reads a phrasing or it does not. The sentences
+are written for the rule, in the way papers in general phrase sizes; none is copied from the
+shared corpus. Accuracy on real papers is measured by ``make eval``.
+"""
+
+from __future__ import annotations
+
+from extractors import extract_abstract
+from extractors.pipeline import rank_pages
+from extractors.plausibility import IMPLAUSIBLE_CAP
+from extractors.types import CONFIDENT_SCORE
+
+FILL = "\n" + "This sentence is filler so the page reads like a paper. " * 20
+
+
+def cands(*pages: str, title: str | None = None, abstract: str | None = None):  # type: ignore[no-untyped-def]
+    _doc, found, _other = rank_pages([p + FILL for p in pages], title=title, abstract=abstract)
+    return found
+
+
+def by_value(found, value: int):  # type: ignore[no-untyped-def]
+    return next(c for c in found if c.value == value)
+
+
+def test_an_exact_count_without_a_scale_word_is_read() -> None:
+    found = cands("The network has 836,096 parameters and 3 convolutional layers.")
+    assert [c.value for c in found] == [836_096]
+    assert cands("Each network had approximately 130,000 trainable parameters.")[0].value == 130_000
+
+
+def test_a_size_glued_to_a_name_in_lower_case_is_read() -> None:
+    found = cands("Our classifier is a Llama2-7b model that is instruction-tuned on our data.")
+    assert found and found[0].value == 7_000_000_000 and found[0].model == "Llama2"
+
+
+def test_the_top_of_a_range_is_marked_and_the_bottom_is_not_the_model() -> None:
+    found = cands("We release a family of models ranging from 125M to 66B parameters.")
+    top, low = by_value(found, 66_000_000_000), by_value(found, 125_000_000)
+    assert top.features["range_high"] == 1.0 and low.features["range_low"] == 1.0
+    assert found[0].value == 66_000_000_000
+
+
+def test_a_list_of_sizes_shares_its_noun_and_marks_its_largest() -> None:
+    found = cands("We train models with 1.3B, 2.7B and 6.7B parameters from scratch.")
+    assert {c.value for c in found} == {1_300_000_000, 2_700_000_000, 6_700_000_000}
+    assert by_value(found, 6_700_000_000).features["range_high"] == 1.0
+
+
+def test_a_negative_number_is_not_a_size() -> None:
+    assert cands("The difference to the baseline is -175B parameters in the table.") == []
+
+
+def test_an_absurd_count_stays_visible_but_is_never_confident() -> None:
+    found = cands("We train a model with 999999999999999999999999999999999999999B parameters.")
+    assert found and all(c.score <= IMPLAUSIBLE_CAP for c in found)
+
+
+def test_evidence_is_cleaned_of_bidi_overrides_and_keeps_the_raw_text() -> None:
+    found = cands("Our model has 7B parameters and beats a \u202e571 billion parameter model.")
+    for c in found:
+        assert "\u202e" not in c.evidence and "\u202e" in (c.evidence_raw or "")
+
+
+def test_active_parameters_of_a_mixture_of_experts_never_outrank_its_total() -> None:
+    found = cands("Our sparse mixture-of-experts model has 47B parameters, but only uses 13B active parameters per token.",
+                  title="Routing Experts: A Mixture-of-Experts Language Model")
+    total, active = by_value(found, 47_000_000_000), by_value(found, 13_000_000_000)
+    assert active.kind == "moe_active" and total.kind == "moe_total"
+    assert total.score > active.score and active.score < CONFIDENT_SCORE
+
+
+def test_densely_activated_is_a_dense_model() -> None:
+    found = cands("We train a 540 billion parameter, densely activated, autoregressive Transformer.")
+    assert found[0].kind == "dense_total"
+
+
+def test_a_name_before_which_owns_the_size_after_it() -> None:
+    found = cands("Our model is small, while its predecessor AlexNet, which used 60 million parameters, was not.")
+    c = by_value(found, 60_000_000)
+    assert c.model == "AlexNet" and c.features["other_name_share"] == 1.0
+
+
+def test_a_name_before_a_contrast_does_not_own_the_size_after_it() -> None:
+    found = cands("Our model uses the same compute as Gopher but with 70B parameters.")
+    assert by_value(found, 70_000_000_000).model != "Gopher"
+
+
+def test_a_system_introduced_in_an_appositive_is_the_papers_own() -> None:
+    found = cands("We train a compute-optimal model, Zephyrine, that has 70B parameters. "
+                  "Zephyrine (70B) outperforms Gopher (280B) and GPT-3 (175B).")
+    assert by_value(found, 70_000_000_000).features["named_main"] == 1.0
+    assert by_value(found, 280_000_000_000).features["other_name_share"] == 1.0
+    assert found[0].value == 70_000_000_000
+
+
+def test_the_titles_initials_name_the_papers_system() -> None:
+    from extractors.names import system_names
+
+    body = "We find cells with PNASNet-5, which reaches state-of-the-art accuracy. " * 3
+    assert "pnas" in system_names("Progressive Neural Architecture Search", body)
+
+
+def test_a_proposed_model_name_is_never_a_fragment_of_a_word() -> None:
+    from extractors.names import clean_model_name
+
+    assert clean_model_name("eters", "Number of param-eters (in millions)") is None
+    assert clean_model_name("base", "base 108M 12 768") is None
+    assert clean_model_name("Swin-L", "Swin-L 384 197M 103.9G") == "Swin-L"
+
+
+def test_an_abstract_alone_gives_candidates_on_page_zero() -> None:
+    result = extract_abstract(
+        title="Widgets: Open Foundation Language Models",
+        abstract="We introduce Widgets, a collection of foundation language models ranging from 7B to 70B "
+                 "parameters. Widgets-13B outperforms GPT-3 (175B) on most benchmarks.")
+    top = result.top
+    assert top is not None and top.value == 70_000_000_000 and top.page == 0 and top.source == "abstract"
+    assert top.score >= CONFIDENT_SCORE and result.pages == 0 and result.error is None
+    gpt3 = next(c for c in result.candidates if c.value == 175_000_000_000)
+    assert gpt3.score < CONFIDENT_SCORE
+
+
+def test_an_abstract_without_a_size_gives_no_confident_candidate() -> None:
+    result = extract_abstract(title="Attention Without Sizes",
+                              abstract="We study attention and report results on several benchmarks.")
+    assert result.candidates == [] and result.domain in ("language", "other")
+
+
+def test_arxivs_abstract_marks_the_values_it_states_without_counting_them_twice() -> None:
+    page = "Widgets: a Study\nWe train a 13B parameter model. Later sections report a 2B ablation with 2B parameters."
+    without = cands(page, title="Widgets: a Study")
+    with_abstract = cands(page, title="Widgets: a Study", abstract="We present Widgets, a 13B parameter language model.")
+    assert by_value(with_abstract, 13_000_000_000).features["in_abstract"] == 1.0
+    assert by_value(with_abstract, 2_000_000_000).features["in_abstract"] == 0.0
+    assert by_value(with_abstract, 13_000_000_000).mentions == by_value(without, 13_000_000_000).mentions
+    only_in_abstract = cands(page, title="Widgets: a Study", abstract="Our largest model has 52B parameters.")
+    c = by_value(only_in_abstract, 52_000_000_000)
+    assert c.page == 0 and c.source == "abstract"
