@@ -126,24 +126,25 @@ def group_lines(words: Sequence[Word]) -> list[Line]:
 
 
 def find_gutter(lines: Sequence[Line], width: float) -> float | None:
-    """The x of the gap between two text columns, when most text lines have words on both sides of it.
+    """The x of the gap between two text columns: near the page's middle, crossed by hardly any
+    line, with words on both sides of it on several lines.
 
-    Looked for near the page's middle (two-column papers put it there); a line that has a word
-    across the candidate x does not count for it.
+    Lines set in one column only say nothing either way; a single-column page has most of its
+    lines run across the middle.
     """
     text_lines = [ln for ln in lines if len(ln.words) >= 4]
     if len(text_lines) < 10:
         return None
     xs = [width / 2 + step * width / 200 for step in range(-12, 13)]
-    counts = [0] * len(xs)
-    for ln in text_lines:
-        left, right = ln.words[0].x0, ln.words[-1].x1
-        for k, x in enumerate(xs):
-            # a gutter is wider than the space between two words: nothing within 4 pt of it
-            if left < x - 4 and right > x + 4 and not any(w.x0 < x + 4 and w.x1 > x - 4 for w in ln.words):
-                counts[k] += 1
-    k = max(range(len(xs)), key=lambda i: counts[i])
-    return xs[k] if counts[k] >= 0.4 * len(text_lines) else None
+    best: tuple[int, float] | None = None
+    for x in xs:
+        # a gutter is wider than the space between two words: nothing within 4 pt of it
+        crossing = sum(1 for ln in text_lines if any(w.x0 < x + 4 and w.x1 > x - 4 for w in ln.words))
+        both = sum(1 for ln in text_lines if ln.words[0].x0 < x - 4 and ln.words[-1].x1 > x + 4
+                   and not any(w.x0 < x + 4 and w.x1 > x - 4 for w in ln.words))
+        if crossing <= 0.15 * len(text_lines) and both >= 5 and (best is None or both > best[0]):
+            best = (both, x)
+    return best[1] if best else None
 
 
 def layout_page(text: str, boxes: Sequence[tuple[float, float, float, float]], width: float, height: float) -> PageLayout:

@@ -91,7 +91,7 @@ _CUES: dict[str, re.Pattern[str]] = {
     # Science and pure method papers (molecules, proteins, optimisers, theory) are "other" domains.
     "other": re.compile(
         r"\b(?:molecul\w*|chemi\w*|odou?rs?|olfact\w*|proteins?|drug|materials? science|physics|biolog\w*|"
-        r"optimi[sz]ers?|stochastic optimi[sz]ation|convergence|regret|theorems?|lemma|corollary|convex)\b", re.I),
+        r"stochastic optimi[sz]ation|optimi[sz]ation algorithms?|convergence|regret|theorems?|lemma|corollary|convex)\b", re.I),
 }
 
 

@@ -209,30 +209,46 @@ def cv_figures(examples: Sequence[Example], model_for: dict[str, RankerModel]) -
 
 @dataclass
 class TrainingOutcome:
-    """A fitted model and how it did: cross-validated before and after adding reviewer decisions."""
+    """A fitted model and how it did, cross-validated, before and after adding reviewer decisions.
+
+    ``before``/``after`` hold figures for the ground-truth papers (``corpus``), the decision papers
+    (``decisions``) and both (``all``).
+    """
 
     model: RankerModel
-    before: dict[str, Any]
-    after: dict[str, Any]
+    before: dict[str, dict[str, Any]]
+    after: dict[str, dict[str, Any]]
 
     @property
     def adopted(self) -> bool:
-        """Adopt only when cross-validation over the same papers does not get worse."""
-        return (self.after["right"], self.after["top1"]) >= (self.before["right"], self.before["top1"])
+        """Adopt only when cross-validation does not get worse, on the hand-checked ground truth
+        and over all papers: decisions may teach the ranker, never unteach the ground truth."""
+        def key(f: dict[str, Any]) -> tuple[float, float]:
+            return (f["right"], f["top1"])
+        return key(self.after["corpus"]) >= key(self.before["corpus"]) and key(self.after["all"]) >= key(self.before["all"])
+
+
+def _split_figures(examples: Sequence[Example], models: dict[str, RankerModel]) -> dict[str, dict[str, Any]]:
+    return {
+        "all": cv_figures(examples, models),
+        "corpus": cv_figures([e for e in examples if e.origin == "corpus"], models),
+        "decisions": cv_figures([e for e in examples if e.origin == "decision"], models),
+    }
 
 
 def train(corpus: Sequence[Example], decisions: Sequence[Example] = (), *, k: int = 5, seed: int = 0) -> TrainingOutcome:
-    """Fit on corpus (+ decisions) and measure both ways on the union, folds by paper.
+    """Fit on corpus (+ decisions) and measure both ways, folds by paper.
 
     "Before" trains each fold on corpus papers only, "after" on corpus papers and decisions; both
     rank the same held-out papers (decision papers included), so the comparison is like for like.
-    Without decisions the two are the same figure.
+    A decision on a ground-truth paper shares that paper's fold. Without decisions the two are
+    the same figures.
     """
     examples = [*corpus, *decisions]
-    after_models = cross_validated_models(examples, k=k, seed=seed)
-    after = cv_figures(examples, after_models)
+    after = _split_figures(examples, cross_validated_models(examples, k=k, seed=seed))
     if decisions:
-        before = cv_figures(examples, cross_validated_models(examples, k=k, seed=seed, train_filter=lambda e: e.origin == "corpus"))
+        before = _split_figures(examples, cross_validated_models(
+            examples, k=k, seed=seed, train_filter=lambda e: e.origin == "corpus"))
     else:
         before = after
     model = describe(fit_model(examples, seed=seed), examples, {"folds": k, "seed": seed, "before": before, "after": after})

@@ -25,7 +25,7 @@ def _progress(i: int, n: int, arxiv_id: str) -> None:
 
 
 def _figures(label: str, f: dict[str, Any]) -> str:
-    return (f"{label:<34} top-1 {f['top1']:.1%}  top-3 {f['top3']:.1%}  negatives clean {f['negatives_clean']:.1%}"
+    return (f"{label:<44} top-1 {f['top1']:.1%}  top-3 {f['top3']:.1%}  negatives clean {f['negatives_clean']:.1%}"
             f"  papers right {f['right']:.1%}  ({f['positives']} with a count, {f['negatives']} without)")
 
 
@@ -62,10 +62,11 @@ def train_command(
     outcome = train(corpus_examples, decisions, k=folds, seed=seed)
     typer.echo(f"Cross-validated ({folds} folds by paper, seed {seed}):")
     if decisions:
-        typer.echo(_figures("  without the decisions (in use)", outcome.before))
-        typer.echo(_figures("  with the decisions", outcome.after))
+        for part, label in (("corpus", "ground truth"), ("decisions", "decision papers")):
+            typer.echo(_figures(f"  {label}, trained without decisions", outcome.before[part]))
+            typer.echo(_figures(f"  {label}, trained with decisions", outcome.after[part]))
     else:
-        typer.echo(_figures("  ground truth only", outcome.after))
+        typer.echo(_figures("  ground truth", outcome.after["corpus"]))
     target = output or (settings.ranker_model_path if with_decisions else packaged_model_path())
     if decisions and not outcome.adopted:
         typer.echo(f"Not adopted: cross-validation got worse with the decisions; the model in use stays ({target} not written).")
@@ -91,8 +92,10 @@ def show_command(
         raise UserError(str(exc), hint="run 'paramtrack ranker train'") from exc
     typer.echo(describe_model(model, path))
     cv = model.meta.get("cv") or {}
-    if cv.get("after"):
-        typer.echo(_figures(f"cross-validated ({cv.get('folds')} folds)", cv["after"]))
+    for part, label in (("corpus", "ground truth"), ("decisions", "decision papers")):
+        figures = (cv.get("after") or {}).get(part)
+        if figures and figures.get("papers"):
+            typer.echo(_figures(f"cross-validated on {label} ({cv.get('folds')} folds)", figures))
     typer.echo("strongest weights (per standard deviation of the feature):")
     for name, w in model.weights()[:weights]:
         typer.echo(f"  {name:<26} {w:+.3f}")
