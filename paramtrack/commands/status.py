@@ -54,6 +54,20 @@ def _schedule() -> dict[str, Any]:
             "message": f"{when:%Y-%m-%d %H:%M} UTC ({WEEKLY_DEPLOYMENT})"}
 
 
+def _ranker() -> dict[str, Any]:
+    """The ranker model extraction uses now, and what it learned from; never raises."""
+    from extractors.ranker import RankerModelError, active_model_path, load_model
+    from paramtrack.commands.ranker import describe_model
+
+    path = active_model_path()
+    try:
+        model = load_model(path)
+    except RankerModelError as exc:
+        return {"tag": None, "path": str(path), "decisions": None, "message": str(exc)}
+    return {"tag": model.tag, "path": str(path), "decisions": model.meta.get("decisions", 0),
+            "papers": model.meta.get("papers"), "message": describe_model(model, path)}
+
+
 def _run_json(run: Any) -> dict[str, Any]:
     return {
         "run_id": run.run_id, "flow": run.flow, "status": run.status,
@@ -102,13 +116,14 @@ def status_command(
     digests = list_digests(digest_dir or settings.data_dir / "digests")
     newest = str(digests[0]) if digests else None
     schedule = _schedule()
+    ranker = _ranker()
     age_days = (state.last_discover_age.total_seconds() / 86400
                 if state.last_discover_age is not None else None)
 
     if as_json:
         typer.echo(json.dumps({
             "database": str(settings.db_path), "runs": [_run_json(r) for r in last],
-            "queue_size": queued, "newest_digest": newest, "schedule": schedule,
+            "queue_size": queued, "newest_digest": newest, "schedule": schedule, "ranker": ranker,
             "health": {"ok": not state.problems, "problems": state.problems,
                        "size_bytes": state.size_bytes,
                        "migrations": {"applied": state.applied, "pending": state.pending},
@@ -117,6 +132,7 @@ def status_command(
         }, indent=2))
     else:
         _print_text(settings.db_path, last, queued, newest, schedule, state)
+        typer.echo(f"Ranker: {ranker['message'].removeprefix('ranker ')}")
     if state.problems:
         raise typer.Exit(1)
 
