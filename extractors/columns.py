@@ -234,6 +234,7 @@ def _clean_label(words: list[Word]) -> str | None:
     return text[:60]
 
 
+_UNIT_WORD = re.compile(r"^(?:ms|s|sec|GB|MB|G|M|B|%|x|×|fps|FLOPs?|GFLOPs?)$")
 _GENERIC_HEADER = re.compile(r"^(?:models?|methods?|benchmarks?|networks?|architectures?|systems?)$", re.IGNORECASE)
 
 
@@ -338,17 +339,20 @@ def _row_layout(page: int, lines: list[Line], li: int, row_values: list[tuple[in
         v = _value_at(line.words, k, unit)
         assert v is not None
         label_words: list[Word] = []
-        for lj in range(li - 1, max(-1, li - 5), -1):
-            if lines[lj].cy < line.cy - 6 * max(w.height, 6.0):
+        for lj in range(li - 1, max(-1, li - 9), -1):
+            if lines[lj].cy < line.cy - 10 * max(w.height, 6.0) or _CAPTION.match(lines[lj].text):
                 break
             above = [a for a in lines[lj].within(w.x0 - 4, w.x1 + 4) if x0 <= a.cx <= x1]
             if not above:
                 continue
             if any(_parse(a.text, unit) for a in above) and label_words:
                 break
-            if not any(_parse(a.text, unit) for a in above):
-                near = min(above, key=lambda a: abs(a.cx - w.cx))
-                label_words.insert(0, near)
+            names = [a for a in above if not _is_value_word(a) and not _UNIT_WORD.match(a.text)]
+            if not names:
+                continue  # another row of the transposed table ("conv. layers 8 16 22"), not its header
+            if label_words and all(_is_value_word(a) or _UNIT_WORD.match(a.text) for a in lines[lj].words if x0 <= a.cx <= x1):
+                continue
+            label_words.insert(0, min(names, key=lambda a: abs(a.cx - w.cx)))
         while len(label_words) > 1 and _GENERIC_HEADER.match(label_words[0].text):
             label_words = label_words[1:]
         label = (_clean_label(label_words) or "").replace("- ", "-")

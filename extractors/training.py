@@ -27,6 +27,16 @@ from extractors.ranker import RankerModel
 from extractors.types import CONFIDENT_SCORE, Candidate
 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+#: The model families the inner cross-validation chooses between, richest first: every feature;
+#: the hand-written prior with the few features that say how a paper states its sizes; the prior
+#: alone. With few training papers a smaller model generalises better; ``choose_config`` takes the
+#: simplest one that is not clearly worse (measured, not assumed).
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "all": FEATURES,
+    "prior+core": ("rule_score", "paper_candidates_log", "paper_own_sentence", "src_table", "src_sentence",
+                   "first_page", "mentions_log", "size_rank"),
+    "prior": ("rule_score",),
+}
 TOLERANCE = 0.05
 
 
@@ -63,32 +73,33 @@ def training_set_hash(examples: Sequence[Example]) -> str:
     return h.hexdigest()
 
 
-def _matrix(examples: Sequence[Example]):  # type: ignore[no-untyped-def]
+def _matrix(examples: Sequence[Example], names: Sequence[str]):  # type: ignore[no-untyped-def]
     import numpy as np
 
-    rows = [[float(c.features.get(n, 0.0)) for n in FEATURES] for ex in examples for c in ex.candidates]
+    rows = [[float(c.features.get(n, 0.0)) for n in names] for ex in examples for c in ex.candidates]
     labels = [int(y) for ex in examples for y in ex.labels]
-    return np.array(rows, dtype=float).reshape(-1, len(FEATURES)), np.array(labels, dtype=int)
+    return np.array(rows, dtype=float).reshape(-1, len(names)), np.array(labels, dtype=int)
 
 
-def _fit_fixed(examples: Sequence[Example], c_value: float) -> RankerModel:
+def _fit_fixed(examples: Sequence[Example], c_value: float, feature_set: str = "all") -> RankerModel:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    x, y = _matrix(examples)
+    names = FEATURE_SETS[feature_set]
+    x, y = _matrix(examples, names)
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
     if len(set(y.tolist())) < 2:
-        coef = np.zeros(len(FEATURES))
+        coef = np.zeros(len(names))
         p = min(max(y.mean() if len(y) else 0.0, 1e-3), 1 - 1e-3)
         intercept = math.log(p / (1 - p))
     else:
         lr = LogisticRegression(C=c_value, max_iter=5000)
         lr.fit((x - mean) / scale, y)
         coef, intercept = lr.coef_[0], float(lr.intercept_[0])
-    return RankerModel(FEATURES, tuple(mean.tolist()), tuple(scale.tolist()), tuple(float(w) for w in coef), intercept,
-                       {"C": c_value})
+    return RankerModel(tuple(names), tuple(mean.tolist()), tuple(scale.tolist()), tuple(float(w) for w in coef), intercept,
+                       {"C": c_value, "feature_set": feature_set})
 
 
 def fold_of(keys: Sequence[str], k: int, seed: int) -> dict[str, int]:
@@ -116,40 +127,53 @@ def paper_correct(ranked: Sequence[Candidate], labels_by_value: dict[int, bool])
     return not any(c.score >= CONFIDENT_SCORE for c in ranked)
 
 
-def _objective(examples: Sequence[Example], model_for: Callable[[Example], RankerModel]) -> tuple[float, float]:
-    """(share of papers right, mean log-likelihood of the labels): higher is better for both."""
-    right = 0
-    loglik = 0.0
-    n = 0
+def _paper_scores(examples: Sequence[Example], model_for: Callable[[Example], RankerModel]) -> list[float]:
+    """Per paper: 1 when it is right (top-1, or nothing confident for a paper without a count),
+    plus 0.5 when a paper with a count has the right value in its top 3; in 0..1.5."""
+    out = []
     for ex in examples:
-        model = model_for(ex)
-        ranked = rerank(ex.candidates, model)
-        right += paper_correct(ranked, {c.value: y for c, y in zip(ex.candidates, ex.labels)})
-        for c, y in zip(ex.candidates, ex.labels):
-            p = min(max(model.score(c.features), 1e-6), 1 - 1e-6)
-            loglik += math.log(p if y else 1 - p)
-            n += 1
-    return right / max(1, len(examples)), loglik / max(1, n)
+        ranked = rerank(ex.candidates, model_for(ex))
+        labels = {c.value: y for c, y in zip(ex.candidates, ex.labels)}
+        score = float(paper_correct(ranked, labels))
+        if any(ex.labels):
+            score += 0.5 * any(labels.get(c.value, False) for c in ranked[:3])
+        out.append(score)
+    return out
 
 
-def fit_model(examples: Sequence[Example], *, c_value: float | None = None, inner_k: int = 4, seed: int = 0) -> RankerModel:
-    """Fit on ``examples``; without ``c_value``, pick it by an inner cross-validation on them."""
-    if c_value is None:
-        c_value = choose_c(examples, k=inner_k, seed=seed)
-    return _fit_fixed(examples, c_value)
+def fit_model(examples: Sequence[Example], *, c_value: float | None = None, feature_set: str | None = None,
+              inner_k: int = 4, seed: int = 0) -> RankerModel:
+    """Fit on ``examples``; what is not given (strength, feature set) is chosen by an inner
+    cross-validation on ``examples`` alone."""
+    if c_value is None or feature_set is None:
+        feature_set, c_value = choose_config(examples, k=inner_k, seed=seed)
+    return _fit_fixed(examples, c_value, feature_set)
 
 
-def choose_c(examples: Sequence[Example], *, k: int = 4, seed: int = 0) -> float:
-    """The regularisation strength with the best inner-CV objective (papers right, then log-likelihood)."""
+def choose_config(examples: Sequence[Example], *, k: int = 4, seed: int = 0) -> tuple[str, float]:
+    """The simplest (feature set, regularisation strength) within one standard error of the best.
+
+    Scored by an inner cross-validation (see ``_paper_scores``). The one-standard-error rule
+    (Breiman et al.) prefers the smaller model when a richer one is not clearly better, which with
+    a few dozen training papers it rarely is; as reviewer decisions add papers, richer models win
+    on their merit. Simpler means: an earlier feature set in ``FEATURE_SETS`` reversed (the prior
+    alone first), then a smaller C (stronger regularisation).
+    """
+    import statistics
+
     folds = fold_of([e.key for e in examples], k, seed + 1)
-    best: tuple[tuple[float, float], float] | None = None
-    for c_value in C_GRID:
-        models = {i: _fit_fixed([e for e in examples if folds[e.key] != i], c_value) for i in range(k)}
-        score = _objective(examples, lambda ex: models[folds[ex.key]])
-        if best is None or score > best[0]:
-            best = (score, c_value)
-    assert best is not None
-    return best[1]
+    results: list[tuple[float, float, str, float]] = []  # mean, standard error, feature set, C
+    for feature_set in FEATURE_SETS:
+        for c_value in C_GRID:
+            models = {i: _fit_fixed([e for e in examples if folds[e.key] != i], c_value, feature_set) for i in range(k)}
+            scores = _paper_scores(examples, lambda ex: models[folds[ex.key]])
+            sem = statistics.stdev(scores) / math.sqrt(len(scores)) if len(scores) > 1 else 0.0
+            results.append((statistics.fmean(scores), sem, feature_set, c_value))
+    best_mean, best_sem = max((m, e) for m, e, _, _ in results)
+    simplicity = {name: i for i, name in enumerate(reversed(FEATURE_SETS))}
+    eligible = [r for r in results if r[0] >= best_mean - best_sem]
+    _, _, feature_set, c_value = min(eligible, key=lambda r: (simplicity[r[2]], r[3]))
+    return feature_set, c_value
 
 
 def cross_validated_models(examples: Sequence[Example], *, k: int = 5, seed: int = 0,
@@ -174,7 +198,7 @@ def describe(model: RankerModel, examples: Sequence[Example], cv: dict[str, Any]
 
     meta = {
         **model.meta,
-        "kind": "logistic regression (scikit-learn), standardised features",
+        "kind": f"logistic regression (scikit-learn) on the '{model.meta.get('feature_set', 'all')}' features, standardised",
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "training_set_sha256": training_set_hash(examples),
         "papers": sum(1 for e in examples if e.origin == "corpus"),
