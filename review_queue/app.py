@@ -68,6 +68,7 @@ from review_queue.service import (
 )
 from warehouse import Warehouse
 from warehouse import review_store as store
+from warehouse.publish import ReadCopyPublisher
 
 HERE = Path(__file__).resolve().parent
 CSRF_COOKIE = "pt_csrf"
@@ -190,7 +191,8 @@ def _int_field(form: dict[str, str], name: str, label: str) -> int | None:
 
 def create_app(config: AppConfig) -> FastAPI:
     wh = Warehouse(config.db_path, lock_timeout_s=config.lock_timeout_s)
-    service = ReviewService(wh)
+    publisher = ReadCopyPublisher(wh)  # analysts read the copy, never the warehouse
+    service = ReviewService(wh, on_write=publisher.request)
     env = Environment(
         loader=FileSystemLoader(str(HERE / "templates")),
         autoescape=True,
@@ -210,6 +212,7 @@ def create_app(config: AppConfig) -> FastAPI:
     app = FastAPI(title="paramtrack review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.service = service
+    app.router.add_event_handler("shutdown", publisher.flush)
     app.state.sessions = sessions
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     if config.charts_dir is not None:

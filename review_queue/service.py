@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -208,8 +209,15 @@ def format_params(value: float | None) -> str:
 class ReviewService:
     """Review actions over one warehouse; every public method is one short transaction."""
 
-    def __init__(self, wh: Warehouse) -> None:
+    def __init__(self, wh: Warehouse, on_write: Callable[[], None] | None = None) -> None:
         self.wh = wh
+        # called after every committed decision: the review server publishes the analysts'
+        # read copy from it (warehouse.publish.ReadCopyPublisher)
+        self.on_write = on_write
+
+    def _written(self) -> None:
+        if self.on_write is not None:
+            self.on_write()
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -245,7 +253,9 @@ class ReviewService:
     def decide(self, arxiv_id: str, **kwargs: Any) -> Outcome:
         """Validate and apply one decision in its own transaction (see :meth:`decide_in`)."""
         with self.wh.write() as con:
-            return self.decide_in(con, arxiv_id, **kwargs)
+            outcome = self.decide_in(con, arxiv_id, **kwargs)
+        self._written()
+        return outcome
 
     def decide_and_next(self, arxiv_id: str, **kwargs: Any) -> tuple[Outcome, str | None]:
         """:meth:`decide`, plus the next pending paper, read in the same short transaction."""
@@ -253,6 +263,7 @@ class ReviewService:
             outcome = self.decide_in(con, arxiv_id, **kwargs)
             upcoming = [r["arxiv_id"] for r in store.queue(con, status="pending", limit=2)
                         if r["arxiv_id"] != arxiv_id]
+        self._written()
         return outcome, (upcoming[0] if upcoming else None)
 
     def decide_in(

@@ -28,6 +28,7 @@ from review_queue.service import (
     parse_parameters,
 )
 from warehouse import review_store as store
+from warehouse.publish import publish_after_run
 
 HELP = (
     "a=approve top  1-9=approve candidate n (then name its system)  e=correct  r=reject  s=second look  n=note  "
@@ -250,6 +251,8 @@ def run(service: ReviewService, reviewer: str, *, status: str = "open") -> dict[
                 break
     except _Quit:
         pass
+    if any(k not in ("skipped", "conflicts") for k in counts):
+        publish_after_run(service.wh)  # the analysts' read copy
     summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing decided"
     click.echo(f"done: {summary}")
     return counts
