@@ -408,7 +408,8 @@ td.text,th.text{text-align:left}
 .filters input,.filters select{font:inherit;padding:2px 4px}
 #models tr[hidden]{display:none}
 td.evidence{max-width:28em;text-align:left;font-size:12px;color:#444;white-space:normal}
-td.text{white-space:normal}
+td.text{white-space:normal;min-width:8em}
+.band-note{font-size:14px;margin:.2em 0 1em 60px}
 .vsw-scarce{background:#d62728;height:.9em}.vsw-undetermined{background:#f0a030;height:.9em}
 .vsw-not-scarce{background:#5b84b1;height:.9em}
 .verdict-scarce{color:#b01818;font-weight:600}.verdict-undetermined{color:#a06000;font-weight:600}
@@ -530,7 +531,14 @@ def _trend_svg(pts: pd.DataFrame, lines: pd.DataFrame, *, title: str, width: int
                  'text-anchor="middle">publication date (year)</text>'
                  f'<text class="axis-title" transform="translate(18 {(T + H - B) / 2:.0f}) rotate(-90)" '
                  'text-anchor="middle">parameters (log scale)</text>')
-    notes = []
+    for _, r in pts.iterrows():
+        dom = r["dom"]
+        label = (f"{r.get('system', '')} — {10 ** r['y_parameters']:.3g} parameters, "
+                 f"{pd.Timestamp(r['publication_date']).date()}, {dom}")
+        parts.append(f'<circle cx="{sx(r["x"]):.1f}" cy="{sy(r["y_parameters"]):.1f}" r="3.5" '
+                     f'fill="{COLORS.get(dom, "#333")}" fill-opacity="0.7" data-dom="{_esc(dom)}" '
+                     f'data-tip="{_esc(label)}"/>')
+    notes = []  # the fits go on top of the points, so a dense cloud never hides a line
     for i, (_, row) in enumerate(lines.iterrows()):
         why = fit_support(row)
         if why:
@@ -549,13 +557,6 @@ def _trend_svg(pts: pd.DataFrame, lines: pd.DataFrame, *, title: str, width: int
         ya, yb = row["intercept"] + row["slope"] * a, row["intercept"] + row["slope"] * b
         parts.append(f'<line x1="{sx(a):.1f}" y1="{sy(ya):.1f}" x2="{sx(b):.1f}" y2="{sy(yb):.1f}" '
                      f'stroke="{color}" stroke-width="2.5" class="fit" data-tip="{_esc(_fit_label(row))}"/>')
-    for _, r in pts.iterrows():
-        dom = r["dom"]
-        label = (f"{r.get('system', '')} — {10 ** r['y_parameters']:.3g} parameters, "
-                 f"{pd.Timestamp(r['publication_date']).date()}, {dom}")
-        parts.append(f'<circle cx="{sx(r["x"]):.1f}" cy="{sy(r["y_parameters"]):.1f}" r="3.5" '
-                     f'fill="{COLORS.get(dom, "#333")}" fill-opacity="0.7" data-dom="{_esc(dom)}" '
-                     f'data-tip="{_esc(label)}"/>')
     parts.append("</svg>")
     return "".join(parts), notes
 
@@ -699,8 +700,13 @@ def _trend_table(trends: pd.DataFrame) -> str:
     return f"<h2>Trend table</h2><table><tr>{head}</tr>{''.join(body)}</table>"
 
 
+def _named_label(b: pd.Series) -> str:
+    return (f"paper's {b['label']} gap: n={int(b['n'])}, scarcity {b['scarcity']:.2f}"
+            f"{_interval(b)}: {_verdict(b)}")
+
+
 def _gap_svg(g: pd.DataFrame, band: pd.DataFrame, title: str, since: int) -> str:
-    W, H, L, R, T, B = 1000, 320, 60, 20, 34, 64
+    W, H, L, R, T, B = 1000, 330, 60, 20, 44, 64
     n_max = max(int(g["n"].max()) if len(g) else 1, 1)
     if "band_lo_log10" in g and len(g):
         lo_all, hi_all = float(g["band_lo_log10"].min()), float(g["band_hi_log10"].max())
@@ -732,13 +738,14 @@ def _gap_svg(g: pd.DataFrame, band: pd.DataFrame, title: str, since: int) -> str
                          f'<text x="{sx(t):.1f}" y="{H - B + 18}" text-anchor="middle">{_size_label(t)}</text>')
     if len(band) and "band_lo_log10" in band:
         b = band.iloc[0]
-        x0, x1 = sx(float(b["band_lo_log10"])), sx(float(b["band_hi_log10"]))
-        label = (f"paper's {b['label']} gap: n={int(b['n'])}, scarcity {b['scarcity']:.2f}"
-                 f"{_interval(b)}: {_verdict(b)}")
-        parts.append(f'<rect x="{x0:.1f}" y="{T}" width="{x1 - x0:.1f}" height="{H - B - T}" '
-                     f'fill="none" stroke="#222" stroke-width="1.5" stroke-dasharray="5,3" '
-                     f'class="named-band" data-tip="{_esc(label)}"/>'
-                     f'<text x="{x1 + 6:.1f}" y="{T + 16}" class="named-label">{_esc(label)}</text>')
+        a_, b_ = max(float(b["band_lo_log10"]), lo_all), min(float(b["band_hi_log10"]), hi_all)
+        if a_ < b_:
+            x0, x1 = sx(a_), sx(b_)
+            parts.append(f'<rect x="{x0:.1f}" y="{T}" width="{x1 - x0:.1f}" height="{H - B - T}" '
+                         f'fill="none" stroke="#222" stroke-width="1.5" stroke-dasharray="5,3" '
+                         f'class="named-band" data-tip="{_esc(_named_label(b))}"/>'
+                         f'<text x="{(x0 + x1) / 2:.1f}" y="{T - 4}" text-anchor="middle" '
+                         f'class="named-label">{_esc(b["label"])}</text>')
     parts.append(f'<text class="axis-title" x="{(L + W - R) / 2:.0f}" y="{H - 12}" text-anchor="middle">'
                  'parameters (log scale; half-order-of-magnitude bands from 2·10^k)</text>'
                  f'<text class="axis-title" transform="translate(16 {(T + H - B) / 2:.0f}) rotate(-90)" '
@@ -753,9 +760,12 @@ def gap_html(gap: pd.DataFrame, path: Path, sample: pd.DataFrame | None = None) 
     sections = []
     for dom, g in grid.groupby("domain", sort=False):
         since = int(g["since_year"].iloc[0])
+        mine = named[named["domain"] == dom]
+        note = "".join(f'<p class="band-note verdict-{_verdict(b).replace(" ", "-")}">'
+                       f'{_esc(_named_label(b))}</p>' for _, b in mine.iterrows())
         sections.append(f"<h2>{_esc(dom)} (since {since})</h2>"
-                        + _gap_svg(g, named[named["domain"] == dom],
-                                   f"{dom}: models per parameter band, coloured by verdict", since))
+                        + _gap_svg(g, mine, f"{dom}: models per parameter band, coloured by verdict",
+                                   since) + note)
     has_ci = "verdict" in named
     rows = "".join(
         f"<tr><td class=\"text\">{_esc(r['domain'])}</td><td class=\"text\">{_esc(r['label'])}</td>"

@@ -48,7 +48,8 @@
       clearTimeout(timer);
       timer = setTimeout(() => {
         const n = ++asked;
-        const url = form.action.replace(/\/decide$/, "/match") + "?system=" + encodeURIComponent(input.value);
+        // getAttribute: the form has an input named "action", which shadows form.action
+        const url = form.getAttribute("action").replace(/\/decide$/, "/match") + "?system=" + encodeURIComponent(input.value);
         fetch(url, { credentials: "same-origin" }).then((r) => r.ok ? r.json() : null).then((data) => {
           if (data && n === asked) showMatch(form, data.ids, matchText(data.rows));
         }).catch(() => {});
