@@ -5,7 +5,13 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test browser lock bench eval clean
+# The DuckDB CLI analysts open the warehouse with: the newest the package registries serve
+# (PyPI's duckdb-cli; it reads DuckDB storage formats up to 1.5, see warehouse/connection.py).
+# Installed into the venv beside paramtrack, for tests/test_export.py and for analysts.
+DUCKDB_CLI_VERSION := 1.5.6
+DUCKDB_CLI := $(VENV)/bin/duckdb
+
+.PHONY: demo test browser duckdb-cli lock bench eval clean
 
 $(STAMP): pyproject.toml requirements.lock
 	python3 -m pip install --quiet --disable-pip-version-check uv
@@ -20,7 +26,12 @@ demo: $(STAMP)
 browser:
 	bash .ci/install-browser
 
-test: $(STAMP) browser
+$(DUCKDB_CLI): $(STAMP)
+	python3 -m uv pip install --quiet --python $(PY) duckdb-cli==$(DUCKDB_CLI_VERSION)
+
+duckdb-cli: $(DUCKDB_CLI)
+
+test: $(STAMP) browser $(DUCKDB_CLI)
 	$(VENV)/bin/pytest
 
 eval: $(STAMP)

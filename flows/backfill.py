@@ -49,6 +49,7 @@ from paramtrack.settings import (
 )
 from sources.pacing import SourceProblems
 from warehouse import Warehouse, backfill_store, extraction_store, papers_store, rejections_store, runs_store
+from warehouse.publish import publish_after_run
 
 log = logging.getLogger("paramtrack.backfill")
 
@@ -412,6 +413,7 @@ def backfill_flow(
     with wh.write() as con:
         backfill_store.finish(con, cp)
         runs_store.finish_run(con, run_id, status="completed", counts=summary.counts())
+    publish_after_run(wh)  # the analysts' read copy (warehouse/publish.py); never raises
     return summary
 
 

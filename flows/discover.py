@@ -26,6 +26,7 @@ from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE,
 from sources.pacing import ARXIV_PDF, CircuitBreaker, SourceDownError, SourceProblems
 from warehouse import Warehouse
 from warehouse import extraction_store, papers_store, rejections_store, runs_store
+from warehouse.publish import publish_after_run
 
 log = logging.getLogger("paramtrack.discover")
 
@@ -564,6 +565,7 @@ def _finish(wh: Warehouse, summary: DiscoverSummary, started: float, problems: S
     summary.source_problems = problems.as_list()
     with wh.write() as con:
         runs_store.finish_run(con, summary.run_id, status=status, counts=summary.counts(), error=error)
+    publish_after_run(wh)  # the analysts' read copy (warehouse/publish.py); never raises
     publish_digest_safely(str(wh.path), summary.run_id)  # file + Prefect artifact; never raises
     if status == "source_down":
         log.error("Run stopped: %s", error)

@@ -33,6 +33,7 @@ from trends.fit import TrendConfig, fit_trends
 from trends.gap import GapConfig, gap_table
 from warehouse import Warehouse
 from warehouse.models_store import read_curated
+from warehouse.publish import publish_after_run
 from warehouse.trends_store import (
     RESULT_TABLES,
     export_results,
@@ -158,6 +159,7 @@ def recompute(
         with wh.write() as con:
             finish_run(con, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
+    publish_after_run(wh)  # the analysts' read copy (warehouse/publish.py); never raises
     outcome.counts = counts
     outcome.trends, outcome.gap, outcome.breakpoints = result.trends, gap, result.breakpoints
     outcome.seconds = time.perf_counter() - t0

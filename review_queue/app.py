@@ -5,7 +5,10 @@ Routes
 ``GET  /``                          queue (filters: week, domain, status, min_score; sort)
 ``GET  /papers/{id}``               paper page: metadata, ranked candidates, decision forms, history
 ``GET  /papers/{id}/pdf``           the cached PDF (append ``#page=N`` to open at the evidence page)
-``POST /papers/{id}/decide``        approve | correct | reject | second_look | note
+``GET  /papers/{id}/match?system=`` the Epoch rows a value for that system would supersede (JSON)
+``POST /papers/{id}/decide``        approve | correct | reject | second_look | note (a value whose
+                                    superseded Epoch rows differ from the ones shown gets a
+                                    confirmation page first)
 ``POST /reviewer``                  remember the reviewer's name in a cookie
 ``GET|POST /login``, ``POST /logout``  token login (only when started with a token)
 ``GET  /digests``, ``/digests/{name}``  run digests (newest first), one rendered to HTML
@@ -53,15 +56,19 @@ from review_queue.service import (
     Correction,
     DecisionConflict,
     InvalidDecision,
+    MatchChanged,
     NotStaged,
     ReviewService,
     check_reviewer,
     format_params,
+    match_ids,
     parse_date,
+    parse_match_ids,
     parse_parameters,
 )
 from warehouse import Warehouse
 from warehouse import review_store as store
+from warehouse.publish import ReadCopyPublisher
 
 HERE = Path(__file__).resolve().parent
 CSRF_COOKIE = "pt_csrf"
@@ -171,9 +178,21 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
+def _int_field(form: dict[str, str], name: str, label: str) -> int | None:
+    """An optional whole-number form field; a bad one is a one-line "Not saved" message."""
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidDecision(f"{label} {raw!r} is not a whole number") from None
+
+
 def create_app(config: AppConfig) -> FastAPI:
     wh = Warehouse(config.db_path, lock_timeout_s=config.lock_timeout_s)
-    service = ReviewService(wh)
+    publisher = ReadCopyPublisher(wh)  # analysts read the copy, never the warehouse
+    service = ReviewService(wh, on_write=publisher.request)
     env = Environment(
         loader=FileSystemLoader(str(HERE / "templates")),
         autoescape=True,
@@ -193,6 +212,7 @@ def create_app(config: AppConfig) -> FastAPI:
     app = FastAPI(title="paramtrack review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.service = service
+    app.router.add_event_handler("shutdown", publisher.flush)
     app.state.sessions = sessions
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     if config.charts_dir is not None:
@@ -411,13 +431,24 @@ def create_app(config: AppConfig) -> FastAPI:
                     model=(form.get("model") or "").strip() or None,
                     date=parse_date(form["date"]) if form.get("date") else None,
                     domain=form.get("domain") or None,
+                    evidence=(form.get("evidence") or "").strip() or None,
+                    evidence_page=_int_field(form, "evidence_page", "evidence page"),
+                    evidence_candidate_id=_int_field(form, "evidence_candidate_id", "evidence candidate"),
+                    replaces=_int_field(form, "replaces", "replaced system"),
                 )
             outcome, upcoming = service.decide_and_next(
                 arxiv_id, reviewer=reviewer, action=action, candidate_id=candidate_id,
                 correction=correction, reason=form.get("reason") or None,
                 note=form.get("note") or None, request_id=form.get("request_id") or None,
-                expected_version=expected,
+                expected_version=expected, system=(form.get("system") or "").strip() or None,
+                supersedes=parse_match_ids(form.get("supersedes")),
             )
+        except MatchChanged as exc:
+            # Nothing was written: show which Epoch rows this system supersedes, then ask again.
+            fields = {k: v for k, v in form.items() if k not in ("supersedes", "csrf_token")}
+            return render(request, "confirm.html", title="Confirm the system",
+                          arxiv_id=arxiv_id, change=exc, fields=fields,
+                          supersedes=match_ids(exc.matches))
         except (InvalidDecision, ValueError) as exc:
             return render(request, "message.html", status_code=400, title="Not saved",
                           message=f"Not saved: {exc}", back=f"/papers/{arxiv_id}")
@@ -439,6 +470,20 @@ def create_app(config: AppConfig) -> FastAPI:
         if not config.reviewer and form.get("reviewer"):
             set_cookie(request, response, REVIEWER_COOKIE, reviewer, max_age=180 * 86400)
         return response
+
+    @app.get("/papers/{arxiv_id:path}/match")
+    def match_preview(request: Request, arxiv_id: str, system: str = "") -> Response:
+        """What saving a value for ``system`` would supersede: the page shows it as you type."""
+        try:
+            rows = service.match_preview(arxiv_id, system)
+        except DatabaseLockedError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=503)
+        return JSONResponse({
+            "ids": match_ids(rows),
+            "rows": [{"system": r["system"], "source_file": r["source_file"],
+                      "source_row": r["source_row"], "matched_on": r["matched_on"]}
+                     for r in rows],
+        })
 
     @app.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
     def paper_page(request: Request, arxiv_id: str, done: int | None = None) -> HTMLResponse:

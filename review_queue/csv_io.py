@@ -37,7 +37,8 @@ PROPOSED = [
     "proposed_kind", "proposed_model", "proposed_evidence", "proposed_page", "proposed_score",
     "citations", "domain_detected",
 ]
-DECISION = ["action", "parameters", "kind", "model", "date", "domain", "reason", "note", "reviewer"]
+DECISION = ["action", "parameters", "kind", "model", "date", "domain", "reason", "note", "reviewer",
+            "evidence", "evidence_page"]
 HEADER = PROPOSED + DECISION
 
 
@@ -141,6 +142,12 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
             domain = check(check_domain, row["domain"]) if row.get("domain") else None
             when = check(parse_date, row["date"]) if row.get("date") else None
             reason = check(parse_reason, row["reason"]) if row.get("reason") else None
+            evidence_page: int | None = None
+            if row.get("evidence_page"):
+                try:
+                    evidence_page = int(row["evidence_page"])
+                except ValueError:
+                    problems.append(f"evidence_page {row['evidence_page']!r} is not a number")
             cid: int | None = None
             if row.get("candidate_id"):
                 try:
@@ -169,6 +176,12 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
                 problems.append("approve takes the proposed values as they are; use action 'correct' to change them")
             if action == "correct" and params is None and cid is None and not row.get("parameters"):
                 problems.append("correct needs parameters (or a candidate_id to start from)")
+            if action == "correct" and params is not None and not row.get("evidence") and state:
+                start = store.candidate(con, cid) if cid is not None else next(
+                    iter(store.candidates(con, arxiv_id)), None)
+                if start is None or abs(float(start["value"]) - params) > 1e-9 * params:
+                    problems.append("a corrected count needs its evidence: fill the evidence"
+                                    " column (the sentence stating it) and evidence_page")
             if state is not None and action != "note":
                 try:
                     store.check_version(con, state, version)
@@ -185,9 +198,12 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
                 "expected_version": version, "request_id": None,
             }
             if action == "correct":
+                # a corrected count carries the sheet's evidence, never the proposed sentence
                 kwargs["correction"] = Correction(parameters=params, kind=kind,
                                                   model=row.get("model") or None, date=when,
-                                                  domain=domain)
+                                                  domain=domain,
+                                                  evidence=row.get("evidence") or None,
+                                                  evidence_page=evidence_page)
             plans.append(Planned(line, arxiv_id, kwargs))
     if errors:
         raise ImportFailed(errors)

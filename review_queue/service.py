@@ -21,18 +21,22 @@ first.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from paramtrack.errors import UserError
 from warehouse import Connection, Warehouse
+from warehouse import models_store
 from warehouse import review_store as store
 from warehouse.review_store import DecisionConflict, NotStaged, Outcome
 
 __all__ = [
     "DecisionConflict", "NotStaged", "Outcome", "InvalidDecision", "Correction", "ReviewService",
+    "MatchChanged", "match_ids",
     "KINDS", "DOMAINS", "REASONS", "parse_parameters", "parse_date", "parse_reason",
     "format_params",
 ]
@@ -56,15 +60,67 @@ class InvalidDecision(UserError):
     """A decision's input does not validate (bad number, unknown kind, missing reviewer...)."""
 
 
+class MatchChanged(Exception):
+    """The Epoch rows the value would supersede are not the ones the reviewer was shown.
+
+    Raised before anything is written (the form named another system, or an import changed
+    the Epoch rows since the page was drawn); the caller shows ``matches`` and asks again.
+    """
+
+    def __init__(self, arxiv_id: str, system: str, matches: list[dict[str, Any]]) -> None:
+        self.arxiv_id = arxiv_id
+        self.system = system
+        self.matches = matches
+        names = ", ".join(f"{m['system']} ({m['source_file']} row {m['source_row']})"
+                          for m in matches) or "no Epoch row (a new system)"
+        self.message = f"{system} of {arxiv_id} supersedes: {names}; confirm to save"
+        super().__init__(self.message)
+
+
+def match_ids(matches: list[dict[str, Any]]) -> str:
+    """The form value naming a set of superseded Epoch rows: sorted model ids, comma-joined
+    (``-`` for none, so "shown: none" differs from "not shown")."""
+    ids = sorted(int(m["model_id"]) for m in matches)
+    return ",".join(str(i) for i in ids) or "-"
+
+
+def parse_match_ids(text: str | None) -> tuple[int, ...] | None:
+    """Inverse of :func:`match_ids`; None when the form did not say (no check). ``unknown``
+    (the page was still asking when the form was sent) matches no real set, so the value
+    goes through the confirmation page."""
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    if raw == "-":
+        return ()
+    if raw == "unknown":
+        return (-1,)
+    try:
+        return tuple(sorted(int(part) for part in raw.split(",")))
+    except ValueError:
+        raise InvalidDecision(f"supersedes {raw!r} is not a list of row ids") from None
+
+
 @dataclass(frozen=True)
 class Correction:
-    """Reviewer-supplied values; ``None`` keeps the candidate's (or paper's) value."""
+    """Reviewer-supplied values; ``None`` keeps the candidate's (or paper's) value.
+
+    ``model`` is the system the value belongs to. Evidence for a changed value comes from the
+    reviewer: ``evidence_candidate_id`` (another candidate's sentence and page) or
+    ``evidence`` + ``evidence_page`` (typed). ``replaces`` names a reviewed system of the
+    paper to overwrite (to rename it); otherwise the paper's row of the same system is updated
+    or, for a new name, a system is added.
+    """
 
     parameters: float | None = None
     kind: str | None = None
     model: str | None = None
     date: date | None = None
     domain: str | None = None
+    evidence: str | None = None
+    evidence_page: int | None = None
+    evidence_candidate_id: int | None = None
+    replaces: int | None = None
 
 
 _SCALES = {
@@ -153,8 +209,15 @@ def format_params(value: float | None) -> str:
 class ReviewService:
     """Review actions over one warehouse; every public method is one short transaction."""
 
-    def __init__(self, wh: Warehouse) -> None:
+    def __init__(self, wh: Warehouse, on_write: Callable[[], None] | None = None) -> None:
         self.wh = wh
+        # called after every committed decision: the review server publishes the analysts'
+        # read copy from it (warehouse.publish.ReadCopyPublisher)
+        self.on_write = on_write
+
+    def _written(self) -> None:
+        if self.on_write is not None:
+            self.on_write()
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -163,20 +226,36 @@ class ReviewService:
             paper = store.paper(con, arxiv_id)
             if paper is None:
                 return None
+            cands = store.candidates(con, arxiv_id)
+            systems = store.review_models(con, arxiv_id)
+            epoch_rows = models_store.epoch_rows_of_paper(con, arxiv_id)
+            for c in cands:
+                # what approving this candidate would write and supersede, shown before it applies
+                c["system"] = suggested_system(con, arxiv_id, c)
+                c["matches"] = models_store.matching_epoch_rows(con, arxiv_id, c["system"])
+                c["match_ids"] = match_ids(c["matches"])
             return {
                 "paper": paper,
-                "candidates": store.candidates(con, arxiv_id),
+                "candidates": cands,
                 "decisions": store.paper_decisions(con, arxiv_id),
-                "model": store.review_model(con, arxiv_id),
+                "systems": systems,
+                "epoch_rows": epoch_rows,
                 "pdf_path": store.cached_pdf_path(con, arxiv_id),
             }
+
+    def match_preview(self, arxiv_id: str, system: str) -> list[dict[str, Any]]:
+        """The Epoch rows a value for ``system`` of this paper would supersede (read only)."""
+        with self.wh.read() as con:
+            return models_store.matching_epoch_rows(con, arxiv_id, system.strip()[:200])
 
     # -- writes -------------------------------------------------------------------------------
 
     def decide(self, arxiv_id: str, **kwargs: Any) -> Outcome:
         """Validate and apply one decision in its own transaction (see :meth:`decide_in`)."""
         with self.wh.write() as con:
-            return self.decide_in(con, arxiv_id, **kwargs)
+            outcome = self.decide_in(con, arxiv_id, **kwargs)
+        self._written()
+        return outcome
 
     def decide_and_next(self, arxiv_id: str, **kwargs: Any) -> tuple[Outcome, str | None]:
         """:meth:`decide`, plus the next pending paper, read in the same short transaction."""
@@ -184,6 +263,7 @@ class ReviewService:
             outcome = self.decide_in(con, arxiv_id, **kwargs)
             upcoming = [r["arxiv_id"] for r in store.queue(con, status="pending", limit=2)
                         if r["arxiv_id"] != arxiv_id]
+        self._written()
         return outcome, (upcoming[0] if upcoming else None)
 
     def decide_in(
@@ -199,12 +279,20 @@ class ReviewService:
         note: str | None = None,
         request_id: str | None = None,
         expected_version: int | None = None,
+        system: str | None = None,
+        supersedes: tuple[int, ...] | None = None,
     ) -> Outcome:
         """Build the decision from the paper's current data and apply it inside ``con``.
 
-        approve: the chosen candidate (default: the top one) as proposed. correct: the chosen
-        candidate (if any) overridden by ``correction``. reject: needs a reason. second_look and
-        note: no change to ``models``.
+        approve: the chosen candidate (default: the top one) as proposed, for ``system``
+        (default: the candidate's model name; never the paper's title). correct: the chosen
+        candidate (if any) overridden by ``correction``; a changed value needs the reviewer's
+        evidence. reject: needs a reason. second_look and note: no change to ``models``.
+
+        ``supersedes`` is the set of Epoch row ids the reviewer was shown as the same system
+        (see :func:`match_ids`); when it differs from what the value would supersede now,
+        :class:`MatchChanged` is raised and nothing is written. None skips the check (the CSV
+        import, which shows no match).
         """
         reviewer = check_reviewer(reviewer)
         if action not in store.ACTIONS:
@@ -255,16 +343,35 @@ class ReviewService:
             params = corr.parameters if corr.parameters is not None else (cand or {}).get("value")
             if params is None:
                 raise InvalidDecision("correct needs a parameter count (no candidate to start from)")
+            name = " ".join((corr.model or system or "").split())[:200]
+            if not name:
+                name = suggested_system(con, arxiv_id, cand, float(params))
+            if not name:
+                raise InvalidDecision(
+                    "name the system this value belongs to (the candidate names none)",
+                    hint="type the model name, e.g. ResNet-152",
+                )
             kind = corr.kind or (cand or {}).get("kind") or "unknown"
             domain = corr.domain or paper.get("domain") or "other"
+            evidence = self._evidence(con, arxiv_id, cand, corr, float(params))
+            matches = models_store.matching_epoch_rows(con, arxiv_id, name)
+            if supersedes is not None and tuple(sorted(supersedes)) != tuple(
+                    sorted(int(m["model_id"]) for m in matches)):
+                raise MatchChanged(arxiv_id, name, matches)
             new_value = {
-                "system": (corr.model or (cand or {}).get("model") or paper["title"] or arxiv_id)[:200],
+                "system": name,
                 "parameters": float(params),
                 "parameters_kind": check_kind(kind) if corr.kind else (kind if kind in KINDS else "unknown"),
                 "publication_date": corr.date or paper.get("published") or paper.get("stated_date"),
                 "domain": check_domain(domain) if corr.domain else (domain if domain in DOMAINS else "other"),
-                "evidence": (cand or {}).get("evidence"),
-                "evidence_page": (cand or {}).get("page"),
+                **evidence,
+                "replaces": corr.replaces,
+                "supersedes": [
+                    {"model_id": m["model_id"], "system": m["system"],
+                     "source_file": m["source_file"], "source_row": m["source_row"],
+                     "matched_on": m["matched_on"]}
+                    for m in matches
+                ],
             }
         return store.apply_decision(
             con, arxiv_id=arxiv_id, reviewer=reviewer, action=action,
@@ -272,3 +379,64 @@ class ReviewService:
             new_value=new_value, reason=reason, note=note, request_id=request_id or None,
             expected_version=expected_version,
         )
+
+    def _evidence(self, con: Connection, arxiv_id: str, cand: dict[str, Any] | None,
+                  corr: Correction, value: float) -> dict[str, Any]:
+        """The evidence the curated row records: it must state *this* value.
+
+        A sentence picked from another candidate (``evidence_candidate_id``) or typed by the
+        reviewer wins. Otherwise the approved candidate's own sentence is kept only while its
+        value is kept: a corrected count never carries the sentence of the count it replaced
+        (the issue's ResNet 19.4M -> 60.2M kept the CIFAR sentence), so it needs evidence.
+        """
+        if corr.evidence_candidate_id is not None:
+            picked = store.candidate(con, int(corr.evidence_candidate_id))
+            if picked is None or picked["arxiv_id"] != arxiv_id:
+                raise InvalidDecision(
+                    f"candidate {corr.evidence_candidate_id} is not a current parameter"
+                    f" candidate of {arxiv_id}"
+                )
+            same = cand is not None and picked["candidate_id"] == cand["candidate_id"]
+            if same and not math.isclose(value, float(cand["value"]), rel_tol=1e-9):
+                raise InvalidDecision(
+                    "the evidence picked is the sentence of the value being replaced:"
+                    " pick the sentence that states the corrected value, or type it"
+                )
+            return {"evidence": picked["evidence"], "evidence_page": picked["page"],
+                    "evidence_source": "candidate" if same else "picked",
+                    "evidence_candidate_id": picked["candidate_id"]}
+        typed = " ".join((corr.evidence or "").split())[:MAX_TEXT]
+        if typed:
+            page = corr.evidence_page
+            if page is not None and not 1 <= int(page) <= 100000:
+                raise InvalidDecision(f"evidence page {page} is not a page number")
+            return {"evidence": typed, "evidence_page": page, "evidence_source": "typed",
+                    "evidence_candidate_id": None}
+        if cand is not None and math.isclose(value, float(cand["value"]), rel_tol=1e-9):
+            return {"evidence": cand["evidence"], "evidence_page": cand["page"],
+                    "evidence_source": "candidate", "evidence_candidate_id": cand["candidate_id"]}
+        raise InvalidDecision(
+            f"a corrected value ({format_params(value)}) needs its own evidence: pick the"
+            " candidate whose sentence states it, or type the sentence and its page",
+        )
+
+
+def suggested_system(con: Connection, arxiv_id: str, cand: dict[str, Any] | None,
+                     value: float | None = None) -> str:
+    """The system name a value is prefilled with.
+
+    Epoch's own name when exactly one name of Epoch's rows for this paper (or, for rows
+    without an arXiv id, a name starting with the candidate's model name) has this parameter
+    count: that row is the same system, and using its name makes the review supersede it
+    (the candidate's "OPT" at 175B is Epoch's "OPT-175B"; "eters" at 144M is "VGG19").
+    Otherwise the candidate's model name. Never the paper's title (a title is not a system:
+    "Megatron-LM: Training Multi-Billion Parameter Language Models ...").
+    """
+    model = " ".join(str((cand or {}).get("model") or "").split())[:200] or None
+    size = value if value is not None else (cand or {}).get("value")
+    if size:
+        names = {r["system"] for r in
+                 models_store.epoch_rows_of_same_size(con, arxiv_id, model, float(size))}
+        if len(names) == 1:
+            return str(names.pop())
+    return model or ""

@@ -21,15 +21,17 @@ from review_queue.service import (
     Correction,
     DecisionConflict,
     InvalidDecision,
+    MatchChanged,
     ReviewService,
     format_params,
     parse_date,
     parse_parameters,
 )
 from warehouse import review_store as store
+from warehouse.publish import publish_after_run
 
 HELP = (
-    "a=approve top  1-9=approve candidate n  e=correct  r=reject  s=second look  n=note  "
+    "a=approve top  1-9=approve candidate n (then name its system)  e=correct  r=reject  s=second look  n=note  "
     "k=skip  q=quit  ?=help"
 )
 
@@ -57,16 +59,19 @@ def _show(echo: Callable[[str], None], view: dict[str, Any], position: str) -> N
         echo(f"  second look: {p['flag_reason']}")
     if p.get("abstract"):
         echo(textwrap.indent(textwrap.shorten(p["abstract"], 400), "  "))
-    if view["model"]:
-        m = view["model"]
+    for m in view["systems"]:
         echo(f"  in dataset: {m['system']} {format_params(m['parameters'])} ({m['parameters_kind']})"
              f" by {m['reviewer']}")
+    for e in view["epoch_rows"]:
+        echo(f"  Epoch lists: {e['system']} {format_params(e['parameters'])}"
+             f" ({e['source_file']} row {e['source_row']}"
+             f"{'' if e['in_dataset'] else ', superseded'})")
     if not view["candidates"]:
         echo("  (no parameter candidates)")
     for i, c in enumerate(view["candidates"][:9], start=1):
         score = f"{c['score']:.2f}" if c["score"] is not None else "-"
         echo(f"  {i}. {format_params(c['value']):>7}  {c['kind'] or '-':<13} {c['model'] or '-'}"
-             f"  score {score}  page {c['page'] or '-'}")
+             f"  score {score}  page {c['page'] or '-'}  system: {c['system'] or '(unnamed)'}")
         if c["evidence"]:
             echo(textwrap.indent(textwrap.fill(c["evidence"], 72), "       "))
 
@@ -96,7 +101,6 @@ def _correction(view: dict[str, Any]) -> Correction:
             click.echo(f"  {exc}")
     kind = _ask("  kind", default=(top or {}).get("kind") or "unknown",
                 type=click.Choice(KINDS))
-    model = _ask("  model name", default=(top or {}).get("model") or view["paper"]["title"])
     published = view["paper"]["published"]
     while True:
         raw_date = _ask("  date (YYYY-MM-DD)", default=published.isoformat() if published else None)
@@ -107,7 +111,57 @@ def _correction(view: dict[str, Any]) -> Correction:
             click.echo(f"  {exc}")
     domain = _ask("  domain", default=view["paper"]["domain"] if view["paper"]["domain"] in DOMAINS
                   else "other", type=click.Choice(DOMAINS))
-    return Correction(parameters=params, kind=kind, model=model, date=when, domain=domain)
+    return Correction(parameters=params, kind=kind, date=when, domain=domain,
+                      **_evidence(view, params))
+
+
+def _match_line(matches: list[dict[str, Any]]) -> str:
+    if not matches:
+        return "supersedes no Epoch row: adds a system of its own"
+    return "supersedes Epoch: " + "; ".join(
+        f"{m['system']} ({m['source_file']} row {m['source_row']}, {m['matched_on']})"
+        for m in matches)
+
+
+def _system(service: ReviewService, arxiv_id: str, default: str) -> tuple[str, tuple[int, ...]] | None:
+    """Ask which system the value belongs to, show the Epoch rows it supersedes and confirm;
+    returns (name, the ids shown) or None when the reviewer declines."""
+    while True:
+        name = " ".join(_ask("  system", default=default or None).split())
+        if not name:
+            click.echo("  name the system this value belongs to")
+            continue
+        matches = service.match_preview(arxiv_id, name)
+        click.echo(f"  {name}: {_match_line(matches)}")
+        answer = _ask("  save for this system? [y/n/r=rename]", default="y").strip().lower()
+        if answer in ("y", "yes"):
+            return name, tuple(sorted(int(m["model_id"]) for m in matches))
+        if answer in ("n", "no"):
+            return None
+        default = name
+
+
+def _evidence(view: dict[str, Any], value: float | None) -> dict[str, Any]:
+    """The evidence for a corrected count: a candidate's sentence (by number) or typed text.
+    Enter keeps the candidate's own sentence, which the service accepts only for its own value."""
+    cands = view["candidates"]
+    if value is None:
+        return {}
+    while True:
+        raw = _ask("  evidence: candidate number whose sentence states it, or type the sentence"
+                   " [Enter: the candidate's own]", default="").strip()
+        if not raw:
+            return {}
+        if raw.isdigit() and 1 <= int(raw) <= len(cands):
+            return {"evidence_candidate_id": cands[int(raw) - 1]["candidate_id"]}
+        if raw.isdigit():
+            click.echo("  no such candidate")
+            continue
+        page = _ask("  page of that sentence (Enter: unknown)", default="").strip()
+        if page and not page.isdigit():
+            click.echo("  a page is a number")
+            continue
+        return {"evidence": raw, "evidence_page": int(page) if page else None}
 
 
 def _reason() -> str:
@@ -148,12 +202,21 @@ def run(service: ReviewService, reviewer: str, *, status: str = "open") -> dict[
                         click.echo("  no such candidate" if view["candidates"] else
                                    "  no candidate to approve: use e (correct) or r (reject)")
                         continue
-                    kwargs = {"action": "approve",
-                              "candidate_id": view["candidates"][index - 1]["candidate_id"]}
+                    chosen = view["candidates"][index - 1]
+                    named = _system(service, arxiv_id, chosen["system"])
+                    if named is None:
+                        continue
+                    kwargs = {"action": "approve", "candidate_id": chosen["candidate_id"],
+                              "system": named[0], "supersedes": named[1]}
                 elif key == "e":
-                    kwargs = {"action": "correct", "correction": _correction(view),
-                              "candidate_id": view["candidates"][0]["candidate_id"]
-                              if view["candidates"] else None}
+                    correction = _correction(view)
+                    top = view["candidates"][0] if view["candidates"] else {}
+                    named = _system(service, arxiv_id, top.get("system") or "")
+                    if named is None:
+                        continue
+                    kwargs = {"action": "correct", "system": named[0], "supersedes": named[1],
+                              "correction": correction,
+                              "candidate_id": top.get("candidate_id")}
                 elif key == "r":
                     kwargs = {"action": "reject", "reason": _reason(),
                               "note": _ask("  note (optional)", default="")}
@@ -167,6 +230,9 @@ def run(service: ReviewService, reviewer: str, *, status: str = "open") -> dict[
                 try:
                     outcome = service.decide(arxiv_id, reviewer=reviewer,
                                              expected_version=version, **kwargs)
+                except MatchChanged as exc:  # the Epoch rows changed since they were shown
+                    click.echo(f"  not saved: {exc.message}")
+                    continue
                 except DecisionConflict as exc:
                     click.echo(f"  conflict: {exc.message}; not applied")
                     counts["conflicts"] = counts.get("conflicts", 0) + 1
@@ -185,6 +251,8 @@ def run(service: ReviewService, reviewer: str, *, status: str = "open") -> dict[
                 break
     except _Quit:
         pass
+    if any(k not in ("skipped", "conflicts") for k in counts):
+        publish_after_run(service.wh)  # the analysts' read copy
     summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing decided"
     click.echo(f"done: {summary}")
     return counts

@@ -89,6 +89,11 @@ def test_a_maintainer_triages_the_demo_queue_in_chromium(demo_db, tmp_path):
         page.keyboard.type("1571B")
         page.select_option("[data-correct] select[name=kind]", "moe_total")
         page.fill("[data-correct] input[name=model]", "Switch-C")
+        # the evidence of the corrected count: the Table 9 row, typed with its page
+        page.fill("[data-correct] textarea[name=evidence]", "Table 9: Switch-C, 1571B parameters")
+        page.fill("[data-correct] input[name=evidence_page]", "23")
+        page.wait_for_selector("[data-correct] [data-match-ids]:not([value='unknown'])",
+                               state="attached")  # the Epoch match for the name is shown
         page.screenshot(path=str(artifacts / "demo-correct.png"), full_page=True)
         page.click("[data-correct] button")
         page.wait_for_url("**done=*")

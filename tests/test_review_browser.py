@@ -86,6 +86,13 @@ def test_review_in_browser(browser, review_server, warehouse):
     assert page.evaluate("document.activeElement.name") == "parameters"
     page.keyboard.type("174.6B")
     page.fill("[data-correct] input[name=model]", "GPT-3 davinci")
+    # the page asks the server which Epoch rows that system supersedes, as the name is typed
+    assert page.get_attribute("[data-correct] [data-match-ids]", "value") == "unknown"
+    page.wait_for_selector("[data-correct] [data-match-ids]:not([value='unknown'])", state="attached")
+    assert "adds it as a system of its own" in page.inner_text("[data-correct] [data-match-text]")
+    # a corrected count records the reviewer's evidence, not the replaced candidate's sentence
+    page.fill("[data-correct] textarea[name=evidence]", "GPT-3 175B has 174.6 billion parameters.")
+    page.fill("[data-correct] input[name=evidence_page]", "8")
     page.select_option("[data-correct] select[name=kind]", "dense_total")
     page.fill("[data-correct] input[name=date]", "2020-05-28")
     page.screenshot(path=str(ARTIFACTS / "review-paper.png"), full_page=True)
@@ -122,6 +129,10 @@ def test_review_in_browser(browser, review_server, warehouse):
                                 " ORDER BY decision_id").fetchall()
     assert models == [("2005.14165", "GPT-3 davinci", 174.6e9, "2020-05-28", "hana"),
                       ("2204.02311", "PaLM", 540e9, "2024-03-01", "hana")]
+    with warehouse.read() as con:
+        assert con.execute("SELECT evidence, evidence_page, evidence_source FROM models"
+                           " WHERE arxiv_id = '2005.14165'").fetchall() == [
+            ("GPT-3 175B has 174.6 billion parameters.", 8, "typed")]
     assert decisions == [("2204.02311", "approve", "hana", None, None),
                          ("2005.14165", "correct", "hana", None, None),
                          ("1706.03762", "reject", "hana", "not_notable", "pre-2018 baseline")]

@@ -22,8 +22,10 @@ def test_terminal_review_with_piped_stdin(warehouse, paramtrack_exe):
     ids = seed_demo_queue(warehouse)
     assert ids[:4] == ["2204.02311", "2005.14165", "1706.03762", "2112.04426"]
     keys = "\n".join([
-        "2",                                   # PaLM: approve candidate 2 (62B)
-        "e", "175 billion", "dense_total", "GPT-3 175B", "2020-05-28", "language",  # GPT-3: correct
+        "2", "", "",                           # PaLM: approve candidate 2 (62B), its system, confirm
+        "e", "175 billion", "dense_total", "2020-05-28", "language",  # GPT-3: correct ...
+        "",                                    # ... evidence: the candidate's (same value)
+        "GPT-3 175B", "y",                     # ... system, shown its Epoch match, confirmed
         "x",                                   # unknown key: help, same paper
         "r", "4", "not a model paper",         # Transformer: reject, reason 4 (not ML)
         "n", "check table 2",                  # RETRO: note (stays on the paper)

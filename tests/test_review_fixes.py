@@ -212,7 +212,7 @@ def test_import_rejects_reviewer_column_disagreeing_with_option(warehouse, param
 def test_terminal_correct_enter_keeps_exact_value(warehouse, paramtrack_exe):
     seed_paper(warehouse, "2301.00001", "A model", [
         Cand(7.532e9, model="M-7.5B", evidence="M has 7,532 million parameters.")])
-    keys = "\n".join(["e", "", "", "", "", "", "q"]) + "\n"  # correct, Enter through every field
+    keys = "\n".join(["e", "", "", "", "", "", "", "q"]) + "\n"  # correct, Enter through every field
     proc = run(paramtrack_exe, warehouse.path, "review", "--reviewer", "erin", stdin=keys)
     assert proc.returncode == 0, proc.stderr
     assert "Enter keeps 7,532,000,000 = 7.53B" in proc.stdout

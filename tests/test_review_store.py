@@ -57,11 +57,17 @@ def test_later_decision_replaces_models_row_and_appends(warehouse):
     seed_demo_queue(warehouse)
     svc = ReviewService(warehouse)
     svc.decide("2204.02311", reviewer="alice", action="approve", expected_version=0)
+    palm = scalar(warehouse, "SELECT model_id FROM models WHERE system = 'PaLM'")
+    small = svc.paper_view("2204.02311")["candidates"][1]
+    # a correction that renames the system it replaces, with the sentence that states 62B
     svc.decide("2204.02311", reviewer="bob", action="correct", expected_version=1,
                correction=Correction(parameters=parse_parameters("62B"), model="PaLM-62B",
-                                     kind="dense_total", domain="language"))
+                                     kind="dense_total", domain="language", replaces=palm,
+                                     evidence_candidate_id=small["candidate_id"]))
     with warehouse.read() as con:
         rows = con.execute("SELECT system, parameters, reviewer FROM models WHERE arxiv_id='2204.02311'").fetchall()
+        assert con.execute("SELECT evidence, evidence_source FROM models").fetchall() == [
+            (small["evidence"], "picked")]
         log = con.execute("SELECT action, reviewer, old_value, new_value FROM decisions ORDER BY decision_id").fetchall()
     assert rows == [("PaLM-62B", 62e9, "bob")]
     assert [r[:2] for r in log] == [("approve", "alice"), ("correct", "bob")]

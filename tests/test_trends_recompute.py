@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 
 from flows.recompute import recompute
+from trends.charts import fit_support
 from trends.epoch_csv import parse_epoch_csv
 from trends.fit import TrendConfig
 from warehouse.models_store import import_epoch_rows
@@ -70,15 +72,21 @@ def test_recompute_plain_deterministic_and_due(warehouse, corpus_dir, tmp_path):
     for name in ("trends.png", "trends_by_domain.png", "trends.html", "gap.png", "gap.html", "index.html"):
         assert (tmp_path / "charts" / name).stat().st_size > 1000
     page = (tmp_path / "charts" / "trends.html").read_text()
-    assert "<svg" in page and "http" not in page.replace("http://www.w3.org/2000/svg", "")
-    # One chart for all domains, then one per domain with a fit, carrying that domain's own lines.
+    # nothing is loaded from the internet (links to arXiv are plain links, not assets)
+    assert "<svg" in page and not re.search(r'(src|<link[^>]*href)="https?:', page)
+    # Two all-domain panels (every era; since the break, split at the gap), then one chart per
+    # domain with a fit, carrying that domain's own single-trend eras.
     params = second["trends"][second["trends"]["metric"] == "parameters"]
     fitted = sorted(set(params["domain"]) - {"all"})
     assert {"language", "vision", "games"} <= set(fitted)
-    assert page.count("<svg") == 1 + len(fitted)
-    language = page.split('id="domain-language"')[1].split("<h2")[0]
-    for _, row in params[params["domain"] == "language"].iterrows():
-        assert html.escape(f"{row['era_label']}: n={row['n']}, {row['slope']:.2f} OOM/yr") in language
+    assert page.count("<svg") == 2 + len(fitted)
+    language = page.split('id="domain-language"')[1].split("<h3")[0]
+    for _, row in params[(params["domain"] == "language") & ~params["era"].str.endswith("_gap")].iterrows():
+        why = fit_support(row)
+        if why:
+            assert html.escape(f"{row['era_label']}: not drawn ({why})") in language
+        else:
+            assert html.escape(f"{row['era_label']}: {row['slope']:.2f} OOM/yr") in language
     assert language.count("<circle") == language.count('data-dom="language"') > 50
     exported = pd.read_parquet(tmp_path / "export" / "trends.parquet")
     assert len(exported) == len(first["trends"])

@@ -370,6 +370,7 @@ TREND_COLUMNS = [
     "metric", "domain", "era", "era_label", "era_start", "era_end", "n", "slope", "intercept",
     "doubling_months", "doubling_p05", "doubling_p50", "doubling_p95", "slope_p05", "slope_p50",
     "slope_p95", "r2", "scale_start", "scale_end", "first_date", "last_date", "resamples", "seed",
+    "x_mean", "x_sxx", "resid_se",
 ]
 BREAK_COLUMNS = [
     "metric", "domain", "break_date", "break_year", "break_p05", "break_p50", "break_p95",
@@ -558,6 +559,7 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
             "scale_end": 10 ** (icpt + slope * x_end),
             "first_date": _as_date(first), "last_date": _as_date(last),
             "resamples": B, "seed": cfg.seed,
+            **_band_terms(g_point[g], float(point["sse"][g])),
         })
     trends_df = pd.DataFrame(rows, columns=TREND_COLUMNS)
 
@@ -588,6 +590,17 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
             "step_years": cfg.breakpoint_step, "resamples": B, "seed": cfg.seed,
         })
     return TrendResult(trends_df, pd.DataFrame(brows, columns=BREAK_COLUMNS), df)
+
+
+def _band_terms(stats: np.ndarray, sse: float) -> dict[str, float | None]:
+    """What the confidence band of the fitted mean line needs (x centred at X_CENTER in
+    ``stats``): se(x) = resid_se * sqrt(1/n + (x - x_mean)^2 / x_sxx)."""
+    n, sx, _, sxx = (float(stats[i]) for i in range(4))
+    if n < 3:
+        return {"x_mean": None, "x_sxx": None, "resid_se": None}
+    mx = sx / n
+    return {"x_mean": mx + X_CENTER, "x_sxx": max(sxx - n * mx * mx, 0.0),
+            "resid_se": math.sqrt(max(sse, 0.0) / (n - 2))}
 
 
 def _frac(d: date) -> float:

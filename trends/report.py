@@ -31,18 +31,24 @@ def format_trends(trends: pd.DataFrame, metric: str | None = None) -> str:
 
 def format_gap(gap: pd.DataFrame) -> str:
     g = gap[gap["scarce"] | (gap["band_kind"] == "named")]
+    if "verdict" in gap:
+        g = gap[gap["scarce"] | (gap["band_kind"] == "named") | (gap["verdict"] == "scarce")]
     if g.empty:
         return "gap: no scarce bands"
     since = int(gap["since_year"].iloc[0])
     header = (f"{'domain':<14} {'band':<12} {'kind':<6} {'n':>4} {'below':>6} {'above':>6} "
-              f"{'scarcity':>8}  scarce")
-    lines = [f"Parameter bands since {since} (scarce bands and named bands):", header,
-             "-" * len(header)]
+              f"{'scarcity':>8} {'[5%; 95%]':>13}  {'point':<6}  verdict (share scarce)")
+    lines = [f"Parameter bands since {since} (scarce bands and named bands; bootstrap over "
+             "models):", header, "-" * len(header)]
     for _, r in g.iterrows():
+        ci = f"[{_f(r.get('scarcity_p05'), '.2f')}; {_f(r.get('scarcity_p95'), '.2f')}]"
+        share = r.get("scarce_share")
+        verdict = (f"{r.get('verdict')} ({_f(share * 100 if share is not None else None, '.0f')}%)"
+                   if r.get("verdict") else "")
         lines.append(
             f"{r['domain']:<14} {r['label']:<12} {r['band_kind']:<6} {int(r['n']):>4} "
-            f"{r['mean_below']:>6.1f} {r['mean_above']:>6.1f} {r['scarcity']:>8.2f}  "
-            f"{'SCARCE' if r['scarce'] else ''}"
+            f"{r['mean_below']:>6.1f} {r['mean_above']:>6.1f} {r['scarcity']:>8.2f} {ci:>13}  "
+            f"{'SCARCE' if r['scarce'] else '':<6}  {verdict}"
         )
     return "\n".join(lines)
 

@@ -29,6 +29,13 @@ _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>
 #: (``PARAMTRACK_LOCK_TIMEOUT`` overrides it, in seconds).
 DEFAULT_LOCK_TIMEOUT_S = 30.0
 
+#: The DuckDB storage format new warehouse files (and the read copy) are written in. The pinned
+#: Python duckdb (2.0) would write storage version 69, which the newest DuckDB CLI the package
+#: registries serve (duckdb-cli 1.5.6 on PyPI) cannot open; DuckDB keeps a file in the format it
+#: was created with, so creating it in the 1.4 format lets analysts open it with any DuckDB CLI
+#: from 1.4 (the long-term release) on. Checked by tests/test_export.py with that CLI.
+STORAGE_COMPATIBILITY = "v1.4.0"
+
 
 def _lock_holder(message: str) -> str | None:
     """Extract "PID n (program)" from DuckDB's lock error, if it says."""
@@ -92,7 +99,13 @@ class Warehouse:
         delay = 0.01
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                if read_only:
+                    return duckdb.connect(str(self.path), read_only=True)
+                # Only matters when the file is created: an existing file keeps its format.
+                return duckdb.connect(
+                    str(self.path),
+                    config={"storage_compatibility_version": STORAGE_COMPATIBILITY},
+                )
             except duckdb.IOException as exc:
                 message = str(exc)
                 if "not a valid DuckDB database" in message or "Corrupt" in message:

@@ -26,7 +26,8 @@ COMPARED = (
 CURATED_COLUMNS = (
     "model_id", "system", "arxiv_id", "parameters", "parameters_kind", "training_compute",
     "dataset_size", "publication_date", "domain", "domain_raw", "organization", "source",
-    "source_file", "source_row",
+    "source_file", "source_row", "decision_id", "reviewer", "evidence", "evidence_page",
+    "evidence_source",
 )
 
 
@@ -139,3 +140,75 @@ def read_curated(con: duckdb.DuckDBPyConnection, *, until: date | None = None) -
         params.append(until)
     sql += " ORDER BY publication_date, system, source_file, source_row, model_id"
     return con.execute(sql, params).df()
+
+
+# -- systems: which Epoch rows a reviewed value supersedes (schema/0011_a_systems.sql) -------
+
+_EPOCH_ROW_COLUMNS = (
+    "model_id, system, arxiv_id, parameters, publication_date, domain, source_file, source_row"
+)
+
+
+def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def matching_epoch_rows(
+    con: duckdb.DuckDBPyConnection, arxiv_id: str, system: str | None
+) -> list[dict[str, Any]]:
+    """The Epoch rows a reviewed value for ``system`` of paper ``arxiv_id`` supersedes.
+
+    The same rule as the ``superseded_models`` view (its macros ``system_key`` and
+    ``arxiv_compatible``), so what the reviewer is shown is exactly what ``curated_models``
+    will hide: the Epoch rows of that system, matched by arXiv id and normalised name, or by
+    name alone when the Epoch row has no arXiv id. Other systems of the paper are not touched.
+    """
+    if not system or not system.strip():
+        return []
+    return _dicts(con.execute(
+        f"SELECT {_EPOCH_ROW_COLUMNS}, CASE WHEN arxiv_id IS NULL THEN 'name (no arXiv id)'"
+        " ELSE 'arXiv id and name' END AS matched_on FROM models"
+        " WHERE source = 'epoch' AND system_key(system) = system_key(?)"
+        " AND arxiv_compatible(arxiv_id, ?)"
+        " ORDER BY source_file, source_row",
+        [system, arxiv_id],
+    ))
+
+
+def epoch_rows_of_paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> list[dict[str, Any]]:
+    """Epoch's rows that link to this paper: the systems Epoch lists for it (shown to the
+    reviewer so a value can be given the name Epoch uses, or a second system added)."""
+    return _dicts(con.execute(
+        f"SELECT {_EPOCH_ROW_COLUMNS}, model_id IN (SELECT model_id FROM curated_models)"
+        " AS in_dataset FROM models WHERE source = 'epoch' AND arxiv_id = ?"
+        " ORDER BY publication_date, system, source_file, source_row",
+        [arxiv_id],
+    ))
+
+
+def same_system_key(con: duckdb.DuckDBPyConnection, a: str | None, b: str | None) -> bool:
+    """Whether two names are the same system name after normalisation (``system_key``)."""
+    if not a or not b:
+        return False
+    return bool(con.execute("SELECT system_key(?) = system_key(?)", [a, b]).fetchone()[0])
+
+
+def epoch_rows_of_same_size(
+    con: duckdb.DuckDBPyConnection, arxiv_id: str, model: str | None, value: float,
+    *, rel_tol: float = 0.02,
+) -> list[dict[str, Any]]:
+    """Epoch rows that are probably the system a candidate describes: rows of the same paper
+    (arXiv id), or rows without an arXiv id whose normalised name starts with the candidate's
+    model name ("OPT" -> "OPT-175B"), whose parameter count is within ``rel_tol`` of the
+    value. Used only to prefill the name the reviewer confirms, never to supersede."""
+    if not value or value <= 0:
+        return []
+    return _dicts(con.execute(
+        f"SELECT {_EPOCH_ROW_COLUMNS} FROM models WHERE source = 'epoch'"
+        " AND abs(parameters - ?) <= ? * ?"
+        " AND (arxiv_id = ? OR (arxiv_id IS NULL AND ? IS NOT NULL"
+        "      AND starts_with(system_key(system), system_key(?))))"
+        " ORDER BY source_file, source_row",
+        [value, rel_tol, value, arxiv_id, model, model],
+    ))

@@ -232,14 +232,43 @@ def candidate(con: duckdb.DuckDBPyConnection, candidate_id: int) -> dict[str, An
     )
 
 
-def review_model(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> dict[str, Any] | None:
-    """The paper's curated row written by review, if any."""
+_MODEL_COLUMNS = (
+    "model_id, system, arxiv_id, parameters, parameters_kind, publication_date, domain,"
+    " decision_id, reviewer, evidence, evidence_page, evidence_source, evidence_candidate_id,"
+    " updated_at"
+)
+
+
+def review_models(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> list[dict[str, Any]]:
+    """The paper's curated rows written by review: one per system, oldest first."""
+    return _rows(
+        con.execute(
+            f"SELECT {_MODEL_COLUMNS} FROM models WHERE source = 'review' AND arxiv_id = ?"
+            " ORDER BY model_id",
+            [arxiv_id],
+        )
+    )
+
+
+def review_model_for(
+    con: duckdb.DuckDBPyConnection, arxiv_id: str, system: str, replaces: int | None = None
+) -> dict[str, Any] | None:
+    """The review row a value for ``system`` overwrites: ``replaces`` (a row of this paper
+    the reviewer chose, e.g. to rename it), else the paper's row of the same system
+    (``system_key``), else None (the value adds a system)."""
+    if replaces is not None:
+        return _row(
+            con.execute(
+                f"SELECT {_MODEL_COLUMNS} FROM models WHERE source = 'review' AND arxiv_id = ?"
+                " AND model_id = ?",
+                [arxiv_id, replaces],
+            )
+        )
     return _row(
         con.execute(
-            "SELECT model_id, system, arxiv_id, parameters, parameters_kind, publication_date,"
-            " domain, decision_id, reviewer, evidence, evidence_page, updated_at"
-            " FROM models WHERE source = 'review' AND arxiv_id = ?",
-            [arxiv_id],
+            f"SELECT {_MODEL_COLUMNS} FROM models WHERE source = 'review' AND arxiv_id = ?"
+            " AND system_key(system) = system_key(?) ORDER BY model_id LIMIT 1",
+            [arxiv_id, system],
         )
     )
 
@@ -370,6 +399,7 @@ def _insert_decision(
 
 def _model_value(row: dict[str, Any]) -> dict[str, Any]:
     return {
+        "model_id": row["model_id"],
         "system": row["system"],
         "parameters": row["parameters"],
         "parameters_kind": row["parameters_kind"],
@@ -377,6 +407,7 @@ def _model_value(row: dict[str, Any]) -> dict[str, Any]:
         "domain": row["domain"],
         "evidence": row["evidence"],
         "evidence_page": row["evidence_page"],
+        "evidence_source": row["evidence_source"],
     }
 
 
@@ -397,9 +428,12 @@ def apply_decision(
     """Append one decision and apply it, all in the caller's transaction.
 
     ``new_value`` (approve/correct) is the curated row to write: keys ``system``, ``parameters``,
-    ``parameters_kind``, ``publication_date``, ``domain``, ``evidence``, ``evidence_page``.
-    ``proposal`` is the candidate as proposed, logged as ``old_value`` when the paper has no
-    curated row yet. Raises :class:`DecisionConflict` when ``expected_version`` is stale (notes
+    ``parameters_kind``, ``publication_date``, ``domain``, ``evidence``, ``evidence_page``,
+    ``evidence_source``, ``evidence_candidate_id``, optionally ``replaces`` (a review row of
+    this paper to overwrite) and ``supersedes`` (the Epoch rows of the same system, for the
+    log). The row written is ``replaces``, else the paper's row of the same system, else a new
+    row: a paper holds one row per system. ``proposal`` is the candidate as proposed, logged
+    as ``old_value`` when the value adds a system. Reject removes every system of the paper. Raises :class:`DecisionConflict` when ``expected_version`` is stale (notes
     never conflict) and :class:`NotStaged` for a paper outside the queue.
     """
     if action not in ACTIONS:
@@ -419,8 +453,15 @@ def apply_decision(
         raise ValueError(f"{action} needs the values to write")
 
     now = _now()
-    current = review_model(con, arxiv_id)
-    old_value = _model_value(current) if current else proposal
+    current: dict[str, Any] | None = None
+    if action in ("approve", "correct") and new_value:
+        current = review_model_for(con, arxiv_id, new_value["system"], new_value.get("replaces"))
+        if new_value.get("replaces") is not None and current is None:
+            raise ValueError(f"model {new_value['replaces']} is not a reviewed system of {arxiv_id}")
+        old_value = _model_value(current) if current else proposal
+    else:
+        existing = review_models(con, arxiv_id)
+        old_value = ({"systems": [_model_value(m) for m in existing]} if existing else proposal)
     decision_id = _insert_decision(
         con, arxiv_id=arxiv_id, reviewer=reviewer, action=action, candidate_id=candidate_id,
         old_value=old_value if action != "note" else None,
@@ -433,27 +474,32 @@ def apply_decision(
         values = [
             new_value["system"], new_value["parameters"], new_value.get("parameters_kind"),
             new_value.get("publication_date"), new_value.get("domain"), decision_id, reviewer,
-            new_value.get("evidence"), new_value.get("evidence_page"), now,
+            new_value.get("evidence"), new_value.get("evidence_page"),
+            new_value.get("evidence_source"), new_value.get("evidence_candidate_id"), now,
         ]
         if current:
             con.execute(
                 "UPDATE models SET system = ?, parameters = ?, parameters_kind = ?,"
                 " publication_date = ?, domain = ?, decision_id = ?, reviewer = ?, evidence = ?,"
-                " evidence_page = ?, updated_at = ? WHERE model_id = ?",
+                " evidence_page = ?, evidence_source = ?, evidence_candidate_id = ?,"
+                " updated_at = ? WHERE model_id = ?",
                 [*values, current["model_id"]],
             )
         else:
             con.execute(
                 "INSERT INTO models (system, parameters, parameters_kind, publication_date,"
-                " domain, decision_id, reviewer, evidence, evidence_page, updated_at, arxiv_id,"
-                " source) VALUES (?,?,?,?,?,?,?,?,?,?,?, 'review')",
+                " domain, decision_id, reviewer, evidence, evidence_page, evidence_source,"
+                " evidence_candidate_id, updated_at, arxiv_id, source)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'review')",
                 [*values, arxiv_id],
             )
         mark_dataset_changed(
-            con, "review", f"{action} {arxiv_id} ({new_value['parameters']:.4g}) decision {decision_id}"
+            con, "review",
+            f"{action} {arxiv_id} {new_value['system']} ({new_value['parameters']:.4g})"
+            f" decision {decision_id}",
         )
-    elif action == "reject" and current:
-        con.execute("DELETE FROM models WHERE model_id = ?", [current["model_id"]])
+    elif action == "reject" and old_value and "systems" in old_value:
+        con.execute("DELETE FROM models WHERE source = 'review' AND arxiv_id = ?", [arxiv_id])
         mark_dataset_changed(con, "review", f"reject {arxiv_id} decision {decision_id}")
 
     if action in ACTION_STATUS:

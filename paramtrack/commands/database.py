@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from paramtrack.errors import UserError
 from warehouse import Warehouse
 from warehouse import catalog
 from warehouse.migrations import applied_migrations
@@ -50,6 +51,18 @@ def info_command(
     for table, n in counts.items():
         typer.echo(f"  {table:<{width}}  {n:>8,}")
     typer.echo(f"  views: {', '.join(views)}")
+
+
+@db_app.command("publish")
+def publish_command(ctx: typer.Context) -> None:
+    """Publish the analysts' read copy (<db>.read.duckdb) now; runs that write do it themselves."""
+    from paramtrack.commands import settings_from
+    from warehouse.publish import publish_read_copy
+
+    wh = Warehouse(settings_from(ctx).db_path)
+    if not wh.path.exists():
+        raise UserError(f"no database at {wh.path}", hint="pass --db PATH")
+    typer.echo(f"read copy: {publish_read_copy(wh)}")
 
 
 def register(app: typer.Typer) -> None:

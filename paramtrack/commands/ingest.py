@@ -277,7 +277,10 @@ def demo_command(
     typer.echo("Next:")
     typer.echo(f"  paramtrack --db {db} review-server        # triage the queue in a browser")
     typer.echo(f"  paramtrack --db {db} review               # ... or in the terminal")
-    typer.echo(f"  duckdb -readonly {db} \"SELECT * FROM review_queue\"")
+    from warehouse.publish import read_copy_path
+
+    # analysts open the read copy, so a long session never blocks the pipeline's writes
+    typer.echo(f"  duckdb -readonly {read_copy_path(db)} \"SELECT * FROM review_queue\"")
 
 
 def serve_command(

@@ -170,6 +170,10 @@ def import_command(
         for line in exc.errors:
             typer.echo(line, err=True)
         raise UserError(str(exc)) from None
+    if decisions:
+        from warehouse.publish import publish_after_run
+
+        publish_after_run(service.wh)  # the analysts' read copy
     counts: dict[str, int] = {}
     for d in decisions:
         counts[d["action"]] = counts.get(d["action"], 0) + 1

@@ -41,6 +41,9 @@ def import_epoch_command(
             con, parsed.file_name, parsed.rows, sha256=hashlib.sha256(data).hexdigest(),
             skipped=len(parsed.skipped), skip_reasons=parsed.skip_reasons(),
         )
+    from warehouse.publish import publish_after_run
+
+    publish_after_run(wh)  # the analysts' read copy, beside the warehouse
     if as_json:
         report = counts.as_dict() | {
             "layout": parsed.layout,
@@ -157,6 +160,31 @@ def recompute_command(
         typer.echo(f"  export: {p}")
 
 
+def export_command(
+    ctx: typer.Context,
+    out_dir: Annotated[Optional[Path], typer.Argument(
+        help="Folder for models.csv, models.parquet and the data dictionary (default data/export).",
+        show_default=False)] = None,
+) -> None:
+    """Export the curated dataset (Epoch's column names plus provenance) as CSV and Parquet."""
+    from flows.recompute import prepare_output_dir
+    from paramtrack.commands import settings_from
+    from warehouse import Warehouse
+    from warehouse.export_store import EXPORT_FILES, export_dataset, summary
+
+    settings = settings_from(ctx)
+    out = prepare_output_dir(out_dir or settings.data_dir / "export", label="export folder",
+                             files=EXPORT_FILES)
+    with Warehouse(settings.db_path).read() as con:
+        written = export_dataset(con, out)
+        info = summary(con)
+    files = ", ".join(info["epoch_files"]) or "no Epoch file"  # type: ignore[arg-type]
+    typer.echo(f"exported {info['rows']} curated rows ({info['reviewed']} reviewed; {files})")
+    for path in written:
+        typer.echo(f"  {path}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("import-epoch")(import_epoch_command)
     app.command("recompute")(recompute_command)
+    app.command("export")(export_command)

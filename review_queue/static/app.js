@@ -11,11 +11,51 @@
     rows.forEach((r, j) => r.classList.toggle("selected", j === sel));
     rows[sel].scrollIntoView({ block: "nearest" });
     const cid = rows[sel].dataset.candidate;
-    if (cid) {  // paper page: corrections start from the selected candidate
+    if (cid) {  // paper page: corrections start from the selected candidate and its system
       const f = document.querySelector("[data-correct] input[name=candidate_id]");
       if (f) f.value = cid;
+      const correct = document.querySelector("[data-correct]");
+      const name = correct && correct.querySelector("[data-edit-system]");
+      if (name && !name.dataset.typed) {
+        name.value = rows[sel].dataset.system || "";
+        showMatch(correct, rows[sel].dataset.matchIds || "-", rows[sel].dataset.matchText || "");
+      }
     }
   }
+
+  // The Epoch rows a value will supersede, shown (and sent back as "supersedes") before it is
+  // saved; the server refuses to apply a different set without a confirmation page.
+  function showMatch(form, ids, text) {
+    const hidden = form.querySelector("[data-match-ids]");
+    const shown = form.querySelector("[data-match-text]");
+    if (hidden) hidden.value = ids;
+    if (shown) shown.textContent = text;
+  }
+  function matchText(rows) {
+    if (!rows.length) return "No Epoch row of this system: saving adds it as a system of its own.";
+    return "Supersedes Epoch: " + rows.map((m) =>
+      `${m.system} (${m.source_file} row ${m.source_row}, ${m.matched_on})`).join("; ");
+  }
+  document.querySelectorAll("[data-match-input]").forEach((input) => {
+    const form = input.form;
+    if (!form) return;
+    let timer = null;
+    let asked = 0;
+    input.addEventListener("input", () => {
+      input.dataset.typed = "1";
+      const hidden = form.querySelector("[data-match-ids]");
+      if (hidden) hidden.value = "unknown";  // until the answer: the server would ask to confirm
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const n = ++asked;
+        // getAttribute: the form has an input named "action", which shadows form.action
+        const url = form.getAttribute("action").replace(/\/decide$/, "/match") + "?system=" + encodeURIComponent(input.value);
+        fetch(url, { credentials: "same-origin" }).then((r) => r.ok ? r.json() : null).then((data) => {
+          if (data && n === asked) showMatch(form, data.ids, matchText(data.rows));
+        }).catch(() => {});
+      }, 200);
+    });
+  });
   rows.forEach((r, j) => r.addEventListener("click", (e) => {
     if (e.target.closest("a, button, input, select, form")) return;
     select(j);
