@@ -22,11 +22,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from extractors.features import FEATURES
+from extractors.features import FEATURES, RULE_WEIGHTS
 from extractors.ranker import RankerModel
 from extractors.types import CONFIDENT_SCORE, Candidate
 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+PRIOR_UNSHRUNK = 100.0
+#: A reviewer's decision weighs as much as this many ground-truth papers when fitting: it is a
+#: checked label on the papers this installation actually meets, the distribution the ranker
+#: must serve, where the shared ground truth is a sample chosen by others.
+DECISION_WEIGHT = 1.0
 #: The model families the inner cross-validation chooses between, richest first: every feature;
 #: the hand-written prior with the few features that say how a paper states its sizes; the prior
 #: alone. With few training papers a smaller model generalises better; ``choose_config`` takes the
@@ -35,7 +40,9 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "all": FEATURES,
     "prior+core": ("rule_score", "paper_candidates_log", "paper_own_sentence", "src_table", "src_sentence",
                    "first_page", "mentions_log", "size_rank"),
-    "prior": ("rule_score",),
+    # the prior's own parts beside it: with few papers their weights stay near zero (the prior
+    # decides), and reviewer decisions can move them
+    "prior": ("rule_score", *RULE_WEIGHTS),
 }
 TOLERANCE = 0.05
 
@@ -81,6 +88,12 @@ def _matrix(examples: Sequence[Example], names: Sequence[str]):  # type: ignore[
     return np.array(rows, dtype=float).reshape(-1, len(names)), np.array(labels, dtype=int)
 
 
+def _weights(examples: Sequence[Example]):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    return np.array([DECISION_WEIGHT if ex.origin == "decision" else 1.0 for ex in examples for _ in ex.labels])
+
+
 def _fit_fixed(examples: Sequence[Example], c_value: float, feature_set: str = "all") -> RankerModel:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
@@ -90,13 +103,19 @@ def _fit_fixed(examples: Sequence[Example], c_value: float, feature_set: str = "
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
+    # The prior's weight is learned without shrinkage (scaling a feature up by 100 divides the
+    # penalty on its weight by 10^4); everything else is shrunk towards zero, i.e. towards the
+    # prior's own judgement, and moves only as far as the training papers push it.
+    for i, name in enumerate(names):
+        if name == "rule_score":
+            scale[i] /= PRIOR_UNSHRUNK
     if len(set(y.tolist())) < 2:
         coef = np.zeros(len(names))
         p = min(max(y.mean() if len(y) else 0.0, 1e-3), 1 - 1e-3)
         intercept = math.log(p / (1 - p))
     else:
         lr = LogisticRegression(C=c_value, max_iter=5000)
-        lr.fit((x - mean) / scale, y)
+        lr.fit((x - mean) / scale, y, sample_weight=_weights(examples))
         coef, intercept = lr.coef_[0], float(lr.intercept_[0])
     return RankerModel(tuple(names), tuple(mean.tolist()), tuple(scale.tolist()), tuple(float(w) for w in coef), intercept,
                        {"C": c_value, "feature_set": feature_set})

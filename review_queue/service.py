@@ -408,7 +408,7 @@ class ReviewService:
         typed = " ".join((corr.evidence or "").split())[:MAX_TEXT]
         if typed:
             page = corr.evidence_page
-            if page is not None and not 1 <= int(page) <= 100000:
+            if page is not None and not 0 <= int(page) <= 100000:  # page 0: arXiv's title and abstract
                 raise InvalidDecision(f"evidence page {page} is not a page number")
             return {"evidence": typed, "evidence_page": page, "evidence_source": "typed",
                     "evidence_candidate_id": None}

@@ -1,12 +1,14 @@
 """The ranker learns from reviewer decisions: decisions made through the review service on a real
 warehouse, then ``paramtrack ranker train --with-decisions`` through the installed entry point.
 
-Corrections to the hand-checked values make a better model that is adopted and changes
-rankings; corrections that contradict the ground truth make a worse one that is not adopted.
+Reviewers who write down the right counts of new papers make a model that is adopted and ranks
+those papers differently; reviewers who contradict the hand-checked ground truth make a worse
+model, which is not adopted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -15,129 +17,149 @@ from pathlib import Path
 import pytest
 from test_review_support import add_paper
 
-from extractors import extract_pdf, extractor_version
+from extractors import extract_abstract, extract_pdf, extractor_version
+from extractors.abstract_eval import _STATES_A_SIZE, papers_of
 from extractors.evaluation import load_ground_truth
 from extractors.ranker import load_model
+from extractors.training import within
 from review_queue.service import Correction, ReviewService
 from warehouse import Warehouse
 from warehouse.extraction_store import store_extraction
+from warehouse.review_store import candidates as queued_candidates
 from warehouse.review_store import stage_paper
 from warehouse.training_store import decision_examples
 
 pytestmark = [pytest.mark.slow]
 
-#: Papers whose hand-checked count the packaged ranker does not put first (their wording is in
-#: no rule): reviewers correct them to that count.
-CORRECTED = ("1704.04861", "1807.11626", "1710.09829", "2407.14679", "1509.02971")
-APPROVED = ("2205.01068", "2305.14314")  # the top candidate is right: approve it
-NO_COUNT = ("2106.09685",)  # a method paper: every count it states is a base model's
+#: Notable papers of one Epoch file whose arXiv abstract states a size, staged from the abstract
+#: alone (as for a paper whose PDF is unavailable) and decided by "reviewers" who write down
+#: Epoch's count: the label of the measurement, never an input of extraction.
+EPOCH_FILE = "notable_ai_models_2025-05.csv"
+ABSTRACT_PAPERS = 40
+NO_COUNT = "2106.09685"  # a method paper of the shared corpus: every count it states is a base model's
 
 
-def _queue(tmp: Path, corpus: Path, ids: list[str]) -> tuple[Warehouse, dict[str, object]]:
-    """A warehouse with these corpus papers extracted by the real extractor and staged."""
-    wh = Warehouse(tmp / "data" / "paramtrack.duckdb")
-    wh.migrate()
-    papers = {p.arxiv_id: p for p in load_ground_truth(corpus)}
-    results = {}
-    with wh.write() as con:
-        for aid in ids:
-            paper = papers[aid]
-            add_paper(con, aid, paper.title)
-            result = extract_pdf(corpus / "pdfs" / paper.file, title=paper.title)
-            store_extraction(con, arxiv_id=aid, pdf_sha256=f"sha-{aid}", extractor_version=extractor_version(), result=result)
-            stage_paper(con, aid)
-            results[aid] = result
-    return wh, {"papers": papers, "results": results}
+def _env() -> dict[str, str]:
+    """The test's environment without a ranker choice or a Prefect server of its own."""
+    return {k: v for k, v in os.environ.items() if k not in ("PARAMTRACK_RANKER_MODEL", "PREFECT_API_URL")}
 
 
-def _train(exe: str, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k != "PARAMTRACK_RANKER_MODEL"}
+def _train(exe: str, db: Path) -> subprocess.CompletedProcess:
     return subprocess.run([exe, "--db", str(db), "ranker", "train", "--with-decisions"], capture_output=True,
-                          text=True, timeout=900, env={**environment, **(env or {})})
-
-
-def _rank_of(result, expected: float) -> int | None:  # type: ignore[no-untyped-def]
-    return next((i for i, c in enumerate(result.candidates) if abs(c.value - expected) <= 0.05 * expected), None)
+                          text=True, timeout=900, env=_env())
 
 
 @pytest.fixture(scope="module")
 def reviewed(tmp_path_factory, corpus_dir):
-    tmp = tmp_path_factory.mktemp("decisions")
-    wh, data = _queue(tmp, corpus_dir, [*CORRECTED, *APPROVED, *NO_COUNT])
-    papers = data["papers"]
+    """A warehouse of abstract-only papers plus one corpus PDF, every one decided by a reviewer."""
+    wh = Warehouse(tmp_path_factory.mktemp("decisions") / "data" / "paramtrack.duckdb")
+    wh.migrate()
+    papers = [p for p in papers_of(corpus_dir / "epoch" / EPOCH_FILE) if _STATES_A_SIZE.search(p.abstract)]
+    chosen = []
+    with wh.write() as con:
+        for i, p in enumerate(papers[:ABSTRACT_PAPERS]):
+            aid = f"2599.{i:05d}"
+            add_paper(con, aid, p.title, abstract=p.abstract)
+            result = extract_abstract(title=p.title, abstract=p.abstract)
+            if not result.candidates:
+                continue
+            sha = "abstract:" + hashlib.sha256((p.title + p.abstract).encode()).hexdigest()
+            store_extraction(con, arxiv_id=aid, pdf_sha256=sha, extractor_version=extractor_version(), result=result)
+            stage_paper(con, aid)
+            chosen.append((aid, p, result))
+        negative = next(g for g in load_ground_truth(corpus_dir) if g.arxiv_id == NO_COUNT)
+        add_paper(con, NO_COUNT, negative.title)
+        result = extract_pdf(corpus_dir / "pdfs" / negative.file, title=negative.title)
+        store_extraction(con, arxiv_id=NO_COUNT, pdf_sha256="sha-lora", extractor_version=extractor_version(), result=result)
+        stage_paper(con, NO_COUNT)
     svc = ReviewService(wh)
-    for aid in CORRECTED:
-        svc.decide(aid, reviewer="alice", action="correct", correction=Correction(parameters=float(papers[aid].expected[0])))
-    for aid in APPROVED:
-        svc.decide(aid, reviewer="bob", action="approve")
-    for aid in NO_COUNT:
-        svc.decide(aid, reviewer="carol", action="reject", reason="no count stated")
-    svc.decide(APPROVED[0], reviewer="bob", action="note", note="a note labels nothing")
-    return wh, data
+    approved, corrected = [], []
+    for aid, p, result in chosen:
+        right = max(p.counts)
+        if within(result.candidates[0].value, right):
+            svc.decide(aid, reviewer="alice", action="approve", system=p.systems[0])
+            approved.append(aid)
+            continue
+        with wh.read() as con:
+            match = next((c for c in queued_candidates(con, aid) if within(c["value"], right)), None)
+        evidence = ({"evidence_candidate_id": match["candidate_id"]} if match else
+                    {"evidence": "The count as the paper's model card states it.", "evidence_page": 0})
+        svc.decide(aid, reviewer="bob", action="correct",
+                   correction=Correction(parameters=right, model=p.systems[0], **evidence))
+        corrected.append(aid)
+    svc.decide(NO_COUNT, reviewer="carol", action="reject", reason="no count stated")
+    svc.decide(NO_COUNT, reviewer="carol", action="note", note="a note labels nothing")
+    return wh, {"approved": approved, "corrected": corrected, "chosen": chosen}
 
 
 def test_decisions_are_read_back_as_labelled_candidates(reviewed) -> None:
     wh, data = reviewed
     with wh.read() as con:
         examples = {e.key: e for e in decision_examples(con)}
-    assert set(examples) == {*CORRECTED, *APPROVED, *NO_COUNT}
-    for aid in APPROVED:  # the approved top candidate is right
+    assert data["approved"] and data["corrected"]
+    assert set(examples) == {*data["approved"], *data["corrected"], NO_COUNT}
+    for aid in data["approved"]:  # the approved top candidate is right
+        assert examples[aid].labels[0]
+    results = {aid: result for aid, _, result in data["chosen"]}
+    for aid in data["corrected"]:  # the corrected value is right, the replaced top candidate wrong
         ex = examples[aid]
-        assert ex.labels[0] and ex.candidates[0].value == data["results"][aid].candidates[0].value
-    for aid in CORRECTED:  # the corrected value is right, the replaced top candidate wrong
-        ex = examples[aid]
-        top = data["results"][aid].candidates[0]
-        assert not ex.labels[[c.value for c in ex.candidates].index(top.value)]
-        assert ex.expected == [data["papers"][aid].expected[0]]
-    assert not any(examples[NO_COUNT[0]].labels)  # "no count stated": every candidate wrong
-    assert all(c.features for ex in examples.values() for c in ex.candidates)  # features were stored
+        assert not ex.labels[[c.value for c in ex.candidates].index(results[aid].candidates[0].value)]
+    assert not any(examples[NO_COUNT].labels)  # "no count stated": every candidate wrong
+    assert all(c.features for ex in examples.values() for c in ex.candidates)  # the stored features
 
 
-def test_training_with_decisions_adopts_a_model_that_ranks_the_corrections_higher(reviewed, corpus_dir, paramtrack_exe) -> None:
+def test_training_with_decisions_adopts_a_model_that_ranks_differently(reviewed, paramtrack_exe) -> None:
     wh, data = reviewed
+    decided = len(data["approved"]) + len(data["corrected"]) + 1
     res = _train(paramtrack_exe, wh.path)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert f"Reviewer decisions that label candidates: {len(CORRECTED) + len(APPROVED) + len(NO_COUNT)} papers" in res.stdout
-    assert "ground truth, trained without decisions" in res.stdout and "ground truth, trained with decisions" in res.stdout
-    assert "Adopted model r" in res.stdout
+    assert f"Reviewer decisions that label candidates: {decided} papers" in res.stdout
+    assert "ground truth, trained without decisions" in res.stdout and "decision papers, trained with decisions" in res.stdout
+    assert "Adopted model r" in res.stdout, res.stdout
     path = wh.path.parent / "ranker" / "model.json"
     meta = json.loads(path.read_text())["meta"]
-    assert meta["decisions"] == len(CORRECTED) + len(APPROVED) + len(NO_COUNT) and meta["papers"] > 0
+    assert meta["decisions"] == decided and meta["papers"] > 0
     adopted, packaged = load_model(path), load_model()
     assert adopted.tag != packaged.tag
 
-    # the rankings move: each corrected value scores higher, and at least one rises in rank
-    rose = 0
-    for aid in CORRECTED:
-        paper = data["papers"][aid]
-        before = data["results"][aid]
-        after = extract_pdf(corpus_dir / "pdfs" / paper.file, title=paper.title, model=adopted)
-        expected = paper.expected[0]
-        rb, ra = _rank_of(before, expected), _rank_of(after, expected)
-        assert rb is not None and ra is not None, aid
-        assert after.candidates[ra].score > before.candidates[rb].score, aid
-        rose += ra < rb
-    assert rose >= 1
+    # the same papers, ranked by the adopted model: some order of candidates changed
+    moved = 0
+    for aid, p, _ in data["chosen"]:
+        before = extract_abstract(title=p.title, abstract=p.abstract, model=packaged)
+        after = extract_abstract(title=p.title, abstract=p.abstract, model=adopted)
+        moved += [c.value for c in before.candidates] != [c.value for c in after.candidates]
+    assert moved >= 1
 
-    # the warehouse's runs now use it: status and `ranker show` name it and what it learned from
-    show = subprocess.run([paramtrack_exe, "--db", str(wh.path), "ranker", "show"], capture_output=True, text=True, timeout=120,
-                          env={k: v for k, v in os.environ.items() if k != "PARAMTRACK_RANKER_MODEL"})
+    # this warehouse's runs now use it: `ranker show` and `status` name it and what it learned from
+    show = subprocess.run([paramtrack_exe, "--db", str(wh.path), "ranker", "show"], capture_output=True, text=True,
+                          timeout=120, env=_env())
     assert show.returncode == 0 and f"r{adopted.tag}" in show.stdout and str(path) in show.stdout
-    assert f"+ {meta['decisions']} reviewer decisions" in show.stdout
-    status = subprocess.run([paramtrack_exe, "--db", str(wh.path), "status"], capture_output=True, text=True, timeout=120,
-                            env={k: v for k, v in os.environ.items() if k not in ("PARAMTRACK_RANKER_MODEL", "PREFECT_API_URL")})
-    assert f"Ranker: r{adopted.tag}" in status.stdout and f"{meta['decisions']} reviewer decisions" in status.stdout
+    assert f"+ {decided} reviewer decisions" in show.stdout
+    status = subprocess.run([paramtrack_exe, "--db", str(wh.path), "status"], capture_output=True, text=True,
+                            timeout=120, env=_env())
+    assert f"Ranker: r{adopted.tag}" in status.stdout and f"{decided} reviewer decisions" in status.stdout
 
 
 def test_decisions_that_contradict_the_ground_truth_are_not_adopted(tmp_path, corpus_dir, paramtrack_exe) -> None:
+    """Every paper "corrected" to the smallest number it states: cross-validation on the
+    hand-checked papers gets worse, so the model in use stays."""
+    wh = Warehouse(tmp_path / "data" / "paramtrack.duckdb")
+    wh.migrate()
     ground_truth = [p for p in load_ground_truth(corpus_dir) if p.expected][:24]
-    wh, data = _queue(tmp_path, corpus_dir, [p.arxiv_id for p in ground_truth])
+    smallest = {}
+    with wh.write() as con:
+        for p in ground_truth:
+            add_paper(con, p.arxiv_id, p.title)
+            result = extract_pdf(corpus_dir / "pdfs" / p.file, title=p.title)
+            store_extraction(con, arxiv_id=p.arxiv_id, pdf_sha256=f"sha-{p.arxiv_id}",
+                             extractor_version=extractor_version(), result=result)
+            stage_paper(con, p.arxiv_id)
+            if result.candidates:
+                smallest[p.arxiv_id] = float(min(c.value for c in result.candidates))
     svc = ReviewService(wh)
-    for p in ground_truth:  # every paper "corrected" to the smallest number it states
-        cands = data["results"][p.arxiv_id].candidates
-        if cands:
-            svc.decide(p.arxiv_id, reviewer="mallory", action="correct",
-                       correction=Correction(parameters=float(min(c.value for c in cands))))
+    for aid, value in smallest.items():
+        svc.decide(aid, reviewer="mallory", action="correct", correction=Correction(
+            parameters=value, model=f"System of {aid}", evidence="The smallest number it prints.", evidence_page=1))
     res = _train(paramtrack_exe, wh.path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "Not adopted: cross-validation got worse" in res.stdout

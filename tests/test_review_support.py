@@ -34,6 +34,9 @@ class Cand:
     page: int = 1
     score: float = 0.8
     quantity: str = "parameters"
+    source: str = "sentence"
+    features: dict = field(default_factory=dict)
+    evidence_raw: str | None = None
 
 
 @dataclass
