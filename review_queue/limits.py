@@ -20,7 +20,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: The largest request body the review app reads (its forms are a few KB; notes are capped at
@@ -30,6 +29,19 @@ MAX_BODY_BYTES = 64 * 1024
 
 def _too_large_detail(limit: int) -> str:
     return f"request body too large (the limit is {limit // 1024} KB)"
+
+
+class BodyTooLarge(Exception):
+    """Raised from ``receive`` when a streamed body passes the limit; turned into a 413."""
+
+
+def _is_too_large(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or wraps, :class:`BodyTooLarge` (task groups wrap it in a group)."""
+    if isinstance(exc, BodyTooLarge):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_is_too_large(e) for e in exc.exceptions)
+    return exc.__cause__ is not None and _is_too_large(exc.__cause__)
 
 
 class BodySizeLimit:
@@ -57,6 +69,7 @@ class BodySizeLimit:
                              _too_large_detail(self.max_bytes) if size > 0 else "bad Content-Length")
                 return
         seen = 0
+        started = False
 
         async def counted() -> Message:
             nonlocal seen
@@ -64,11 +77,20 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    # Raised inside the app's own body read: its error handler renders the 413.
-                    raise HTTPException(413, _too_large_detail(self.max_bytes))
+                    raise BodyTooLarge()
             return message
 
-        await self.app(scope, counted, send)
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except Exception as exc:
+            if not _is_too_large(exc) or started:
+                raise
+            await _plain(send, 413, _too_large_detail(self.max_bytes))
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
