@@ -31,12 +31,9 @@ def _check_serveable(db: Path) -> None:
     A missing file is fine (the app creates it on the first write); anything else must open as
     a DuckDB warehouse this code understands (format, schema version).
     """
-    if not db.exists():
-        return
     from warehouse import Warehouse
 
-    with Warehouse(db).read():
-        pass
+    Warehouse(db).check()
 
 
 def _check_bindable(host: str, port: int) -> None:
