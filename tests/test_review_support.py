@@ -46,6 +46,7 @@ class Result:
     pages: int = 10
     error: str | None = None
     error_transient: bool = False
+    failure: str | None = None
 
 
 def add_paper(con, arxiv_id: str, title: str, *, citations: int = 10, abstract: str = "An abstract.",
