@@ -175,6 +175,30 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+class Throttles:
+    """Per-client lockouts, plus one for all clients together.
+
+    The per-client one slows a single guesser without locking anyone else out; the overall one
+    (more free failures) caps guessing by a client that changes its apparent address (a local
+    process can send ``X-Forwarded-For``, which uvicorn trusts from 127.0.0.1). Under such an
+    attack logins wait too; signed-in sessions are never throttled.
+    """
+
+    def __init__(self) -> None:
+        self.client = FailureThrottle()
+        self.overall = FailureThrottle(free_failures=20)
+
+    def retry_after(self, client: str) -> int:
+        return max(self.client.retry_after(client), self.overall.retry_after("*"))
+
+    def failed(self, client: str) -> None:
+        self.client.failed(client)
+        self.overall.failed("*")
+
+    def succeeded(self, client: str) -> None:
+        self.client.succeeded(client)
+
+
 def _fmt_dt(value: Any) -> str:
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -212,7 +236,7 @@ def create_app(config: AppConfig) -> FastAPI:
     env.globals.update(KINDS=KINDS, DOMAINS=DOMAINS, REASONS=REASONS)
     sessions = Sessions(config.session_ttl_s)
     csrf_tokens = CsrfTokens()
-    throttle = FailureThrottle()
+    throttle = Throttles()
 
     def charts_available() -> bool:  # checked per request: the folder may appear later
         return config.charts_dir is not None and config.charts_dir.is_dir()

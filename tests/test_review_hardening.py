@@ -227,6 +227,17 @@ def test_wrong_tokens_are_locked_out_even_before_the_right_one(warehouse):
         assert login.status_code == 429 and "Too many wrong tokens" in login.text
 
 
+def test_changing_the_apparent_address_does_not_escape_the_lockout(warehouse):
+    """uvicorn trusts X-Forwarded-For from 127.0.0.1: a local guesser could be a new client each
+    time, so all clients together also have a lockout (20 free failures)."""
+    seed_demo_queue(warehouse)
+    with Server(warehouse.path, "--reviewer", "alice", env={"PARAMTRACK_REVIEW_TOKEN": TOKEN}) as srv:
+        codes = [httpx.get(srv.url + "/", headers={"Authorization": f"Bearer wrong-{i}",
+                                                   "X-Forwarded-For": f"10.0.0.{i}"}).status_code
+                 for i in range(22)]
+    assert codes == [401] * 21 + [429]
+
+
 @pytest.mark.parametrize("token, why", [
     ("password", "at least 16 characters"),
     ("Password1234567890", "too easy to guess"),

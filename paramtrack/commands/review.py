@@ -25,6 +25,15 @@ ReviewerOpt = Annotated[
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
 
+def _allowed_hosts(host: str) -> tuple[str, ...] | None:
+    """The ``Host`` names a loopback bind answers (its own address too, e.g. 127.0.0.2); None:
+    any, for a bind beyond loopback, which needs the token anyway."""
+    if not _is_loopback(host):
+        return None
+    own = host.strip("[]").lower()
+    return LOOPBACK_NAMES if own in LOOPBACK_NAMES else (*LOOPBACK_NAMES, own)
+
+
 def _check_serveable(db: Path) -> None:
     """Refuse to start on a file that is not a usable warehouse, instead of serving 500s.
 
@@ -122,7 +131,7 @@ def review_server_command(
     app = create_app(AppConfig(db_path=settings.db_path, reviewer=reviewer, token=token,
                                charts_dir=charts_dir, pdf_dir=settings.pdf_cache_dir,
                                digest_dir=digests or settings.data_dir / "digests",
-                               allowed_hosts=LOOPBACK_NAMES if _is_loopback(host) else None))
+                               allowed_hosts=_allowed_hosts(host)))
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if tls_cert else "http"
     if not _is_loopback(host) and not tls_cert:
