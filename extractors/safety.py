@@ -1,9 +1,20 @@
-"""Run extractions in a child process with a wall-clock timeout and an address-space limit.
+"""Run extractions in a child process with a wall-clock timeout and a resident-memory limit.
 
 PDFs come from the internet: a FlateDecode bomb, a 2,000-page dump or a pdfium crash must end as
 ``ExtractionResult(error=...)`` while the caller (a Prefect flow, the CLI) carries on. A 'spawn'
-child shares no state with the parent, ``RLIMIT_AS`` turns runaway allocation into a MemoryError
-(or a killed child) inside the child, and the parent kills the child when the clock runs out.
+child shares no state with the parent; the parent watches the child's resident memory (RSS, from
+``/proc``) while it waits and kills it past ``max_memory_mb``, and kills it when the clock runs out.
+
+Why RSS and not only ``RLIMIT_AS``: address space counts what libraries reserve but never touch
+(allocator arenas, thread stacks, mapped files), so a 1 GiB address-space limit killed a valid
+dense page (10^6 text objects) that needs ~750 MB resident, while a bomb's inflated stream is
+touched memory and shows up in RSS at once. ``RLIMIT_AS`` stays, at 4x the limit, as a backstop
+for one huge allocation between two looks (and where ``/proc`` is missing).
+
+A failure that says nothing certain about the PDF (timeout, memory, a killed child) is returned
+as *transient* with a short ``failure`` signature; the warehouse counts identical signatures per
+PDF and extractor version and makes the failure a lasting result once it repeats
+(:func:`warehouse.extraction_store.store_extraction`).
 
 :class:`ExtractionWorker` keeps one such child alive across PDFs, so the 1-2 s of imports (spaCy,
 pdfium, pdfplumber) are paid once per worker rather than once per PDF; after a timeout, a crash or
@@ -25,14 +36,46 @@ from typing import Any
 from extractors.types import ExtractionResult
 from extractors.version import extractor_version
 
+#: Resident memory one extraction child may use (``PARAMTRACK_EXTRACT_MEMORY_MB`` overrides):
+#: twice what the densest valid page measured needs, below what a 1 GB bomb inflates to.
+DEFAULT_MAX_MEMORY_MB = 1536
+#: The address-space backstop, as a multiple of the resident limit.
+ADDRESS_SPACE_FACTOR = 4
+#: How often the parent looks at the child's resident memory while it waits.
+WATCH_INTERVAL_S = 0.02
+
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def default_max_memory_mb() -> int:
+    raw = os.environ.get("PARAMTRACK_EXTRACT_MEMORY_MB")
+    if raw is None:
+        return DEFAULT_MAX_MEMORY_MB
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 256:
+        raise ValueError(f"PARAMTRACK_EXTRACT_MEMORY_MB must be a whole number of MB >= 256, not {raw!r}")
+    return value
+
+
+def _resident_mb(pid: int) -> float | None:
+    """The process's resident memory in MB, or None where ``/proc`` cannot tell."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE_BYTES / (1024 * 1024)
+    except (OSError, ValueError, IndexError):
+        return None
+
 
 def _set_memory_limit(max_memory_mb: int) -> None:
     try:
         import resource
 
-        limit = max_memory_mb * 1024 * 1024
+        limit = max_memory_mb * ADDRESS_SPACE_FACTOR * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):  # not on this OS: the timeout still applies
+    except (ImportError, ValueError, OSError):  # not on this OS: the RSS watch and timeout apply
         pass
 
 
@@ -75,7 +118,8 @@ def _worker_main(conn: Any, max_memory_mb: int) -> None:
             reply: tuple[Any, ...] = ("ok", extract_pdf(src, **kwargs))
         except MemoryError:
             fatal = True
-            reply = ("error", f"memory limit exceeded ({max_memory_mb} MB): decompression bomb or huge PDF?", True)
+            reply = ("error", f"memory limit exceeded ({max_memory_mb * ADDRESS_SPACE_FACTOR} MB of "
+                     "address space): decompression bomb or huge PDF?", True)
         except BaseException as exc:  # report, never hang the parent
             fatal = True
             reply = ("error", f"extraction crashed ({type(exc).__name__}: {exc})", True)
@@ -93,12 +137,13 @@ class ExtractionWorker:
 
     ::
 
-        with ExtractionWorker(timeout_s=60, max_memory_mb=1024) as worker:
+        with ExtractionWorker(timeout_s=60, max_memory_mb=1536) as worker:
             for path in pdfs:
                 result = worker.extract(path, categories=..., published=..., title=..., abstract=...)
 
-    Same isolation as :func:`extract_pdf_safely`: the child is a 'spawn' process with ``RLIMIT_AS``
-    set to ``max_memory_mb``, and each PDF gets ``timeout_s`` seconds of wall clock (the child's
+    Same isolation as :func:`extract_pdf_safely`: the child is a 'spawn' process killed when its
+    resident memory passes ``max_memory_mb`` (default :data:`DEFAULT_MAX_MEMORY_MB`), with
+    ``RLIMIT_AS`` at 4x that as a backstop, and each PDF gets ``timeout_s`` seconds of wall clock (the child's
     start-up, bounded by ``startup_timeout_s``, is not counted against a PDF). On a timeout, a crash
     or a MemoryError the child is killed and a fresh one is started for the next PDF. Every failure
     is returned as ``ExtractionResult(error=...)``; :meth:`extract` never raises for a bad PDF.
@@ -113,12 +158,12 @@ class ExtractionWorker:
         self,
         *,
         timeout_s: float = 60,
-        max_memory_mb: int = 1024,
+        max_memory_mb: int | None = None,
         startup_timeout_s: float = 120,
         max_pdfs_per_child: int | None = 500,
     ) -> None:
         self.timeout_s = timeout_s
-        self.max_memory_mb = max_memory_mb
+        self.max_memory_mb = max_memory_mb if max_memory_mb is not None else default_max_memory_mb()
         self.startup_timeout_s = startup_timeout_s
         self.max_pdfs_per_child = max_pdfs_per_child
         self.restarts = 0  # children replaced after a failure (not counting recycling)
@@ -237,15 +282,26 @@ class ExtractionWorker:
         deadline = (started if startup_counts else time.monotonic()) + self.timeout_s
         while True:
             remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._kill()
+                return self._fail(f"timed out after {self.timeout_s:g} s (huge or hostile PDF?)",
+                                  failure=f"timeout after {self.timeout_s:g} s")
+            if not self._conn.poll(min(remaining, WATCH_INTERVAL_S)):
+                resident = _resident_mb(self._proc.pid)
+                if resident is not None and resident > self.max_memory_mb:
+                    self._kill()
+                    return self._fail(
+                        f"memory limit exceeded ({self.max_memory_mb} MB resident): decompression "
+                        "bomb or huge PDF?", failure=f"memory over {self.max_memory_mb} MB")
+                continue
             try:
-                msg = self._conn.recv() if self._conn.poll(max(0.0, remaining)) else None
+                msg = self._conn.recv()
             except (EOFError, OSError):
                 code = self._kill()
                 why = "killed by memory limit or crash" if code is None or code < 0 else f"exit code {code}"
-                return self._fail(f"extraction process died ({why}; limit {self.max_memory_mb} MB)", killed=True)
-            if msg is None:
-                self._kill()
-                return self._fail(f"timed out after {self.timeout_s:g} s (huge or hostile PDF?)", killed=True)
+                status = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                return self._fail(f"extraction process died ({why}; limit {self.max_memory_mb} MB)",
+                                  failure=f"died ({status})")
             if msg[0] == "ready":
                 self._ready = True
                 continue
@@ -258,9 +314,12 @@ class ExtractionWorker:
             if len(msg) > 2 and msg[2]:  # fatal: the child exits by itself; make sure of it
                 self._kill()
                 self.restarts += 1
-            # Hitting the memory limit depends on the limit, not only on the PDF: try again later.
+            # Hitting the memory limit depends on the limit, not only on the PDF: try again later
+            # (the warehouse makes it lasting once it repeats).
+            memory = msg[1].startswith("memory limit exceeded")
             return ExtractionResult(error=msg[1], extractor_version=extractor_version(),
-                                    error_transient=msg[1].startswith("memory limit exceeded"))
+                                    error_transient=memory,
+                                    failure=f"memory over {self.max_memory_mb} MB" if memory else None)
 
     def _await_ready(self, timeout: float) -> str | None:
         try:
@@ -277,15 +336,18 @@ class ExtractionWorker:
         self._ready = True
         return None
 
-    def _fail(self, message: str, *, killed: bool = True) -> ExtractionResult:
-        """A failure of the worker (timeout, kill, no start), not a verdict on the PDF.
+    def _fail(self, message: str, *, killed: bool = True, failure: str | None = None) -> ExtractionResult:
+        """A failure of the worker (timeout, kill, no start), not yet a verdict on the PDF.
 
         It is marked transient so that the pipeline neither caches it nor counts the paper as
         extracted: a busy machine or a tight limit today must not hide the paper for good.
+        ``failure`` names what the PDF may have caused (None: a start-up problem, never the
+        PDF's), so that the same failure coming back can be recognised.
         """
         if killed:
             self.restarts += 1
-        return ExtractionResult(error=message, extractor_version=extractor_version(), error_transient=True)
+        return ExtractionResult(error=message, extractor_version=extractor_version(),
+                                error_transient=True, failure=failure)
 
 
 def _payload(source: Path | str | bytes) -> str | bytes | ExtractionResult:
@@ -305,7 +367,7 @@ def extract_pdf_safely(
     source: Path | str | bytes,
     *,
     timeout_s: float = 60,
-    max_memory_mb: int = 1024,
+    max_memory_mb: int | None = None,
     categories: Sequence[str] | None = None,
     published: date | None = None,
     title: str | None = None,

@@ -85,6 +85,10 @@ class ExtractionResult:
     error: str | None = None
     #: The error came from the extraction process (timeout, memory kill), not from the PDF.
     error_transient: bool = False
+    #: For a transient error the PDF may have caused: what happened, with the limit that was
+    #: hit ("timeout after 60 s", "memory over 1536 MB", "died (signal 11)"). The same signature
+    #: again for the same PDF bytes and extractor version makes it a lasting result.
+    failure: str | None = None
     extractor_version: str = ""
 
     @property

@@ -333,17 +333,18 @@ def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seco
     """Store the result and stage the paper; returns whether it was staged.
 
     A transient error is stored (so the run's errors are visible) but not staged: the paper keeps
-    its earlier candidates and review state until an extraction gives a lasting answer.
+    its earlier candidates and review state until an extraction gives a lasting answer. The
+    warehouse decides: the same transient failure again for the same PDF becomes lasting.
     """
     from extractors import EXTRACTOR_VERSION
     from warehouse import review_store
 
     with Warehouse(db_path).write() as con:
-        extraction_store.store_extraction(
+        stored = extraction_store.store_extraction(
             con, arxiv_id=arxiv_id, pdf_sha256=sha256, extractor_version=EXTRACTOR_VERSION,
             result=result, seconds=seconds,
         )
-        if result.error and result.error_transient:
+        if not stored.lasting:
             return False
         review_store.stage_paper(con, arxiv_id)
     return True

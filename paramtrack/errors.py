@@ -29,6 +29,10 @@ class CorruptDatabaseError(UserError):
     """The file at the database path is not a readable DuckDB database."""
 
 
+class NewerSchemaError(UserError):
+    """The warehouse was migrated by a newer paramtrack than this one."""
+
+
 class SourceUnavailableError(UserError):
     """A remote API (arXiv, Semantic Scholar) could not be reached or kept failing."""
 

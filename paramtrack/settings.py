@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paramtrack.errors import CorpusNotFoundError
+from paramtrack.errors import CorpusNotFoundError, UserError
 
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_DB = DEFAULT_DATA_DIR / "paramtrack.duckdb"
@@ -96,7 +96,12 @@ def configure_prefect(data_dir: Path | None = None) -> None:
     os.environ.setdefault("PREFECT_HOME", str((data_dir / "prefect").resolve()))
     # The ephemeral server keeps its SQLite file here and cannot create the folder itself: a
     # missing folder shows up only as a startup timeout.
-    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+    home = Path(os.environ["PREFECT_HOME"]).expanduser()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create Prefect's folder {home}: {exc.strerror or exc}",
+                        hint="pass --db in a writable folder, or set PREFECT_HOME") from None
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

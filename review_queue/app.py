@@ -17,10 +17,13 @@ Routes
 
 Security: Jinja2 autoescape everywhere (paper text is untrusted; evidence highlighting escapes
 before wrapping), a strict Content-Security-Policy (scripts/styles only from this server, no inline
-script), CSRF double-submit (cookie + hidden field) on every POST, an optional access token
-(``Authorization: Bearer``, or a session cookie after login: signed with a random per-process
-key, carrying its issue time, valid 12 h, revoked by logout and by a restart; ``Secure`` when the
-request came over https), and parameterised SQL in ``warehouse/``. The CSP also covers
+script), on every POST an ``Origin``/``Referer`` check and a signed double-submit CSRF token bound
+to the login session (:mod:`review_queue.csrf`), both before the body is read; bodies over 64 KB
+refused while they stream (:mod:`review_queue.limits`); on a loopback bind only loopback ``Host``
+names (no DNS rebinding); an optional access token (``Authorization: Bearer``, or a session cookie
+after login: signed with a random per-process key, carrying its issue time, valid 12 h, revoked
+by logout and by a restart; ``Secure`` when the request came over https) with wrong guesses
+locked out exponentially per client; and parameterised SQL in ``warehouse/``. The CSP also covers
 ``/charts/``: the chart pages load their script and style from files beside them.
 Each request is one short ``Warehouse`` transaction; see :mod:`review_queue.service`.
 """
@@ -47,8 +50,10 @@ from starlette.types import Receive, Scope, Send
 
 from paramtrack.errors import DatabaseLockedError, UserError
 from reporting.files import digest_path, list_digests
+from review_queue.csrf import UNSAFE_METHODS, CsrfTokens, foreign_origin
 from review_queue.digests import digest_html
 from review_queue.highlight import highlight
+from review_queue.limits import MAX_BODY_BYTES, BodySizeLimit, FailureThrottle
 from review_queue.service import (
     DOMAINS,
     KINDS,
@@ -67,6 +72,7 @@ from review_queue.service import (
     parse_parameters,
 )
 from warehouse import Warehouse
+from review_queue.tokens import same_token
 from warehouse import review_store as store
 from warehouse.publish import ReadCopyPublisher
 
@@ -92,6 +98,10 @@ class AppConfig:
     pdf_dir: Path | None = None  # where relative cached-PDF paths are resolved
     lock_timeout_s: float | None = None  # None: PARAMTRACK_LOCK_TIMEOUT or the warehouse default
     session_ttl_s: float = SESSION_TTL_S
+    #: Host names (without port) a request may address; None: any. The CLI sets the loopback
+    #: names for a loopback bind, so a DNS-rebound name cannot reach the app as same-origin.
+    allowed_hosts: tuple[str, ...] | None = None
+    max_body_bytes: int = MAX_BODY_BYTES
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -135,6 +145,10 @@ class Sessions:
         with self._lock:
             return parsed[1] not in self._revoked
 
+    def binding(self, cookie: str | None) -> str:
+        """What CSRF tokens are bound to: the valid session's signature, else nothing."""
+        return cookie.rsplit(".", 1)[1] if cookie and self.valid(cookie) else ""
+
     def revoke(self, cookie: str | None) -> None:
         parsed = self._parse(cookie)
         now = time.time()
@@ -155,6 +169,41 @@ class _ChartFiles(StaticFiles):
 
 def _is_https(request: Request) -> bool:
     return request.url.scheme == "https"
+
+
+def _host_name(host_header: str) -> str:
+    """``Host`` without its port: ``127.0.0.1:8000`` -> ``127.0.0.1``, ``[::1]:80`` -> ``::1``."""
+    if host_header.startswith("["):
+        return host_header[1:].split("]", 1)[0].lower()
+    return host_header.rsplit(":", 1)[0].lower() if host_header.count(":") == 1 else host_header.lower()
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class Throttles:
+    """Per-client lockouts, plus one for all clients together.
+
+    The per-client one slows a single guesser without locking anyone else out; the overall one
+    (more free failures) caps guessing by a client that changes its apparent address (a local
+    process can send ``X-Forwarded-For``, which uvicorn trusts from 127.0.0.1). Under such an
+    attack logins wait too; signed-in sessions are never throttled.
+    """
+
+    def __init__(self) -> None:
+        self.client = FailureThrottle()
+        self.overall = FailureThrottle(free_failures=20)
+
+    def retry_after(self, client: str) -> int:
+        return max(self.client.retry_after(client), self.overall.retry_after("*"))
+
+    def failed(self, client: str) -> None:
+        self.client.failed(client)
+        self.overall.failed("*")
+
+    def succeeded(self, client: str) -> None:
+        self.client.succeeded(client)
 
 
 def _fmt_dt(value: Any) -> str:
@@ -205,6 +254,8 @@ def create_app(config: AppConfig) -> FastAPI:
     env.filters["highlight"] = highlight
     env.globals.update(KINDS=KINDS, DOMAINS=DOMAINS, REASONS=REASONS)
     sessions = Sessions(config.session_ttl_s)
+    csrf_tokens = CsrfTokens()
+    throttle = Throttles()
 
     def charts_available() -> bool:  # checked per request: the folder may appear later
         return config.charts_dir is not None and config.charts_dir.is_dir()
@@ -214,6 +265,7 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.service = service
     app.router.add_event_handler("shutdown", publisher.flush)
     app.state.sessions = sessions
+    app.state.throttle = throttle
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     if config.charts_dir is not None:
         app.mount("/charts", _ChartFiles(directory=str(config.charts_dir), html=True,
@@ -226,14 +278,37 @@ def create_app(config: AppConfig) -> FastAPI:
 
     # -- middleware: auth, CSRF cookie, security headers ----------------------------------------
 
+    def refuse(request: Request, status: int, title: str, message: str) -> Response:
+        request.state.csrf = ""
+        return _headers(render(request, "message.html", status_code=status, title=title,
+                               message=message))
+
+    def locked_out(wait: int) -> Response:
+        return _headers(JSONResponse(
+            {"detail": f"too many wrong tokens from this address: try again in {wait} s"},
+            status_code=429, headers={"Retry-After": str(wait)}))
+
     @app.middleware("http")
     async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
         path = request.url.path
+        if config.allowed_hosts is not None:
+            host = _host_name(request.headers.get("host", ""))
+            if host not in config.allowed_hosts:
+                return refuse(request, 400, "Unknown host",
+                              f"This server answers only to {', '.join(config.allowed_hosts)}.")
         if config.token and not path.startswith(PUBLIC_PATHS):
             auth = request.headers.get("authorization", "")
             ok = False
             if auth.lower().startswith("bearer "):
-                ok = hmac.compare_digest(auth[7:].strip().encode(), config.token.encode())
+                client = _client(request)
+                wait = throttle.retry_after(client)
+                if wait:
+                    return locked_out(wait)
+                if same_token(auth[7:].strip(), config.token):
+                    ok = True
+                    throttle.succeeded(client)
+                else:
+                    throttle.failed(client)
             if sessions.valid(request.cookies.get(SESSION_COOKIE)):
                 ok = True
             if not ok:
@@ -245,31 +320,45 @@ def create_app(config: AppConfig) -> FastAPI:
                 else:
                     response = JSONResponse({"detail": "token required"}, status_code=401)
                 return _headers(response)
+        binding = sessions.binding(request.cookies.get(SESSION_COOKIE))
+        request.state.csrf_binding = binding
         csrf = request.cookies.get(CSRF_COOKIE)
         new_csrf = None
-        if not csrf or len(csrf) < 20:
-            new_csrf = csrf = secrets.token_urlsafe(32)
+        if request.method in UNSAFE_METHODS:
+            # Decided from headers alone, before a byte of the body is read.
+            why = foreign_origin(request.headers, request.url.scheme)
+            if why is None and not csrf_tokens.valid(csrf, binding):
+                why = "missing or invalid CSRF cookie"
+            if why is not None:
+                return refuse(request, 403, "Error 403",
+                              f"CSRF check failed ({why}): reload the page and try again")
+        elif not csrf_tokens.valid(csrf, binding):
+            new_csrf = csrf = csrf_tokens.issue(binding)
         request.state.csrf = csrf
-        request.state.new_csrf = new_csrf
         response = await call_next(request)
-        if new_csrf and request.method == "GET":
+        if new_csrf:
             set_cookie(request, response, CSRF_COOKIE, new_csrf)
         return _headers(response)
 
     def _headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin, not no-referrer: under no-referrer browsers send "Origin: null" even on
+        # this server's own form posts, and the Origin check needs the real one.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     async def csrf_form(request: Request) -> dict[str, str]:
-        """The POSTed form, after the double-submit CSRF check (403 on missing/mismatch)."""
+        """The POSTed form, after the signed double-submit check (403 on missing/mismatch).
+
+        The guard already checked the origin and the cookie's signature; this compares the field.
+        """
         form = await request.form()
         sent = str(form.get("csrf_token") or "")
-        cookie = request.cookies.get(CSRF_COOKIE) or ""
-        if not sent or not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
+        cookie = request.cookies.get(CSRF_COOKIE)
+        if not csrf_tokens.matches(cookie, sent, getattr(request.state, "csrf_binding", "")):
             raise HTTPException(status_code=403, detail="CSRF check failed: reload the page and try again")
         return {k: str(v) for k, v in form.items() if isinstance(v, str)}
 
@@ -518,13 +607,24 @@ def create_app(config: AppConfig) -> FastAPI:
     def login(request: Request, form: dict[str, str] = Depends(csrf_form)) -> Response:
         if not config.token:
             return RedirectResponse("/", status_code=303)
-        given = form.get("token", "")
-        if not hmac.compare_digest(given.encode(), config.token.encode()):
+        client = _client(request)
+        wait = throttle.retry_after(client)
+        if wait:
+            response = render(request, "login.html", status_code=429, title="Sign in",
+                              next=_safe_next(form.get("next")),
+                              error=f"Too many wrong tokens: try again in {wait} s.")
+            response.headers["Retry-After"] = str(wait)
+            return response
+        if not same_token(form.get("token", ""), config.token):
+            throttle.failed(client)
             return render(request, "login.html", status_code=401, title="Sign in",
                           next=_safe_next(form.get("next")), error="Wrong token.")
+        throttle.succeeded(client)
         response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
-        set_cookie(request, response, SESSION_COOKIE, sessions.issue(),
-                   max_age=int(config.session_ttl_s))
+        session = sessions.issue()
+        set_cookie(request, response, SESSION_COOKIE, session, max_age=int(config.session_ttl_s))
+        # Tokens made before login are bound to no session: the signed-in pages get new ones.
+        set_cookie(request, response, CSRF_COOKIE, csrf_tokens.issue(sessions.binding(session)))
         return response
 
     @app.post("/logout")
@@ -535,4 +635,6 @@ def create_app(config: AppConfig) -> FastAPI:
                                secure=_is_https(request))
         return response
 
+    # Outermost: an oversized body is refused before anything else looks at the request.
+    app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     return app

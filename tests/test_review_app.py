@@ -92,10 +92,10 @@ def test_non_loopback_requires_token(warehouse):
 
 def test_token_required_on_every_request(warehouse):
     seed_demo_queue(warehouse)
-    token = "s3cret-token-123"
+    token = "Vq8mZ2xLr5Wn9Kc3-review"
     with Server(warehouse.path, "--reviewer", "alice", host="0.0.0.0",
                 env={"PARAMTRACK_REVIEW_TOKEN": token}) as srv:
-        anon = httpx.Client(base_url=srv.url, follow_redirects=False)
+        anon = httpx.Client(base_url=srv.url, follow_redirects=False, headers={"Origin": srv.url})
         r = anon.get("/", headers={"accept": "text/html"})  # a browser goes to the login form
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
         assert anon.get("/papers/2204.02311/pdf", headers={"accept": "*/*"}).status_code == 401

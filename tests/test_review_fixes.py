@@ -274,7 +274,7 @@ def test_redirect_after_name_and_login_stays_on_site(warehouse):
 
 # -- 5. sessions -------------------------------------------------------------------------------
 
-TOKEN = "s3cret-token-123"
+TOKEN = "Vq8mZ2xLr5Wn9Kc3-review"
 
 
 def _login(client: httpx.Client) -> str:
@@ -291,7 +291,7 @@ def test_logout_and_restart_invalidate_the_session_cookie(warehouse):
     seed_demo_queue(warehouse)
     env = {"PARAMTRACK_REVIEW_TOKEN": TOKEN}
     with Server(warehouse.path, "--reviewer", "alice", env=env) as srv:
-        client = httpx.Client(base_url=srv.url, follow_redirects=False)
+        client = httpx.Client(base_url=srv.url, follow_redirects=False, headers={"Origin": srv.url})
         set_cookie = _login(client).lower()
         assert "httponly" in set_cookie and "samesite=strict" in set_cookie
         assert "secure" not in set_cookie  # plain http on loopback
@@ -301,7 +301,7 @@ def test_logout_and_restart_invalidate_the_session_cookie(warehouse):
         assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
         replay = httpx.get(srv.url + "/", cookies={"pt_session": session}, follow_redirects=False)
         assert replay.status_code == 401  # a copied cookie is dead after logout
-        client2 = httpx.Client(base_url=srv.url, follow_redirects=False)
+        client2 = httpx.Client(base_url=srv.url, follow_redirects=False, headers={"Origin": srv.url})
         _login(client2)
         survivor = client2.cookies.get("pt_session")
         assert client2.get("/").status_code == 200
@@ -313,7 +313,8 @@ def test_logout_and_restart_invalidate_the_session_cookie(warehouse):
 def test_session_expires_and_is_secure_over_https(warehouse):
     seed_demo_queue(warehouse)
     app = create_app(AppConfig(db_path=warehouse.path, token=TOKEN, session_ttl_s=2))
-    with TestClient(app, base_url="https://review.local", follow_redirects=False) as client:
+    with TestClient(app, base_url="https://review.local", follow_redirects=False,
+                    headers={"Origin": "https://review.local"}) as client:
         set_cookie = _login(client).lower()
         assert "secure" in set_cookie and "httponly" in set_cookie and "samesite=strict" in set_cookie
         assert "max-age=2" in set_cookie
@@ -354,10 +355,13 @@ def test_pdf_route_while_database_locked_is_503(warehouse, tmp_path):
         assert httpx.get(srv.url + "/papers/2204.02311/pdf").status_code == 200
 
 
-def test_corrupt_database_gives_an_error_page(tmp_path):
-    bad = tmp_path / "bad.duckdb"
-    bad.write_bytes(b"this is not a duckdb file" * 200)
-    with Server(bad) as srv:
+def test_a_database_corrupted_while_serving_gives_an_error_page(warehouse):
+    """A file that is not DuckDB is refused at startup (tests/test_hardening_cli.py); one that
+    turns bad while the server runs gets an error page per request, not a bare 500."""
+    seed_demo_queue(warehouse)
+    with Server(warehouse.path) as srv:
+        assert httpx.get(srv.url + "/").status_code == 200
+        warehouse.path.write_bytes(b"this is not a duckdb file" * 200)
         for path in ("/", "/papers/2204.02311", "/papers/2204.02311/pdf"):
             r = httpx.get(srv.url + path)
             assert r.status_code == 500, path

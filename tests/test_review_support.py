@@ -49,6 +49,7 @@ class Result:
     pages: int = 10
     error: str | None = None
     error_transient: bool = False
+    failure: str | None = None
 
 
 def add_paper(con, arxiv_id: str, title: str, *, citations: int = 10, abstract: str = "An abstract.",
@@ -177,8 +178,13 @@ class Server:
 
 
 def csrf_client(base_url: str, **kw) -> tuple[httpx.Client, str]:
-    """A client holding the CSRF cookie, and the token to put in forms."""
-    client = httpx.Client(base_url=base_url, follow_redirects=False, timeout=60, **kw)
+    """A client holding the CSRF cookie, and the token to put in forms.
+
+    It sends ``Origin: base_url`` as a browser does on the server's own form posts: the app
+    refuses a POST that names no origin.
+    """
+    headers = {"Origin": base_url, **kw.pop("headers", {})}
+    client = httpx.Client(base_url=base_url, follow_redirects=False, timeout=60, headers=headers, **kw)
     client.get("/")
     return client, client.cookies.get("pt_csrf")
 

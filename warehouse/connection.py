@@ -6,6 +6,13 @@ touching one file (scheduled ingest, review app, CLI, an analyst's notebook), so
 connection open: every unit of work opens, does its work in one transaction, and closes. A lock
 conflict is retried with jittered backoff for a bounded time; if the other process still holds
 the file, the error names its PID.
+
+Every connection is opened with DuckDB's extension autoinstall and autoload off and the
+configuration locked, so no file, however crafted, makes DuckDB download or load native code (a
+SQLite file used to make it fetch ``sqlite_scanner``). Before opening, the file's header is
+checked for DuckDB's magic bytes, so a SQLite or random file is one line naming it. External
+file access stays on: exports write CSV/Parquet with ``COPY ... TO`` and the trends code hands
+pandas frames to DuckDB (both built in, no extension needed).
 """
 
 from __future__ import annotations
@@ -21,9 +28,23 @@ from pathlib import Path
 
 import duckdb
 
-from paramtrack.errors import CorruptDatabaseError, DatabaseLockedError, UserError
+from paramtrack.errors import CorruptDatabaseError, DatabaseLockedError, NewerSchemaError, UserError
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
+
+#: Passed to every ``duckdb.connect``: nothing fetched or loaded behind our back, and SQL cannot
+#: switch it back on (``lock_configuration``).
+CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+
+#: DuckDB's main header: an 8-byte checksum, then these magic bytes.
+_MAGIC_OFFSET, _MAGIC = 8, b"DUCK"
+_OTHER_FORMATS = ((b"SQLite format 3\x00", "a SQLite database"), (b"PAR1", "a Parquet file"),
+                  (b"%PDF-", "a PDF"), (b"PK\x03\x04", "a zip archive"))
 
 #: How long to keep retrying a lock held by another process before giving up
 #: (``PARAMTRACK_LOCK_TIMEOUT`` overrides it, in seconds).
@@ -65,6 +86,43 @@ def _lock_timeout_from_env() -> float:
     return value
 
 
+def check_format(path: Path) -> None:
+    """Refuse a file that is not DuckDB's, from its first bytes, before DuckDB sees it.
+
+    A missing file is fine: DuckDB creates it (reads refuse a missing file earlier).
+    """
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not a database file", hint="pass --db FILE.duckdb")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UserError(f"cannot read database {path}: {exc.strerror or exc}") from None
+    if head[_MAGIC_OFFSET:_MAGIC_OFFSET + len(_MAGIC)] == _MAGIC:
+        return
+    what = "empty" if not head else next(
+        (name for magic, name in _OTHER_FORMATS if head.startswith(magic)), None)
+    raise CorruptDatabaseError(
+        f"{path} is not a valid DuckDB database file" + (f" (it is {what})" if what else ""),
+        hint="pass --db with a paramtrack warehouse, or move the file aside",
+    )
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a file migrated by a newer paramtrack: this code would misread its tables."""
+    from warehouse.migrations import newest_known, unknown_migrations
+
+    unknown = unknown_migrations(con)
+    if unknown:
+        raise NewerSchemaError(
+            f"{path} has schema {unknown[-1]}, newer than this paramtrack knows "
+            f"(newest {newest_known()})",
+            hint="upgrade paramtrack to use this warehouse",
+        )
+
+
 class Warehouse:
     """A DuckDB file and the rules for touching it.
 
@@ -93,18 +151,24 @@ class Warehouse:
                 f"no database at {self.path}",
                 hint="run 'paramtrack demo' or 'paramtrack ingest' first, or pass --db PATH",
             )
+        check_format(self.path)
         if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(f"cannot create the folder {self.path.parent} for the database: "
+                                f"{exc.strerror or exc}", hint="pass --db in a writable folder") from None
         deadline = time.monotonic() + self.lock_timeout_s
         delay = 0.01
         while True:
             try:
                 if read_only:
-                    return duckdb.connect(str(self.path), read_only=True)
-                # Only matters when the file is created: an existing file keeps its format.
+                    return duckdb.connect(str(self.path), read_only=True, config=CONNECT_CONFIG)
+                # The storage version only matters when the file is created: an existing file
+                # keeps its format.
                 return duckdb.connect(
                     str(self.path),
-                    config={"storage_compatibility_version": STORAGE_COMPATIBILITY},
+                    config={**CONNECT_CONFIG, "storage_compatibility_version": STORAGE_COMPATIBILITY},
                 )
             except duckdb.IOException as exc:
                 message = str(exc)
@@ -114,7 +178,8 @@ class Warehouse:
                         hint="move it aside; paramtrack creates a new one on the next run",
                     ) from exc
                 if not _is_lock_error(exc):
-                    raise UserError(f"cannot open database {self.path}: {message}") from exc
+                    first = message.splitlines()[0] if message else type(exc).__name__
+                    raise UserError(f"cannot open database {self.path}: {first}") from exc
                 if time.monotonic() >= deadline:
                     holder = _lock_holder(message) or "another process"
                     raise DatabaseLockedError(
@@ -138,6 +203,7 @@ class Warehouse:
                 if not self._migrated:
                     from warehouse.migrations import migrate
 
+                    check_schema(con, self.path)
                     migrate(con)
                     self._migrated = True
                 con.execute("BEGIN TRANSACTION")
@@ -158,7 +224,8 @@ class Warehouse:
         A read never creates a file (a mistyped ``--db`` must fail, not leave an empty database
         behind) and opens read-write only when the file lacks migrations, so reads of a current
         file coexist with an analyst's read-only connections. ``migrate=False`` leaves an older
-        file as it is (``paramtrack status`` reports pending migrations instead of applying them).
+        file as it is (``paramtrack status`` reports pending migrations instead of applying them,
+        and a schema newer than the code as a health problem instead of refusing).
         """
         with self._local_lock:
             con = self._open(read_only=True)
@@ -166,6 +233,7 @@ class Warehouse:
                 if migrate and not self._migrated:
                     from warehouse.migrations import pending_migrations
 
+                    check_schema(con, self.path)
                     if pending_migrations(con):
                         # A read of an older file should see every table and view.
                         con.close()
@@ -177,6 +245,22 @@ class Warehouse:
             finally:
                 con.close()
 
+    def check(self) -> None:
+        """Refuse now what a long run would trip over later: not DuckDB, or a newer schema.
+
+        A pre-flight for commands that start Prefect: an error there would come wrapped in
+        Prefect's logging. Leaves the file as it is (no migration); a missing file passes.
+        """
+        if not self.path.exists():
+            check_format(self.path)  # a folder at the path is refused too
+            return
+        with self._local_lock:
+            con = self._open(read_only=True)
+            try:
+                check_schema(con, self.path)
+            finally:
+                con.close()
+
     def migrate(self) -> list[str]:
         """Apply pending migrations now; returns the names applied."""
         from warehouse.migrations import migrate
@@ -184,6 +268,7 @@ class Warehouse:
         with self._local_lock:
             con = self._open(read_only=False)
             try:
+                check_schema(con, self.path)
                 applied = migrate(con)
                 self._migrated = True
                 return applied

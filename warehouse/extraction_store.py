@@ -3,18 +3,53 @@
 A row is keyed by (paper, PDF hash, extractor version): a re-run with the same key replaces its
 own rows only, and a newer extractor (or a new arXiv version's PDF) adds rows beside the old ones,
 so the ``candidate_changes`` view can show what changed.
+
+A transient failure (timeout, memory limit) is retried by the next run, unless it is the same
+failure again: ``extraction_failures`` counts each signature per PDF bytes and extractor
+version, and at ``PARAMTRACK_FAILURE_LIMIT`` identical failures in a row (default 2) the error
+is stored as lasting, so the paper is staged with it and no later run retries it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
 import duckdb
 
 from extractors.types import Candidate, ExtractionResult
+from paramtrack.errors import UserError
+
+#: Identical transient failures of one PDF (bytes + extractor version) before they are its result.
+DEFAULT_FAILURE_LIMIT = 2
+
+
+def failure_limit_from_env() -> int:
+    raw = os.environ.get("PARAMTRACK_FAILURE_LIMIT")
+    if raw is None:
+        return DEFAULT_FAILURE_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UserError(f"PARAMTRACK_FAILURE_LIMIT must be a whole number >= 1, not {raw!r}",
+                        hint=f"unset it to use the default of {DEFAULT_FAILURE_LIMIT}")
+    return value
+
+
+@dataclass(frozen=True)
+class StoredExtraction:
+    """What :func:`store_extraction` recorded."""
+
+    candidates: int
+    #: False for a transient error: not staged, retried by the next run.
+    lasting: bool
+    #: Identical transient failures so far (0 when the result was not one).
+    failures: int = 0
 
 
 def has_extraction(
@@ -40,8 +75,24 @@ def store_extraction(
     extractor_version: str,
     result: ExtractionResult,
     seconds: float | None = None,
-) -> int:
-    """Replace this (paper, PDF, version)'s extraction and candidates; returns the candidate count."""
+    failure_limit: int | None = None,
+) -> StoredExtraction:
+    """Replace this (paper, PDF, version)'s extraction and candidates.
+
+    A transient error with a ``failure`` signature is counted; the ``failure_limit``-th identical
+    one (default ``PARAMTRACK_FAILURE_LIMIT`` or 2) is stored as a lasting error instead.
+    """
+    failures = 0
+    if result.error and result.error_transient and getattr(result, "failure", None):
+        limit = failure_limit if failure_limit is not None else failure_limit_from_env()
+        failures = _count_failure(con, pdf_sha256, extractor_version, result)
+        if failures >= limit:
+            result = replace(result, error_transient=False, error=(
+                f"{result.error}; the same failure {failures} times for this PDF and extractor "
+                "version, so it is recorded as the result and not retried"))
+    elif not (result.error and result.error_transient):
+        con.execute("DELETE FROM extraction_failures WHERE pdf_sha256 = ? AND extractor_version = ?",
+                    [pdf_sha256, extractor_version])
     key = [arxiv_id, pdf_sha256, extractor_version]
     where = "WHERE arxiv_id = ? AND pdf_sha256 = ? AND extractor_version = ?"
     con.execute(f"DELETE FROM candidates {where}", key)
@@ -82,7 +133,32 @@ def store_extraction(
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
-    return len(rows)
+    return StoredExtraction(candidates=len(rows), lasting=not (result.error and result.error_transient),
+                            failures=failures)
+
+
+def _count_failure(con: duckdb.DuckDBPyConnection, pdf_sha256: str, extractor_version: str,
+                   result: ExtractionResult) -> int:
+    """Record one transient failure; returns how many times in a row this signature came back."""
+    now = datetime.now(timezone.utc)
+    row = con.execute(
+        "SELECT failure, failures FROM extraction_failures WHERE pdf_sha256 = ? AND extractor_version = ?",
+        [pdf_sha256, extractor_version],
+    ).fetchone()
+    if row is not None and row[0] == result.failure:
+        count = int(row[1]) + 1
+        con.execute(
+            "UPDATE extraction_failures SET failures = ?, last_failed_at = ?, last_error = ?"
+            " WHERE pdf_sha256 = ? AND extractor_version = ?",
+            [count, now, result.error, pdf_sha256, extractor_version],
+        )
+        return count
+    con.execute(
+        "INSERT OR REPLACE INTO extraction_failures (pdf_sha256, extractor_version, failure, failures,"
+        " first_failed_at, last_failed_at, last_error) VALUES (?, ?, ?, 1, ?, ?, ?)",
+        [pdf_sha256, extractor_version, result.failure, now, now, result.error],
+    )
+    return 1
 
 
 @dataclass(frozen=True)

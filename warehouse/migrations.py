@@ -56,6 +56,21 @@ def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for name, _ in _steps() if name not in done]
 
 
+def unknown_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names recorded in the file that this code does not ship: a newer paramtrack migrated it."""
+    try:
+        done = [row[0] for row in con.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
+    except duckdb.CatalogException:
+        return []
+    known = {name for name, _ in _steps()}
+    return [name for name in done if name not in known]
+
+
+def newest_known() -> str:
+    """The newest migration this code ships (the schema version it writes)."""
+    return _steps()[-1][0]
+
+
 def applied_migrations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, datetime]]:
     """The migrations recorded in the file, oldest first."""
     return [

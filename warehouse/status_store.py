@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from warehouse import catalog
-from warehouse.migrations import pending_migrations
+from warehouse.migrations import newest_known, pending_migrations, unknown_migrations
 
 #: A discover run older than this is overdue: the schedule is weekly, plus a day of slack.
 STALE_AFTER = timedelta(days=8)
@@ -108,6 +108,8 @@ class Health:
     last_discover: RunInfo | None
     last_discover_age: timedelta | None
     problems: list[str] = field(default_factory=list)
+    #: Migrations in the file that this code does not know: a newer paramtrack wrote it.
+    unknown: list[str] = field(default_factory=list)
 
 
 _RUN_COLUMNS = "run_id, flow, status, started_at, finished_at, seconds, counts, error, parameters"
@@ -226,6 +228,7 @@ def health(
     ``runs``, ``review_items`` and the catalog are read, which every schema version has.
     """
     now = now or datetime.now(timezone.utc)
+    unknown = unknown_migrations(con)
     pending = pending_migrations(con)
     applied = (
         [r[0] for r in con.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
@@ -234,7 +237,7 @@ def health(
     tables = catalog.table_counts(con)
     stuck: list[RunInfo] = []
     last: RunInfo | None = None
-    if _has_table(con, "runs"):
+    if _has_table(con, "runs") and not unknown:  # a newer schema's tables are not ours to read
         stuck = [_run(r) for r in con.execute(
             f"SELECT {_RUN_COLUMNS} FROM runs WHERE status = 'running' AND started_at < ?"
             " ORDER BY started_at", [now - stuck_after]).fetchall()]
@@ -244,13 +247,16 @@ def health(
         last = _run(row) if row else None
     age = now - (last.finished_at or last.started_at) if last else None
     problems: list[str] = []
+    if unknown:
+        problems.append(f"schema {unknown[-1]} is newer than this paramtrack knows (newest "
+                        f"{newest_known()}): upgrade paramtrack before using this warehouse")
     if pending:
         problems.append(f"{len(pending)} migration(s) pending: {', '.join(pending)}"
                         " (applied by the next run, or 'paramtrack db migrate')")
     for run in stuck:
         problems.append(f"run {run.run_id[:8]} ({run.flow}) still 'running' since "
                         f"{run.started_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC: it probably died")
-    if last is None:
+    if last is None and not unknown:
         problems.append("no completed discover run yet")
     elif age is not None and age > stale_after:
         problems.append(f"last completed discover run is {age.days} days old "
@@ -258,4 +264,4 @@ def health(
     size = Path(path).stat().st_size if Path(path).exists() else 0
     return Health(path=str(path), size_bytes=size, applied=applied, pending=pending,
                   tables=tables, stuck_runs=stuck, last_discover=last, last_discover_age=age,
-                  problems=problems)
+                  problems=problems, unknown=unknown)

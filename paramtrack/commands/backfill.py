@@ -133,6 +133,9 @@ def backfill_command(
     address = _check_dask_address(dask_address) if dask_address else None
     _check_sources(oai_url, s2_url)
     show_progress(not quiet)
+    from warehouse import Warehouse
+
+    Warehouse(settings.db_path).migrate()  # an unusable path is one line, not a failed flow run
     configure_prefect(settings.db_path.parent)
     from flows.backfill import run_backfill
 

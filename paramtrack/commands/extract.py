@@ -11,6 +11,7 @@ Heavy imports (pypdfium2, spaCy) happen inside the commands so ``paramtrack --he
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -31,6 +32,8 @@ def extract_command(
     """Rank the parameter counts a paper states, with evidence and page; exit 1 if the PDF cannot be read."""
     if not file.is_file():
         raise UserError(f"file not found: {file}", hint="pass the path of a PDF")
+    if not (math.isfinite(timeout) and timeout > 0):  # nan and inf pass a plain "> 0"
+        raise UserError(f"--timeout must be a number of seconds > 0, not {timeout:g}")
     from extractors import extract_pdf, extract_pdf_safely
 
     result = extract_pdf_safely(file, timeout_s=timeout) if safe else extract_pdf(file)

@@ -109,6 +109,11 @@ def _check_sources(arxiv_url: str, s2_url: str) -> None:
 
 def _run_discover(db_path: Path, **params: Any):
     """Import Prefect only now (slow), with the project-local defaults set first."""
+    from warehouse import Warehouse
+
+    # Created or brought up to date now: an unusable path or file (not DuckDB, a newer schema,
+    # an unwritable folder) is one line here, not a failed flow run in Prefect's logs.
+    Warehouse(db_path).migrate()
     configure_prefect(db_path.parent)
     from flows.discover import discover_flow
 

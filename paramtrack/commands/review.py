@@ -21,6 +21,49 @@ ReviewerOpt = Annotated[
 ]
 
 
+#: The names a browser may use for a loopback server (``Host`` header without the port).
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
+def _allowed_hosts(host: str) -> tuple[str, ...] | None:
+    """The ``Host`` names a loopback bind answers (its own address too, e.g. 127.0.0.2); None:
+    any, for a bind beyond loopback, which needs the token anyway."""
+    if not _is_loopback(host):
+        return None
+    own = host.strip("[]").lower()
+    return LOOPBACK_NAMES if own in LOOPBACK_NAMES else (*LOOPBACK_NAMES, own)
+
+
+def _check_serveable(db: Path) -> None:
+    """Refuse to start on a file that is not a usable warehouse, instead of serving 500s.
+
+    A missing file is fine (the app creates it on the first write); anything else must open as
+    a DuckDB warehouse this code understands (format, schema version).
+    """
+    from warehouse import Warehouse
+
+    Warehouse(db).check()
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """A port in use or an unknown interface is one line here, not uvicorn's log and exit."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UserError(f"cannot listen on {host}: {exc.strerror or exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                            hint="pick another --port" if exc.errno == errno.EADDRINUSE else None) from None
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -60,8 +103,14 @@ def review_server_command(
             f"refusing to listen on {host} without an access token",
             hint="pass --token TOKEN or set PARAMTRACK_REVIEW_TOKEN, or use --host 127.0.0.1",
         )
-    if token is not None and len(token) < 8:
-        raise UserError("the access token must be at least 8 characters")
+    if token is not None:
+        from review_queue.tokens import GENERATE_HINT, token_weakness
+
+        weakness = token_weakness(token)
+        if weakness:
+            raise UserError(weakness, hint=GENERATE_HINT)
+    if not 1 <= port <= 65535:
+        raise UserError(f"--port must be within 1-65535, not {port}")
     if (tls_cert is None) != (tls_key is None):
         raise UserError("--tls-cert and --tls-key go together")
     for pem in (tls_cert, tls_key):
@@ -77,9 +126,12 @@ def review_server_command(
     from review_queue.app import AppConfig, create_app
 
     charts_dir = charts or settings.data_dir / "charts"
+    _check_serveable(settings.db_path)
+    _check_bindable(host, port)
     app = create_app(AppConfig(db_path=settings.db_path, reviewer=reviewer, token=token,
                                charts_dir=charts_dir, pdf_dir=settings.pdf_cache_dir,
-                               digest_dir=digests or settings.data_dir / "digests"))
+                               digest_dir=digests or settings.data_dir / "digests",
+                               allowed_hosts=_allowed_hosts(host)))
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if tls_cert else "http"
     if not _is_loopback(host) and not tls_cert:

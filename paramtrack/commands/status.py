@@ -111,8 +111,9 @@ def status_command(
     wh = Warehouse(settings.db_path)
     with wh.read(migrate=False) as con:  # status reports pending migrations, never applies them
         state = health(con, settings.db_path)
-        last = recent_runs(con, runs)
-        queued = queue_size(con)
+        # A schema newer than this code is reported, not read: its tables may not be ours.
+        last = [] if state.unknown else recent_runs(con, runs)
+        queued = 0 if state.unknown else queue_size(con)
     digests = list_digests(digest_dir or settings.data_dir / "digests")
     newest = str(digests[0]) if digests else None
     schedule = _schedule()
