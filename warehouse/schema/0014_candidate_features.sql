@@ -13,3 +13,8 @@
 ALTER TABLE candidates ADD COLUMN source VARCHAR;
 ALTER TABLE candidates ADD COLUMN features VARCHAR;
 ALTER TABLE candidates ADD COLUMN evidence_raw VARCHAR;
+
+COMMENT ON COLUMN candidates.source IS 'How the value was found: sentence, size, name, table, or abstract (only arXiv''s title and abstract state it)';
+COMMENT ON COLUMN candidates.features IS 'JSON: the ranker''s features of a parameter candidate (extractors/features.py); training rows for paramtrack ranker train --with-decisions';
+COMMENT ON COLUMN candidates.evidence_raw IS 'The evidence as the PDF had it when cleaning (bidi overrides, control characters) changed it; null otherwise';
+COMMENT ON TABLE extraction_failures IS 'Transient extraction failures (timeout, memory) counted per PDF and extractor version: the repeated one becomes a lasting, staged error';
