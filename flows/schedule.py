@@ -20,9 +20,12 @@ from prefect.schedules import Cron
 
 from prefect.states import Failed
 
+from flows import runlog
 from flows.discover import discover_flow
 from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
 from warehouse import Warehouse, runs_store
+
+runlog.install()  # loaded by file path in a deployment's process: see flows/runlog.py
 
 DEPLOYMENT_NAME = "weekly-ingest"
 RECOMPUTE_DEPLOYMENT_NAME = "recompute-if-due"

@@ -58,3 +58,71 @@ def prefect_server(home: Path) -> Iterator[str]:
             proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+# -- driving a real Prefect server through its REST API ----------------------------------------
+
+FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def deployment_id(api: str, name: str, timeout: float = 90) -> str:
+    """The id of the deployment called ``name`` once it is registered."""
+    def found():
+        r = httpx.post(f"{api}/deployments/filter", json={}, timeout=5)
+        r.raise_for_status()
+        return [d["id"] for d in r.json() if d["name"] == name]
+
+    return wait_for(found, timeout, f"the {name} deployment")[0]
+
+
+def trigger(api: str, deployment: str, parameters: dict | None = None) -> str:
+    """Create a flow run of ``deployment`` now (as ``prefect deployment run`` does); its id.
+
+    A 503 is retried: the server's SQLite database answers "database is locked" while the
+    scheduler or a flow run writes to it (Prefect's own client retries it the same way)."""
+    for attempt in range(10):
+        r = httpx.post(f"{api}/deployments/{deployment}/create_flow_run",
+                       json={"parameters": parameters or {}}, timeout=10)
+        if r.status_code != 503:
+            break
+        time.sleep(1 + attempt)
+    r.raise_for_status()
+    return r.json()["id"]
+
+
+def wait_final(api: str, flow_run_id: str, timeout: float = 240) -> dict:
+    """Poll the flow run until it reaches a final state; returns the flow run."""
+    def final():
+        r = httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=5)
+        r.raise_for_status()
+        run = r.json()
+        return run if run["state_type"] in FINAL_STATES else None
+
+    return wait_for(final, timeout, f"flow run {flow_run_id} to finish")
+
+
+def subflow_runs(api: str, flow_run_id: str) -> list[str]:
+    """Ids of the flow run and of its subflow runs, all levels down."""
+    ids, todo = [flow_run_id], [flow_run_id]
+    while todo:
+        r = httpx.post(f"{api}/flow_runs/filter", timeout=10, json={
+            "flow_runs": {"parent_flow_run_id": {"any_": todo}}})
+        r.raise_for_status()
+        todo = [run["id"] for run in r.json() if run["id"] not in ids]
+        ids.extend(todo)
+    return ids
+
+
+def flow_run_logs(api: str, flow_run_id: str) -> list[dict]:
+    """Every log line Prefect stored for the flow run, its tasks and its subflows."""
+    out: list[dict] = []
+    runs = subflow_runs(api, flow_run_id)
+    while True:
+        r = httpx.post(f"{api}/logs/filter", timeout=10, json={
+            "logs": {"flow_run_id": {"any_": runs}}, "sort": "TIMESTAMP_ASC",
+            "offset": len(out), "limit": 200})
+        r.raise_for_status()
+        page = r.json()
+        out.extend(page)
+        if len(page) < 200:
+            return out

@@ -290,7 +290,6 @@ def serve_command(
     s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL")] = S2_API_URL,
 ) -> None:
     """Register the weekly ingest (and an hourly recompute-if-due) with a Prefect server and run them."""
-    from flows.recompute import prepare_output_dirs
     from paramtrack.commands import settings_from
 
     settings = settings_from(ctx)
@@ -305,6 +304,8 @@ def serve_command(
         raise UserError("scheduling needs a running Prefect server and PREFECT_API_URL",
                         hint=_PREFECT_HINT)
     _check_prefect_api(api_url)
+    from flows.recompute import prepare_output_dirs
+
     data_dir = settings.db_path.resolve().parent
     # The hourly recompute writes here; a bad folder should stop serve, not fail every hour.
     charts_dir, export_dir = prepare_output_dirs(

@@ -96,13 +96,17 @@ def recompute_command(
     break_year: Annotated[int, typer.Option(help="Era break year.")] = 2018,
 ) -> None:
     """Refit trend, gap and breakpoint tables from the curated dataset (via the Prefect flow)."""
-    from flows.recompute import prepare_output_dirs
     from paramtrack.commands import settings_from
+    from paramtrack.settings import configure_prefect
     from trends.report import format_breakpoints, format_gap, format_trends
     from warehouse import Warehouse
     from warehouse.trends_store import read_table
 
     settings = settings_from(ctx)
+    # flows.recompute imports Prefect (it defines the deployable flow): its home first.
+    configure_prefect(settings.data_dir)
+    from flows.recompute import prepare_output_dirs
+
     cut = _parse_date(until)
     if resamples < 1:
         raise UserError("--resamples must be at least 1")
@@ -124,9 +128,6 @@ def recompute_command(
         )
         summary = outcome.summary()
     else:
-        from paramtrack.settings import configure_prefect
-
-        configure_prefect(settings.data_dir)
         from flows.recompute import recompute_flow
 
         summary = recompute_flow(
