@@ -13,7 +13,9 @@ A run that ends with a source down is reported to Prefect as Failed, so it shows
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from prefect import flow, serve
 from prefect.schedules import Cron
@@ -149,3 +151,100 @@ def next_scheduled_run(deployment: str = WEEKLY_DEPLOYMENT) -> datetime | None:
         return None
     when = runs[0].expected_start_time or runs[0].next_scheduled_start_time
     return when.astimezone(timezone.utc) if when else None
+
+
+RECOMPUTE_DEPLOYMENT = f"recompute/{RECOMPUTE_DEPLOYMENT_NAME}"
+#: The deployments whose runs happen unattended, so whose failures nobody sees in a terminal.
+SCHEDULED_DEPLOYMENTS = (WEEKLY_DEPLOYMENT, RECOMPUTE_DEPLOYMENT)
+#: Prefect state types that end a flow run badly.
+BAD_STATES = frozenset({"FAILED", "CRASHED"})
+
+
+@dataclass(frozen=True)
+class ScheduledRun:
+    """A finished flow run of one of the scheduled deployments, as Prefect recorded it."""
+
+    deployment: str
+    flow_run_id: str
+    name: str
+    state_type: str            # COMPLETED | FAILED | CRASHED | CANCELLED
+    state_name: str            # what the UI shows ("Crashed", "Failed", "Completed", ...)
+    message: str | None
+    ended_at: datetime | None
+
+    @property
+    def failed(self) -> bool:
+        return self.state_type in BAD_STATES
+
+
+def _finished_runs(client: Any, deployment: str, *, limit: int, bad_only: bool = False,
+                   ended_after: datetime | None = None) -> list[ScheduledRun]:
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterEndTime,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        found = client.read_deployment_by_name(deployment)
+    except ObjectNotFound:
+        return []  # never deployed on this server: nothing ran, nothing failed
+    types = [StateType.FAILED, StateType.CRASHED] if bad_only else [
+        StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED]
+    runs = client.read_flow_runs(
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
+        flow_run_filter=FlowRunFilter(
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=types)),
+            end_time=FlowRunFilterEndTime(after_=ended_after) if ended_after else None),
+        sort=FlowRunSort.END_TIME_DESC,
+        limit=limit,
+    )
+    out = []
+    for run in runs:
+        state = run.state
+        ended = run.end_time.astimezone(timezone.utc) if run.end_time else None
+        out.append(ScheduledRun(
+            deployment=deployment, flow_run_id=str(run.id), name=run.name,
+            state_type=state.type.value if state else "UNKNOWN",
+            state_name=state.name if state else "Unknown",
+            message=(state.message or None) if state else None, ended_at=ended))
+    return out
+
+
+def last_scheduled_runs(deployments: tuple[str, ...] = SCHEDULED_DEPLOYMENTS) -> list[ScheduledRun]:
+    """The newest finished flow run of each deployment (those that have one), from the Prefect
+    API at ``PREFECT_API_URL``: what ``paramtrack status`` judges the schedule's health by. A
+    Failed or Crashed one is a problem until a later run of the same deployment completes."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return [run for name in deployments for run in _finished_runs(client, name, limit=1)]
+
+
+def failed_scheduled_runs(since: datetime, deployments: tuple[str, ...] = SCHEDULED_DEPLOYMENTS,
+                          limit: int = 50) -> list[ScheduledRun] | None:
+    """Failed and Crashed runs of the scheduled deployments that ended after ``since``, newest
+    first: what the next digest lists, so a failure nobody watched is read on Monday. None when
+    the Prefect API knows none of the deployments (an ingest on the ephemeral local API)."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    found: list[ScheduledRun] = []
+    known = 0
+    with get_client(sync_client=True) as client:
+        for name in deployments:
+            try:
+                client.read_deployment_by_name(name)
+            except ObjectNotFound:
+                continue
+            known += 1
+            found += _finished_runs(client, name, limit=limit, bad_only=True, ended_after=since)
+    if not known:
+        return None
+    return sorted(found, key=lambda r: r.ended_at or since, reverse=True)[:limit]

@@ -14,9 +14,12 @@ import signal
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 from support_processes import (
+    child_pids,
     deployment_id,
+    free_port,
     flow_run_logs,
     prefect_server,
     trigger,
@@ -126,3 +129,59 @@ def test_the_recompute_deployment_refits_after_an_approval_and_does_nothing_when
     with wh.read() as con:
         assert con.execute("SELECT count(*) FROM curated_models WHERE system = 'Approved-13B'"
                            ).fetchone()[0] == 1
+
+
+def _status(paramtrack_exe: str, served: Served) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PREFECT_API_URL": served.api}
+    return subprocess.run([paramtrack_exe, "--db", str(served.db), "status", "--json"], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_failed_scheduled_run_is_a_health_problem_and_the_next_digest_lists_it(served, paramtrack_exe):
+    import json
+
+    nobody = f"http://127.0.0.1:{free_port()}/api/query"  # refuses connections: arXiv is down
+    failed = served.run("weekly-ingest", {**FAST, "arxiv_api_url": nobody})
+    assert failed["state_type"] == "FAILED", _message(failed)
+
+    status = _status(paramtrack_exe, served)
+    assert status.returncode == 1, status.stdout + status.stderr
+    report = json.loads(status.stdout)
+    weekly = [r for r in report["scheduled_runs"] if r["deployment"] == "weekly-discover/weekly-ingest"]
+    assert weekly[0]["state"] == "FAILED" and weekly[0]["flow_run_id"] == failed["id"]
+    problem = [p for p in report["health"]["problems"] if "weekly-discover/weekly-ingest" in p]
+    assert problem and "Failed" in problem[0] and "refused the connection" in problem[0], problem
+
+    ok = served.run("weekly-ingest", FAST)
+    assert ok["state_type"] == "COMPLETED", _message(ok)
+    digests = sorted((served.db.parent / "digests").glob("*.md"), key=lambda p: p.stat().st_mtime)
+    newest = digests[-1].read_text()
+    assert "## Scheduled runs that failed (1)" in newest, newest
+    assert failed["name"] in newest and "refused the connection" in newest
+    after = json.loads(_status(paramtrack_exe, served).stdout)
+    assert not [p for p in after["health"]["problems"] if "weekly-discover/weekly-ingest" in p]
+
+
+def test_a_crashed_scheduled_run_makes_status_exit_1_with_its_message(served, paramtrack_exe):
+    # A weekly run whose arXiv request hangs, killed with SIGKILL mid-run: the serving process
+    # reports it to Prefect as Crashed, as it would after an OOM kill or a reboot.
+    served.replay.add_fault("/api/query", "timeout", times=None, delay=60)
+    try:
+        run_id = trigger(served.api, deployment_id(served.api, "weekly-ingest"), FAST)
+        child = wait_for(lambda: child_pids(served.proc.pid), 120, "the flow run's process")
+        wait_for(lambda: httpx.get(f"{served.api}/flow_runs/{run_id}", timeout=5).json()
+                 ["state_type"] == "RUNNING", 120, "the flow run to start")
+        for pid in child:
+            os.kill(pid, signal.SIGKILL)
+        crashed = wait_final(served.api, run_id, 120)
+    finally:
+        served.replay.faults.clear()
+    assert crashed["state_type"] == "CRASHED", _message(crashed)
+
+    status = _status(paramtrack_exe, served)
+    assert status.returncode == 1, status.stdout + status.stderr
+    import json
+
+    problems = json.loads(status.stdout)["health"]["problems"]
+    assert any("weekly-discover/weekly-ingest" in p and "Crashed" in p and crashed["name"] in p
+               for p in problems), problems
