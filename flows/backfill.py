@@ -31,6 +31,7 @@ from prefect.cache_policies import NO_CACHE
 from discovery import intake, screening
 from discovery.notability import NotabilityRule
 from flows.discover import (
+    LockKeeper,
     SourceSettings,
     TransientExtractionError,
     download_pdfs,
@@ -321,11 +322,9 @@ def backfill_flow(
     """Backfill papers first submitted in [window_from, window_to] and stage their candidates.
 
     Run it with a ``DaskTaskRunner`` (:func:`run_backfill`) to extract in parallel; under the
-    default runner it still works, extracting in threads of this process.
+    default runner it still works, extracting in threads of this process. One live run per
+    backfill window: a second one refuses while the first is alive (``run_locks``).
     """
-    from extractors import EXTRACTOR_VERSION
-    from paramtrack.errors import SourceUnavailableError, UserError
-
     started = time.monotonic()
     sources = SourceSettings(arxiv_url=arxiv_api_url, s2_url=s2_api_url,
                              arxiv_delay_s=arxiv_delay_seconds, s2_min_interval=s2_min_interval,
@@ -340,9 +339,34 @@ def backfill_flow(
               "arxiv": arxiv_api_url, "s2": s2_api_url, "rule": rule, "as_of": as_of,
               "bulk_search": bulk_search, "extract": extract}
     with wh.write() as con:
+        runs_store.check_lock(con, key, what="backfill")  # one live run per backfill window
         runs_store.mark_interrupted(con)
         run_id = runs_store.start_run(con, "backfill", params, key=key)
+        runs_store.acquire_lock(con, key, run_id, what="backfill")
         cp = backfill_store.start(con, key, window_from, window_to, categories, run_id)
+    keeper = LockKeeper(str(db_path), key, run_id)
+    try:
+        return _backfill(wh, db_path, cp, run_id=run_id, key=key, started=started,
+                         sources=sources, problems=problems, categories=categories,
+                         notability=notability, as_of=as_of, window_from=window_from,
+                         window_to=window_to, oai_url=oai_url, pdf_url_format=pdf_url_format,
+                         bulk_search=bulk_search, bulk_query=bulk_query, extract=extract,
+                         pdf_cache_dir=pdf_cache_dir, max_pdf_mb=max_pdf_mb,
+                         extraction_timeout_s=extraction_timeout_s)
+    finally:
+        keeper.stop()
+
+
+def _backfill(wh: Warehouse, db_path: str, cp: Any, *, run_id: str, key: str, started: float,
+              sources: SourceSettings, problems: SourceProblems, categories: list[str],
+              notability: NotabilityRule, as_of: date, window_from: date, window_to: date,
+              oai_url: str, pdf_url_format: str, bulk_search: bool, bulk_query: str,
+              extract: bool, pdf_cache_dir: str | None, max_pdf_mb: int,
+              extraction_timeout_s: float) -> BackfillSummary:
+    """The body of :func:`backfill_flow` once its run holds the backfill's lock."""
+    from extractors import EXTRACTOR_VERSION
+    from paramtrack.errors import SourceUnavailableError, UserError
+
     summary = BackfillSummary(run_id=run_id, backfill_key=key, resumed_after_pages=cp.pages)
     if cp.resuming:
         log.info("Backfill: resuming %s after %d committed pages%s", key, cp.pages,

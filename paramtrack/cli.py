@@ -48,6 +48,7 @@ from paramtrack.commands import (  # noqa: E402
     database,
     extract,
     ingest,
+    pdfs,
     replay,
     review,
     status,
@@ -56,6 +57,7 @@ from paramtrack.commands import (  # noqa: E402
 
 ingest.register(app)
 backfill.register(app)
+pdfs.register(app)
 extract.register(app)
 review.register(app)
 trends.register(app)

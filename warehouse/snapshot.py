@@ -11,8 +11,9 @@ leaves out exactly those columns:
   ``papers.published`` are arXiv's dates, content, and are kept; so is
   ``citation_snapshots.snapshot_date``, the day the count was read);
 * ``run_id`` and ``seconds`` everywhere: which run wrote a row and how long it took;
-* ``pdfs.path``: an absolute path under the run's cache folder; ``pdfs.attempts``: how many tries
-  a download took, which a fault changes by design (the fault itself is in ``runs``);
+* ``pdfs.path``: an absolute path under the run's cache folder; ``pdfs.attempts`` and
+  ``pdfs.failures``: how many runs a download took and how many of them failed, which a fault
+  changes by design (the fault itself is in ``runs``; ``pdfs.next_try_at`` is a ``*_at``);
 * sequence-numbered surrogate keys (``candidates.candidate_id``, ``decisions.decision_id``,
   ``models.model_id``, ``dataset_events.event_id``, ``epoch_imports.import_id``): their numbers
   follow the order rows were written, not what they say.
@@ -38,7 +39,7 @@ __all__ = ["IGNORED_COLUMNS", "SKIPPED_TABLES", "SET_TABLES", "content_snapshot"
 IGNORED_EVERYWHERE = frozenset({"run_id", "seconds", "first_seen", "last_seen", "notable_since"})
 #: Columns left out per table (besides ``*_at`` and :data:`IGNORED_EVERYWHERE`).
 IGNORED_COLUMNS: dict[str, frozenset[str]] = {
-    "pdfs": frozenset({"path", "attempts"}),
+    "pdfs": frozenset({"path", "attempts", "failures"}),
     "candidates": frozenset({"candidate_id"}),
     "decisions": frozenset({"decision_id"}),
     "models": frozenset({"model_id"}),

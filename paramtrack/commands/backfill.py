@@ -16,6 +16,7 @@ from paramtrack.commands.ingest import (
     _check_rule,
     _check_sources,
     _parse_day,
+    _refuse_if_running,
 )
 from paramtrack.errors import UserError
 from paramtrack.progress import show_progress
@@ -131,6 +132,10 @@ def backfill_command(
         raise UserError(f"--pdf-url {pdf_url!r} has no {{id}} placeholder")
     as_of_day = _parse_day(as_of, "--as-of") if as_of else None
     address = _check_dask_address(dask_address) if dask_address else None
+    from warehouse.backfill_store import backfill_key
+
+    _refuse_if_running(settings.db_path, backfill_key(window_from, window_to, categories),
+                       "backfill")
     _check_sources(oai_url, s2_url)
     show_progress(not quiet)
     configure_prefect(settings.db_path.parent)
