@@ -439,30 +439,12 @@ def _backfill(wh: Warehouse, db_path: str, cp: Any, *, run_id: str, key: str, st
     return summary
 
 
-@contextmanager
-def _api_for_workers() -> Iterator[None]:
-    """Make Dask workers report their task runs to this process's Prefect API.
-
-    Without ``PREFECT_API_URL`` Prefect starts an ephemeral API server per *process*: every Dask
-    worker would start its own (seconds and ~200 MB each, measured: two extra servers and a port
-    clash for a 2-worker backfill). So the ephemeral server is started here and its URL set for
-    the run; Prefect serialises the setting into each task it sends to a worker.
-    """
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    if PREFECT_API_URL.value():
-        yield
-        return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()  # the process-wide instance Prefect itself would use
-    server.start()
-    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-        yield
-
-
 def run_backfill(*, workers: int = 2, dask_address: str | None = None, **params: Any) -> BackfillSummary:
     """Run :func:`backfill_flow` with its extraction on Dask (local cluster or ``dask_address``)."""
+    from flows.local_api import local_api
+
     runner = dask_task_runner(workers, dask_address)
-    with _api_for_workers():
+    # One API for the flow and every Dask worker: without PREFECT_API_URL each worker process
+    # would start an ephemeral server of its own (seconds and ~200 MB each, and port clashes).
+    with local_api():
         return backfill_flow.with_options(task_runner=runner)(**params)

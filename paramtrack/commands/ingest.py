@@ -126,11 +126,14 @@ def _check_pacing(arxiv_delay: float, s2_interval: float | None, pdf_delay: floa
 
 
 def _run_discover(db_path: Path, **params: Any):
-    """Import Prefect only now (slow), with the project-local defaults set first."""
+    """Import Prefect only now (slow), with the project-local defaults set first; its local
+    API server (when no PREFECT_API_URL is set) dies with this process, even after kill -9."""
     configure_prefect(db_path.parent)
     from flows.discover import discover_flow
+    from flows.local_api import local_api
 
-    return discover_flow(db_path=str(db_path), **params)
+    with local_api():
+        return discover_flow(db_path=str(db_path), **params)
 
 
 def _end_if_source_down(summary: Any) -> None:

@@ -128,15 +128,17 @@ def recompute_command(
         )
         summary = outcome.summary()
     else:
+        from flows.local_api import local_api
         from flows.recompute import recompute_flow
 
-        summary = recompute_flow(
-            db_path=str(settings.db_path.resolve()),
-            charts_dir=str(charts.resolve()) if charts else None,
-            export_dir=str(export.resolve()) if export else None,
-            if_due=if_due, until=cut, since_year=since_year, resamples=resamples, seed=seed,
-            gap_split=gap_split, break_year=break_year,
-        )
+        with local_api():
+            summary = recompute_flow(
+                db_path=str(settings.db_path.resolve()),
+                charts_dir=str(charts.resolve()) if charts else None,
+                export_dir=str(export.resolve()) if export else None,
+                if_due=if_due, until=cut, since_year=since_year, resamples=resamples, seed=seed,
+                gap_split=gap_split, break_year=break_year,
+            )
     if summary["skipped"]:
         typer.echo("recompute not due: no dataset change since the last completed recompute")
         return
