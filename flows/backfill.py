@@ -97,7 +97,7 @@ class BackfillSummary:
 
 @task(name="harvest-oai-page", cache_policy=NO_CACHE)
 def harvest_page(oai_url: str, set_spec: str, from_day: date, token: str | None, delay_s: float,
-                 pdf_url_format: str) -> tuple[Any, list[str]]:
+                 pdf_url_format: str, user_agent: str | None = None) -> tuple[Any, list[str]]:
     """One ``ListRecords`` page (None when ``token`` has expired) and the problems its retries
     met (for the run report).
 
@@ -106,7 +106,8 @@ def harvest_page(oai_url: str, set_spec: str, from_day: date, token: str | None,
     """
     from sources.arxiv_oai import ArxivOaiClient, BadResumptionTokenError
 
-    with ArxivOaiClient(oai_url, delay_seconds=delay_s, pdf_url_format=pdf_url_format) as oai:
+    with ArxivOaiClient(oai_url, delay_seconds=delay_s, pdf_url_format=pdf_url_format,
+                        user_agent=user_agent) as oai:
         try:
             page = oai.list_records(set_spec, from_day, token)
         except BadResumptionTokenError:
@@ -221,7 +222,8 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
         token = cp.resumption_token if cp.current_set == set_spec else None
         while True:
             page, page_problems = harvest_page(oai_url, set_spec, window_from, token,
-                                               sources.arxiv_delay_s, pdf_url_format)
+                                               sources.arxiv_delay_s, pdf_url_format,
+                                               sources.user_agent)
             if page is None:  # the saved token expired
                 log.info("Backfill: the saved resumption token for %s expired; harvesting %s "
                          "again from %s", set_spec, set_spec, window_from)
@@ -318,6 +320,7 @@ def backfill_flow(
     max_pdf_mb: int = 50,
     extraction_timeout_s: float = 60.0,
     pdf_delay_seconds: float = 1.0,
+    contact: str | None = None,
 ) -> BackfillSummary:
     """Backfill papers first submitted in [window_from, window_to] and stage their candidates.
 
@@ -328,7 +331,7 @@ def backfill_flow(
     started = time.monotonic()
     sources = SourceSettings(arxiv_url=arxiv_api_url, s2_url=s2_api_url,
                              arxiv_delay_s=arxiv_delay_seconds, s2_min_interval=s2_min_interval,
-                             pdf_delay_s=pdf_delay_seconds)
+                             pdf_delay_s=pdf_delay_seconds, contact=contact)
     problems = SourceProblems()
     categories = list(categories or DEFAULT_CATEGORIES)
     notability = NotabilityRule.parse(rule)

@@ -42,29 +42,37 @@ class SourceSettings:
     pdf_delay_s: float = 1.0
     http_timeout_s: float = 30.0
     backoff_base_s: float | None = None  # None: each client's own default
+    contact: str | None = None  # the User-Agent's mailto (None: PARAMTRACK_CONTACT, if set)
 
     def _backoff(self) -> dict[str, float]:
         return {} if self.backoff_base_s is None else {"backoff_base": self.backoff_base_s}
+
+    @property
+    def user_agent(self) -> str:
+        from sources.user_agent import user_agent
+
+        return user_agent(self.contact)
 
     def arxiv(self, problems: SourceProblems | None = None) -> Any:
         from sources.arxiv_source import ArxivSource
 
         return ArxivSource(self.arxiv_url, delay_seconds=self.arxiv_delay_s,
-                           timeout=self.http_timeout_s, problems=problems, **self._backoff())
+                           timeout=self.http_timeout_s, problems=problems,
+                           user_agent=self.user_agent, **self._backoff())
 
     def s2(self, problems: SourceProblems | None = None) -> Any:
         from sources.semantic_scholar import SemanticScholarSource
 
         return SemanticScholarSource(self.s2_url, min_interval=self.s2_min_interval,
                                      timeout=self.http_timeout_s, problems=problems,
-                                     **self._backoff())
+                                     user_agent=self.user_agent, **self._backoff())
 
     def pdfs(self, cache_dir: str, max_mb: int, problems: SourceProblems | None = None) -> Any:
         from sources.pdf_cache import PdfCache
 
         return PdfCache(Path(cache_dir), max_bytes=max_mb * 1024 * 1024,
                         timeout=max(self.http_timeout_s, 1.0) * 2, min_interval=self.pdf_delay_s,
-                        problems=problems, **self._backoff())
+                        problems=problems, user_agent=self.user_agent, **self._backoff())
 
 
 @dataclass
@@ -465,6 +473,7 @@ def discover_flow(
     batch_size: int = 500,
     pdf_breaker_threshold: int = 5,
     pdf_retry_base_days: float = papers_store.PDF_RETRY_BASE_DAYS,
+    contact: str | None = None,
 ) -> DiscoverSummary:
     """Discover notable papers submitted in [since, until] and stage their candidates.
 
@@ -472,7 +481,8 @@ def discover_flow(
     maintainer adding a paper by hand); the watchlist and bulk search are skipped, and only
     those papers' PDFs are downloaded (even if they wait for a retry) and extracted.
     A PDF that fails waits ``pdf_retry_base_days`` days (doubling per failed run) before later
-    runs try it again; 0 retries it on every run.
+    runs try it again; 0 retries it on every run. ``contact`` (default ``PARAMTRACK_CONTACT``)
+    is the e-mail address the User-Agent gives arXiv and Semantic Scholar.
     ``extraction_timeout_s`` bounds each PDF's extraction; a paper that hits it is recorded with a
     transient error (not staged) and extracted again by the next run.
 
@@ -497,7 +507,7 @@ def discover_flow(
     sources = SourceSettings(
         arxiv_url=arxiv_api_url, s2_url=s2_api_url, arxiv_delay_s=arxiv_delay_seconds,
         s2_min_interval=s2_min_interval, pdf_delay_s=pdf_delay_seconds,
-        http_timeout_s=http_timeout_s, backoff_base_s=backoff_base_s,
+        http_timeout_s=http_timeout_s, backoff_base_s=backoff_base_s, contact=contact,
     )
     problems = SourceProblems()
     wh = Warehouse(db_path)

@@ -46,6 +46,7 @@ def weekly_discover_flow(
     arxiv_delay_seconds: float = 3.0,
     s2_min_interval: float | None = None,
     pdf_delay_seconds: float = 1.0,
+    contact: str | None = None,
 ) -> dict:
     """Discover the ``window_days`` before today; ``categories`` None means the ML set.
 
@@ -58,7 +59,7 @@ def weekly_discover_flow(
     common = dict(db_path=db_path, rule=rule, arxiv_api_url=arxiv_api_url,
                   s2_api_url=s2_api_url, pdf_cache_dir=pdf_cache_dir,
                   arxiv_delay_seconds=arxiv_delay_seconds, s2_min_interval=s2_min_interval,
-                  pdf_delay_seconds=pdf_delay_seconds)
+                  pdf_delay_seconds=pdf_delay_seconds, contact=contact)
     with Warehouse(db_path).write() as con:
         runs_store.mark_interrupted(con)
         unfinished = runs_store.unfinished_windows(con, "discover", newer_than_days=31)
@@ -78,7 +79,8 @@ def weekly_discover_flow(
 
 def weekly_deployment(*, db_path: str, cron: str, window_days: int, arxiv_api_url: str,
                       s2_api_url: str, pdf_cache_dir: str | None,
-                      categories: list[str] | None = None, rule: str = DEFAULT_RULE):
+                      categories: list[str] | None = None, rule: str = DEFAULT_RULE,
+                      contact: str | None = None):
     """The weekly-ingest deployment; every option is a stored parameter, so the Prefect UI
     shows what a scheduled run will do and a restart of ``serve`` can change it."""
     return weekly_discover_flow.to_deployment(
@@ -86,7 +88,8 @@ def weekly_deployment(*, db_path: str, cron: str, window_days: int, arxiv_api_ur
         schedule=Cron(cron, timezone="UTC"),
         parameters={"db_path": db_path, "window_days": window_days,
                     "arxiv_api_url": arxiv_api_url, "s2_api_url": s2_api_url,
-                    "pdf_cache_dir": pdf_cache_dir, "categories": categories, "rule": rule},
+                    "pdf_cache_dir": pdf_cache_dir, "categories": categories, "rule": rule,
+                    "contact": contact},
         description="Weekly: poll arXiv, enrich with Semantic Scholar, stage notable papers.",
         tags=["paramtrack"],
     )

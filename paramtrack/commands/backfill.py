@@ -12,6 +12,7 @@ import typer
 
 from paramtrack.commands.ingest import (
     _check_arxiv_delay,
+    _check_contact,
     _check_categories,
     _check_rule,
     _check_sources,
@@ -109,6 +110,7 @@ def backfill_command(
     s2_interval: Annotated[float | None, typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without).")] = None,
     pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
     as_of: Annotated[str, typer.Option(help="Judge notability as of this day (default today).")] = "",
+    contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Backfill past months: OAI-PMH harvest, citations, notability, PDF extraction on Dask.
@@ -131,12 +133,13 @@ def backfill_command(
     if "{id}" not in pdf_url:
         raise UserError(f"--pdf-url {pdf_url!r} has no {{id}} placeholder")
     as_of_day = _parse_day(as_of, "--as-of") if as_of else None
+    contact = _check_contact(contact)
     address = _check_dask_address(dask_address) if dask_address else None
     from warehouse.backfill_store import backfill_key
 
     _refuse_if_running(settings.db_path, backfill_key(window_from, window_to, categories),
                        "backfill")
-    _check_sources(oai_url, s2_url)
+    _check_sources(oai_url, s2_url, contact)
     show_progress(not quiet)
     configure_prefect(settings.db_path.parent)
     from flows.backfill import run_backfill
@@ -148,7 +151,7 @@ def backfill_command(
         pdf_url_format=pdf_url, pdf_cache_dir=str(settings.pdf_cache_dir), rule=rule,
         as_of=as_of_day, arxiv_delay_seconds=arxiv_delay, s2_min_interval=s2_interval,
         pdf_delay_seconds=pdf_delay, bulk_search=not no_bulk,
-        extract=not no_extract,
+        extract=not no_extract, contact=contact,
     )
     _print_summary(summary)
 

@@ -100,11 +100,11 @@ def _check_prefect_api(url: str) -> None:
         raise UserError(exc.message, hint=_PREFECT_HINT) from None
 
 
-def _check_sources(arxiv_url: str, s2_url: str) -> None:
+def _check_sources(arxiv_url: str, s2_url: str, contact: str | None = None) -> None:
     from sources.reachability import check_reachable
 
-    check_reachable(arxiv_url, name="arXiv")
-    check_reachable(s2_url, name="Semantic Scholar")
+    check_reachable(arxiv_url, name="arXiv", contact=contact)
+    check_reachable(s2_url, name="Semantic Scholar", contact=contact)
 
 
 def _refuse_if_running(db_path: Path, key: str, what: str) -> None:
@@ -116,6 +116,18 @@ def _refuse_if_running(db_path: Path, key: str, what: str) -> None:
 
     with Warehouse(db_path).read() as con:
         runs_store.check_lock(con, key, what=what)
+
+
+def _check_contact(contact: str | None) -> str | None:
+    """The --contact / PARAMTRACK_CONTACT address, checked before anything starts."""
+    if contact is None or not contact.strip():
+        return None
+    from sources.user_agent import check_contact
+
+    try:
+        return check_contact(contact)
+    except ValueError as exc:
+        raise UserError(f"--contact: {exc}") from None
 
 
 def _check_pacing(arxiv_delay: float, s2_interval: float | None, pdf_delay: float) -> None:
@@ -201,6 +213,7 @@ def ingest_command(
     s2_interval: Annotated[float | None, typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without).")] = None,
     pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
     batch_size: Annotated[int, typer.Option(help="Papers judged and committed together (1-500): what a killed run can lose.")] = 500,
+    contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Discover notable papers submitted in a window, live from arXiv and Semantic Scholar.
@@ -217,13 +230,14 @@ def ingest_command(
     categories = _check_categories(list(category or DEFAULT_CATEGORIES))
     _check_rule(rule)
     _check_pacing(arxiv_delay, s2_interval, pdf_delay)
+    contact = _check_contact(contact)
     if not 1 <= batch_size <= 500:
         raise UserError(f"--batch-size must be within 1..500 (Semantic Scholar's batch limit), got {batch_size}")
     from warehouse.runs_store import discover_window_key
 
     _refuse_if_running(settings.db_path, discover_window_key(since_day, until_day, categories),
                        "ingest")
-    _check_sources(arxiv_url, s2_url)
+    _check_sources(arxiv_url, s2_url, contact)
     show_progress(not quiet)
     summary = _run_discover(
         settings.db_path, since=since_day, until=until_day, categories=categories,
@@ -231,7 +245,7 @@ def ingest_command(
         batch_size=batch_size, s2_min_interval=s2_interval, pdf_delay_seconds=pdf_delay,
         bulk_search=not no_bulk, extract=not no_extract,
         as_of=_parse_day(as_of, "--as-of") if as_of else None,
-        pdf_cache_dir=str(settings.pdf_cache_dir),
+        pdf_cache_dir=str(settings.pdf_cache_dir), contact=contact,
     )
     _print_summary(summary, settings.db_path)
     _end_if_source_down(summary)
@@ -246,6 +260,7 @@ def add_command(
     s2_interval: Annotated[float | None, typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without).")] = None,
     pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
     no_extract: Annotated[bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")] = False,
+    contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Add papers by arXiv id (a maintainer's pick is notable), extract and stage them.
@@ -262,12 +277,14 @@ def add_command(
         except ValueError as exc:
             raise UserError(str(exc)) from None
     _check_pacing(arxiv_delay, s2_interval, pdf_delay)
-    _check_sources(arxiv_url, s2_url)
+    contact = _check_contact(contact)
+    _check_sources(arxiv_url, s2_url, contact)
     show_progress(not quiet)
     summary = _run_discover(
         settings.db_path, arxiv_ids=parsed, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
         pdf_cache_dir=str(settings.pdf_cache_dir), arxiv_delay_seconds=arxiv_delay,
         s2_min_interval=s2_interval, pdf_delay_seconds=pdf_delay, extract=not no_extract,
+        contact=contact,
     )
     missing = sorted(set(parsed) - set(summary.found_ids))
     _print_summary(summary, settings.db_path)
@@ -318,6 +335,7 @@ def serve_command(
     rule: Annotated[str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")] = DEFAULT_RULE,
     arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL")] = ARXIV_API_URL,
     s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL")] = S2_API_URL,
+    contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
 ) -> None:
     """Register the weekly ingest (and an hourly recompute-if-due) with a Prefect server and run them."""
     from paramtrack.commands import settings_from
@@ -327,6 +345,7 @@ def serve_command(
     _check_window_days(window_days)
     categories = list(_check_categories(list(category or DEFAULT_CATEGORIES)))
     _check_rule(rule)
+    contact = _check_contact(contact)
     configure_prefect(settings.db_path.parent)
     _check_cron(cron)
     api_url = os.environ.get("PREFECT_API_URL")
@@ -348,7 +367,7 @@ def serve_command(
         charts_dir=str(charts_dir), export_dir=str(export_dir),
         db_path=str(settings.db_path.resolve()), cron=cron, window_days=window_days,
         categories=categories, rule=rule, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
-        pdf_cache_dir=str(settings.pdf_cache_dir.resolve()),
+        pdf_cache_dir=str(settings.pdf_cache_dir.resolve()), contact=contact,
     )
 
 
