@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 from prefect import flow
 
-from flows import runlog
+from flows import notify, runlog
 from paramtrack.errors import UserError
 from trends.charts import CHART_FILES, write_charts
 from trends.fit import TrendConfig, fit_trends
@@ -182,9 +182,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-@flow(name="recompute", log_prints=False, validate_parameters=False)
+@flow(name="recompute", log_prints=False, validate_parameters=False, on_failure=notify.HOOKS,
+      on_crashed=notify.HOOKS)
 def recompute_flow(
-    db_path: str | Path,
+    db_path: str | Path | None = None,
     charts_dir: str | Path | None = None,
     export_dir: str | Path | None = None,
     if_due: bool = False,
@@ -200,7 +201,18 @@ def recompute_flow(
     Defined at module level so that a deployment's entrypoint (``flows/recompute.py:
     recompute_flow``) names something Prefect can import in a fresh process: a flow built
     inside a function made every scheduled run crash with "Function ... not found".
+
+    ``db_path`` None: ``PARAMTRACK_DB``, else ``data/paramtrack.duckdb`` in the working
+    directory. A relative ``charts_dir``/``export_dir`` (a ``prefect.yaml`` deployment's
+    ``charts``) is beside the warehouse, not wherever the worker happens to run. A failure
+    or crash is posted to ``PARAMTRACK_NOTIFY_URL`` when set (:mod:`flows.notify`).
     """
+    from paramtrack.settings import DEFAULT_DB
+
+    db = Path(db_path or os.environ.get("PARAMTRACK_DB") or DEFAULT_DB).expanduser().resolve()
+    charts_dir = db.parent / charts_dir if charts_dir is not None else None
+    export_dir = db.parent / export_dir if export_dir is not None else None
+    db_path = db
     cfg = TrendConfig(until=until, resamples=resamples, seed=seed, gap_split=gap_split,
                       break_year=break_year)
     outcome = recompute(Warehouse(db_path), config=cfg,

@@ -13,8 +13,10 @@ A run that ends with a source down is reported to Prefect as Failed, so it shows
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, serve
@@ -22,7 +24,7 @@ from prefect.schedules import Cron
 
 from prefect.states import Failed
 
-from flows import runlog
+from flows import notify, runlog
 from flows.discover import discover_flow
 from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
 from warehouse import Warehouse, runs_store
@@ -34,9 +36,19 @@ RECOMPUTE_DEPLOYMENT_NAME = "recompute-if-due"
 RECOMPUTE_CRON = "0 * * * *"
 
 
-@flow(name="weekly-discover", validate_parameters=False)
+def resolve_db_path(db_path: str | None) -> str:
+    """The warehouse a scheduled run writes: its parameter, else ``PARAMTRACK_DB`` of the
+    process running it (the worker's), else ``data/paramtrack.duckdb`` in its working
+    directory (the project folder, for ``prefect.yaml`` deployments); made absolute."""
+    from paramtrack.settings import DEFAULT_DB
+
+    return str(Path(db_path or os.environ.get("PARAMTRACK_DB") or DEFAULT_DB).expanduser().resolve())
+
+
+@flow(name="weekly-discover", validate_parameters=False, on_failure=notify.HOOKS,
+      on_crashed=notify.HOOKS)
 def weekly_discover_flow(
-    db_path: str,
+    db_path: str | None = None,
     window_days: int = 7,
     arxiv_api_url: str = ARXIV_API_URL,
     s2_api_url: str = S2_API_URL,
@@ -51,7 +63,9 @@ def weekly_discover_flow(
     """Discover the ``window_days`` before today; ``categories`` None means the ML set.
 
     The pacing parameters keep the live APIs' defaults; a deployment against the replay server
-    (or a test) turns them down."""
+    (or a test) turns them down. ``db_path`` None: :func:`resolve_db_path`. A failure or crash
+    is posted to ``PARAMTRACK_NOTIFY_URL`` when set (:mod:`flows.notify`)."""
+    db_path = resolve_db_path(db_path)
     until = datetime.now(timezone.utc).date()
     # Both ends are included, so the window spans window_days + 1 dates and overlaps the previous
     # run by one: the run date is only partly over when the run starts (upserts make it harmless).

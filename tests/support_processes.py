@@ -38,16 +38,19 @@ def wait_for(predicate, timeout: float, what: str):
 
 @contextmanager
 def prefect_server(home: Path) -> Iterator[str]:
-    """`prefect server start` on a free loopback port; yields its API URL."""
+    """`prefect server start` on a free loopback port; yields its API URL.
+
+    Started the way the README says: ``PREFECT_API_URL`` exported *before* the server starts,
+    so the UI it serves talks to this port (Prefect's UI otherwise assumes port 4200)."""
     port = free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    env.pop("PREFECT_API_URL", None)
+    api = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_API_URL": api}
     prefect = str(Path(sys.executable).parent / "prefect")
     proc = subprocess.Popen(
         [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    api = f"http://127.0.0.1:{port}/api"
     try:
         wait_for(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 120,
                  "the Prefect server to become healthy")
@@ -148,3 +151,39 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+class WebhookReceiver:
+    """A loopback HTTP server that records the JSON bodies POSTed to it (a stand-in for a
+    Slack incoming webhook); ``url`` to post to, ``received`` what came."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[dict] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                received.append({"path": self.path, "json": json.loads(body or b"null"),
+                                 "user_agent": self.headers.get("user-agent")})
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hooks/paramtrack"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "WebhookReceiver":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()

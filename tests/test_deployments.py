@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support_processes import (
+    WebhookReceiver,
     child_pids,
     deployment_id,
     free_port,
@@ -37,8 +38,13 @@ FAST = {"arxiv_delay_seconds": 0.0, "s2_min_interval": 0.0, "pdf_delay_seconds":
 
 
 class Served:
-    def __init__(self, api: str, db: Path, replay, proc: subprocess.Popen, log: Path) -> None:
+    def __init__(self, api: str, db: Path, replay, proc: subprocess.Popen, log: Path,
+                 hooks: WebhookReceiver) -> None:
         self.api, self.db, self.replay, self.proc, self.log = api, db, replay, proc, log
+        self.hooks = hooks
+
+    def notifications(self, flow_run_id: str) -> list[dict]:
+        return [h["json"] for h in self.hooks.received if h["json"]["flow_run_id"] == flow_run_id]
 
     def runs(self, flow: str) -> list[tuple]:
         with Warehouse(self.db).read() as con:
@@ -64,16 +70,17 @@ def served(tmp_path_factory, corpus_dir, paramtrack_exe):
                               timeout=120)
     assert imported.returncode == 0, imported.stderr
     with prefect_server(work / "server-home") as api, \
-            ReplayServer(corpus_dir, log_level="critical") as replay:
+            ReplayServer(corpus_dir, log_level="critical") as replay, WebhookReceiver() as hooks:
         env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_HOME": str(work / "client-home"),
                "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
         log = work / "serve.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
                 [paramtrack_exe, "--db", str(db), "serve", "--arxiv-url", replay.arxiv_api_url,
-                 "--s2-url", replay.s2_api_url], env=env, stdout=out, stderr=subprocess.STDOUT)
+                 "--s2-url", replay.s2_api_url, "--notify-url", hooks.url], env=env, stdout=out,
+                stderr=subprocess.STDOUT)
         try:
-            yield Served(api, db, replay, proc, log)
+            yield Served(api, db, replay, proc, log, hooks)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -143,6 +150,12 @@ def test_a_failed_scheduled_run_is_a_health_problem_and_the_next_digest_lists_it
     nobody = f"http://127.0.0.1:{free_port()}/api/query"  # refuses connections: arXiv is down
     failed = served.run("weekly-ingest", {**FAST, "arxiv_api_url": nobody})
     assert failed["state_type"] == "FAILED", _message(failed)
+    # The failure hook posted it to the webhook `serve --notify-url` names.
+    posted = wait_for(lambda: served.notifications(failed["id"]), 30, "the failure notification")
+    assert posted[0]["state"] == "Failed" and posted[0]["flow"] == "weekly-discover"
+    assert posted[0]["text"].startswith(f"paramtrack: scheduled run '{failed['name']}' of "
+                                        "weekly-discover ended Failed: ")
+    assert "refused the connection" in posted[0]["message"]
 
     status = _status(paramtrack_exe, served)
     assert status.returncode == 1, status.stdout + status.stderr
@@ -154,6 +167,7 @@ def test_a_failed_scheduled_run_is_a_health_problem_and_the_next_digest_lists_it
 
     ok = served.run("weekly-ingest", FAST)
     assert ok["state_type"] == "COMPLETED", _message(ok)
+    assert served.notifications(ok["id"]) == []  # only failures are posted
     digests = sorted((served.db.parent / "digests").glob("*.md"), key=lambda p: p.stat().st_mtime)
     newest = digests[-1].read_text()
     assert "## Scheduled runs that failed (1)" in newest, newest
@@ -177,6 +191,8 @@ def test_a_crashed_scheduled_run_makes_status_exit_1_with_its_message(served, pa
     finally:
         served.replay.faults.clear()
     assert crashed["state_type"] == "CRASHED", _message(crashed)
+    posted = wait_for(lambda: served.notifications(run_id), 60, "the crash notification")
+    assert posted[0]["state"] == "Crashed"
 
     status = _status(paramtrack_exe, served)
     assert status.returncode == 1, status.stdout + status.stderr

@@ -22,8 +22,9 @@ from paramtrack.settings import (
 )
 
 WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC
-_PREFECT_HINT = ("start one with 'prefect server start --host 127.0.0.1 --port 4200', then "
-                 "export PREFECT_API_URL=http://127.0.0.1:4200/api")
+# Exported before the server starts: Prefect's UI takes its API URL from it (else port 4200).
+_PREFECT_HINT = ("export PREFECT_API_URL=http://127.0.0.1:4200/api, then start a server with "
+                 "'prefect server start --host 127.0.0.1 --port 4200'")
 
 #: The demo window covers every paper in the offline corpus (ground truth: 2013-12 .. 2024-05;
 #: Epoch rows with arXiv links reach further back and forward).
@@ -335,6 +336,7 @@ def serve_command(
     rule: Annotated[str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")] = DEFAULT_RULE,
     arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL")] = ARXIV_API_URL,
     s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL")] = S2_API_URL,
+    notify_url: Annotated[str | None, typer.Option(envvar="PARAMTRACK_NOTIFY_URL", help="Webhook that gets a JSON POST when a scheduled run fails or crashes (Slack-compatible 'text').")] = None,
     contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
 ) -> None:
     """Register the weekly ingest (and an hourly recompute-if-due) with a Prefect server and run them."""
@@ -346,6 +348,15 @@ def serve_command(
     categories = list(_check_categories(list(category or DEFAULT_CATEGORIES)))
     _check_rule(rule)
     contact = _check_contact(contact)
+    if notify_url:
+        from flows.notify import NOTIFY_ENV, check_webhook_url
+
+        try:
+            notify_url = check_webhook_url(notify_url)
+        except ValueError as exc:
+            raise UserError(f"--notify-url: {exc}") from None
+        # The scheduled runs (child processes of this one) read it in their failure hooks.
+        os.environ[NOTIFY_ENV] = notify_url
     configure_prefect(settings.db_path.parent)
     _check_cron(cron)
     api_url = os.environ.get("PREFECT_API_URL")
@@ -363,6 +374,8 @@ def serve_command(
 
     typer.echo(f"Serving the weekly ingest ({cron}, UTC) and an hourly recompute-if-due"
                f" against {api_url}")
+    if notify_url:
+        typer.echo(f"  a failed or crashed run is posted to {notify_url}")
     serve_weekly(
         charts_dir=str(charts_dir), export_dir=str(export_dir),
         db_path=str(settings.db_path.resolve()), cron=cron, window_days=window_days,

@@ -20,8 +20,8 @@ import typer
 
 from paramtrack.errors import SourceUnavailableError
 
-SCHEDULE_HINT = ("start 'prefect server start --host 127.0.0.1 --port 4200', export "
-                 "PREFECT_API_URL=http://127.0.0.1:4200/api and run 'paramtrack serve'")
+SCHEDULE_HINT = ("export PREFECT_API_URL=http://127.0.0.1:4200/api, start 'prefect server start "
+                 "--host 127.0.0.1 --port 4200' and run 'paramtrack serve'")
 
 
 def _schedule() -> dict[str, Any]:
