@@ -15,6 +15,7 @@ task are the weekly flow's pieces (``flows.discover``) or live in ``sources``/``
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -33,12 +34,10 @@ from discovery.notability import NotabilityRule
 from flows.discover import (
     LockKeeper,
     SourceSettings,
-    TransientExtractionError,
     download_pdfs,
-    extract_paper,
     fetch_citations,
     find_missed,
-    stage_extraction,
+    stage_extractions,
 )
 from paramtrack.settings import (
     ARXIV_API_URL,
@@ -130,12 +129,28 @@ def store_page(db_path: str, cp: Any, set_spec: str, next_token: str | None, see
 
 
 # -- Dask workers ------------------------------------------------------------------------------
+#
+# Extraction is CPU-bound and fast (a warm ExtractionWorker reads ~5 PDFs/s here), so what used to
+# cost most on Dask was everything around it: one Prefect task run per PDF (its API round trips
+# from the worker, result persistence, a cache lookup), a cold extraction child, and one DuckDB
+# write per result. Now each Dask task extracts a *batch* of PDFs in the worker's warm child (the
+# plugin starts it when the run starts, so it warms during the harvest and downloads), and the
+# flow process stores each finished batch in one transaction as it arrives.
+
+#: PDFs per Dask task at most: a Prefect task run costs a few API round trips (tenths of a second
+#: on a busy machine), a batch ~1-3 s of extraction.
+MAX_BATCH = 8
+#: ... and at least this many batches per worker, so a worker that drew big PDFs does not leave
+#: the others idle at the end, and results reach the writer while the rest extract.
+BATCHES_PER_WORKER = 3
+
 
 class ExtractionWorkerPlugin(WorkerPlugin):
     """Gives each Dask worker process one long-lived ``ExtractionWorker`` child.
 
-    ``extract_paper`` uses ``flows.discover._worker`` when it is set; without this plugin each
-    PDF would start (and import spaCy and pdfplumber in) a fresh child, about a second per PDF.
+    :func:`extract_batch` (and ``extract_paper``) use ``flows.discover._worker`` when it is set;
+    without this plugin each batch would start (and import spaCy and pdfplumber in) a fresh
+    child. Setting it up also imports the flow modules in the worker, before the first task.
     """
 
     name = "paramtrack-extraction-worker"
@@ -165,25 +180,39 @@ def _dask_client() -> Any:
     return getattr(getattr(ctx, "task_runner", None), "client", None)
 
 
-@contextmanager
-def _extraction_workers(timeout_s: float) -> Iterator[None]:
-    """:class:`ExtractionWorkerPlugin` on every Dask worker for the extraction, removed after it
-    (its children would otherwise stay on a shared cluster's workers, or be killed by the
-    nanny at shutdown). Without Dask, ``extract_paper`` uses one child per PDF."""
+def _dask_workers() -> int:
+    """Worker threads of the flow's Dask cluster (1 without Dask)."""
     client = _dask_client()
+    if client is None:
+        return 1
+    return max(1, sum(client.nthreads().values()))
+
+
+@contextmanager
+def _extraction_workers(timeout_s: float, *, enabled: bool = True) -> Iterator[None]:
+    """:class:`ExtractionWorkerPlugin` on every Dask worker for the run, removed after it (its
+    children would otherwise stay on a shared cluster's workers, or be killed by the nanny at
+    shutdown). Entered when the run starts, so the children warm up while it harvests and
+    downloads. Without Dask, :func:`extract_batch` starts one child per batch."""
+    client = _dask_client() if enabled else None
     if client is None:
         yield
         return
     client.register_plugin(ExtractionWorkerPlugin(timeout_s), name=ExtractionWorkerPlugin.name)
+    if client.dashboard_link:
+        log.info("Dask dashboard: %s", client.dashboard_link)
     try:
         yield
     finally:
         client.unregister_worker_plugin(ExtractionWorkerPlugin.name)
 
 
-def dask_task_runner(workers: int = 2, address: str | None = None) -> Any:
+def dask_task_runner(workers: int = 2, address: str | None = None, *,
+                     dashboard: bool = False) -> Any:
     """``DaskTaskRunner`` on an existing cluster (``address``) or a local one of ``workers``
-    single-threaded processes (extraction is CPU-bound and holds the GIL)."""
+    single-threaded processes (extraction is CPU-bound and holds the GIL). ``dashboard`` serves
+    Dask's dashboard on a free loopback port (its address is logged when the run starts); off by
+    default because several runs (and engineers) share a machine and port 8787 would clash."""
     import dask
     from prefect_dask import DaskTaskRunner
 
@@ -194,9 +223,57 @@ def dask_task_runner(workers: int = 2, address: str | None = None) -> Any:
         return DaskTaskRunner(address=address)
     return DaskTaskRunner(cluster_kwargs={
         "n_workers": workers, "threads_per_worker": 1, "processes": True,
-        # No dashboard: several runs (and engineers) share a machine; port 8787 would clash.
-        "dashboard_address": None,
+        "dashboard_address": "127.0.0.1:0" if dashboard else None,
     })
+
+
+def plan_batches(todo: list[tuple[str, str, str, dict | None]], workers: int,
+                 ) -> list[list[tuple[str, str, str, dict | None]]]:
+    """Split the PDFs into batches for ``workers``: biggest files first (so the long ones do
+    not come last), at most :data:`MAX_BATCH` each and at least :data:`BATCHES_PER_WORKER`
+    batches per worker when there are enough PDFs."""
+    def size(item: tuple[str, str, str, dict | None]) -> int:
+        try:
+            return Path(item[2]).stat().st_size
+        except OSError:
+            return 0
+
+    ordered = sorted(todo, key=size, reverse=True)
+    per = max(1, min(MAX_BATCH, math.ceil(len(ordered) / (max(1, workers) * BATCHES_PER_WORKER))))
+    return [ordered[i:i + per] for i in range(0, len(ordered), per)]
+
+
+@task(name="extract-batch", cache_policy=NO_CACHE)
+def extract_batch(items: list[tuple[str, str, str, dict | None]], timeout_s: float = 60.0,
+                  ) -> list[tuple[str, str, Any, float]]:
+    """Extract several PDFs in this worker's warm extraction child; ``(arxiv_id, sha256,
+    result, seconds)`` each, errors as values. A transient failure (timeout, memory kill) is
+    tried once more, as ``extract_paper``'s Prefect retry does; if it fails again it comes
+    back marked transient (stored, not staged, retried by the next run)."""
+    import flows.discover
+    from extractors import ExtractionWorker
+
+    worker = flows.discover._worker
+    own = None if worker is not None else ExtractionWorker(timeout_s=timeout_s).start()
+    worker = worker or own
+    out: list[tuple[str, str, Any, float]] = []
+    try:
+        for aid, sha, path, meta in items:
+            meta = meta or {}
+            kwargs = dict(categories=meta.get("categories"), published=meta.get("published"),
+                          title=meta.get("title"), abstract=meta.get("abstract"))
+            t0 = time.monotonic()
+            result = worker.extract(Path(path), **kwargs)
+            if result.error and result.error_transient:
+                result = worker.extract(Path(path), **kwargs)
+            out.append((aid, sha, result, time.monotonic() - t0))
+    finally:
+        if own is not None:
+            own.close()
+    pages = sum(r.pages or 0 for _, _, r, _ in out)
+    log.info("Extracted a batch of %d PDFs (%d pages) in %.1f s", len(out), pages,
+             sum(t for *_, t in out))
+    return out
 
 
 # -- flow steps --------------------------------------------------------------------------------
@@ -273,27 +350,28 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
 
 
 def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]],
-                     summary: BackfillSummary) -> None:
-    """Submit every extraction to the task runner; stage each result here as it completes."""
+                     summary: BackfillSummary, timeout_s: float) -> None:
+    """Submit the PDFs to the task runner in batches; store and stage each batch here, in one
+    transaction, as it completes (DuckDB has one writer: this process)."""
     from prefect.futures import as_completed
 
     started = time.monotonic()
-    futures = {extract_paper.submit(aid, sha, path, meta or {}): (aid, sha)
-               for aid, sha, path, meta in todo}
-    for i, future in enumerate(as_completed(list(futures)), 1):
-        aid, sha = futures[future]
-        try:
-            result = future.result()
-        except TransientExtractionError as exc:
-            result = exc.result  # recorded, not staged; the next run tries again
-        # Seconds from submission to result: with several workers, queueing is part of it.
-        staged = stage_extraction(db_path, aid, sha, result, time.monotonic() - started)
-        summary.extracted += 1
-        summary.extraction_errors += 1 if result.error else 0
-        summary.staged += 1 if staged else 0
-        summary.pdf_pages += result.pages or 0
-        log.info("Extracted %d/%d: %s%s", i, len(todo), aid,
-                 f" (error: {result.error})" if result.error else "")
+    batches = plan_batches(todo, _dask_workers())
+    futures = [extract_batch.submit(batch, timeout_s) for batch in batches]
+    log.info("Extraction: %d PDFs in %d batches on %d Dask worker(s)", len(todo), len(batches),
+             _dask_workers())
+    done = 0
+    for future in as_completed(futures):
+        results = future.result()
+        staged = stage_extractions(db_path, results)
+        for (aid, _, result, _), was_staged in zip(results, staged):
+            done += 1
+            summary.extracted += 1
+            summary.extraction_errors += 1 if result.error else 0
+            summary.staged += 1 if was_staged else 0
+            summary.pdf_pages += result.pages or 0
+            log.info("Extracted %d/%d: %s (%d pages)%s", done, len(todo), aid, result.pages or 0,
+                     f" (error: {result.error})" if result.error else "")
     summary.extract_seconds = time.monotonic() - started
 
 
@@ -349,13 +427,15 @@ def backfill_flow(
         cp = backfill_store.start(con, key, window_from, window_to, categories, run_id)
     keeper = LockKeeper(str(db_path), key, run_id)
     try:
-        return _backfill(wh, db_path, cp, run_id=run_id, key=key, started=started,
+        # The workers' extraction children start now and warm up during the harvest.
+        with _extraction_workers(extraction_timeout_s, enabled=extract):
+            return _backfill(wh, db_path, cp, run_id=run_id, key=key, started=started,
                          sources=sources, problems=problems, categories=categories,
                          notability=notability, as_of=as_of, window_from=window_from,
                          window_to=window_to, oai_url=oai_url, pdf_url_format=pdf_url_format,
                          bulk_search=bulk_search, bulk_query=bulk_query, extract=extract,
-                         pdf_cache_dir=pdf_cache_dir, max_pdf_mb=max_pdf_mb,
-                         extraction_timeout_s=extraction_timeout_s)
+                             pdf_cache_dir=pdf_cache_dir, max_pdf_mb=max_pdf_mb,
+                             extraction_timeout_s=extraction_timeout_s)
     finally:
         keeper.stop()
 
@@ -418,8 +498,7 @@ def _backfill(wh: Warehouse, db_path: str, cp: Any, *, run_id: str, key: str, st
                     if not extraction_store.has_extraction(con, aid, sha, EXTRACTOR_VERSION)
                 ]
             if todo:
-                with _extraction_workers(extraction_timeout_s):
-                    _extract_on_dask(str(db_path), todo, summary)
+                _extract_on_dask(str(db_path), todo, summary, extraction_timeout_s)
             if downloads.source_down:  # extracted what did arrive; the rest waits for a re-run
                 from sources.pacing import ARXIV_PDF, SourceDownError
 
@@ -442,11 +521,13 @@ def _backfill(wh: Warehouse, db_path: str, cp: Any, *, run_id: str, key: str, st
     return summary
 
 
-def run_backfill(*, workers: int = 2, dask_address: str | None = None, **params: Any) -> BackfillSummary:
-    """Run :func:`backfill_flow` with its extraction on Dask (local cluster or ``dask_address``)."""
+def run_backfill(*, workers: int = 2, dask_address: str | None = None, dashboard: bool = False,
+                 **params: Any) -> BackfillSummary:
+    """Run :func:`backfill_flow` with its extraction on Dask (local cluster or ``dask_address``;
+    ``dashboard`` serves Dask's dashboard for a local one)."""
     from flows.local_api import local_api
 
-    runner = dask_task_runner(workers, dask_address)
+    runner = dask_task_runner(workers, dask_address, dashboard=dashboard)
     # One API for the flow and every Dask worker: without PREFECT_API_URL each worker process
     # would start an ephemeral server of its own (seconds and ~200 MB each, and port clashes).
     with local_api():

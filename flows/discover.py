@@ -395,6 +395,20 @@ def extract_paper(arxiv_id: str, sha256: str, path: str, meta: dict[str, Any]) -
     return result
 
 
+def _store_and_stage(con: Any, arxiv_id: str, sha256: str, result: Any, seconds: float) -> bool:
+    from extractors import EXTRACTOR_VERSION
+    from warehouse import review_store
+
+    extraction_store.store_extraction(
+        con, arxiv_id=arxiv_id, pdf_sha256=sha256, extractor_version=EXTRACTOR_VERSION,
+        result=result, seconds=seconds,
+    )
+    if result.error and result.error_transient:
+        return False
+    review_store.stage_paper(con, arxiv_id)
+    return True
+
+
 @task(name="stage-extractions", cache_policy=NO_CACHE)
 def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seconds: float) -> bool:
     """Store the result and stage the paper; returns whether it was staged.
@@ -402,18 +416,18 @@ def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seco
     A transient error is stored (so the run's errors are visible) but not staged: the paper keeps
     its earlier candidates and review state until an extraction gives a lasting answer.
     """
-    from extractors import EXTRACTOR_VERSION
-    from warehouse import review_store
-
     with Warehouse(db_path).write() as con:
-        extraction_store.store_extraction(
-            con, arxiv_id=arxiv_id, pdf_sha256=sha256, extractor_version=EXTRACTOR_VERSION,
-            result=result, seconds=seconds,
-        )
-        if result.error and result.error_transient:
-            return False
-        review_store.stage_paper(con, arxiv_id)
-    return True
+        return _store_and_stage(con, arxiv_id, sha256, result, seconds)
+
+
+@task(name="stage-extraction-batch", cache_policy=NO_CACHE)
+def stage_extractions(db_path: str, results: list[tuple[str, str, Any, float]]) -> list[bool]:
+    """:func:`stage_extraction` for a batch ``(arxiv_id, sha256, result, seconds)``, in one
+    transaction: one connection per batch, not per PDF, so the single writer keeps up with
+    several extraction workers."""
+    with Warehouse(db_path).write() as con:
+        return [_store_and_stage(con, aid, sha, result, seconds)
+                for aid, sha, result, seconds in results]
 
 
 def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],

@@ -99,6 +99,7 @@ def backfill_command(
     category: Annotated[list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")] = None,
     dask_address: Annotated[str, typer.Option(help="Use a running Dask scheduler (tcp://HOST:PORT) instead of a local cluster.")] = "",
     workers: Annotated[int, typer.Option(help="Worker processes of the local Dask cluster.")] = 2,
+    dashboard: Annotated[bool, typer.Option("--dashboard", help="Serve Dask's dashboard (task stream, worker CPU and memory) for the local cluster and print its address.")] = False,
     no_extract: Annotated[bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")] = False,
     no_bulk: Annotated[bool, typer.Option("--no-bulk", help="Skip the Semantic Scholar search for notable papers the harvest missed.")] = False,
     rule: Annotated[str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")] = DEFAULT_RULE,
@@ -145,7 +146,7 @@ def backfill_command(
     from flows.backfill import run_backfill
 
     summary = run_backfill(
-        workers=workers, dask_address=address,
+        workers=workers, dask_address=address, dashboard=dashboard,
         db_path=str(settings.db_path), window_from=window_from, window_to=window_to,
         categories=categories, oai_url=oai_url, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
         pdf_url_format=pdf_url, pdf_cache_dir=str(settings.pdf_cache_dir), rule=rule,
