@@ -180,6 +180,18 @@ def _dask_client() -> Any:
     return getattr(getattr(ctx, "task_runner", None), "client", None)
 
 
+def _dashboard_link() -> str | None:
+    """The local cluster's dashboard address when ``dask_task_runner(dashboard=True)`` made
+    one (the scheduler's HTTP server runs either way, for metrics, but serves no dashboard)."""
+    from prefect.context import FlowRunContext
+
+    runner = getattr(FlowRunContext.get(), "task_runner", None)
+    if not (getattr(runner, "cluster_kwargs", None) or {}).get("dashboard_address"):
+        return None
+    client = _dask_client()
+    return client.dashboard_link if client is not None else None
+
+
 def _dask_workers() -> int:
     """Worker threads of the flow's Dask cluster (1 without Dask)."""
     client = _dask_client()
@@ -199,8 +211,9 @@ def _extraction_workers(timeout_s: float, *, enabled: bool = True) -> Iterator[N
         yield
         return
     client.register_plugin(ExtractionWorkerPlugin(timeout_s), name=ExtractionWorkerPlugin.name)
-    if client.dashboard_link:
-        log.info("Dask dashboard: %s", client.dashboard_link)
+    link = _dashboard_link()
+    if link:
+        log.info("Dask dashboard: %s", link)
     try:
         yield
     finally:
@@ -243,13 +256,17 @@ def plan_batches(todo: list[tuple[str, str, str, dict | None]], workers: int,
     return [ordered[i:i + per] for i in range(0, len(ordered), per)]
 
 
-@task(name="extract-batch", cache_policy=NO_CACHE)
-def extract_batch(items: list[tuple[str, str, str, dict | None]], timeout_s: float = 60.0,
-                  ) -> list[tuple[str, str, Any, float]]:
-    """Extract several PDFs in this worker's warm extraction child; ``(arxiv_id, sha256,
-    result, seconds)`` each, errors as values. A transient failure (timeout, memory kill) is
-    tried once more, as ``extract_paper``'s Prefect retry does; if it fails again it comes
-    back marked transient (stored, not staged, retried by the next run)."""
+def extract_batch_on_worker(items: list[tuple[str, str, str, dict | None]],
+                            timeout_s: float = 60.0) -> list[tuple[str, str, Any, float]]:
+    """Extract several PDFs in this Dask worker's warm extraction child; ``(arxiv_id, sha256,
+    result, seconds)`` each, errors as values.
+
+    A plain function submitted as one Dask task per batch: no Prefect task run per batch, whose
+    API round trips from the worker (create, running, completed) cost as much as extracting a
+    few PDFs. A transient failure (timeout, memory kill) is tried once more, as
+    ``extract_paper``'s Prefect retry does; if it fails again it comes back marked transient
+    (stored, not staged, retried by the next run).
+    """
     import flows.discover
     from extractors import ExtractionWorker
 
@@ -270,10 +287,11 @@ def extract_batch(items: list[tuple[str, str, str, dict | None]], timeout_s: flo
     finally:
         if own is not None:
             own.close()
-    pages = sum(r.pages or 0 for _, _, r, _ in out)
-    log.info("Extracted a batch of %d PDFs (%d pages) in %.1f s", len(out), pages,
-             sum(t for *_, t in out))
     return out
+
+
+#: The same, as a Prefect task: what runs when the flow has no Dask cluster (threads here).
+extract_batch = task(extract_batch_on_worker, name="extract-batch", cache_policy=NO_CACHE)
 
 
 # -- flow steps --------------------------------------------------------------------------------
@@ -351,18 +369,30 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
 
 def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]],
                      summary: BackfillSummary, timeout_s: float) -> None:
-    """Submit the PDFs to the task runner in batches; store and stage each batch here, in one
+    """Submit the PDFs to the Dask workers in batches; store and stage each batch here, in one
     transaction, as it completes (DuckDB has one writer: this process)."""
-    from prefect.futures import as_completed
-
     started = time.monotonic()
+    client = _dask_client()
     batches = plan_batches(todo, _dask_workers())
-    futures = [extract_batch.submit(batch, timeout_s) for batch in batches]
     log.info("Extraction: %d PDFs in %d batches on %d Dask worker(s)", len(todo), len(batches),
              _dask_workers())
+    if client is not None:
+        from distributed import as_completed as completed
+
+        futures: list[Any] = [client.submit(extract_batch_on_worker, batch, timeout_s, pure=False)
+                              for batch in batches]
+        done_batches = (result for _, result in completed(futures, loop=client.loop,
+                                                          with_results=True))
+    else:  # no Dask (the default task runner): Prefect tasks in threads of this process
+        from prefect.futures import as_completed
+
+        futures = [extract_batch.submit(batch, timeout_s) for batch in batches]
+        done_batches = (f.result() for f in as_completed(futures))
     done = 0
-    for future in as_completed(futures):
-        results = future.result()
+    for results in done_batches:
+        log.debug("batch of %d PDFs (%d pages) back %.2f s after the first submission; %.2f s of"
+                  " extraction on its worker", len(results), sum(r.pages or 0 for _, _, r, _ in results),
+                  time.monotonic() - started, sum(t for *_, t in results))
         staged = stage_extractions(db_path, results)
         for (aid, _, result, _), was_staged in zip(results, staged):
             done += 1
