@@ -37,7 +37,7 @@ from flows.discover import (
     download_pdfs,
     fetch_citations,
     find_missed,
-    stage_extractions,
+    store_and_stage,
 )
 from paramtrack.settings import (
     ARXIV_API_URL,
@@ -137,12 +137,12 @@ def store_page(db_path: str, cp: Any, set_spec: str, next_token: str | None, see
 # plugin starts it when the run starts, so it warms during the harvest and downloads), and the
 # flow process stores each finished batch in one transaction as it arrives.
 
-#: PDFs per Dask task at most: a Prefect task run costs a few API round trips (tenths of a second
-#: on a busy machine), a batch ~1-3 s of extraction.
+#: PDFs per Dask task at most: one task costs a scheduler round trip and a pickled batch, a
+#: batch ~1-2 s of extraction.
 MAX_BATCH = 8
-#: ... and at least this many batches per worker, so a worker that drew big PDFs does not leave
-#: the others idle at the end, and results reach the writer while the rest extract.
-BATCHES_PER_WORKER = 3
+#: Batches shrink as the work runs out (each takes 1 / (workers x this) of what is left), so the
+#: last ones are single PDFs and no worker is left extracting a big batch alone at the end.
+GUIDED_SHARE = 2
 
 
 class ExtractionWorkerPlugin(WorkerPlugin):
@@ -242,9 +242,9 @@ def dask_task_runner(workers: int = 2, address: str | None = None, *,
 
 def plan_batches(todo: list[tuple[str, str, str, dict | None]], workers: int,
                  ) -> list[list[tuple[str, str, str, dict | None]]]:
-    """Split the PDFs into batches for ``workers``: biggest files first (so the long ones do
-    not come last), at most :data:`MAX_BATCH` each and at least :data:`BATCHES_PER_WORKER`
-    batches per worker when there are enough PDFs."""
+    """Split the PDFs into batches for ``workers`` (guided self-scheduling): biggest files first,
+    each batch ``1 / (workers x GUIDED_SHARE)`` of the PDFs still left, at most
+    :data:`MAX_BATCH`, down to single PDFs at the end."""
     def size(item: tuple[str, str, str, dict | None]) -> int:
         try:
             return Path(item[2]).stat().st_size
@@ -252,8 +252,13 @@ def plan_batches(todo: list[tuple[str, str, str, dict | None]], workers: int,
             return 0
 
     ordered = sorted(todo, key=size, reverse=True)
-    per = max(1, min(MAX_BATCH, math.ceil(len(ordered) / (max(1, workers) * BATCHES_PER_WORKER))))
-    return [ordered[i:i + per] for i in range(0, len(ordered), per)]
+    batches, start = [], 0
+    while start < len(ordered):
+        left = len(ordered) - start
+        per = max(1, min(MAX_BATCH, math.ceil(left / (max(1, workers) * GUIDED_SHARE))))
+        batches.append(ordered[start:start + per])
+        start += per
+    return batches
 
 
 def extract_batch_on_worker(items: list[tuple[str, str, str, dict | None]],
@@ -389,11 +394,16 @@ def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]]
         futures = [extract_batch.submit(batch, timeout_s) for batch in batches]
         done_batches = (f.result() for f in as_completed(futures))
     done = 0
+    wh = Warehouse(db_path)
     for results in done_batches:
         log.debug("batch of %d PDFs (%d pages) back %.2f s after the first submission; %.2f s of"
                   " extraction on its worker", len(results), sum(r.pages or 0 for _, _, r, _ in results),
                   time.monotonic() - started, sum(t for *_, t in results))
-        staged = stage_extractions(db_path, results)
+        # A plain call, not a Prefect task run: this process shares the cores with the workers,
+        # and a task run per batch would cost it (and the API server) more than the write.
+        with wh.write() as con:
+            staged = [store_and_stage(con, aid, sha, result, seconds)
+                      for aid, sha, result, seconds in results]
         for (aid, _, result, _), was_staged in zip(results, staged):
             done += 1
             summary.extracted += 1

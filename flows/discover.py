@@ -395,7 +395,9 @@ def extract_paper(arxiv_id: str, sha256: str, path: str, meta: dict[str, Any]) -
     return result
 
 
-def _store_and_stage(con: Any, arxiv_id: str, sha256: str, result: Any, seconds: float) -> bool:
+def store_and_stage(con: Any, arxiv_id: str, sha256: str, result: Any, seconds: float) -> bool:
+    """Store one extraction result and stage its paper inside ``con``'s transaction; whether it
+    was staged (a transient error is stored, not staged)."""
     from extractors import EXTRACTOR_VERSION
     from warehouse import review_store
 
@@ -417,17 +419,7 @@ def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seco
     its earlier candidates and review state until an extraction gives a lasting answer.
     """
     with Warehouse(db_path).write() as con:
-        return _store_and_stage(con, arxiv_id, sha256, result, seconds)
-
-
-@task(name="stage-extraction-batch", cache_policy=NO_CACHE)
-def stage_extractions(db_path: str, results: list[tuple[str, str, Any, float]]) -> list[bool]:
-    """:func:`stage_extraction` for a batch ``(arxiv_id, sha256, result, seconds)``, in one
-    transaction: one connection per batch, not per PDF, so the single writer keeps up with
-    several extraction workers."""
-    with Warehouse(db_path).write() as con:
-        return [_store_and_stage(con, aid, sha, result, seconds)
-                for aid, sha, result, seconds in results]
+        return store_and_stage(con, arxiv_id, sha256, result, seconds)
 
 
 def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],

@@ -19,8 +19,8 @@ leaves out exactly those columns:
   follow the order rows were written, not what they say.
 
 Whole tables left out: ``runs`` (a log of runs — a faulted window may take two),
-``run_checkpoints`` and ``backfills`` (how far unfinished runs got: bookkeeping of runs, not
-data) and ``_migrations`` (when the file was created). ``rejected_records`` holds one row per record per
+``run_checkpoints``, ``run_locks`` and ``backfills`` (how far unfinished runs got, which run
+works on what: bookkeeping of runs, not data) and ``_migrations`` (when the file was created). ``rejected_records`` holds one row per record per
 run, so its rows are compared as a set: two runs rejecting the same record say the same thing.
 
 Rows are sorted (by their ``repr``, which orders ``None`` and mixed types deterministically), so
@@ -47,7 +47,7 @@ IGNORED_COLUMNS: dict[str, frozenset[str]] = {
     "epoch_imports": frozenset({"import_id"}),
 }
 #: Tables that are logs of runs or of the file itself, not content.
-SKIPPED_TABLES = frozenset({"runs", "run_checkpoints", "backfills", "_migrations"})
+SKIPPED_TABLES = frozenset({"runs", "run_checkpoints", "run_locks", "backfills", "_migrations"})
 #: Tables with one row per run for the same fact: compared as sets of distinct rows.
 SET_TABLES = frozenset({"rejected_records"})
 
