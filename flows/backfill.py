@@ -372,10 +372,16 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
         return backfill_store.mark(con, cp, harvest_done=True)
 
 
+#: The flow process writes arrived results once this many PDFs ...
+WRITE_EVERY = 16
+#: ... or this many seconds have gathered since its last write.
+WRITE_AFTER_S = 2.0
+
+
 def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]],
                      summary: BackfillSummary, timeout_s: float) -> None:
-    """Submit the PDFs to the Dask workers in batches; store and stage each batch here, in one
-    transaction, as it completes (DuckDB has one writer: this process)."""
+    """Submit the PDFs to the Dask workers in batches; store and stage the results here as they
+    arrive, a few batches per transaction (DuckDB has one writer: this process)."""
     started = time.monotonic()
     client = _dask_client()
     batches = plan_batches(todo, _dask_workers())
@@ -393,18 +399,20 @@ def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]]
 
         futures = [extract_batch.submit(batch, timeout_s) for batch in batches]
         done_batches = (f.result() for f in as_completed(futures))
-    done = 0
     wh = Warehouse(db_path)
-    for results in done_batches:
-        log.debug("batch of %d PDFs (%d pages) back %.2f s after the first submission; %.2f s of"
-                  " extraction on its worker", len(results), sum(r.pages or 0 for _, _, r, _ in results),
-                  time.monotonic() - started, sum(t for *_, t in results))
-        # A plain call, not a Prefect task run: this process shares the cores with the workers,
-        # and a task run per batch would cost it (and the API server) more than the write.
+    pending: list[tuple[str, str, Any, float]] = []
+    last_write = time.monotonic()
+    done = 0
+
+    def write() -> None:
+        """Store and stage what has arrived, in one transaction (a plain call, not a Prefect
+        task run: this process shares the cores with the workers, and opening the file, a task
+        run and a commit per batch cost it more than the rows)."""
+        nonlocal pending, last_write, done
         with wh.write() as con:
             staged = [store_and_stage(con, aid, sha, result, seconds)
-                      for aid, sha, result, seconds in results]
-        for (aid, _, result, _), was_staged in zip(results, staged):
+                      for aid, sha, result, seconds in pending]
+        for (aid, _, result, _), was_staged in zip(pending, staged):
             done += 1
             summary.extracted += 1
             summary.extraction_errors += 1 if result.error else 0
@@ -412,6 +420,19 @@ def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]]
             summary.pdf_pages += result.pages or 0
             log.info("Extracted %d/%d: %s (%d pages)%s", done, len(todo), aid, result.pages or 0,
                      f" (error: {result.error})" if result.error else "")
+        pending, last_write = [], time.monotonic()
+
+    for results in done_batches:
+        log.debug("batch of %d PDFs (%d pages) back %.2f s after the first submission; %.2f s of"
+                  " extraction on its worker", len(results), sum(r.pages or 0 for _, _, r, _ in results),
+                  time.monotonic() - started, sum(t for *_, t in results))
+        pending.extend(results)
+        # Group commit: results stream in batch by batch; they are written once WRITE_EVERY
+        # PDFs or WRITE_AFTER_S seconds have gathered (and at the end), not one commit per batch.
+        if len(pending) >= WRITE_EVERY or time.monotonic() - last_write >= WRITE_AFTER_S:
+            write()
+    if pending:
+        write()
     summary.extract_seconds = time.monotonic() - started
 
 
