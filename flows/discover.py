@@ -442,7 +442,8 @@ def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
                 summary.extraction_errors += 1 if result.error else 0
                 summary.staged += 1 if staged else 0
                 retry = "" if staged else "; retried next run"
-                log.info("Extracted %d/%d: %s%s", i, len(todo), arxiv_id,
+                log.info("Extracted %d/%d: %s (%d pages)%s", i, len(todo), arxiv_id,
+                         result.pages or 0,
                          f" (error: {result.error}{retry})" if result.error else "")
         finally:
             _worker = None
