@@ -7,9 +7,10 @@ task are the weekly flow's pieces (``flows.discover``) or live in ``sources``/``
 
 * the harvest commits each OAI page (its papers + the resumption point) in one transaction, so a
   killed backfill re-run with the same arguments resumes after the last committed page;
-* extraction, the CPU-bound part, is submitted to Prefect's ``DaskTaskRunner`` (a local cluster of
-  ``workers`` processes, or an existing cluster at ``dask_address``), while downloads (paced,
-  polite to arXiv) and every warehouse write stay in the flow process (DuckDB allows one writer).
+* extraction, the CPU-bound part, runs on the Dask cluster of Prefect's ``DaskTaskRunner`` (a
+  local cluster of ``workers`` processes, or an existing cluster at ``dask_address``), in
+  batches per Dask task on each worker's warm extraction child, while downloads (paced, polite
+  to arXiv) and every warehouse write stay in the flow process (DuckDB allows one writer).
 """
 
 from __future__ import annotations
