@@ -105,6 +105,9 @@ def recompute_command(
     settings = settings_from(ctx)
     # flows.recompute imports Prefect (it defines the deployable flow): its home first.
     configure_prefect(settings.data_dir)
+    from paramtrack.progress import show_progress
+
+    show_progress()  # the flow's progress line as a terminal line, not in Prefect's log format
     from flows.recompute import prepare_output_dirs
 
     cut = _parse_date(until)
