@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/recompute_benchmark.py
 	$(PY) benchmarks/backfill_benchmark.py
 	$(PY) benchmarks/ingest_benchmark.py
+	$(PY) benchmarks/add_benchmark.py
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock:

@@ -7,14 +7,16 @@ task are the weekly flow's pieces (``flows.discover``) or live in ``sources``/``
 
 * the harvest commits each OAI page (its papers + the resumption point) in one transaction, so a
   killed backfill re-run with the same arguments resumes after the last committed page;
-* extraction, the CPU-bound part, is submitted to Prefect's ``DaskTaskRunner`` (a local cluster of
-  ``workers`` processes, or an existing cluster at ``dask_address``), while downloads (paced,
-  polite to arXiv) and every warehouse write stay in the flow process (DuckDB allows one writer).
+* extraction, the CPU-bound part, runs on the Dask cluster of Prefect's ``DaskTaskRunner`` (a
+  local cluster of ``workers`` processes, or an existing cluster at ``dask_address``), in
+  batches per Dask task on each worker's warm extraction child, while downloads (paced, polite
+  to arXiv) and every warehouse write stay in the flow process (DuckDB allows one writer).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -31,13 +33,12 @@ from prefect.cache_policies import NO_CACHE
 from discovery import intake, screening
 from discovery.notability import NotabilityRule
 from flows.discover import (
+    LockKeeper,
     SourceSettings,
-    TransientExtractionError,
     download_pdfs,
-    extract_paper,
     fetch_citations,
     find_missed,
-    stage_extraction,
+    store_and_stage,
 )
 from paramtrack.settings import (
     ARXIV_API_URL,
@@ -97,7 +98,7 @@ class BackfillSummary:
 
 @task(name="harvest-oai-page", cache_policy=NO_CACHE)
 def harvest_page(oai_url: str, set_spec: str, from_day: date, token: str | None, delay_s: float,
-                 pdf_url_format: str) -> tuple[Any, list[str]]:
+                 pdf_url_format: str, user_agent: str | None = None) -> tuple[Any, list[str]]:
     """One ``ListRecords`` page (None when ``token`` has expired) and the problems its retries
     met (for the run report).
 
@@ -106,7 +107,8 @@ def harvest_page(oai_url: str, set_spec: str, from_day: date, token: str | None,
     """
     from sources.arxiv_oai import ArxivOaiClient, BadResumptionTokenError
 
-    with ArxivOaiClient(oai_url, delay_seconds=delay_s, pdf_url_format=pdf_url_format) as oai:
+    with ArxivOaiClient(oai_url, delay_seconds=delay_s, pdf_url_format=pdf_url_format,
+                        user_agent=user_agent) as oai:
         try:
             page = oai.list_records(set_spec, from_day, token)
         except BadResumptionTokenError:
@@ -129,12 +131,28 @@ def store_page(db_path: str, cp: Any, set_spec: str, next_token: str | None, see
 
 
 # -- Dask workers ------------------------------------------------------------------------------
+#
+# Extraction is CPU-bound and fast (a warm ExtractionWorker reads ~5 PDFs/s here), so what used to
+# cost most on Dask was everything around it: one Prefect task run per PDF (its API round trips
+# from the worker, result persistence, a cache lookup), a cold extraction child, and one DuckDB
+# write per result. Now each Dask task extracts a *batch* of PDFs in the worker's warm child (the
+# plugin starts it when the run starts, so it warms during the harvest and downloads), and the
+# flow process stores each finished batch in one transaction as it arrives.
+
+#: PDFs per Dask task at most: one task costs a scheduler round trip and a pickled batch, a
+#: batch ~1-2 s of extraction.
+MAX_BATCH = 8
+#: Batches shrink as the work runs out (each takes 1 / (workers x this) of what is left), so the
+#: last ones are single PDFs and no worker is left extracting a big batch alone at the end.
+GUIDED_SHARE = 2
+
 
 class ExtractionWorkerPlugin(WorkerPlugin):
     """Gives each Dask worker process one long-lived ``ExtractionWorker`` child.
 
-    ``extract_paper`` uses ``flows.discover._worker`` when it is set; without this plugin each
-    PDF would start (and import spaCy and pdfplumber in) a fresh child, about a second per PDF.
+    :func:`extract_batch` (and ``extract_paper``) use ``flows.discover._worker`` when it is set;
+    without this plugin each batch would start (and import spaCy and pdfplumber in) a fresh
+    child. Setting it up also imports the flow modules in the worker, before the first task.
     """
 
     name = "paramtrack-extraction-worker"
@@ -164,25 +182,52 @@ def _dask_client() -> Any:
     return getattr(getattr(ctx, "task_runner", None), "client", None)
 
 
-@contextmanager
-def _extraction_workers(timeout_s: float) -> Iterator[None]:
-    """:class:`ExtractionWorkerPlugin` on every Dask worker for the extraction, removed after it
-    (its children would otherwise stay on a shared cluster's workers, or be killed by the
-    nanny at shutdown). Without Dask, ``extract_paper`` uses one child per PDF."""
+def _dashboard_link() -> str | None:
+    """The local cluster's dashboard address when ``dask_task_runner(dashboard=True)`` made
+    one (the scheduler's HTTP server runs either way, for metrics, but serves no dashboard)."""
+    from prefect.context import FlowRunContext
+
+    runner = getattr(FlowRunContext.get(), "task_runner", None)
+    if not (getattr(runner, "cluster_kwargs", None) or {}).get("dashboard_address"):
+        return None
     client = _dask_client()
+    return client.dashboard_link if client is not None else None
+
+
+def _dask_workers() -> int:
+    """Worker threads of the flow's Dask cluster (1 without Dask)."""
+    client = _dask_client()
+    if client is None:
+        return 1
+    return max(1, sum(client.nthreads().values()))
+
+
+@contextmanager
+def _extraction_workers(timeout_s: float, *, enabled: bool = True) -> Iterator[None]:
+    """:class:`ExtractionWorkerPlugin` on every Dask worker for the run, removed after it (its
+    children would otherwise stay on a shared cluster's workers, or be killed by the nanny at
+    shutdown). Entered when the run starts, so the children warm up while it harvests and
+    downloads. Without Dask, :func:`extract_batch` starts one child per batch."""
+    client = _dask_client() if enabled else None
     if client is None:
         yield
         return
     client.register_plugin(ExtractionWorkerPlugin(timeout_s), name=ExtractionWorkerPlugin.name)
+    link = _dashboard_link()
+    if link:
+        log.info("Dask dashboard: %s", link)
     try:
         yield
     finally:
         client.unregister_worker_plugin(ExtractionWorkerPlugin.name)
 
 
-def dask_task_runner(workers: int = 2, address: str | None = None) -> Any:
+def dask_task_runner(workers: int = 2, address: str | None = None, *,
+                     dashboard: bool = False) -> Any:
     """``DaskTaskRunner`` on an existing cluster (``address``) or a local one of ``workers``
-    single-threaded processes (extraction is CPU-bound and holds the GIL)."""
+    single-threaded processes (extraction is CPU-bound and holds the GIL). ``dashboard`` serves
+    Dask's dashboard on a free loopback port (its address is logged when the run starts); off by
+    default because several runs (and engineers) share a machine and port 8787 would clash."""
     import dask
     from prefect_dask import DaskTaskRunner
 
@@ -193,9 +238,67 @@ def dask_task_runner(workers: int = 2, address: str | None = None) -> Any:
         return DaskTaskRunner(address=address)
     return DaskTaskRunner(cluster_kwargs={
         "n_workers": workers, "threads_per_worker": 1, "processes": True,
-        # No dashboard: several runs (and engineers) share a machine; port 8787 would clash.
-        "dashboard_address": None,
+        "dashboard_address": "127.0.0.1:0" if dashboard else None,
     })
+
+
+def plan_batches(todo: list[tuple[str, str, str, dict | None]], workers: int,
+                 ) -> list[list[tuple[str, str, str, dict | None]]]:
+    """Split the PDFs into batches for ``workers`` (guided self-scheduling): biggest files first,
+    each batch ``1 / (workers x GUIDED_SHARE)`` of the PDFs still left, at most
+    :data:`MAX_BATCH`, down to single PDFs at the end."""
+    def size(item: tuple[str, str, str, dict | None]) -> int:
+        try:
+            return Path(item[2]).stat().st_size
+        except OSError:
+            return 0
+
+    ordered = sorted(todo, key=size, reverse=True)
+    batches, start = [], 0
+    while start < len(ordered):
+        left = len(ordered) - start
+        per = max(1, min(MAX_BATCH, math.ceil(left / (max(1, workers) * GUIDED_SHARE))))
+        batches.append(ordered[start:start + per])
+        start += per
+    return batches
+
+
+def extract_batch_on_worker(items: list[tuple[str, str, str, dict | None]],
+                            timeout_s: float = 60.0) -> list[tuple[str, str, Any, float]]:
+    """Extract several PDFs in this Dask worker's warm extraction child; ``(arxiv_id, sha256,
+    result, seconds)`` each, errors as values.
+
+    A plain function submitted as one Dask task per batch: no Prefect task run per batch, whose
+    API round trips from the worker (create, running, completed) cost as much as extracting a
+    few PDFs. A transient failure (timeout, memory kill) is tried once more, as
+    ``extract_paper``'s Prefect retry does; if it fails again it comes back marked transient
+    (stored, not staged, retried by the next run).
+    """
+    import flows.discover
+    from extractors import ExtractionWorker
+
+    worker = flows.discover._worker
+    own = None if worker is not None else ExtractionWorker(timeout_s=timeout_s).start()
+    worker = worker or own
+    out: list[tuple[str, str, Any, float]] = []
+    try:
+        for aid, sha, path, meta in items:
+            meta = meta or {}
+            kwargs = dict(categories=meta.get("categories"), published=meta.get("published"),
+                          title=meta.get("title"), abstract=meta.get("abstract"))
+            t0 = time.monotonic()
+            result = worker.extract(Path(path), **kwargs)
+            if result.error and result.error_transient:
+                result = worker.extract(Path(path), **kwargs)
+            out.append((aid, sha, result, time.monotonic() - t0))
+    finally:
+        if own is not None:
+            own.close()
+    return out
+
+
+#: The same, as a Prefect task: what runs when the flow has no Dask cluster (threads here).
+extract_batch = task(extract_batch_on_worker, name="extract-batch", cache_policy=NO_CACHE)
 
 
 # -- flow steps --------------------------------------------------------------------------------
@@ -221,7 +324,8 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
         token = cp.resumption_token if cp.current_set == set_spec else None
         while True:
             page, page_problems = harvest_page(oai_url, set_spec, window_from, token,
-                                               sources.arxiv_delay_s, pdf_url_format)
+                                               sources.arxiv_delay_s, pdf_url_format,
+                                               sources.user_agent)
             if page is None:  # the saved token expired
                 log.info("Backfill: the saved resumption token for %s expired; harvesting %s "
                          "again from %s", set_spec, set_spec, window_from)
@@ -270,28 +374,67 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
         return backfill_store.mark(con, cp, harvest_done=True)
 
 
-def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]],
-                     summary: BackfillSummary) -> None:
-    """Submit every extraction to the task runner; stage each result here as it completes."""
-    from prefect.futures import as_completed
+#: The flow process writes arrived results once this many PDFs ...
+WRITE_EVERY = 16
+#: ... or this many seconds have gathered since its last write.
+WRITE_AFTER_S = 2.0
 
+
+def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]],
+                     summary: BackfillSummary, timeout_s: float) -> None:
+    """Submit the PDFs to the Dask workers in batches; store and stage the results here as they
+    arrive, a few batches per transaction (DuckDB has one writer: this process)."""
     started = time.monotonic()
-    futures = {extract_paper.submit(aid, sha, path, meta or {}): (aid, sha)
-               for aid, sha, path, meta in todo}
-    for i, future in enumerate(as_completed(list(futures)), 1):
-        aid, sha = futures[future]
-        try:
-            result = future.result()
-        except TransientExtractionError as exc:
-            result = exc.result  # recorded, not staged; the next run tries again
-        # Seconds from submission to result: with several workers, queueing is part of it.
-        staged = stage_extraction(db_path, aid, sha, result, time.monotonic() - started)
-        summary.extracted += 1
-        summary.extraction_errors += 1 if result.error else 0
-        summary.staged += 1 if staged else 0
-        summary.pdf_pages += result.pages or 0
-        log.info("Extracted %d/%d: %s%s", i, len(todo), aid,
-                 f" (error: {result.error})" if result.error else "")
+    client = _dask_client()
+    batches = plan_batches(todo, _dask_workers())
+    log.info("Extraction: %d PDFs in %d batches on %d Dask worker(s)", len(todo), len(batches),
+             _dask_workers())
+    if client is not None:
+        from distributed import as_completed as completed
+
+        futures: list[Any] = [client.submit(extract_batch_on_worker, batch, timeout_s, pure=False)
+                              for batch in batches]
+        done_batches = (result for _, result in completed(futures, loop=client.loop,
+                                                          with_results=True))
+    else:  # no Dask (the default task runner): Prefect tasks in threads of this process
+        from prefect.futures import as_completed
+
+        futures = [extract_batch.submit(batch, timeout_s) for batch in batches]
+        done_batches = (f.result() for f in as_completed(futures))
+    wh = Warehouse(db_path)
+    pending: list[tuple[str, str, Any, float]] = []
+    last_write = time.monotonic()
+    done = 0
+
+    def write() -> None:
+        """Store and stage what has arrived, in one transaction (a plain call, not a Prefect
+        task run: this process shares the cores with the workers, and opening the file, a task
+        run and a commit per batch cost it more than the rows)."""
+        nonlocal pending, last_write, done
+        with wh.write() as con:
+            staged = [store_and_stage(con, aid, sha, result, seconds)
+                      for aid, sha, result, seconds in pending]
+        for (aid, _, result, _), was_staged in zip(pending, staged):
+            done += 1
+            summary.extracted += 1
+            summary.extraction_errors += 1 if result.error else 0
+            summary.staged += 1 if was_staged else 0
+            summary.pdf_pages += result.pages or 0
+            log.info("Extracted %d/%d: %s (%d pages)%s", done, len(todo), aid, result.pages or 0,
+                     f" (error: {result.error})" if result.error else "")
+        pending, last_write = [], time.monotonic()
+
+    for results in done_batches:
+        log.debug("batch of %d PDFs (%d pages) back %.2f s after the first submission; %.2f s of"
+                  " extraction on its worker", len(results), sum(r.pages or 0 for _, _, r, _ in results),
+                  time.monotonic() - started, sum(t for *_, t in results))
+        pending.extend(results)
+        # Group commit: results stream in batch by batch; they are written once WRITE_EVERY
+        # PDFs or WRITE_AFTER_S seconds have gathered (and at the end), not one commit per batch.
+        if len(pending) >= WRITE_EVERY or time.monotonic() - last_write >= WRITE_AFTER_S:
+            write()
+    if pending:
+        write()
     summary.extract_seconds = time.monotonic() - started
 
 
@@ -318,19 +461,18 @@ def backfill_flow(
     max_pdf_mb: int = 50,
     extraction_timeout_s: float = 60.0,
     pdf_delay_seconds: float = 1.0,
+    contact: str | None = None,
 ) -> BackfillSummary:
     """Backfill papers first submitted in [window_from, window_to] and stage their candidates.
 
     Run it with a ``DaskTaskRunner`` (:func:`run_backfill`) to extract in parallel; under the
-    default runner it still works, extracting in threads of this process.
+    default runner it still works, extracting in threads of this process. One live run per
+    backfill window: a second one refuses while the first is alive (``run_locks``).
     """
-    from extractors import EXTRACTOR_VERSION
-    from paramtrack.errors import SourceUnavailableError, UserError
-
     started = time.monotonic()
     sources = SourceSettings(arxiv_url=arxiv_api_url, s2_url=s2_api_url,
                              arxiv_delay_s=arxiv_delay_seconds, s2_min_interval=s2_min_interval,
-                             pdf_delay_s=pdf_delay_seconds)
+                             pdf_delay_s=pdf_delay_seconds, contact=contact)
     problems = SourceProblems()
     categories = list(categories or DEFAULT_CATEGORIES)
     notability = NotabilityRule.parse(rule)
@@ -341,9 +483,36 @@ def backfill_flow(
               "arxiv": arxiv_api_url, "s2": s2_api_url, "rule": rule, "as_of": as_of,
               "bulk_search": bulk_search, "extract": extract}
     with wh.write() as con:
+        runs_store.check_lock(con, key, what="backfill")  # one live run per backfill window
         runs_store.mark_interrupted(con)
         run_id = runs_store.start_run(con, "backfill", params, key=key)
+        runs_store.acquire_lock(con, key, run_id, what="backfill")
         cp = backfill_store.start(con, key, window_from, window_to, categories, run_id)
+    keeper = LockKeeper(str(db_path), key, run_id)
+    try:
+        # The workers' extraction children start now and warm up during the harvest.
+        with _extraction_workers(extraction_timeout_s, enabled=extract):
+            return _backfill(wh, db_path, cp, run_id=run_id, key=key, started=started,
+                         sources=sources, problems=problems, categories=categories,
+                         notability=notability, as_of=as_of, window_from=window_from,
+                         window_to=window_to, oai_url=oai_url, pdf_url_format=pdf_url_format,
+                         bulk_search=bulk_search, bulk_query=bulk_query, extract=extract,
+                             pdf_cache_dir=pdf_cache_dir, max_pdf_mb=max_pdf_mb,
+                             extraction_timeout_s=extraction_timeout_s)
+    finally:
+        keeper.stop()
+
+
+def _backfill(wh: Warehouse, db_path: str, cp: Any, *, run_id: str, key: str, started: float,
+              sources: SourceSettings, problems: SourceProblems, categories: list[str],
+              notability: NotabilityRule, as_of: date, window_from: date, window_to: date,
+              oai_url: str, pdf_url_format: str, bulk_search: bool, bulk_query: str,
+              extract: bool, pdf_cache_dir: str | None, max_pdf_mb: int,
+              extraction_timeout_s: float) -> BackfillSummary:
+    """The body of :func:`backfill_flow` once its run holds the backfill's lock."""
+    from extractors import EXTRACTOR_VERSION
+    from paramtrack.errors import SourceUnavailableError, UserError
+
     summary = BackfillSummary(run_id=run_id, backfill_key=key, resumed_after_pages=cp.pages)
     if cp.resuming:
         log.info("Backfill: resuming %s after %d committed pages%s", key, cp.pages,
@@ -392,8 +561,7 @@ def backfill_flow(
                     if not extraction_store.has_extraction(con, aid, sha, EXTRACTOR_VERSION)
                 ]
             if todo:
-                with _extraction_workers(extraction_timeout_s):
-                    _extract_on_dask(str(db_path), todo, summary)
+                _extract_on_dask(str(db_path), todo, summary, extraction_timeout_s)
             if downloads.source_down:  # extracted what did arrive; the rest waits for a re-run
                 from sources.pacing import ARXIV_PDF, SourceDownError
 
@@ -417,30 +585,14 @@ def backfill_flow(
     return summary
 
 
-@contextmanager
-def _api_for_workers() -> Iterator[None]:
-    """Make Dask workers report their task runs to this process's Prefect API.
+def run_backfill(*, workers: int = 2, dask_address: str | None = None, dashboard: bool = False,
+                 **params: Any) -> BackfillSummary:
+    """Run :func:`backfill_flow` with its extraction on Dask (local cluster or ``dask_address``;
+    ``dashboard`` serves Dask's dashboard for a local one)."""
+    from flows.local_api import local_api
 
-    Without ``PREFECT_API_URL`` Prefect starts an ephemeral API server per *process*: every Dask
-    worker would start its own (seconds and ~200 MB each, measured: two extra servers and a port
-    clash for a 2-worker backfill). So the ephemeral server is started here and its URL set for
-    the run; Prefect serialises the setting into each task it sends to a worker.
-    """
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    if PREFECT_API_URL.value():
-        yield
-        return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()  # the process-wide instance Prefect itself would use
-    server.start()
-    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-        yield
-
-
-def run_backfill(*, workers: int = 2, dask_address: str | None = None, **params: Any) -> BackfillSummary:
-    """Run :func:`backfill_flow` with its extraction on Dask (local cluster or ``dask_address``)."""
-    runner = dask_task_runner(workers, dask_address)
-    with _api_for_workers():
+    runner = dask_task_runner(workers, dask_address, dashboard=dashboard)
+    # One API for the flow and every Dask worker: without PREFECT_API_URL each worker process
+    # would start an ephemeral server of its own (seconds and ~200 MB each, and port clashes).
+    with local_api():
         return backfill_flow.with_options(task_runner=runner)(**params)

@@ -11,15 +11,16 @@ import logging
 import os
 import re
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from reporting.digest import digest_name, render_digest, summary_line
+from reporting.digest import ScheduledFailure, digest_name, render_digest, summary_line
 from warehouse import Warehouse
-from warehouse.status_store import run_report
+from warehouse.status_store import previous_run_started, run_report
 
 log = logging.getLogger("paramtrack.digest")
 
@@ -54,7 +55,9 @@ def publish_digest(db_path: str, run_id: str, digest_dir: str) -> Path:
     attach it to the flow run as a markdown artifact; returns the file's path."""
     with Warehouse(db_path).read() as con:
         report = run_report(con, run_id)
-    markdown = render_digest(report, db_path=str(db_path))
+        since = previous_run_started(con, report.run)
+    scheduled = scheduled_failures(since or report.run.started_at - timedelta(days=8))
+    markdown = render_digest(report, db_path=str(db_path), scheduled_failures=scheduled)
     path = Path(digest_dir) / digest_name(report)
     write_atomically(path, markdown)
     create_markdown_artifact(
@@ -65,6 +68,24 @@ def publish_digest(db_path: str, run_id: str, digest_dir: str) -> Path:
     log.info("Digest: %s", path)
     log.debug("%s", summary_line(report))
     return path
+
+
+def scheduled_failures(since: datetime) -> list[ScheduledFailure] | None:
+    """The scheduled deployments' Failed/Crashed runs that ended after ``since``, from the
+    Prefect API this run reports to; None when that API has no such deployments (or cannot be
+    asked): the digest then leaves the section out."""
+    from flows.schedule import failed_scheduled_runs
+
+    try:
+        runs = failed_scheduled_runs(since)
+    except Exception as exc:  # the digest must not fail because Prefect could not be asked
+        log.warning("Digest: cannot read the scheduled runs from Prefect: %s: %s",
+                    type(exc).__name__, exc)
+        return None
+    if runs is None:
+        return None
+    return [ScheduledFailure(deployment=r.deployment, name=r.name, state_name=r.state_name,
+                             message=r.message, ended_at=r.ended_at) for r in runs]
 
 
 def publish_digest_safely(db_path: str, run_id: str, digest_dir: str | None = None) -> Path | None:

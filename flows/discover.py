@@ -9,6 +9,7 @@ once, so an analyst or the review app can use the file between steps of a long r
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -42,29 +43,37 @@ class SourceSettings:
     pdf_delay_s: float = 1.0
     http_timeout_s: float = 30.0
     backoff_base_s: float | None = None  # None: each client's own default
+    contact: str | None = None  # the User-Agent's mailto (None: PARAMTRACK_CONTACT, if set)
 
     def _backoff(self) -> dict[str, float]:
         return {} if self.backoff_base_s is None else {"backoff_base": self.backoff_base_s}
+
+    @property
+    def user_agent(self) -> str:
+        from sources.user_agent import user_agent
+
+        return user_agent(self.contact)
 
     def arxiv(self, problems: SourceProblems | None = None) -> Any:
         from sources.arxiv_source import ArxivSource
 
         return ArxivSource(self.arxiv_url, delay_seconds=self.arxiv_delay_s,
-                           timeout=self.http_timeout_s, problems=problems, **self._backoff())
+                           timeout=self.http_timeout_s, problems=problems,
+                           user_agent=self.user_agent, **self._backoff())
 
     def s2(self, problems: SourceProblems | None = None) -> Any:
         from sources.semantic_scholar import SemanticScholarSource
 
         return SemanticScholarSource(self.s2_url, min_interval=self.s2_min_interval,
                                      timeout=self.http_timeout_s, problems=problems,
-                                     **self._backoff())
+                                     user_agent=self.user_agent, **self._backoff())
 
     def pdfs(self, cache_dir: str, max_mb: int, problems: SourceProblems | None = None) -> Any:
         from sources.pdf_cache import PdfCache
 
         return PdfCache(Path(cache_dir), max_bytes=max_mb * 1024 * 1024,
                         timeout=max(self.http_timeout_s, 1.0) * 2, min_interval=self.pdf_delay_s,
-                        problems=problems, **self._backoff())
+                        problems=problems, user_agent=self.user_agent, **self._backoff())
 
 
 @dataclass
@@ -138,6 +147,44 @@ class Progress:
     total: int | None
     run_id: str
     job_started_at: datetime
+
+
+class LockKeeper:
+    """Keeps a run's ``run_locks`` row alive while the run works: a daemon thread refreshes its
+    heartbeat every :data:`~warehouse.runs_store.LOCK_HEARTBEAT_S` seconds, and :meth:`stop`
+    releases the lock. With ``key`` None (papers added by id) there is no lock to keep."""
+
+    def __init__(self, db_path: str, key: str | None, run_id: str,
+                 interval_s: float = runs_store.LOCK_HEARTBEAT_S) -> None:
+        self.db_path, self.key, self.run_id, self.interval_s = db_path, key, run_id, interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if key is not None:
+            self._thread = threading.Thread(target=self._beat, name="paramtrack-heartbeat",
+                                            daemon=True)
+            self._thread.start()
+
+    def _beat(self) -> None:
+        assert self.key is not None
+        while not self._stop.wait(self.interval_s):
+            try:
+                with Warehouse(self.db_path).write() as con:
+                    held = runs_store.heartbeat(con, self.key, self.run_id)
+            except Exception as exc:  # a locked file now is not fatal: the next beat retries
+                log.warning("Heartbeat of run %s not written: %s", self.run_id[:8], exc)
+                continue
+            if not held:
+                log.warning("Run %s lost its window lock (another run took it over)", self.run_id[:8])
+                return
+
+    def stop(self) -> None:
+        if self.key is None:
+            return
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        with Warehouse(self.db_path).write() as con:
+            runs_store.release_lock(con, self.key, self.run_id)
 
 
 # -- tasks -------------------------------------------------------------------------------------
@@ -245,42 +292,63 @@ class DownloadResult:
 
 @task(name="download-pdfs", cache_policy=NO_CACHE)
 def download_pdfs(db_path: str, sources: SourceSettings, cache_dir: str, max_mb: int, *,
-                  problems: SourceProblems | None = None, breaker_threshold: int = 5) -> DownloadResult:
-    """Fetch every notable paper's PDF not cached yet, recording each result as it lands (a
-    killed run keeps what it downloaded). Failures are recorded and retried by later runs.
+                  problems: SourceProblems | None = None, breaker_threshold: int = 5,
+                  only: list[str] | None = None,
+                  retry_base_days: float = papers_store.PDF_RETRY_BASE_DAYS) -> DownloadResult:
+    """Fetch the PDF of every notable paper's current version that is not cached and is due,
+    recording each result as it lands (a killed run keeps what it downloaded).
+
+    A failure (404, corrupt every time, retries used up) waits ``retry_base_days`` days before
+    the next try, twice as long after each further failed run (``pdfs.next_try_at``), so later
+    runs do not spend a request and a pacing delay on it every time. ``only`` limits the
+    downloads to those papers and tries them even while they wait (``paramtrack add``).
 
     When the PDF server fails ``breaker_threshold`` times in a row (each after its retries), the
     breaker opens and :class:`~sources.pacing.SourceDownError` ends the downloads: the rest wait
-    for the next run instead of each burning its own retry schedule.
+    for the next run instead of each burning its own retry schedule, and the papers of that
+    streak are tried again by the next run (the server was down, not their files).
     """
     from sources.pdf_cache import PdfServerFailingError
 
     wh = Warehouse(db_path)
     with wh.read() as con:
-        todo = papers_store.papers_needing_pdf(con)
+        todo = papers_store.papers_needing_pdf(con, only=only, ignore_backoff=only is not None)
+        waiting = [s for s in papers_store.pdf_states(con, arxiv_ids=only)
+                   if s.current and s.next_try_at is not None] if only is None else []
+    if waiting:
+        soonest = min(s.next_try_at for s in waiting if s.next_try_at is not None)
+        log.info("PDFs: %d to fetch; %d unavailable ones wait for a later run (next try %s)",
+                 len(todo), len(waiting), f"{soonest.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC")
     breaker = CircuitBreaker(ARXIV_PDF, breaker_threshold)
+    streak: list[tuple[str, int]] = []  # server failures since the last success
     ok = failed = 0
     with sources.pdfs(cache_dir, max_mb, problems) as cache:
-        for i, (arxiv_id, url) in enumerate(todo, 1):
+        for i, (arxiv_id, url, version) in enumerate(todo, 1):
             try:
                 pdf = cache.fetch(url, arxiv_id=arxiv_id)
             except Exception as exc:  # recorded per paper; the run goes on
                 failed += 1
                 with wh.write() as con:
-                    papers_store.record_pdf(con, arxiv_id, url=url, error=f"{type(exc).__name__}: {exc}")
+                    papers_store.record_pdf(con, arxiv_id, url=url, version=version,
+                                            error=f"{type(exc).__name__}: {exc}",
+                                            retry_base_days=retry_base_days)
                 if isinstance(exc, PdfServerFailingError):
+                    streak.append((arxiv_id, version))
                     try:
                         breaker.failure(str(exc))
                     except SourceDownError as down:
+                        with wh.write() as con:
+                            papers_store.clear_pdf_waits(con, streak)
                         log.warning("PDFs: %s; %d left for the next run", down, len(todo) - i)
                         return DownloadResult(ok, failed, str(down))
             else:
                 ok += 1
+                streak = []
                 breaker.success()
                 with wh.write() as con:
-                    papers_store.record_pdf(con, arxiv_id, url=url, sha256=pdf.sha256,
-                                            size=pdf.bytes, path=str(pdf.path))
-            if i % 25 == 0 or i == len(todo):
+                    papers_store.record_pdf(con, arxiv_id, url=url, version=version,
+                                            sha256=pdf.sha256, size=pdf.bytes, path=str(pdf.path))
+            if i % 10 == 0 or i == len(todo):
                 log.info("PDFs: %d/%d (%d cached, %d unavailable)", i, len(todo), ok, failed)
     return DownloadResult(ok, failed)
 
@@ -328,6 +396,22 @@ def extract_paper(arxiv_id: str, sha256: str, path: str, meta: dict[str, Any]) -
     return result
 
 
+def store_and_stage(con: Any, arxiv_id: str, sha256: str, result: Any, seconds: float) -> bool:
+    """Store one extraction result and stage its paper inside ``con``'s transaction; whether it
+    was staged (a transient error is stored, not staged)."""
+    from extractors import EXTRACTOR_VERSION
+    from warehouse import review_store
+
+    stored = extraction_store.store_extraction(
+        con, arxiv_id=arxiv_id, pdf_sha256=sha256, extractor_version=EXTRACTOR_VERSION,
+        result=result, seconds=seconds,
+    )
+    if not stored.lasting:  # a transient error (a repeated one is made lasting by the store)
+        return False
+    review_store.stage_paper(con, arxiv_id)
+    return True
+
+
 @task(name="stage-extractions", cache_policy=NO_CACHE)
 def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seconds: float) -> bool:
     """Store the result and stage the paper; returns whether it was staged.
@@ -336,18 +420,8 @@ def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seco
     its earlier candidates and review state until an extraction gives a lasting answer. The
     warehouse decides: the same transient failure again for the same PDF becomes lasting.
     """
-    from extractors import EXTRACTOR_VERSION
-    from warehouse import review_store
-
     with Warehouse(db_path).write() as con:
-        stored = extraction_store.store_extraction(
-            con, arxiv_id=arxiv_id, pdf_sha256=sha256, extractor_version=EXTRACTOR_VERSION,
-            result=result, seconds=seconds,
-        )
-        if not stored.lasting:
-            return False
-        review_store.stage_paper(con, arxiv_id)
-    return True
+        return store_and_stage(con, arxiv_id, sha256, result, seconds)
 
 
 def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
@@ -370,7 +444,8 @@ def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
                 summary.extraction_errors += 1 if result.error else 0
                 summary.staged += 1 if staged else 0
                 retry = "" if staged else "; retried next run"
-                log.info("Extracted %d/%d: %s%s", i, len(todo), arxiv_id,
+                log.info("Extracted %d/%d: %s (%d pages)%s", i, len(todo), arxiv_id,
+                         result.pages or 0,
                          f" (error: {result.error}{retry})" if result.error else "")
         finally:
             _worker = None
@@ -406,11 +481,17 @@ def discover_flow(
     backoff_base_s: float | None = None,
     batch_size: int = 500,
     pdf_breaker_threshold: int = 5,
+    pdf_retry_base_days: float = papers_store.PDF_RETRY_BASE_DAYS,
+    contact: str | None = None,
 ) -> DiscoverSummary:
     """Discover notable papers submitted in [since, until] and stage their candidates.
 
     With ``arxiv_ids`` instead of a window, those papers are fetched and kept as notable (a
-    maintainer adding a paper by hand); the watchlist and bulk search are skipped.
+    maintainer adding a paper by hand); the watchlist and bulk search are skipped, and only
+    those papers' PDFs are downloaded (even if they wait for a retry) and extracted.
+    A PDF that fails waits ``pdf_retry_base_days`` days (doubling per failed run) before later
+    runs try it again; 0 retries it on every run. ``contact`` (default ``PARAMTRACK_CONTACT``)
+    is the e-mail address the User-Agent gives arXiv and Semantic Scholar.
     ``extraction_timeout_s`` bounds each PDF's extraction; a paper that hits it is recorded with a
     transient error (not staged) and extracted again by the next run.
 
@@ -435,71 +516,83 @@ def discover_flow(
     sources = SourceSettings(
         arxiv_url=arxiv_api_url, s2_url=s2_api_url, arxiv_delay_s=arxiv_delay_seconds,
         s2_min_interval=s2_min_interval, pdf_delay_s=pdf_delay_seconds,
-        http_timeout_s=http_timeout_s, backoff_base_s=backoff_base_s,
+        http_timeout_s=http_timeout_s, backoff_base_s=backoff_base_s, contact=contact,
     )
     problems = SourceProblems()
     wh = Warehouse(db_path)
     params = {"since": since, "until": until, "arxiv_ids": arxiv_ids, "categories": categories, "arxiv": arxiv_api_url,
               "s2": s2_api_url, "rule": rule, "as_of": as_of, "bulk_search": bulk_search}
-    key = None if arxiv_ids is not None else runs_store.job_key(
-        "discover", {"since": since, "until": until, "categories": sorted(categories)})
+    key = None if arxiv_ids is not None else runs_store.discover_window_key(
+        since, until, categories)  # type: ignore[arg-type]
     with wh.write() as con:
+        if key is not None:
+            # One live run per window: refuse (and write nothing) while another run holds it,
+            # before this run could take the live one for dead and "resume" it.
+            runs_store.check_lock(con, key, what="ingest")
         for dead in runs_store.mark_interrupted(con):
             log.warning("Run %s was interrupted (its process is gone)", dead)
         resume = runs_store.unfinished_checkpoint(con, key, WINDOW_STEP) if key else None
         run_id = runs_store.start_run(con, "discover", params, key=key,
                                       resumed_from=resume.run_id if resume else None)
+        if key is not None:
+            runs_store.acquire_lock(con, key, run_id, what="ingest")
         job_started_at = resume.job_started_at if resume else runs_store.run_started_at(con, run_id)
-    summary = DiscoverSummary(run_id=run_id, resumed_from=resume.run_id if resume else None)
-    judge = dict(rule=rule, as_of=as_of, run_id=run_id, problems=problems)
+    keeper = LockKeeper(db_path, key, run_id)
     try:
-        if arxiv_ids is not None:
-            polled = fetch_arxiv_ids(sources, list(arxiv_ids), problems)
-            summary.polled = len(polled)
-            summary.add(judge_and_store(str(db_path), sources, intake.merge_papers(
-                (p, "manual") for p in polled), **judge))
-            bulk_search = False
-        else:
-            _poll_window(str(db_path), sources, categories, since, until, summary, judge,  # type: ignore[arg-type]
-                         resume=resume, progress=Progress(key, WINDOW_STEP, 0, None, run_id,  # type: ignore[arg-type]
-                                                          job_started_at), batch_size=batch_size)
-            watched = read_watchlist(str(db_path), job_started_at)
-            summary.rechecked = len(watched)
-            for batch in intake.batches(watched, batch_size):
+        summary = DiscoverSummary(run_id=run_id, resumed_from=resume.run_id if resume else None)
+        judge = dict(rule=rule, as_of=as_of, run_id=run_id, problems=problems)
+        try:
+            if arxiv_ids is not None:
+                polled = fetch_arxiv_ids(sources, list(arxiv_ids), problems)
+                summary.polled = len(polled)
                 summary.add(judge_and_store(str(db_path), sources, intake.merge_papers(
-                    (p, "watchlist") for p in batch), **judge))
-        if bulk_search:
-            with wh.read() as con:
-                # Papers this run judged but did not store (aged out) count as known too.
-                known = sorted(papers_store.all_ids(con) | set(summary.found_ids))
-            missed, hits = find_missed(
-                sources, query=bulk_query, min_citations=int(notability.threshold(0)),
-                date_range=intake.bulk_date_range(since, until, bulk_lookback_years),  # type: ignore[arg-type]
-                known=known, problems=problems,
-            )
-            summary.found_by_bulk = len(missed)
-            for batch in intake.batches(missed, batch_size):
-                summary.add(judge_and_store(
-                    str(db_path), sources, intake.merge_papers((p, "s2_bulk") for p in batch),
-                    known_citations={p.arxiv_id: hits.get(p.arxiv_id) for p in batch}, **judge))
-        log.info("Warehouse: %d new, %d updated, %d newly notable", summary.inserted,
-                 summary.updated, len(summary.newly_notable))
+                    (p, "manual") for p in polled), **judge))
+                bulk_search = False
+            else:
+                _poll_window(str(db_path), sources, categories, since, until, summary, judge,  # type: ignore[arg-type]
+                             resume=resume, progress=Progress(key, WINDOW_STEP, 0, None, run_id,  # type: ignore[arg-type]
+                                                              job_started_at), batch_size=batch_size)
+                watched = read_watchlist(str(db_path), job_started_at)
+                summary.rechecked = len(watched)
+                for batch in intake.batches(watched, batch_size):
+                    summary.add(judge_and_store(str(db_path), sources, intake.merge_papers(
+                        (p, "watchlist") for p in batch), **judge))
+            if bulk_search:
+                with wh.read() as con:
+                    # Papers this run judged but did not store (aged out) count as known too.
+                    known = sorted(papers_store.all_ids(con) | set(summary.found_ids))
+                missed, hits = find_missed(
+                    sources, query=bulk_query, min_citations=int(notability.threshold(0)),
+                    date_range=intake.bulk_date_range(since, until, bulk_lookback_years),  # type: ignore[arg-type]
+                    known=known, problems=problems,
+                )
+                summary.found_by_bulk = len(missed)
+                for batch in intake.batches(missed, batch_size):
+                    summary.add(judge_and_store(
+                        str(db_path), sources, intake.merge_papers((p, "s2_bulk") for p in batch),
+                        known_citations={p.arxiv_id: hits.get(p.arxiv_id) for p in batch}, **judge))
+            log.info("Warehouse: %d new, %d updated, %d newly notable", summary.inserted,
+                     summary.updated, len(summary.newly_notable))
 
-        if extract:
-            cache_dir = pdf_cache_dir or str(Path(db_path).parent / "pdfs")
-            downloads = download_pdfs(str(db_path), sources, cache_dir, max_pdf_mb,
-                                      problems=problems, breaker_threshold=pdf_breaker_threshold)
-            summary.pdfs_downloaded, summary.pdfs_failed = downloads.downloaded, downloads.failed
-            _extract_pending(str(db_path), summary, extraction_timeout_s)
-            if downloads.source_down:
-                raise SourceDownError(ARXIV_PDF, [downloads.source_down])
-    except SourceUnavailableError as exc:
-        # A source stayed down: end cleanly, keep everything committed, let the next run resume.
-        return _finish(wh, summary, started, problems, status="source_down", error=str(exc))
-    except BaseException as exc:
-        _finish(wh, summary, started, problems, status="failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    return _finish(wh, summary, started, problems, status="completed")
+            if extract:
+                cache_dir = pdf_cache_dir or str(Path(db_path).parent / "pdfs")
+                only = sorted(set(summary.found_ids)) if arxiv_ids is not None else None
+                downloads = download_pdfs(str(db_path), sources, cache_dir, max_pdf_mb,
+                                          problems=problems, breaker_threshold=pdf_breaker_threshold,
+                                          only=only, retry_base_days=pdf_retry_base_days)
+                summary.pdfs_downloaded, summary.pdfs_failed = downloads.downloaded, downloads.failed
+                _extract_pending(str(db_path), summary, extraction_timeout_s, only=only)
+                if downloads.source_down:
+                    raise SourceDownError(ARXIV_PDF, [downloads.source_down])
+        except SourceUnavailableError as exc:
+            # A source stayed down: end cleanly, keep everything committed, let the next run resume.
+            return _finish(wh, summary, started, problems, status="source_down", error=str(exc))
+        except BaseException as exc:
+            _finish(wh, summary, started, problems, status="failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        return _finish(wh, summary, started, problems, status="completed")
+    finally:
+        keeper.stop()
 
 
 def _poll_window(db_path: str, sources: SourceSettings, categories: list[str], since: date,
@@ -546,13 +639,15 @@ def _at(progress: Progress, position: int, total: int) -> Progress:
                     progress.job_started_at)
 
 
-def _extract_pending(db_path: str, summary: DiscoverSummary, timeout_s: float) -> None:
+def _extract_pending(db_path: str, summary: DiscoverSummary, timeout_s: float, *,
+                     only: list[str] | None = None) -> None:
+    """Extract every cached PDF (of ``only`` those papers) that this extractor has not read."""
     from extractors import EXTRACTOR_VERSION
 
     with Warehouse(db_path).read() as con:
         todo = [
             (arxiv_id, sha, path, papers_store.paper_metadata(con, arxiv_id))
-            for arxiv_id, sha, path in papers_store.cached_pdfs(con)
+            for arxiv_id, sha, path in papers_store.cached_pdfs(con, only)
             if not extraction_store.has_extraction(con, arxiv_id, sha, EXTRACTOR_VERSION)
         ]
     if todo:

@@ -1,9 +1,9 @@
 """Recompute the trend, gap and breakpoint tables from the curated dataset.
 
 ``recompute(wh, ...)`` is the plain function (read curated -> fit -> write, charts, export);
-``recompute_flow`` is a thin Prefect 3 flow over it, built on first access so that importing
-this module (tests, ``paramtrack recompute --no-prefect``) does not import Prefect. Call
-:func:`paramtrack.settings.configure_prefect` before touching ``recompute_flow``.
+``recompute_flow`` is a thin Prefect 3 flow over it, defined at module level so a deployment can
+load it by its entrypoint. Importing this module imports Prefect: call
+:func:`paramtrack.settings.configure_prefect` first.
 
 Steps: the chart and export folders are created and checked first (a bad path is a one-line
 :class:`~paramtrack.errors.UserError`, not a traceback after the fit); a ``runs`` row
@@ -16,6 +16,7 @@ and the run is marked failed, so "completed" always means "results, charts and e
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
@@ -26,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from prefect import flow
 
+from flows import notify, runlog
 from paramtrack.errors import UserError
 from trends.charts import CHART_FILES, write_charts
 from trends.fit import TrendConfig, fit_trends
@@ -42,6 +45,11 @@ from warehouse.trends_store import (
     start_run,
     write_results,
 )
+
+log = logging.getLogger("paramtrack.recompute")
+# A deployment loads this file by its path, not as ``flows.recompute``: attach the run-log
+# handler here too, so the flow's lines reach its Prefect run.
+runlog.install()
 
 #: The files ``export_results`` writes into the export folder.
 EXPORT_FILES = tuple(f"{table}.{fmt}" for table in RESULT_TABLES for fmt in ("csv", "parquet"))
@@ -176,36 +184,45 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _build_flow():
-    from prefect import flow
+@flow(name="recompute", log_prints=False, validate_parameters=False, on_failure=notify.HOOKS,
+      on_crashed=notify.HOOKS)
+def recompute_flow(
+    db_path: str | Path | None = None,
+    charts_dir: str | Path | None = None,
+    export_dir: str | Path | None = None,
+    if_due: bool = False,
+    until: date | None = None,
+    since_year: int = 2020,
+    resamples: int = 1000,
+    seed: int = TrendConfig.seed,
+    gap_split: float = TrendConfig.gap_split,
+    break_year: int = TrendConfig.break_year,
+) -> dict[str, Any]:
+    """Refit trends, the gap table and the breakpoint from the curated dataset.
 
-    @flow(name="recompute", log_prints=False, validate_parameters=False)
-    def recompute_flow(
-        db_path: str | Path,
-        charts_dir: str | Path | None = None,
-        export_dir: str | Path | None = None,
-        if_due: bool = False,
-        until: date | None = None,
-        since_year: int = 2020,
-        resamples: int = 1000,
-        seed: int = TrendConfig.seed,
-        gap_split: float = TrendConfig.gap_split,
-        break_year: int = TrendConfig.break_year,
-    ) -> dict[str, Any]:
-        """Refit trends, the gap table and the breakpoint from the curated dataset."""
-        cfg = TrendConfig(until=until, resamples=resamples, seed=seed, gap_split=gap_split,
-                          break_year=break_year)
-        outcome = recompute(Warehouse(db_path), config=cfg,
-                            gap_config=GapConfig(since_year=since_year, until=until),
-                            charts_dir=charts_dir, export_dir=export_dir, if_due=if_due)
-        return outcome.summary()
+    Defined at module level so that a deployment's entrypoint (``flows/recompute.py:
+    recompute_flow``) names something Prefect can import in a fresh process: a flow built
+    inside a function made every scheduled run crash with "Function ... not found".
 
-    return recompute_flow
+    ``db_path`` None: ``PARAMTRACK_DB``, else ``data/paramtrack.duckdb`` in the working
+    directory. A relative ``charts_dir``/``export_dir`` (a ``prefect.yaml`` deployment's
+    ``charts``) is beside the warehouse, not wherever the worker happens to run. A failure
+    or crash is posted to ``PARAMTRACK_NOTIFY_URL`` when set (:mod:`flows.notify`).
+    """
+    from paramtrack.settings import DEFAULT_DB
 
-
-def __getattr__(name: str):
-    if name == "recompute_flow":
-        fn = _build_flow()
-        globals()["recompute_flow"] = fn
-        return fn
-    raise AttributeError(name)
+    db = Path(db_path or os.environ.get("PARAMTRACK_DB") or DEFAULT_DB).expanduser().resolve()
+    charts_dir = db.parent / charts_dir if charts_dir is not None else None
+    export_dir = db.parent / export_dir if export_dir is not None else None
+    db_path = db
+    cfg = TrendConfig(until=until, resamples=resamples, seed=seed, gap_split=gap_split,
+                      break_year=break_year)
+    outcome = recompute(Warehouse(db_path), config=cfg,
+                        gap_config=GapConfig(since_year=since_year, until=until),
+                        charts_dir=charts_dir, export_dir=export_dir, if_due=if_due)
+    if outcome.skipped:
+        log.info("Recompute not due: no dataset change since the last completed recompute")
+    else:
+        log.info("Recomputed %s in %.1f s (run %s)", ", ".join(
+            f"{k} {v}" for k, v in outcome.counts.items()), outcome.seconds, outcome.run_id)
+    return outcome.summary()

@@ -13,25 +13,42 @@ A run that ends with a source down is reported to Prefect as Failed, so it shows
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 from prefect import flow, serve
 from prefect.schedules import Cron
 
 from prefect.states import Failed
 
+from flows import notify, runlog
 from flows.discover import discover_flow
 from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
 from warehouse import Warehouse, runs_store
+
+runlog.install()  # loaded by file path in a deployment's process: see flows/runlog.py
 
 DEPLOYMENT_NAME = "weekly-ingest"
 RECOMPUTE_DEPLOYMENT_NAME = "recompute-if-due"
 RECOMPUTE_CRON = "0 * * * *"
 
 
-@flow(name="weekly-discover", validate_parameters=False)
+def resolve_db_path(db_path: str | None) -> str:
+    """The warehouse a scheduled run writes: its parameter, else ``PARAMTRACK_DB`` of the
+    process running it (the worker's), else ``data/paramtrack.duckdb`` in its working
+    directory (the project folder, for ``prefect.yaml`` deployments); made absolute."""
+    from paramtrack.settings import DEFAULT_DB
+
+    return str(Path(db_path or os.environ.get("PARAMTRACK_DB") or DEFAULT_DB).expanduser().resolve())
+
+
+@flow(name="weekly-discover", validate_parameters=False, on_failure=notify.HOOKS,
+      on_crashed=notify.HOOKS)
 def weekly_discover_flow(
-    db_path: str,
+    db_path: str | None = None,
     window_days: int = 7,
     arxiv_api_url: str = ARXIV_API_URL,
     s2_api_url: str = S2_API_URL,
@@ -41,11 +58,14 @@ def weekly_discover_flow(
     arxiv_delay_seconds: float = 3.0,
     s2_min_interval: float | None = None,
     pdf_delay_seconds: float = 1.0,
+    contact: str | None = None,
 ) -> dict:
     """Discover the ``window_days`` before today; ``categories`` None means the ML set.
 
     The pacing parameters keep the live APIs' defaults; a deployment against the replay server
-    (or a test) turns them down."""
+    (or a test) turns them down. ``db_path`` None: :func:`resolve_db_path`. A failure or crash
+    is posted to ``PARAMTRACK_NOTIFY_URL`` when set (:mod:`flows.notify`)."""
+    db_path = resolve_db_path(db_path)
     until = datetime.now(timezone.utc).date()
     # Both ends are included, so the window spans window_days + 1 dates and overlaps the previous
     # run by one: the run date is only partly over when the run starts (upserts make it harmless).
@@ -53,7 +73,7 @@ def weekly_discover_flow(
     common = dict(db_path=db_path, rule=rule, arxiv_api_url=arxiv_api_url,
                   s2_api_url=s2_api_url, pdf_cache_dir=pdf_cache_dir,
                   arxiv_delay_seconds=arxiv_delay_seconds, s2_min_interval=s2_min_interval,
-                  pdf_delay_seconds=pdf_delay_seconds)
+                  pdf_delay_seconds=pdf_delay_seconds, contact=contact)
     with Warehouse(db_path).write() as con:
         runs_store.mark_interrupted(con)
         unfinished = runs_store.unfinished_windows(con, "discover", newer_than_days=31)
@@ -73,7 +93,8 @@ def weekly_discover_flow(
 
 def weekly_deployment(*, db_path: str, cron: str, window_days: int, arxiv_api_url: str,
                       s2_api_url: str, pdf_cache_dir: str | None,
-                      categories: list[str] | None = None, rule: str = DEFAULT_RULE):
+                      categories: list[str] | None = None, rule: str = DEFAULT_RULE,
+                      contact: str | None = None):
     """The weekly-ingest deployment; every option is a stored parameter, so the Prefect UI
     shows what a scheduled run will do and a restart of ``serve`` can change it."""
     return weekly_discover_flow.to_deployment(
@@ -81,7 +102,8 @@ def weekly_deployment(*, db_path: str, cron: str, window_days: int, arxiv_api_ur
         schedule=Cron(cron, timezone="UTC"),
         parameters={"db_path": db_path, "window_days": window_days,
                     "arxiv_api_url": arxiv_api_url, "s2_api_url": s2_api_url,
-                    "pdf_cache_dir": pdf_cache_dir, "categories": categories, "rule": rule},
+                    "pdf_cache_dir": pdf_cache_dir, "categories": categories, "rule": rule,
+                    "contact": contact},
         description="Weekly: poll arXiv, enrich with Semantic Scholar, stage notable papers.",
         tags=["paramtrack"],
     )
@@ -146,3 +168,100 @@ def next_scheduled_run(deployment: str = WEEKLY_DEPLOYMENT) -> datetime | None:
         return None
     when = runs[0].expected_start_time or runs[0].next_scheduled_start_time
     return when.astimezone(timezone.utc) if when else None
+
+
+RECOMPUTE_DEPLOYMENT = f"recompute/{RECOMPUTE_DEPLOYMENT_NAME}"
+#: The deployments whose runs happen unattended, so whose failures nobody sees in a terminal.
+SCHEDULED_DEPLOYMENTS = (WEEKLY_DEPLOYMENT, RECOMPUTE_DEPLOYMENT)
+#: Prefect state types that end a flow run badly.
+BAD_STATES = frozenset({"FAILED", "CRASHED"})
+
+
+@dataclass(frozen=True)
+class ScheduledRun:
+    """A finished flow run of one of the scheduled deployments, as Prefect recorded it."""
+
+    deployment: str
+    flow_run_id: str
+    name: str
+    state_type: str            # COMPLETED | FAILED | CRASHED | CANCELLED
+    state_name: str            # what the UI shows ("Crashed", "Failed", "Completed", ...)
+    message: str | None
+    ended_at: datetime | None
+
+    @property
+    def failed(self) -> bool:
+        return self.state_type in BAD_STATES
+
+
+def _finished_runs(client: Any, deployment: str, *, limit: int, bad_only: bool = False,
+                   ended_after: datetime | None = None) -> list[ScheduledRun]:
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterEndTime,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        found = client.read_deployment_by_name(deployment)
+    except ObjectNotFound:
+        return []  # never deployed on this server: nothing ran, nothing failed
+    types = [StateType.FAILED, StateType.CRASHED] if bad_only else [
+        StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED]
+    runs = client.read_flow_runs(
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
+        flow_run_filter=FlowRunFilter(
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=types)),
+            end_time=FlowRunFilterEndTime(after_=ended_after) if ended_after else None),
+        sort=FlowRunSort.END_TIME_DESC,
+        limit=limit,
+    )
+    out = []
+    for run in runs:
+        state = run.state
+        ended = run.end_time.astimezone(timezone.utc) if run.end_time else None
+        out.append(ScheduledRun(
+            deployment=deployment, flow_run_id=str(run.id), name=run.name,
+            state_type=state.type.value if state else "UNKNOWN",
+            state_name=state.name if state else "Unknown",
+            message=(state.message or None) if state else None, ended_at=ended))
+    return out
+
+
+def last_scheduled_runs(deployments: tuple[str, ...] = SCHEDULED_DEPLOYMENTS) -> list[ScheduledRun]:
+    """The newest finished flow run of each deployment (those that have one), from the Prefect
+    API at ``PREFECT_API_URL``: what ``paramtrack status`` judges the schedule's health by. A
+    Failed or Crashed one is a problem until a later run of the same deployment completes."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return [run for name in deployments for run in _finished_runs(client, name, limit=1)]
+
+
+def failed_scheduled_runs(since: datetime, deployments: tuple[str, ...] = SCHEDULED_DEPLOYMENTS,
+                          limit: int = 50) -> list[ScheduledRun] | None:
+    """Failed and Crashed runs of the scheduled deployments that ended after ``since``, newest
+    first: what the next digest lists, so a failure nobody watched is read on Monday. None when
+    the Prefect API knows none of the deployments (an ingest on the ephemeral local API)."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    found: list[ScheduledRun] = []
+    known = 0
+    with get_client(sync_client=True) as client:
+        for name in deployments:
+            try:
+                client.read_deployment_by_name(name)
+            except ObjectNotFound:
+                continue
+            known += 1
+            found += _finished_runs(client, name, limit=limit, bad_only=True, ended_after=since)
+    if not known:
+        return None
+    return sorted(found, key=lambda r: r.ended_at or since, reverse=True)[:limit]

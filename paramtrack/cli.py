@@ -50,6 +50,7 @@ from paramtrack.commands import (  # noqa: E402
     extract,
     ingest,
     ranker,
+    pdfs,
     replay,
     review,
     status,
@@ -58,6 +59,7 @@ from paramtrack.commands import (  # noqa: E402
 
 ingest.register(app)
 backfill.register(app)
+pdfs.register(app)
 extract.register(app)
 ranker.register(app)
 review.register(app)

@@ -39,3 +39,7 @@ class SourceUnavailableError(UserError):
 
 class CorpusNotFoundError(UserError):
     """The offline corpus directory (../shared/data or --corpus) is missing or incomplete."""
+
+
+class RunLockedError(UserError):
+    """Another live run is working on the same window (or backfill): one live run per job."""

@@ -11,14 +11,20 @@ import sys
 
 
 def show_progress(verbose: bool = True) -> None:
+    """Print ``paramtrack.*`` progress lines on stderr (only warnings with ``verbose=False``).
+
+    The quiet level is set on this terminal handler, not on the logger: the logger stays at
+    INFO so the same lines still reach the Prefect run's log (``flows/runlog.py``).
+    """
     logger = logging.getLogger("paramtrack")
     if any(getattr(h, "_paramtrack", False) for h in logger.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("  %(message)s"))
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
     handler._paramtrack = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.setLevel(logging.INFO)
     logger.propagate = False
 
 

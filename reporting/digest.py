@@ -10,6 +10,8 @@ and can never become a link, an image, a table cell break or raw HTML.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote
 
@@ -25,6 +27,18 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 #: Bare URLs that GFM renderers (Prefect's UI) would turn into links: break the scheme's colon.
 _AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|data|vbscript|file)(:)|\b(www)(\.)")
 _WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class ScheduledFailure:
+    """A scheduled run (from Prefect, not the warehouse) that Failed or Crashed: a crash before
+    the flow even loaded leaves no ``runs`` row, so the digest gets these from the flow."""
+
+    deployment: str
+    name: str
+    state_name: str
+    message: str | None
+    ended_at: datetime | None
 
 
 def escape_text(value: object, limit: int = 200) -> str:
@@ -95,8 +109,13 @@ def _table(header: list[str], rows: list[list[str]], more_hint: str) -> list[str
     return lines
 
 
-def render_digest(report: RunReport, *, db_path: str | None = None) -> str:
-    """The digest as Markdown (CommonMark + tables)."""
+def render_digest(report: RunReport, *, db_path: str | None = None,
+                  scheduled_failures: Sequence[ScheduledFailure] | None = None) -> str:
+    """The digest as Markdown (CommonMark + tables).
+
+    ``scheduled_failures``: the scheduled deployments' Failed/Crashed runs since the previous
+    digest, or None when no Prefect server with those deployments was asked (the section is
+    left out rather than claiming the schedule is fine)."""
     run = report.run
     db = f" --db {db_path}" if db_path else ""
     out: list[str] = [
@@ -163,4 +182,16 @@ def render_digest(report: RunReport, *, db_path: str | None = None) -> str:
     else:
         out.append("Nothing to report: arXiv and Semantic Scholar answered without trouble.")
     out.append("")
+
+    if scheduled_failures is not None:
+        out += [f"## Scheduled runs that failed ({len(scheduled_failures)})", ""]
+        if scheduled_failures:
+            rows = [[escape_text(f.deployment), escape_text(f.name), escape_text(f.state_name),
+                     _utc(f.ended_at), escape_text(f.message or "-", limit=300)]
+                    for f in scheduled_failures]
+            out += _table(["deployment", "flow run", "state", "ended", "message"], rows,
+                          "see the deployments' runs in the Prefect UI")
+        else:
+            out.append("Nothing to report: every scheduled run since the previous digest completed.")
+        out.append("")
     return "\n".join(out)

@@ -38,7 +38,6 @@ from typing import Any
 
 import httpx
 
-from paramtrack import __version__
 from paramtrack.errors import SourceUnavailableError
 from paramtrack.settings import ARXIV_OAI_URL, ARXIV_PDF_URL
 from sources._http import (
@@ -50,7 +49,8 @@ from sources._http import (
     parse_retry_after,
 )
 from sources.arxiv_ids import parse_arxiv_id
-from sources.arxiv_source import DEFAULT_USER_AGENT, ArxivPaper
+from sources.arxiv_source import ArxivPaper
+from sources.user_agent import user_agent as make_user_agent
 from sources.pacing import ARXIV, shared_limiter
 
 __all__ = ["OAI_NS", "ARXIV_NS", "OaiPage", "OaiError", "BadResumptionTokenError", "ArxivOaiClient",
@@ -246,7 +246,7 @@ class ArxivOaiClient(OwnsHttpClient):
         max_backoff: float = 120.0,
         timeout: float = 120.0,
         pdf_url_format: str = ARXIV_PDF_URL,
-        user_agent: str = DEFAULT_USER_AGENT,
+        user_agent: str | None = None,
         client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
@@ -259,7 +259,8 @@ class ArxivOaiClient(OwnsHttpClient):
         self.timeout = timeout
         self.pdf_url_format = pdf_url_format
         self._own_client = client is None
-        self._client = client or httpx.Client(timeout=timeout, headers={"User-Agent": user_agent})
+        self._client = client or httpx.Client(
+            timeout=timeout, headers={"User-Agent": user_agent or make_user_agent()})
         self._sleep = sleep
         self._rng = random.Random(seed)
         self.waits: list[float] = []         # backoff / Retry-After waits taken

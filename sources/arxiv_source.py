@@ -37,19 +37,21 @@ import arxiv
 import requests
 from lxml import etree
 
-from paramtrack import __version__
 from paramtrack.errors import SourceUnavailableError, UserError
 from paramtrack.settings import ARXIV_API_URL
 from sources._http import backoff_delay, is_connection_refused
 from sources.arxiv_ids import parse_arxiv_id
 from sources.pacing import ARXIV, SourceProblems, shared_limiter
+from sources.user_agent import NO_CONTACT_AGENT
+from sources.user_agent import user_agent as make_user_agent
 
 __all__ = ["ArxivPaper", "ArxivSource", "ML_CATEGORIES", "ARXIV_CATEGORIES", "DEFAULT_USER_AGENT",
            "validate_categories", "window_query", "UnknownCategoryError", "WindowPage"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_USER_AGENT = f"paramtrack/{__version__} (+https://github.com/paramtrack; mailto:paramtrack@users.noreply.github.com)"
+#: The agent without a contact (``sources.user_agent``: PARAMTRACK_CONTACT / --contact add one).
+DEFAULT_USER_AGENT = NO_CONTACT_AGENT
 
 # Machine-learning-relevant categories (suggested in error messages).
 ML_CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.NE", "stat.ML", "cs.IR", "cs.RO", "cs.SD",
@@ -305,7 +307,7 @@ class ArxivSource:
         delay_seconds: float = 3.0,
         page_size: int = 100,
         num_retries: int = 3,
-        user_agent: str = DEFAULT_USER_AGENT,
+        user_agent: str | None = None,
         timeout: float = 30.0,
         backoff_base: float = 3.0,
         max_backoff: float = 60.0,
@@ -319,8 +321,9 @@ class ArxivSource:
         )
         self.client.query_url_format = f"{self.api_url}?{{}}"
         self.client._session.close()  # the package's own session, replaced by ours
-        self.client._session = _Session(user_agent, timeout, delay_seconds)
-        self.user_agent = user_agent
+        agent = user_agent or make_user_agent()  # PARAMTRACK_CONTACT at construction time
+        self.client._session = _Session(agent, timeout, delay_seconds)
+        self.user_agent = agent
 
     def close(self) -> None:
         """Close the HTTP session: its keep-alive connections otherwise stay open (one socket per

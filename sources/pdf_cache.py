@@ -43,9 +43,9 @@ from pathlib import Path
 
 import httpx
 
-from paramtrack import __version__
 from paramtrack.errors import SourceUnavailableError, UserError
 from sources.pacing import ARXIV_PDF, SourceProblems, shared_limiter
+from sources.user_agent import user_agent as make_user_agent
 from sources._http import (
     RETRY_STATUSES,
     OwnsHttpClient,
@@ -100,6 +100,7 @@ class PdfCache(OwnsHttpClient):
         sleep: Callable[[float], None] = time.sleep,
         min_interval: float = 0.0,
         problems: SourceProblems | None = None,
+        user_agent: str | None = None,
     ) -> None:
         self.root = Path(root)
         self._limiter = shared_limiter(ARXIV_PDF, min_interval)
@@ -111,7 +112,7 @@ class PdfCache(OwnsHttpClient):
         self._own_client = client is None
         self._client = client or httpx.Client(
             timeout=timeout, follow_redirects=True,
-            headers={"User-Agent": f"paramtrack/{__version__} (+https://github.com/paramtrack)"},
+            headers={"User-Agent": user_agent or make_user_agent()},  # PARAMTRACK_CONTACT
         )
         self._sleep = sleep
         self._rng = random.Random()

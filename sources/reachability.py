@@ -17,14 +17,19 @@ from paramtrack.errors import SourceUnavailableError
 OFFLINE_HINT = "to work offline, start 'paramtrack replay-server' and pass its URLs, or run 'paramtrack demo'"
 
 
-def check_reachable(url: str, *, name: str, timeout: float = 5.0) -> None:
-    """Raise :class:`SourceUnavailableError` naming ``url`` when nothing answers there."""
+def check_reachable(url: str, *, name: str, timeout: float = 5.0,
+                    contact: str | None = None) -> None:
+    """Raise :class:`SourceUnavailableError` naming ``url`` when nothing answers there. The
+    request carries paramtrack's User-Agent (with ``contact``) like every other one."""
+    from sources.user_agent import user_agent
+
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SourceUnavailableError(f"{name} URL {url!r} is not an http(s) URL")
     root = f"{parts.scheme}://{parts.netloc}/"
     try:
-        httpx.head(root, timeout=timeout, follow_redirects=False)
+        httpx.head(root, timeout=timeout, follow_redirects=False,
+                   headers={"User-Agent": user_agent(contact)})
     except httpx.HTTPError as exc:
         reason = type(exc).__name__
         text = str(exc).strip()

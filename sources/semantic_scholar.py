@@ -29,7 +29,6 @@ from typing import Any
 
 import httpx
 
-from paramtrack import __version__
 from paramtrack.errors import SourceUnavailableError
 from paramtrack.settings import S2_API_URL
 from sources._http import (
@@ -41,6 +40,7 @@ from sources._http import (
     parse_retry_after,
 )
 from sources.arxiv_ids import parse_arxiv_id
+from sources.user_agent import user_agent as make_user_agent
 from sources.pacing import S2, SourceProblems, shared_limiter
 
 __all__ = ["S2Paper", "SemanticScholarSource", "BATCH_LIMIT", "PAPER_FIELDS"]
@@ -108,6 +108,7 @@ class SemanticScholarSource(OwnsHttpClient):
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
         problems: SourceProblems | None = None,
+        user_agent: str | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.api_key = api_key
@@ -122,7 +123,7 @@ class SemanticScholarSource(OwnsHttpClient):
         self.min_interval = min_interval
         self._limiter = shared_limiter(S2, min_interval)
         self.problems = problems
-        headers = {"User-Agent": f"paramtrack/{__version__} (+https://github.com/paramtrack)"}
+        headers = {"User-Agent": user_agent or make_user_agent()}  # PARAMTRACK_CONTACT
         if api_key:
             headers["x-api-key"] = api_key
         self._own_client = client is None

@@ -103,7 +103,8 @@ def test_backfill_extracts_on_dask_workers_and_stages(prefect_harness, server, t
     assert with_pdf <= {a for a, s in papers.items() if s == "notable"}
     # Extracted on the Dask workers (the task stream names the worker that ran each task),
     # then staged by the flow.
-    ran = [t for t in stream.data if "extract_paper" in str(t["key"]) or "extract-paper" in str(t["key"])]
+    # (one batch per PDF here: two PDFs, two workers, several batches per worker wanted).
+    ran = [t for t in stream.data if "extract_batch" in str(t["key"]) or "extract-batch" in str(t["key"])]
     assert len(ran) == 2 and {t["worker"] for t in ran} <= workers
     assert len(children) == 2 and set(children.values()) == {None}
     assert ExtractionWorkerPlugin.name not in plugins
@@ -235,3 +236,21 @@ def test_cli_backfill_on_its_own_local_cluster(paramtrack_exe, server, tmp_path)
         runs = con.execute("SELECT flow, status FROM runs").fetchall()
     assert staged == {"2305.13048", "2305.14314"}
     assert runs == [("backfill", "completed")]
+
+
+def test_the_dashboard_option_serves_dasks_dashboard(prefect_harness):
+    """`backfill --dashboard`: the local cluster serves Dask's (bokeh) dashboard on a free
+    loopback port and the run logs its address."""
+    import httpx
+    from prefect import flow
+
+    from flows.backfill import _dashboard_link, dask_task_runner
+
+    def probe() -> tuple[str | None, int]:
+        link = _dashboard_link()  # what the run logs
+        return link, httpx.get(link, timeout=30, follow_redirects=True).status_code if link else 0
+
+    link, status = flow(task_runner=dask_task_runner(1, dashboard=True))(probe)()
+    assert link and link.startswith("http://127.0.0.1:") and link.endswith("/status")
+    assert status == 200
+    assert flow(task_runner=dask_task_runner(1))(probe)() == (None, 0)  # off by default

@@ -56,6 +56,7 @@ def _run(db: Path, srv):
         as_of=AS_OF, arxiv_delay_seconds=0.0, s2_min_interval=0.0, pdf_delay_seconds=0.0,
         bulk_search=False,
         http_timeout_s=HTTP_TIMEOUT_S, backoff_base_s=0.05,
+        pdf_retry_base_days=0,  # "the next run" here comes seconds later: no wait between runs
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import duckdb
@@ -161,19 +161,51 @@ def mark_aged_out(con: duckdb.DuckDBPyConnection, arxiv_ids: Sequence[str]) -> N
 
 
 # -- PDFs ------------------------------------------------------------------------------------
+#
+# One row per (paper, arXiv version): when arXiv announces v9 of a paper whose v1 is cached, v9
+# is missing and gets fetched, and v1's row stays. A failed download is not retried by every
+# run: each failed run pushes ``next_try_at`` further out (1, 2, 4, ... days), so a PDF that
+# answers 404 costs one request a fortnight, not one per run.
 
-def papers_needing_pdf(con: duckdb.DuckDBPyConnection, *, max_attempts: int = 5) -> list[tuple[str, str]]:
-    """Notable papers with no cached PDF yet (and not given up on): (arxiv_id, pdf_url)."""
-    return [
-        (r[0], r[1])
-        for r in con.execute(
-            "SELECT p.arxiv_id, p.pdf_url FROM papers p LEFT JOIN pdfs d USING (arxiv_id)"
-            " WHERE p.status = 'notable' AND p.pdf_url IS NOT NULL"
-            " AND (d.arxiv_id IS NULL OR (d.sha256 IS NULL AND d.attempts < ?))"
-            " ORDER BY p.arxiv_id",
-            [max_attempts],
-        ).fetchall()
-    ]
+#: Days a PDF waits after its first failed run; each further failed run in a row doubles it.
+PDF_RETRY_BASE_DAYS = 1.0
+#: ... up to this many days (a withdrawn PDF is still tried about once a month).
+PDF_RETRY_MAX_DAYS = 32.0
+
+#: The version an arXiv PDF URL names: ``.../pdf/2205.01068v3`` (or ``...v3.pdf``).
+_URL_VERSION_SQL = "TRY_CAST(regexp_extract({url}, 'v([0-9]+)(\\.pdf)?$', 1) AS INTEGER)"
+#: The version of a paper's current PDF: its URL's, else the paper's, else 0 (none named).
+_PAPER_PDF_VERSION = f"coalesce({_URL_VERSION_SQL.format(url='p.pdf_url')}, p.version, 0)"
+
+
+def pdf_retry_delay(failures: int, *, base_days: float = PDF_RETRY_BASE_DAYS,
+                    max_days: float = PDF_RETRY_MAX_DAYS) -> timedelta:
+    """How long after its ``failures``-th failed run in a row a PDF is tried again."""
+    if failures <= 0 or base_days <= 0:
+        return timedelta(0)
+    return timedelta(days=min(max_days, base_days * 2 ** (failures - 1)))
+
+
+def papers_needing_pdf(con: duckdb.DuckDBPyConnection, *, only: Sequence[str] | None = None,
+                       now: datetime | None = None, ignore_backoff: bool = False,
+                       ) -> list[tuple[str, str, int]]:
+    """Notable papers whose current version's PDF is not cached and is due for a try:
+    ``(arxiv_id, pdf_url, version)``.
+
+    ``only`` limits it to those papers (``paramtrack add`` names its papers); ``ignore_backoff``
+    tries them even while they wait (a maintainer asking for a paper by name).
+    """
+    sql = (f"SELECT p.arxiv_id, p.pdf_url, {_PAPER_PDF_VERSION} AS v FROM papers p"
+           f" LEFT JOIN pdfs d ON d.arxiv_id = p.arxiv_id AND d.version = {_PAPER_PDF_VERSION}"
+           " WHERE p.status = 'notable' AND p.pdf_url IS NOT NULL AND d.sha256 IS NULL")
+    params: list[Any] = []
+    if not ignore_backoff:
+        sql += " AND (d.next_try_at IS NULL OR d.next_try_at <= ?)"
+        params.append(now or _now())
+    if only is not None:
+        sql += " AND list_contains(?, p.arxiv_id)"
+        params.append(list(only))
+    return [(r[0], r[1], int(r[2])) for r in con.execute(sql + " ORDER BY p.arxiv_id", params).fetchall()]
 
 
 def record_pdf(
@@ -181,31 +213,101 @@ def record_pdf(
     arxiv_id: str,
     *,
     url: str,
+    version: int = 0,
     sha256: str | None = None,
     size: int | None = None,
     path: str | None = None,
     error: str | None = None,
-) -> None:
+    retry_base_days: float = PDF_RETRY_BASE_DAYS,
+    now: datetime | None = None,
+) -> datetime | None:
+    """Record one run's attempt at a PDF version; returns when it may be tried again (None
+    once it is downloaded). A failure counts one more failed run in a row and waits
+    :func:`pdf_retry_delay` for it; a success clears the error and the wait."""
+    now = now or _now()
+    row = con.execute("SELECT failures FROM pdfs WHERE arxiv_id = ? AND version = ?",
+                      [arxiv_id, version]).fetchone()
+    failures = 0 if error is None else (row[0] if row else 0) + 1
+    delay = pdf_retry_delay(failures, base_days=retry_base_days)
+    next_try = now + delay if error is not None and delay else None
     con.execute(
-        "INSERT INTO pdfs (arxiv_id, sha256, bytes, path, url, fetched_at, error, attempts)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, 1)"
-        " ON CONFLICT (arxiv_id) DO UPDATE SET sha256 = coalesce(excluded.sha256, pdfs.sha256),"
+        "INSERT INTO pdfs (arxiv_id, version, sha256, bytes, path, url, fetched_at, error,"
+        " attempts, failures, next_try_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
+        " ON CONFLICT (arxiv_id, version) DO UPDATE SET"
+        " sha256 = coalesce(excluded.sha256, pdfs.sha256),"
         " bytes = coalesce(excluded.bytes, pdfs.bytes), path = coalesce(excluded.path, pdfs.path),"
         " url = excluded.url, fetched_at = excluded.fetched_at, error = excluded.error,"
-        " attempts = pdfs.attempts + 1",
-        [arxiv_id, sha256, size, path, url, _now(), error],
+        " attempts = pdfs.attempts + 1, failures = excluded.failures,"
+        " next_try_at = excluded.next_try_at",
+        [arxiv_id, version, sha256, size, path, url, now, error, failures, next_try],
     )
+    return next_try
+
+
+def clear_pdf_waits(con: duckdb.DuckDBPyConnection, keys: Sequence[tuple[str, int]] | None = None) -> int:
+    """Let the next run try these (paper, version) PDFs (all failed ones when ``keys`` is
+    None) instead of waiting: after an outage that was the server's fault, or by hand
+    (``paramtrack pdfs --retry``). Returns how many rows changed."""
+    sql = "UPDATE pdfs SET next_try_at = NULL WHERE sha256 IS NULL AND next_try_at IS NOT NULL"
+    params: list[Any] = []
+    if keys is not None:
+        if not keys:
+            return 0
+        sql += " AND list_contains(?, arxiv_id || ' v' || version)"
+        params.append([f"{a} v{v}" for a, v in keys])
+    rows = con.execute(sql + " RETURNING arxiv_id", params).fetchall()
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class PdfState:
+    """One row of ``pdfs``, with the paper's title and whether it is the paper's current version."""
+
+    arxiv_id: str
+    version: int
+    title: str | None
+    sha256: str | None
+    url: str | None
+    error: str | None
+    attempts: int
+    failures: int
+    fetched_at: datetime | None
+    next_try_at: datetime | None
+    current: bool
+
+
+def pdf_states(con: duckdb.DuckDBPyConnection, *, failed_only: bool = True,
+               arxiv_ids: Sequence[str] | None = None) -> list[PdfState]:
+    """What ``paramtrack pdfs`` shows: PDF rows (only the ones not downloaded by default), the
+    soonest next try first."""
+    sql = (f"SELECT d.arxiv_id, d.version, p.title, d.sha256, d.url, d.error, d.attempts,"
+           f" d.failures, d.fetched_at, d.next_try_at, d.version = {_PAPER_PDF_VERSION}"
+           " FROM pdfs d LEFT JOIN papers p USING (arxiv_id) WHERE true")
+    params: list[Any] = []
+    if failed_only:
+        sql += " AND d.sha256 IS NULL"
+    if arxiv_ids is not None:
+        sql += " AND list_contains(?, d.arxiv_id)"
+        params.append(list(arxiv_ids))
+    sql += " ORDER BY d.next_try_at NULLS FIRST, d.arxiv_id, d.version"
+    return [PdfState(r[0], int(r[1]), r[2], r[3], r[4], r[5], int(r[6]), int(r[7]), r[8], r[9],
+                     bool(r[10])) for r in con.execute(sql, params).fetchall()]
 
 
 def cached_pdfs(con: duckdb.DuckDBPyConnection, arxiv_ids: Sequence[str] | None = None) -> list[tuple[str, str, str]]:
-    """(arxiv_id, sha256, path) of downloaded PDFs of notable papers."""
-    sql = ("SELECT d.arxiv_id, d.sha256, d.path FROM pdfs d JOIN papers p USING (arxiv_id)"
-           " WHERE d.sha256 IS NOT NULL AND p.status = 'notable'")
+    """(arxiv_id, sha256, path) of each notable paper's newest downloaded PDF version (an older
+    version's file stays on record, but only the newest is extracted)."""
+    sql = ("SELECT arxiv_id, sha256, path FROM ("
+           "  SELECT d.arxiv_id, d.sha256, d.path, row_number() OVER ("
+           "    PARTITION BY d.arxiv_id ORDER BY d.version DESC) AS newest"
+           "  FROM pdfs d JOIN papers p USING (arxiv_id)"
+           "  WHERE d.sha256 IS NOT NULL AND p.status = 'notable'")
     params: list[Any] = []
     if arxiv_ids is not None:
         sql += " AND list_contains(?, d.arxiv_id)"
         params.append(list(arxiv_ids))
-    return [(r[0], r[1], r[2]) for r in con.execute(sql + " ORDER BY d.arxiv_id", params).fetchall()]
+    sql += ") WHERE newest = 1"
+    return [(r[0], r[1], r[2]) for r in con.execute(sql + " ORDER BY arxiv_id", params).fetchall()]
 
 
 def paper_metadata(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> dict[str, Any] | None:

@@ -274,8 +274,10 @@ def review_model_for(
 
 
 def cached_pdf_path(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str | None:
+    """The newest cached version's file (``pdfs`` keeps a row per arXiv version)."""
     row = con.execute(
-        "SELECT path FROM pdfs WHERE arxiv_id = ? AND path IS NOT NULL", [arxiv_id]
+        "SELECT path FROM pdfs WHERE arxiv_id = ? AND path IS NOT NULL"
+        " ORDER BY version DESC LIMIT 1", [arxiv_id]
     ).fetchone()
     return row[0] if row else None
 

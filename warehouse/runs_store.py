@@ -155,3 +155,103 @@ def unfinished_windows(con: duckdb.DuckDBPyConnection, flow: str, *,
         out.append({"since": date.fromisoformat(p["since"]), "until": date.fromisoformat(p["until"]),
                     "categories": list(p["categories"])})
     return out
+
+
+# -- one live run per job ------------------------------------------------------------------------
+#
+# Two ingests of one window at once would each commit batches and checkpoints over the other's,
+# and the second would "resume" the live first (its row is 'running', its checkpoint unfinished).
+# So a run holds a row in ``run_locks`` for its job while it works: pid and host say who, and a
+# heartbeat (refreshed every LOCK_HEARTBEAT_S by the run) says it is still working. A second run
+# refuses while the holder is live; a lock whose process is gone (same host) or whose heartbeat
+# is older than LOCK_STALE_AFTER_S (another host, or a hung process) is taken over.
+
+#: How often a live run refreshes its lock's heartbeat.
+LOCK_HEARTBEAT_S = 30.0
+#: A heartbeat older than this means the holder stopped working: its lock is taken over.
+LOCK_STALE_AFTER_S = 300.0
+
+
+def discover_window_key(since: date, until: date, categories: list[str] | tuple[str, ...]) -> str:
+    """The job key of a discover run over a window (what ``runs.job_key`` and the lock hold)."""
+    return job_key("discover", {"since": since, "until": until, "categories": sorted(categories)})
+
+
+@dataclass(frozen=True)
+class RunLock:
+    job_key: str
+    run_id: str
+    pid: int
+    host: str
+    acquired_at: datetime
+    heartbeat_at: datetime
+
+    def describe(self, now: datetime | None = None) -> str:
+        age = ((now or _now()) - self.heartbeat_at).total_seconds()
+        return (f"run {self.run_id[:8]} (pid {self.pid} on {self.host}, started "
+                f"{self.acquired_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC, last heartbeat "
+                f"{max(0, round(age))} s ago)")
+
+
+def _lock_row(con: duckdb.DuckDBPyConnection, key: str) -> RunLock | None:
+    row = con.execute("SELECT job_key, run_id, pid, host, acquired_at, heartbeat_at FROM run_locks"
+                      " WHERE job_key = ?", [key]).fetchone()
+    return RunLock(*row) if row else None
+
+
+def live_lock(con: duckdb.DuckDBPyConnection, key: str, *, now: datetime | None = None,
+              alive: Callable[[int], bool] = _pid_alive,
+              stale_after_s: float = LOCK_STALE_AFTER_S) -> RunLock | None:
+    """The lock another *live* run holds on ``key``, or None (free, ours, or stale)."""
+    lock = _lock_row(con, key)
+    if lock is None:
+        return None
+    here = socket.gethostname()
+    if lock.host == here and lock.pid == os.getpid():
+        return None  # this process's own (an earlier run of it that did not get to release)
+    if lock.host == here and not alive(lock.pid):
+        return None  # its process is gone: killed, crashed, rebooted
+    if ((now or _now()) - lock.heartbeat_at).total_seconds() > stale_after_s:
+        return None  # silent too long: another host's dead run, or a hung or reused pid
+    return lock
+
+
+def check_lock(con: duckdb.DuckDBPyConnection, key: str, *, now: datetime | None = None,
+               alive: Callable[[int], bool] = _pid_alive,
+               stale_after_s: float = LOCK_STALE_AFTER_S, what: str = "run") -> None:
+    """Raise :class:`~paramtrack.errors.RunLockedError` (one line) while a live run holds ``key``."""
+    from paramtrack.errors import RunLockedError
+
+    now = now or _now()
+    held = live_lock(con, key, now=now, alive=alive, stale_after_s=stale_after_s)
+    if held is not None:
+        raise RunLockedError(f"another {what} of this window is running: {held.describe(now)}",
+                             hint="wait for it to finish; a run whose process is gone, or "
+                                  f"silent for {stale_after_s / 60:g} min, is taken over")
+
+
+def acquire_lock(con: duckdb.DuckDBPyConnection, key: str, run_id: str, *,
+                 now: datetime | None = None, alive: Callable[[int], bool] = _pid_alive,
+                 stale_after_s: float = LOCK_STALE_AFTER_S, what: str = "run") -> RunLock | None:
+    """Take ``key``'s lock for ``run_id`` (inside the transaction that starts the run, which a
+    second process cannot interleave: DuckDB lets one process write the file at a time); returns
+    the stale lock it took over, if any. Raises :class:`RunLockedError` while a live run holds it."""
+    now = now or _now()
+    check_lock(con, key, now=now, alive=alive, stale_after_s=stale_after_s, what=what)
+    previous = _lock_row(con, key)
+    con.execute("INSERT OR REPLACE INTO run_locks (job_key, run_id, pid, host, acquired_at,"
+                " heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [key, run_id, os.getpid(), socket.gethostname(), now, now])
+    return previous
+
+
+def heartbeat(con: duckdb.DuckDBPyConnection, key: str, run_id: str) -> bool:
+    """Refresh the lock's heartbeat; False when ``run_id`` no longer holds it (taken over)."""
+    rows = con.execute("UPDATE run_locks SET heartbeat_at = ? WHERE job_key = ? AND run_id = ?"
+                       " RETURNING run_id", [_now(), key, run_id]).fetchall()
+    return bool(rows)
+
+
+def release_lock(con: duckdb.DuckDBPyConnection, key: str, run_id: str) -> None:
+    """Drop the lock if ``run_id`` still holds it."""
+    con.execute("DELETE FROM run_locks WHERE job_key = ? AND run_id = ?", [key, run_id])

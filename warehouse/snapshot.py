@@ -11,15 +11,16 @@ leaves out exactly those columns:
   ``papers.published`` are arXiv's dates, content, and are kept; so is
   ``citation_snapshots.snapshot_date``, the day the count was read);
 * ``run_id`` and ``seconds`` everywhere: which run wrote a row and how long it took;
-* ``pdfs.path``: an absolute path under the run's cache folder; ``pdfs.attempts``: how many tries
-  a download took, which a fault changes by design (the fault itself is in ``runs``);
+* ``pdfs.path``: an absolute path under the run's cache folder; ``pdfs.attempts`` and
+  ``pdfs.failures``: how many runs a download took and how many of them failed, which a fault
+  changes by design (the fault itself is in ``runs``; ``pdfs.next_try_at`` is a ``*_at``);
 * sequence-numbered surrogate keys (``candidates.candidate_id``, ``decisions.decision_id``,
   ``models.model_id``, ``dataset_events.event_id``, ``epoch_imports.import_id``): their numbers
   follow the order rows were written, not what they say.
 
 Whole tables left out: ``runs`` (a log of runs — a faulted window may take two),
-``run_checkpoints`` and ``backfills`` (how far unfinished runs got: bookkeeping of runs, not
-data) and ``_migrations`` (when the file was created). ``rejected_records`` holds one row per record per
+``run_checkpoints``, ``run_locks`` and ``backfills`` (how far unfinished runs got, which run
+works on what: bookkeeping of runs, not data) and ``_migrations`` (when the file was created). ``rejected_records`` holds one row per record per
 run, so its rows are compared as a set: two runs rejecting the same record say the same thing.
 
 Rows are sorted (by their ``repr``, which orders ``None`` and mixed types deterministically), so
@@ -38,7 +39,7 @@ __all__ = ["IGNORED_COLUMNS", "SKIPPED_TABLES", "SET_TABLES", "content_snapshot"
 IGNORED_EVERYWHERE = frozenset({"run_id", "seconds", "first_seen", "last_seen", "notable_since"})
 #: Columns left out per table (besides ``*_at`` and :data:`IGNORED_EVERYWHERE`).
 IGNORED_COLUMNS: dict[str, frozenset[str]] = {
-    "pdfs": frozenset({"path", "attempts"}),
+    "pdfs": frozenset({"path", "attempts", "failures"}),
     "candidates": frozenset({"candidate_id"}),
     "decisions": frozenset({"decision_id"}),
     "models": frozenset({"model_id"}),
@@ -46,7 +47,7 @@ IGNORED_COLUMNS: dict[str, frozenset[str]] = {
     "epoch_imports": frozenset({"import_id"}),
 }
 #: Tables that are logs of runs or of the file itself, not content.
-SKIPPED_TABLES = frozenset({"runs", "run_checkpoints", "backfills", "_migrations"})
+SKIPPED_TABLES = frozenset({"runs", "run_checkpoints", "run_locks", "backfills", "_migrations"})
 #: Tables with one row per run for the same fact: compared as sets of distinct rows.
 SET_TABLES = frozenset({"rejected_records"})
 

@@ -145,6 +145,15 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunInfo | None:
     return _run(row) if row else None
 
 
+def previous_run_started(con: duckdb.DuckDBPyConnection, run: RunInfo) -> datetime | None:
+    """When the run of the same flow before ``run`` started (None for the first one): the
+    previous digest's cut-off, so each digest lists what happened since the one before it."""
+    row = con.execute(
+        "SELECT max(started_at) FROM runs WHERE flow = ? AND started_at < ? AND run_id <> ?",
+        [run.flow, run.started_at, run.run_id]).fetchone()
+    return row[0] if row else None
+
+
 def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[RunInfo]:
     """The newest runs first (any flow, any status)."""
     if not _has_table(con, "runs"):

@@ -12,10 +12,12 @@ import typer
 
 from paramtrack.commands.ingest import (
     _check_arxiv_delay,
+    _check_contact,
     _check_categories,
     _check_rule,
     _check_sources,
     _parse_day,
+    _refuse_if_running,
 )
 from paramtrack.errors import UserError
 from paramtrack.progress import show_progress
@@ -97,6 +99,7 @@ def backfill_command(
     category: Annotated[list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")] = None,
     dask_address: Annotated[str, typer.Option(help="Use a running Dask scheduler (tcp://HOST:PORT) instead of a local cluster.")] = "",
     workers: Annotated[int, typer.Option(help="Worker processes of the local Dask cluster.")] = 2,
+    dashboard: Annotated[bool, typer.Option("--dashboard", help="Serve Dask's dashboard (task stream, worker CPU and memory) for the local cluster and print its address.")] = False,
     no_extract: Annotated[bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")] = False,
     no_bulk: Annotated[bool, typer.Option("--no-bulk", help="Skip the Semantic Scholar search for notable papers the harvest missed.")] = False,
     rule: Annotated[str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")] = DEFAULT_RULE,
@@ -108,6 +111,7 @@ def backfill_command(
     s2_interval: Annotated[float | None, typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without).")] = None,
     pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
     as_of: Annotated[str, typer.Option(help="Judge notability as of this day (default today).")] = "",
+    contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Backfill past months: OAI-PMH harvest, citations, notability, PDF extraction on Dask.
@@ -130,8 +134,13 @@ def backfill_command(
     if "{id}" not in pdf_url:
         raise UserError(f"--pdf-url {pdf_url!r} has no {{id}} placeholder")
     as_of_day = _parse_day(as_of, "--as-of") if as_of else None
+    contact = _check_contact(contact)
     address = _check_dask_address(dask_address) if dask_address else None
-    _check_sources(oai_url, s2_url)
+    from warehouse.backfill_store import backfill_key
+
+    _refuse_if_running(settings.db_path, backfill_key(window_from, window_to, categories),
+                       "backfill")
+    _check_sources(oai_url, s2_url, contact)
     show_progress(not quiet)
     from warehouse import Warehouse
 
@@ -140,13 +149,13 @@ def backfill_command(
     from flows.backfill import run_backfill
 
     summary = run_backfill(
-        workers=workers, dask_address=address,
+        workers=workers, dask_address=address, dashboard=dashboard,
         db_path=str(settings.db_path), window_from=window_from, window_to=window_to,
         categories=categories, oai_url=oai_url, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
         pdf_url_format=pdf_url, pdf_cache_dir=str(settings.pdf_cache_dir), rule=rule,
         as_of=as_of_day, arxiv_delay_seconds=arxiv_delay, s2_min_interval=s2_interval,
         pdf_delay_seconds=pdf_delay, bulk_search=not no_bulk,
-        extract=not no_extract,
+        extract=not no_extract, contact=contact,
     )
     _print_summary(summary)
 

@@ -22,8 +22,9 @@ from paramtrack.settings import (
 )
 
 WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC
-_PREFECT_HINT = ("start one with 'prefect server start --host 127.0.0.1 --port 4200', then "
-                 "export PREFECT_API_URL=http://127.0.0.1:4200/api")
+# Exported before the server starts: Prefect's UI takes its API URL from it (else port 4200).
+_PREFECT_HINT = ("export PREFECT_API_URL=http://127.0.0.1:4200/api, then start a server with "
+                 "'prefect server start --host 127.0.0.1 --port 4200'")
 
 #: The demo window covers every paper in the offline corpus (ground truth: 2013-12 .. 2024-05;
 #: Epoch rows with arXiv links reach further back and forward).
@@ -100,15 +101,46 @@ def _check_prefect_api(url: str) -> None:
         raise UserError(exc.message, hint=_PREFECT_HINT) from None
 
 
-def _check_sources(arxiv_url: str, s2_url: str) -> None:
+def _check_sources(arxiv_url: str, s2_url: str, contact: str | None = None) -> None:
     from sources.reachability import check_reachable
 
-    check_reachable(arxiv_url, name="arXiv")
-    check_reachable(s2_url, name="Semantic Scholar")
+    check_reachable(arxiv_url, name="arXiv", contact=contact)
+    check_reachable(s2_url, name="Semantic Scholar", contact=contact)
+
+
+def _refuse_if_running(db_path: Path, key: str, what: str) -> None:
+    """One line, before Prefect starts (10-25 s), when a live run already works on this job.
+    The flow checks again atomically when it starts its run; this is the fast, friendly path."""
+    if not db_path.exists():
+        return
+    from warehouse import Warehouse, runs_store
+
+    with Warehouse(db_path).read() as con:
+        runs_store.check_lock(con, key, what=what)
+
+
+def _check_contact(contact: str | None) -> str | None:
+    """The --contact / PARAMTRACK_CONTACT address, checked before anything starts."""
+    if contact is None or not contact.strip():
+        return None
+    from sources.user_agent import check_contact
+
+    try:
+        return check_contact(contact)
+    except ValueError as exc:
+        raise UserError(f"--contact: {exc}") from None
+
+
+def _check_pacing(arxiv_delay: float, s2_interval: float | None, pdf_delay: float) -> None:
+    _check_arxiv_delay(arxiv_delay)
+    _check_arxiv_delay(pdf_delay, "--pdf-delay")
+    if s2_interval is not None:
+        _check_arxiv_delay(s2_interval, "--s2-interval")
 
 
 def _run_discover(db_path: Path, **params: Any):
-    """Import Prefect only now (slow), with the project-local defaults set first."""
+    """Import Prefect only now (slow), with the project-local defaults set first; its local
+    API server (when no PREFECT_API_URL is set) dies with this process, even after kill -9."""
     from warehouse import Warehouse
 
     # Created or brought up to date now: an unusable path or file (not DuckDB, a newer schema,
@@ -116,8 +148,10 @@ def _run_discover(db_path: Path, **params: Any):
     Warehouse(db_path).migrate()
     configure_prefect(db_path.parent)
     from flows.discover import discover_flow
+    from flows.local_api import local_api
 
-    return discover_flow(db_path=str(db_path), **params)
+    with local_api():
+        return discover_flow(db_path=str(db_path), **params)
 
 
 def _end_if_source_down(summary: Any) -> None:
@@ -185,6 +219,7 @@ def ingest_command(
     s2_interval: Annotated[float | None, typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without).")] = None,
     pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
     batch_size: Annotated[int, typer.Option(help="Papers judged and committed together (1-500): what a killed run can lose.")] = 500,
+    contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Discover notable papers submitted in a window, live from arXiv and Semantic Scholar.
@@ -200,13 +235,15 @@ def ingest_command(
         raise UserError(f"--since {since_day} is after --until {until_day}")
     categories = _check_categories(list(category or DEFAULT_CATEGORIES))
     _check_rule(rule)
-    _check_arxiv_delay(arxiv_delay)
-    _check_arxiv_delay(pdf_delay, "--pdf-delay")
-    if s2_interval is not None:
-        _check_arxiv_delay(s2_interval, "--s2-interval")
+    _check_pacing(arxiv_delay, s2_interval, pdf_delay)
+    contact = _check_contact(contact)
     if not 1 <= batch_size <= 500:
         raise UserError(f"--batch-size must be within 1..500 (Semantic Scholar's batch limit), got {batch_size}")
-    _check_sources(arxiv_url, s2_url)
+    from warehouse.runs_store import discover_window_key
+
+    _refuse_if_running(settings.db_path, discover_window_key(since_day, until_day, categories),
+                       "ingest")
+    _check_sources(arxiv_url, s2_url, contact)
     show_progress(not quiet)
     summary = _run_discover(
         settings.db_path, since=since_day, until=until_day, categories=categories,
@@ -214,7 +251,7 @@ def ingest_command(
         batch_size=batch_size, s2_min_interval=s2_interval, pdf_delay_seconds=pdf_delay,
         bulk_search=not no_bulk, extract=not no_extract,
         as_of=_parse_day(as_of, "--as-of") if as_of else None,
-        pdf_cache_dir=str(settings.pdf_cache_dir),
+        pdf_cache_dir=str(settings.pdf_cache_dir), contact=contact,
     )
     _print_summary(summary, settings.db_path)
     _end_if_source_down(summary)
@@ -225,9 +262,16 @@ def add_command(
     ids: Annotated[list[str], typer.Argument(help="arXiv ids: 2204.02311, 2204.02311v1, hep-th/9901001, or abs/pdf URLs.")],
     arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL", help="arXiv API query URL.")] = ARXIV_API_URL,
     s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")] = S2_API_URL,
+    arxiv_delay: Annotated[float, typer.Option(help="Seconds between arXiv requests (arXiv asks for ≥ 3).")] = 3.0,
+    s2_interval: Annotated[float | None, typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without).")] = None,
+    pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
+    no_extract: Annotated[bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")] = False,
+    contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
-    """Add papers by arXiv id (a maintainer's pick is notable), extract and stage them."""
+    """Add papers by arXiv id (a maintainer's pick is notable), extract and stage them.
+
+    Only the named papers' PDFs are downloaded (even one waiting for a retry) and extracted."""
     from paramtrack.commands import settings_from
     from sources.arxiv_ids import parse_arxiv_id
 
@@ -238,11 +282,15 @@ def add_command(
             parsed.append(parse_arxiv_id(raw).id)
         except ValueError as exc:
             raise UserError(str(exc)) from None
-    _check_sources(arxiv_url, s2_url)
+    _check_pacing(arxiv_delay, s2_interval, pdf_delay)
+    contact = _check_contact(contact)
+    _check_sources(arxiv_url, s2_url, contact)
     show_progress(not quiet)
     summary = _run_discover(
         settings.db_path, arxiv_ids=parsed, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
-        pdf_cache_dir=str(settings.pdf_cache_dir), arxiv_delay_seconds=3.0,
+        pdf_cache_dir=str(settings.pdf_cache_dir), arxiv_delay_seconds=arxiv_delay,
+        s2_min_interval=s2_interval, pdf_delay_seconds=pdf_delay, extract=not no_extract,
+        contact=contact,
     )
     missing = sorted(set(parsed) - set(summary.found_ids))
     _print_summary(summary, settings.db_path)
@@ -296,9 +344,10 @@ def serve_command(
     rule: Annotated[str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")] = DEFAULT_RULE,
     arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL")] = ARXIV_API_URL,
     s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL")] = S2_API_URL,
+    notify_url: Annotated[str | None, typer.Option(envvar="PARAMTRACK_NOTIFY_URL", help="Webhook that gets a JSON POST when a scheduled run fails or crashes (Slack-compatible 'text').")] = None,
+    contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
 ) -> None:
     """Register the weekly ingest (and an hourly recompute-if-due) with a Prefect server and run them."""
-    from flows.recompute import prepare_output_dirs
     from paramtrack.commands import settings_from
 
     settings = settings_from(ctx)
@@ -306,6 +355,16 @@ def serve_command(
     _check_window_days(window_days)
     categories = list(_check_categories(list(category or DEFAULT_CATEGORIES)))
     _check_rule(rule)
+    contact = _check_contact(contact)
+    if notify_url:
+        from flows.notify import NOTIFY_ENV, check_webhook_url
+
+        try:
+            notify_url = check_webhook_url(notify_url)
+        except ValueError as exc:
+            raise UserError(f"--notify-url: {exc}") from None
+        # The scheduled runs (child processes of this one) read it in their failure hooks.
+        os.environ[NOTIFY_ENV] = notify_url
     configure_prefect(settings.db_path.parent)
     _check_cron(cron)
     api_url = os.environ.get("PREFECT_API_URL")
@@ -313,6 +372,8 @@ def serve_command(
         raise UserError("scheduling needs a running Prefect server and PREFECT_API_URL",
                         hint=_PREFECT_HINT)
     _check_prefect_api(api_url)
+    from flows.recompute import prepare_output_dirs
+
     data_dir = settings.db_path.resolve().parent
     # The hourly recompute writes here; a bad folder should stop serve, not fail every hour.
     charts_dir, export_dir = prepare_output_dirs(
@@ -321,11 +382,13 @@ def serve_command(
 
     typer.echo(f"Serving the weekly ingest ({cron}, UTC) and an hourly recompute-if-due"
                f" against {api_url}")
+    if notify_url:
+        typer.echo(f"  a failed or crashed run is posted to {notify_url}")
     serve_weekly(
         charts_dir=str(charts_dir), export_dir=str(export_dir),
         db_path=str(settings.db_path.resolve()), cron=cron, window_days=window_days,
         categories=categories, rule=rule, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
-        pdf_cache_dir=str(settings.pdf_cache_dir.resolve()),
+        pdf_cache_dir=str(settings.pdf_cache_dir.resolve()), contact=contact,
     )
 
 

@@ -1,9 +1,11 @@
 """``paramtrack status``: the last runs, the queue, the newest digest, the schedule, the health.
 
 Exit code 0 when the warehouse is healthy, 1 when its health lists problems (pending
-migrations, a run stuck in 'running', no completed discover run in 8 days), so a cron job or a
-monitoring check can alert on it; 2 (one-line error) when there is no usable database. The
-schedule is reported but does not change the exit code: a warehouse fed by hand is not broken.
+migrations, a run stuck in 'running', no completed discover run in 8 days, or, with a Prefect
+server configured, a scheduled deployment whose last run Failed or Crashed), so a cron job or a
+monitoring check can alert on it; 2 (one-line error) when there is no usable database. An
+absent schedule is reported but does not change the exit code: a warehouse fed by hand is not
+broken.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import typer
 
 from paramtrack.errors import SourceUnavailableError
 
-SCHEDULE_HINT = ("start 'prefect server start --host 127.0.0.1 --port 4200', export "
-                 "PREFECT_API_URL=http://127.0.0.1:4200/api and run 'paramtrack serve'")
+SCHEDULE_HINT = ("export PREFECT_API_URL=http://127.0.0.1:4200/api, start 'prefect server start "
+                 "--host 127.0.0.1 --port 4200' and run 'paramtrack serve'")
 
 
 def _schedule() -> dict[str, Any]:
@@ -66,6 +68,34 @@ def _ranker() -> dict[str, Any]:
         return {"tag": None, "path": str(path), "decisions": None, "message": str(exc)}
     return {"tag": model.tag, "path": str(path), "decisions": model.meta.get("decisions", 0),
             "papers": model.meta.get("papers"), "message": describe_model(model, path)}
+
+
+def _scheduled_runs(schedule: dict[str, Any]) -> tuple[list[Any], str | None]:
+    """The newest finished run of each scheduled deployment, from Prefect (when a server
+    answered for the schedule), and why they could not be read; never raises."""
+    if schedule["state"] in ("unset", "unreachable"):
+        return [], None
+    from flows.schedule import last_scheduled_runs
+
+    try:
+        return last_scheduled_runs(), None
+    except Exception as exc:
+        return [], f"cannot read the scheduled runs: {type(exc).__name__}: {exc}"
+
+
+def _scheduled_problem(run: Any) -> str:
+    when = f" at {run.ended_at:%Y-%m-%d %H:%M} UTC" if run.ended_at else ""
+    message = " ".join((run.message or "no message").split())
+    if len(message) > 300:
+        message = message[:299] + "…"
+    return (f"the last scheduled run of {run.deployment} ({run.name}) ended {run.state_name}"
+            f"{when}: {message}")
+
+
+def _scheduled_json(run: Any) -> dict[str, Any]:
+    return {"deployment": run.deployment, "flow_run_id": run.flow_run_id, "name": run.name,
+            "state": run.state_type, "state_name": run.state_name, "message": run.message,
+            "ended_at": run.ended_at.isoformat() if run.ended_at else None}
 
 
 def _run_json(run: Any) -> dict[str, Any]:
@@ -118,6 +148,10 @@ def status_command(
     newest = str(digests[0]) if digests else None
     schedule = _schedule()
     ranker = _ranker()
+    scheduled, scheduled_error = _scheduled_runs(schedule)
+    # A scheduled run that failed or crashed is a health problem (unlike an absent schedule):
+    # nobody watched it fail, and its work (an ingest, a refit) did not happen.
+    problems = state.problems + [_scheduled_problem(r) for r in scheduled if r.failed]
     age_days = (state.last_discover_age.total_seconds() / 86400
                 if state.last_discover_age is not None else None)
 
@@ -125,21 +159,24 @@ def status_command(
         typer.echo(json.dumps({
             "database": str(settings.db_path), "runs": [_run_json(r) for r in last],
             "queue_size": queued, "newest_digest": newest, "schedule": schedule, "ranker": ranker,
-            "health": {"ok": not state.problems, "problems": state.problems,
+            "scheduled_runs": [_scheduled_json(r) for r in scheduled],
+            "health": {"ok": not problems, "problems": problems,
                        "size_bytes": state.size_bytes,
                        "migrations": {"applied": state.applied, "pending": state.pending},
                        "tables": state.tables,
                        "last_discover_age_days": None if age_days is None else round(age_days, 2)},
         }, indent=2))
     else:
-        _print_text(settings.db_path, last, queued, newest, schedule, state)
+        _print_text(settings.db_path, last, queued, newest, schedule, state, scheduled,
+                    scheduled_error, problems)
         typer.echo(f"Ranker: {ranker['message'].removeprefix('ranker ')}")
-    if state.problems:
+    if problems:
         raise typer.Exit(1)
 
 
 def _print_text(db: Path, last: list, queued: int, newest: str | None, schedule: dict[str, Any],
-                state: Any) -> None:
+                state: Any, scheduled: list[Any], scheduled_error: str | None,
+                problems: list[str]) -> None:
     typer.echo(f"paramtrack status: {db}")
     typer.echo("")
     if last:
@@ -159,6 +196,11 @@ def _print_text(db: Path, last: list, queued: int, newest: str | None, schedule:
                + (f" ('paramtrack --db {db} review-server')" if queued else ""))
     typer.echo(f"Newest digest: {newest or 'none yet (written at the end of each discover run)'}")
     typer.echo(f"Next scheduled run: {schedule['message']}")
+    for r in scheduled:
+        when = f"{r.ended_at:%Y-%m-%d %H:%M} UTC" if r.ended_at else "-"
+        typer.echo(f"Last scheduled run of {r.deployment}: {r.state_name} ({when}, {r.name})")
+    if scheduled_error:
+        typer.echo(f"Last scheduled runs: {scheduled_error}")
     size = _size(state.size_bytes)
     rows = sum(state.tables.values())
     schema = state.applied[-1] if state.applied else "empty"
@@ -168,9 +210,9 @@ def _print_text(db: Path, last: list, queued: int, newest: str | None, schedule:
     else:
         age = "no completed discover run"
     typer.echo(f"Warehouse: {size}, schema {schema}, {rows:,} rows in {len(state.tables)} tables; {age}")
-    if state.problems:
-        typer.echo(f"Health: {len(state.problems)} problem(s)")
-        for p in state.problems:
+    if problems:
+        typer.echo(f"Health: {len(problems)} problem(s)")
+        for p in problems:
             typer.echo(f"  - {p}")
     else:
         typer.echo("Health: ok")

@@ -99,13 +99,20 @@ def recompute_command(
     break_year: Annotated[int, typer.Option(help="Era break year.")] = 2018,
 ) -> None:
     """Refit trend, gap and breakpoint tables from the curated dataset (via the Prefect flow)."""
-    from flows.recompute import prepare_output_dirs
     from paramtrack.commands import settings_from
+    from paramtrack.settings import configure_prefect
     from trends.report import format_breakpoints, format_gap, format_trends
     from warehouse import Warehouse
     from warehouse.trends_store import read_table
 
     settings = settings_from(ctx)
+    # flows.recompute imports Prefect (it defines the deployable flow): its home first.
+    configure_prefect(settings.data_dir)
+    from paramtrack.progress import show_progress
+
+    show_progress()  # the flow's progress line as a terminal line, not in Prefect's log format
+    from flows.recompute import prepare_output_dirs
+
     cut = _parse_date(until)
     if resamples < 1:
         raise UserError("--resamples must be at least 1")
@@ -127,18 +134,17 @@ def recompute_command(
         )
         summary = outcome.summary()
     else:
-        from paramtrack.settings import configure_prefect
-
-        configure_prefect(settings.data_dir)
+        from flows.local_api import local_api
         from flows.recompute import recompute_flow
 
-        summary = recompute_flow(
-            db_path=str(settings.db_path.resolve()),
-            charts_dir=str(charts.resolve()) if charts else None,
-            export_dir=str(export.resolve()) if export else None,
-            if_due=if_due, until=cut, since_year=since_year, resamples=resamples, seed=seed,
-            gap_split=gap_split, break_year=break_year,
-        )
+        with local_api():
+            summary = recompute_flow(
+                db_path=str(settings.db_path.resolve()),
+                charts_dir=str(charts.resolve()) if charts else None,
+                export_dir=str(export.resolve()) if export else None,
+                if_due=if_due, until=cut, since_year=since_year, resamples=resamples, seed=seed,
+                gap_split=gap_split, break_year=break_year,
+            )
     if summary["skipped"]:
         typer.echo("recompute not due: no dataset change since the last completed recompute")
         return

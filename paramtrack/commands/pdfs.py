@@ -1,0 +1,110 @@
+"""``paramtrack pdfs``: which PDFs are missing, why, and when a run tries them again.
+
+A PDF that fails (404, corrupt every time, retries used up) is not retried by every run: it
+waits 1 day after its first failed run, then 2, 4, ... up to 32 (``pdfs.next_try_at``). This
+command shows that schedule and ``--retry`` lets the next run try a paper now.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+import typer
+
+from paramtrack.errors import UserError
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+def _short_error(error: str | None) -> str:
+    """One line, the URL (the row names the paper already) cut, so the reason fits."""
+    return _URL.sub("…", " ".join((error or "").split()))[:80]
+
+
+def _when(value: datetime | None) -> str:
+    return "next run" if value is None else f"{value.astimezone(timezone.utc):%Y-%m-%d %H:%M}"
+
+
+def _state(s: Any, now: datetime) -> str:
+    if s.sha256:
+        return "cached" if s.current else "cached (older version)"
+    if s.next_try_at is not None and s.next_try_at > now:
+        return "waiting"
+    return "due"
+
+
+def pdfs_command(
+    ctx: typer.Context,
+    show_all: Annotated[bool, typer.Option("--all", help="Also list the PDFs that are cached.")] = False,
+    retry: Annotated[list[str] | None, typer.Option("--retry", help="Let the next run try this paper's PDF now (repeatable; 'all' for every waiting one).")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows to list.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List missing PDFs with their last error and when the next run tries them again."""
+    from paramtrack.commands import settings_from
+    from sources.arxiv_ids import parse_arxiv_id
+    from warehouse import Warehouse
+    from warehouse.papers_store import clear_pdf_waits, pdf_states
+
+    wh = Warehouse(settings_from(ctx).db_path)
+    if retry:
+        if [r.lower() for r in retry] == ["all"]:
+            keys = None
+        else:
+            ids = []
+            for raw in retry:
+                try:
+                    ids.append(parse_arxiv_id(raw).id)
+                except ValueError as exc:
+                    raise UserError(f"--retry: {exc}") from None
+            with wh.read() as con:
+                keys = [(s.arxiv_id, s.version) for s in pdf_states(con, arxiv_ids=ids)]
+            unknown = sorted(set(ids) - {k[0] for k in keys})
+            if unknown:
+                raise UserError(f"--retry: no missing PDF recorded for {', '.join(unknown)}",
+                                hint="'paramtrack pdfs' lists them")
+        with wh.write() as con:
+            n = clear_pdf_waits(con, keys)
+        typer.echo(f"{n} PDF(s) will be tried by the next run")
+        return
+
+    now = datetime.now(timezone.utc)
+    with wh.read() as con:
+        states = pdf_states(con, failed_only=not show_all)
+        every = states if show_all else pdf_states(con, failed_only=False)
+    cached = sum(1 for s in every if s.sha256)
+    waiting = sum(1 for s in every if not s.sha256 and s.current and _state(s, now) == "waiting")
+    due = sum(1 for s in every if not s.sha256 and s.current and _state(s, now) == "due")
+    if as_json:
+        typer.echo(json.dumps({
+            "cached": cached, "waiting": waiting, "due": due,
+            "pdfs": [{"arxiv_id": s.arxiv_id, "version": s.version, "state": _state(s, now),
+                      "current_version": s.current, "error": s.error, "runs_tried": s.attempts,
+                      "failed_runs_in_a_row": s.failures, "url": s.url,
+                      "last_try": s.fetched_at.isoformat() if s.fetched_at else None,
+                      "next_try": s.next_try_at.isoformat() if s.next_try_at else None}
+                     for s in states[:limit]]}, indent=2))
+        return
+    typer.echo(f"PDFs: {cached} cached, {waiting} unavailable, waiting for their next try,"
+               f" {due} due on the next run")
+    if not states:
+        return
+    typer.echo("")
+    typer.echo(f"{'paper':<14} {'v':>2} {'state':<9} {'failed':>6}  {'next try (UTC)':<16}  error")
+    for s in states[:limit]:
+        error = _short_error(s.error)
+        typer.echo(f"{s.arxiv_id:<14} {s.version:>2} {_state(s, now):<9} {s.failures:>6}  "
+                   f"{_when(s.next_try_at) if not s.sha256 else '-':<16}  {error}")
+    if len(states) > limit:
+        typer.echo(f"... and {len(states) - limit} more (--limit N)")
+    typer.echo("")
+    typer.echo("A failed PDF waits 1 day, then 2, 4, ... up to 32 after each failed run in a row;"
+               " 'paramtrack pdfs --retry ID' (or 'all') lets the next run try it now.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pdfs")(pdfs_command)

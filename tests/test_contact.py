@@ -1,0 +1,71 @@
+"""The User-Agent names the operator's contact (PARAMTRACK_CONTACT / --contact) to arXiv and
+Semantic Scholar; without one it says how to set it instead of sending a placeholder address."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from sources.user_agent import CONTACT_ENV, check_contact, user_agent
+
+
+def test_the_default_agent_says_how_to_set_the_contact(monkeypatch):
+    monkeypatch.delenv(CONTACT_ENV, raising=False)
+    agent = user_agent()
+    assert agent.startswith("paramtrack/") and "mailto:" not in agent
+    assert "PARAMTRACK_CONTACT=you@example.org" in agent and "--contact" in agent
+
+    monkeypatch.setenv(CONTACT_ENV, "maintainer@example.org")
+    assert user_agent().endswith("; mailto:maintainer@example.org)")
+    assert user_agent("flag@example.org").endswith("; mailto:flag@example.org)")  # the flag wins
+
+
+@pytest.mark.parametrize("bad", ["not an address", "a@b", "x@example.org\r\nX-Injected: 1",
+                                 "x@example.org (comment)", "<x@example.org>", "@example.org"])
+def test_a_contact_that_is_not_a_plain_address_is_refused(bad):
+    with pytest.raises(ValueError, match="is not an e-mail address"):
+        check_contact(bad)
+
+
+def test_every_source_client_sends_the_contact(monkeypatch, tmp_path):
+    from flows.discover import SourceSettings
+
+    monkeypatch.setenv(CONTACT_ENV, "env@example.org")
+    sources = SourceSettings(contact="flag@example.org")
+    with sources.arxiv() as arxiv, sources.s2() as s2, sources.pdfs(str(tmp_path), 1) as pdfs:
+        assert arxiv.user_agent.endswith("mailto:flag@example.org)")
+        assert s2._headers["User-Agent"].endswith("mailto:flag@example.org)")
+        assert pdfs._client.headers["User-Agent"].endswith("mailto:flag@example.org)")
+    from sources.arxiv_oai import ArxivOaiClient
+
+    with ArxivOaiClient("http://127.0.0.1:9/oai", user_agent=sources.user_agent) as oai:
+        assert oai._client.headers["User-Agent"].endswith("mailto:flag@example.org)")
+
+
+@pytest.mark.slow
+def test_an_add_run_identifies_itself_with_the_contact_on_every_request(tmp_path, paramtrack_exe,
+                                                                        replay_server):
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env[CONTACT_ENV] = "maintainer@example.org"
+    result = subprocess.run(
+        [paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "add", "1312.5602",
+         "--arxiv-url", replay_server.arxiv_api_url, "--s2-url", replay_server.s2_api_url,
+         "--arxiv-delay", "0", "--s2-interval", "0", "--pdf-delay", "0", "-q"],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    asked = {e["path"].split("/")[1] + ("/batch" if e["path"].endswith("/batch") else ""):
+             e["user_agent"] for e in replay_server.request_log}
+    assert {"api", "graph/batch", "pdf"} <= set(asked), asked
+    for agent in asked.values():
+        assert agent.endswith("; mailto:maintainer@example.org)"), asked
+
+
+def test_a_bad_contact_is_one_line_before_anything_starts(tmp_path, paramtrack_exe):
+    result = subprocess.run([paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "ingest",
+                             "--contact", "me at example dot org"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("Error: --contact: contact 'me at example dot org' is not an "
+                                     "e-mail address (expected e.g. you@example.org)")
