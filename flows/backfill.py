@@ -41,6 +41,8 @@ from flows.discover import (
     store_and_stage,
 )
 from paramtrack.settings import (
+    Settings,
+    configure_ranker,
     ARXIV_API_URL,
     ARXIV_OAI_URL,
     ARXIV_PDF_URL,
@@ -470,6 +472,7 @@ def backfill_flow(
     backfill window: a second one refuses while the first is alive (``run_locks``).
     """
     started = time.monotonic()
+    configure_ranker(Settings(db_path=Path(db_path)))  # the warehouse's adopted ranker, on every worker too
     sources = SourceSettings(arxiv_url=arxiv_api_url, s2_url=s2_api_url,
                              arxiv_delay_s=arxiv_delay_seconds, s2_min_interval=s2_min_interval,
                              pdf_delay_s=pdf_delay_seconds, contact=contact)

@@ -23,10 +23,17 @@ from discovery import intake, screening
 from discovery.notability import NotabilityRule
 from flows.digest import publish_digest_safely
 from paramtrack.errors import SourceUnavailableError
-from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
+from paramtrack.settings import (
+    ARXIV_API_URL,
+    DEFAULT_CATEGORIES,
+    DEFAULT_RULE,
+    S2_API_URL,
+    Settings,
+    configure_ranker,
+)
 from sources.pacing import ARXIV_PDF, CircuitBreaker, SourceDownError, SourceProblems
 from warehouse import Warehouse
-from warehouse import extraction_store, papers_store, rejections_store, runs_store
+from warehouse import extraction_store, papers_store, rejections_store, review_store, runs_store
 from warehouse.publish import publish_after_run
 
 log = logging.getLogger("paramtrack.discover")
@@ -98,6 +105,8 @@ class DiscoverSummary:
     extracted: int = 0
     extraction_errors: int = 0
     staged: int = 0
+    abstracts_read: int = 0  # notable papers without a PDF, extracted from arXiv's abstract
+    abstracts_staged: int = 0  # ... of which staged (the abstract states a size)
     rejected: int = 0  # records screening refused (rejected_records says why)
     cleaned: int = 0   # records stored after removing control/invisible characters
     seconds: float = 0.0
@@ -510,6 +519,7 @@ def discover_flow(
         raise ValueError("batch_size must be within 1..500 (Semantic Scholar's batch limit)")
 
     started = time.monotonic()
+    configure_ranker(Settings(db_path=Path(db_path)))  # a worker's run uses the warehouse's adopted ranker too
     categories = list(categories or DEFAULT_CATEGORIES)
     notability = NotabilityRule.parse(rule)
     as_of = as_of or datetime.now(timezone.utc).date()
@@ -652,6 +662,44 @@ def _extract_pending(db_path: str, summary: DiscoverSummary, timeout_s: float, *
         ]
     if todo:
         _extract_all(db_path, todo, summary, timeout_s)
+    _extract_abstracts(db_path, summary, only=only)
+
+
+#: Abstract-only extractions stored per transaction (each is a few milliseconds of pure text work).
+ABSTRACT_BATCH = 50
+
+
+def _extract_abstracts(db_path: str, summary: DiscoverSummary, *, only: list[str] | None = None) -> None:
+    """Candidates from arXiv's title and abstract for notable papers whose PDF is unavailable.
+
+    Stored for every such paper (so the next run does not read it again unless the metadata or the
+    extractor changes) and staged when the abstract states a size; when the PDF arrives, its
+    extraction is the newer one and replaces these candidates in the queue.
+    """
+    from extractors import EXTRACTOR_VERSION, extract_abstract
+
+    wh = Warehouse(db_path)
+    with wh.read() as con:
+        todo = [(meta, key) for meta in papers_store.papers_without_pdf(con, only)
+                if not extraction_store.has_extraction(
+                    con, meta["arxiv_id"], key := papers_store.abstract_key(meta["title"], meta["abstract"]),
+                    EXTRACTOR_VERSION)]
+    if not todo:
+        return
+    for start in range(0, len(todo), ABSTRACT_BATCH):
+        batch = todo[start : start + ABSTRACT_BATCH]
+        results = [(meta, key, extract_abstract(title=meta["title"], abstract=meta["abstract"],
+                                                categories=meta.get("categories"), published=meta.get("published")))
+                   for meta, key in batch]
+        with wh.write() as con:
+            for meta, key, result in results:
+                extraction_store.store_extraction(con, arxiv_id=meta["arxiv_id"], pdf_sha256=key,
+                                                  extractor_version=EXTRACTOR_VERSION, result=result)
+                if result.candidates:
+                    review_store.stage_paper(con, meta["arxiv_id"])
+                    summary.abstracts_staged += 1
+        summary.abstracts_read += len(batch)
+        log.info("Abstracts (no PDF): %d/%d read, %d staged", summary.abstracts_read, len(todo), summary.abstracts_staged)
 
 
 def _finish(wh: Warehouse, summary: DiscoverSummary, started: float, problems: SourceProblems, *,

@@ -71,7 +71,8 @@ def _show(echo: Callable[[str], None], view: dict[str, Any], position: str) -> N
     for i, c in enumerate(view["candidates"][:9], start=1):
         score = f"{c['score']:.2f}" if c["score"] is not None else "-"
         echo(f"  {i}. {format_params(c['value']):>7}  {c['kind'] or '-':<13} {c['model'] or '-'}"
-             f"  score {score}  page {c['page'] or '-'}  system: {c['system'] or '(unnamed)'}")
+             f"  score {score}  {'arXiv abstract' if c['page'] == 0 else 'page ' + str(c['page'] or '-')}"
+             f"  system: {c['system'] or '(unnamed)'}")
         if c["evidence"]:
             echo(textwrap.indent(textwrap.fill(c["evidence"], 72), "       "))
 

@@ -189,6 +189,16 @@ class Warehouse:
                     ) from exc
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.1)
+            except duckdb.ConnectionException as exc:
+                # Another thread of this process holds the file with the other access mode (a
+                # read while a heartbeat writes): DuckDB refuses a second mode in one process
+                # until that connection closes, which it does within a transaction's time.
+                if "different configuration" not in str(exc) or time.monotonic() >= deadline:
+                    raise CorruptDatabaseError(
+                        f"{self.path} could not be opened as a DuckDB database: {exc}"
+                    ) from exc
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.1)
             except duckdb.Error as exc:
                 raise CorruptDatabaseError(
                     f"{self.path} could not be opened as a DuckDB database: {exc}"

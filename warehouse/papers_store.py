@@ -310,6 +310,35 @@ def cached_pdfs(con: duckdb.DuckDBPyConnection, arxiv_ids: Sequence[str] | None 
     return [(r[0], r[1], r[2]) for r in con.execute(sql + " ORDER BY arxiv_id", params).fetchall()]
 
 
+#: The ``pdf_sha256`` of an extraction made from arXiv's title and abstract alone (no PDF).
+ABSTRACT_KEY_PREFIX = "abstract:"
+
+
+def abstract_key(title: str | None, abstract: str | None) -> str:
+    """Stands for the PDF hash of an abstract-only extraction: changes when the metadata does."""
+    import hashlib
+
+    text = f"{title or ''}\n{abstract or ''}".encode("utf-8", "surrogatepass")
+    return ABSTRACT_KEY_PREFIX + hashlib.sha256(text).hexdigest()
+
+
+def papers_without_pdf(con: duckdb.DuckDBPyConnection, arxiv_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Notable papers with an abstract and no downloaded PDF of any version (metadata rows).
+
+    Their title and abstract are all the evidence there is until a PDF arrives, so they are
+    extracted from those (``extractors.extract_abstract``) and staged when that finds a size.
+    """
+    cols = ["arxiv_id", "title", "abstract", "categories", "published", "status"]
+    sql = (f"SELECT {', '.join('p.' + c for c in cols)} FROM papers p WHERE p.status = 'notable'"
+           " AND coalesce(trim(p.abstract), '') <> ''"
+           " AND NOT EXISTS (SELECT 1 FROM pdfs d WHERE d.arxiv_id = p.arxiv_id AND d.sha256 IS NOT NULL)")
+    params: list[Any] = []
+    if arxiv_ids is not None:
+        sql += " AND list_contains(?, p.arxiv_id)"
+        params.append(list(arxiv_ids))
+    return [dict(zip(cols, r)) for r in con.execute(sql + " ORDER BY p.arxiv_id", params).fetchall()]
+
+
 def paper_metadata(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> dict[str, Any] | None:
     cols = ["arxiv_id", "title", "abstract", "categories", "published", "status"]
     row = con.execute(f"SELECT {', '.join(cols)} FROM papers WHERE arxiv_id = ?", [arxiv_id]).fetchone()

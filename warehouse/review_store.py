@@ -209,7 +209,7 @@ def candidates(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> list[dict[str, 
     """The latest extraction's parameter candidates, best first."""
     return _rows(
         con.execute(
-            "SELECT candidate_id, rank, value, kind, model, evidence, page, score"
+            "SELECT candidate_id, rank, value, kind, model, evidence, page, score, source"
             " FROM ranked_candidates WHERE arxiv_id = ? AND quantity = 'parameters'"
             " ORDER BY rank",
             [arxiv_id],

@@ -179,6 +179,9 @@ def _print_summary(summary: Any, db_path: Path) -> None:
     typer.echo(f"  PDFs: {summary.pdfs_downloaded} downloaded, {summary.pdfs_failed} unavailable;"
                f" extracted: {summary.extracted} ({summary.extraction_errors} with errors);"
                f" staged for review: {summary.staged}")
+    if summary.abstracts_read:
+        typer.echo(f"  without a PDF: {summary.abstracts_read} read from arXiv's abstract,"
+                   f" {summary.abstracts_staged} staged (the abstract states a size)")
     if summary.source_problems:
         typer.echo("  source problems (retried): " + "; ".join(
             f"{p['source']} {p['problem']} ×{p['count']}" for p in summary.source_problems))
