@@ -586,7 +586,8 @@ def discover_flow(
 
             if extract:
                 cache_dir = pdf_cache_dir or str(Path(db_path).parent / "pdfs")
-                only = sorted(set(summary.found_ids)) if arxiv_ids is not None else None
+                # the papers it names, found on arXiv now or already in the warehouse
+                only = sorted(set(summary.found_ids) | set(arxiv_ids)) if arxiv_ids is not None else None
                 downloads = download_pdfs(str(db_path), sources, cache_dir, max_pdf_mb,
                                           problems=problems, breaker_threshold=pdf_breaker_threshold,
                                           only=only, retry_base_days=pdf_retry_base_days)

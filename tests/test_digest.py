@@ -73,7 +73,11 @@ def test_digest_appears_as_an_artifact_of_the_discover_flow_run(prefect_harness,
     assert "**completed**" in markdown and "submissions 2022-05-01 .. 2022-05-31" in markdown
     with Warehouse(db).read() as con:
         queued = con.execute("SELECT count(*) FROM review_queue").fetchone()[0]
-    assert queued == 1 and "**1** paper waits for a decision" in markdown
+        from_abstract = con.execute("SELECT count(DISTINCT arxiv_id) FROM ranked_candidates"
+                                    " WHERE source = 'abstract' AND page = 0").fetchone()[0]
+    # OPT's PDF, and the papers without a PDF whose arXiv abstract states a size
+    assert queued == 1 + from_abstract == 1 + summary.abstracts_staged
+    assert (f"**{queued}** papers wait for a decision" if queued > 1 else "**1** paper waits for a decision") in markdown
 
     files = list((tmp_path / "digests").iterdir())
     started = datetime.now(timezone.utc).date().isoformat()

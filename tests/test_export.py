@@ -21,8 +21,8 @@ PCD = "pcd_notable_ml_systems_2022-09.csv"
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"   # `make duckdb-cli` (a `make test` prerequisite)
 ANALYST_TABLES = [
     "papers", "notable_papers", "watchlist", "citation_snapshots", "citation_growth", "runs",
-    "latest_runs", "run_checkpoints", "backfills", "rejected_records", "rejections", "pdfs",
-    "extractions", "candidates", "ranked_candidates", "latest_extractions", "extraction_errors",
+    "latest_runs", "run_checkpoints", "run_locks", "backfills", "rejected_records", "rejections", "pdfs",
+    "extractions", "extraction_failures", "candidates", "ranked_candidates", "latest_extractions", "extraction_errors",
     "candidate_changes", "review_queue", "review_overview", "review_items", "decisions",
     "models", "curated_models", "superseded_models", "dataset_events", "epoch_imports",
     "trends", "gap", "breakpoints",

@@ -168,15 +168,14 @@ def status_command(
         }, indent=2))
     else:
         _print_text(settings.db_path, last, queued, newest, schedule, state, scheduled,
-                    scheduled_error, problems)
-        typer.echo(f"Ranker: {ranker['message'].removeprefix('ranker ')}")
+                    scheduled_error, problems, ranker)
     if problems:
         raise typer.Exit(1)
 
 
 def _print_text(db: Path, last: list, queued: int, newest: str | None, schedule: dict[str, Any],
                 state: Any, scheduled: list[Any], scheduled_error: str | None,
-                problems: list[str]) -> None:
+                problems: list[str], ranker: dict[str, Any]) -> None:
     typer.echo(f"paramtrack status: {db}")
     typer.echo("")
     if last:
@@ -210,6 +209,7 @@ def _print_text(db: Path, last: list, queued: int, newest: str | None, schedule:
     else:
         age = "no completed discover run"
     typer.echo(f"Warehouse: {size}, schema {schema}, {rows:,} rows in {len(state.tables)} tables; {age}")
+    typer.echo(f"Ranker: {ranker['message'].removeprefix('ranker ')}")
     if problems:
         typer.echo(f"Health: {len(problems)} problem(s)")
         for p in problems:
