@@ -128,3 +128,43 @@ def test_a_maintainer_triages_the_demo_queue_in_chromium(demo_db, tmp_path):
     assert decisions == [("2205.01068", "approve", "maintainer", None),
                          ("2101.03961", "correct", "maintainer", None),
                          ("1312.5602", "reject", "maintainer", "no_count_stated")]
+
+
+@pytest.mark.browser
+def test_notable_papers_without_a_pdf_are_staged_from_their_abstract_and_shown_so(demo_db, tmp_path):
+    """The demo's notable papers whose PDF the replay server does not have (it answers 404, as
+    arXiv does for a withdrawn file) get candidates from their arXiv abstract when it states a
+    size; the review page shows where they come from."""
+    from test_review_browser import ARGS, CHROMIUM
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT c.arxiv_id, c.value, c.evidence, c.score FROM ranked_candidates c"
+            " JOIN review_queue q USING (arxiv_id)"
+            " WHERE c.quantity = 'parameters' AND c.rank = 1 AND c.source = 'abstract' AND c.page = 0"
+            " AND c.arxiv_id NOT IN (SELECT arxiv_id FROM pdfs WHERE sha256 IS NOT NULL)"
+            " ORDER BY c.score DESC").fetchall()
+        fronts = {a: " ".join(f"{t} {ab}".split()) for a, t, ab in
+                  con.execute("SELECT arxiv_id, title, abstract FROM papers").fetchall()}
+    finally:
+        con.close()
+    assert len(rows) >= 10  # hundreds of the demo's notable papers have no PDF; many abstracts state a size
+    for arxiv_id, _value, evidence, _score in rows:  # the evidence is a sentence of the title or abstract
+        assert " ".join(evidence.split())[:40].rstrip(".") in fronts[arxiv_id], arxiv_id
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (.ci/install-browser)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    db = tmp_path / "paramtrack.duckdb"
+    shutil.copy(demo_db, db)
+    artifacts = REPO_ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    arxiv_id = rows[0][0]
+    with Server(db, "--reviewer", "maintainer") as server, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 950})
+        page.goto(f"{server.url}/papers/{arxiv_id}")
+        assert "arXiv abstract" in page.inner_text("table")
+        page.screenshot(path=str(artifacts / "demo-abstract-candidate.png"), full_page=True)
+        browser.close()
