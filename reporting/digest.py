@@ -92,7 +92,9 @@ def summary_line(report: RunReport) -> str:
     problems = sum(p.count for p in report.source_problems)
     parts = [
         _plural(len(report.new_notable), "new notable paper"),
-        f"{run.count('staged')} staged for review",
+        f"{run.count('staged')} staged for review"
+        + (f" (and {run.count('abstracts_staged')} from their arXiv abstract, no PDF yet)"
+           if run.count("abstracts_staged") else ""),
         _plural(len(report.extraction_failures), "extraction failure"),
         _plural(len(report.pdf_failures), "PDF download failure"),
         _plural(problems, "source problem") if problems else "no source problems",
