@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TARGET_S = 30.0
 EXE = str(Path(sys.executable).parent / "paramtrack")
@@ -59,11 +58,11 @@ def main() -> int:
             return 2
         print(f"demo warehouse built in {time.monotonic() - t0:.0f} s")
 
-    from paramtrack.settings import configure_prefect
+    from paramtrack.core.settings import configure_prefect
 
     configure_prefect(work / "data")
-    from replay.server import ReplayServer
-    from warehouse import Warehouse, papers_store
+    from paramtrack.replay.server import ReplayServer
+    from paramtrack.warehouse import Warehouse, papers_store
 
     with Warehouse(db).read() as con:
         states = papers_store.pdf_states(con)

@@ -33,7 +33,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TARGET_PER_WORKER = 0.70
 TARGET_SPEEDUP = 1.6
@@ -45,7 +44,7 @@ def _load() -> str:
 
 def lone_worker(pdfs: list[tuple[str, str, str, dict | None]]) -> tuple[int, int, float]:
     """(PDFs, pages, seconds) for one warm ExtractionWorker over ``pdfs``, in this process."""
-    from extractors import ExtractionWorker
+    from paramtrack.extractors import ExtractionWorker
 
     with ExtractionWorker(timeout_s=60) as worker:
         worker.extract(Path(pdfs[0][2]))  # warm-up, not timed: the Dask workers' children are warm too
@@ -67,7 +66,7 @@ def lone_workers_in_parallel(pdfs: list[tuple[str, str, str, dict | None]], n: i
     ``n`` extraction processes, without Dask or Prefect, for reading the Dask speed-up."""
     import threading
 
-    from extractors import ExtractionWorker
+    from paramtrack.extractors import ExtractionWorker
 
     ordered = sorted(pdfs, key=lambda p: Path(p[2]).stat().st_size, reverse=True)
     shares = [ordered[i::n] for i in range(n)]
@@ -106,19 +105,19 @@ def main() -> int:
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="paramtrack-backfill-bench-"))
-    from paramtrack.settings import DEFAULT_CATEGORIES, configure_prefect
+    from paramtrack.core.settings import DEFAULT_CATEGORIES, configure_prefect
 
     configure_prefect(tmp)
     os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(tmp / "results")
 
     from paramtrack.commands.backfill import month_window
-    from paramtrack.progress import show_progress
-    from replay.server import ReplayServer
+    from paramtrack.core.progress import show_progress
+    from paramtrack.replay.server import ReplayServer
 
     window_from, window_to = month_window(args.from_month, args.to_month)
     show_progress(False)
-    from flows.backfill import run_backfill
-    from warehouse import Warehouse, papers_store
+    from paramtrack.flows.backfill import run_backfill
+    from paramtrack.warehouse import Warehouse, papers_store
 
     rows = []
     load_before = _load()

@@ -20,11 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from extractors.abstract_eval import evaluate_abstracts, render  # noqa: E402
-from extractors.evaluation import evaluate  # noqa: E402
-from paramtrack.settings import find_corpus  # noqa: E402
+from paramtrack.extractors.abstract_eval import evaluate_abstracts, render  # noqa: E402
+from paramtrack.extractors.evaluation import evaluate  # noqa: E402
+from paramtrack.core.settings import find_corpus  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,9 +26,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from paramtrack.settings import configure_prefect, find_corpus  # noqa: E402
+from paramtrack.core.settings import configure_prefect, find_corpus  # noqa: E402
 
 WEEK = date(2026, 11, 16)
 
@@ -91,11 +90,11 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="paramtrack-ingest-bench-"))
     os.environ["PREFECT_HOME"] = str(work / "prefect")
     configure_prefect(work)
-    from flows.discover import discover_flow
-    from replay.corpus import load_corpus
-    from replay.load import weekly_load
-    from replay.server import ReplayServer
-    from warehouse import Warehouse
+    from paramtrack.flows.discover import discover_flow
+    from paramtrack.replay.corpus import load_corpus
+    from paramtrack.replay.load import weekly_load
+    from paramtrack.replay.server import ReplayServer
+    from paramtrack.warehouse import Warehouse
 
     corpus = weekly_load(load_corpus(find_corpus()), since=WEEK, records=args.records, pdfs=args.pdfs)
     until = WEEK + timedelta(days=6)

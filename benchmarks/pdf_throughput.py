@@ -23,9 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from paramtrack.settings import find_corpus  # noqa: E402
+from paramtrack.core.settings import find_corpus  # noqa: E402
 
 TARGET_PAGES_PER_S = 100.0
 TARGET_RATIO = 2.5
@@ -43,7 +42,7 @@ def rss_mb() -> float:
 def raw_pdfium(paths: list[Path]) -> tuple[int, float]:
     import pypdfium2 as pdfium
 
-    from extractors.pdf_text import MAX_PAGES
+    from paramtrack.extractors.pdf_text import MAX_PAGES
 
     n, t0 = 0, time.process_time()
     for p in paths:
@@ -73,7 +72,7 @@ def plumber_only(paths: list[Path], max_pages: int) -> tuple[int, float]:
 
 
 def product(paths: list[Path]) -> tuple[int, float]:
-    from extractors import extract_pdf
+    from paramtrack.extractors import extract_pdf
 
     n, t0 = 0, time.process_time()
     for p in paths:
@@ -83,7 +82,7 @@ def product(paths: list[Path]) -> tuple[int, float]:
 
 
 def memory_loop(paths: list[Path], n: int) -> tuple[float, float, float]:
-    from extractors import extract_pdf
+    from paramtrack.extractors import extract_pdf
 
     gc.collect()
     before = rss_mb()
@@ -110,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print("no PDFs in corpus", file=sys.stderr)
         return 2
 
-    from extractors import extract_pdf
+    from paramtrack.extractors import extract_pdf
 
     extract_pdf(paths[0])  # warm the spaCy pipeline once per process, as the product does
     raw_pdfium(paths[:1])

@@ -23,11 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flows.recompute import recompute  # noqa: E402
-from trends.fit import TrendConfig, fit_trends  # noqa: E402
-from warehouse import Warehouse  # noqa: E402
+from paramtrack.flows.recompute import recompute  # noqa: E402
+from paramtrack.trends.fit import TrendConfig, fit_trends  # noqa: E402
+from paramtrack.warehouse import Warehouse  # noqa: E402
 
 
 def synthetic_models(n: int, seed: int = 0) -> pd.DataFrame:

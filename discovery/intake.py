@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Protocol
 
-from discovery.notability import NotabilityRule, Verdict
-from sources.arxiv_source import ArxivPaper
-from warehouse.papers_store import PaperRow
+from paramtrack.discovery.notability import NotabilityRule, Verdict
+from paramtrack.sources.arxiv_source import ArxivPaper
+from paramtrack.warehouse.papers_store import PaperRow
 
 #: Words a bulk search uses to keep to ML papers (Semantic Scholar's bulk query syntax: | = OR).
 DEFAULT_BULK_QUERY = (

@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from extractors.cleaning import clean_text
-from sources.arxiv_source import ArxivPaper
+from paramtrack.extractors.cleaning import clean_text
+from paramtrack.sources.arxiv_source import ArxivPaper
 
 __all__ = ["ARXIV_FIRST_DAY", "LIMITS", "Rejection", "Screened", "clean_text", "screen_paper",
            "screen_papers"]

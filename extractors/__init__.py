@@ -2,7 +2,7 @@
 
 Public surface::
 
-    from extractors import extract_pdf, extract_pdf_safely, ExtractionWorker, Candidate, ExtractionResult, CONFIDENT_SCORE
+    from paramtrack.extractors import extract_pdf, extract_pdf_safely, ExtractionWorker, Candidate, ExtractionResult, CONFIDENT_SCORE
 
 ``extract_pdf`` runs in-process; ``extract_pdf_safely`` runs it in a child process with a wall-clock
 timeout and an address-space limit, for PDFs from the internet; ``ExtractionWorker`` does the same
@@ -11,10 +11,10 @@ the imports are paid once. All return errors as values (``ExtractionResult.error
 for a bad PDF.
 """
 
-from extractors.pipeline import extract_abstract, extract_pdf
-from extractors.safety import ExtractionWorker, extract_pdf_safely
-from extractors.types import CONFIDENT_SCORE, KINDS, Candidate, ExtractionResult
-from extractors.version import extractor_version
+from paramtrack.extractors.pipeline import extract_abstract, extract_pdf
+from paramtrack.extractors.safety import ExtractionWorker, extract_pdf_safely
+from paramtrack.extractors.types import CONFIDENT_SCORE, KINDS, Candidate, ExtractionResult
+from paramtrack.extractors.version import extractor_version
 
 __all__ = [
     "CONFIDENT_SCORE",

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extractors.pipeline import extract_abstract
-from extractors.ranker import RankerModel
-from extractors.training import within
-from extractors.types import CONFIDENT_SCORE
+from paramtrack.extractors.pipeline import extract_abstract
+from paramtrack.extractors.ranker import RankerModel
+from paramtrack.extractors.training import within
+from paramtrack.extractors.types import CONFIDENT_SCORE
 
 _STATES_A_SIZE = re.compile(
     r"\d(?:[\d,.]*)\s?(?:[KMBT]\b|[Mm]illion|[Bb]illion|[Tt]rillion)[^.]{0,40}?\bparam|\bparam\w*\b[^.]{0,40}?\d\s?(?:[KMBT]\b|[Mm]illion|[Bb]illion)"
@@ -84,7 +84,7 @@ def _count(text: str | None) -> float | None:
 
 
 def _domains(cell: str) -> set[str]:
-    from extractors.evaluation import _epoch_domain_set
+    from paramtrack.extractors.evaluation import _epoch_domain_set
 
     return _epoch_domain_set(cell) if cell else set()
 

@@ -11,9 +11,9 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from extractors import patterns as P
-from extractors.names import is_other_system, is_own_name
-from extractors.numbers import parse_scaled, to_int
+from paramtrack.extractors import patterns as P
+from paramtrack.extractors.names import is_other_system, is_own_name
+from paramtrack.extractors.numbers import parse_scaled, to_int
 
 
 @dataclass

@@ -20,10 +20,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from extractors.candidates import Document, Mention
-from extractors.layout import Line, PageLayout, Word, median_line_gap
-from extractors.names import label_systems
-from extractors.numbers import header_unit, parse_scaled
+from paramtrack.extractors.candidates import Document, Mention
+from paramtrack.extractors.layout import Line, PageLayout, Word, median_line_gap
+from paramtrack.extractors.names import label_systems
+from paramtrack.extractors.numbers import header_unit, parse_scaled
 
 #: One word that heads a parameter column or row ("#param.", "Params", "Parameters", "#Params(M)").
 PARAM_WORD = re.compile(r"^[#(\[]?\s*(?:params?|parameters?|param\.|n_?params)\.?(?:\(\w+\))?[):\]]?[,:]?$", re.IGNORECASE)

@@ -26,12 +26,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from extractors.metadata import DOMAINS
-from extractors.numbers import humanize
-from extractors.pipeline import extract_pdf
-from extractors.ranker import RankerModel, load_model
-from extractors.training import Example, cross_validated_models, label_candidates, rerank, within
-from extractors.types import CONFIDENT_SCORE, ExtractionResult
+from paramtrack.extractors.metadata import DOMAINS
+from paramtrack.extractors.numbers import humanize
+from paramtrack.extractors.pipeline import extract_pdf
+from paramtrack.extractors.ranker import RankerModel, load_model
+from paramtrack.extractors.training import Example, cross_validated_models, label_candidates, rerank, within
+from paramtrack.extractors.types import CONFIDENT_SCORE, ExtractionResult
 
 TARGETS: dict[str, float] = {"top1": 0.90, "top3": 0.97, "negatives_clean": 0.90, "off_by_1000": 0, "domain": 0.95}
 DEFAULT_FOLDS = 5

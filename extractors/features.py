@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from extractors.candidates import Mention
+from paramtrack.extractors.candidates import Mention
 
 #: Every feature, in the order the model file stores its weights. Adding one means retraining.
 FEATURES: tuple[str, ...] = (

@@ -18,7 +18,7 @@ like a system ("GPT-3", "AlexNet", "T5-11B", "VGG") is someone else's.
 from __future__ import annotations
 
 import re
-from extractors import patterns as P
+from paramtrack.extractors import patterns as P
 
 _TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 _SMALL = {"a", "an", "the", "of", "for", "and", "in", "on", "to", "with", "via", "by", "from", "at", "as", "is", "are", "its"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from extractors.numbers import NUMBER
+from paramtrack.extractors.numbers import NUMBER
 
 # --- size mentions -------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from extractors.layout import PageLayout, layout_page
+from paramtrack.extractors.layout import PageLayout, layout_page
 
 #: Pages read at most; a 2,000-page "paper" is a thesis dump or a hostile file, and the parameter
 #: count of a paper's main model is stated in its first pages or its tables anyway.

@@ -17,20 +17,20 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from extractors import patterns as P
-from extractors.candidates import Document, Mention, apply_paper_kind, build_document, find_mentions
-from extractors.columns import may_hold_a_parameter_table, read_layout_tables
-from extractors.features import PaperContext
-from extractors.layout import PageLayout
-from extractors.metadata import classify_domain, find_stamp, first_version_date
-from extractors.names import system_names
-from extractors.pdf_text import MAX_PAGES, PdfTextError, normalise_text, read_pdf_text
-from extractors.quantities import find_other_quantities
-from extractors.ranker import RankerModel
-from extractors.ranking import _same_model, group_mentions, score_candidates
-from extractors.tables import find_table_mentions, plumber_table_mentions
-from extractors.types import Candidate, ExtractionResult
-from extractors.version import extractor_version
+from paramtrack.extractors import patterns as P
+from paramtrack.extractors.candidates import Document, Mention, apply_paper_kind, build_document, find_mentions
+from paramtrack.extractors.columns import may_hold_a_parameter_table, read_layout_tables
+from paramtrack.extractors.features import PaperContext
+from paramtrack.extractors.layout import PageLayout
+from paramtrack.extractors.metadata import classify_domain, find_stamp, first_version_date
+from paramtrack.extractors.names import system_names
+from paramtrack.extractors.pdf_text import MAX_PAGES, PdfTextError, normalise_text, read_pdf_text
+from paramtrack.extractors.quantities import find_other_quantities
+from paramtrack.extractors.ranker import RankerModel
+from paramtrack.extractors.ranking import _same_model, group_mentions, score_candidates
+from paramtrack.extractors.tables import find_table_mentions, plumber_table_mentions
+from paramtrack.extractors.types import Candidate, ExtractionResult
+from paramtrack.extractors.version import extractor_version
 
 
 def extract_pdf(

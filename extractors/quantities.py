@@ -8,12 +8,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from extractors import patterns as P
-from extractors.candidates import Document, _evidence
-from extractors.cleaning import clean_text
-from extractors.plausibility import IMPLAUSIBLE_CAP, plausible
-from extractors.numbers import NUMBER, SCALE, finditer_near, to_int
-from extractors.types import Candidate
+from paramtrack.extractors import patterns as P
+from paramtrack.extractors.candidates import Document, _evidence
+from paramtrack.extractors.cleaning import clean_text
+from paramtrack.extractors.plausibility import IMPLAUSIBLE_CAP, plausible
+from paramtrack.extractors.numbers import NUMBER, SCALE, finditer_near, to_int
+from paramtrack.extractors.types import Candidate
 
 _SCI_NUM = r"(?P<mant>\d+(?:\.\d+)?)\s*[×x\*·]\s*10\s*\^\s*(?P<exp>\d{1,2})|(?P<mant2>\d+(?:\.\d+)?)[eE]\+?(?P<exp2>\d{1,2})"
 _COMPUTE = re.compile(rf"(?:{_SCI_NUM})\s*(?:training\s+)?(?:FLOPs?|FLOP|floating[- ]point operations)\b")

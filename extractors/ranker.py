@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from extractors.features import FEATURES
+from paramtrack.extractors.features import FEATURES
 
 MODEL_ENV = "PARAMTRACK_RANKER_MODEL"
 PACKAGED_MODEL = "ranker_model.json"
@@ -101,7 +101,7 @@ def model_from_json(text: str, *, origin: str = "model") -> RankerModel:
 
 
 def packaged_model_path() -> Path:
-    return Path(str(resources.files("extractors") / PACKAGED_MODEL))
+    return Path(str(resources.files("paramtrack.extractors") / PACKAGED_MODEL))
 
 
 @lru_cache(maxsize=8)

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from extractors.candidates import Mention
-from extractors.cleaning import clean_text
-from extractors.features import PaperContext, group_features
-from extractors.names import clean_model_name
-from extractors.plausibility import IMPLAUSIBLE_CAP, plausible
-from extractors.ranker import RankerModel, load_model
-from extractors.types import Candidate
+from paramtrack.extractors.candidates import Mention
+from paramtrack.extractors.cleaning import clean_text
+from paramtrack.extractors.features import PaperContext, group_features
+from paramtrack.extractors.names import clean_model_name
+from paramtrack.extractors.plausibility import IMPLAUSIBLE_CAP, plausible
+from paramtrack.extractors.ranker import RankerModel, load_model
+from paramtrack.extractors.types import Candidate
 
 MERGE_TOLERANCE = 0.015  # "7.5B" and "7,532M" are one model: merge values this close
 MIN_VALUE = 1000  # smaller "counts" are layer widths and list numbers, never a model's size

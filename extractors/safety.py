@@ -33,8 +33,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from extractors.types import ExtractionResult
-from extractors.version import extractor_version
+from paramtrack.extractors.types import ExtractionResult
+from paramtrack.extractors.version import extractor_version
 
 #: Resident memory one extraction child may use (``PARAMTRACK_EXTRACT_MEMORY_MB`` overrides):
 #: twice what the densest valid page measured needs, below what a 1 GB bomb inflates to.
@@ -87,8 +87,8 @@ def _worker_main(conn: Any, max_memory_mb: int) -> None:
     """
     _set_memory_limit(max_memory_mb)
     try:
-        from extractors import patterns
-        from extractors.pipeline import extract_pdf
+        from paramtrack.extractors import patterns
+        from paramtrack.extractors.pipeline import extract_pdf
 
         patterns.nlp()
         patterns.cue_matcher()

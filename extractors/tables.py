@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from extractors import patterns as P
-from extractors.candidates import Document, Mention
-from extractors.numbers import header_unit, parse_scaled
+from paramtrack.extractors import patterns as P
+from paramtrack.extractors.candidates import Document, Mention
+from paramtrack.extractors.numbers import header_unit, parse_scaled
 
 PARAM_HEADER = re.compile(
     r"(?:#\s*params?\b|#\s*parameters\b|\bparams?\b|\bparameters\b|\bmodel size\b|\bnum(?:ber)?\.? of param|\bn_?params\b)",

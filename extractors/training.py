@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from extractors.features import FEATURES, RULE_WEIGHTS
-from extractors.ranker import RankerModel
-from extractors.types import CONFIDENT_SCORE, Candidate
+from paramtrack.extractors.features import FEATURES, RULE_WEIGHTS
+from paramtrack.extractors.ranker import RankerModel
+from paramtrack.extractors.types import CONFIDENT_SCORE, Candidate
 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 PRIOR_UNSHRUNK = 100.0
@@ -132,7 +132,7 @@ def rerank(candidates: Sequence[Candidate], model: RankerModel) -> list[Candidat
     """Copies of ``candidates`` scored by ``model``, best first (the extractor's own order)."""
     from dataclasses import replace
 
-    from extractors.ranking import candidate_score
+    from paramtrack.extractors.ranking import candidate_score
 
     out = [replace(c, score=candidate_score(c, model)) for c in candidates]
     out.sort(key=lambda c: (-c.score, -c.value))

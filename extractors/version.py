@@ -15,7 +15,7 @@ RULES_VERSION = "2.0.0"
 
 
 def extractor_version() -> str:
-    from extractors.ranker import load_model
+    from paramtrack.extractors.ranker import load_model
 
     return f"{RULES_VERSION}+r{load_model().tag}"
 

@@ -30,9 +30,9 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from discovery import intake, screening
-from discovery.notability import NotabilityRule
-from flows.discover import (
+from paramtrack.discovery import intake, screening
+from paramtrack.discovery.notability import NotabilityRule
+from paramtrack.flows.discover import (
     LockKeeper,
     SourceSettings,
     download_pdfs,
@@ -40,7 +40,7 @@ from flows.discover import (
     find_missed,
     store_and_stage,
 )
-from paramtrack.settings import (
+from paramtrack.core.settings import (
     Settings,
     configure_ranker,
     ARXIV_API_URL,
@@ -50,9 +50,9 @@ from paramtrack.settings import (
     DEFAULT_RULE,
     S2_API_URL,
 )
-from sources.pacing import SourceProblems
-from warehouse import Warehouse, backfill_store, extraction_store, papers_store, rejections_store, runs_store
-from warehouse.publish import publish_after_run
+from paramtrack.sources.pacing import SourceProblems
+from paramtrack.warehouse import Warehouse, backfill_store, extraction_store, papers_store, rejections_store, runs_store
+from paramtrack.warehouse.publish import publish_after_run
 
 log = logging.getLogger("paramtrack.backfill")
 
@@ -107,7 +107,7 @@ def harvest_page(oai_url: str, set_spec: str, from_day: date, token: str | None,
     An expired token is an answer, not a failure: returned as None, it neither marks the task
     run failed nor prints Prefect's error log with a traceback.
     """
-    from sources.arxiv_oai import ArxivOaiClient, BadResumptionTokenError
+    from paramtrack.sources.arxiv_oai import ArxivOaiClient, BadResumptionTokenError
 
     with ArxivOaiClient(oai_url, delay_seconds=delay_s, pdf_url_format=pdf_url_format,
                         user_agent=user_agent) as oai:
@@ -152,7 +152,7 @@ GUIDED_SHARE = 2
 class ExtractionWorkerPlugin(WorkerPlugin):
     """Gives each Dask worker process one long-lived ``ExtractionWorker`` child.
 
-    :func:`extract_batch` (and ``extract_paper``) use ``flows.discover._worker`` when it is set;
+    :func:`extract_batch` (and ``extract_paper``) use ``discover_module._worker`` when it is set;
     without this plugin each batch would start (and import spaCy and pdfplumber in) a fresh
     child. Setting it up also imports the flow modules in the worker, before the first task.
     """
@@ -163,17 +163,17 @@ class ExtractionWorkerPlugin(WorkerPlugin):
         self.timeout_s = timeout_s
 
     def setup(self, worker: Any) -> None:
-        import flows.discover
-        from extractors import ExtractionWorker
+        import paramtrack.flows.discover as discover_module
+        from paramtrack.extractors import ExtractionWorker
 
-        flows.discover._worker = ExtractionWorker(timeout_s=self.timeout_s).__enter__()
+        discover_module._worker = ExtractionWorker(timeout_s=self.timeout_s).__enter__()
 
     def teardown(self, worker: Any) -> None:
-        import flows.discover
+        import paramtrack.flows.discover as discover_module
 
-        if flows.discover._worker is not None:
-            flows.discover._worker.__exit__(None, None, None)
-            flows.discover._worker = None
+        if discover_module._worker is not None:
+            discover_module._worker.__exit__(None, None, None)
+            discover_module._worker = None
 
 
 def _dask_client() -> Any:
@@ -276,10 +276,10 @@ def extract_batch_on_worker(items: list[tuple[str, str, str, dict | None]],
     ``extract_paper``'s Prefect retry does; if it fails again it comes back marked transient
     (stored, not staged, retried by the next run).
     """
-    import flows.discover
-    from extractors import ExtractionWorker
+    import paramtrack.flows.discover as discover_module
+    from paramtrack.extractors import ExtractionWorker
 
-    worker = flows.discover._worker
+    worker = discover_module._worker
     own = None if worker is not None else ExtractionWorker(timeout_s=timeout_s).start()
     worker = worker or own
     out: list[tuple[str, str, Any, float]] = []
@@ -315,7 +315,7 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
              pdf_url_format: str, notability: NotabilityRule, as_of: date,
              problems: SourceProblems) -> Any:
     """Harvest every set page by page, committing each page with its checkpoint."""
-    from sources.arxiv_oai import in_window, oai_sets_for
+    from paramtrack.sources.arxiv_oai import in_window, oai_sets_for
 
     oai_problems: Counter = Counter()
     started = time.monotonic()
@@ -513,8 +513,8 @@ def _backfill(wh: Warehouse, db_path: str, cp: Any, *, run_id: str, key: str, st
               extract: bool, pdf_cache_dir: str | None, max_pdf_mb: int,
               extraction_timeout_s: float) -> BackfillSummary:
     """The body of :func:`backfill_flow` once its run holds the backfill's lock."""
-    from extractors import EXTRACTOR_VERSION
-    from paramtrack.errors import SourceUnavailableError, UserError
+    from paramtrack.extractors import EXTRACTOR_VERSION
+    from paramtrack.core.errors import SourceUnavailableError, UserError
 
     summary = BackfillSummary(run_id=run_id, backfill_key=key, resumed_after_pages=cp.pages)
     if cp.resuming:
@@ -566,7 +566,7 @@ def _backfill(wh: Warehouse, db_path: str, cp: Any, *, run_id: str, key: str, st
             if todo:
                 _extract_on_dask(str(db_path), todo, summary, extraction_timeout_s)
             if downloads.source_down:  # extracted what did arrive; the rest waits for a re-run
-                from sources.pacing import ARXIV_PDF, SourceDownError
+                from paramtrack.sources.pacing import ARXIV_PDF, SourceDownError
 
                 raise SourceDownError(ARXIV_PDF, [downloads.source_down])
     except BaseException as exc:
@@ -592,7 +592,7 @@ def run_backfill(*, workers: int = 2, dask_address: str | None = None, dashboard
                  **params: Any) -> BackfillSummary:
     """Run :func:`backfill_flow` with its extraction on Dask (local cluster or ``dask_address``;
     ``dashboard`` serves Dask's dashboard for a local one)."""
-    from flows.local_api import local_api
+    from paramtrack.flows.local_api import local_api
 
     runner = dask_task_runner(workers, dask_address, dashboard=dashboard)
     # One API for the flow and every Dask worker: without PREFECT_API_URL each worker process

@@ -18,9 +18,9 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from reporting.digest import ScheduledFailure, digest_name, render_digest, summary_line
-from warehouse import Warehouse
-from warehouse.status_store import previous_run_started, run_report
+from paramtrack.reporting.digest import ScheduledFailure, digest_name, render_digest, summary_line
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse.status_store import previous_run_started, run_report
 
 log = logging.getLogger("paramtrack.digest")
 
@@ -74,7 +74,7 @@ def scheduled_failures(since: datetime) -> list[ScheduledFailure] | None:
     """The scheduled deployments' Failed/Crashed runs that ended after ``since``, from the
     Prefect API this run reports to; None when that API has no such deployments (or cannot be
     asked): the digest then leaves the section out."""
-    from flows.schedule import failed_scheduled_runs
+    from paramtrack.flows.schedule import failed_scheduled_runs
 
     try:
         runs = failed_scheduled_runs(since)

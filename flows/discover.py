@@ -19,11 +19,11 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from discovery import intake, screening
-from discovery.notability import NotabilityRule
-from flows.digest import publish_digest_safely
-from paramtrack.errors import SourceUnavailableError
-from paramtrack.settings import (
+from paramtrack.discovery import intake, screening
+from paramtrack.discovery.notability import NotabilityRule
+from paramtrack.flows.digest import publish_digest_safely
+from paramtrack.core.errors import SourceUnavailableError
+from paramtrack.core.settings import (
     ARXIV_API_URL,
     DEFAULT_CATEGORIES,
     DEFAULT_RULE,
@@ -31,10 +31,10 @@ from paramtrack.settings import (
     Settings,
     configure_ranker,
 )
-from sources.pacing import ARXIV_PDF, CircuitBreaker, SourceDownError, SourceProblems
-from warehouse import Warehouse
-from warehouse import extraction_store, papers_store, rejections_store, review_store, runs_store
-from warehouse.publish import publish_after_run
+from paramtrack.sources.pacing import ARXIV_PDF, CircuitBreaker, SourceDownError, SourceProblems
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse import extraction_store, papers_store, rejections_store, review_store, runs_store
+from paramtrack.warehouse.publish import publish_after_run
 
 log = logging.getLogger("paramtrack.discover")
 
@@ -57,26 +57,26 @@ class SourceSettings:
 
     @property
     def user_agent(self) -> str:
-        from sources.user_agent import user_agent
+        from paramtrack.sources.user_agent import user_agent
 
         return user_agent(self.contact)
 
     def arxiv(self, problems: SourceProblems | None = None) -> Any:
-        from sources.arxiv_source import ArxivSource
+        from paramtrack.sources.arxiv_source import ArxivSource
 
         return ArxivSource(self.arxiv_url, delay_seconds=self.arxiv_delay_s,
                            timeout=self.http_timeout_s, problems=problems,
                            user_agent=self.user_agent, **self._backoff())
 
     def s2(self, problems: SourceProblems | None = None) -> Any:
-        from sources.semantic_scholar import SemanticScholarSource
+        from paramtrack.sources.semantic_scholar import SemanticScholarSource
 
         return SemanticScholarSource(self.s2_url, min_interval=self.s2_min_interval,
                                      timeout=self.http_timeout_s, problems=problems,
                                      user_agent=self.user_agent, **self._backoff())
 
     def pdfs(self, cache_dir: str, max_mb: int, problems: SourceProblems | None = None) -> Any:
-        from sources.pdf_cache import PdfCache
+        from paramtrack.sources.pdf_cache import PdfCache
 
         return PdfCache(Path(cache_dir), max_bytes=max_mb * 1024 * 1024,
                         timeout=max(self.http_timeout_s, 1.0) * 2, min_interval=self.pdf_delay_s,
@@ -317,7 +317,7 @@ def download_pdfs(db_path: str, sources: SourceSettings, cache_dir: str, max_mb:
     for the next run instead of each burning its own retry schedule, and the papers of that
     streak are tried again by the next run (the server was down, not their files).
     """
-    from sources.pdf_cache import PdfServerFailingError
+    from paramtrack.sources.pdf_cache import PdfServerFailingError
 
     wh = Warehouse(db_path)
     with wh.read() as con:
@@ -363,7 +363,7 @@ def download_pdfs(db_path: str, sources: SourceSettings, cache_dir: str, max_mb:
 
 
 def _extraction_cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    from extractors import EXTRACTOR_VERSION
+    from paramtrack.extractors import EXTRACTOR_VERSION
 
     return f"extract-{parameters['arxiv_id']}-{parameters['sha256']}-{EXTRACTOR_VERSION}"
 
@@ -392,7 +392,7 @@ def extract_paper(arxiv_id: str, sha256: str, path: str, meta: dict[str, Any]) -
     A transient error (timeout, memory kill) is raised instead, so Prefect retries it once and
     never caches it: only results that say something about the PDF are kept.
     """
-    from extractors import extract_pdf_safely
+    from paramtrack.extractors import extract_pdf_safely
 
     kwargs = dict(categories=meta.get("categories"), published=meta.get("published"),
                   title=meta.get("title"), abstract=meta.get("abstract"))
@@ -408,8 +408,8 @@ def extract_paper(arxiv_id: str, sha256: str, path: str, meta: dict[str, Any]) -
 def store_and_stage(con: Any, arxiv_id: str, sha256: str, result: Any, seconds: float) -> bool:
     """Store one extraction result and stage its paper inside ``con``'s transaction; whether it
     was staged (a transient error is stored, not staged)."""
-    from extractors import EXTRACTOR_VERSION
-    from warehouse import review_store
+    from paramtrack.extractors import EXTRACTOR_VERSION
+    from paramtrack.warehouse import review_store
 
     stored = extraction_store.store_extraction(
         con, arxiv_id=arxiv_id, pdf_sha256=sha256, extractor_version=EXTRACTOR_VERSION,
@@ -437,7 +437,7 @@ def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
                  summary: DiscoverSummary, timeout_s: float) -> None:
     """Extract and stage each PDF through one worker process kept for the whole batch."""
     global _worker
-    from extractors import ExtractionWorker
+    from paramtrack.extractors import ExtractionWorker
 
     with ExtractionWorker(timeout_s=timeout_s) as worker:
         _worker = worker
@@ -653,7 +653,7 @@ def _at(progress: Progress, position: int, total: int) -> Progress:
 def _extract_pending(db_path: str, summary: DiscoverSummary, timeout_s: float, *,
                      only: list[str] | None = None) -> None:
     """Extract every cached PDF (of ``only`` those papers) that this extractor has not read."""
-    from extractors import EXTRACTOR_VERSION
+    from paramtrack.extractors import EXTRACTOR_VERSION
 
     with Warehouse(db_path).read() as con:
         todo = [
@@ -677,7 +677,7 @@ def _extract_abstracts(db_path: str, summary: DiscoverSummary, *, only: list[str
     extractor changes) and staged when the abstract states a size; when the PDF arrives, its
     extraction is the newer one and replaces these candidates in the queue.
     """
-    from extractors import EXTRACTOR_VERSION, extract_abstract
+    from paramtrack.extractors import EXTRACTOR_VERSION, extract_abstract
 
     wh = Warehouse(db_path)
     with wh.read() as con:

@@ -52,7 +52,7 @@ def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
         return
     import httpx
 
-    from sources.user_agent import user_agent
+    from paramtrack.sources.user_agent import user_agent
 
     try:
         payload = failure_payload(flow, flow_run, state)

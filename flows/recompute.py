@@ -3,10 +3,10 @@
 ``recompute(wh, ...)`` is the plain function (read curated -> fit -> write, charts, export);
 ``recompute_flow`` is a thin Prefect 3 flow over it, defined at module level so a deployment can
 load it by its entrypoint. Importing this module imports Prefect: call
-:func:`paramtrack.settings.configure_prefect` first.
+:func:`paramtrack.core.settings.configure_prefect` first.
 
 Steps: the chart and export folders are created and checked first (a bad path is a one-line
-:class:`~paramtrack.errors.UserError`, not a traceback after the fit); a ``runs`` row
+:class:`~paramtrack.core.errors.UserError`, not a traceback after the fit); a ``runs`` row
 (flow='recompute', status running) is committed; the curated dataset is read; the fits run in
 memory; then, in one transaction, the three result tables are replaced, charts and exports are
 written, and only then is the run marked completed. If any of that fails the tables roll back
@@ -29,15 +29,15 @@ from typing import Any
 import pandas as pd
 from prefect import flow
 
-from flows import notify, runlog
-from paramtrack.errors import UserError
-from trends.charts import CHART_FILES, write_charts
-from trends.fit import TrendConfig, fit_trends
-from trends.gap import GapConfig, gap_table
-from warehouse import Warehouse
-from warehouse.models_store import read_curated
-from warehouse.publish import publish_after_run
-from warehouse.trends_store import (
+from paramtrack.flows import notify, runlog
+from paramtrack.core.errors import UserError
+from paramtrack.trends.charts import CHART_FILES, write_charts
+from paramtrack.trends.fit import TrendConfig, fit_trends
+from paramtrack.trends.gap import GapConfig, gap_table
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse.models_store import read_curated
+from paramtrack.warehouse.publish import publish_after_run
+from paramtrack.warehouse.trends_store import (
     RESULT_TABLES,
     export_results,
     finish_run,
@@ -209,7 +209,7 @@ def recompute_flow(
     ``charts``) is beside the warehouse, not wherever the worker happens to run. A failure
     or crash is posted to ``PARAMTRACK_NOTIFY_URL`` when set (:mod:`flows.notify`).
     """
-    from paramtrack.settings import DEFAULT_DB
+    from paramtrack.core.settings import DEFAULT_DB
 
     db = Path(db_path or os.environ.get("PARAMTRACK_DB") or DEFAULT_DB).expanduser().resolve()
     charts_dir = db.parent / charts_dir if charts_dir is not None else None

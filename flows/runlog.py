@@ -2,7 +2,7 @@
 
 Every step logs to a ``paramtrack.*`` logger (flows, and the sources they call: retries, the
 PDF lock, the breaker). The CLI turns those into short terminal lines
-(:func:`paramtrack.progress.show_progress`). Prefect's UI only shows records that reach its run
+(:func:`paramtrack.core.progress.show_progress`). Prefect's UI only shows records that reach its run
 loggers (``prefect.flow_runs`` / ``prefect.task_runs``, whose handler sends them to the API), so
 without this module every paramtrack run said "This run didn't generate logs".
 

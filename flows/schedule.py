@@ -24,10 +24,10 @@ from prefect.schedules import Cron
 
 from prefect.states import Failed
 
-from flows import notify, runlog
-from flows.discover import discover_flow
-from paramtrack.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
-from warehouse import Warehouse, runs_store
+from paramtrack.flows import notify, runlog
+from paramtrack.flows.discover import discover_flow
+from paramtrack.core.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
+from paramtrack.warehouse import Warehouse, runs_store
 
 runlog.install()  # loaded by file path in a deployment's process: see flows/runlog.py
 
@@ -40,7 +40,7 @@ def resolve_db_path(db_path: str | None) -> str:
     """The warehouse a scheduled run writes: its parameter, else ``PARAMTRACK_DB`` of the
     process running it (the worker's), else ``data/paramtrack.duckdb`` in its working
     directory (the project folder, for ``prefect.yaml`` deployments); made absolute."""
-    from paramtrack.settings import DEFAULT_DB
+    from paramtrack.core.settings import DEFAULT_DB
 
     return str(Path(db_path or os.environ.get("PARAMTRACK_DB") or DEFAULT_DB).expanduser().resolve())
 
@@ -110,7 +110,7 @@ def weekly_deployment(*, db_path: str, cron: str, window_days: int, arxiv_api_ur
 
 
 def recompute_deployment(*, db_path: str, charts_dir: str, export_dir: str, cron: str = RECOMPUTE_CRON):
-    from flows.recompute import recompute_flow
+    from paramtrack.flows.recompute import recompute_flow
 
     return recompute_flow.to_deployment(
         name=RECOMPUTE_DEPLOYMENT_NAME,

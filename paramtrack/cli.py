@@ -1,7 +1,7 @@
 """The ``paramtrack`` command: a thin layer that parses options and calls the packages.
 
 Every subcommand lives in ``paramtrack/commands/<name>.py``; this module only wires them to the
-root app, owns the global ``--db`` option, and turns :class:`~paramtrack.errors.UserError` into a
+root app, owns the global ``--db`` option, and turns :class:`~paramtrack.core.errors.UserError` into a
 one-line message with a non-zero exit code.
 """
 
@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from paramtrack.errors import UserError
-from paramtrack.settings import DEFAULT_DB, Settings, configure_ranker
+from paramtrack.core.errors import UserError
+from paramtrack.core.settings import DEFAULT_DB, Settings, configure_ranker
 
 app = typer.Typer(
     name="paramtrack",

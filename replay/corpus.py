@@ -1,6 +1,6 @@
 """The replay corpus: what the local replay server knows, built in memory from the shared data.
 
-Sources (all under the corpus folder found by :func:`paramtrack.settings.find_corpus`):
+Sources (all under the corpus folder found by :func:`paramtrack.core.settings.find_corpus`):
 
 * ``pdfs/ground_truth.csv`` + ``pdfs/<id><version>.pdf``: the 28 papers with real PDFs;
 * ``epoch/*.csv``: every Epoch row whose ``Link`` mentions an arXiv id (several vintages).
@@ -45,8 +45,8 @@ from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from paramtrack.settings import find_corpus
-from sources.arxiv_ids import arxiv_ids_in, parse_arxiv_id
+from paramtrack.core.settings import find_corpus
+from paramtrack.sources.arxiv_ids import arxiv_ids_in, parse_arxiv_id
 
 __all__ = ["CorpusPaper", "Corpus", "load_corpus", "s2_paper_id"]
 

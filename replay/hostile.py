@@ -30,7 +30,7 @@ from typing import Any
 
 from pathlib import Path
 
-from replay.corpus import Corpus, CorpusPaper
+from paramtrack.replay.corpus import Corpus, CorpusPaper
 
 __all__ = ["HOSTILE_DATE", "HOSTILE_CITATIONS", "BAD_UTF8", "HostileRecord", "hostile_records",
            "with_hostile", "HostileWire"]

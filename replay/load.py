@@ -15,7 +15,7 @@ import random
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from replay.corpus import Corpus, CorpusPaper
+from paramtrack.replay.corpus import Corpus, CorpusPaper
 
 __all__ = ["weekly_load"]
 

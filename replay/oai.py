@@ -30,9 +30,9 @@ from xml.sax.saxutils import escape, quoteattr
 from starlette.requests import Request
 from starlette.responses import Response
 
-from replay.corpus import CorpusPaper
-from sources.arxiv_ids import parse_arxiv_id
-from sources.arxiv_oai import oai_set_for
+from paramtrack.replay.corpus import CorpusPaper
+from paramtrack.sources.arxiv_ids import parse_arxiv_id
+from paramtrack.sources.arxiv_oai import oai_set_for
 
 __all__ = ["OaiRepository", "endpoint", "DEFAULT_PAGE_SIZE"]
 

@@ -37,10 +37,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from replay import oai
-from replay.corpus import Corpus, CorpusPaper, load_corpus
-from replay.faults import FaultPlan, FaultRule, garble
-from sources.arxiv_ids import parse_arxiv_id
+from paramtrack.replay import oai
+from paramtrack.replay.corpus import Corpus, CorpusPaper, load_corpus
+from paramtrack.replay.faults import FaultPlan, FaultRule, garble
+from paramtrack.sources.arxiv_ids import parse_arxiv_id
 
 __all__ = ["ReplayServer", "create_app", "LOOPBACK_HOSTS"]
 
@@ -739,7 +739,7 @@ def create_app(state: ReplayState, hostile: list | None = None) -> Any:
     ]
     inner: Any = Starlette(routes=routes)
     if hostile:
-        from replay.hostile import HostileWire, wire_edits
+        from paramtrack.replay.hostile import HostileWire, wire_edits
 
         inner = HostileWire(inner, wire_edits(hostile))
     return FaultLayer(inner, state)
@@ -908,7 +908,7 @@ class ReplayServer:
         self.faults = faults or FaultPlan()
         self.hostile: list = []  # replay.hostile.HostileRecord, served when hostile is set
         if hostile:
-            from replay.hostile import HOSTILE_DATE, hostile_records, with_hostile
+            from paramtrack.replay.hostile import HOSTILE_DATE, hostile_records, with_hostile
 
             smallest = min(self.corpus.with_pdfs, key=lambda p: p.pdf_path.stat().st_size)
             self.hostile = hostile_records(hostile if isinstance(hostile, date) else HOSTILE_DATE,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from paramtrack.progress import format_count
-from warehouse.status_store import RunReport
+from paramtrack.core.progress import format_count
+from paramtrack.warehouse.status_store import RunReport
 
 #: Rows per table; a digest of the first run over a big window would otherwise list hundreds.
 MAX_ROWS = 50

@@ -48,13 +48,13 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.types import Receive, Scope, Send
 
-from paramtrack.errors import DatabaseLockedError, UserError
-from reporting.files import digest_path, list_digests
-from review_queue.csrf import UNSAFE_METHODS, CsrfTokens, foreign_origin
-from review_queue.digests import digest_html
-from review_queue.highlight import highlight
-from review_queue.limits import MAX_BODY_BYTES, BodySizeLimit, FailureThrottle
-from review_queue.service import (
+from paramtrack.core.errors import DatabaseLockedError, UserError
+from paramtrack.reporting.files import digest_path, list_digests
+from paramtrack.review_queue.csrf import UNSAFE_METHODS, CsrfTokens, foreign_origin
+from paramtrack.review_queue.digests import digest_html
+from paramtrack.review_queue.highlight import highlight
+from paramtrack.review_queue.limits import MAX_BODY_BYTES, BodySizeLimit, FailureThrottle
+from paramtrack.review_queue.service import (
     DOMAINS,
     KINDS,
     REASONS,
@@ -71,10 +71,10 @@ from review_queue.service import (
     parse_match_ids,
     parse_parameters,
 )
-from warehouse import Warehouse
-from review_queue.tokens import same_token
-from warehouse import review_store as store
-from warehouse.publish import ReadCopyPublisher
+from paramtrack.warehouse import Warehouse
+from paramtrack.review_queue.tokens import same_token
+from paramtrack.warehouse import review_store as store
+from paramtrack.warehouse.publish import ReadCopyPublisher
 
 HERE = Path(__file__).resolve().parent
 CSRF_COOKIE = "pt_csrf"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from review_queue.service import (
+from paramtrack.review_queue.service import (
     DOMAINS,
     KINDS,
     REASONS,
@@ -30,7 +30,7 @@ from review_queue.service import (
     parse_parameters,
     parse_reason,
 )
-from warehouse import review_store as store
+from paramtrack.warehouse import review_store as store
 
 PROPOSED = [
     "arxiv_id", "title", "status", "review_version", "candidate_id", "proposed_parameters",

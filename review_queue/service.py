@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from paramtrack.errors import UserError
-from warehouse import Connection, Warehouse
-from warehouse import models_store
-from warehouse import review_store as store
-from warehouse.review_store import DecisionConflict, NotStaged, Outcome
+from paramtrack.core.errors import UserError
+from paramtrack.warehouse import Connection, Warehouse
+from paramtrack.warehouse import models_store
+from paramtrack.warehouse import review_store as store
+from paramtrack.warehouse.review_store import DecisionConflict, NotStaged, Outcome
 
 __all__ = [
     "DecisionConflict", "NotStaged", "Outcome", "InvalidDecision", "Correction", "ReviewService",

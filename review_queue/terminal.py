@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from paramtrack.errors import DatabaseLockedError
-from review_queue.service import (
+from paramtrack.core.errors import DatabaseLockedError
+from paramtrack.review_queue.service import (
     DOMAINS,
     KINDS,
     REASONS,
@@ -27,8 +27,8 @@ from review_queue.service import (
     parse_date,
     parse_parameters,
 )
-from warehouse import review_store as store
-from warehouse.publish import publish_after_run
+from paramtrack.warehouse import review_store as store
+from paramtrack.warehouse.publish import publish_after_run
 
 HELP = (
     "a=approve top  1-9=approve candidate n (then name its system)  e=correct  r=reject  s=second look  n=note  "

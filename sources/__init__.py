@@ -4,8 +4,8 @@ Every client takes its base URL as a parameter so that it can run against the lo
 server (``paramtrack replay-server``) on a machine without internet.
 """
 
-from sources.arxiv_ids import ArxivId, arxiv_ids_in, parse_arxiv_id
-from sources.arxiv_source import (
+from paramtrack.sources.arxiv_ids import ArxivId, arxiv_ids_in, parse_arxiv_id
+from paramtrack.sources.arxiv_source import (
     ARXIV_CATEGORIES,
     ML_CATEGORIES,
     ArxivPaper,
@@ -14,8 +14,8 @@ from sources.arxiv_source import (
     validate_categories,
     window_query,
 )
-from sources.pdf_cache import CachedPdf, NotAPdfError, PdfCache, PdfNotFoundError, PdfTooLargeError
-from sources.semantic_scholar import BATCH_LIMIT, S2Paper, SemanticScholarSource
+from paramtrack.sources.pdf_cache import CachedPdf, NotAPdfError, PdfCache, PdfNotFoundError, PdfTooLargeError
+from paramtrack.sources.semantic_scholar import BATCH_LIMIT, S2Paper, SemanticScholarSource
 
 __all__ = [
     "ArxivId", "parse_arxiv_id", "arxiv_ids_in",

@@ -38,9 +38,9 @@ from typing import Any
 
 import httpx
 
-from paramtrack.errors import SourceUnavailableError
-from paramtrack.settings import ARXIV_OAI_URL, ARXIV_PDF_URL
-from sources._http import (
+from paramtrack.core.errors import SourceUnavailableError
+from paramtrack.core.settings import ARXIV_OAI_URL, ARXIV_PDF_URL
+from paramtrack.sources._http import (
     RETRY_STATUSES,
     OwnsHttpClient,
     backoff_delay,
@@ -48,10 +48,10 @@ from sources._http import (
     is_connection_refused,
     parse_retry_after,
 )
-from sources.arxiv_ids import parse_arxiv_id
-from sources.arxiv_source import ArxivPaper
-from sources.user_agent import user_agent as make_user_agent
-from sources.pacing import ARXIV, shared_limiter
+from paramtrack.sources.arxiv_ids import parse_arxiv_id
+from paramtrack.sources.arxiv_source import ArxivPaper
+from paramtrack.sources.user_agent import user_agent as make_user_agent
+from paramtrack.sources.pacing import ARXIV, shared_limiter
 
 __all__ = ["OAI_NS", "ARXIV_NS", "OaiPage", "OaiError", "BadResumptionTokenError", "ArxivOaiClient",
            "oai_set_for", "oai_sets_for", "parse_oai_response", "in_window"]

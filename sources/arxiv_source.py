@@ -9,7 +9,7 @@ What we add on top of ``arxiv.Client``:
 * retries with exponential backoff (the package retries at once, only ``delay_seconds`` apart),
   including a first page that claims results but carries none, short/truncated bodies, and
   HTTP 5xx/429; HTTP 4xx is not retried; connection refused fails at once;
-* every final failure becomes :class:`~paramtrack.errors.SourceUnavailableError` naming the URL;
+* every final failure becomes :class:`~paramtrack.core.errors.SourceUnavailableError` naming the URL;
 * bytes that are not UTF-8 and XML-illegal control characters become U+FFFD before parsing, and
   a page that is still not well-formed XML (garbled in transit) is retried — the package's
   lenient parser would otherwise read it as an empty page (see :func:`_clean_feed_bytes`);
@@ -37,13 +37,13 @@ import arxiv
 import requests
 from lxml import etree
 
-from paramtrack.errors import SourceUnavailableError, UserError
-from paramtrack.settings import ARXIV_API_URL
-from sources._http import backoff_delay, is_connection_refused
-from sources.arxiv_ids import parse_arxiv_id
-from sources.pacing import ARXIV, SourceProblems, shared_limiter
-from sources.user_agent import NO_CONTACT_AGENT
-from sources.user_agent import user_agent as make_user_agent
+from paramtrack.core.errors import SourceUnavailableError, UserError
+from paramtrack.core.settings import ARXIV_API_URL
+from paramtrack.sources._http import backoff_delay, is_connection_refused
+from paramtrack.sources.arxiv_ids import parse_arxiv_id
+from paramtrack.sources.pacing import ARXIV, SourceProblems, shared_limiter
+from paramtrack.sources.user_agent import NO_CONTACT_AGENT
+from paramtrack.sources.user_agent import user_agent as make_user_agent
 
 __all__ = ["ArxivPaper", "ArxivSource", "ML_CATEGORIES", "ARXIV_CATEGORIES", "DEFAULT_USER_AGENT",
            "validate_categories", "window_query", "UnknownCategoryError", "WindowPage"]

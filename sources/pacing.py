@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from paramtrack.errors import SourceUnavailableError
+from paramtrack.core.errors import SourceUnavailableError
 
 __all__ = ["RateLimiter", "shared_limiter", "CircuitBreaker", "SourceDownError", "SourceProblems", "ARXIV", "S2",
            "ARXIV_PDF"]

@@ -43,10 +43,10 @@ from pathlib import Path
 
 import httpx
 
-from paramtrack.errors import SourceUnavailableError, UserError
-from sources.pacing import ARXIV_PDF, SourceProblems, shared_limiter
-from sources.user_agent import user_agent as make_user_agent
-from sources._http import (
+from paramtrack.core.errors import SourceUnavailableError, UserError
+from paramtrack.sources.pacing import ARXIV_PDF, SourceProblems, shared_limiter
+from paramtrack.sources.user_agent import user_agent as make_user_agent
+from paramtrack.sources._http import (
     RETRY_STATUSES,
     OwnsHttpClient,
     backoff_delay,

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from paramtrack.errors import SourceUnavailableError
+from paramtrack.core.errors import SourceUnavailableError
 
 OFFLINE_HINT = "to work offline, start 'paramtrack replay-server' and pass its URLs, or run 'paramtrack demo'"
 
@@ -21,7 +21,7 @@ def check_reachable(url: str, *, name: str, timeout: float = 5.0,
                     contact: str | None = None) -> None:
     """Raise :class:`SourceUnavailableError` naming ``url`` when nothing answers there. The
     request carries paramtrack's User-Agent (with ``contact``) like every other one."""
-    from sources.user_agent import user_agent
+    from paramtrack.sources.user_agent import user_agent
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:

@@ -29,9 +29,9 @@ from typing import Any
 
 import httpx
 
-from paramtrack.errors import SourceUnavailableError
-from paramtrack.settings import S2_API_URL
-from sources._http import (
+from paramtrack.core.errors import SourceUnavailableError
+from paramtrack.core.settings import S2_API_URL
+from paramtrack.sources._http import (
     RETRY_STATUSES,
     OwnsHttpClient,
     backoff_delay,
@@ -39,9 +39,9 @@ from sources._http import (
     is_connection_refused,
     parse_retry_after,
 )
-from sources.arxiv_ids import parse_arxiv_id
-from sources.user_agent import user_agent as make_user_agent
-from sources.pacing import S2, SourceProblems, shared_limiter
+from paramtrack.sources.arxiv_ids import parse_arxiv_id
+from paramtrack.sources.user_agent import user_agent as make_user_agent
+from paramtrack.sources.pacing import S2, SourceProblems, shared_limiter
 
 __all__ = ["S2Paper", "SemanticScholarSource", "BATCH_LIMIT", "PAPER_FIELDS"]
 

@@ -26,8 +26,8 @@ Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     """The shared offline data folder (../shared/data); tests that need it skip without it."""
-    from paramtrack.errors import CorpusNotFoundError
-    from paramtrack.settings import find_corpus
+    from paramtrack.core.errors import CorpusNotFoundError
+    from paramtrack.core.settings import find_corpus
 
     try:
         return find_corpus()
@@ -38,7 +38,7 @@ def corpus_dir() -> Path:
 @pytest.fixture()
 def warehouse(tmp_path: Path):
     """A migrated, empty warehouse in a temporary folder."""
-    from warehouse import Warehouse
+    from paramtrack.warehouse import Warehouse
 
     wh = Warehouse(tmp_path / "paramtrack.duckdb")
     wh.migrate()
@@ -66,7 +66,7 @@ def prefect_harness():
 @pytest.fixture()
 def replay_server(corpus_dir):
     """The replay server on a free loopback port, with an empty fault plan."""
-    from replay.server import ReplayServer
+    from paramtrack.replay.server import ReplayServer
 
     with ReplayServer(corpus_dir) as server:
         yield server

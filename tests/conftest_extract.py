@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from paramtrack.errors import CorpusNotFoundError
-from paramtrack.settings import find_corpus
+from paramtrack.core.errors import CorpusNotFoundError
+from paramtrack.core.settings import find_corpus
 
 
 def corpus_dir() -> Path | None:

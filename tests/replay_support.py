@@ -16,7 +16,7 @@ import pytest
 def replay_fixtures(**options: Any):
     @pytest.fixture(scope="module")
     def server(corpus_dir):
-        from replay.server import ReplayServer
+        from paramtrack.replay.server import ReplayServer
 
         with ReplayServer(corpus_dir, log_level="critical", **options) as srv:
             yield srv

@@ -16,9 +16,9 @@ from urllib.parse import parse_qs
 import pytest
 from replay_support import replay_fixtures
 
-from discovery.notability import NotabilityRule
-from paramtrack.settings import DEFAULT_CATEGORIES, DEFAULT_RULE
-from warehouse import Warehouse, backfill_store
+from paramtrack.discovery.notability import NotabilityRule
+from paramtrack.core.settings import DEFAULT_CATEGORIES, DEFAULT_RULE
+from paramtrack.warehouse import Warehouse, backfill_store
 
 pytestmark = pytest.mark.prefect
 
@@ -54,7 +54,7 @@ def _in_window(server) -> list:
 
 def _cs_list_size(server) -> int:
     """How many records the cs harvest from the window start holds (datestamps >= from)."""
-    from replay.oai import datestamp, sets_of
+    from paramtrack.replay.oai import datestamp, sets_of
 
     return sum(1 for p in server.state.arxiv_papers()
                if datestamp(p) >= WINDOW[0] and "cs" in sets_of(p))
@@ -64,7 +64,7 @@ def test_backfill_extracts_on_dask_workers_and_stages(prefect_harness, server, t
     import dask
     from distributed import Client, LocalCluster, get_task_stream
 
-    from flows.backfill import ExtractionWorkerPlugin, run_backfill
+    from paramtrack.flows.backfill import ExtractionWorkerPlugin, run_backfill
 
     dask.config.set({"distributed.worker.daemon": False})
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -74,7 +74,7 @@ def test_backfill_extracts_on_dask_workers_and_stages(prefect_harness, server, t
                                    **_params(server, tmp_path))
         workers = set(cluster.scheduler_info["workers"])
         # The per-worker extraction children were stopped and the plugin removed afterwards.
-        children = client.run(lambda: __import__("flows.discover").discover._worker)
+        children = client.run(lambda: __import__("paramtrack.flows.discover").flows.discover._worker)
         plugins = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.worker_plugins))
 
     # Harvested: every page of the cs set, then stat (nothing in the corpus: noRecordsMatch).
@@ -122,7 +122,7 @@ def test_backfill_extracts_on_dask_workers_and_stages(prefect_harness, server, t
 def _seed_killed_run(server, db_path, pages: int) -> tuple[str, set[str]]:
     """The state a backfill killed after committing ``pages`` pages of the cs set leaves behind
     (its papers left out, so the test can tell a resumed run from one that started over)."""
-    from sources.arxiv_oai import ArxivOaiClient
+    from paramtrack.sources.arxiv_oai import ArxivOaiClient
 
     wh = Warehouse(db_path)
     wh.migrate()
@@ -145,7 +145,7 @@ def _seed_killed_run(server, db_path, pages: int) -> tuple[str, set[str]]:
 
 
 def test_rerun_resumes_from_the_saved_token(prefect_harness, server, tmp_path):
-    from flows.backfill import backfill_flow
+    from paramtrack.flows.backfill import backfill_flow
 
     server.state.oai.page_size = page = 20  # the 21 window papers then span two pages
     params = _params(server, tmp_path, extract=False, bulk_search=False)
@@ -170,7 +170,7 @@ def test_rerun_resumes_from_the_saved_token(prefect_harness, server, tmp_path):
 
 
 def test_expired_token_restarts_the_harvest_from_the_window_start(prefect_harness, server, tmp_path):
-    from flows.backfill import backfill_flow
+    from paramtrack.flows.backfill import backfill_flow
 
     server.state.oai.page_size = 20
     params = _params(server, tmp_path, extract=False, bulk_search=False)
@@ -244,7 +244,7 @@ def test_the_dashboard_option_serves_dasks_dashboard(prefect_harness):
     import httpx
     from prefect import flow
 
-    from flows.backfill import _dashboard_link, dask_task_runner
+    from paramtrack.flows.backfill import _dashboard_link, dask_task_runner
 
     def probe() -> tuple[str | None, int]:
         link = _dashboard_link()  # what the run logs

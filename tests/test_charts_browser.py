@@ -28,7 +28,7 @@ PCD = "pcd_notable_ml_systems_2022-09.csv"
 @pytest.fixture()
 def charted(warehouse, corpus_dir, paramtrack_exe, tmp_path):
     """The 2022-09 vintage, two reviewed systems of one paper, recomputed with charts."""
-    from review_queue.service import Correction, ReviewService
+    from paramtrack.review_queue.service import Correction, ReviewService
 
     r = subprocess.run([paramtrack_exe, "--db", str(warehouse.path), "import-epoch",
                         str(corpus_dir / "epoch" / PCD)], capture_output=True, text=True)

@@ -136,7 +136,7 @@ def test_recompute_writes_charts_and_exports_before_the_run_completes(paramtrack
     result = run(paramtrack_exe, "--db", str(db), "recompute", "--no-prefect", "--resamples", "50",
                  "--charts", str(tmp_path / "c"), "--export", str(tmp_path / "e"))
     assert result.returncode == 0, result.stderr
-    from warehouse import Warehouse
+    from paramtrack.warehouse import Warehouse
 
     with Warehouse(db).read() as con:
         finished, = con.execute("SELECT finished_at FROM runs WHERE flow = 'recompute' "

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from test_review_support import Cand, Server, add_extraction, add_paper, csrf_client
-from warehouse.review_store import stage_paper
+from paramtrack.warehouse.review_store import stage_paper
 
 pytestmark = [pytest.mark.slow, pytest.mark.prefect]
 

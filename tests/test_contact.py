@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from sources.user_agent import CONTACT_ENV, check_contact, user_agent
+from paramtrack.sources.user_agent import CONTACT_ENV, check_contact, user_agent
 
 
 def test_the_default_agent_says_how_to_set_the_contact(monkeypatch):
@@ -30,7 +30,7 @@ def test_a_contact_that_is_not_a_plain_address_is_refused(bad):
 
 
 def test_every_source_client_sends_the_contact(monkeypatch, tmp_path):
-    from flows.discover import SourceSettings
+    from paramtrack.flows.discover import SourceSettings
 
     monkeypatch.setenv(CONTACT_ENV, "env@example.org")
     sources = SourceSettings(contact="flag@example.org")
@@ -38,7 +38,7 @@ def test_every_source_client_sends_the_contact(monkeypatch, tmp_path):
         assert arxiv.user_agent.endswith("mailto:flag@example.org)")
         assert s2._headers["User-Agent"].endswith("mailto:flag@example.org)")
         assert pdfs._client.headers["User-Agent"].endswith("mailto:flag@example.org)")
-    from sources.arxiv_oai import ArxivOaiClient
+    from paramtrack.sources.arxiv_oai import ArxivOaiClient
 
     with ArxivOaiClient("http://127.0.0.1:9/oai", user_agent=sources.user_agent) as oai:
         assert oai._client.headers["User-Agent"].endswith("mailto:flag@example.org)")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_contract_recorded_vs_replay import canned, server  # noqa: F401  (byte-for-byte and replay servers)
 
-from sources.arxiv_oai import ARXIV_NS, OAI_NS, ArxivOaiClient
+from paramtrack.sources.arxiv_oai import ARXIV_NS, OAI_NS, ArxivOaiClient
 
 O = f"{{{OAI_NS}}}"
 A = f"{{{ARXIV_NS}}}"

@@ -16,9 +16,9 @@ import httpx
 import pytest
 import yaml
 
-from paramtrack.errors import SourceUnavailableError
-from sources.arxiv_source import ArxivPaper, ArxivSource
-from sources.semantic_scholar import S2Paper, SemanticScholarSource
+from paramtrack.core.errors import SourceUnavailableError
+from paramtrack.sources.arxiv_source import ArxivPaper, ArxivSource
+from paramtrack.sources.semantic_scholar import S2Paper, SemanticScholarSource
 
 ARXIV_FIELDS = {
     "arxiv_id": str, "title": str, "abstract": str, "authors": tuple, "categories": tuple,
@@ -70,7 +70,7 @@ def canned():
 
 @pytest.fixture(scope="module")
 def server(corpus_dir):
-    from replay.server import ReplayServer
+    from paramtrack.replay.server import ReplayServer
 
     with ReplayServer(corpus_dir, log_level="critical") as srv:
         yield srv

@@ -28,7 +28,7 @@ from support_processes import (
     wait_for,
 )
 
-from warehouse import Warehouse
+from paramtrack.warehouse import Warehouse
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -61,7 +61,7 @@ class Served:
 def served(tmp_path_factory, corpus_dir, paramtrack_exe):
     """A Prefect server, the replay server, a warehouse with Epoch's 2022 file imported, and
     `paramtrack serve` registering and executing both deployments."""
-    from replay.server import ReplayServer
+    from paramtrack.replay.server import ReplayServer
 
     work = tmp_path_factory.mktemp("served")
     db = work / "data" / "w.duckdb"
@@ -110,7 +110,7 @@ def test_the_weekly_ingest_deployment_runs_to_completed(served):
 
 
 def test_the_recompute_deployment_refits_after_an_approval_and_does_nothing_when_nothing_is_due(served):
-    from review_queue.service import ReviewService
+    from paramtrack.review_queue.service import ReviewService
     from test_review_support import Cand, seed_paper
 
     first = served.run("recompute-if-due")  # the Epoch import made a recompute due

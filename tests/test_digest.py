@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from reporting.digest import render_digest
-from review_queue.digests import digest_html
-from warehouse import Warehouse
-from warehouse import papers_store, runs_store
-from warehouse.status_store import (
+from paramtrack.reporting.digest import render_digest
+from paramtrack.review_queue.digests import digest_html
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse import papers_store, runs_store
+from paramtrack.warehouse.status_store import (
     NotablePaper,
     PdfFailure,
     RunInfo,
@@ -30,7 +30,7 @@ AS_OF = date(2026, 11, 23)
 
 
 def _discover(db, server, **overrides):
-    from flows.discover import discover_flow
+    from paramtrack.flows.discover import discover_flow
 
     params = dict(
         db_path=str(db), since=SINCE, until=UNTIL, arxiv_api_url=server.arxiv_api_url,
@@ -105,7 +105,7 @@ def test_a_digest_that_cannot_be_written_does_not_fail_the_run(prefect_harness, 
 
 @pytest.mark.prefect
 def test_a_failed_run_gets_a_digest_with_its_error_and_source_problems(prefect_harness, warehouse, tmp_path):
-    from flows.digest import publish_digest
+    from paramtrack.flows.digest import publish_digest
 
     problems = [{"source": "semantic_scholar", "problem": "HTTP 429 <b>retried</b>", "count": 7},
                 {"source": "arxiv", "problem": "circuit breaker tripped", "count": 1}]

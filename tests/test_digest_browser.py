@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reporting.digest import digest_name, render_digest
+from paramtrack.reporting.digest import digest_name, render_digest
 from test_review_browser import ARTIFACTS, browser  # noqa: F401  (the module's Chromium fixture)
 from test_review_support import XSS_TITLE, Server, seed_demo_queue
-from warehouse import runs_store
-from warehouse.status_store import run_report
+from paramtrack.warehouse import runs_store
+from paramtrack.warehouse.status_store import run_report
 
 
 def _seed_run_with_digests(warehouse, folder: Path) -> tuple[str, Path]:

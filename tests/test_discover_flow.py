@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
-from discovery.notability import NotabilityRule
-from warehouse import Warehouse
+from paramtrack.discovery.notability import NotabilityRule
+from paramtrack.warehouse import Warehouse
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -23,7 +23,7 @@ RULE = "3:10,12:50,36:150"
 
 
 def _run(db, server, **overrides):
-    from flows.discover import discover_flow
+    from paramtrack.flows.discover import discover_flow
 
     params = dict(
         db_path=str(db), since=SINCE, until=UNTIL, arxiv_api_url=server.arxiv_api_url,
@@ -119,7 +119,7 @@ def test_running_the_same_window_twice_changes_nothing(prefect_harness, replay_s
 
 
 def test_an_unreachable_api_ends_the_run_cleanly_as_source_down_with_the_url(prefect_harness, tmp_path):
-    from flows.discover import discover_flow
+    from paramtrack.flows.discover import discover_flow
 
     db = tmp_path / "w.duckdb"
     summary = discover_flow(db_path=str(db), since=SINCE, until=UNTIL,
@@ -140,7 +140,7 @@ def test_a_timed_out_extraction_is_retried_by_the_next_run_not_cached(
 
     # Prefect keeps extraction results across runs (keyed by paper, PDF hash and extractor
     # version): a version no earlier run used makes the first run really extract.
-    monkeypatch.setattr("extractors.EXTRACTOR_VERSION", f"test-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setattr("paramtrack.extractors.EXTRACTOR_VERSION", f"test-{uuid.uuid4().hex[:8]}")
     db = tmp_path / "w.duckdb"
     first = _run(db, replay_server, bulk_search=False, extraction_timeout_s=0.001)
     _, _, with_pdf = _expected(replay_server)

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from trends.epoch_csv import (
+from paramtrack.trends.epoch_csv import (
     arxiv_id_from_links,
     parse_date,
     parse_epoch_csv,
     parse_number,
     primary_domain,
 )
-from warehouse.models_store import import_epoch_rows, read_curated
-from warehouse.trends_store import recompute_due
+from paramtrack.warehouse.models_store import import_epoch_rows, read_curated
+from paramtrack.warehouse.trends_store import recompute_due
 
 EPOCH_FILES = [
     "pcd_notable_ml_systems_2022-09.csv",

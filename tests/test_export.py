@@ -36,8 +36,8 @@ def _run(exe: str, db: Path, *args: str, env: dict[str, str] | None = None,
 
 
 def _tables(db: Path) -> dict[str, pd.DataFrame]:
-    from warehouse import Warehouse
-    from warehouse.trends_store import read_table
+    from paramtrack.warehouse import Warehouse
+    from paramtrack.warehouse.trends_store import read_table
 
     with Warehouse(db).read() as con:
         return {t: read_table(con, t).drop(columns="run_id") for t in ("trends", "gap", "breakpoints")}
@@ -46,8 +46,8 @@ def _tables(db: Path) -> dict[str, pd.DataFrame]:
 @pytest.fixture()
 def reviewed_db(demo_db, corpus_dir, paramtrack_exe, tmp_path) -> Path:
     """The demo warehouse + the 2022-09 vintage + two reviewed systems (one corrected)."""
-    from review_queue.service import Correction, ReviewService
-    from warehouse import Warehouse
+    from paramtrack.review_queue.service import Correction, ReviewService
+    from paramtrack.warehouse import Warehouse
 
     db = tmp_path / "data" / "paramtrack.duckdb"
     db.parent.mkdir()

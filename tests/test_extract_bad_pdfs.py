@@ -22,8 +22,8 @@ from conftest_extract import (  # noqa: E402
     zero_page_pdf,
 )
 
-from extractors import ExtractionResult, extract_pdf, extract_pdf_safely  # noqa: E402
-from extractors.pdf_text import MAX_PAGES  # noqa: E402
+from paramtrack.extractors import ExtractionResult, extract_pdf, extract_pdf_safely  # noqa: E402
+from paramtrack.extractors.pdf_text import MAX_PAGES  # noqa: E402
 
 
 def test_a_small_valid_pdf_gives_its_own_model_first() -> None:

@@ -13,15 +13,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest_extract import build_pdf, table_page  # noqa: E402
 
-from extractors import extract_pdf  # noqa: E402
+from paramtrack.extractors import extract_pdf  # noqa: E402
 
 
 def table_values(pdf: bytes, title: str = "Gadgets: Scaling Widgets") -> dict[int, str | None]:
     """value -> row or column label, for every parameter cell the column reader finds."""
-    from extractors.candidates import build_document
-    from extractors.columns import may_hold_a_parameter_table, read_layout_tables
-    from extractors.names import system_names
-    from extractors.pdf_text import read_pdf_text
+    from paramtrack.extractors.candidates import build_document
+    from paramtrack.extractors.columns import may_hold_a_parameter_table, read_layout_tables
+    from paramtrack.extractors.names import system_names
+    from paramtrack.extractors.pdf_text import read_pdf_text
 
     text = read_pdf_text(pdf, layout_if=may_hold_a_parameter_table)
     assert text.layouts, "the page was not laid out"

@@ -17,8 +17,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest_extract import corpus  # noqa: E402,F401
 
-from extractors import EXTRACTOR_VERSION, extract_pdf  # noqa: E402
-from extractors.evaluation import evaluate  # noqa: E402
+from paramtrack.extractors import EXTRACTOR_VERSION, extract_pdf  # noqa: E402
+from paramtrack.extractors.evaluation import evaluate  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +39,8 @@ def test_every_paper_is_ranked_cross_validated_and_in_sample(report) -> None:  #
 def test_a_paper_is_scored_by_the_model_of_the_other_folds(corpus: Path) -> None:  # noqa: F811
     """Folds are dealt by paper with a fixed seed: the same seed gives the same folds and figures,
     and a paper's cross-validated model differs from the in-sample (packaged) one."""
-    from extractors.evaluation import examples_from, extract_ground_truth, load_ground_truth
-    from extractors.training import cross_validated_models, fold_of
+    from paramtrack.extractors.evaluation import examples_from, extract_ground_truth, load_ground_truth
+    from paramtrack.extractors.training import cross_validated_models, fold_of
 
     papers = load_ground_truth(corpus)[:12]
     keys = [p.arxiv_id for p in papers]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.pipeline import rank_pages
-from extractors.types import CONFIDENT_SCORE
+from paramtrack.extractors.pipeline import rank_pages
+from paramtrack.extractors.types import CONFIDENT_SCORE
 
 FILL = "\n" + "This sentence is filler so the page reads like a paper. " * 20
 
@@ -135,7 +135,7 @@ def test_cited_systems_are_never_confident(paper, cited: list[int]) -> None:  # 
 
 def test_a_one_digit_size_class_is_not_merged_with_a_neighbouring_model() -> None:
     # LLaMA's "7B" is 6.7B in the table, but "16B" vs "15.7B" or "7B" vs "6.7B" are separate rows elsewhere
-    from extractors.ranking import _same_model
+    from paramtrack.extractors.ranking import _same_model
 
     assert _same_model(1_500_000_000, 1_542_000_000)  # "1.5B" is 1,542M printed with two digits
     assert not _same_model(7_000_000_000, 6_700_000_000)
@@ -195,7 +195,7 @@ def test_a_generic_architecture_word_is_not_taken_for_a_cited_model() -> None:
 
 
 def test_moe_cue_needs_the_architecture_named_not_incidental_words() -> None:
-    from extractors.patterns import is_moe_paper
+    from paramtrack.extractors.patterns import is_moe_paper
 
     assert is_moe_paper("Mixtral of Experts", "")
     assert is_moe_paper("Switch Transformers", "we use a sparsely-activated model ... a Mixture of Experts (MoE) layer")

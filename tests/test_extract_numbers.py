@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.numbers import header_unit, parse_scaled, parse_scientific, to_int
-from extractors.pipeline import rank_pages
+from paramtrack.extractors.numbers import header_unit, parse_scaled, parse_scientific, to_int
+from paramtrack.extractors.pipeline import rank_pages
 
 FILLER = "\n" + "This sentence is filler so the page reads like a paper. " * 20
 

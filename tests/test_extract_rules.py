@@ -7,10 +7,10 @@ shared corpus. Accuracy on real papers is measured by ``make eval``.
 
 from __future__ import annotations
 
-from extractors import extract_abstract
-from extractors.pipeline import rank_pages
-from extractors.plausibility import IMPLAUSIBLE_CAP
-from extractors.types import CONFIDENT_SCORE
+from paramtrack.extractors import extract_abstract
+from paramtrack.extractors.pipeline import rank_pages
+from paramtrack.extractors.plausibility import IMPLAUSIBLE_CAP
+from paramtrack.extractors.types import CONFIDENT_SCORE
 
 FILL = "\n" + "This sentence is filler so the page reads like a paper. " * 20
 
@@ -96,14 +96,14 @@ def test_a_system_introduced_in_an_appositive_is_the_papers_own() -> None:
 
 
 def test_the_titles_initials_name_the_papers_system() -> None:
-    from extractors.names import system_names
+    from paramtrack.extractors.names import system_names
 
     body = "We find cells with PNASNet-5, which reaches state-of-the-art accuracy. " * 3
     assert "pnas" in system_names("Progressive Neural Architecture Search", body)
 
 
 def test_a_proposed_model_name_is_never_a_fragment_of_a_word() -> None:
-    from extractors.names import clean_model_name
+    from paramtrack.extractors.names import clean_model_name
 
     assert clean_model_name("eters", "Number of param-eters (in millions)") is None
     assert clean_model_name("base", "base 108M 12 768") is None

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest_extract import PAPER_LINES, bomb_pdf, build_pdf, corpus, text_pdf, text_stream  # noqa: E402,F401
 
-from extractors import ExtractionResult, ExtractionWorker, extract_pdf  # noqa: E402
+from paramtrack.extractors import ExtractionResult, ExtractionWorker, extract_pdf  # noqa: E402
 
 SMALL_PAPERS = ("1512.03385v1.pdf", "2205.01068v1.pdf", "2108.12409v2.pdf")
 

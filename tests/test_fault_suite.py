@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from replay_support import ids_with_pdfs, replay_fixtures
-from warehouse import Warehouse
-from warehouse.snapshot import content_snapshot, diff_snapshots
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse.snapshot import content_snapshot, diff_snapshots
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -48,7 +48,7 @@ def with_pdf(server) -> set[str]:
 
 
 def _run(db: Path, srv):
-    from flows.discover import discover_flow
+    from paramtrack.flows.discover import discover_flow
 
     return discover_flow(
         db_path=str(db), since=SINCE, until=UNTIL, arxiv_api_url=srv.arxiv_api_url,

@@ -8,9 +8,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from trends.epoch_csv import parse_epoch_csv
-from trends.gap import GapConfig, gap_table
-from trends.report import format_gap
+from paramtrack.trends.epoch_csv import parse_epoch_csv
+from paramtrack.trends.gap import GapConfig, gap_table
+from paramtrack.trends.report import format_gap
 
 PCD = "pcd_notable_ml_systems_2022-09.csv"
 

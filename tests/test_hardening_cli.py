@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from test_cli import one_line_error, run
 
-from warehouse import Warehouse
-from warehouse.migrations import newest_known
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse.migrations import newest_known
 
 FUTURE = "0099_from_a_newer_paramtrack"
 

@@ -13,10 +13,10 @@ from test_review_browser import browser  # noqa: F401  (the module's Chromium fi
 
 from replay_support import ids_with_pdfs
 
-from discovery.screening import clean_text
-from replay.hostile import SQL_TITLE, XSS_TITLE
-from warehouse import Warehouse
-from warehouse.snapshot import content_snapshot, diff_snapshots
+from paramtrack.discovery.screening import clean_text
+from paramtrack.replay.hostile import SQL_TITLE, XSS_TITLE
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse.snapshot import content_snapshot, diff_snapshots
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -36,7 +36,7 @@ REJECTION_REASONS = {
 
 
 def _run(db: Path, srv):
-    from flows.discover import discover_flow
+    from paramtrack.flows.discover import discover_flow
 
     return discover_flow(
         db_path=str(db), since=SINCE, until=UNTIL, arxiv_api_url=srv.arxiv_api_url,
@@ -49,7 +49,7 @@ def _run(db: Path, srv):
 @pytest.fixture(scope="module")
 def ingested(prefect_harness, corpus_dir, tmp_path_factory):
     """One ingest with the hostile records, one without; both warehouses and the records."""
-    from replay.server import ReplayServer
+    from paramtrack.replay.server import ReplayServer
 
     work = tmp_path_factory.mktemp("hostile")
     with ReplayServer(corpus_dir, log_level="critical", hostile=HOSTILE_ON) as srv:
@@ -64,7 +64,7 @@ def ingested(prefect_harness, corpus_dir, tmp_path_factory):
 
 
 def test_every_hostile_record_is_stored_safely_or_rejected_with_its_reason(ingested, corpus_dir):
-    from replay.corpus import load_corpus
+    from paramtrack.replay.corpus import load_corpus
 
     db, _, records, summary, requests = ingested
     assert {e["status"] for e in requests} == {200}  # one answer each: no page was lost to a retry

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from conftest_extract import bomb_pdf, build_pdf  # noqa: E402
 from test_review_support import Result, add_paper  # noqa: E402
 
-from extractors import ExtractionWorker  # noqa: E402
-from warehouse import Warehouse  # noqa: E402
-from warehouse.extraction_store import has_extraction, store_extraction  # noqa: E402
+from paramtrack.extractors import ExtractionWorker  # noqa: E402
+from paramtrack.warehouse import Warehouse  # noqa: E402
+from paramtrack.warehouse.extraction_store import has_extraction, store_extraction  # noqa: E402
 
 TIMEOUT_S = 15.0
 BOMB, SLOW, DENSE = "2401.90001", "2401.90002", "2401.90003"
@@ -59,7 +59,7 @@ def _seed(db: Path, folder: Path) -> dict[str, str]:
 
 
 def _run(db: Path, srv):
-    from flows.discover import discover_flow
+    from paramtrack.flows.discover import discover_flow
 
     return discover_flow(
         db_path=str(db), arxiv_ids=[BOMB, SLOW, DENSE], arxiv_api_url=srv.arxiv_api_url,
@@ -84,7 +84,7 @@ def test_hostile_pdfs_are_staged_once_as_errors_and_not_retried(prefect_harness,
                                                                 tmp_path, monkeypatch):
     # Prefect keeps lasting extraction results across runs by (paper, PDF hash, extractor
     # version): a version no other test used makes these runs really extract.
-    monkeypatch.setattr("extractors.EXTRACTOR_VERSION", f"test-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setattr("paramtrack.extractors.EXTRACTOR_VERSION", f"test-{uuid.uuid4().hex[:8]}")
     monkeypatch.delenv("PARAMTRACK_FAILURE_LIMIT", raising=False)
     db = tmp_path / "w.duckdb"
     shas = _seed(db, tmp_path / "built")

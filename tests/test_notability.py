@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from discovery.notability import NotabilityRule, Verdict
+from paramtrack.discovery.notability import NotabilityRule, Verdict
 
 RULE = NotabilityRule()  # 3 months: 10, 12 months: 50, 36 months: 150
 TODAY = date(2026, 11, 23)

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from replay_support import replay_fixtures
 
-from sources.pacing import ARXIV, CircuitBreaker, RateLimiter, SourceDownError, SourceProblems, shared_limiter
+from paramtrack.sources.pacing import ARXIV, CircuitBreaker, RateLimiter, SourceDownError, SourceProblems, shared_limiter
 
 server, _clean_replay = replay_fixtures()
 
@@ -67,7 +67,7 @@ def test_shared_limiter_is_one_per_source_and_takes_the_runs_interval() -> None:
 def test_two_arxiv_clients_of_one_run_share_arxivs_three_second_rule(server) -> None:
     """Two ArxivSource objects (the window poll and the bulk-search id fetch build their own)
     still space their requests: measured at the replay server."""
-    from sources.arxiv_source import ArxivSource
+    from paramtrack.sources.arxiv_source import ArxivSource
 
     interval = 0.4
     shared_limiter(ARXIV, interval).wait()  # start from a known slot
@@ -84,7 +84,7 @@ def test_two_arxiv_clients_of_one_run_share_arxivs_three_second_rule(server) -> 
 
 
 def test_semantic_scholar_goes_slower_without_a_key() -> None:
-    from sources.semantic_scholar import SemanticScholarSource
+    from paramtrack.sources.semantic_scholar import SemanticScholarSource
 
     with SemanticScholarSource("http://127.0.0.1:9", api_key=None) as anonymous:
         assert anonymous.min_interval == 3.0

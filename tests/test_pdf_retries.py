@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from replay_support import replay_fixtures
 
-from warehouse import Warehouse
+from paramtrack.warehouse import Warehouse
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -31,7 +31,7 @@ server, _clean_replay = replay_fixtures()
 
 
 def _run(db: Path, srv, **kwargs):
-    from flows.discover import discover_flow
+    from paramtrack.flows.discover import discover_flow
 
     window = {} if "arxiv_ids" in kwargs else {"since": SINCE, "until": UNTIL}
     return discover_flow(
@@ -176,7 +176,7 @@ def test_pdfs_lists_what_waits_and_retry_clears_the_wait(prefect_harness, server
 def test_a_warehouse_from_before_versioned_pdfs_keeps_its_rows_and_waits(tmp_path):
     import duckdb
 
-    from warehouse import migrations
+    from paramtrack.warehouse import migrations
 
     db = tmp_path / "old.duckdb"
     con = duckdb.connect(str(db))
@@ -197,7 +197,7 @@ def test_a_warehouse_from_before_versioned_pdfs_keeps_its_rows_and_waits(tmp_pat
                 " 'HTTP 404', 3)")
     con.close()
 
-    from warehouse import papers_store
+    from paramtrack.warehouse import papers_store
 
     wh = Warehouse(db)
     assert "0012_pdf_versions_and_run_locks" in wh.migrate()

@@ -17,17 +17,17 @@ from pathlib import Path
 import pytest
 from test_review_support import add_paper
 
-from extractors import extract_abstract, extract_pdf, extractor_version
-from extractors.abstract_eval import _STATES_A_SIZE, papers_of
-from extractors.evaluation import load_ground_truth
-from extractors.ranker import load_model
-from extractors.training import within
-from review_queue.service import Correction, ReviewService
-from warehouse import Warehouse
-from warehouse.extraction_store import store_extraction
-from warehouse.review_store import candidates as queued_candidates
-from warehouse.review_store import stage_paper
-from warehouse.training_store import decision_examples
+from paramtrack.extractors import extract_abstract, extract_pdf, extractor_version
+from paramtrack.extractors.abstract_eval import _STATES_A_SIZE, papers_of
+from paramtrack.extractors.evaluation import load_ground_truth
+from paramtrack.extractors.ranker import load_model
+from paramtrack.extractors.training import within
+from paramtrack.review_queue.service import Correction, ReviewService
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse.extraction_store import store_extraction
+from paramtrack.warehouse.review_store import candidates as queued_candidates
+from paramtrack.warehouse.review_store import stage_paper
+from paramtrack.warehouse.training_store import decision_examples
 
 pytestmark = [pytest.mark.slow]
 

@@ -68,7 +68,7 @@ def test_semanticscholar_package_unchanged_but_base_url(server) -> None:
 def test_batch_limit_and_as_of(corpus_dir, server) -> None:
     r = httpx.post(f"{server.s2_api_url}/graph/v1/paper/batch", json={"ids": ["ARXIV:2204.02311"] * 501})
     assert r.status_code == 400 and "error" in r.json()
-    from replay.server import ReplayServer
+    from paramtrack.replay.server import ReplayServer
 
     with ReplayServer(server.corpus, as_of=date(2023, 6, 1), log_level="critical") as old:
         body = httpx.post(f"{old.s2_api_url}/graph/v1/paper/batch", params={"fields": "citationCount"},
@@ -105,7 +105,7 @@ def test_admin_faults_and_log_over_http(server) -> None:
 
 
 def test_fault_every_and_probability_are_deterministic() -> None:
-    from replay.faults import FaultPlan, parse_fault_spec
+    from paramtrack.replay.faults import FaultPlan, parse_fault_spec
 
     plan = FaultPlan()
     plan.add("/a", "500", times=0, every=3)
@@ -123,7 +123,7 @@ def test_fault_every_and_probability_are_deterministic() -> None:
 
 
 def test_refuses_non_loopback(server) -> None:
-    from replay.server import ReplayServer
+    from paramtrack.replay.server import ReplayServer
 
     with pytest.raises(ValueError, match="127.0.0.1 only"):
         ReplayServer(server.corpus, host="0.0.0.0")

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from support_processes import prefect_server as running_prefect_server
 
-from warehouse import Warehouse
-from warehouse.snapshot import content_snapshot, diff_snapshots
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse.snapshot import content_snapshot, diff_snapshots
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -34,7 +34,7 @@ def prefect_api(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def replay(corpus_dir):
-    from replay.server import ReplayServer
+    from paramtrack.replay.server import ReplayServer
 
     with ReplayServer(corpus_dir) as server:
         yield server

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from review_queue.app import AppConfig, _safe_next, create_app
+from paramtrack.review_queue.app import AppConfig, _safe_next, create_app
 from test_review_support import (
     Cand,
     Server,
@@ -27,7 +27,7 @@ from test_review_support import (
     seed_paper,
     write_demo_charts,
 )
-from warehouse.review_store import stage_paper
+from paramtrack.warehouse.review_store import stage_paper
 
 
 def run(exe, db, *args, stdin=None, env=None, cwd=None):

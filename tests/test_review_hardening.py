@@ -21,9 +21,9 @@ import pytest
 from test_review_browser import browser  # noqa: F401  (the module's Chromium fixture)
 from test_review_support import EXE, Server, csrf_client, form_fields, scalar, seed_demo_queue
 
-from review_queue.csrf import CsrfTokens, foreign_origin
-from review_queue.limits import MAX_BODY_BYTES, FailureThrottle
-from review_queue.tokens import token_weakness
+from paramtrack.review_queue.csrf import CsrfTokens, foreign_origin
+from paramtrack.review_queue.limits import MAX_BODY_BYTES, FailureThrottle
+from paramtrack.review_queue.tokens import token_weakness
 
 TOKEN = "Vq8mZ2xLr5Wn9Kc3-review"
 PAPER = "2204.02311"

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from test_review_support import Cand, Server, add_extraction, add_paper, csrf_client
-from warehouse.review_store import stage_paper
+from paramtrack.warehouse.review_store import stage_paper
 
 N = 300
 
@@ -26,7 +26,7 @@ INGEST = textwrap.dedent("""
     import sys, time
     from datetime import date, datetime, timezone
     from pathlib import Path
-    from warehouse import Warehouse
+    from paramtrack.warehouse import Warehouse
     db, stop = sys.argv[1], Path(sys.argv[2])
     wh = Warehouse(db, lock_timeout_s=120)
     n = 0

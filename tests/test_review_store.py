@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from review_queue.service import (
+from paramtrack.review_queue.service import (
     Correction,
     DecisionConflict,
     InvalidDecision,
@@ -14,7 +14,7 @@ from review_queue.service import (
     parse_parameters,
 )
 from test_review_support import Cand, add_extraction, scalar, seed_demo_queue, seed_paper
-from warehouse.review_store import CHANGED_REASON, stage_paper
+from paramtrack.warehouse.review_store import CHANGED_REASON, stage_paper
 
 
 def test_staging_and_queue_view(warehouse):

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 
-from warehouse import Warehouse
-from warehouse.extraction_store import store_extraction
-from warehouse.review_store import stage_paper
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse.extraction_store import store_extraction
+from paramtrack.warehouse.review_store import stage_paper
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXE = str(Path(sys.executable).parent / "paramtrack")
@@ -112,7 +112,7 @@ def seed_demo_queue(wh: Warehouse, pdf_dir: Path | None = None) -> list[str]:
         Cand(7e9, model="<b>Evil</b>", evidence=XSS_EVIDENCE, page=2, score=0.5),
     ], citations=5, abstract='<img src=x onerror="window.__xss=3">')
     with wh.read() as con:
-        from warehouse.review_store import queue
+        from paramtrack.warehouse.review_store import queue
         return [r["arxiv_id"] for r in queue(con)]
 
 
@@ -211,7 +211,7 @@ def write_demo_charts(out_dir: Path) -> list[Path]:
     """Real chart files (trends.charts.write_charts) from a small synthetic recompute result."""
     import pandas as pd
 
-    from trends.charts import write_charts
+    from paramtrack.trends.charts import write_charts
 
     sample = pd.DataFrame({
         "system": ["GPT-3", "PaLM", "ResNet", "AlphaGo"],

@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 from support_processes import alive, child_pids, wait_for
 
-from paramtrack.errors import RunLockedError
-from warehouse import Warehouse, runs_store
+from paramtrack.core.errors import RunLockedError
+from paramtrack.warehouse import Warehouse, runs_store
 
 SINCE, UNTIL = "2013-12-01", "2014-06-30"
 HOLD_S = 90  # how long the fault holds the first ingest's arXiv request
 
 
 def _key() -> str:
-    from paramtrack.settings import DEFAULT_CATEGORIES
+    from paramtrack.core.settings import DEFAULT_CATEGORIES
 
     return runs_store.discover_window_key(date.fromisoformat(SINCE), date.fromisoformat(UNTIL),
                                           list(DEFAULT_CATEGORIES))
@@ -74,7 +74,7 @@ def test_a_live_lock_refuses_and_a_stale_one_is_taken_over(warehouse):
 @pytest.fixture()
 def held_replay(corpus_dir):
     """The replay server with arXiv's API held for HOLD_S seconds per request."""
-    from replay.server import ReplayServer
+    from paramtrack.replay.server import ReplayServer
 
     with ReplayServer(corpus_dir, log_level="critical") as srv:
         srv.add_fault("/api/query", "timeout", times=None, delay=HOLD_S)

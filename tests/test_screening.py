@@ -8,10 +8,10 @@ from datetime import date, datetime, timezone
 import httpx
 import pytest
 
-from discovery.screening import LIMITS, clean_text, screen_paper, screen_papers
-from replay.faults import FAULT_KINDS, parse_fault_spec
+from paramtrack.discovery.screening import LIMITS, clean_text, screen_paper, screen_papers
+from paramtrack.replay.faults import FAULT_KINDS, parse_fault_spec
 from replay_support import replay_fixtures
-from sources.arxiv_source import ArxivPaper
+from paramtrack.sources.arxiv_source import ArxivPaper
 
 AS_OF = date(2026, 11, 23)
 
@@ -90,8 +90,8 @@ def test_404_and_corrupt_on_the_wire(server):
 
 
 def test_clients_retry_a_garbled_feed_and_json_instead_of_reading_them_as_empty(server):
-    from sources.arxiv_source import ArxivSource
-    from sources.semantic_scholar import SemanticScholarSource
+    from paramtrack.sources.arxiv_source import ArxivSource
+    from paramtrack.sources.semantic_scholar import SemanticScholarSource
 
     server.add_fault("/api/query", "corrupt")
     with ArxivSource(server.arxiv_api_url, delay_seconds=0, backoff_base=0.01) as arxiv:
@@ -105,9 +105,9 @@ def test_clients_retry_a_garbled_feed_and_json_instead_of_reading_them_as_empty(
 
 
 def test_a_bad_byte_keeps_the_page_in_both_clients(corpus_dir):
-    from replay.server import ReplayServer
-    from sources.arxiv_source import ArxivSource
-    from sources.semantic_scholar import SemanticScholarSource
+    from paramtrack.replay.server import ReplayServer
+    from paramtrack.sources.arxiv_source import ArxivSource
+    from paramtrack.sources.semantic_scholar import SemanticScholarSource
 
     with ReplayServer(corpus_dir, log_level="critical", hostile=True, as_of=AS_OF) as srv:
         bad = next(r for r in srv.hostile if r.key == "bad_utf8").paper.arxiv_id
@@ -128,9 +128,9 @@ def test_a_field_over_lxmls_10_mb_cap_is_cut_not_taking_the_rest_of_the_page_wit
 
     import arxiv._feed
 
-    from replay.hostile import hostile_records
-    from replay.server import _entry_xml, _feed_xml
-    from sources.arxiv_source import _MAX_FIELD_CHARS, _clean_feed_bytes
+    from paramtrack.replay.hostile import hostile_records
+    from paramtrack.replay.server import _entry_xml, _feed_xml
+    from paramtrack.sources.arxiv_source import _MAX_FIELD_CHARS, _clean_feed_bytes
 
     first, second, big = (r.paper for r in hostile_records()[:3])
     big = replace(big, abstract="word " * 2_400_000)  # 12 MB

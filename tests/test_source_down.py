@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from warehouse import Warehouse
+from paramtrack.warehouse import Warehouse
 
 pytestmark = pytest.mark.prefect
 
@@ -14,7 +14,7 @@ SINCE, UNTIL, AS_OF = date(2019, 1, 1), date(2020, 12, 31), date(2025, 6, 1)
 
 
 def _run(db, server, **kw):
-    from flows.discover import discover_flow
+    from paramtrack.flows.discover import discover_flow
 
     kw.setdefault("since", SINCE)
     kw.setdefault("until", UNTIL)
@@ -67,8 +67,8 @@ def test_semantic_scholar_down_mid_window_keeps_the_committed_batches_and_resume
 
 
 def clean_window_size(server) -> int:
-    from sources.arxiv_source import ArxivSource
-    from paramtrack.settings import DEFAULT_CATEGORIES
+    from paramtrack.sources.arxiv_source import ArxivSource
+    from paramtrack.core.settings import DEFAULT_CATEGORIES
 
     with ArxivSource(server.arxiv_api_url, delay_seconds=0) as src:
         return src.window_page(DEFAULT_CATEGORIES, SINCE, UNTIL).total
@@ -76,8 +76,8 @@ def clean_window_size(server) -> int:
 
 def test_the_weekly_run_first_finishes_a_window_an_earlier_run_left_unfinished(
         prefect_harness, replay_server, tmp_path):
-    from flows.schedule import weekly_discover_flow
-    from warehouse import runs_store
+    from paramtrack.flows.schedule import weekly_discover_flow
+    from paramtrack.warehouse import runs_store
 
     db = tmp_path / "w.duckdb"
     wh = Warehouse(db)

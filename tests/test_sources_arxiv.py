@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 import pytest
 
-from paramtrack.errors import SourceUnavailableError, UserError
-from sources.arxiv_source import ArxivPaper, ArxivSource, window_query
+from paramtrack.core.errors import SourceUnavailableError, UserError
+from paramtrack.sources.arxiv_source import ArxivPaper, ArxivSource, window_query
 
 
 from replay_support import replay_fixtures  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sources.arxiv_ids import ArxivId, arxiv_ids_in, parse_arxiv_id
+from paramtrack.sources.arxiv_ids import ArxivId, arxiv_ids_in, parse_arxiv_id
 
 
 @pytest.mark.parametrize(

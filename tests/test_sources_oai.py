@@ -11,8 +11,8 @@ import httpx
 import pytest
 from replay_support import replay_fixtures
 
-from paramtrack.errors import SourceUnavailableError
-from sources.arxiv_oai import (
+from paramtrack.core.errors import SourceUnavailableError
+from paramtrack.sources.arxiv_oai import (
     ArxivOaiClient,
     BadResumptionTokenError,
     OaiError,

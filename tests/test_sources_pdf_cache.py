@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from paramtrack.errors import SourceUnavailableError
-from sources.pdf_cache import NotAPdfError, PdfCache, PdfNotFoundError, PdfTooLargeError
+from paramtrack.core.errors import SourceUnavailableError
+from paramtrack.sources.pdf_cache import NotAPdfError, PdfCache, PdfNotFoundError, PdfTooLargeError
 
 ID = "1502.03167"  # smallest PDF in the corpus (165 KB)
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from replay_support import replay_fixtures
-from sources.arxiv_source import ArxivSource
-from sources.pdf_cache import PdfCache
-from sources.semantic_scholar import SemanticScholarSource
+from paramtrack.sources.arxiv_source import ArxivSource
+from paramtrack.sources.pdf_cache import PdfCache
+from paramtrack.sources.semantic_scholar import SemanticScholarSource
 
 ID = "1502.03167"  # smallest PDF in the corpus (165 KB)
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -73,8 +73,8 @@ def test_pdf_cache_and_s2_close_their_clients(server, tmp_path) -> None:
 
 def test_flow_tasks_leave_no_connection_open(server, tmp_path, warehouse) -> None:
     """The discover tasks that build sources close them (run as plain functions, no Prefect)."""
-    from flows import discover
-    from warehouse import papers_store
+    from paramtrack.flows import discover
+    from paramtrack.warehouse import papers_store
 
     sources = discover.SourceSettings(arxiv_url=server.arxiv_api_url, s2_url=server.s2_api_url,
                                       arxiv_delay_s=0, s2_min_interval=0, pdf_delay_s=0)
@@ -131,7 +131,7 @@ def test_two_threads_same_pdf_from_replay(server, tmp_path, corpus_dir) -> None:
 
 _CHILD = """
 import sys
-from sources.pdf_cache import PdfCache
+from paramtrack.sources.pdf_cache import PdfCache
 with PdfCache(sys.argv[1]) as cache:
     print(cache.fetch(sys.argv[2], arxiv_id=sys.argv[3]).sha256)
 """
@@ -220,7 +220,7 @@ def test_serve_forever_serves_the_started_server_until_ctrl_c(corpus_dir) -> Non
 
     import httpx
 
-    from replay.server import ReplayServer
+    from paramtrack.replay.server import ReplayServer
 
     srv = ReplayServer(corpus_dir, log_level="critical").start()
     port = srv.port

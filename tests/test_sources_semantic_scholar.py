@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from paramtrack.errors import SourceUnavailableError
-from sources.semantic_scholar import S2Paper, SemanticScholarSource
+from paramtrack.core.errors import SourceUnavailableError
+from paramtrack.sources.semantic_scholar import S2Paper, SemanticScholarSource
 
 
 from replay_support import replay_fixtures  # noqa: E402

@@ -13,10 +13,10 @@ import duckdb
 import pytest
 from test_review_support import REPO_ROOT
 
-from reporting.digest import digest_name, render_digest
+from paramtrack.reporting.digest import digest_name, render_digest
 from test_review_support import seed_demo_queue
-from warehouse import runs_store
-from warehouse.status_store import run_report
+from paramtrack.warehouse import runs_store
+from paramtrack.warehouse.status_store import run_report
 
 
 def _free_port() -> int:
@@ -153,7 +153,7 @@ def test_status_shows_the_next_scheduled_weekly_run(prefect_harness, paramtrack_
     from prefect.settings import PREFECT_API_URL
     from prefect.states import Scheduled
 
-    from flows.schedule import weekly_deployment
+    from paramtrack.flows.schedule import weekly_deployment
 
     db, _, _ = ran
     api_url = PREFECT_API_URL.value()

@@ -146,8 +146,8 @@ def test_a_second_system_from_one_paper_and_evidence_picked_from_another_candida
 
 
 def test_reimporting_a_vintage_changes_nothing(real_db, corpus_dir, paramtrack_exe):
-    from review_queue.service import ReviewService
-    from warehouse import Warehouse
+    from paramtrack.review_queue.service import ReviewService
+    from paramtrack.warehouse import Warehouse
 
     svc = ReviewService(Warehouse(real_db))
     top = svc.paper_view(OPT)["candidates"][0]
@@ -197,7 +197,7 @@ def test_terminal_review_shows_the_match_before_saving(real_db, paramtrack_exe):
 def test_a_system_is_never_named_after_the_paper_title(warehouse):
     """A candidate without a model name and no Epoch row to borrow one from: the reviewer must
     name the system; the paper's title is never used."""
-    from review_queue.service import InvalidDecision, ReviewService
+    from paramtrack.review_queue.service import InvalidDecision, ReviewService
     from test_review_support import Cand, seed_paper
 
     title = "Megatron-LM: Training Multi-Billion Parameter Language Models Using Model Parallelism"

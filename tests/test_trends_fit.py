@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from trends.epoch_csv import parse_epoch_csv
-from trends.fit import TrendConfig, fit_trends, fractional_years, poisson_weights
-from trends.gap import GapConfig, gap_table
+from paramtrack.trends.epoch_csv import parse_epoch_csv
+from paramtrack.trends.fit import TrendConfig, fit_trends, fractional_years, poisson_weights
+from paramtrack.trends.gap import GapConfig, gap_table
 
 
 def synthetic(n=3000, seed=1, break_year=2015.0, hole=None) -> pd.DataFrame:
@@ -91,7 +91,7 @@ def test_poisson_weights_moments():
 
 def test_tiled_weighted_sums_match_direct(monkeypatch):
     """The bootstrap's tiled GEMMs give exactly the per-cell sums Σ w·Z of the weights drawn."""
-    import trends.fit as fit
+    import paramtrack.trends.fit as fit
 
     rng = np.random.default_rng(3)
     n = 5000

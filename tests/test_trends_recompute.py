@@ -14,12 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flows.recompute import recompute
-from trends.charts import fit_support
-from trends.epoch_csv import parse_epoch_csv
-from trends.fit import TrendConfig
-from warehouse.models_store import import_epoch_rows
-from warehouse.trends_store import read_table, recompute_due
+from paramtrack.flows.recompute import recompute
+from paramtrack.trends.charts import fit_support
+from paramtrack.trends.epoch_csv import parse_epoch_csv
+from paramtrack.trends.fit import TrendConfig
+from paramtrack.warehouse.models_store import import_epoch_rows
+from paramtrack.warehouse.trends_store import read_table, recompute_due
 
 EPOCH_FILES = sorted(p.name for p in (Path(__file__).resolve().parents[2] / "shared" / "data"
                                       / "epoch").glob("*.csv")) or ["(corpus missing)"]
@@ -97,7 +97,7 @@ def test_results_replaced_in_one_transaction(warehouse, corpus_dir, monkeypatch)
     _import(warehouse, corpus_dir / "epoch" / PCD)
     recompute(warehouse, config=TrendConfig(resamples=100))
     before = _tables(warehouse)
-    import flows.recompute as fr
+    import paramtrack.flows.recompute as fr
 
     def broken_gap(models, cfg):
         return pd.DataFrame({"domain": ["all"], "since_year": [2020], "band_kind": ["grid"],
@@ -122,7 +122,7 @@ def test_a_chart_failure_marks_the_run_failed_and_keeps_the_old_results(warehous
     _import(warehouse, corpus_dir / "epoch" / PCD)
     recompute(warehouse, config=TrendConfig(resamples=100))
     before = _tables(warehouse)
-    import flows.recompute as fr
+    import paramtrack.flows.recompute as fr
 
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -141,7 +141,7 @@ def test_a_chart_failure_marks_the_run_failed_and_keeps_the_old_results(warehous
 
 
 def test_bad_output_folder_is_refused_before_a_run_starts(warehouse, corpus_dir, tmp_path):
-    from paramtrack.errors import UserError
+    from paramtrack.core.errors import UserError
 
     _import(warehouse, corpus_dir / "epoch" / PCD)
     (tmp_path / "charts").write_text("a file")
@@ -181,7 +181,7 @@ def test_cli_import_and_recompute_reproduce_paper_bands(paramtrack_exe, corpus_d
     r = run("recompute", "--charts", str(tmp_path / "charts"))    # through the Prefect flow
     assert r.returncode == 0, r.stderr
     assert "doubling mo [5; 50; 95]" in r.stdout and "SCARCE" in r.stdout
-    from warehouse import Warehouse
+    from paramtrack.warehouse import Warehouse
 
     tables = _tables(Warehouse(db))
     assert_paper_bands(tables["trends"], tables["gap"])
@@ -204,7 +204,7 @@ def prefect_harness():
 @pytest.mark.prefect
 def test_recompute_flow_through_prefect(prefect_harness, warehouse, corpus_dir, tmp_path):
     _import(warehouse, corpus_dir / "epoch" / PCD)
-    from flows.recompute import recompute_flow
+    from paramtrack.flows.recompute import recompute_flow
 
     summary = recompute_flow(db_path=str(warehouse.path), export_dir=str(tmp_path / "exp"),
                              resamples=1000)

@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from paramtrack.errors import CorruptDatabaseError, DatabaseLockedError
-from warehouse import Warehouse
-from warehouse.papers_store import PaperRow, upsert_papers
+from paramtrack.core.errors import CorruptDatabaseError, DatabaseLockedError
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse.papers_store import PaperRow, upsert_papers
 
 
 def _paper(arxiv_id: str, citations: int | None = 5, status: str = "watch") -> PaperRow:
@@ -122,8 +122,8 @@ def test_two_processes_interleaving_short_writes_keep_every_row(tmp_path):
     code = textwrap.dedent(f"""
         import sys
         from datetime import date
-        from warehouse import Warehouse
-        from warehouse.papers_store import PaperRow, upsert_papers
+        from paramtrack.warehouse import Warehouse
+        from paramtrack.warehouse.papers_store import PaperRow, upsert_papers
         wh = Warehouse({str(path)!r})
         prefix = sys.argv[1]
         for i in range(60):

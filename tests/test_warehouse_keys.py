@@ -14,12 +14,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extractors import ExtractionWorker
-from paramtrack.errors import UserError
+from paramtrack.extractors import ExtractionWorker
+from paramtrack.core.errors import UserError
 from test_review_support import Cand, Result, add_paper
-from warehouse import Warehouse
-from warehouse.extraction_store import has_extraction, store_extraction
-from warehouse.migrations import _steps, migrate, pending_migrations
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse.extraction_store import has_extraction, store_extraction
+from paramtrack.warehouse.migrations import _steps, migrate, pending_migrations
 
 SHARED_PDF = "sha-of-one-pdf"
 
@@ -151,9 +151,9 @@ def test_db_info_lists_tables_and_views(warehouse, paramtrack_exe):
 def test_a_timeout_after_review_leaves_the_decision_and_the_candidates_alone(warehouse):
     """Re-extraction with a new extractor times out on an approved paper: nothing changes for
     the reviewer (no second look, same top candidate); the error is visible and retried later."""
-    from extractors.types import ExtractionResult
-    from flows.discover import stage_extraction
-    from review_queue.service import ReviewService
+    from paramtrack.extractors.types import ExtractionResult
+    from paramtrack.flows.discover import stage_extraction
+    from paramtrack.review_queue.service import ReviewService
     from test_review_support import seed_paper
 
     seed_paper(warehouse, "2205.01068", "OPT", [Cand(175e9, model="OPT-175B")])

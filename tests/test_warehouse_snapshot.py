@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from warehouse import Warehouse, papers_store, runs_store
-from warehouse.snapshot import content_snapshot, diff_snapshots
+from paramtrack.warehouse import Warehouse, papers_store, runs_store
+from paramtrack.warehouse.snapshot import content_snapshot, diff_snapshots
 
 
 def _row(arxiv_id: str, title: str, citations: int) -> papers_store.PaperRow:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from support_processes import deployment_id, prefect_server, trigger, wait_final
 
-from warehouse import Warehouse
+from paramtrack.warehouse import Warehouse
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 

@@ -48,7 +48,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from trends.epoch_csv import PRIMARY_DOMAINS
+from paramtrack.trends.epoch_csv import PRIMARY_DOMAINS
 
 LOG10_2 = math.log10(2.0)
 METRICS = ("parameters", "training_compute")
@@ -604,7 +604,7 @@ def _band_terms(stats: np.ndarray, sse: float) -> dict[str, float | None]:
 
 
 def _frac(d: date) -> float:
-    from trends.epoch_csv import fractional_year
+    from paramtrack.trends.epoch_csv import fractional_year
 
     return fractional_year(d)
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trends.epoch_csv import PRIMARY_DOMAINS
+from paramtrack.trends.epoch_csv import PRIMARY_DOMAINS
 
 GAP_COLUMNS = [
     "domain", "since_year", "band_kind", "band_lo_log10", "band_hi_log10", "band_lo", "band_hi",

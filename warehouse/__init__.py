@@ -7,7 +7,7 @@ or ``Warehouse.read()``.
 
 import duckdb
 
-from warehouse.connection import Warehouse
+from paramtrack.warehouse.connection import Warehouse
 
 #: The connection type handed out by ``Warehouse.write()``/``read()``, for type hints outside
 #: the warehouse (which never imports duckdb itself).

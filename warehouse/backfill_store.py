@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 
 import duckdb
 
-from warehouse import papers_store
+from paramtrack.warehouse import papers_store
 
 __all__ = ["Checkpoint", "backfill_key", "load", "start", "save_page", "restart_set", "mark",
            "finish"]

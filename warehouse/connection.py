@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from paramtrack.errors import CorruptDatabaseError, DatabaseLockedError, NewerSchemaError, UserError
+from paramtrack.core.errors import CorruptDatabaseError, DatabaseLockedError, NewerSchemaError, UserError
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 
@@ -112,7 +112,7 @@ def check_format(path: Path) -> None:
 
 def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Refuse a file migrated by a newer paramtrack: this code would misread its tables."""
-    from warehouse.migrations import newest_known, unknown_migrations
+    from paramtrack.warehouse.migrations import newest_known, unknown_migrations
 
     unknown = unknown_migrations(con)
     if unknown:
@@ -211,7 +211,7 @@ class Warehouse:
             con = self._open(read_only=False)
             try:
                 if not self._migrated:
-                    from warehouse.migrations import migrate
+                    from paramtrack.warehouse.migrations import migrate
 
                     check_schema(con, self.path)
                     migrate(con)
@@ -241,7 +241,7 @@ class Warehouse:
             con = self._open(read_only=True)
             try:
                 if migrate and not self._migrated:
-                    from warehouse.migrations import pending_migrations
+                    from paramtrack.warehouse.migrations import pending_migrations
 
                     check_schema(con, self.path)
                     if pending_migrations(con):
@@ -273,7 +273,7 @@ class Warehouse:
 
     def migrate(self) -> list[str]:
         """Apply pending migrations now; returns the names applied."""
-        from warehouse.migrations import migrate
+        from paramtrack.warehouse.migrations import migrate
 
         with self._local_lock:
             con = self._open(read_only=False)

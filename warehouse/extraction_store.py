@@ -20,8 +20,8 @@ from typing import Any
 
 import duckdb
 
-from extractors.types import Candidate, ExtractionResult
-from paramtrack.errors import UserError
+from paramtrack.extractors.types import Candidate, ExtractionResult
+from paramtrack.core.errors import UserError
 
 #: Identical transient failures of one PDF (bytes + extractor version) before they are its result.
 DEFAULT_FAILURE_LIMIT = 2

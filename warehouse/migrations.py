@@ -15,7 +15,7 @@ import duckdb
 
 
 def _steps() -> list[tuple[str, str]]:
-    folder = resources.files("warehouse") / "schema"
+    folder = resources.files("paramtrack.warehouse") / "schema"
     files = sorted(
         (entry for entry in folder.iterdir() if entry.name.endswith(".sql")),
         key=lambda entry: entry.name,

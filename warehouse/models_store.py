@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from warehouse.curated import mark_dataset_changed
+from paramtrack.warehouse.curated import mark_dataset_changed
 
 COMPARED = (
     "system", "arxiv_id", "parameters", "training_compute", "dataset_size", "publication_date",

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.connection import STORAGE_COMPATIBILITY, Warehouse
+from paramtrack.warehouse.connection import STORAGE_COMPATIBILITY, Warehouse
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.curated import mark_dataset_changed
+from paramtrack.warehouse.curated import mark_dataset_changed
 
 #: Action -> the status it leaves the paper in (``note`` leaves the status alone).
 ACTION_STATUS = {

@@ -219,8 +219,8 @@ def live_lock(con: duckdb.DuckDBPyConnection, key: str, *, now: datetime | None 
 def check_lock(con: duckdb.DuckDBPyConnection, key: str, *, now: datetime | None = None,
                alive: Callable[[int], bool] = _pid_alive,
                stale_after_s: float = LOCK_STALE_AFTER_S, what: str = "run") -> None:
-    """Raise :class:`~paramtrack.errors.RunLockedError` (one line) while a live run holds ``key``."""
-    from paramtrack.errors import RunLockedError
+    """Raise :class:`~paramtrack.core.errors.RunLockedError` (one line) while a live run holds ``key``."""
+    from paramtrack.core.errors import RunLockedError
 
     now = now or _now()
     held = live_lock(con, key, now=now, alive=alive, stale_after_s=stale_after_s)

@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 
-from warehouse import catalog
-from warehouse.migrations import newest_known, pending_migrations, unknown_migrations
+from paramtrack.warehouse import catalog
+from paramtrack.warehouse.migrations import newest_known, pending_migrations, unknown_migrations
 
 #: A discover run older than this is overdue: the schedule is weekly, plus a day of slack.
 STALE_AFTER = timedelta(days=8)

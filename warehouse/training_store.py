@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 
-from extractors.training import Example, label_candidates
-from extractors.types import Candidate
+from paramtrack.extractors.training import Example, label_candidates
+from paramtrack.extractors.types import Candidate
 
 #: The reject reason that labels every candidate of a paper wrong.
 NO_COUNT_REASON = "no_count_stated"

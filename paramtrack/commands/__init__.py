@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paramtrack.settings import Settings
+from paramtrack.core.settings import Settings
 
 
 def settings_from(ctx: typer.Context) -> Settings:

@@ -19,9 +19,9 @@ from paramtrack.commands.ingest import (
     _parse_day,
     _refuse_if_running,
 )
-from paramtrack.errors import UserError
-from paramtrack.progress import show_progress
-from paramtrack.settings import (
+from paramtrack.core.errors import UserError
+from paramtrack.core.progress import show_progress
+from paramtrack.core.settings import (
     ARXIV_API_URL,
     ARXIV_OAI_URL,
     ARXIV_PDF_URL,
@@ -136,17 +136,17 @@ def backfill_command(
     as_of_day = _parse_day(as_of, "--as-of") if as_of else None
     contact = _check_contact(contact)
     address = _check_dask_address(dask_address) if dask_address else None
-    from warehouse.backfill_store import backfill_key
+    from paramtrack.warehouse.backfill_store import backfill_key
 
     _refuse_if_running(settings.db_path, backfill_key(window_from, window_to, categories),
                        "backfill")
     _check_sources(oai_url, s2_url, contact)
     show_progress(not quiet)
-    from warehouse import Warehouse
+    from paramtrack.warehouse import Warehouse
 
     Warehouse(settings.db_path).migrate()  # an unusable path is one line, not a failed flow run
     configure_prefect(settings.db_path.parent)
-    from flows.backfill import run_backfill
+    from paramtrack.flows.backfill import run_backfill
 
     summary = run_backfill(
         workers=workers, dask_address=address, dashboard=dashboard,

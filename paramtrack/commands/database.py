@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from paramtrack.errors import UserError
-from warehouse import Warehouse
-from warehouse import catalog
-from warehouse.migrations import applied_migrations
+from paramtrack.core.errors import UserError
+from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse import catalog
+from paramtrack.warehouse.migrations import applied_migrations
 
 db_app = typer.Typer(help="Create, migrate and inspect the DuckDB warehouse.", no_args_is_help=True)
 
@@ -57,7 +57,7 @@ def info_command(
 def publish_command(ctx: typer.Context) -> None:
     """Publish the analysts' read copy (<db>.read.duckdb) now; runs that write do it themselves."""
     from paramtrack.commands import settings_from
-    from warehouse.publish import publish_read_copy
+    from paramtrack.warehouse.publish import publish_read_copy
 
     wh = Warehouse(settings_from(ctx).db_path)
     if not wh.path.exists():

@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from paramtrack.errors import UserError
+from paramtrack.core.errors import UserError
 
 DEFAULT_LIMIT = 10
 
@@ -34,7 +34,7 @@ def extract_command(
         raise UserError(f"file not found: {file}", hint="pass the path of a PDF")
     if not (math.isfinite(timeout) and timeout > 0):  # nan and inf pass a plain "> 0"
         raise UserError(f"--timeout must be a number of seconds > 0, not {timeout:g}")
-    from extractors import extract_pdf, extract_pdf_safely
+    from paramtrack.extractors import extract_pdf, extract_pdf_safely
 
     result = extract_pdf_safely(file, timeout_s=timeout) if safe else extract_pdf(file)
     limit = None if show_all else DEFAULT_LIMIT
@@ -48,8 +48,8 @@ def extract_command(
 
 def render_table(result, *, limit: int | None, name: str) -> str:  # type: ignore[no-untyped-def]
     """A readable ranked table: rank, value, kind, score, page, model, evidence."""
-    from extractors import CONFIDENT_SCORE
-    from extractors.numbers import humanize
+    from paramtrack.extractors import CONFIDENT_SCORE
+    from paramtrack.extractors.numbers import humanize
 
     lines = [f"{name}: {result.pages} pages, domain {result.domain} ({result.domain_confidence:.2f}), "
              f"date {result.date.isoformat() if result.date else '-'} ({result.date_source or 'unknown'})"]
@@ -79,8 +79,8 @@ def eval_command(
 ) -> None:
     """Evaluate extraction against the corpus ground truth: per-paper rows, cross-validated totals
     (each paper ranked by a model fitted without it) and, beside them, the in-sample figures."""
-    from extractors.evaluation import evaluate
-    from paramtrack.settings import find_corpus
+    from paramtrack.extractors.evaluation import evaluate
+    from paramtrack.core.settings import find_corpus
 
     def progress(i: int, n: int, arxiv_id: str) -> None:
         if i == n or i % 10 == 0:

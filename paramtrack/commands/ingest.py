@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from paramtrack.errors import SourceUnavailableError, UserError
-from paramtrack.progress import format_count, show_progress
-from paramtrack.settings import (
+from paramtrack.core.errors import SourceUnavailableError, UserError
+from paramtrack.core.progress import format_count, show_progress
+from paramtrack.core.settings import (
     ARXIV_API_URL,
     DEFAULT_CATEGORIES,
     DEFAULT_RULE,
@@ -40,7 +40,7 @@ def _parse_day(value: str, option: str) -> date:
 
 
 def _check_categories(categories: list[str]) -> list[str]:
-    from sources.arxiv_source import validate_categories
+    from paramtrack.sources.arxiv_source import validate_categories
 
     try:
         return validate_categories(categories)
@@ -49,7 +49,7 @@ def _check_categories(categories: list[str]) -> list[str]:
 
 
 def _check_rule(rule: str) -> str:
-    from discovery.notability import NotabilityRule
+    from paramtrack.discovery.notability import NotabilityRule
 
     try:
         NotabilityRule.parse(rule)
@@ -93,7 +93,7 @@ def _check_cron(cron: str) -> str:
 def _check_prefect_api(url: str) -> None:
     """Fail before deploying when nothing answers at PREFECT_API_URL (serve would otherwise
     retry and time out with a long traceback)."""
-    from sources.reachability import check_reachable
+    from paramtrack.sources.reachability import check_reachable
 
     try:
         check_reachable(url, name="Prefect")
@@ -102,7 +102,7 @@ def _check_prefect_api(url: str) -> None:
 
 
 def _check_sources(arxiv_url: str, s2_url: str, contact: str | None = None) -> None:
-    from sources.reachability import check_reachable
+    from paramtrack.sources.reachability import check_reachable
 
     check_reachable(arxiv_url, name="arXiv", contact=contact)
     check_reachable(s2_url, name="Semantic Scholar", contact=contact)
@@ -113,7 +113,7 @@ def _refuse_if_running(db_path: Path, key: str, what: str) -> None:
     The flow checks again atomically when it starts its run; this is the fast, friendly path."""
     if not db_path.exists():
         return
-    from warehouse import Warehouse, runs_store
+    from paramtrack.warehouse import Warehouse, runs_store
 
     with Warehouse(db_path).read() as con:
         runs_store.check_lock(con, key, what=what)
@@ -123,7 +123,7 @@ def _check_contact(contact: str | None) -> str | None:
     """The --contact / PARAMTRACK_CONTACT address, checked before anything starts."""
     if contact is None or not contact.strip():
         return None
-    from sources.user_agent import check_contact
+    from paramtrack.sources.user_agent import check_contact
 
     try:
         return check_contact(contact)
@@ -141,14 +141,14 @@ def _check_pacing(arxiv_delay: float, s2_interval: float | None, pdf_delay: floa
 def _run_discover(db_path: Path, **params: Any):
     """Import Prefect only now (slow), with the project-local defaults set first; its local
     API server (when no PREFECT_API_URL is set) dies with this process, even after kill -9."""
-    from warehouse import Warehouse
+    from paramtrack.warehouse import Warehouse
 
     # Created or brought up to date now: an unusable path or file (not DuckDB, a newer schema,
     # an unwritable folder) is one line here, not a failed flow run in Prefect's logs.
     Warehouse(db_path).migrate()
     configure_prefect(db_path.parent)
-    from flows.discover import discover_flow
-    from flows.local_api import local_api
+    from paramtrack.flows.discover import discover_flow
+    from paramtrack.flows.local_api import local_api
 
     with local_api():
         return discover_flow(db_path=str(db_path), **params)
@@ -188,8 +188,8 @@ def _print_summary(summary: Any, db_path: Path) -> None:
 
 
 def _print_top_candidates(db_path: Path, limit: int = 40) -> None:
-    from warehouse import Warehouse
-    from warehouse.extraction_store import top_candidates
+    from paramtrack.warehouse import Warehouse
+    from paramtrack.warehouse.extraction_store import top_candidates
 
     with Warehouse(db_path).read() as con:
         tops = top_candidates(con)
@@ -242,7 +242,7 @@ def ingest_command(
     contact = _check_contact(contact)
     if not 1 <= batch_size <= 500:
         raise UserError(f"--batch-size must be within 1..500 (Semantic Scholar's batch limit), got {batch_size}")
-    from warehouse.runs_store import discover_window_key
+    from paramtrack.warehouse.runs_store import discover_window_key
 
     _refuse_if_running(settings.db_path, discover_window_key(since_day, until_day, categories),
                        "ingest")
@@ -276,7 +276,7 @@ def add_command(
 
     Only the named papers' PDFs are downloaded (even one waiting for a retry) and extracted."""
     from paramtrack.commands import settings_from
-    from sources.arxiv_ids import parse_arxiv_id
+    from paramtrack.sources.arxiv_ids import parse_arxiv_id
 
     settings = settings_from(ctx)
     parsed: list[str] = []
@@ -313,7 +313,7 @@ def demo_command(
     settings = settings_from(ctx)
     corpus_dir = find_corpus(corpus)
     show_progress(not quiet)
-    from replay.server import ReplayServer
+    from paramtrack.replay.server import ReplayServer
 
     typer.echo(f"Replaying arXiv and Semantic Scholar from {corpus_dir}")
     with ReplayServer(corpus_dir) as server:
@@ -333,7 +333,7 @@ def demo_command(
     typer.echo("Next:")
     typer.echo(f"  paramtrack --db {db} review-server        # triage the queue in a browser")
     typer.echo(f"  paramtrack --db {db} review               # ... or in the terminal")
-    from warehouse.publish import read_copy_path
+    from paramtrack.warehouse.publish import read_copy_path
 
     # analysts open the read copy, so a long session never blocks the pipeline's writes
     typer.echo(f"  duckdb -readonly {read_copy_path(db)} \"SELECT * FROM review_queue\"")
@@ -360,7 +360,7 @@ def serve_command(
     _check_rule(rule)
     contact = _check_contact(contact)
     if notify_url:
-        from flows.notify import NOTIFY_ENV, check_webhook_url
+        from paramtrack.flows.notify import NOTIFY_ENV, check_webhook_url
 
         try:
             notify_url = check_webhook_url(notify_url)
@@ -375,13 +375,13 @@ def serve_command(
         raise UserError("scheduling needs a running Prefect server and PREFECT_API_URL",
                         hint=_PREFECT_HINT)
     _check_prefect_api(api_url)
-    from flows.recompute import prepare_output_dirs
+    from paramtrack.flows.recompute import prepare_output_dirs
 
     data_dir = settings.db_path.resolve().parent
     # The hourly recompute writes here; a bad folder should stop serve, not fail every hour.
     charts_dir, export_dir = prepare_output_dirs(
         data_dir / "charts", data_dir / "exports", labels=("charts folder", "exports folder"))
-    from flows.schedule import serve_weekly
+    from paramtrack.flows.schedule import serve_weekly
 
     typer.echo(f"Serving the weekly ingest ({cron}, UTC) and an hourly recompute-if-due"
                f" against {api_url}")

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from paramtrack.errors import UserError
+from paramtrack.core.errors import UserError
 
 
 _URL = re.compile(r"https?://\S+")
@@ -46,9 +46,9 @@ def pdfs_command(
 ) -> None:
     """List missing PDFs with their last error and when the next run tries them again."""
     from paramtrack.commands import settings_from
-    from sources.arxiv_ids import parse_arxiv_id
-    from warehouse import Warehouse
-    from warehouse.papers_store import clear_pdf_waits, pdf_states
+    from paramtrack.sources.arxiv_ids import parse_arxiv_id
+    from paramtrack.warehouse import Warehouse
+    from paramtrack.warehouse.papers_store import clear_pdf_waits, pdf_states
 
     wh = Warehouse(settings_from(ctx).db_path)
     if retry:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from paramtrack.errors import UserError
+from paramtrack.core.errors import UserError
 
 ranker_app = typer.Typer(help="The learned ranker that orders parameter-count candidates.", no_args_is_help=True)
 
@@ -39,18 +39,18 @@ def train_command(
     output: Annotated[Optional[Path], typer.Option(help="model file to write (default: the packaged model, or beside the warehouse with --with-decisions)")] = None,
 ) -> None:
     """Fit the ranker, print cross-validated figures, and write the model file (when adopted)."""
-    from extractors.evaluation import examples_from, extract_ground_truth, load_ground_truth
-    from extractors.ranker import packaged_model_path
-    from extractors.training import train
+    from paramtrack.extractors.evaluation import examples_from, extract_ground_truth, load_ground_truth
+    from paramtrack.extractors.ranker import packaged_model_path
+    from paramtrack.extractors.training import train
     from paramtrack.commands import settings_from
-    from paramtrack.settings import find_corpus
+    from paramtrack.core.settings import find_corpus
 
     settings = settings_from(ctx)
     root = find_corpus(corpus)
     decisions = []
     if with_decisions:
-        from warehouse import Warehouse
-        from warehouse.training_store import decision_examples
+        from paramtrack.warehouse import Warehouse
+        from paramtrack.warehouse.training_store import decision_examples
 
         if not settings.db_path.is_file():
             raise UserError(f"no warehouse at {settings.db_path}", hint="pass --db, or drop --with-decisions")
@@ -83,7 +83,7 @@ def show_command(
     weights: Annotated[int, typer.Option(help="how many of the strongest weights to list")] = 12,
 ) -> None:
     """Show the model in use: where it is, what it learned from, its cross-validated figures."""
-    from extractors.ranker import RankerModelError, active_model_path, load_model
+    from paramtrack.extractors.ranker import RankerModelError, active_model_path, load_model
 
     path = active_model_path()
     try:

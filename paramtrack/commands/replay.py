@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from paramtrack.errors import UserError
+from paramtrack.core.errors import UserError
 
 
 def replay_server_command(
@@ -34,9 +34,9 @@ def replay_server_command(
     ] = False,
 ) -> None:
     """Run the local replay server until Ctrl-C."""
-    from replay.corpus import load_corpus
-    from replay.faults import FaultPlan
-    from replay.server import ReplayServer
+    from paramtrack.replay.corpus import load_corpus
+    from paramtrack.replay.faults import FaultPlan
+    from paramtrack.replay.server import ReplayServer
 
     when: date | None = None
     if as_of:

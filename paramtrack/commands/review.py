@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from paramtrack.errors import UserError
+from paramtrack.core.errors import UserError
 
 queue_app = typer.Typer(help="Export the review queue as CSV and import decisions.", no_args_is_help=True)
 
@@ -40,7 +40,7 @@ def _check_serveable(db: Path) -> None:
     A missing file is fine (the app creates it on the first write); anything else must open as
     a DuckDB warehouse this code understands (format, schema version).
     """
-    from warehouse import Warehouse
+    from paramtrack.warehouse import Warehouse
 
     Warehouse(db).check()
 
@@ -104,7 +104,7 @@ def review_server_command(
             hint="pass --token TOKEN or set PARAMTRACK_REVIEW_TOKEN, or use --host 127.0.0.1",
         )
     if token is not None:
-        from review_queue.tokens import GENERATE_HINT, token_weakness
+        from paramtrack.review_queue.tokens import GENERATE_HINT, token_weakness
 
         weakness = token_weakness(token)
         if weakness:
@@ -117,13 +117,13 @@ def review_server_command(
         if pem is not None and not pem.is_file():
             raise UserError(f"no such file: {pem}")
     if reviewer:
-        from review_queue.service import check_reviewer
+        from paramtrack.review_queue.service import check_reviewer
 
         reviewer = check_reviewer(reviewer)
 
     import uvicorn
 
-    from review_queue.app import AppConfig, create_app
+    from paramtrack.review_queue.app import AppConfig, create_app
 
     charts_dir = charts or settings.data_dir / "charts"
     _check_serveable(settings.db_path)
@@ -148,10 +148,10 @@ def review_command(ctx: typer.Context, reviewer: ReviewerOpt = None,
                    status: Annotated[str, typer.Option(help="open | pending | second_look")] = "open") -> None:
     """Review the queue in the terminal (prompts; works with piped stdin)."""
     from paramtrack.commands import settings_from
-    from review_queue import terminal
-    from review_queue.service import ReviewService, check_reviewer
-    from warehouse import Warehouse
-    from warehouse.review_store import STATUS_FILTERS
+    from paramtrack.review_queue import terminal
+    from paramtrack.review_queue.service import ReviewService, check_reviewer
+    from paramtrack.warehouse import Warehouse
+    from paramtrack.warehouse.review_store import STATUS_FILTERS
 
     if status not in STATUS_FILTERS:
         raise UserError(f"unknown status {status!r}", hint=", ".join(STATUS_FILTERS))
@@ -173,10 +173,10 @@ def export_command(
 ) -> None:
     """Write the queue as CSV, one row per paper, with empty decision columns to fill in."""
     from paramtrack.commands import settings_from
-    from review_queue.csv_io import export_csv
-    from review_queue.service import ReviewService
-    from warehouse import Warehouse
-    from warehouse.review_store import STATUS_FILTERS
+    from paramtrack.review_queue.csv_io import export_csv
+    from paramtrack.review_queue.service import ReviewService
+    from paramtrack.warehouse import Warehouse
+    from paramtrack.warehouse.review_store import STATUS_FILTERS
 
     if fmt != "csv":
         raise UserError(f"unknown format {fmt!r}", hint="only csv is supported")
@@ -211,9 +211,9 @@ def import_command(
 ) -> None:
     """Validate every line, then apply all decisions in one transaction (or none)."""
     from paramtrack.commands import settings_from
-    from review_queue.csv_io import ImportFailed, import_csv
-    from review_queue.service import ReviewService
-    from warehouse import Warehouse
+    from paramtrack.review_queue.csv_io import ImportFailed, import_csv
+    from paramtrack.review_queue.service import ReviewService
+    from paramtrack.warehouse import Warehouse
 
     service = ReviewService(Warehouse(settings_from(ctx).db_path))
     try:
@@ -223,7 +223,7 @@ def import_command(
             typer.echo(line, err=True)
         raise UserError(str(exc)) from None
     if decisions:
-        from warehouse.publish import publish_after_run
+        from paramtrack.warehouse.publish import publish_after_run
 
         publish_after_run(service.wh)  # the analysts' read copy
     counts: dict[str, int] = {}

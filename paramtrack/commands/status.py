@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from paramtrack.errors import SourceUnavailableError
+from paramtrack.core.errors import SourceUnavailableError
 
 SCHEDULE_HINT = ("export PREFECT_API_URL=http://127.0.0.1:4200/api, start 'prefect server start "
                  "--host 127.0.0.1 --port 4200' and run 'paramtrack serve'")
@@ -30,16 +30,16 @@ def _schedule() -> dict[str, Any]:
     if not api_url:
         return {"state": "unset", "next_run": None,
                 "message": f"nothing is scheduled (PREFECT_API_URL is not set); to schedule: {SCHEDULE_HINT}"}
-    from sources.reachability import check_reachable
+    from paramtrack.sources.reachability import check_reachable
 
     try:
         check_reachable(api_url, name="Prefect", timeout=3.0)
     except SourceUnavailableError as exc:
         return {"state": "unreachable", "next_run": None, "message": exc.message}
-    from paramtrack.settings import configure_prefect
+    from paramtrack.core.settings import configure_prefect
 
     configure_prefect()
-    from flows.schedule import WEEKLY_DEPLOYMENT, next_scheduled_run
+    from paramtrack.flows.schedule import WEEKLY_DEPLOYMENT, next_scheduled_run
 
     try:
         when = next_scheduled_run()
@@ -58,7 +58,7 @@ def _schedule() -> dict[str, Any]:
 
 def _ranker() -> dict[str, Any]:
     """The ranker model extraction uses now, and what it learned from; never raises."""
-    from extractors.ranker import RankerModelError, active_model_path, load_model
+    from paramtrack.extractors.ranker import RankerModelError, active_model_path, load_model
     from paramtrack.commands.ranker import describe_model
 
     path = active_model_path()
@@ -75,7 +75,7 @@ def _scheduled_runs(schedule: dict[str, Any]) -> tuple[list[Any], str | None]:
     answered for the schedule), and why they could not be read; never raises."""
     if schedule["state"] in ("unset", "unreachable"):
         return [], None
-    from flows.schedule import last_scheduled_runs
+    from paramtrack.flows.schedule import last_scheduled_runs
 
     try:
         return last_scheduled_runs(), None
@@ -133,9 +133,9 @@ def status_command(
     """Show recent runs, the review queue, the newest digest, the next scheduled run and the
     warehouse's health (exit code 1 when the health lists problems)."""
     from paramtrack.commands import settings_from
-    from reporting.files import list_digests
-    from warehouse import Warehouse
-    from warehouse.status_store import health, queue_size, recent_runs
+    from paramtrack.reporting.files import list_digests
+    from paramtrack.warehouse import Warehouse
+    from paramtrack.warehouse.status_store import health, queue_size, recent_runs
 
     settings = settings_from(ctx)
     wh = Warehouse(settings.db_path)

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from paramtrack.errors import UserError
+from paramtrack.core.errors import UserError
 
 
 def import_epoch_command(
@@ -22,9 +22,9 @@ def import_epoch_command(
 ) -> None:
     """Import Epoch AI's published model CSV into the curated dataset (idempotent)."""
     from paramtrack.commands import settings_from
-    from trends.epoch_csv import EpochFormatError, parse_epoch_csv
-    from warehouse import Warehouse
-    from warehouse.models_store import import_epoch_rows
+    from paramtrack.trends.epoch_csv import EpochFormatError, parse_epoch_csv
+    from paramtrack.warehouse import Warehouse
+    from paramtrack.warehouse.models_store import import_epoch_rows
 
     if not file.is_file():
         raise UserError(f"no such file: {file}")
@@ -41,7 +41,7 @@ def import_epoch_command(
             con, parsed.file_name, parsed.rows, sha256=hashlib.sha256(data).hexdigest(),
             skipped=len(parsed.skipped), skip_reasons=parsed.skip_reasons(),
         )
-    from warehouse.publish import publish_after_run
+    from paramtrack.warehouse.publish import publish_after_run
 
     publish_after_run(wh)  # the analysts' read copy, beside the warehouse
     if as_json:
@@ -100,18 +100,18 @@ def recompute_command(
 ) -> None:
     """Refit trend, gap and breakpoint tables from the curated dataset (via the Prefect flow)."""
     from paramtrack.commands import settings_from
-    from paramtrack.settings import configure_prefect
-    from trends.report import format_breakpoints, format_gap, format_trends
-    from warehouse import Warehouse
-    from warehouse.trends_store import read_table
+    from paramtrack.core.settings import configure_prefect
+    from paramtrack.trends.report import format_breakpoints, format_gap, format_trends
+    from paramtrack.warehouse import Warehouse
+    from paramtrack.warehouse.trends_store import read_table
 
     settings = settings_from(ctx)
     # flows.recompute imports Prefect (it defines the deployable flow): its home first.
     configure_prefect(settings.data_dir)
-    from paramtrack.progress import show_progress
+    from paramtrack.core.progress import show_progress
 
     show_progress()  # the flow's progress line as a terminal line, not in Prefect's log format
-    from flows.recompute import prepare_output_dirs
+    from paramtrack.flows.recompute import prepare_output_dirs
 
     cut = _parse_date(until)
     if resamples < 1:
@@ -121,9 +121,9 @@ def recompute_command(
     # one line here, not a failed flow run with a traceback.
     charts, export = prepare_output_dirs(charts, export)
     if no_prefect:
-        from flows.recompute import recompute
-        from trends.fit import TrendConfig
-        from trends.gap import GapConfig
+        from paramtrack.flows.recompute import recompute
+        from paramtrack.trends.fit import TrendConfig
+        from paramtrack.trends.gap import GapConfig
 
         outcome = recompute(
             Warehouse(settings.db_path),
@@ -134,8 +134,8 @@ def recompute_command(
         )
         summary = outcome.summary()
     else:
-        from flows.local_api import local_api
-        from flows.recompute import recompute_flow
+        from paramtrack.flows.local_api import local_api
+        from paramtrack.flows.recompute import recompute_flow
 
         with local_api():
             summary = recompute_flow(
@@ -173,10 +173,10 @@ def export_command(
         show_default=False)] = None,
 ) -> None:
     """Export the curated dataset (Epoch's column names plus provenance) as CSV and Parquet."""
-    from flows.recompute import prepare_output_dir
+    from paramtrack.flows.recompute import prepare_output_dir
     from paramtrack.commands import settings_from
-    from warehouse import Warehouse
-    from warehouse.export_store import EXPORT_FILES, export_dataset, summary
+    from paramtrack.warehouse import Warehouse
+    from paramtrack.warehouse.export_store import EXPORT_FILES, export_dataset, summary
 
     settings = settings_from(ctx)
     out = prepare_output_dir(out_dir or settings.data_dir / "export", label="export folder",

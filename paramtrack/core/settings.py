@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paramtrack.errors import CorpusNotFoundError, UserError
+from paramtrack.core.errors import CorpusNotFoundError, UserError
 
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_DB = DEFAULT_DATA_DIR / "paramtrack.duckdb"
@@ -73,7 +73,7 @@ def find_corpus(explicit: Path | str | None = None) -> Path:
         candidates.append(("PARAMTRACK_CORPUS", Path(os.environ["PARAMTRACK_CORPUS"])))
     else:
         candidates.append(("default", Path("..") / "shared" / "data"))
-        here = Path(__file__).resolve().parent.parent
+        here = Path(__file__).resolve().parents[2]  # the repo root: paramtrack/core/settings.py
         candidates.append(("default", here.parent / "shared" / "data"))
     for _, path in candidates:
         if (path / "pdfs" / "ground_truth.csv").is_file():
