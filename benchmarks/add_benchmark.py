@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 TARGET_S = 30.0
 EXE = str(Path(sys.executable).parent / "paramtrack")
 
@@ -51,8 +50,7 @@ def main() -> int:
             shutil.copytree(args.db.parent / "pdfs", db.parent / "pdfs")
     else:
         t0 = time.monotonic()
-        demo = subprocess.run([EXE, "--db", str(db), "demo", "-q"], cwd=work, env=env,
-                              capture_output=True, text=True)
+        demo = subprocess.run([EXE, "--db", str(db), "demo", "-q"], cwd=work, env=env, capture_output=True, text=True)
         if demo.returncode != 0:
             print(demo.stdout[-2000:] + demo.stderr[-2000:])
             return 2
@@ -69,16 +67,29 @@ def main() -> int:
         needing = papers_store.papers_needing_pdf(con)
         due_by_force = papers_store.papers_needing_pdf(con, ignore_backoff=True)
     waiting = [s for s in states if s.current and s.next_try_at is not None]
-    print(f"warehouse: {len(waiting)} unavailable PDFs waiting for their next try, "
-          f"{len(needing)} due now")
+    print(f"warehouse: {len(waiting)} unavailable PDFs waiting for their next try, {len(needing)} due now")
 
     with ReplayServer(log_level="critical") as server:
         print(f"load average before: {_load()}")
         t0 = time.monotonic()
         added = subprocess.run(
-            [EXE, "--db", str(db), "add", args.id, "--arxiv-url", server.arxiv_api_url,
-             "--s2-url", server.s2_api_url, "-q"], cwd=work, env=env, capture_output=True,
-            text=True)
+            [
+                EXE,
+                "--db",
+                str(db),
+                "add",
+                args.id,
+                "--arxiv-url",
+                server.arxiv_api_url,
+                "--s2-url",
+                server.s2_api_url,
+                "-q",
+            ],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         seconds = time.monotonic() - t0
         load_after = _load()
         pdf_requests = [e["path"] for e in server.request_log if e["path"].startswith("/pdf/")]

@@ -33,7 +33,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 TARGET_PER_WORKER = 0.70
 TARGET_SPEEDUP = 1.6
 
@@ -52,15 +51,21 @@ def lone_worker(pdfs: list[tuple[str, str, str, dict | None]]) -> tuple[int, int
         t0 = time.monotonic()
         for _, _, path, meta in pdfs:
             meta = meta or {}
-            result = worker.extract(Path(path), categories=meta.get("categories"),
-                                    published=meta.get("published"), title=meta.get("title"),
-                                    abstract=meta.get("abstract"))
+            result = worker.extract(
+                Path(path),
+                categories=meta.get("categories"),
+                published=meta.get("published"),
+                title=meta.get("title"),
+                abstract=meta.get("abstract"),
+            )
             pages += result.pages or 0
         return len(pdfs), pages, time.monotonic() - t0
 
 
-def lone_workers_in_parallel(pdfs: list[tuple[str, str, str, dict | None]], n: int,
-                             ) -> tuple[int, int, float]:
+def lone_workers_in_parallel(
+    pdfs: list[tuple[str, str, str, dict | None]],
+    n: int,
+) -> tuple[int, int, float]:
     """(PDFs, pages, seconds) for ``n`` warm ExtractionWorkers side by side (threads waiting on
     their own child processes), the PDFs dealt out biggest first: what the machine itself gives
     ``n`` extraction processes, without Dask or Prefect, for reading the Dask speed-up."""
@@ -79,9 +84,18 @@ def lone_workers_in_parallel(pdfs: list[tuple[str, str, str, dict | None]], n: i
         def run(i: int) -> None:
             for _, _, path, meta in shares[i]:
                 meta = meta or {}
-                pages[i] += workers[i].extract(
-                    Path(path), categories=meta.get("categories"), published=meta.get("published"),
-                    title=meta.get("title"), abstract=meta.get("abstract")).pages or 0
+                pages[i] += (
+                    workers[i]
+                    .extract(
+                        Path(path),
+                        categories=meta.get("categories"),
+                        published=meta.get("published"),
+                        title=meta.get("title"),
+                        abstract=meta.get("abstract"),
+                    )
+                    .pages
+                    or 0
+                )
 
         threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
         t0 = time.monotonic()
@@ -124,25 +138,36 @@ def main() -> int:
     with ReplayServer(log_level="critical") as server:
         server.state.oai.page_size = args.page_size
         print(f"load average before: {load_before}")
-        print(f"replay server {server.base_url}; window {window_from} .. {window_to}; "
-              f"OAI page size {args.page_size}; cores {os.cpu_count()}")
+        print(
+            f"replay server {server.base_url}; window {window_from} .. {window_to}; "
+            f"OAI page size {args.page_size}; cores {os.cpu_count()}"
+        )
         for n in args.workers:
             run_dir = tmp / f"workers-{n}"
             t0 = time.monotonic()
             s = run_backfill(
-                workers=n, db_path=str(run_dir / "paramtrack.duckdb"), window_from=window_from,
-                window_to=window_to, categories=list(DEFAULT_CATEGORIES),
-                oai_url=f"{server.base_url}/oai2", arxiv_api_url=server.arxiv_api_url,
-                s2_api_url=server.s2_api_url, pdf_url_format=f"{server.base_url}/pdf/{{id}}",
-                pdf_cache_dir=str(run_dir / "pdfs"), arxiv_delay_seconds=0.0,
-                s2_min_interval=0.0, pdf_delay_seconds=0.0, as_of=server.as_of,
+                workers=n,
+                db_path=str(run_dir / "paramtrack.duckdb"),
+                window_from=window_from,
+                window_to=window_to,
+                categories=list(DEFAULT_CATEGORIES),
+                oai_url=f"{server.base_url}/oai2",
+                arxiv_api_url=server.arxiv_api_url,
+                s2_api_url=server.s2_api_url,
+                pdf_url_format=f"{server.base_url}/pdf/{{id}}",
+                pdf_cache_dir=str(run_dir / "pdfs"),
+                arxiv_delay_seconds=0.0,
+                s2_min_interval=0.0,
+                pdf_delay_seconds=0.0,
+                as_of=server.as_of,
             )
             wall = time.monotonic() - t0
             rows.append((n, s, wall))
             print(f"  {n} Dask worker(s): done in {wall:.1f} s (load average {_load()})")
         with Warehouse(tmp / f"workers-{args.workers[0]}" / "paramtrack.duckdb").read() as con:
-            pdfs = [(a, sha, path, papers_store.paper_metadata(con, a))
-                    for a, sha, path in papers_store.cached_pdfs(con)]
+            pdfs = [
+                (a, sha, path, papers_store.paper_metadata(con, a)) for a, sha, path in papers_store.cached_pdfs(con)
+            ]
 
     # The baseline: the same PDFs through one warm ExtractionWorker, before and after (above,
     # the Dask runs came first; a second lone pass after them brackets the drift).
@@ -157,7 +182,8 @@ def main() -> int:
 
     print("")
     head = f"{'':<34}{'lone worker':>14}" + "".join(
-        f"{f'{n} Dask worker' + ('s' if n > 1 else ''):>16}" for n, _, _ in rows)
+        f"{f'{n} Dask worker' + ('s' if n > 1 else ''):>16}" for n, _, _ in rows
+    )
     print(head)
 
     def line(label: str, lone: str, values: list[str]) -> None:
@@ -170,22 +196,27 @@ def main() -> int:
     line("PDFs extracted", f"{len(pdfs)}", [f"{s.extracted}" for _, s, _ in rows])
     line("  PDF pages", f"{lone_pages:.0f}", [f"{s.pdf_pages}" for _, s, _ in rows])
     line("  extraction seconds", f"{lone_seconds:.1f}", [f"{s.extract_seconds:.1f}" for _, s, _ in rows])
-    line("  extraction: PDFs/s", f"{len(pdfs) / lone_seconds:.2f}",
-         [f"{s.extracted / s.extract_seconds:.2f}" for _, s, _ in rows])
-    line("  extraction: pages/s", f"{lone_rate:.1f}",
-         [f"{s.pdf_pages / s.extract_seconds:.1f}" for _, s, _ in rows])
-    line("  pages/s per worker", f"{lone_rate:.1f}",
-         [f"{s.pdf_pages / s.extract_seconds / n:.1f}" for n, s, _ in rows])
-    line("  per worker vs lone worker", "100 %",
-         [f"{100 * s.pdf_pages / s.extract_seconds / n / lone_rate:.0f} %" for n, s, _ in rows])
+    line(
+        "  extraction: PDFs/s",
+        f"{len(pdfs) / lone_seconds:.2f}",
+        [f"{s.extracted / s.extract_seconds:.2f}" for _, s, _ in rows],
+    )
+    line("  extraction: pages/s", f"{lone_rate:.1f}", [f"{s.pdf_pages / s.extract_seconds:.1f}" for _, s, _ in rows])
+    line("  pages/s per worker", f"{lone_rate:.1f}", [f"{s.pdf_pages / s.extract_seconds / n:.1f}" for n, s, _ in rows])
+    line(
+        "  per worker vs lone worker",
+        "100 %",
+        [f"{100 * s.pdf_pages / s.extract_seconds / n / lone_rate:.0f} %" for n, s, _ in rows],
+    )
     line("whole run, wall seconds", "-", [f"{w:.1f}" for _, _, w in rows])
     print(f"lone worker passes: {lone_a[1] / lone_a[2]:.1f} and {lone_b[1] / lone_b[2]:.1f} pages/s")
     if side_by_side is not None:
         rate = side_by_side[1] / side_by_side[2]
-        print(f"{most} lone workers side by side, no Dask: {rate:.1f} pages/s = "
-              f"{rate / lone_rate:.2f}x one (what these cores give {most} extraction processes)")
-    print(f"load average: before {load_before}; after {load_after} (1, 5, 15 min) on "
-          f"{os.cpu_count()} cores")
+        print(
+            f"{most} lone workers side by side, no Dask: {rate:.1f} pages/s = "
+            f"{rate / lone_rate:.2f}x one (what these cores give {most} extraction processes)"
+        )
+    print(f"load average: before {load_before}; after {load_after} (1, 5, 15 min) on {os.cpu_count()} cores")
 
     ok = True
     one = next(((n, s) for n, s, _ in rows if n == 1), None)
@@ -193,15 +224,19 @@ def main() -> int:
         share = one[1].pdf_pages / one[1].extract_seconds / lone_rate
         met = share >= TARGET_PER_WORKER
         ok &= met
-        print(f"\nper-worker throughput on Dask (1 worker) vs a lone ExtractionWorker: {100 * share:.0f} %"
-              f"  target >= {100 * TARGET_PER_WORKER:.0f} %{'' if met else '  MISSED'}")
+        print(
+            f"\nper-worker throughput on Dask (1 worker) vs a lone ExtractionWorker: {100 * share:.0f} %"
+            f"  target >= {100 * TARGET_PER_WORKER:.0f} %{'' if met else '  MISSED'}"
+        )
     if len(rows) >= 2 and rows[0][1].extract_seconds:
         (n0, first, _), (n1, last, _) = rows[0], rows[-1]
         speedup = (last.pdf_pages / last.extract_seconds) / (first.pdf_pages / first.extract_seconds)
         met = speedup >= TARGET_SPEEDUP
         ok &= met
-        print(f"extraction speed-up {n0} -> {n1} workers: {speedup:.2f}x  target >= "
-              f"{TARGET_SPEEDUP:.1f}x{'' if met else '  MISSED'}")
+        print(
+            f"extraction speed-up {n0} -> {n1} workers: {speedup:.2f}x  target >= "
+            f"{TARGET_SPEEDUP:.1f}x{'' if met else '  MISSED'}"
+        )
     print(f"result: {'within targets' if ok else 'targets missed'}")
     return 0 if ok or not args.check else 1
 

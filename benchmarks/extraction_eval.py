@@ -16,14 +16,11 @@ for the ranker (it never trains on Epoch's abstracts).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-
+from paramtrack.core.settings import find_corpus  # noqa: E402
 from paramtrack.extractors.abstract_eval import evaluate_abstracts, render  # noqa: E402
 from paramtrack.extractors.evaluation import evaluate  # noqa: E402
-from paramtrack.core.settings import find_corpus  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,6 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-
 from paramtrack.core.settings import configure_prefect, find_corpus  # noqa: E402
 
 WEEK = date(2026, 11, 16)
@@ -98,8 +97,10 @@ def main() -> int:
 
     corpus = weekly_load(load_corpus(find_corpus()), since=WEEK, records=args.records, pdfs=args.pdfs)
     until = WEEK + timedelta(days=6)
-    print(f"load: {len(corpus.papers):,} arXiv records submitted {WEEK} .. {until}, "
-          f"{len(corpus.with_pdfs)} with PDFs (synthetic copies of recorded papers)")
+    print(
+        f"load: {len(corpus.papers):,} arXiv records submitted {WEEK} .. {until}, "
+        f"{len(corpus.with_pdfs)} with PDFs (synthetic copies of recorded papers)"
+    )
     print("starting Prefect's ephemeral API and measuring its per-call overhead ...")
     per_task, per_flow = _prefect_overhead(200)
     tasks_before, flows_before = _count_runs()
@@ -107,10 +108,16 @@ def main() -> int:
     with ReplayServer(corpus, as_of=until + timedelta(days=1)) as server:
         t0 = time.perf_counter()
         summary = discover_flow(
-            db_path=str(work / "w.duckdb"), since=WEEK, until=until,
-            arxiv_api_url=server.arxiv_api_url, s2_api_url=server.s2_api_url,
-            pdf_cache_dir=str(work / "pdfs"), as_of=until + timedelta(days=1),
-            arxiv_delay_seconds=0.0, s2_min_interval=0.0, pdf_delay_seconds=0.0,
+            db_path=str(work / "w.duckdb"),
+            since=WEEK,
+            until=until,
+            arxiv_api_url=server.arxiv_api_url,
+            s2_api_url=server.s2_api_url,
+            pdf_cache_dir=str(work / "pdfs"),
+            as_of=until + timedelta(days=1),
+            arxiv_delay_seconds=0.0,
+            s2_min_interval=0.0,
+            pdf_delay_seconds=0.0,
             bulk_search=True,
         )
         wall = time.perf_counter() - t0
@@ -124,16 +131,19 @@ def main() -> int:
     print(f"\n{'ingest (pacing off)':<44} {'value':>12}")
     print(f"{'arXiv records read':<44} {summary.polled:>12,}")
     print(f"{'papers stored':<44} {papers:>12,}")
-    print(f"{'PDFs downloaded / extracted / staged':<44} "
-          f"{f'{summary.pdfs_downloaded} / {summary.extracted} / {summary.staged}':>12}")
+    print(
+        f"{'PDFs downloaded / extracted / staged':<44} "
+        f"{f'{summary.pdfs_downloaded} / {summary.extracted} / {summary.staged}':>12}"
+    )
     print(f"{'review queue rows':<44} {queue:>12,}")
     print(f"{'wall time (s)':<44} {wall:>12.1f}   target < {args.target_minutes * 60:.0f}")
     print(f"\n{'Prefect overhead (baseline: plain calls)':<44} {'value':>12}")
     print(f"{'per task call (ms)':<44} {per_task * 1000:>12.1f}")
     print(f"{'per flow run (ms)':<44} {per_flow * 1000:>12.1f}")
     print(f"{'task runs / flow runs in the ingest':<44} {f'{n_tasks} / {n_flows}':>12}")
-    print(f"{'overhead (s) and share of the run':<44} {overhead:>12.1f}   "
-          f"{100 * overhead / wall:.1f} % (target < 10 %)")
+    print(
+        f"{'overhead (s) and share of the run':<44} {overhead:>12.1f}   {100 * overhead / wall:.1f} % (target < 10 %)"
+    )
     ok = wall <= args.target_minutes * 60 and overhead / wall < 0.10 and summary.status == "completed"
     print("\nresult:", "within targets" if ok else "TARGET MISSED")
     return 0 if ok or not args.check else 1

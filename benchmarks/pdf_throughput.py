@@ -23,7 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from paramtrack.core.settings import find_corpus  # noqa: E402
 
 TARGET_PAGES_PER_S = 100.0
@@ -100,8 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--corpus", default=None)
     ap.add_argument("--n", type=int, default=1000, help="extractions in the memory loop (default 1000)")
-    ap.add_argument("--plumber-pages", type=int, default=60, help="pages for the pdfplumber-only figure (it is ~50x slower)")
-    ap.add_argument("--repeats", type=int, default=3, help="interleaved raw/product passes; the median is reported (min 3)")
+    ap.add_argument(
+        "--plumber-pages", type=int, default=60, help="pages for the pdfplumber-only figure (it is ~50x slower)"
+    )
+    ap.add_argument(
+        "--repeats", type=int, default=3, help="interleaved raw/product passes; the median is reported (min 3)"
+    )
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = ap.parse_args(argv)
     paths = sorted((find_corpus(args.corpus) / "pdfs").glob("*.pdf"))
@@ -130,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     n_pl, t_pl = plumber_only(paths, args.plumber_pages)
     rows.append(("pdfplumber extract_text only", n_pl, t_pl))
     rows.append(("product path (extract_pdf)", n_pr, t_pr))
-    print(f"{'path':<32} {'pages':>6} {'cpu s':>7} {'pages/s/core':>13}   (cpu s: median of {repeats} interleaved repeats; pdfplumber: 1 run)")
+    print(
+        f"{'path':<32} {'pages':>6} {'cpu s':>7} {'pages/s/core':>13}   (cpu s: median of {repeats} interleaved repeats; pdfplumber: 1 run)"
+    )
     rates = {}
     for name, n, t in rows:
         rates[name] = n / t if t else float("inf")
@@ -140,13 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     print("per-repeat ratios (sorted): " + " ".join(f"{r:.2f}" for r in ratios))
     raw_rate, prod_rate = rates[rows[0][0]], rates[rows[2][0]]
     ratio = t_pr / t_raw if n_raw == n_pr else raw_rate / prod_rate
-    print(f"product is {ratio:.2f}x slower than raw pypdfium2 (target <= {TARGET_RATIO}x); "
-          f"{prod_rate:.0f} pages/s/core (target >= {TARGET_PAGES_PER_S:.0f})")
+    print(
+        f"product is {ratio:.2f}x slower than raw pypdfium2 (target <= {TARGET_RATIO}x); "
+        f"{prod_rate:.0f} pages/s/core (target >= {TARGET_PAGES_PER_S:.0f})"
+    )
 
     before, mid, after = memory_loop(paths, args.n)
     growth = after - mid
-    print(f"RSS over {args.n} extractions: before {before:.0f} MB, halfway {mid:.0f} MB, after {after:.0f} MB "
-          f"(second-half growth {growth:+.1f} MB; targets < {TARGET_RSS_MB:.0f} MB and < {TARGET_GROWTH_MB:.0f} MB growth)")
+    print(
+        f"RSS over {args.n} extractions: before {before:.0f} MB, halfway {mid:.0f} MB, after {after:.0f} MB "
+        f"(second-half growth {growth:+.1f} MB; targets < {TARGET_RSS_MB:.0f} MB and < {TARGET_GROWTH_MB:.0f} MB growth)"
+    )
 
     missed = []
     if prod_rate < TARGET_PAGES_PER_S:

@@ -17,12 +17,11 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 
 from paramtrack.flows.recompute import recompute  # noqa: E402
 from paramtrack.trends.fit import TrendConfig, fit_trends  # noqa: E402
@@ -34,18 +33,21 @@ def synthetic_models(n: int, seed: int = 0) -> pd.DataFrame:
     x = np.sort(rng.uniform(1952, 2025, n))
     y = np.where(x < 2018, 1 + 0.1 * (x - 1952), 7.6 + 0.7 * (x - 2018)) + rng.normal(0, 1.0, n)
     dates = (pd.Timestamp("1952-01-01") + pd.to_timedelta((x - 1952) * 365.2425, unit="D")).normalize()
-    domains = rng.choice(["language", "vision", "games", "speech", "multimodal", "other"], n,
-                         p=[0.4, 0.3, 0.1, 0.08, 0.07, 0.05])
-    return pd.DataFrame({
-        "system": [f"synthetic-{i}" for i in range(n)],
-        "parameters": 10 ** y,
-        "training_compute": np.where(rng.random(n) < 0.6, 10 ** (1.6 * y + 3), np.nan),
-        "publication_date": dates.date,
-        "domain": domains,
-        "source": "review",
-        "reviewer": "benchmark",
-        "updated_at": datetime.now(timezone.utc),
-    })
+    domains = rng.choice(
+        ["language", "vision", "games", "speech", "multimodal", "other"], n, p=[0.4, 0.3, 0.1, 0.08, 0.07, 0.05]
+    )
+    return pd.DataFrame(
+        {
+            "system": [f"synthetic-{i}" for i in range(n)],
+            "parameters": 10**y,
+            "training_compute": np.where(rng.random(n) < 0.6, 10 ** (1.6 * y + 3), np.nan),
+            "publication_date": dates.date,
+            "domain": domains,
+            "source": "review",
+            "reviewer": "benchmark",
+            "updated_at": datetime.now(UTC),
+        }
+    )
 
 
 def load(wh: Warehouse, frame: pd.DataFrame) -> None:
@@ -109,17 +111,24 @@ def main(argv: list[str] | None = None) -> int:
         fit_time = time.perf_counter() - t0
     base_t, n_groups = baseline(frame, args.baseline_resamples, cfg)
     base_full = base_t / args.baseline_resamples * args.resamples
-    print(f"rows: {args.rows:,}  groups: {len(out.trends)} trend fits + "
-          f"{len(out.breakpoints)} breakpoint searches  resamples: {args.resamples}")
+    print(
+        f"rows: {args.rows:,}  groups: {len(out.trends)} trend fits + "
+        f"{len(out.breakpoints)} breakpoint searches  resamples: {args.resamples}"
+    )
     print(f"{'implementation':<48} {'seconds':>10}")
-    print(f"{'paramtrack recompute (DuckDB read+fit+write)':<48} {ours:>10.2f}   "
-          f"(best of {args.repeat}: {', '.join(f'{t:.2f}' for t in times)})")
+    print(
+        f"{'paramtrack recompute (DuckDB read+fit+write)':<48} {ours:>10.2f}   "
+        f"(best of {args.repeat}: {', '.join(f'{t:.2f}' for t in times)})"
+    )
     print(f"{'  of which fit_trends alone (in memory)':<48} {fit_time:>10.2f}")
-    print(f"{'pandas/statsmodels per resample (trend fits only)':<48} {base_full:>10.1f}   "
-          f"(extrapolated from {args.baseline_resamples} resamples × {n_groups} groups: "
-          f"{base_t:.2f} s)")
-    print(f"speed-up: {base_full / ours:,.0f}x; target < {args.target:.1f} s: "
-          f"{'met' if ours < args.target else 'MISSED'}")
+    print(
+        f"{'pandas/statsmodels per resample (trend fits only)':<48} {base_full:>10.1f}   "
+        f"(extrapolated from {args.baseline_resamples} resamples × {n_groups} groups: "
+        f"{base_t:.2f} s)"
+    )
+    print(
+        f"speed-up: {base_full / ours:,.0f}x; target < {args.target:.1f} s: {'met' if ours < args.target else 'MISSED'}"
+    )
     del fit_only
     if args.check and ours >= args.target:
         return 1

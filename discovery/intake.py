@@ -35,11 +35,17 @@ class CitationInfo(Protocol):
 def watched_paper(row: Mapping[str, Any]) -> ArxivPaper:
     """A warehouse watchlist row as an arXiv record, so it is re-judged like a fresh one."""
     return ArxivPaper(
-        arxiv_id=row["arxiv_id"], version=row.get("version"), title=row["title"],
-        abstract=row.get("abstract") or "", authors=tuple(row.get("authors") or ()),
+        arxiv_id=row["arxiv_id"],
+        version=row.get("version"),
+        title=row["title"],
+        abstract=row.get("abstract") or "",
+        authors=tuple(row.get("authors") or ()),
         categories=tuple(row.get("categories") or ()),
-        primary_category=row.get("primary_category") or "", published=row.get("published"),
-        updated=row.get("updated"), doi=row.get("doi"), journal_ref=row.get("journal_ref"),
+        primary_category=row.get("primary_category") or "",
+        published=row.get("published"),
+        updated=row.get("updated"),
+        doi=row.get("doi"),
+        journal_ref=row.get("journal_ref"),
         pdf_url=row.get("pdf_url"),
     )
 
@@ -79,8 +85,7 @@ def judge(
             # A maintainer who adds a paper by id has already judged it notable.
             verdict = Verdict.NOTABLE
         else:
-            verdict = rule.judge(published=paper.published, citations=count, as_of=as_of,
-                                 history=past)
+            verdict = rule.judge(published=paper.published, citations=count, as_of=as_of, history=past)
         rows.append(
             PaperRow(
                 arxiv_id=arxiv_id,
@@ -115,4 +120,4 @@ def summarise(rows: Sequence[PaperRow]) -> dict[str, int]:
 def batches(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
     """``items`` in consecutive lists of at most ``size`` (the unit a run commits at once)."""
     for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+        yield list(items[start : start + size])

@@ -54,14 +54,13 @@ class NotabilityRule:
         object.__setattr__(self, "_sorted", ordered)
 
     @classmethod
-    def parse(cls, text: str, **kwargs: float) -> "NotabilityRule":
+    def parse(cls, text: str, **kwargs: float) -> NotabilityRule:
         anchors: list[tuple[float, int]] = []
         for part in filter(None, (p.strip() for p in text.split(","))):
             m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*:\s*(\d+)", part)
             if not m:
                 raise ValueError(
-                    f"bad notability anchor {part!r}: expected AGE_MONTHS:MIN_CITATIONS, "
-                    "e.g. '3:10,12:50'"
+                    f"bad notability anchor {part!r}: expected AGE_MONTHS:MIN_CITATIONS, e.g. '3:10,12:50'"
                 )
             anchors.append((float(m.group(1)), int(m.group(2))))
         return cls(anchors=tuple(anchors), **kwargs)

@@ -26,8 +26,7 @@ from datetime import date, timedelta
 from paramtrack.extractors.cleaning import clean_text
 from paramtrack.sources.arxiv_source import ArxivPaper
 
-__all__ = ["ARXIV_FIRST_DAY", "LIMITS", "Rejection", "Screened", "clean_text", "screen_paper",
-           "screen_papers"]
+__all__ = ["ARXIV_FIRST_DAY", "LIMITS", "Rejection", "Screened", "clean_text", "screen_paper", "screen_papers"]
 
 #: arXiv opened in August 1991 (hep-th/9108001); no real first version is older.
 ARXIV_FIRST_DAY = date(1991, 8, 1)
@@ -50,8 +49,6 @@ LIMITS: dict[str, int] = {
 
 #: How much of a rejected record's title is kept as its excerpt.
 EXCERPT_CHARS = 200
-
-
 
 
 @dataclass(frozen=True)
@@ -114,8 +111,7 @@ def screen_paper(paper: ArxivPaper, *, as_of: date) -> tuple[ArxivPaper | None, 
     authors = tuple(" ".join(clean_text(a).split()) for a in paper.authors)
     journal_ref = clean_text(paper.journal_ref) if paper.journal_ref else paper.journal_ref
     doi = clean_text(paper.doi) if paper.doi else paper.doi
-    cleaned = replace(paper, title=title, abstract=abstract, authors=authors,
-                      journal_ref=journal_ref, doi=doi)
+    cleaned = replace(paper, title=title, abstract=abstract, authors=authors, journal_ref=journal_ref, doi=doi)
     return cleaned, None
 
 
@@ -135,9 +131,16 @@ def screen_papers(papers: Mapping[str, tuple[ArxivPaper, str]], *, as_of: date) 
 
 def _meaningful_change(before: ArxivPaper, after: ArxivPaper) -> bool:
     """Whether cleaning removed or replaced characters (not only collapsed spaces)."""
+
     def squash(p: ArxivPaper) -> tuple:
-        return (" ".join(p.title.split()), " ".join((p.abstract or "").split()),
-                tuple(" ".join(a.split()) for a in p.authors), p.journal_ref, p.doi)
+        return (
+            " ".join(p.title.split()),
+            " ".join((p.abstract or "").split()),
+            tuple(" ".join(a.split()) for a in p.authors),
+            p.journal_ref,
+            p.doi,
+        )
+
     return squash(before) != squash(after)
 
 

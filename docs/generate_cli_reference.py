@@ -7,7 +7,6 @@ checks that the committed file is what this prints, so the reference cannot drif
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any

@@ -69,7 +69,9 @@ def papers_of(path: Path) -> list[AbstractPaper]:
     by_abstract: dict[str, AbstractPaper] = {}
     for r in rows:
         key = " ".join(r["Abstract"].split())
-        paper = by_abstract.setdefault(key, AbstractPaper(r.get("Reference") or "", r["Abstract"], [], [], r.get("Domain") or ""))
+        paper = by_abstract.setdefault(
+            key, AbstractPaper(r.get("Reference") or "", r["Abstract"], [], [], r.get("Domain") or "")
+        )
         paper.counts.append(_count(r.get("Parameters")) or 0.0)
         paper.systems.append(r.get("Model") or r.get("System") or "")
     return list(by_abstract.values())
@@ -89,8 +91,13 @@ def _domains(cell: str) -> set[str]:
     return _epoch_domain_set(cell) if cell else set()
 
 
-def evaluate_abstracts(epoch_dir: Path, *, model: RankerModel | None = None, limit: int | None = None,
-                       progress: Callable[[str, int, int], None] | None = None) -> list[VintageFigures]:
+def evaluate_abstracts(
+    epoch_dir: Path,
+    *,
+    model: RankerModel | None = None,
+    limit: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[VintageFigures]:
     """One :class:`VintageFigures` per Epoch file that has an Abstract column."""
     out: list[VintageFigures] = []
     for path in sorted(epoch_dir.glob("*.csv")):
@@ -111,7 +118,9 @@ def evaluate_abstracts(epoch_dir: Path, *, model: RankerModel | None = None, lim
                 fig.confident += 1
                 fig.confident_right += hit
                 if not hit and len(fig.misses) < 20:
-                    fig.misses.append((paper.systems[0], f"{top.value:.3g}", ", ".join(f"{c:.3g}" for c in paper.counts)))
+                    fig.misses.append(
+                        (paper.systems[0], f"{top.value:.3g}", ", ".join(f"{c:.3g}" for c in paper.counts))
+                    )
             domains = _domains(paper.domain)
             if domains:
                 fig.domain_matched += 1
@@ -123,8 +132,10 @@ def evaluate_abstracts(epoch_dir: Path, *, model: RankerModel | None = None, lim
 
 
 def render(figures: list[VintageFigures]) -> str:
-    head = (f"{'Epoch file':<42} {'papers':>6} {'states':>6} {'top-1 = Epoch':>14} {'(of stating)':>13} "
-            f"{'confident':>9} {'precision':>9} {'domain':>7}")
+    head = (
+        f"{'Epoch file':<42} {'papers':>6} {'states':>6} {'top-1 = Epoch':>14} {'(of stating)':>13} "
+        f"{'confident':>9} {'precision':>9} {'domain':>7}"
+    )
     lines = [head]
     for f in figures:
         lines.append(
@@ -132,7 +143,9 @@ def render(figures: list[VintageFigures]) -> str:
             f"{f.top1_match_stating / max(1, f.states_a_size):>13.1%} {f.confident:>9} {f.precision:>9.1%} "
             f"{f.domain_right / max(1, f.domain_matched):>7.1%}"
         )
-    lines.append("papers: rows with an abstract and a count, grouped by abstract; states: the abstract states a size"
-                 " next to 'parameters';\ntop-1 = Epoch: the top candidate is within 5 % of one of the paper's Epoch"
-                 " counts; precision: of confident (>= 0.5) top candidates.")
+    lines.append(
+        "papers: rows with an abstract and a count, grouped by abstract; states: the abstract states a size"
+        " next to 'parameters';\ntop-1 = Epoch: the top candidate is within 5 % of one of the paper's Epoch"
+        " counts; precision: of confident (>= 0.5) top candidates."
+    )
     return "\n".join(lines)

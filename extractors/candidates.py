@@ -55,18 +55,24 @@ class Document:
         return self.refs_span is not None and self.refs_span[0] <= offset < self.refs_span[1]
 
 
-_REF_HEADING = re.compile(r"^[ \t]*(?:\d{1,2}\.?\s*|[IVX]+\.\s*)?(?:References|REFERENCES|Bibliography|BIBLIOGRAPHY|Literature Cited|Works Cited)[ \t]*$", re.MULTILINE)
+_REF_HEADING = re.compile(
+    r"^[ \t]*(?:\d{1,2}\.?\s*|[IVX]+\.\s*)?(?:References|REFERENCES|Bibliography|BIBLIOGRAPHY|Literature Cited|Works Cited)[ \t]*$",
+    re.MULTILINE,
+)
 _APPENDIX_HEADING = re.compile(
     r"^[ \t]*(?:Appendix\b.*|APPENDIX\b.*|Appendices|Supplementary Material.*|SUPPLEMENTARY.*|"
     r"[A-H](?:\.\d)?\.?[ \t]+[A-Z][A-Za-z-]+(?:[ \t]+[A-Za-z-]+){0,8})[ \t]*$",
     re.MULTILINE,
 )
-_BIB_LIKE = re.compile(r"(?:In Proceedings|Proceedings of|arXiv preprint|arXiv:\d{4}\.\d{4,5}|URL https?://|CoRR|abs/\d{4}|Advances in Neural|pp\. \d+|Journal of)")
+_BIB_LIKE = re.compile(
+    r"(?:In Proceedings|Proceedings of|arXiv preprint|arXiv:\d{4}\.\d{4,5}|URL https?://|CoRR|abs/\d{4}|Advances in Neural|pp\. \d+|Journal of)"
+)
 
 
 _ABSTRACT_HEADING = re.compile(r"^[ \t]*(?:Abstract|ABSTRACT|A B S T R A C T)\b[ \t.:—-]*", re.MULTILINE)
 _FIRST_SECTION = re.compile(
-    r"^[ \t]*(?:(?:1|I)\.?[ \t]+)?(?:Introduction|INTRODUCTION|Background|BACKGROUND|Overview)\b", re.MULTILINE)
+    r"^[ \t]*(?:(?:1|I)\.?[ \t]+)?(?:Introduction|INTRODUCTION|Background|BACKGROUND|Overview)\b", re.MULTILINE
+)
 
 
 def _abstract_span(text: str, end_of_page: int) -> tuple[int, int] | None:
@@ -114,13 +120,81 @@ def build_document(pages: list[str], *, first_page: int = 1) -> Document:
 
 _MODEL_NAME = re.compile(r"(?<![\w-])(?:[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9.-]*[A-Za-z0-9]|[A-Z]{2,}[a-z]*)(?![\w-])")
 _NAME_STOP = {
-    "Figure", "Fig", "Table", "Section", "Sec", "Eq", "Appendix", "Top", "We", "Our", "The", "In", "For", "As",
-    "GPU", "GPUs", "TPU", "TPUs", "GB", "FLOPs", "FLOP", "MB", "TB", "MP", "DP", "PP", "BPE", "NLP", "LM", "LMs",
-    "LLM", "LLMs", "II", "III", "IV", "AI", "ML", "QA", "API", "MLP", "FFN", "RNN", "CNN", "SGD", "Adam",
-    "Total", "Params", "Parameters", "Number", "Model", "Size", "Non", "NVIDIA", "V100", "A100", "DGX", "All",
-    "Baseline", "Ours", "This", "These", "With", "Both", "Each", "Then", "Note",
+    "Figure",
+    "Fig",
+    "Table",
+    "Section",
+    "Sec",
+    "Eq",
+    "Appendix",
+    "Top",
+    "We",
+    "Our",
+    "The",
+    "In",
+    "For",
+    "As",
+    "GPU",
+    "GPUs",
+    "TPU",
+    "TPUs",
+    "GB",
+    "FLOPs",
+    "FLOP",
+    "MB",
+    "TB",
+    "MP",
+    "DP",
+    "PP",
+    "BPE",
+    "NLP",
+    "LM",
+    "LMs",
+    "LLM",
+    "LLMs",
+    "II",
+    "III",
+    "IV",
+    "AI",
+    "ML",
+    "QA",
+    "API",
+    "MLP",
+    "FFN",
+    "RNN",
+    "CNN",
+    "SGD",
+    "Adam",
+    "Total",
+    "Params",
+    "Parameters",
+    "Number",
+    "Model",
+    "Size",
+    "Non",
+    "NVIDIA",
+    "V100",
+    "A100",
+    "DGX",
+    "All",
+    "Baseline",
+    "Ours",
+    "This",
+    "These",
+    "With",
+    "Both",
+    "Each",
+    "Then",
+    "Note",
     # Table-header words that stand before a size column ("Subset 7B Baseline ..."):
-    "Subset", "Dataset", "Task", "Split", "Benchmark", "Method", "Setting", "Metric",
+    "Subset",
+    "Dataset",
+    "Task",
+    "Split",
+    "Benchmark",
+    "Method",
+    "Setting",
+    "Metric",
 }
 #: Parallelism-strategy names ("ZeRO-DP", "Megatron-MP", "1F1B-PP") sit next to sizes in systems
 #: papers but are not models.
@@ -150,14 +224,25 @@ def _nearest_model_name(before: str, after: str) -> str | None:
     near = clause[-32:] if len(clause) > 32 else clause
     if len(clause) > 32:
         near = near.split(" ", 1)[-1] if " " in near else ""
-    names = [m.group(0) for m in _MODEL_NAME.finditer(near)
-             if m.group(0) not in _NAME_STOP and not _SIZE_TOKEN.match(m.group(0))
-             and not _STRATEGY_NAME.search(m.group(0)) and not _generic(m.group(0))]
+    names = [
+        m.group(0)
+        for m in _MODEL_NAME.finditer(near)
+        if m.group(0) not in _NAME_STOP
+        and not _SIZE_TOKEN.match(m.group(0))
+        and not _STRATEGY_NAME.search(m.group(0))
+        and not _generic(m.group(0))
+    ]
     if names:
         return names[-1]
     m = _AFTER_NAME.match(after[:45])
-    if m and m.group("name") not in _NAME_STOP and not _SIZE_TOKEN.match(m.group("name")) and len(m.group("name")) >= 2 \
-            and not _generic(m.group("name")) and m.group("name").rstrip("s") not in ("Parameter", "Param", "Billion", "Million"):
+    if (
+        m
+        and m.group("name") not in _NAME_STOP
+        and not _SIZE_TOKEN.match(m.group("name"))
+        and len(m.group("name")) >= 2
+        and not _generic(m.group("name"))
+        and m.group("name").rstrip("s") not in ("Parameter", "Param", "Billion", "Million")
+    ):
         return m.group("name")
     return None
 
@@ -182,7 +267,7 @@ def _dataset_names(text: str) -> set[str]:
 
 
 def _clean_name(name: str) -> str:
-    """"and LLaMA" -> "LLaMA", "the JFT" -> "JFT": a lower-case word is not part of a glued name."""
+    """ "and LLaMA" -> "LLaMA", "the JFT" -> "JFT": a lower-case word is not part of a glued name."""
     head, sep, rest = name.partition(" ")
     return rest if sep and head.islower() and rest else name
 
@@ -196,8 +281,9 @@ def _kind(sentence: str, start: int, end: int, explicit: bool, next_start: int |
     before = sentence[max(0, start - 40) : start]
     if P.EMBEDDING_AFTER.match(after) and "non" not in after[:12].lower():
         return "embedding"
-    if (P.ACTIVE_WORDS.search(after[:40]) and not re.search(r"\bdense(?:ly)?\s*activated", after[:40], re.I)) \
-            or re.search(r"\b(?:only|activat\w+|active)\s*$", before[-20:], re.I):
+    if (
+        P.ACTIVE_WORDS.search(after[:40]) and not re.search(r"\bdense(?:ly)?\s*activated", after[:40], re.I)
+    ) or re.search(r"\b(?:only|activat\w+|active)\s*$", before[-20:], re.I):
         return "moe_active"
     if P.NON_EMBEDDING.search(sentence):
         return "non_embedding"
@@ -206,7 +292,9 @@ def _kind(sentence: str, start: int, end: int, explicit: bool, next_start: int |
     if P.DENSE_WORDS.search(before):
         return "dense_total"  # "our dense baseline has 1.3B parameters" in a sentence about the sparse model
     moe_text = _DENSELY_ACTIVATED.sub(" ", sentence)  # "densely activated" names a dense model
-    if P.MOE_WORDS.search(moe_text) and (re.search(r"total", sentence[start : end + 40], re.I) or P.ACTIVE_WORDS.search(moe_text)):
+    if P.MOE_WORDS.search(moe_text) and (
+        re.search(r"total", sentence[start : end + 40], re.I) or P.ACTIVE_WORDS.search(moe_text)
+    ):
         return "moe_total"
     return "dense_total"
 
@@ -222,7 +310,13 @@ def _evidence(sentence: str, start: int, end: int) -> str:
 
 
 def _features(
-    doc: Document, sentence: str, s_off: int, start: int, end: int, title_terms: set[str], own_spans: list[tuple[int, int]]
+    doc: Document,
+    sentence: str,
+    s_off: int,
+    start: int,
+    end: int,
+    title_terms: set[str],
+    own_spans: list[tuple[int, int]],
 ) -> dict[str, bool | int | float]:
     a, b = _window(sentence, start, end)
     win = sentence[a:b]
@@ -247,7 +341,10 @@ def _features(
         "abstract": doc.in_abstract(abs_start),
         "bound": bool(P.BOUND_BEFORE.search(sentence[max(0, start - 25) : start])),
         "baseline": bool(P.BASELINE.search(sentence[max(0, start - 120) : end + 40])),
-        "total": bool(P.TOTAL_BEFORE.search(sentence[max(0, start - 20) : start]) or re.match(r"\s*total\b", sentence[end : end + 8], re.I)),
+        "total": bool(
+            P.TOTAL_BEFORE.search(sentence[max(0, start - 20) : start])
+            or re.match(r"\s*total\b", sentence[end : end + 8], re.I)
+        ),
         "offset_frac": abs_start / max(1, len(doc.text)),
     }
 
@@ -296,12 +393,18 @@ def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list
             # it (cue patterns are at most 3 tokens): most of a window has no size in it, and
             # matching whole windows was a fifth of the extraction time.
             lo, hi = max(0, sent.start - CUE_REACH), min(len(sdoc), sent.end + CUE_REACH)
-            own_spans = [(a + sdoc[lo + s_:lo + e_].start_char, a + sdoc[lo + s_:lo + e_].end_char)
-                         for _, s_, e_ in matcher(sdoc[lo:hi])]
+            own_spans = [
+                (a + sdoc[lo + s_ : lo + e_].start_char, a + sdoc[lo + s_ : lo + e_].end_char)
+                for _, s_, e_ in matcher(sdoc[lo:hi])
+            ]
             for m in _sentence_mentions(doc, s, a + sent.start_char, title_terms, own_spans, datasets):
                 if m.model and _cited(m.model, cited, title_terms):
                     m.features["cited_name"] = True
-                elif not m.model and not m.features.get("total") and _cited_name_just_before(m.evidence, m.value, cited, title_terms):
+                elif (
+                    not m.model
+                    and not m.features.get("total")
+                    and _cited_name_just_before(m.evidence, m.value, cited, title_terms)
+                ):
                     m.features["cited_name"] = True
                 if is_own_name(m.model, title_terms):
                     m.features["named_main"] = True
@@ -312,7 +415,7 @@ def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list
 
 
 def _cited_name_just_before(evidence: str, value: int, cited: set[str], title_terms: set[str]) -> bool:
-    """"GPT-3 (Brown et al., 2020) with 175B parameters": a cited name shortly before an unattributed size."""
+    """ "GPT-3 (Brown et al., 2020) with 175B parameters": a cited name shortly before an unattributed size."""
     for m in P.SIZE.finditer(evidence):
         try:
             if to_int(m.group("num"), m.group("scale")) != value:
@@ -335,7 +438,11 @@ def _cited(model: str, cited: set[str], title_terms: set[str]) -> bool:
 
 
 def _sentence_mentions(
-    doc: Document, s: str, s_off: int, title_terms: set[str], own_spans: list[tuple[int, int]],
+    doc: Document,
+    s: str,
+    s_off: int,
+    title_terms: set[str],
+    own_spans: list[tuple[int, int]],
     datasets: set[str] | frozenset[str] = frozenset(),
 ) -> list[Mention]:
     sizes: list[tuple[int, int, int, str]] = []  # start, end, value, form ("compact" | "word" | "sci")
@@ -360,13 +467,17 @@ def _sentence_mentions(
         return []
 
     ctx: list[str | None] = []
-    for i, (a, b, v, form) in enumerate(sizes):
+    for a, b, _v, form in sizes:
         before, after = s[:a], s[b:]
         if P.PARAM_AFTER.match(after) or P.PARAM_BEFORE.search(before[-45:]):
             ctx.append("param")
         elif re.search(r"\bof which\s*$", before[-12:]) and P.ACTIVE_WORDS.search(after[:30]):
             ctx.append("param")  # "236B total parameters, of which 21B are activated"
-        elif P.TOTAL_BEFORE.search(before[-20:]) and re.search(P.PARAM_NOUN, before[-200:], re.I) and not P.NOT_PARAMS_AFTER.match(after):
+        elif (
+            P.TOTAL_BEFORE.search(before[-20:])
+            and re.search(P.PARAM_NOUN, before[-200:], re.I)
+            and not P.NOT_PARAMS_AFTER.match(after)
+        ):
             ctx.append("param")
         elif P.size_rejected_by_context(before, after):
             ctx.append("reject")
@@ -378,7 +489,11 @@ def _sentence_mentions(
             ctx.append(None)
     # Lists share their noun: "132M, 368M, 1.3B and 7.0B parameters", "from 169 million to 14 billion parameters".
     for i in range(len(sizes) - 2, -1, -1):
-        if ctx[i] in (None, "size") and ctx[i + 1] in ("param", "size") and P.LIST_GAP.match(s[sizes[i][1] : sizes[i + 1][0]]):
+        if (
+            ctx[i] in (None, "size")
+            and ctx[i + 1] in ("param", "size")
+            and P.LIST_GAP.match(s[sizes[i][1] : sizes[i + 1][0]])
+        ):
             if ctx[i] is None or ctx[i + 1] == "param":
                 ctx[i] = ctx[i + 1]
     for i in range(1, len(sizes)):
@@ -388,7 +503,7 @@ def _sentence_mentions(
     ends = _range_ends(s, sizes, ctx)
     out: list[Mention] = []
     taken: set[tuple[int, int]] = set()
-    for i, (a, b, v, form) in enumerate(sizes):
+    for i, (a, b, v, _form) in enumerate(sizes):
         if ctx[i] not in ("param", "size"):
             continue
         nxt = sizes[i + 1][0] if i + 1 < len(sizes) else None
@@ -401,7 +516,9 @@ def _sentence_mentions(
         if i in ends:
             feats[ends[i]] = True
         model = _nearest_model_name(s[:a], s[b:])
-        out.append(Mention(v, kind, model, _evidence(s, a, b), int(feats["page"]), "sentence" if explicit else "size", feats))
+        out.append(
+            Mention(v, kind, model, _evidence(s, a, b), int(feats["page"]), "sentence" if explicit else "size", feats)
+        )
         taken.add((a, b))
 
     # Sizes glued to names: "LLaMA-65B", "GPT-3 (175B)", "PaLM 540B".
@@ -410,7 +527,7 @@ def _sentence_mentions(
             name = _clean_name(m.group("name"))
             if name.split("-")[0].split(" ")[0] in _NAME_STOP or name.lower() in {"figure", "table", "top", "fig"}:
                 continue
-            if rx is P.NAME_SUFFIX and (name.lower() + m.group(0)[len(m.group("name")):].lower()) in datasets:
+            if rx is P.NAME_SUFFIX and (name.lower() + m.group(0)[len(m.group("name")) :].lower()) in datasets:
                 continue  # "pre-trained on JFT-300M": a dataset's size, not a model's
             a, b = m.start("num"), m.end("scale")
             if any(ta <= a < tb for ta, tb in taken):
@@ -442,8 +559,13 @@ def _range_ends(s: str, sizes: list[tuple[int, int, int, str]], ctx: list[str | 
     i = 0
     while i < len(sizes):
         j = i
-        while j + 1 < len(sizes) and ctx[j + 1] in ("param", "size") and (
-            P.LIST_GAP.match(s[sizes[j][1] : sizes[j + 1][0]]) or P.RANGE_GAP.match(s[sizes[j][1] : sizes[j + 1][0]])
+        while (
+            j + 1 < len(sizes)
+            and ctx[j + 1] in ("param", "size")
+            and (
+                P.LIST_GAP.match(s[sizes[j][1] : sizes[j + 1][0]])
+                or P.RANGE_GAP.match(s[sizes[j][1] : sizes[j + 1][0]])
+            )
         ):
             j += 1
         if j > i and ctx[i] in ("param", "size"):

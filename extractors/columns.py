@@ -26,7 +26,9 @@ from paramtrack.extractors.names import label_systems
 from paramtrack.extractors.numbers import header_unit, parse_scaled
 
 #: One word that heads a parameter column or row ("#param.", "Params", "Parameters", "#Params(M)").
-PARAM_WORD = re.compile(r"^[#(\[]?\s*(?:params?|parameters?|param\.|n_?params)\.?(?:\(\w+\))?[):\]]?[,:]?$", re.IGNORECASE)
+PARAM_WORD = re.compile(
+    r"^[#(\[]?\s*(?:params?|parameters?|param\.|n_?params)\.?(?:\(\w+\))?[):\]]?[,:]?$", re.IGNORECASE
+)
 #: Words that may stand in a parameter header cell beside the parameter word.
 _HEADER_PARTS = re.compile(
     r"^(?:#|no\.?|num\.?|number|of|total|non-?emb\.?|non-?embedding|embedding|emb\.?|activ\w*|active|trainable|"
@@ -38,13 +40,16 @@ _CAPTION = re.compile(r"^\s*(?:Table|TABLE|Tab\.)\s*[0-9IVX]+[.:]?", re.IGNORECA
 _FIGURE = re.compile(r"^\s*(?:Figure|Fig\.)\s*\d+", re.IGNORECASE)
 _NUMERIC = re.compile(r"^[~≈<>±(]?[-+]?\d[\d,.]*(?:[%×x]|[KMBTkmbtG]|e[+-]?\d+)?[)*†‡²]?$")
 _SCALE_WORD = re.compile(r"^(?:[Mm]illions?|[Bb]illions?|[Tt]housands?|[Tt]rillions?|[KMBT])$")
-_CITE_IN_LABEL = re.compile(r"\[\s*\d{1,3}(?:\s*[,-]\s*\d{1,3})*\s*\]|\(\s*[A-Z][A-Za-z'-]+(?:\s+et\s+al\.?)?,?\s*\d{4}[a-z]?\s*\)|et al\.")
+_CITE_IN_LABEL = re.compile(
+    r"\[\s*\d{1,3}(?:\s*[,-]\s*\d{1,3})*\s*\]|\(\s*[A-Z][A-Za-z'-]+(?:\s+et\s+al\.?)?,?\s*\d{4}[a-z]?\s*\)|et al\."
+)
 _OURS = re.compile(r"\bours?\b|\(ours\)|\bthis (?:work|paper)\b", re.IGNORECASE)
 #: Row labels of a per-layer table ("conv1", "inception (4a)", "pool", "fc", "softmax"): its
 #: parameter column counts layers, not models.
 _LAYER_LABEL = re.compile(
     r"^(?:conv\w*|convolution\w*|pool\w*|max ?pool\w*|avg ?pool\w*|fc\w*|linear|dropout|softmax|layer\s*\d+|"
-    r"inception|block\s*\d+|stage\s*\d+|res\d|embedding|lstm\s*\d*|attention|mlp|head)\b")
+    r"inception|block\s*\d+|stage\s*\d+|res\d|embedding|lstm\s*\d*|attention|mlp|head)\b"
+)
 _BULLET = re.compile(r"^[•◦·▪‣∗*†‡-]+\s*")
 MAX_ROWS = 45
 MISSES_TO_STOP = 3
@@ -217,7 +222,7 @@ def _caption(lines: list[Line], li: int, x0: float, x1: float) -> str:
 
 
 def _table_id(caption: str, page: int, li: int) -> str:
-    """"T3" for a table captioned "Table 3" (its parts (a), (b) are one table), else page:line."""
+    """ "T3" for a table captioned "Table 3" (its parts (a), (b) are one table), else page:line."""
     m = re.match(r"\s*(?:Table|TABLE|Tab\.)\s*(\d+)", caption)
     return f"T{int(m.group(1)):03d}" if m else f"P{page:03d}:{li:03d}"
 
@@ -254,8 +259,17 @@ def _row_label(words: list[Word], x_min: float) -> list[Word]:
     return out
 
 
-def _features(doc: Document, page: int, label: str, row: str, unit: int | None, title_terms: set[str],
-              kind_text: str, table: str, line_no: int) -> dict[str, bool | int | float | str]:
+def _features(
+    doc: Document,
+    page: int,
+    label: str,
+    row: str,
+    unit: int | None,
+    title_terms: set[str],
+    kind_text: str,
+    table: str,
+    line_no: int,
+) -> dict[str, bool | int | float | str]:
     off = doc.page_starts[page - 1] if 0 < page <= len(doc.page_starts) else 0
     own_name, other = label_systems(label, title_terms)
     return {
@@ -289,8 +303,12 @@ def _value_at(words: list[Word], k: int, unit: int | None) -> int | None:
     """The value of words[k], joined with a scale word right after it ("4.2 Million")."""
     w = words[k]
     v = _parse(w.text, unit)
-    if v is None and k + 1 < len(words) and _SCALE_WORD.match(words[k + 1].text) and \
-            words[k + 1].x0 - w.x1 < 1.2 * max(w.height, 6.0):
+    if (
+        v is None
+        and k + 1 < len(words)
+        and _SCALE_WORD.match(words[k + 1].text)
+        and words[k + 1].x0 - w.x1 < 1.2 * max(w.height, 6.0)
+    ):
         v = parse_scaled(f"{w.text.strip('()*')} {words[k + 1].text}")
     return v
 
@@ -320,7 +338,6 @@ def _page_mentions(page: int, layout: PageLayout, doc: Document, title_terms: se
             cell = _header_cell(line, i, lines, li)
             caption = _caption(lines, li, x0, x1)
             unit = _cell_unit(cell.text) or _cell_unit(caption)
-            kind_text = cell.text
             right = [v for v in mine if v.x0 >= cell.x1 - 0.1]
             row_values = [(k, v) for k, v in enumerate(line.words) if v in right and _value_at(line.words, k, unit)]
             if row_values and len(row_values) >= 0.4 * len([v for v in right if not _SCALE_WORD.match(v.text)]):
@@ -330,9 +347,20 @@ def _page_mentions(page: int, layout: PageLayout, doc: Document, title_terms: se
     return out
 
 
-def _row_layout(page: int, lines: list[Line], li: int, row_values: list[tuple[int, Word]], unit: int | None,
-                cell: HeaderCell, caption: str, doc: Document, title_terms: set[str], x0: float, x1: float) -> list[Mention]:
-    """"# Parameters 8B 6.7B ... 8.3B": each value's model is named by the header words above it."""
+def _row_layout(
+    page: int,
+    lines: list[Line],
+    li: int,
+    row_values: list[tuple[int, Word]],
+    unit: int | None,
+    cell: HeaderCell,
+    caption: str,
+    doc: Document,
+    title_terms: set[str],
+    x0: float,
+    x1: float,
+) -> list[Mention]:
+    """ "# Parameters 8B 6.7B ... 8.3B": each value's model is named by the header words above it."""
     line = lines[li]
     out = []
     for k, w in row_values:
@@ -350,7 +378,9 @@ def _row_layout(page: int, lines: list[Line], li: int, row_values: list[tuple[in
             names = [a for a in above if not _is_value_word(a) and not _UNIT_WORD.match(a.text)]
             if not names:
                 continue  # another row of the transposed table ("conv. layers 8 16 22"), not its header
-            if label_words and all(_is_value_word(a) or _UNIT_WORD.match(a.text) for a in lines[lj].words if x0 <= a.cx <= x1):
+            if label_words and all(
+                _is_value_word(a) or _UNIT_WORD.match(a.text) for a in lines[lj].words if x0 <= a.cx <= x1
+            ):
                 continue
             label_words.insert(0, min(names, key=lambda a: abs(a.cx - w.cx)))
         while len(label_words) > 1 and _GENERIC_HEADER.match(label_words[0].text):
@@ -358,12 +388,25 @@ def _row_layout(page: int, lines: list[Line], li: int, row_values: list[tuple[in
         label = (_clean_label(label_words) or "").replace("- ", "-")
         header_row = " ".join(x.text for x in line.words if x1 >= x.cx >= x0)
         feats = _features(doc, page, label, header_row, unit, title_terms, cell.text, _table_id(caption, page, li), li)
-        out.append(Mention(v, _kind(cell.text), label or None, _evidence(caption, label, header_row), page, "table", feats))
+        out.append(
+            Mention(v, _kind(cell.text), label or None, _evidence(caption, label, header_row), page, "table", feats)
+        )
     return out
 
 
-def _column_layout(page: int, lines: list[Line], li: int, cell: HeaderCell, unit: int | None, caption: str,
-                   doc: Document, title_terms: set[str], x0: float, x1: float, h: float) -> list[Mention]:
+def _column_layout(
+    page: int,
+    lines: list[Line],
+    li: int,
+    cell: HeaderCell,
+    unit: int | None,
+    caption: str,
+    doc: Document,
+    title_terms: set[str],
+    x0: float,
+    x1: float,
+    h: float,
+) -> list[Mention]:
     """A parameter column: read down from the header, one value per row, named by the row's first cells."""
     cells = _band_cells(lines, li, x0, x1, h)
     param_cells = [c for c in cells if c.x0 <= cell.cx <= c.x1] or [cell]
@@ -388,7 +431,7 @@ def _column_layout(page: int, lines: list[Line], li: int, cell: HeaderCell, unit
         under = [(k, w) for k, w in enumerate(row.words) if w in ws and w.x1 > cell.x0 - tol and w.x0 < cell.x1 + tol]
         under = [(k, w) for k, w in under if min(cells, key=lambda c: (c.distance(w), abs(c.cx - w.cx))) in param_cells]
         value = None
-        for k, w in sorted(under, key=lambda t: abs(t[1].cx - cell.cx)):
+        for k, _w in sorted(under, key=lambda t: abs(t[1].cx - cell.cx)):
             value = _value_at(row.words, k, unit)
             if value:
                 break
@@ -401,5 +444,7 @@ def _column_layout(page: int, lines: list[Line], li: int, cell: HeaderCell, unit
         misses = 0
         label = _clean_label(_row_label(ws, table_x0 - 2 * h)) or ""
         feats = _features(doc, page, label, text, unit, title_terms, cell.text, _table_id(caption, page, li), li)
-        out.append(Mention(value, _kind(cell.text), label or None, _evidence(caption, header_text, text), page, "table", feats))
+        out.append(
+            Mention(value, _kind(cell.text), label or None, _evidence(caption, header_text, text), page, "table", feats)
+        )
     return out

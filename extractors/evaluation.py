@@ -67,9 +67,17 @@ def load_ground_truth(corpus: Path) -> list[GroundTruthPaper]:
     for row in rows:
         expected = tuple(v for v in (_int(row.get("params_nominal")), _int(row.get("params_stated_precise"))) if v)
         d = row.get("first_version_date") or ""
-        out.append(GroundTruthPaper(row["arxiv_id"], row.get("title", ""), row["file"], expected,
-                                    row.get("domain", ""), row.get("params_scope", ""),
-                                    date.fromisoformat(d) if d else None))
+        out.append(
+            GroundTruthPaper(
+                row["arxiv_id"],
+                row.get("title", ""),
+                row["file"],
+                expected,
+                row.get("domain", ""),
+                row.get("params_scope", ""),
+                date.fromisoformat(d) if d else None,
+            )
+        )
     return out
 
 
@@ -87,8 +95,10 @@ def extract_ground_truth(
 
 
 def examples_from(extracted: Sequence[tuple[GroundTruthPaper, ExtractionResult]]) -> list[Example]:
-    return [Example(p.arxiv_id, list(r.candidates), label_candidates(r.candidates, p.expected), "corpus", list(p.expected))
-            for p, r in extracted]
+    return [
+        Example(p.arxiv_id, list(r.candidates), label_candidates(r.candidates, p.expected), "corpus", list(p.expected))
+        for p, r in extracted
+    ]
 
 
 @dataclass
@@ -201,7 +211,12 @@ def totals(outcomes: Sequence[PaperOutcome]) -> dict[str, float | int]:
 
 def missed_targets(t: dict[str, Any]) -> list[str]:
     missed = []
-    for key, label in (("top1", "top-1"), ("top3", "top-3"), ("negatives_clean", "negatives clean"), ("domain", "domain")):
+    for key, label in (
+        ("top1", "top-1"),
+        ("top3", "top-3"),
+        ("negatives_clean", "negatives clean"),
+        ("domain", "domain"),
+    ):
         if t[key] < TARGETS[key]:
             missed.append(f"{label} {t[key]:.1%} < {TARGETS[key]:.0%}")
     if t["off_by_1000"] > TARGETS["off_by_1000"]:
@@ -231,10 +246,12 @@ class EvalReport:
         return missed_targets(self.totals)
 
     def render(self) -> str:
-        lines = [f"Cross-validated: {self.folds} folds by paper (seed {self.seed}); each paper ranked by a model that never saw it.",
-                 "",
-                 f"{'paper':<11} {'expected':>9} {'top-1':>9} {'ok':>3} {'top3':>4} {'kind':<13} {'page':>4} {'score':>5} "
-                 f"{'domain':<14} {'gt domain':<14}"]
+        lines = [
+            f"Cross-validated: {self.folds} folds by paper (seed {self.seed}); each paper ranked by a model that never saw it.",
+            "",
+            f"{'paper':<11} {'expected':>9} {'top-1':>9} {'ok':>3} {'top3':>4} {'kind':<13} {'page':>4} {'score':>5} "
+            f"{'domain':<14} {'gt domain':<14}",
+        ]
         for o in self.cv:
             top = o.result.top
             exp = humanize(o.expected[0]) if o.expected else "-"
@@ -248,19 +265,30 @@ class EvalReport:
                 f"{o.result.domain:<14} {o.paper.domain:<14}" + (f"  error: {o.result.error}" if o.result.error else "")
             )
         cv, ins = self.totals, self.in_sample_totals
-        lines += ["", f"papers: {cv['papers']} ({cv['positives']} state a count, {cv['negatives']} do not)", "",
-                  f"{'metric':<34} {'cross-validated':>16} {'in-sample':>10}  target"]
+        lines += [
+            "",
+            f"papers: {cv['papers']} ({cv['positives']} state a count, {cv['negatives']} do not)",
+            "",
+            f"{'metric':<34} {'cross-validated':>16} {'in-sample':>10}  target",
+        ]
 
         def row(label: str, key: str, n_key: str | None, of: str | None, target: str, pct: bool = True) -> None:
             def cell(t: dict[str, Any]) -> str:
                 if not pct:
                     return str(t[key])
                 return f"{t[key]:.1%}" + (f" ({t[n_key]}/{t[of]})" if n_key and of else "")
+
             lines.append(f"{label:<34} {cell(cv):>16} {cell(ins):>10}  {target}")
 
         row("top-1", "top1", "top1_n", "positives", f">= {TARGETS['top1']:.0%}")
         row("top-3", "top3", "top3_n", "positives", f">= {TARGETS['top3']:.0%}")
-        row("negatives clean (none >= 0.5)", "negatives_clean", "negatives_clean_n", "negatives", f">= {TARGETS['negatives_clean']:.0%}")
+        row(
+            "negatives clean (none >= 0.5)",
+            "negatives_clean",
+            "negatives_clean_n",
+            "negatives",
+            f">= {TARGETS['negatives_clean']:.0%}",
+        )
         row("off-by-10^3 errors", "off_by_1000", None, None, "0", pct=False)
         row("domain agreement", "domain", "domain_n", "papers", f">= {TARGETS['domain']:.0%}")
         row("MoE papers: top-1 is the MoE total", "kind_moe", "kind_moe_n", "moe_papers", "")
@@ -293,8 +321,13 @@ def _ranked(result: ExtractionResult, model: RankerModel) -> ExtractionResult:
 
 
 def evaluate(
-    corpus: Path, *, folds: int = DEFAULT_FOLDS, seed: int = DEFAULT_SEED, limit: int | None = None,
-    model: RankerModel | None = None, progress: Callable[[int, int, str], None] | None = None,
+    corpus: Path,
+    *,
+    folds: int = DEFAULT_FOLDS,
+    seed: int = DEFAULT_SEED,
+    limit: int | None = None,
+    model: RankerModel | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> EvalReport:
     """Extract every ground-truth paper once, then rank it cross-validated and in-sample."""
     papers = load_ground_truth(corpus)[:limit]

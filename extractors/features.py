@@ -159,20 +159,35 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
         for _, kind, ms in groups
     ]
     explicit = [c and any(_explicit(m) for m in ms) for c, (_, _, ms) in zip(clean, groups)]
-    own = [c and any(m.features.get("own") or m.features.get("named_main") for m in ms) for c, (_, _, ms) in zip(clean, groups)]
+    own = [
+        c and any(m.features.get("own") or m.features.get("named_main") for m in ms)
+        for c, (_, _, ms) in zip(clean, groups)
+    ]
     max_explicit = max((v for e, (v, _, _) in zip(explicit, groups) if e), default=None)
     max_own = max((v for o, (v, _, _) in zip(own, groups) if o), default=None)
-    own_rows = [m for _, _, ms in groups for m in ms
-                if m.source == "table" and m.features.get("named_main") and m.features.get("table_id")]
-    first_table = min(own_rows, key=lambda m: int(m.features.get("table_pos", 0))).features["table_id"] if own_rows else None
+    own_rows = [
+        m
+        for _, _, ms in groups
+        for m in ms
+        if m.source == "table" and m.features.get("named_main") and m.features.get("table_id")
+    ]
+    first_table = (
+        min(own_rows, key=lambda m: int(m.features.get("table_pos", 0))).features["table_id"] if own_rows else None
+    )
     main_rows = [m.value for m in own_rows if m.features["table_id"] == first_table]
     main_max = max(main_rows, default=None)
     named = [c and any(m.features.get("named_main") for m in ms) for c, (_, _, ms) in zip(clean, groups)]
     max_named = max((v for n, (v, _, _) in zip(named, groups) if n), default=None)
     all_mentions = [m for _, _, ms in groups for m in ms]
-    paper_own_sentence = float(any(
-        m.source in ("sentence", "abstract") and m.features.get("own") and not m.features.get("cite")
-        and not m.features.get("cited_name") for m in all_mentions))
+    paper_own_sentence = float(
+        any(
+            m.source in ("sentence", "abstract")
+            and m.features.get("own")
+            and not m.features.get("cite")
+            and not m.features.get("cited_name")
+            for m in all_mentions
+        )
+    )
     out: list[dict[str, float]] = []
     for (value, kind, ms), log_v in zip(groups, logs):
         sources = {m.source for m in ms}
@@ -180,7 +195,9 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
         first = min(float(m.features.get("offset_frac", 1.0)) for m in ms)
         tables = [m for m in ms if m.source == "table"]
         f = {
-            "src_sentence": float("sentence" in sources or "abstract" in sources and any(m.features.get("param_word") for m in ms)),
+            "src_sentence": float(
+                "sentence" in sources or "abstract" in sources and any(m.features.get("param_word") for m in ms)
+            ),
             "src_size": float("size" in sources),
             "src_name": float("name" in sources),
             "src_table": float("table" in sources),
@@ -223,10 +240,17 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
             "table_own_row": float(any(m.features.get("own") or m.features.get("title") for m in tables)),
             "table_cited_row": float(bool(tables) and all(m.features.get("cite") for m in tables)),
             "table_unit_header": _any(tables, "unit_header") if tables else 0.0,
-            "first_own_table": float(first_table is not None and any(
-                m.features.get("table_id") == first_table and m.features.get("named_main") for m in tables)),
-            "largest_in_main_table": float(main_max is not None and any(
-                m.value == main_max and m.features.get("table_id") == first_table and m.features.get("named_main") for m in tables)),
+            "first_own_table": float(
+                first_table is not None
+                and any(m.features.get("table_id") == first_table and m.features.get("named_main") for m in tables)
+            ),
+            "largest_in_main_table": float(
+                main_max is not None
+                and any(
+                    m.value == main_max and m.features.get("table_id") == first_table and m.features.get("named_main")
+                    for m in tables
+                )
+            ),
             "table_layer_rows": _any(tables, "layer_row") if tables else 0.0,
             "rule_score": 0.0,
             "paper_own_sentence": paper_own_sentence,

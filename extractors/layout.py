@@ -140,14 +140,21 @@ def find_gutter(lines: Sequence[Line], width: float) -> float | None:
     for x in xs:
         # a gutter is wider than the space between two words: nothing within 4 pt of it
         crossing = sum(1 for ln in text_lines if any(w.x0 < x + 4 and w.x1 > x - 4 for w in ln.words))
-        both = sum(1 for ln in text_lines if ln.words[0].x0 < x - 4 and ln.words[-1].x1 > x + 4
-                   and not any(w.x0 < x + 4 and w.x1 > x - 4 for w in ln.words))
+        both = sum(
+            1
+            for ln in text_lines
+            if ln.words[0].x0 < x - 4
+            and ln.words[-1].x1 > x + 4
+            and not any(w.x0 < x + 4 and w.x1 > x - 4 for w in ln.words)
+        )
         if crossing <= 0.15 * len(text_lines) and both >= 5 and (best is None or both > best[0]):
             best = (both, x)
     return best[1] if best else None
 
 
-def layout_page(text: str, boxes: Sequence[tuple[float, float, float, float]], width: float, height: float) -> PageLayout:
+def layout_page(
+    text: str, boxes: Sequence[tuple[float, float, float, float]], width: float, height: float
+) -> PageLayout:
     words = words_from_chars(text, boxes, height)
     lines = group_lines(words)
     return PageLayout(width, height, tuple(words), tuple(lines), find_gutter(lines, width))

@@ -82,16 +82,24 @@ _CUES: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "games": re.compile(r"\b(?:Atari|games?|chess|shogi|Go|StarCraft|Dota|poker|players?|board)\b"),
-    "speech": re.compile(r"\b(?:speech|audio|acoustic|ASR|speaker|phonemes?|waveforms?|spectrograms?|LibriSpeech)\b", re.I),
-    "multimodal": re.compile(r"\b(?:multimodal|multi-modal|vision-language|image-text|text-to-image|captioning|VQA)\b", re.I),
+    "speech": re.compile(
+        r"\b(?:speech|audio|acoustic|ASR|speaker|phonemes?|waveforms?|spectrograms?|LibriSpeech)\b", re.I
+    ),
+    "multimodal": re.compile(
+        r"\b(?:multimodal|multi-modal|vision-language|image-text|text-to-image|captioning|VQA)\b", re.I
+    ),
     "recommendation": re.compile(r"\b(?:recommend\w*|click-through|CTR|user-item|collaborative filtering)\b", re.I),
     "robotics": re.compile(
         r"\b(?:robots?|robotic|manipulation|locomotion|grasp\w*|embodied|continuous control|MuJoCo|actuat\w+|torques?|"
-        r"dexterous|legged|gripper|end-effector)\b", re.I),
+        r"dexterous|legged|gripper|end-effector)\b",
+        re.I,
+    ),
     # Science and pure method papers (molecules, proteins, optimisers, theory) are "other" domains.
     "other": re.compile(
         r"\b(?:molecul\w*|chemi\w*|odou?rs?|olfact\w*|proteins?|drug|materials? science|physics|biolog\w*|"
-        r"stochastic optimi[sz]ation|optimi[sz]ation algorithms?|convergence|regret|theorems?|lemma|corollary|convex)\b", re.I),
+        r"stochastic optimi[sz]ation|optimi[sz]ation algorithms?|convergence|regret|theorems?|lemma|corollary|convex)\b",
+        re.I,
+    ),
 }
 
 

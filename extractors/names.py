@@ -18,10 +18,30 @@ like a system ("GPT-3", "AlexNet", "T5-11B", "VGG") is someone else's.
 from __future__ import annotations
 
 import re
+
 from paramtrack.extractors import patterns as P
 
 _TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
-_SMALL = {"a", "an", "the", "of", "for", "and", "in", "on", "to", "with", "via", "by", "from", "at", "as", "is", "are", "its"}
+_SMALL = {
+    "a",
+    "an",
+    "the",
+    "of",
+    "for",
+    "and",
+    "in",
+    "on",
+    "to",
+    "with",
+    "via",
+    "by",
+    "from",
+    "at",
+    "as",
+    "is",
+    "are",
+    "its",
+}
 _INTRODUCED = re.compile(
     # an appositive right after the noun: "a predicted compute-optimal model, Chinchilla, that ..."
     r"\b(?:model|network|architecture|system|agent|transformer|family)s?,\s+(?P<appos>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*),|"
@@ -67,7 +87,7 @@ def system_names(title: str | None, body: str) -> set[str]:
 
 
 def is_own_name(name: str | None, own: set[str]) -> bool:
-    """"MobileNet-224", "Swin-L", "Retro-7B", "1.0 MobileNet-224" for own names mobilenet/swin/retro."""
+    """ "MobileNet-224", "Swin-L", "Retro-7B", "1.0 MobileNet-224" for own names mobilenet/swin/retro."""
     if not name:
         return False
     low = name.lower()
@@ -75,8 +95,11 @@ def is_own_name(name: str | None, own: set[str]) -> bool:
         if not token:
             continue
         for t in own:
-            if token == t or (len(t) >= 3 and token.startswith(t) and not token[len(t):len(t) + 1].isalpha()) \
-                    or (len(t) >= 4 and token.startswith(t)):
+            if (
+                token == t
+                or (len(t) >= 3 and token.startswith(t) and not token[len(t) : len(t) + 1].isalpha())
+                or (len(t) >= 4 and token.startswith(t))
+            ):
                 return True
             if t in token.split("-"):
                 return True
@@ -106,8 +129,23 @@ def label_systems(label: str | None, own: set[str]) -> tuple[bool, bool]:
     return own_found, other_found
 
 
-_NOT_A_NAME = {"parameter", "parameters", "param", "params", "model", "models", "total", "million", "billion",
-               "table", "figure", "ours", "baseline", "method", "size"}
+_NOT_A_NAME = {
+    "parameter",
+    "parameters",
+    "param",
+    "params",
+    "model",
+    "models",
+    "total",
+    "million",
+    "billion",
+    "table",
+    "figure",
+    "ours",
+    "baseline",
+    "method",
+    "size",
+}
 
 
 def clean_model_name(name: str | None, evidence: str, title: str | None = None) -> str | None:

@@ -38,13 +38,11 @@ NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 #: Scale written as a word or a suffix letter.
 SCALE = r"(?:[Tt]housand|[Mm]illions?|[Bb]illions?|[Tt]rillions?|bn|mn|[KMBT])"
 
-_SCI = re.compile(
-    r"^(?P<mant>\d+(?:\.\d+)?)\s*(?:[×x\*·]\s*10\s*\^?\s*(?P<exp>-?\d{1,2})|[eE](?P<exp2>[+-]?\d{1,2}))$"
-)
+_SCI = re.compile(r"^(?P<mant>\d+(?:\.\d+)?)\s*(?:[×x\*·]\s*10\s*\^?\s*(?P<exp>-?\d{1,2})|[eE](?P<exp2>[+-]?\d{1,2}))$")
 
 
 def parse_number(text: str) -> float:
-    """"1,309" -> 1309.0, "7.0" -> 7.0; raises ValueError on anything else."""
+    """ "1,309" -> 1309.0, "7.0" -> 7.0; raises ValueError on anything else."""
     cleaned = text.strip().replace(",", "").replace(" ", "")
     if not re.fullmatch(r"\d+(?:\.\d+)?", cleaned):
         raise ValueError(f"not a number: {text!r}")
@@ -66,12 +64,12 @@ def scale_of(word: str | None, *, allow_lowercase_suffix: bool = False) -> int:
 
 
 def to_int(number: str, scale: str | None = None, *, allow_lowercase_suffix: bool = False) -> int:
-    """"1.5", "billion" -> 1_500_000_000. Rounds to an integer (counts are integers)."""
+    """ "1.5", "billion" -> 1_500_000_000. Rounds to an integer (counts are integers)."""
     return int(round(parse_number(number) * scale_of(scale, allow_lowercase_suffix=allow_lowercase_suffix)))
 
 
 def parse_scientific(text: str) -> int | None:
-    """"1.2 × 10^9" / "1.2e9" -> 1_200_000_000; None if ``text`` is not in that form."""
+    """ "1.2 × 10^9" / "1.2e9" -> 1_200_000_000; None if ``text`` is not in that form."""
     m = _SCI.match(text.strip())
     if not m:
         return None

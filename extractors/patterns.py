@@ -26,13 +26,17 @@ BARE_COUNT = re.compile(
     re.IGNORECASE,
 )
 #: Words right before a size that say it is rounded: "about 1.5M", "approximately 7B", "~1.2B".
-APPROX_BEFORE = re.compile(r"(?:\babout|\baround|\broughly|\bapproximately|\bapprox\.?|\bnearly|\balmost|~|≈)\s*$", re.IGNORECASE)
+APPROX_BEFORE = re.compile(
+    r"(?:\babout|\baround|\broughly|\bapproximately|\bapprox\.?|\bnearly|\balmost|~|≈)\s*$", re.IGNORECASE
+)
 #: "from 7B to 65B", "ranging from 125M to 175B", "between 1B and 8B", "from 1B up to 8B".
 RANGE_GAP = re.compile(r"^\s*(?:-|to|up to|and|through)\s*$", re.IGNORECASE)
 RANGE_START = re.compile(r"\b(?:from|between|ranging from|range from|ranges from|sizes? from)\s*$", re.IGNORECASE)
 TRAINABLE = re.compile(r"\b(?:trainable|learnable|tunable|updated|fine-?tuned)\b", re.IGNORECASE)
 #: "1.2 × 10^9", "1.2x10^9", "2.5e9" (scientific notation).
-SCI = re.compile(r"(?<![\w.])(?P<mant>\d+(?:\.\d+)?)\s*[×x\*·]\s*10\s*\^\s*(?P<exp>\d{1,2})(?!\d)|(?<![\w.])(?P<mant2>\d+(?:\.\d+)?)[eE]\+?(?P<exp2>\d{1,2})(?![\w.])")
+SCI = re.compile(
+    r"(?<![\w.])(?P<mant>\d+(?:\.\d+)?)\s*[×x\*·]\s*10\s*\^\s*(?P<exp>\d{1,2})(?!\d)|(?<![\w.])(?P<mant2>\d+(?:\.\d+)?)[eE]\+?(?P<exp2>\d{1,2})(?![\w.])"
+)
 
 #: Words between a size and the parameter noun that keep the reading ("175B total parameters",
 #: "7B (non-embedding) parameters", "13B active parameters", "a 540 billion parameter, densely").
@@ -149,6 +153,8 @@ def is_moe_paper(title: str | None, first_page: str) -> bool:
     if title and MOE_PAPER_WORDS.search(title):
         return True
     return len(MOE_PAPER_WORDS.findall(first_page[:6000])) >= 2
+
+
 NON_EMBEDDING = re.compile(
     r"non-?\s?embedding|exclud\w* (?:the )?(?:\w+ )?embeddings?|embeddings? (?:matrices |parameters )?(?:are |is )?(?:excluded|not included|not counted)|without (?:the )?embeddings?",
     re.IGNORECASE,
@@ -157,10 +163,43 @@ EMBEDDING_AFTER = re.compile(r"^\s*-?\s*(?:of\s+)?(?:are\s+)?(?:in\s+)?(?:the\s+
 
 #: Own-work verbs: "we train", "we present", "we release" ... as spaCy Matcher patterns.
 OWN_VERBS = [
-    "train", "trained", "pretrain", "pretrained", "pre-train", "pre-trained", "present", "release", "released",
-    "introduce", "introduced", "build", "built", "develop", "developed", "scale", "scaled", "design", "designed",
-    "propose", "obtain", "create", "created", "open-source", "report", "describe", "achieve", "deliver",
-    "finetune", "fine-tune", "finetuned", "continue", "use", "evaluate", "demonstrate", "implement", "run",
+    "train",
+    "trained",
+    "pretrain",
+    "pretrained",
+    "pre-train",
+    "pre-trained",
+    "present",
+    "release",
+    "released",
+    "introduce",
+    "introduced",
+    "build",
+    "built",
+    "develop",
+    "developed",
+    "scale",
+    "scaled",
+    "design",
+    "designed",
+    "propose",
+    "obtain",
+    "create",
+    "created",
+    "open-source",
+    "report",
+    "describe",
+    "achieve",
+    "deliver",
+    "finetune",
+    "fine-tune",
+    "finetuned",
+    "continue",
+    "use",
+    "evaluate",
+    "demonstrate",
+    "implement",
+    "run",
 ]
 
 
@@ -235,8 +274,16 @@ def cue_matcher():
     from spacy.matcher import Matcher
 
     m = Matcher(nlp().vocab)
-    m.add("OWN_VERB", [[{"LOWER": "we"}, {"LOWER": {"IN": ["also", "further", "then", "first"]}, "OP": "?"},
-                        {"LOWER": {"IN": OWN_VERBS}}]])
+    m.add(
+        "OWN_VERB",
+        [
+            [
+                {"LOWER": "we"},
+                {"LOWER": {"IN": ["also", "further", "then", "first"]}, "OP": "?"},
+                {"LOWER": {"IN": OWN_VERBS}},
+            ]
+        ],
+    )
     m.add("OUR_LARGEST", [[{"LOWER": "our"}, {"LOWER": {"IN": ["largest", "biggest", "flagship", "final", "main"]}}]])
     m.add("THIS_WORK", [[{"LOWER": {"IN": ["this", "the"]}}, {"LOWER": {"IN": ["work", "paper", "report"]}}]])
     m.add("OURS", [[{"LOWER": {"IN": ["our", "ours"]}}]])
@@ -266,8 +313,30 @@ def title_terms(title: str | None) -> set[str]:
     return terms
 
 
-_STOP = {"the", "and", "for", "with", "via", "from", "towards", "toward", "language", "models", "model", "large",
-         "deep", "learning", "neural", "network", "networks", "llms", "llm", "nlp", "gpu", "gpus"}
+_STOP = {
+    "the",
+    "and",
+    "for",
+    "with",
+    "via",
+    "from",
+    "towards",
+    "toward",
+    "language",
+    "models",
+    "model",
+    "large",
+    "deep",
+    "learning",
+    "neural",
+    "network",
+    "networks",
+    "llms",
+    "llm",
+    "nlp",
+    "gpu",
+    "gpus",
+}
 
 
 #: A bound, not a size: "over 100B", "more than 1.4B", "beyond 1 trillion", "larger than 2B".
@@ -287,11 +356,64 @@ CITED_NAME = re.compile(
 
 _PROPER_MID = re.compile(r"(?<=[a-z,] )(?P<name>[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w-])")
 GENERIC_NAMES = {
-    "table", "figure", "fig", "section", "appendix", "transformer", "transformers", "english", "wikipedia", "gpu",
-    "gpus", "tpu", "tpus", "adam", "lstm", "the", "we", "our", "in", "for", "eq", "equation", "algorithm", "nvidia",
-    "google", "openai", "github", "arxiv", "imagenet", "it", "this", "these", "a", "an", "as", "and", "however",
-    "attention", "linear", "layer", "softmax", "relu", "gelu", "bleu", "rouge", "cifar", "coco", "mnist",
-    "rnn", "cnn", "convnet", "mlp", "encoder", "decoder", "model", "network", "seq2seq", "moe",
+    "table",
+    "figure",
+    "fig",
+    "section",
+    "appendix",
+    "transformer",
+    "transformers",
+    "english",
+    "wikipedia",
+    "gpu",
+    "gpus",
+    "tpu",
+    "tpus",
+    "adam",
+    "lstm",
+    "the",
+    "we",
+    "our",
+    "in",
+    "for",
+    "eq",
+    "equation",
+    "algorithm",
+    "nvidia",
+    "google",
+    "openai",
+    "github",
+    "arxiv",
+    "imagenet",
+    "it",
+    "this",
+    "these",
+    "a",
+    "an",
+    "as",
+    "and",
+    "however",
+    "attention",
+    "linear",
+    "layer",
+    "softmax",
+    "relu",
+    "gelu",
+    "bleu",
+    "rouge",
+    "cifar",
+    "coco",
+    "mnist",
+    "rnn",
+    "cnn",
+    "convnet",
+    "mlp",
+    "encoder",
+    "decoder",
+    "model",
+    "network",
+    "seq2seq",
+    "moe",
 }
 
 #: Words around a name-size token that make it a dataset ("trained on JFT-300M", "the LAION-400M dataset").
@@ -301,7 +423,10 @@ DATASET_BEFORE = re.compile(
     r"|\b(?:dataset|corpus|subset|split)\s+(?:of\s+)?$",
     re.IGNORECASE,
 )
-DATASET_AFTER = re.compile(r"^\s*(?:\([^)]{0,40}\)\s*)?(?:data(?:set)?s?|corpus|corpora|benchmark|split|subset|collection|images|examples|queries|pairs)\b", re.IGNORECASE)
+DATASET_AFTER = re.compile(
+    r"^\s*(?:\([^)]{0,40}\)\s*)?(?:data(?:set)?s?|corpus|corpora|benchmark|split|subset|collection|images|examples|queries|pairs)\b",
+    re.IGNORECASE,
+)
 
 
 def main_system_names(text: str) -> set[str]:
@@ -319,5 +444,8 @@ def main_system_names(text: str) -> set[str]:
         return {name.lower()}
     return set()
 
+
 #: Others' work: "researchers have used ...", "their model", "the authors".
-THIRD_PARTY = re.compile(r"\b(?:researchers|others|they|their|the authors|has been|have been used|was used by)\b", re.IGNORECASE)
+THIRD_PARTY = re.compile(
+    r"\b(?:researchers|others|they|their|the authors|has been|have been used|was used by)\b", re.IGNORECASE
+)

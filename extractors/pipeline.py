@@ -76,7 +76,8 @@ def extract_pdf(
     result.date, result.date_source = first_version_date(published, stamp)
 
     doc, result.candidates, result.other_candidates = rank_pages(
-        text.pages, title=title, abstract=abstract, source=source, model=model, score=score, layouts=text.layouts)
+        text.pages, title=title, abstract=abstract, source=source, model=model, score=score, layouts=text.layouts
+    )
     body = (abstract or "") + "\n" + doc.text
     result.domain, result.domain_confidence = classify_domain(body, categories, stamp)
     return result
@@ -142,8 +143,14 @@ def _merge_page_zero(front: str, terms: set[str], mentions: list[Mention]) -> li
 
 
 def rank_pages(  # type: ignore[no-untyped-def]
-    pages: list[str], *, title: str | None = None, abstract: str | None = None, source: Path | bytes | None = None,
-    model: RankerModel | None = None, score: bool = True, layouts: dict[int, PageLayout] | None = None,
+    pages: list[str],
+    *,
+    title: str | None = None,
+    abstract: str | None = None,
+    source: Path | bytes | None = None,
+    model: RankerModel | None = None,
+    score: bool = True,
+    layouts: dict[int, PageLayout] | None = None,
 ):
     """Candidates from already-extracted page texts (``pages[0]`` is page 1).
 

@@ -11,14 +11,20 @@ from decimal import Decimal
 from paramtrack.extractors import patterns as P
 from paramtrack.extractors.candidates import Document, _evidence
 from paramtrack.extractors.cleaning import clean_text
-from paramtrack.extractors.plausibility import IMPLAUSIBLE_CAP, plausible
 from paramtrack.extractors.numbers import NUMBER, SCALE, finditer_near, to_int
+from paramtrack.extractors.plausibility import IMPLAUSIBLE_CAP, plausible
 from paramtrack.extractors.types import Candidate
 
-_SCI_NUM = r"(?P<mant>\d+(?:\.\d+)?)\s*[×x\*·]\s*10\s*\^\s*(?P<exp>\d{1,2})|(?P<mant2>\d+(?:\.\d+)?)[eE]\+?(?P<exp2>\d{1,2})"
+_SCI_NUM = (
+    r"(?P<mant>\d+(?:\.\d+)?)\s*[×x\*·]\s*10\s*\^\s*(?P<exp>\d{1,2})|(?P<mant2>\d+(?:\.\d+)?)[eE]\+?(?P<exp2>\d{1,2})"
+)
 _COMPUTE = re.compile(rf"(?:{_SCI_NUM})\s*(?:training\s+)?(?:FLOPs?|FLOP|floating[- ]point operations)\b")
-_PFS_DAYS = re.compile(rf"(?P<num>{NUMBER})\s*(?P<scale>{SCALE})?\s*(?:petaflop/s-days|PF-days|pfs-days|petaflop/s-day)", re.I)
-_DATA = re.compile(rf"(?<![\w.])(?P<num>{NUMBER})\s?(?P<scale>{SCALE})\s+(?:training\s+|text\s+|unique\s+)?(?P<unit>tokens|images|words|image-text pairs|frames)\b")
+_PFS_DAYS = re.compile(
+    rf"(?P<num>{NUMBER})\s*(?P<scale>{SCALE})?\s*(?:petaflop/s-days|PF-days|pfs-days|petaflop/s-day)", re.I
+)
+_DATA = re.compile(
+    rf"(?<![\w.])(?P<num>{NUMBER})\s?(?P<scale>{SCALE})\s+(?:training\s+|text\s+|unique\s+)?(?P<unit>tokens|images|words|image-text pairs|frames)\b"
+)
 _TRAIN_CTX = re.compile(r"\b(?:train\w*|pre-?train\w*|corpus|dataset|data)\b", re.I)
 PFS_DAY_FLOP = 8.64e19
 #: Literal words every match of the pattern beside them ends with: scans start from these.
@@ -33,9 +39,11 @@ def find_other_quantities(doc: Document) -> list[Candidate]:
     out: dict[tuple[str, int], Candidate] = {}
     text = doc.text
     low = text.lower()
-    checks = (("flop" in low or "floating" in low, _COMPUTE, _COMPUTE_ANCHOR, 40, "training_compute"),
-              ("days" in low, _PFS_DAYS, _PFS_ANCHOR, 2, "training_compute"),
-              (True, _DATA, _DATA_ANCHOR, 2, "dataset_size"))
+    checks = (
+        ("flop" in low or "floating" in low, _COMPUTE, _COMPUTE_ANCHOR, 40, "training_compute"),
+        ("days" in low, _PFS_DAYS, _PFS_ANCHOR, 2, "training_compute"),
+        (True, _DATA, _DATA_ANCHOR, 2, "dataset_size"),
+    )
     for present, rx, anchor, after, quantity in checks:
         if not present:
             continue
@@ -70,8 +78,18 @@ def find_other_quantities(doc: Document) -> list[Candidate]:
                 continue
             raw = _evidence(text[a:b], m.start() - a, m.end() - a)
             ev = clean_text(raw)
-            out[key] = Candidate(quantity, value, "unknown", None, ev, page, round(max(0.01, min(0.9, score)), 3),
-                                 source="sentence", unit=unit, evidence_raw=raw if raw != ev else None)
+            out[key] = Candidate(
+                quantity,
+                value,
+                "unknown",
+                None,
+                ev,
+                page,
+                round(max(0.01, min(0.9, score)), 3),
+                source="sentence",
+                unit=unit,
+                evidence_raw=raw if raw != ev else None,
+            )
     for c in out.values():
         if not plausible(c.quantity, c.value):
             c.score = min(c.score, IMPLAUSIBLE_CAP)

@@ -96,8 +96,14 @@ def model_from_json(text: str, *, origin: str = "model") -> RankerModel:
     n = len(feats)
     if not all(len(data[k]) == n for k in ("mean", "scale", "coef")):
         raise RankerModelError(f"{origin}: weights do not match the feature list")
-    return RankerModel(feats, tuple(data["mean"]), tuple(s or 1.0 for s in data["scale"]),
-                       tuple(data["coef"]), float(data["intercept"]), dict(data.get("meta") or {}))
+    return RankerModel(
+        feats,
+        tuple(data["mean"]),
+        tuple(s or 1.0 for s in data["scale"]),
+        tuple(data["coef"]),
+        float(data["intercept"]),
+        dict(data.get("meta") or {}),
+    )
 
 
 def packaged_model_path() -> Path:

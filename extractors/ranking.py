@@ -66,12 +66,27 @@ def group_mentions(mentions: Sequence[Mention], paper: PaperContext | None = Non
         models = Counter(name for m in ms if (name := clean_model_name(m.model, m.evidence)))
         model = clean_model_name(best.model, best.evidence) or (models.most_common(1)[0][0] if models else None)
         bf = best.features
-        hedged = bool(bf.get("hypothetical") or bf.get("bound") or bf.get("cite") or bf.get("cited_name") or bf.get("comparison"))
+        hedged = bool(
+            bf.get("hypothetical") or bf.get("bound") or bf.get("cite") or bf.get("cited_name") or bf.get("comparison")
+        )
         source = "abstract" if best.page == 0 else best.source
         evidence = clean_text(best.evidence)
-        cands.append(Candidate("parameters", value, kind, model and clean_text(model), evidence, best.page, 0.0,
-                               mentions=len(ms), source=source, hedged=hedged, features=f,
-                               evidence_raw=best.evidence if evidence != best.evidence else None))
+        cands.append(
+            Candidate(
+                "parameters",
+                value,
+                kind,
+                model and clean_text(model),
+                evidence,
+                best.page,
+                0.0,
+                mentions=len(ms),
+                source=source,
+                hedged=hedged,
+                features=f,
+                evidence_raw=best.evidence if evidence != best.evidence else None,
+            )
+        )
     return cands
 
 
@@ -118,7 +133,9 @@ def candidate_score(c: Candidate, model: RankerModel) -> float:
     return round(min(0.99, max(0.01, p)), 3)
 
 
-def rank(mentions: Sequence[Mention], paper: PaperContext | None = None, model: RankerModel | None = None) -> list[Candidate]:
+def rank(
+    mentions: Sequence[Mention], paper: PaperContext | None = None, model: RankerModel | None = None
+) -> list[Candidate]:
     """Merge mentions with the same value and sort the candidates by the model's score."""
     return score_candidates(group_mentions(mentions, paper), model)
 
@@ -128,7 +145,7 @@ def _sig_digits(value: int) -> int:
 
 
 def _same_model(a: int, b: int) -> bool:
-    """"7.5B" and "7,532M", "1.5B" and "1,542M": one count written at two precisions.
+    """ "7.5B" and "7,532M", "1.5B" and "1,542M": one count written at two precisions.
 
     Within MERGE_TOLERANCE always; beyond it when the less precise value is the more precise one
     rounded to the printed digits and the label has a decimal ("1.5B" for 1,542M; not "7B" for 6.7B

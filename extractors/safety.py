@@ -97,7 +97,11 @@ def _worker_main(conn: Any, max_memory_mb: int) -> None:
         except ImportError:
             pass
     except BaseException as exc:
-        why = f"memory limit ({max_memory_mb} MB) too low to start" if isinstance(exc, MemoryError) else f"{type(exc).__name__}: {exc}"
+        why = (
+            f"memory limit ({max_memory_mb} MB) too low to start"
+            if isinstance(exc, MemoryError)
+            else f"{type(exc).__name__}: {exc}"
+        )
         try:
             conn.send(("startup_error", f"extraction process failed to start ({why})"))
         finally:
@@ -118,8 +122,12 @@ def _worker_main(conn: Any, max_memory_mb: int) -> None:
             reply: tuple[Any, ...] = ("ok", extract_pdf(src, **kwargs))
         except MemoryError:
             fatal = True
-            reply = ("error", f"memory limit exceeded ({max_memory_mb * ADDRESS_SPACE_FACTOR} MB of "
-                     "address space): decompression bomb or huge PDF?", True)
+            reply = (
+                "error",
+                f"memory limit exceeded ({max_memory_mb * ADDRESS_SPACE_FACTOR} MB of "
+                "address space): decompression bomb or huge PDF?",
+                True,
+            )
         except BaseException as exc:  # report, never hang the parent
             fatal = True
             reply = ("error", f"extraction crashed ({type(exc).__name__}: {exc})", True)
@@ -209,7 +217,9 @@ class ExtractionWorker:
 
     def _spawn(self) -> None:
         parent, child = self._ctx.Pipe(duplex=True)
-        proc = self._ctx.Process(target=_worker_main, args=(child, self.max_memory_mb), daemon=True, name="paramtrack-extract")
+        proc = self._ctx.Process(
+            target=_worker_main, args=(child, self.max_memory_mb), daemon=True, name="paramtrack-extract"
+        )
         proc.start()
         child.close()
         self._proc, self._conn, self._ready, self._served = proc, parent, False, 0
@@ -284,15 +294,18 @@ class ExtractionWorker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._kill()
-                return self._fail(f"timed out after {self.timeout_s:g} s (huge or hostile PDF?)",
-                                  failure=f"timeout after {self.timeout_s:g} s")
+                return self._fail(
+                    f"timed out after {self.timeout_s:g} s (huge or hostile PDF?)",
+                    failure=f"timeout after {self.timeout_s:g} s",
+                )
             if not self._conn.poll(min(remaining, WATCH_INTERVAL_S)):
                 resident = _resident_mb(self._proc.pid)
                 if resident is not None and resident > self.max_memory_mb:
                     self._kill()
                     return self._fail(
-                        f"memory limit exceeded ({self.max_memory_mb} MB resident): decompression "
-                        "bomb or huge PDF?", failure=f"memory over {self.max_memory_mb} MB")
+                        f"memory limit exceeded ({self.max_memory_mb} MB resident): decompression bomb or huge PDF?",
+                        failure=f"memory over {self.max_memory_mb} MB",
+                    )
                 continue
             try:
                 msg = self._conn.recv()
@@ -300,8 +313,9 @@ class ExtractionWorker:
                 code = self._kill()
                 why = "killed by memory limit or crash" if code is None or code < 0 else f"exit code {code}"
                 status = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-                return self._fail(f"extraction process died ({why}; limit {self.max_memory_mb} MB)",
-                                  failure=f"died ({status})")
+                return self._fail(
+                    f"extraction process died ({why}; limit {self.max_memory_mb} MB)", failure=f"died ({status})"
+                )
             if msg[0] == "ready":
                 self._ready = True
                 continue
@@ -317,9 +331,12 @@ class ExtractionWorker:
             # Hitting the memory limit depends on the limit, not only on the PDF: try again later
             # (the warehouse makes it lasting once it repeats).
             memory = msg[1].startswith("memory limit exceeded")
-            return ExtractionResult(error=msg[1], extractor_version=extractor_version(),
-                                    error_transient=memory,
-                                    failure=f"memory over {self.max_memory_mb} MB" if memory else None)
+            return ExtractionResult(
+                error=msg[1],
+                extractor_version=extractor_version(),
+                error_transient=memory,
+                failure=f"memory over {self.max_memory_mb} MB" if memory else None,
+            )
 
     def _await_ready(self, timeout: float) -> str | None:
         try:
@@ -346,8 +363,9 @@ class ExtractionWorker:
         """
         if killed:
             self.restarts += 1
-        return ExtractionResult(error=message, extractor_version=extractor_version(),
-                                error_transient=True, failure=failure)
+        return ExtractionResult(
+            error=message, extractor_version=extractor_version(), error_transient=True, failure=failure
+        )
 
 
 def _payload(source: Path | str | bytes) -> str | bytes | ExtractionResult:
@@ -359,8 +377,15 @@ def _payload(source: Path | str | bytes) -> str | bytes | ExtractionResult:
     return bytes(source)
 
 
-def _kwargs(categories: Sequence[str] | None, published: date | None, title: str | None, abstract: str | None) -> dict[str, Any]:
-    return {"categories": list(categories) if categories else None, "published": published, "title": title, "abstract": abstract}
+def _kwargs(
+    categories: Sequence[str] | None, published: date | None, title: str | None, abstract: str | None
+) -> dict[str, Any]:
+    return {
+        "categories": list(categories) if categories else None,
+        "published": published,
+        "title": title,
+        "abstract": abstract,
+    }
 
 
 def extract_pdf_safely(

@@ -96,7 +96,9 @@ def find_table_mentions(pages: list[str], doc: Document, title_terms: set[str]) 
                         if v:
                             values.append((v, m.group(0)))
                 elif not values and unit and _BARE.search(row) and not (j != i and _header_like(row)):
-                    bare_below = True  # (a header-like row below, "Number of parameters 133 144", is read as its own header)
+                    bare_below = (
+                        True  # (a header-like row below, "Number of parameters 133 144", is read as its own header)
+                    )
                 if not values:
                     continue
                 found_any = True
@@ -104,10 +106,19 @@ def find_table_mentions(pages: list[str], doc: Document, title_terms: set[str]) 
                 label = re.split(r"\s\d", row.strip(), maxsplit=1)[0].strip()[:60] or None
                 if label and _SUFFIXED.fullmatch(label):
                     label = None  # the row starts with its size ("1542M 48 1600"): no name
-                text = re.sub(r"\s+", " ", f"{caption.strip()} | {line.strip()} | {row.strip()}" if j != i else f"{caption.strip()} | {line.strip()}")
+                text = re.sub(
+                    r"\s+",
+                    " ",
+                    f"{caption.strip()} | {line.strip()} | {row.strip()}"
+                    if j != i
+                    else f"{caption.strip()} | {line.strip()}",
+                )
                 feats = _row_features(doc, pno, row, caption + " " + context, title_terms)
-                kind = "non_embedding" if P.NON_EMBEDDING.search(caption + " " + line) else (
-                    "moe_active" if re.search(r"activ", line, re.I) else "dense_total")
+                kind = (
+                    "non_embedding"
+                    if P.NON_EMBEDDING.search(caption + " " + line)
+                    else ("moe_active" if re.search(r"activ", line, re.I) else "dense_total")
+                )
                 for v, _tok in values:
                     out.append(Mention(v, kind, label, text[:400], pno, "table", dict(feats)))
             if unit and bare_below and not found_any and near_caption:
@@ -128,7 +139,7 @@ def _param_column(header: str) -> str:
     if len(labels) != 1:
         return "middle"  # "Params PPLX Params PPLX": two parameter columns
     m = labels[0]
-    if _UNIT_TAIL.fullmatch(header[m.end():]):
+    if _UNIT_TAIL.fullmatch(header[m.end() :]):
         return "last"
     if not header[: m.start()].strip(" #("):
         return "first"
@@ -148,7 +159,9 @@ def _size_token(tok: str, *, lowercase: bool, unit: int | None) -> int | None:
     return None
 
 
-def _row_values(row: str, is_header: bool, pos: str, unit: int | None, near_caption: bool = False) -> list[tuple[int, str]]:
+def _row_values(
+    row: str, is_header: bool, pos: str, unit: int | None, near_caption: bool = False
+) -> list[tuple[int, str]]:
     """Sizes in one table row, read from the parameter column when the header says where it is.
 
     With the parameter column first or last, the row's first/last token is that column: so
@@ -159,9 +172,14 @@ def _row_values(row: str, is_header: bool, pos: str, unit: int | None, near_capt
     Elsewhere every upper-case-suffixed size counts (they are unambiguous). Bare numbers need a
     "Table N" caption nearby too: a plot's "Model Size (B)" axis over tick labels is no table.
     """
-    anywhere = [(v, m.group(0)) for m in _SUFFIXED.finditer(row)
-                if m.group(2) not in "mb" and (v := parse_scaled(m.group(0))) and v >= 10_000
-                and not P.NOT_PARAMS_AFTER.match(row[m.end():])]
+    anywhere = [
+        (v, m.group(0))
+        for m in _SUFFIXED.finditer(row)
+        if m.group(2) not in "mb"
+        and (v := parse_scaled(m.group(0)))
+        and v >= 10_000
+        and not P.NOT_PARAMS_AFTER.match(row[m.end() :])
+    ]
     toks = row.split()
     if is_header or not toks:
         return anywhere  # the header's own line: what follows the label ("Number of parameters 133 ...")
@@ -193,7 +211,9 @@ def _near_table_caption(lines: list[str], i: int) -> bool:
     return any(_CAPTION.match(lines[j]) for j in range(max(0, i - 15), min(len(lines), i + MAX_ROWS)))
 
 
-def _row_features(doc: Document, page: int, row: str, caption: str, title_terms: set[str]) -> dict[str, bool | int | float]:
+def _row_features(
+    doc: Document, page: int, row: str, caption: str, title_terms: set[str]
+) -> dict[str, bool | int | float]:
     low = (row + " " + caption).lower()
     off = doc.page_starts[page - 1] if page - 1 < len(doc.page_starts) else 0
     return {
@@ -210,7 +230,9 @@ def _row_features(doc: Document, page: int, row: str, caption: str, title_terms:
     }
 
 
-def plumber_table_mentions(source: Path | bytes, page_numbers: list[int], doc: Document, title_terms: set[str]) -> list[Mention]:
+def plumber_table_mentions(
+    source: Path | bytes, page_numbers: list[int], doc: Document, title_terms: set[str]
+) -> list[Mention]:
     """Read parameter columns with pdfplumber's table finder, only on ``page_numbers``.
 
     Each page is closed right after use: pdfplumber keeps per-page layout objects alive otherwise.
@@ -229,7 +251,11 @@ def plumber_table_mentions(source: Path | bytes, page_numbers: list[int], doc: D
             try:
                 # lazily: the ruled-table strategy only when the text-column strategy found no parameter column
                 for settings in ({"vertical_strategy": "text", "horizontal_strategy": "lines"}, None):
-                    found = [m for table in (page.extract_tables(settings) or []) for m in _mentions_from_grid(table, pno, doc, title_terms)]
+                    found = [
+                        m
+                        for table in (page.extract_tables(settings) or [])
+                        for m in _mentions_from_grid(table, pno, doc, title_terms)
+                    ]
                     out.extend(found)
                     if found:
                         break

@@ -20,6 +20,7 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from paramtrack.extractors.features import FEATURES, RULE_WEIGHTS
@@ -38,8 +39,16 @@ DECISION_WEIGHT = 1.0
 #: simplest one that is not clearly worse (measured, not assumed).
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "all": FEATURES,
-    "prior+core": ("rule_score", "paper_candidates_log", "paper_own_sentence", "src_table", "src_sentence",
-                   "first_page", "mentions_log", "size_rank"),
+    "prior+core": (
+        "rule_score",
+        "paper_candidates_log",
+        "paper_own_sentence",
+        "src_table",
+        "src_sentence",
+        "first_page",
+        "mentions_log",
+        "size_rank",
+    ),
     # the prior's own parts beside it: with few papers their weights stay near zero (the prior
     # decides), and reviewer decisions can move them
     "prior": ("rule_score", *RULE_WEIGHTS),
@@ -117,8 +126,14 @@ def _fit_fixed(examples: Sequence[Example], c_value: float, feature_set: str = "
         lr = LogisticRegression(C=c_value, max_iter=5000)
         lr.fit((x - mean) / scale, y, sample_weight=_weights(examples))
         coef, intercept = lr.coef_[0], float(lr.intercept_[0])
-    return RankerModel(tuple(names), tuple(mean.tolist()), tuple(scale.tolist()), tuple(float(w) for w in coef), intercept,
-                       {"C": c_value, "feature_set": feature_set})
+    return RankerModel(
+        tuple(names),
+        tuple(mean.tolist()),
+        tuple(scale.tolist()),
+        tuple(float(w) for w in coef),
+        intercept,
+        {"C": c_value, "feature_set": feature_set},
+    )
 
 
 def fold_of(keys: Sequence[str], k: int, seed: int) -> dict[str, int]:
@@ -160,8 +175,14 @@ def _paper_scores(examples: Sequence[Example], model_for: Callable[[Example], Ra
     return out
 
 
-def fit_model(examples: Sequence[Example], *, c_value: float | None = None, feature_set: str | None = None,
-              inner_k: int = 4, seed: int = 0) -> RankerModel:
+def fit_model(
+    examples: Sequence[Example],
+    *,
+    c_value: float | None = None,
+    feature_set: str | None = None,
+    inner_k: int = 4,
+    seed: int = 0,
+) -> RankerModel:
     """Fit on ``examples``; what is not given (strength, feature set) is chosen by an inner
     cross-validation on ``examples`` alone."""
     if c_value is None or feature_set is None:
@@ -185,7 +206,7 @@ def choose_config(examples: Sequence[Example], *, k: int = 4, seed: int = 0) -> 
     for feature_set in FEATURE_SETS:
         for c_value in C_GRID:
             models = {i: _fit_fixed([e for e in examples if folds[e.key] != i], c_value, feature_set) for i in range(k)}
-            scores = _paper_scores(examples, lambda ex: models[folds[ex.key]])
+            scores = _paper_scores(examples, lambda ex, models=models: models[folds[ex.key]])
             sem = statistics.stdev(scores) / math.sqrt(len(scores)) if len(scores) > 1 else 0.0
             results.append((statistics.fmean(scores), sem, feature_set, c_value))
     best_mean, best_sem = max((m, e) for m, e, _, _ in results)
@@ -195,8 +216,9 @@ def choose_config(examples: Sequence[Example], *, k: int = 4, seed: int = 0) -> 
     return feature_set, c_value
 
 
-def cross_validated_models(examples: Sequence[Example], *, k: int = 5, seed: int = 0,
-                           train_filter: Callable[[Example], bool] | None = None) -> dict[str, RankerModel]:
+def cross_validated_models(
+    examples: Sequence[Example], *, k: int = 5, seed: int = 0, train_filter: Callable[[Example], bool] | None = None
+) -> dict[str, RankerModel]:
     """For each paper, the model fitted without its fold (what the paper would meet as an unseen one).
 
     ``train_filter`` keeps some examples out of training while still scoring them (CV "before
@@ -213,12 +235,12 @@ def cross_validated_models(examples: Sequence[Example], *, k: int = 5, seed: int
 def describe(model: RankerModel, examples: Sequence[Example], cv: dict[str, Any]) -> RankerModel:
     """The model with its provenance written into ``meta`` (what ``ranker show`` and ``status`` print)."""
     from dataclasses import replace
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     meta = {
         **model.meta,
         "kind": f"logistic regression (scikit-learn) on the '{model.meta.get('feature_set', 'all')}' features, standardised",
-        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_set_sha256": training_set_hash(examples),
         "papers": sum(1 for e in examples if e.origin == "corpus"),
         "decisions": sum(1 for e in examples if e.origin == "decision"),
@@ -243,8 +265,11 @@ def cv_figures(examples: Sequence[Example], model_for: dict[str, RankerModel]) -
             clean += not any(c.score >= CONFIDENT_SCORE for c in ranked)
     papers = pos + neg
     return {
-        "papers": papers, "positives": pos, "negatives": neg,
-        "top1": round(top1 / pos, 4) if pos else 0.0, "top3": round(top3 / pos, 4) if pos else 0.0,
+        "papers": papers,
+        "positives": pos,
+        "negatives": neg,
+        "top1": round(top1 / pos, 4) if pos else 0.0,
+        "top3": round(top3 / pos, 4) if pos else 0.0,
         "negatives_clean": round(clean / neg, 4) if neg else 1.0,
         "right": round((top1 + clean) / papers, 4) if papers else 0.0,
     }
@@ -266,9 +291,13 @@ class TrainingOutcome:
     def adopted(self) -> bool:
         """Adopt only when cross-validation does not get worse, on the hand-checked ground truth
         and over all papers: decisions may teach the ranker, never unteach the ground truth."""
+
         def key(f: dict[str, Any]) -> tuple[float, float]:
             return (f["right"], f["top1"])
-        return key(self.after["corpus"]) >= key(self.before["corpus"]) and key(self.after["all"]) >= key(self.before["all"])
+
+        return key(self.after["corpus"]) >= key(self.before["corpus"]) and key(self.after["all"]) >= key(
+            self.before["all"]
+        )
 
 
 def _split_figures(examples: Sequence[Example], models: dict[str, RankerModel]) -> dict[str, dict[str, Any]]:
@@ -279,7 +308,9 @@ def _split_figures(examples: Sequence[Example], models: dict[str, RankerModel]) 
     }
 
 
-def train(corpus: Sequence[Example], decisions: Sequence[Example] = (), *, k: int = 5, seed: int = 0) -> TrainingOutcome:
+def train(
+    corpus: Sequence[Example], decisions: Sequence[Example] = (), *, k: int = 5, seed: int = 0
+) -> TrainingOutcome:
     """Fit on corpus (+ decisions) and measure both ways, folds by paper.
 
     "Before" trains each fold on corpus papers only, "after" on corpus papers and decisions; both
@@ -290,9 +321,12 @@ def train(corpus: Sequence[Example], decisions: Sequence[Example] = (), *, k: in
     examples = [*corpus, *decisions]
     after = _split_figures(examples, cross_validated_models(examples, k=k, seed=seed))
     if decisions:
-        before = _split_figures(examples, cross_validated_models(
-            examples, k=k, seed=seed, train_filter=lambda e: e.origin == "corpus"))
+        before = _split_figures(
+            examples, cross_validated_models(examples, k=k, seed=seed, train_filter=lambda e: e.origin == "corpus")
+        )
     else:
         before = after
-    model = describe(fit_model(examples, seed=seed), examples, {"folds": k, "seed": seed, "before": before, "after": after})
+    model = describe(
+        fit_model(examples, seed=seed), examples, {"folds": k, "seed": seed, "before": before, "after": after}
+    )
     return TrainingOutcome(model, before, after)

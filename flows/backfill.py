@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,16 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from paramtrack.core.settings import (
+    ARXIV_API_URL,
+    ARXIV_OAI_URL,
+    ARXIV_PDF_URL,
+    DEFAULT_CATEGORIES,
+    DEFAULT_RULE,
+    S2_API_URL,
+    Settings,
+    configure_ranker,
+)
 from paramtrack.discovery import intake, screening
 from paramtrack.discovery.notability import NotabilityRule
 from paramtrack.flows.discover import (
@@ -39,16 +49,6 @@ from paramtrack.flows.discover import (
     fetch_citations,
     find_missed,
     store_and_stage,
-)
-from paramtrack.core.settings import (
-    Settings,
-    configure_ranker,
-    ARXIV_API_URL,
-    ARXIV_OAI_URL,
-    ARXIV_PDF_URL,
-    DEFAULT_CATEGORIES,
-    DEFAULT_RULE,
-    S2_API_URL,
 )
 from paramtrack.sources.pacing import SourceProblems
 from paramtrack.warehouse import Warehouse, backfill_store, extraction_store, papers_store, rejections_store, runs_store
@@ -66,18 +66,18 @@ class BackfillSummary:
 
     run_id: str = ""
     backfill_key: str = ""
-    resumed_after_pages: int = 0   # pages an earlier run had committed (0: a fresh backfill)
-    restarts: int = 0              # harvests restarted because a saved token had expired
-    pages: int = 0                 # OAI pages harvested by this run
-    harvested: int = 0             # records in those pages
-    kept: int = 0                  # ... first submitted in the window, in a wanted category
+    resumed_after_pages: int = 0  # pages an earlier run had committed (0: a fresh backfill)
+    restarts: int = 0  # harvests restarted because a saved token had expired
+    pages: int = 0  # OAI pages harvested by this run
+    harvested: int = 0  # records in those pages
+    kept: int = 0  # ... first submitted in the window, in a wanted category
     with_citations: int = 0
     found_by_bulk: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
     inserted: int = 0
     updated: int = 0
     newly_notable: list[str] = field(default_factory=list)
-    rejected: int = 0              # records screening refused (rejected_records says why)
+    rejected: int = 0  # records screening refused (rejected_records says why)
     pdfs_downloaded: int = 0
     pdfs_failed: int = 0
     extracted: int = 0
@@ -98,9 +98,17 @@ class BackfillSummary:
 
 # -- tasks -------------------------------------------------------------------------------------
 
+
 @task(name="harvest-oai-page", cache_policy=NO_CACHE)
-def harvest_page(oai_url: str, set_spec: str, from_day: date, token: str | None, delay_s: float,
-                 pdf_url_format: str, user_agent: str | None = None) -> tuple[Any, list[str]]:
+def harvest_page(
+    oai_url: str,
+    set_spec: str,
+    from_day: date,
+    token: str | None,
+    delay_s: float,
+    pdf_url_format: str,
+    user_agent: str | None = None,
+) -> tuple[Any, list[str]]:
     """One ``ListRecords`` page (None when ``token`` has expired) and the problems its retries
     met (for the run report).
 
@@ -109,8 +117,7 @@ def harvest_page(oai_url: str, set_spec: str, from_day: date, token: str | None,
     """
     from paramtrack.sources.arxiv_oai import ArxivOaiClient, BadResumptionTokenError
 
-    with ArxivOaiClient(oai_url, delay_seconds=delay_s, pdf_url_format=pdf_url_format,
-                        user_agent=user_agent) as oai:
+    with ArxivOaiClient(oai_url, delay_seconds=delay_s, pdf_url_format=pdf_url_format, user_agent=user_agent) as oai:
         try:
             page = oai.list_records(set_spec, from_day, token)
         except BadResumptionTokenError:
@@ -121,15 +128,30 @@ def harvest_page(oai_url: str, set_spec: str, from_day: date, token: str | None,
 
 
 @task(name="store-backfill-page", cache_policy=NO_CACHE)
-def store_page(db_path: str, cp: Any, set_spec: str, next_token: str | None, seen: int,
-               rows: list, aged_out: list[str], run_id: str,
-               rejected: list) -> tuple[Any, papers_store.UpsertCounts]:
+def store_page(
+    db_path: str,
+    cp: Any,
+    set_spec: str,
+    next_token: str | None,
+    seen: int,
+    rows: list,
+    aged_out: list[str],
+    run_id: str,
+    rejected: list,
+) -> tuple[Any, papers_store.UpsertCounts]:
     """The page's papers, its rejected records and the checkpoint past it, committed together."""
     with Warehouse(db_path).write() as con:
         rejections_store.record_rejections(con, run_id, rejected)
-        return backfill_store.save_page(con, cp, set_spec=set_spec, next_token=next_token,
-                                        seen=seen, kept=len(rows) + len(aged_out), rows=rows,
-                                        aged_out=aged_out)
+        return backfill_store.save_page(
+            con,
+            cp,
+            set_spec=set_spec,
+            next_token=next_token,
+            seen=seen,
+            kept=len(rows) + len(aged_out),
+            rows=rows,
+            aged_out=aged_out,
+        )
 
 
 # -- Dask workers ------------------------------------------------------------------------------
@@ -224,8 +246,7 @@ def _extraction_workers(timeout_s: float, *, enabled: bool = True) -> Iterator[N
         client.unregister_worker_plugin(ExtractionWorkerPlugin.name)
 
 
-def dask_task_runner(workers: int = 2, address: str | None = None, *,
-                     dashboard: bool = False) -> Any:
+def dask_task_runner(workers: int = 2, address: str | None = None, *, dashboard: bool = False) -> Any:
     """``DaskTaskRunner`` on an existing cluster (``address``) or a local one of ``workers``
     single-threaded processes (extraction is CPU-bound and holds the GIL). ``dashboard`` serves
     Dask's dashboard on a free loopback port (its address is logged when the run starts); off by
@@ -238,17 +259,24 @@ def dask_task_runner(workers: int = 2, address: str | None = None, *,
     dask.config.set({"distributed.worker.daemon": False})
     if address:
         return DaskTaskRunner(address=address)
-    return DaskTaskRunner(cluster_kwargs={
-        "n_workers": workers, "threads_per_worker": 1, "processes": True,
-        "dashboard_address": "127.0.0.1:0" if dashboard else None,
-    })
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": "127.0.0.1:0" if dashboard else None,
+        }
+    )
 
 
-def plan_batches(todo: list[tuple[str, str, str, dict | None]], workers: int,
-                 ) -> list[list[tuple[str, str, str, dict | None]]]:
+def plan_batches(
+    todo: list[tuple[str, str, str, dict | None]],
+    workers: int,
+) -> list[list[tuple[str, str, str, dict | None]]]:
     """Split the PDFs into batches for ``workers`` (guided self-scheduling): biggest files first,
     each batch ``1 / (workers x GUIDED_SHARE)`` of the PDFs still left, at most
     :data:`MAX_BATCH`, down to single PDFs at the end."""
+
     def size(item: tuple[str, str, str, dict | None]) -> int:
         try:
             return Path(item[2]).stat().st_size
@@ -260,13 +288,14 @@ def plan_batches(todo: list[tuple[str, str, str, dict | None]], workers: int,
     while start < len(ordered):
         left = len(ordered) - start
         per = max(1, min(MAX_BATCH, math.ceil(left / (max(1, workers) * GUIDED_SHARE))))
-        batches.append(ordered[start:start + per])
+        batches.append(ordered[start : start + per])
         start += per
     return batches
 
 
-def extract_batch_on_worker(items: list[tuple[str, str, str, dict | None]],
-                            timeout_s: float = 60.0) -> list[tuple[str, str, Any, float]]:
+def extract_batch_on_worker(
+    items: list[tuple[str, str, str, dict | None]], timeout_s: float = 60.0
+) -> list[tuple[str, str, Any, float]]:
     """Extract several PDFs in this Dask worker's warm extraction child; ``(arxiv_id, sha256,
     result, seconds)`` each, errors as values.
 
@@ -286,8 +315,12 @@ def extract_batch_on_worker(items: list[tuple[str, str, str, dict | None]],
     try:
         for aid, sha, path, meta in items:
             meta = meta or {}
-            kwargs = dict(categories=meta.get("categories"), published=meta.get("published"),
-                          title=meta.get("title"), abstract=meta.get("abstract"))
+            kwargs = dict(
+                categories=meta.get("categories"),
+                published=meta.get("published"),
+                title=meta.get("title"),
+                abstract=meta.get("abstract"),
+            )
             t0 = time.monotonic()
             result = worker.extract(Path(path), **kwargs)
             if result.error and result.error_transient:
@@ -305,15 +338,26 @@ extract_batch = task(extract_batch_on_worker, name="extract-batch", cache_policy
 
 # -- flow steps --------------------------------------------------------------------------------
 
+
 def _problems(counter: Counter) -> list[dict[str, Any]]:
-    return [{"source": "arxiv_oai", "problem": problem, "count": n}
-            for problem, n in sorted(counter.items())]
+    return [{"source": "arxiv_oai", "problem": problem, "count": n} for problem, n in sorted(counter.items())]
 
 
-def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: list[str],
-             window_from: date, window_to: date, oai_url: str, sources: SourceSettings,
-             pdf_url_format: str, notability: NotabilityRule, as_of: date,
-             problems: SourceProblems) -> Any:
+def _harvest(
+    wh: Warehouse,
+    cp: Any,
+    summary: BackfillSummary,
+    *,
+    categories: list[str],
+    window_from: date,
+    window_to: date,
+    oai_url: str,
+    sources: SourceSettings,
+    pdf_url_format: str,
+    notability: NotabilityRule,
+    as_of: date,
+    problems: SourceProblems,
+) -> Any:
     """Harvest every set page by page, committing each page with its checkpoint."""
     from paramtrack.sources.arxiv_oai import in_window, oai_sets_for
 
@@ -325,12 +369,16 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
             continue
         token = cp.resumption_token if cp.current_set == set_spec else None
         while True:
-            page, page_problems = harvest_page(oai_url, set_spec, window_from, token,
-                                               sources.arxiv_delay_s, pdf_url_format,
-                                               sources.user_agent)
+            page, page_problems = harvest_page(
+                oai_url, set_spec, window_from, token, sources.arxiv_delay_s, pdf_url_format, sources.user_agent
+            )
             if page is None:  # the saved token expired
-                log.info("Backfill: the saved resumption token for %s expired; harvesting %s "
-                         "again from %s", set_spec, set_spec, window_from)
+                log.info(
+                    "Backfill: the saved resumption token for %s expired; harvesting %s again from %s",
+                    set_spec,
+                    set_spec,
+                    window_from,
+                )
                 with wh.write() as con:
                     cp = backfill_store.restart_set(con, cp)
                 summary.restarts += 1
@@ -338,11 +386,13 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
                 token = None
                 continue
             oai_problems.update(page_problems)
-            kept = [p for p in page.records
-                    if in_window(p, window_from, window_to, categories) and p.arxiv_id not in seen_ids]
+            kept = [
+                p
+                for p in page.records
+                if in_window(p, window_from, window_to, categories) and p.arxiv_id not in seen_ids
+            ]
             seen_ids.update(p.arxiv_id for p in kept)
-            screened = screening.screen_papers(intake.merge_papers((p, FOUND_BY) for p in kept),
-                                               as_of=as_of)
+            screened = screening.screen_papers(intake.merge_papers((p, FOUND_BY) for p in kept), as_of=as_of)
             papers = screened.kept
             summary.rejected += len(screened.rejected)
             citations = dict(fetch_citations(sources, sorted(papers), problems)) if papers else {}
@@ -350,9 +400,17 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
                 history = papers_store.citation_history(con, sorted(papers))
             rows = intake.judge(papers, citations, rule=notability, as_of=as_of, history=history)
             aged = [r.arxiv_id for r in rows if r.status == "aged_out"]
-            cp, counts = store_page(str(wh.path), cp, set_spec, page.token, len(page.records),
-                                    [r for r in rows if r.status != "aged_out"], aged,
-                                    summary.run_id, screened.rejected)
+            cp, counts = store_page(
+                str(wh.path),
+                cp,
+                set_spec,
+                page.token,
+                len(page.records),
+                [r for r in rows if r.status != "aged_out"],
+                aged,
+                summary.run_id,
+                screened.rejected,
+            )
             summary.pages += 1
             summary.harvested += len(page.records)
             summary.kept += len(kept)
@@ -364,9 +422,16 @@ def _harvest(wh: Warehouse, cp: Any, summary: BackfillSummary, *, categories: li
             summary.newly_notable.extend(counts.newly_notable)
             in_set = (page.cursor or 0) + len(page.records)
             of = f" of {page.complete_list_size:,}" if page.complete_list_size else ""
-            log.info("Backfill: harvested %s records (page %d; set %s: %s%s); %s submitted in "
-                     "the window, %d notable so far", f"{summary.harvested:,}", cp.pages, set_spec,
-                     f"{in_set:,}", of, f"{summary.kept:,}", len(summary.newly_notable))
+            log.info(
+                "Backfill: harvested %s records (page %d; set %s: %s%s); %s submitted in the window, %d notable so far",
+                f"{summary.harvested:,}",
+                cp.pages,
+                set_spec,
+                f"{in_set:,}",
+                of,
+                f"{summary.kept:,}",
+                len(summary.newly_notable),
+            )
             token = page.token
             if not token:
                 break
@@ -382,22 +447,20 @@ WRITE_EVERY = 16
 WRITE_AFTER_S = 2.0
 
 
-def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]],
-                     summary: BackfillSummary, timeout_s: float) -> None:
+def _extract_on_dask(
+    db_path: str, todo: list[tuple[str, str, str, dict | None]], summary: BackfillSummary, timeout_s: float
+) -> None:
     """Submit the PDFs to the Dask workers in batches; store and stage the results here as they
     arrive, a few batches per transaction (DuckDB has one writer: this process)."""
     started = time.monotonic()
     client = _dask_client()
     batches = plan_batches(todo, _dask_workers())
-    log.info("Extraction: %d PDFs in %d batches on %d Dask worker(s)", len(todo), len(batches),
-             _dask_workers())
+    log.info("Extraction: %d PDFs in %d batches on %d Dask worker(s)", len(todo), len(batches), _dask_workers())
     if client is not None:
         from distributed import as_completed as completed
 
-        futures: list[Any] = [client.submit(extract_batch_on_worker, batch, timeout_s, pure=False)
-                              for batch in batches]
-        done_batches = (result for _, result in completed(futures, loop=client.loop,
-                                                          with_results=True))
+        futures: list[Any] = [client.submit(extract_batch_on_worker, batch, timeout_s, pure=False) for batch in batches]
+        done_batches = (result for _, result in completed(futures, loop=client.loop, with_results=True))
     else:  # no Dask (the default task runner): Prefect tasks in threads of this process
         from prefect.futures import as_completed
 
@@ -414,22 +477,31 @@ def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]]
         run and a commit per batch cost it more than the rows)."""
         nonlocal pending, last_write, done
         with wh.write() as con:
-            staged = [store_and_stage(con, aid, sha, result, seconds)
-                      for aid, sha, result, seconds in pending]
+            staged = [store_and_stage(con, aid, sha, result, seconds) for aid, sha, result, seconds in pending]
         for (aid, _, result, _), was_staged in zip(pending, staged):
             done += 1
             summary.extracted += 1
             summary.extraction_errors += 1 if result.error else 0
             summary.staged += 1 if was_staged else 0
             summary.pdf_pages += result.pages or 0
-            log.info("Extracted %d/%d: %s (%d pages)%s", done, len(todo), aid, result.pages or 0,
-                     f" (error: {result.error})" if result.error else "")
+            log.info(
+                "Extracted %d/%d: %s (%d pages)%s",
+                done,
+                len(todo),
+                aid,
+                result.pages or 0,
+                f" (error: {result.error})" if result.error else "",
+            )
         pending, last_write = [], time.monotonic()
 
     for results in done_batches:
-        log.debug("batch of %d PDFs (%d pages) back %.2f s after the first submission; %.2f s of"
-                  " extraction on its worker", len(results), sum(r.pages or 0 for _, _, r, _ in results),
-                  time.monotonic() - started, sum(t for *_, t in results))
+        log.debug(
+            "batch of %d PDFs (%d pages) back %.2f s after the first submission; %.2f s of extraction on its worker",
+            len(results),
+            sum(r.pages or 0 for _, _, r, _ in results),
+            time.monotonic() - started,
+            sum(t for *_, t in results),
+        )
         pending.extend(results)
         # Group commit: results stream in batch by batch; they are written once WRITE_EVERY
         # PDFs or WRITE_AFTER_S seconds have gathered (and at the end), not one commit per batch.
@@ -441,6 +513,7 @@ def _extract_on_dask(db_path: str, todo: list[tuple[str, str, str, dict | None]]
 
 
 # -- flow --------------------------------------------------------------------------------------
+
 
 @flow(name="backfill", log_prints=False, validate_parameters=False)
 def backfill_flow(
@@ -473,18 +546,32 @@ def backfill_flow(
     """
     started = time.monotonic()
     configure_ranker(Settings(db_path=Path(db_path)))  # the warehouse's adopted ranker, on every worker too
-    sources = SourceSettings(arxiv_url=arxiv_api_url, s2_url=s2_api_url,
-                             arxiv_delay_s=arxiv_delay_seconds, s2_min_interval=s2_min_interval,
-                             pdf_delay_s=pdf_delay_seconds, contact=contact)
+    sources = SourceSettings(
+        arxiv_url=arxiv_api_url,
+        s2_url=s2_api_url,
+        arxiv_delay_s=arxiv_delay_seconds,
+        s2_min_interval=s2_min_interval,
+        pdf_delay_s=pdf_delay_seconds,
+        contact=contact,
+    )
     problems = SourceProblems()
     categories = list(categories or DEFAULT_CATEGORIES)
     notability = NotabilityRule.parse(rule)
-    as_of = as_of or datetime.now(timezone.utc).date()
+    as_of = as_of or datetime.now(UTC).date()
     wh = Warehouse(db_path)
     key = backfill_store.backfill_key(window_from, window_to, categories)
-    params = {"from": window_from, "to": window_to, "categories": categories, "oai": oai_url,
-              "arxiv": arxiv_api_url, "s2": s2_api_url, "rule": rule, "as_of": as_of,
-              "bulk_search": bulk_search, "extract": extract}
+    params = {
+        "from": window_from,
+        "to": window_to,
+        "categories": categories,
+        "oai": oai_url,
+        "arxiv": arxiv_api_url,
+        "s2": s2_api_url,
+        "rule": rule,
+        "as_of": as_of,
+        "bulk_search": bulk_search,
+        "extract": extract,
+    }
     with wh.write() as con:
         runs_store.check_lock(con, key, what="backfill")  # one live run per backfill window
         runs_store.mark_interrupted(con)
@@ -495,48 +582,97 @@ def backfill_flow(
     try:
         # The workers' extraction children start now and warm up during the harvest.
         with _extraction_workers(extraction_timeout_s, enabled=extract):
-            return _backfill(wh, db_path, cp, run_id=run_id, key=key, started=started,
-                         sources=sources, problems=problems, categories=categories,
-                         notability=notability, as_of=as_of, window_from=window_from,
-                         window_to=window_to, oai_url=oai_url, pdf_url_format=pdf_url_format,
-                         bulk_search=bulk_search, bulk_query=bulk_query, extract=extract,
-                             pdf_cache_dir=pdf_cache_dir, max_pdf_mb=max_pdf_mb,
-                             extraction_timeout_s=extraction_timeout_s)
+            return _backfill(
+                wh,
+                db_path,
+                cp,
+                run_id=run_id,
+                key=key,
+                started=started,
+                sources=sources,
+                problems=problems,
+                categories=categories,
+                notability=notability,
+                as_of=as_of,
+                window_from=window_from,
+                window_to=window_to,
+                oai_url=oai_url,
+                pdf_url_format=pdf_url_format,
+                bulk_search=bulk_search,
+                bulk_query=bulk_query,
+                extract=extract,
+                pdf_cache_dir=pdf_cache_dir,
+                max_pdf_mb=max_pdf_mb,
+                extraction_timeout_s=extraction_timeout_s,
+            )
     finally:
         keeper.stop()
 
 
-def _backfill(wh: Warehouse, db_path: str, cp: Any, *, run_id: str, key: str, started: float,
-              sources: SourceSettings, problems: SourceProblems, categories: list[str],
-              notability: NotabilityRule, as_of: date, window_from: date, window_to: date,
-              oai_url: str, pdf_url_format: str, bulk_search: bool, bulk_query: str,
-              extract: bool, pdf_cache_dir: str | None, max_pdf_mb: int,
-              extraction_timeout_s: float) -> BackfillSummary:
+def _backfill(
+    wh: Warehouse,
+    db_path: str,
+    cp: Any,
+    *,
+    run_id: str,
+    key: str,
+    started: float,
+    sources: SourceSettings,
+    problems: SourceProblems,
+    categories: list[str],
+    notability: NotabilityRule,
+    as_of: date,
+    window_from: date,
+    window_to: date,
+    oai_url: str,
+    pdf_url_format: str,
+    bulk_search: bool,
+    bulk_query: str,
+    extract: bool,
+    pdf_cache_dir: str | None,
+    max_pdf_mb: int,
+    extraction_timeout_s: float,
+) -> BackfillSummary:
     """The body of :func:`backfill_flow` once its run holds the backfill's lock."""
-    from paramtrack.extractors import EXTRACTOR_VERSION
     from paramtrack.core.errors import SourceUnavailableError, UserError
+    from paramtrack.extractors import EXTRACTOR_VERSION
 
     summary = BackfillSummary(run_id=run_id, backfill_key=key, resumed_after_pages=cp.pages)
     if cp.resuming:
-        log.info("Backfill: resuming %s after %d committed pages%s", key, cp.pages,
-                 " (harvest already complete)" if cp.harvest_done else "")
+        log.info(
+            "Backfill: resuming %s after %d committed pages%s",
+            key,
+            cp.pages,
+            " (harvest already complete)" if cp.harvest_done else "",
+        )
     try:
         if not cp.harvest_done:
-            cp = _harvest(wh, cp, summary, categories=categories, window_from=window_from,
-                          window_to=window_to, oai_url=oai_url, sources=sources,
-                          pdf_url_format=pdf_url_format, notability=notability, as_of=as_of,
-                          problems=problems)
+            cp = _harvest(
+                wh,
+                cp,
+                summary,
+                categories=categories,
+                window_from=window_from,
+                window_to=window_to,
+                oai_url=oai_url,
+                sources=sources,
+                pdf_url_format=pdf_url_format,
+                notability=notability,
+                as_of=as_of,
+                problems=problems,
+            )
         if bulk_search and not cp.bulk_done:
             with wh.read() as con:
                 known = sorted(papers_store.all_ids(con))
             missed, hits = find_missed(
-                sources, query=bulk_query,
+                sources,
+                query=bulk_query,
                 min_citations=min(c for _, c in notability.anchors),
                 date_range=f"{window_from.isoformat()}:{window_to.isoformat()}",
-                known=known, problems=problems,
+                known=known,
+                problems=problems,
             )
-            screened = screening.screen_papers(
-                intake.merge_papers((p, "s2_bulk") for p in missed), as_of=as_of)
+            screened = screening.screen_papers(intake.merge_papers((p, "s2_bulk") for p in missed), as_of=as_of)
             papers = screened.kept
             summary.rejected += len(screened.rejected)
             with wh.read() as con:
@@ -550,12 +686,15 @@ def _backfill(wh: Warehouse, db_path: str, cp: Any, *, run_id: str, key: str, st
             summary.inserted += counts.inserted
             summary.newly_notable.extend(counts.newly_notable)
             verdicts = intake.summarise(rows)
-            log.info("Bulk search: %d papers the harvest missed; %d notable by the rule, %d new "
-                     "in the warehouse", len(missed), verdicts.get("notable", 0), counts.inserted)
+            log.info(
+                "Bulk search: %d papers the harvest missed; %d notable by the rule, %d new in the warehouse",
+                len(missed),
+                verdicts.get("notable", 0),
+                counts.inserted,
+            )
         if extract:
             cache_dir = pdf_cache_dir or str(Path(db_path).parent / "pdfs")
-            downloads = download_pdfs(str(db_path), sources, cache_dir, max_pdf_mb,
-                                      problems=problems)
+            downloads = download_pdfs(str(db_path), sources, cache_dir, max_pdf_mb, problems=problems)
             summary.pdfs_downloaded, summary.pdfs_failed = downloads.downloaded, downloads.failed
             with wh.read() as con:
                 todo = [
@@ -574,8 +713,9 @@ def _backfill(wh: Warehouse, db_path: str, cp: Any, *, run_id: str, key: str, st
         summary.source_problems = [*summary.source_problems, *problems.as_list()]
         status = "source_down" if isinstance(exc, SourceUnavailableError) else "failed"
         with wh.write() as con:
-            runs_store.finish_run(con, run_id, status=status, counts=summary.counts(),
-                                  error=f"{type(exc).__name__}: {exc}")
+            runs_store.finish_run(
+                con, run_id, status=status, counts=summary.counts(), error=f"{type(exc).__name__}: {exc}"
+            )
         if isinstance(exc, UserError):
             log.info("Backfill stopped: %s; committed pages are kept, re-run to resume", exc)
         raise
@@ -588,8 +728,9 @@ def _backfill(wh: Warehouse, db_path: str, cp: Any, *, run_id: str, key: str, st
     return summary
 
 
-def run_backfill(*, workers: int = 2, dask_address: str | None = None, dashboard: bool = False,
-                 **params: Any) -> BackfillSummary:
+def run_backfill(
+    *, workers: int = 2, dask_address: str | None = None, dashboard: bool = False, **params: Any
+) -> BackfillSummary:
     """Run :func:`backfill_flow` with its extraction on Dask (local cluster or ``dask_address``;
     ``dashboard`` serves Dask's dashboard for a local one)."""
     from paramtrack.flows.local_api import local_api

@@ -79,13 +79,16 @@ def scheduled_failures(since: datetime) -> list[ScheduledFailure] | None:
     try:
         runs = failed_scheduled_runs(since)
     except Exception as exc:  # the digest must not fail because Prefect could not be asked
-        log.warning("Digest: cannot read the scheduled runs from Prefect: %s: %s",
-                    type(exc).__name__, exc)
+        log.warning("Digest: cannot read the scheduled runs from Prefect: %s: %s", type(exc).__name__, exc)
         return None
     if runs is None:
         return None
-    return [ScheduledFailure(deployment=r.deployment, name=r.name, state_name=r.state_name,
-                             message=r.message, ended_at=r.ended_at) for r in runs]
+    return [
+        ScheduledFailure(
+            deployment=r.deployment, name=r.name, state_name=r.state_name, message=r.message, ended_at=r.ended_at
+        )
+        for r in runs
+    ]
 
 
 def publish_digest_safely(db_path: str, run_id: str, digest_dir: str | None = None) -> Path | None:

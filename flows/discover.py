@@ -12,16 +12,13 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from paramtrack.discovery import intake, screening
-from paramtrack.discovery.notability import NotabilityRule
-from paramtrack.flows.digest import publish_digest_safely
 from paramtrack.core.errors import SourceUnavailableError
 from paramtrack.core.settings import (
     ARXIV_API_URL,
@@ -31,9 +28,11 @@ from paramtrack.core.settings import (
     Settings,
     configure_ranker,
 )
+from paramtrack.discovery import intake, screening
+from paramtrack.discovery.notability import NotabilityRule
+from paramtrack.flows.digest import publish_digest_safely
 from paramtrack.sources.pacing import ARXIV_PDF, CircuitBreaker, SourceDownError, SourceProblems
-from paramtrack.warehouse import Warehouse
-from paramtrack.warehouse import extraction_store, papers_store, rejections_store, review_store, runs_store
+from paramtrack.warehouse import Warehouse, extraction_store, papers_store, rejections_store, review_store, runs_store
 from paramtrack.warehouse.publish import publish_after_run
 
 log = logging.getLogger("paramtrack.discover")
@@ -64,23 +63,39 @@ class SourceSettings:
     def arxiv(self, problems: SourceProblems | None = None) -> Any:
         from paramtrack.sources.arxiv_source import ArxivSource
 
-        return ArxivSource(self.arxiv_url, delay_seconds=self.arxiv_delay_s,
-                           timeout=self.http_timeout_s, problems=problems,
-                           user_agent=self.user_agent, **self._backoff())
+        return ArxivSource(
+            self.arxiv_url,
+            delay_seconds=self.arxiv_delay_s,
+            timeout=self.http_timeout_s,
+            problems=problems,
+            user_agent=self.user_agent,
+            **self._backoff(),
+        )
 
     def s2(self, problems: SourceProblems | None = None) -> Any:
         from paramtrack.sources.semantic_scholar import SemanticScholarSource
 
-        return SemanticScholarSource(self.s2_url, min_interval=self.s2_min_interval,
-                                     timeout=self.http_timeout_s, problems=problems,
-                                     user_agent=self.user_agent, **self._backoff())
+        return SemanticScholarSource(
+            self.s2_url,
+            min_interval=self.s2_min_interval,
+            timeout=self.http_timeout_s,
+            problems=problems,
+            user_agent=self.user_agent,
+            **self._backoff(),
+        )
 
     def pdfs(self, cache_dir: str, max_mb: int, problems: SourceProblems | None = None) -> Any:
         from paramtrack.sources.pdf_cache import PdfCache
 
-        return PdfCache(Path(cache_dir), max_bytes=max_mb * 1024 * 1024,
-                        timeout=max(self.http_timeout_s, 1.0) * 2, min_interval=self.pdf_delay_s,
-                        problems=problems, user_agent=self.user_agent, **self._backoff())
+        return PdfCache(
+            Path(cache_dir),
+            max_bytes=max_mb * 1024 * 1024,
+            timeout=max(self.http_timeout_s, 1.0) * 2,
+            min_interval=self.pdf_delay_s,
+            problems=problems,
+            user_agent=self.user_agent,
+            **self._backoff(),
+        )
 
 
 @dataclass
@@ -108,11 +123,11 @@ class DiscoverSummary:
     abstracts_read: int = 0  # notable papers without a PDF, extracted from arXiv's abstract
     abstracts_staged: int = 0  # ... of which staged (the abstract states a size)
     rejected: int = 0  # records screening refused (rejected_records says why)
-    cleaned: int = 0   # records stored after removing control/invisible characters
+    cleaned: int = 0  # records stored after removing control/invisible characters
     seconds: float = 0.0
     source_problems: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, batch: "BatchResult") -> None:
+    def add(self, batch: BatchResult) -> None:
         self.found_ids.extend(batch.ids)
         self.with_citations += batch.with_citations
         for verdict, n in batch.verdicts.items():
@@ -163,14 +178,14 @@ class LockKeeper:
     heartbeat every :data:`~warehouse.runs_store.LOCK_HEARTBEAT_S` seconds, and :meth:`stop`
     releases the lock. With ``key`` None (papers added by id) there is no lock to keep."""
 
-    def __init__(self, db_path: str, key: str | None, run_id: str,
-                 interval_s: float = runs_store.LOCK_HEARTBEAT_S) -> None:
+    def __init__(
+        self, db_path: str, key: str | None, run_id: str, interval_s: float = runs_store.LOCK_HEARTBEAT_S
+    ) -> None:
         self.db_path, self.key, self.run_id, self.interval_s = db_path, key, run_id, interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if key is not None:
-            self._thread = threading.Thread(target=self._beat, name="paramtrack-heartbeat",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._beat, name="paramtrack-heartbeat", daemon=True)
             self._thread.start()
 
     def _beat(self) -> None:
@@ -198,17 +213,23 @@ class LockKeeper:
 
 # -- tasks -------------------------------------------------------------------------------------
 
+
 @task(name="poll-arxiv-page", cache_policy=NO_CACHE)
-def poll_arxiv_page(sources: SourceSettings, categories: list[str], since: date, until: date,
-                    start: int, problems: SourceProblems | None = None) -> Any:
+def poll_arxiv_page(
+    sources: SourceSettings,
+    categories: list[str],
+    since: date,
+    until: date,
+    start: int,
+    problems: SourceProblems | None = None,
+) -> Any:
     """One page of the window listing (a task per page: each shows, and retries, on its own)."""
     with sources.arxiv(problems) as arxiv:
         return arxiv.window_page(categories, since, until, start)
 
 
 @task(name="fetch-arxiv-ids", cache_policy=NO_CACHE)
-def fetch_arxiv_ids(sources: SourceSettings, arxiv_ids: list[str],
-                    problems: SourceProblems | None = None) -> list:
+def fetch_arxiv_ids(sources: SourceSettings, arxiv_ids: list[str], problems: SourceProblems | None = None) -> list:
     with sources.arxiv(problems) as arxiv:
         papers = arxiv.fetch_ids(arxiv_ids)
     log.info("arXiv: %d of %d requested papers found", len(papers), len(arxiv_ids))
@@ -216,8 +237,7 @@ def fetch_arxiv_ids(sources: SourceSettings, arxiv_ids: list[str],
 
 
 @task(name="fetch-citations", cache_policy=NO_CACHE)
-def fetch_citations(sources: SourceSettings, arxiv_ids: list[str],
-                    problems: SourceProblems | None = None) -> dict:
+def fetch_citations(sources: SourceSettings, arxiv_ids: list[str], problems: SourceProblems | None = None) -> dict:
     """Semantic Scholar's records for ``arxiv_ids`` (None for unknown ones), 500 per request."""
     with sources.s2(problems) as s2:
         return s2.batch_by_arxiv(arxiv_ids)
@@ -226,15 +246,21 @@ def fetch_citations(sources: SourceSettings, arxiv_ids: list[str],
 @task(name="read-watchlist", cache_policy=NO_CACHE)
 def read_watchlist(db_path: str, not_seen_since: datetime | None = None) -> list:
     with Warehouse(db_path).read() as con:
-        return [intake.watched_paper(r)
-                for r in papers_store.watchlist(con, not_seen_since=not_seen_since)]
+        return [intake.watched_paper(r) for r in papers_store.watchlist(con, not_seen_since=not_seen_since)]
 
 
 @task(name="judge-and-store", cache_policy=NO_CACHE)
 def judge_and_store(
-    db_path: str, sources: SourceSettings, papers: dict[str, tuple[Any, str]], *,
-    rule: str, as_of: date, run_id: str, known_citations: dict[str, Any] | None = None,
-    progress: Progress | None = None, problems: SourceProblems | None = None,
+    db_path: str,
+    sources: SourceSettings,
+    papers: dict[str, tuple[Any, str]],
+    *,
+    rule: str,
+    as_of: date,
+    run_id: str,
+    known_citations: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+    problems: SourceProblems | None = None,
 ) -> BatchResult:
     """Screening, citation counts for one batch (≤ 500 ids: one Semantic Scholar call), the
     rule's verdict, and one transaction that stores the papers, the rejected records with their
@@ -250,38 +276,50 @@ def judge_and_store(
     wh = Warehouse(db_path)
     with wh.read() as con:
         history = papers_store.citation_history(con, sorted(papers))
-    rows = intake.judge(papers, citations, rule=NotabilityRule.parse(rule), as_of=as_of,
-                        history=history)
+    rows = intake.judge(papers, citations, rule=NotabilityRule.parse(rule), as_of=as_of, history=history)
     aged = [r.arxiv_id for r in rows if r.status == "aged_out"]
     with wh.write() as con:
         counts = papers_store.upsert_papers(con, [r for r in rows if r.status != "aged_out"])
         papers_store.mark_aged_out(con, aged)
         rejections_store.record_rejections(con, run_id, screened.rejected)
         if progress is not None:
-            runs_store.save_checkpoint(con, progress.key, progress.step, position=progress.position,
-                                       total=progress.total, run_id=progress.run_id,
-                                       job_started_at=progress.job_started_at)
+            runs_store.save_checkpoint(
+                con,
+                progress.key,
+                progress.step,
+                position=progress.position,
+                total=progress.total,
+                run_id=progress.run_id,
+                job_started_at=progress.job_started_at,
+            )
     return BatchResult(
-        ids=sorted(papers), with_citations=sum(1 for k in papers if citations.get(k) is not None),
-        verdicts=intake.summarise(rows), inserted=counts.inserted, updated=counts.updated,
-        newly_notable=counts.newly_notable, rejected=len(screened.rejected),
+        ids=sorted(papers),
+        with_citations=sum(1 for k in papers if citations.get(k) is not None),
+        verdicts=intake.summarise(rows),
+        inserted=counts.inserted,
+        updated=counts.updated,
+        newly_notable=counts.newly_notable,
+        rejected=len(screened.rejected),
         cleaned=len(screened.cleaned),
     )
 
 
 @task(name="find-missed-papers", cache_policy=NO_CACHE)
 def find_missed(
-    sources: SourceSettings, *, query: str, min_citations: int, date_range: str,
-    known: list[str], problems: SourceProblems | None = None,
+    sources: SourceSettings,
+    *,
+    query: str,
+    min_citations: int,
+    date_range: str,
+    known: list[str],
+    problems: SourceProblems | None = None,
 ) -> tuple[list, dict]:
     """Notable papers the weekly windows never saw: bulk search, then their arXiv records."""
     known_set = set(known)
     with sources.s2(problems) as s2:
         hits = {
             p.arxiv_id: p
-            for p in s2.bulk_search(
-                query=query, min_citation_count=min_citations, publication_date_or_year=date_range
-            )
+            for p in s2.bulk_search(query=query, min_citation_count=min_citations, publication_date_or_year=date_range)
             if p.arxiv_id and p.arxiv_id not in known_set
         }
     papers: list = []
@@ -300,10 +338,17 @@ class DownloadResult:
 
 
 @task(name="download-pdfs", cache_policy=NO_CACHE)
-def download_pdfs(db_path: str, sources: SourceSettings, cache_dir: str, max_mb: int, *,
-                  problems: SourceProblems | None = None, breaker_threshold: int = 5,
-                  only: list[str] | None = None,
-                  retry_base_days: float = papers_store.PDF_RETRY_BASE_DAYS) -> DownloadResult:
+def download_pdfs(
+    db_path: str,
+    sources: SourceSettings,
+    cache_dir: str,
+    max_mb: int,
+    *,
+    problems: SourceProblems | None = None,
+    breaker_threshold: int = 5,
+    only: list[str] | None = None,
+    retry_base_days: float = papers_store.PDF_RETRY_BASE_DAYS,
+) -> DownloadResult:
     """Fetch the PDF of every notable paper's current version that is not cached and is due,
     recording each result as it lands (a killed run keeps what it downloaded).
 
@@ -322,12 +367,19 @@ def download_pdfs(db_path: str, sources: SourceSettings, cache_dir: str, max_mb:
     wh = Warehouse(db_path)
     with wh.read() as con:
         todo = papers_store.papers_needing_pdf(con, only=only, ignore_backoff=only is not None)
-        waiting = [s for s in papers_store.pdf_states(con, arxiv_ids=only)
-                   if s.current and s.next_try_at is not None] if only is None else []
+        waiting = (
+            [s for s in papers_store.pdf_states(con, arxiv_ids=only) if s.current and s.next_try_at is not None]
+            if only is None
+            else []
+        )
     if waiting:
         soonest = min(s.next_try_at for s in waiting if s.next_try_at is not None)
-        log.info("PDFs: %d to fetch; %d unavailable ones wait for a later run (next try %s)",
-                 len(todo), len(waiting), f"{soonest.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC")
+        log.info(
+            "PDFs: %d to fetch; %d unavailable ones wait for a later run (next try %s)",
+            len(todo),
+            len(waiting),
+            f"{soonest.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+        )
     breaker = CircuitBreaker(ARXIV_PDF, breaker_threshold)
     streak: list[tuple[str, int]] = []  # server failures since the last success
     ok = failed = 0
@@ -338,9 +390,14 @@ def download_pdfs(db_path: str, sources: SourceSettings, cache_dir: str, max_mb:
             except Exception as exc:  # recorded per paper; the run goes on
                 failed += 1
                 with wh.write() as con:
-                    papers_store.record_pdf(con, arxiv_id, url=url, version=version,
-                                            error=f"{type(exc).__name__}: {exc}",
-                                            retry_base_days=retry_base_days)
+                    papers_store.record_pdf(
+                        con,
+                        arxiv_id,
+                        url=url,
+                        version=version,
+                        error=f"{type(exc).__name__}: {exc}",
+                        retry_base_days=retry_base_days,
+                    )
                 if isinstance(exc, PdfServerFailingError):
                     streak.append((arxiv_id, version))
                     try:
@@ -355,8 +412,9 @@ def download_pdfs(db_path: str, sources: SourceSettings, cache_dir: str, max_mb:
                 streak = []
                 breaker.success()
                 with wh.write() as con:
-                    papers_store.record_pdf(con, arxiv_id, url=url, version=version,
-                                            sha256=pdf.sha256, size=pdf.bytes, path=str(pdf.path))
+                    papers_store.record_pdf(
+                        con, arxiv_id, url=url, version=version, sha256=pdf.sha256, size=pdf.bytes, path=str(pdf.path)
+                    )
             if i % 10 == 0 or i == len(todo):
                 log.info("PDFs: %d/%d (%d cached, %d unavailable)", i, len(todo), ok, failed)
     return DownloadResult(ok, failed)
@@ -384,8 +442,7 @@ class TransientExtractionError(RuntimeError):
         return (type(self), (self.result,))
 
 
-@task(name="extract-paper", cache_key_fn=_extraction_cache_key, persist_result=True,
-      retries=1, retry_delay_seconds=1)
+@task(name="extract-paper", cache_key_fn=_extraction_cache_key, persist_result=True, retries=1, retry_delay_seconds=1)
 def extract_paper(arxiv_id: str, sha256: str, path: str, meta: dict[str, Any]) -> Any:
     """Extract in the isolated worker (time and memory limits); errors come back as values.
 
@@ -394,8 +451,12 @@ def extract_paper(arxiv_id: str, sha256: str, path: str, meta: dict[str, Any]) -
     """
     from paramtrack.extractors import extract_pdf_safely
 
-    kwargs = dict(categories=meta.get("categories"), published=meta.get("published"),
-                  title=meta.get("title"), abstract=meta.get("abstract"))
+    kwargs = dict(
+        categories=meta.get("categories"),
+        published=meta.get("published"),
+        title=meta.get("title"),
+        abstract=meta.get("abstract"),
+    )
     if _worker is not None:
         result = _worker.extract(Path(path), **kwargs)
     else:
@@ -412,8 +473,12 @@ def store_and_stage(con: Any, arxiv_id: str, sha256: str, result: Any, seconds: 
     from paramtrack.warehouse import review_store
 
     stored = extraction_store.store_extraction(
-        con, arxiv_id=arxiv_id, pdf_sha256=sha256, extractor_version=EXTRACTOR_VERSION,
-        result=result, seconds=seconds,
+        con,
+        arxiv_id=arxiv_id,
+        pdf_sha256=sha256,
+        extractor_version=EXTRACTOR_VERSION,
+        result=result,
+        seconds=seconds,
     )
     if not stored.lasting:  # a transient error (a repeated one is made lasting by the store)
         return False
@@ -433,8 +498,9 @@ def stage_extraction(db_path: str, arxiv_id: str, sha256: str, result: Any, seco
         return store_and_stage(con, arxiv_id, sha256, result, seconds)
 
 
-def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
-                 summary: DiscoverSummary, timeout_s: float) -> None:
+def _extract_all(
+    db_path: str, todo: list[tuple[str, str, str, dict | None]], summary: DiscoverSummary, timeout_s: float
+) -> None:
     """Extract and stage each PDF through one worker process kept for the whole batch."""
     global _worker
     from paramtrack.extractors import ExtractionWorker
@@ -453,9 +519,14 @@ def _extract_all(db_path: str, todo: list[tuple[str, str, str, dict | None]],
                 summary.extraction_errors += 1 if result.error else 0
                 summary.staged += 1 if staged else 0
                 retry = "" if staged else "; retried next run"
-                log.info("Extracted %d/%d: %s (%d pages)%s", i, len(todo), arxiv_id,
-                         result.pages or 0,
-                         f" (error: {result.error}{retry})" if result.error else "")
+                log.info(
+                    "Extracted %d/%d: %s (%d pages)%s",
+                    i,
+                    len(todo),
+                    arxiv_id,
+                    result.pages or 0,
+                    f" (error: {result.error}{retry})" if result.error else "",
+                )
         finally:
             _worker = None
 
@@ -522,18 +593,31 @@ def discover_flow(
     configure_ranker(Settings(db_path=Path(db_path)))  # a worker's run uses the warehouse's adopted ranker too
     categories = list(categories or DEFAULT_CATEGORIES)
     notability = NotabilityRule.parse(rule)
-    as_of = as_of or datetime.now(timezone.utc).date()
+    as_of = as_of or datetime.now(UTC).date()
     sources = SourceSettings(
-        arxiv_url=arxiv_api_url, s2_url=s2_api_url, arxiv_delay_s=arxiv_delay_seconds,
-        s2_min_interval=s2_min_interval, pdf_delay_s=pdf_delay_seconds,
-        http_timeout_s=http_timeout_s, backoff_base_s=backoff_base_s, contact=contact,
+        arxiv_url=arxiv_api_url,
+        s2_url=s2_api_url,
+        arxiv_delay_s=arxiv_delay_seconds,
+        s2_min_interval=s2_min_interval,
+        pdf_delay_s=pdf_delay_seconds,
+        http_timeout_s=http_timeout_s,
+        backoff_base_s=backoff_base_s,
+        contact=contact,
     )
     problems = SourceProblems()
     wh = Warehouse(db_path)
-    params = {"since": since, "until": until, "arxiv_ids": arxiv_ids, "categories": categories, "arxiv": arxiv_api_url,
-              "s2": s2_api_url, "rule": rule, "as_of": as_of, "bulk_search": bulk_search}
-    key = None if arxiv_ids is not None else runs_store.discover_window_key(
-        since, until, categories)  # type: ignore[arg-type]
+    params = {
+        "since": since,
+        "until": until,
+        "arxiv_ids": arxiv_ids,
+        "categories": categories,
+        "arxiv": arxiv_api_url,
+        "s2": s2_api_url,
+        "rule": rule,
+        "as_of": as_of,
+        "bulk_search": bulk_search,
+    }
+    key = None if arxiv_ids is not None else runs_store.discover_window_key(since, until, categories)  # type: ignore[arg-type]
     with wh.write() as con:
         if key is not None:
             # One live run per window: refuse (and write nothing) while another run holds it,
@@ -542,8 +626,7 @@ def discover_flow(
         for dead in runs_store.mark_interrupted(con):
             log.warning("Run %s was interrupted (its process is gone)", dead)
         resume = runs_store.unfinished_checkpoint(con, key, WINDOW_STEP) if key else None
-        run_id = runs_store.start_run(con, "discover", params, key=key,
-                                      resumed_from=resume.run_id if resume else None)
+        run_id = runs_store.start_run(con, "discover", params, key=key, resumed_from=resume.run_id if resume else None)
         if key is not None:
             runs_store.acquire_lock(con, key, run_id, what="ingest")
         job_started_at = resume.job_started_at if resume else runs_store.run_started_at(con, run_id)
@@ -555,42 +638,82 @@ def discover_flow(
             if arxiv_ids is not None:
                 polled = fetch_arxiv_ids(sources, list(arxiv_ids), problems)
                 summary.polled = len(polled)
-                summary.add(judge_and_store(str(db_path), sources, intake.merge_papers(
-                    (p, "manual") for p in polled), **judge))
+                summary.add(
+                    judge_and_store(str(db_path), sources, intake.merge_papers((p, "manual") for p in polled), **judge)
+                )
                 bulk_search = False
             else:
-                _poll_window(str(db_path), sources, categories, since, until, summary, judge,  # type: ignore[arg-type]
-                             resume=resume, progress=Progress(key, WINDOW_STEP, 0, None, run_id,  # type: ignore[arg-type]
-                                                              job_started_at), batch_size=batch_size)
+                _poll_window(
+                    str(db_path),
+                    sources,
+                    categories,
+                    since,
+                    until,
+                    summary,
+                    judge,  # type: ignore[arg-type]
+                    resume=resume,
+                    progress=Progress(
+                        key,
+                        WINDOW_STEP,
+                        0,
+                        None,
+                        run_id,  # type: ignore[arg-type]
+                        job_started_at,
+                    ),
+                    batch_size=batch_size,
+                )
                 watched = read_watchlist(str(db_path), job_started_at)
                 summary.rechecked = len(watched)
                 for batch in intake.batches(watched, batch_size):
-                    summary.add(judge_and_store(str(db_path), sources, intake.merge_papers(
-                        (p, "watchlist") for p in batch), **judge))
+                    summary.add(
+                        judge_and_store(
+                            str(db_path), sources, intake.merge_papers((p, "watchlist") for p in batch), **judge
+                        )
+                    )
             if bulk_search:
                 with wh.read() as con:
                     # Papers this run judged but did not store (aged out) count as known too.
                     known = sorted(papers_store.all_ids(con) | set(summary.found_ids))
                 missed, hits = find_missed(
-                    sources, query=bulk_query, min_citations=int(notability.threshold(0)),
+                    sources,
+                    query=bulk_query,
+                    min_citations=int(notability.threshold(0)),
                     date_range=intake.bulk_date_range(since, until, bulk_lookback_years),  # type: ignore[arg-type]
-                    known=known, problems=problems,
+                    known=known,
+                    problems=problems,
                 )
                 summary.found_by_bulk = len(missed)
                 for batch in intake.batches(missed, batch_size):
-                    summary.add(judge_and_store(
-                        str(db_path), sources, intake.merge_papers((p, "s2_bulk") for p in batch),
-                        known_citations={p.arxiv_id: hits.get(p.arxiv_id) for p in batch}, **judge))
-            log.info("Warehouse: %d new, %d updated, %d newly notable", summary.inserted,
-                     summary.updated, len(summary.newly_notable))
+                    summary.add(
+                        judge_and_store(
+                            str(db_path),
+                            sources,
+                            intake.merge_papers((p, "s2_bulk") for p in batch),
+                            known_citations={p.arxiv_id: hits.get(p.arxiv_id) for p in batch},
+                            **judge,
+                        )
+                    )
+            log.info(
+                "Warehouse: %d new, %d updated, %d newly notable",
+                summary.inserted,
+                summary.updated,
+                len(summary.newly_notable),
+            )
 
             if extract:
                 cache_dir = pdf_cache_dir or str(Path(db_path).parent / "pdfs")
                 # the papers it names, found on arXiv now or already in the warehouse
                 only = sorted(set(summary.found_ids) | set(arxiv_ids)) if arxiv_ids is not None else None
-                downloads = download_pdfs(str(db_path), sources, cache_dir, max_pdf_mb,
-                                          problems=problems, breaker_threshold=pdf_breaker_threshold,
-                                          only=only, retry_base_days=pdf_retry_base_days)
+                downloads = download_pdfs(
+                    str(db_path),
+                    sources,
+                    cache_dir,
+                    max_pdf_mb,
+                    problems=problems,
+                    breaker_threshold=pdf_breaker_threshold,
+                    only=only,
+                    retry_base_days=pdf_retry_base_days,
+                )
                 summary.pdfs_downloaded, summary.pdfs_failed = downloads.downloaded, downloads.failed
                 _extract_pending(str(db_path), summary, extraction_timeout_s, only=only)
                 if downloads.source_down:
@@ -606,9 +729,19 @@ def discover_flow(
         keeper.stop()
 
 
-def _poll_window(db_path: str, sources: SourceSettings, categories: list[str], since: date,
-                 until: date, summary: DiscoverSummary, judge: dict[str, Any], *,
-                 resume: runs_store.Checkpoint | None, progress: Progress, batch_size: int) -> None:
+def _poll_window(
+    db_path: str,
+    sources: SourceSettings,
+    categories: list[str],
+    since: date,
+    until: date,
+    summary: DiscoverSummary,
+    judge: dict[str, Any],
+    *,
+    resume: runs_store.Checkpoint | None,
+    progress: Progress,
+    batch_size: int,
+) -> None:
     """Page through the window, storing every ``batch_size`` papers with a checkpoint.
 
     Resuming starts at the checkpoint's position, unless the listing's size changed since (new
@@ -617,14 +750,14 @@ def _poll_window(db_path: str, sources: SourceSettings, categories: list[str], s
     start = 0
     if resume is not None:
         start = resume.position
-        log.info("Resuming the window at record %d of %s (run %s was interrupted)",
-                 start, resume.total, resume.run_id)
+        log.info("Resuming the window at record %d of %s (run %s was interrupted)", start, resume.total, resume.run_id)
     pending: list[Any] = []
     while True:
         page = poll_arxiv_page(sources, categories, since, until, start, judge["problems"])
         if resume is not None and start and page.total != resume.total:
-            log.warning("The window's listing changed (%s -> %d records); reading it from the start",
-                        resume.total, page.total)
+            log.warning(
+                "The window's listing changed (%s -> %d records); reading it from the start", resume.total, page.total
+            )
             resume, start, pending = None, 0, []
             continue
         pending.extend(page.papers)
@@ -635,23 +768,28 @@ def _poll_window(db_path: str, sources: SourceSettings, categories: list[str], s
         while len(pending) >= batch_size or (page.last and pending):
             batch, pending = pending[:batch_size], pending[batch_size:]
             at = start - len(pending)
-            summary.add(judge_and_store(
-                db_path, sources, intake.merge_papers((p, "arxiv_window") for p in batch),
-                progress=_at(progress, at, page.total), **judge))
+            summary.add(
+                judge_and_store(
+                    db_path,
+                    sources,
+                    intake.merge_papers((p, "arxiv_window") for p in batch),
+                    progress=_at(progress, at, page.total),
+                    **judge,
+                )
+            )
             log.info("Stored %d/%d papers of the window", at, page.total)
         if page.last:
             break
-    log.info("arXiv: %d papers submitted %s .. %s in %s", summary.polled, since, until,
-             ", ".join(categories))
+    log.info("arXiv: %d papers submitted %s .. %s in %s", summary.polled, since, until, ", ".join(categories))
 
 
 def _at(progress: Progress, position: int, total: int) -> Progress:
-    return Progress(progress.key, progress.step, position, total, progress.run_id,
-                    progress.job_started_at)
+    return Progress(progress.key, progress.step, position, total, progress.run_id, progress.job_started_at)
 
 
-def _extract_pending(db_path: str, summary: DiscoverSummary, timeout_s: float, *,
-                     only: list[str] | None = None) -> None:
+def _extract_pending(
+    db_path: str, summary: DiscoverSummary, timeout_s: float, *, only: list[str] | None = None
+) -> None:
     """Extract every cached PDF (of ``only`` those papers) that this extractor has not read."""
     from paramtrack.extractors import EXTRACTOR_VERSION
 
@@ -681,30 +819,56 @@ def _extract_abstracts(db_path: str, summary: DiscoverSummary, *, only: list[str
 
     wh = Warehouse(db_path)
     with wh.read() as con:
-        todo = [(meta, key) for meta in papers_store.papers_without_pdf(con, only)
-                if not extraction_store.has_extraction(
-                    con, meta["arxiv_id"], key := papers_store.abstract_key(meta["title"], meta["abstract"]),
-                    EXTRACTOR_VERSION)]
+        todo = [
+            (meta, key)
+            for meta in papers_store.papers_without_pdf(con, only)
+            if not extraction_store.has_extraction(
+                con,
+                meta["arxiv_id"],
+                key := papers_store.abstract_key(meta["title"], meta["abstract"]),
+                EXTRACTOR_VERSION,
+            )
+        ]
     if not todo:
         return
     for start in range(0, len(todo), ABSTRACT_BATCH):
         batch = todo[start : start + ABSTRACT_BATCH]
-        results = [(meta, key, extract_abstract(title=meta["title"], abstract=meta["abstract"],
-                                                categories=meta.get("categories"), published=meta.get("published")))
-                   for meta, key in batch]
+        results = [
+            (
+                meta,
+                key,
+                extract_abstract(
+                    title=meta["title"],
+                    abstract=meta["abstract"],
+                    categories=meta.get("categories"),
+                    published=meta.get("published"),
+                ),
+            )
+            for meta, key in batch
+        ]
         with wh.write() as con:
             for meta, key, result in results:
-                extraction_store.store_extraction(con, arxiv_id=meta["arxiv_id"], pdf_sha256=key,
-                                                  extractor_version=EXTRACTOR_VERSION, result=result)
+                extraction_store.store_extraction(
+                    con, arxiv_id=meta["arxiv_id"], pdf_sha256=key, extractor_version=EXTRACTOR_VERSION, result=result
+                )
                 if result.candidates:
                     review_store.stage_paper(con, meta["arxiv_id"])
                     summary.abstracts_staged += 1
         summary.abstracts_read += len(batch)
-        log.info("Abstracts (no PDF): %d/%d read, %d staged", summary.abstracts_read, len(todo), summary.abstracts_staged)
+        log.info(
+            "Abstracts (no PDF): %d/%d read, %d staged", summary.abstracts_read, len(todo), summary.abstracts_staged
+        )
 
 
-def _finish(wh: Warehouse, summary: DiscoverSummary, started: float, problems: SourceProblems, *,
-            status: str, error: str | None = None) -> DiscoverSummary:
+def _finish(
+    wh: Warehouse,
+    summary: DiscoverSummary,
+    started: float,
+    problems: SourceProblems,
+    *,
+    status: str,
+    error: str | None = None,
+) -> DiscoverSummary:
     summary.status, summary.error = status, error
     summary.seconds = time.monotonic() - started
     summary.source_problems = problems.as_list()

@@ -64,8 +64,11 @@ def watch_server(server_pid: int) -> subprocess.Popen:
     """Start a watchdog that stops ``server_pid`` once this process is gone."""
     proc = subprocess.Popen(
         [sys.executable, "-I", "-S", "-c", WATCHDOG, str(os.getpid()), str(server_pid)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        close_fds=True, start_new_session=True,  # a Ctrl-C to our group must not stop it first
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        close_fds=True,
+        start_new_session=True,  # a Ctrl-C to our group must not stop it first
     )
     _watchdogs.append(proc)
     return proc

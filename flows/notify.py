@@ -36,12 +36,21 @@ def failure_payload(flow: Any, flow_run: Any, state: Any) -> dict[str, Any]:
     link = f"{ui.rstrip('/')}/runs/flow-run/{flow_run.id}" if ui else None
     message = " ".join(str(getattr(state, "message", None) or "no message").split())[:1000]
     name = getattr(flow, "name", None) or getattr(flow_run, "flow_name", "?")
-    text = (f"paramtrack: scheduled run {flow_run.name!r} of {name} ended {state.name}: {message}"
-            + (f" ({link})" if link else ""))
-    return {"text": text, "flow": name, "flow_run": flow_run.name, "flow_run_id": str(flow_run.id),
-            "deployment_id": str(flow_run.deployment_id) if flow_run.deployment_id else None,
-            "state": state.name, "state_type": state.type.value, "message": message,
-            "parameters": dict(flow_run.parameters or {}), "url": link}
+    text = f"paramtrack: scheduled run {flow_run.name!r} of {name} ended {state.name}: {message}" + (
+        f" ({link})" if link else ""
+    )
+    return {
+        "text": text,
+        "flow": name,
+        "flow_run": flow_run.name,
+        "flow_run_id": str(flow_run.id),
+        "deployment_id": str(flow_run.deployment_id) if flow_run.deployment_id else None,
+        "state": state.name,
+        "state_type": state.type.value,
+        "message": message,
+        "parameters": dict(flow_run.parameters or {}),
+        "url": link,
+    }
 
 
 def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
@@ -56,8 +65,9 @@ def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
 
     try:
         payload = failure_payload(flow, flow_run, state)
-        httpx.post(check_webhook_url(url), json=payload, timeout=10.0,
-                   headers={"User-Agent": user_agent()}).raise_for_status()
+        httpx.post(
+            check_webhook_url(url), json=payload, timeout=10.0, headers={"User-Agent": user_agent()}
+        ).raise_for_status()
         log.info("Failure notification sent for run %s", flow_run.name)
     except Exception as exc:  # a broken webhook must not hide the run's own failure
         log.warning("Failure notification to %s not sent: %s: %s", url, type(exc).__name__, exc)

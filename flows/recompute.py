@@ -29,8 +29,8 @@ from typing import Any
 import pandas as pd
 from prefect import flow
 
-from paramtrack.flows import notify, runlog
 from paramtrack.core.errors import UserError
+from paramtrack.flows import notify, runlog
 from paramtrack.trends.charts import CHART_FILES, write_charts
 from paramtrack.trends.fit import TrendConfig, fit_trends
 from paramtrack.trends.gap import GapConfig, gap_table
@@ -58,7 +58,7 @@ EXPORT_FILES = tuple(f"{table}.{fmt}" for table in RESULT_TABLES for fmt in ("cs
 @dataclass
 class RecomputeOutcome:
     run_id: str | None
-    skipped: bool = False                     # --if-due and nothing changed
+    skipped: bool = False  # --if-due and nothing changed
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     trends: pd.DataFrame | None = None
@@ -68,9 +68,14 @@ class RecomputeOutcome:
     exports: list[Path] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "skipped": self.skipped, "seconds": round(self.seconds, 3),
-                "counts": self.counts, "charts": [str(p) for p in self.charts],
-                "exports": [str(p) for p in self.exports]}
+        return {
+            "run_id": self.run_id,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+            "counts": self.counts,
+            "charts": [str(p) for p in self.charts],
+            "exports": [str(p) for p in self.exports],
+        }
 
 
 def prepare_output_dir(path: Path | str, *, label: str, files: Iterable[str] = ()) -> Path:
@@ -98,15 +103,16 @@ def prepare_output_dir(path: Path | str, *, label: str, files: Iterable[str] = (
     return out
 
 
-def prepare_output_dirs(charts_dir: Path | str | None, export_dir: Path | str | None, *,
-                        labels: tuple[str, str] = ("--charts", "--export"),
-                        ) -> tuple[Path | None, Path | None]:
+def prepare_output_dirs(
+    charts_dir: Path | str | None,
+    export_dir: Path | str | None,
+    *,
+    labels: tuple[str, str] = ("--charts", "--export"),
+) -> tuple[Path | None, Path | None]:
     """:func:`prepare_output_dir` for the chart and export folders that were asked for;
     ``labels`` name them in messages (the CLI options by default)."""
-    charts = (prepare_output_dir(charts_dir, label=labels[0], files=CHART_FILES)
-              if charts_dir is not None else None)
-    exports = (prepare_output_dir(export_dir, label=labels[1], files=EXPORT_FILES)
-               if export_dir is not None else None)
+    charts = prepare_output_dir(charts_dir, label=labels[0], files=CHART_FILES) if charts_dir is not None else None
+    exports = prepare_output_dir(export_dir, label=labels[1], files=EXPORT_FILES) if export_dir is not None else None
     return charts, exports
 
 
@@ -142,8 +148,7 @@ def recompute(
         wanted = {k: v for k, v in params.items() if v is not None}  # outputs not asked for: any
         with wh.read() as con:
             if not recompute_due(con, wanted):
-                return RecomputeOutcome(run_id=None, skipped=True,
-                                        seconds=time.perf_counter() - t0)
+                return RecomputeOutcome(run_id=None, skipped=True, seconds=time.perf_counter() - t0)
     run_id = run_id or f"recompute-{uuid.uuid4().hex[:12]}"
     with wh.write() as con:
         start_run(con, run_id, params)
@@ -155,8 +160,7 @@ def recompute(
         gap = gap_table(models, gap_config)
         counts: dict[str, int] = {"models_read": len(models), "models_fitted": len(result.sample)}
         with wh.write() as con:
-            counts.update(write_results(con, run_id, trends=result.trends, gap=gap,
-                                        breakpoints=result.breakpoints))
+            counts.update(write_results(con, run_id, trends=result.trends, gap=gap, breakpoints=result.breakpoints))
             counts["scarce_bands"] = int(gap["scarce"].sum()) if len(gap) else 0
             if charts is not None:
                 outcome.charts = write_charts(result.sample, result.trends, gap, charts)
@@ -184,8 +188,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-@flow(name="recompute", log_prints=False, validate_parameters=False, on_failure=notify.HOOKS,
-      on_crashed=notify.HOOKS)
+@flow(name="recompute", log_prints=False, validate_parameters=False, on_failure=notify.HOOKS, on_crashed=notify.HOOKS)
 def recompute_flow(
     db_path: str | Path | None = None,
     charts_dir: str | Path | None = None,
@@ -215,14 +218,22 @@ def recompute_flow(
     charts_dir = db.parent / charts_dir if charts_dir is not None else None
     export_dir = db.parent / export_dir if export_dir is not None else None
     db_path = db
-    cfg = TrendConfig(until=until, resamples=resamples, seed=seed, gap_split=gap_split,
-                      break_year=break_year)
-    outcome = recompute(Warehouse(db_path), config=cfg,
-                        gap_config=GapConfig(since_year=since_year, until=until),
-                        charts_dir=charts_dir, export_dir=export_dir, if_due=if_due)
+    cfg = TrendConfig(until=until, resamples=resamples, seed=seed, gap_split=gap_split, break_year=break_year)
+    outcome = recompute(
+        Warehouse(db_path),
+        config=cfg,
+        gap_config=GapConfig(since_year=since_year, until=until),
+        charts_dir=charts_dir,
+        export_dir=export_dir,
+        if_due=if_due,
+    )
     if outcome.skipped:
         log.info("Recompute not due: no dataset change since the last completed recompute")
     else:
-        log.info("Recomputed %s in %.1f s (run %s)", ", ".join(
-            f"{k} {v}" for k, v in outcome.counts.items()), outcome.seconds, outcome.run_id)
+        log.info(
+            "Recomputed %s in %.1f s (run %s)",
+            ", ".join(f"{k} {v}" for k, v in outcome.counts.items()),
+            outcome.seconds,
+            outcome.run_id,
+        )
     return outcome.summary()

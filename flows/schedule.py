@@ -15,18 +15,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, serve
 from prefect.schedules import Cron
-
 from prefect.states import Failed
 
+from paramtrack.core.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
 from paramtrack.flows import notify, runlog
 from paramtrack.flows.discover import discover_flow
-from paramtrack.core.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
 from paramtrack.warehouse import Warehouse, runs_store
 
 runlog.install()  # loaded by file path in a deployment's process: see flows/runlog.py
@@ -45,8 +44,7 @@ def resolve_db_path(db_path: str | None) -> str:
     return str(Path(db_path or os.environ.get("PARAMTRACK_DB") or DEFAULT_DB).expanduser().resolve())
 
 
-@flow(name="weekly-discover", validate_parameters=False, on_failure=notify.HOOKS,
-      on_crashed=notify.HOOKS)
+@flow(name="weekly-discover", validate_parameters=False, on_failure=notify.HOOKS, on_crashed=notify.HOOKS)
 def weekly_discover_flow(
     db_path: str | None = None,
     window_days: int = 7,
@@ -66,23 +64,32 @@ def weekly_discover_flow(
     (or a test) turns them down. ``db_path`` None: :func:`resolve_db_path`. A failure or crash
     is posted to ``PARAMTRACK_NOTIFY_URL`` when set (:mod:`flows.notify`)."""
     db_path = resolve_db_path(db_path)
-    until = datetime.now(timezone.utc).date()
+    until = datetime.now(UTC).date()
     # Both ends are included, so the window spans window_days + 1 dates and overlaps the previous
     # run by one: the run date is only partly over when the run starts (upserts make it harmless).
     since = until - timedelta(days=window_days)
-    common = dict(db_path=db_path, rule=rule, arxiv_api_url=arxiv_api_url,
-                  s2_api_url=s2_api_url, pdf_cache_dir=pdf_cache_dir,
-                  arxiv_delay_seconds=arxiv_delay_seconds, s2_min_interval=s2_min_interval,
-                  pdf_delay_seconds=pdf_delay_seconds, contact=contact)
+    common = dict(
+        db_path=db_path,
+        rule=rule,
+        arxiv_api_url=arxiv_api_url,
+        s2_api_url=s2_api_url,
+        pdf_cache_dir=pdf_cache_dir,
+        arxiv_delay_seconds=arxiv_delay_seconds,
+        s2_min_interval=s2_min_interval,
+        pdf_delay_seconds=pdf_delay_seconds,
+        contact=contact,
+    )
     with Warehouse(db_path).write() as con:
         runs_store.mark_interrupted(con)
         unfinished = runs_store.unfinished_windows(con, "discover", newer_than_days=31)
     for job in unfinished:
         if (job["since"], job["until"], sorted(job["categories"])) == (
-                since, until, sorted(categories or DEFAULT_CATEGORIES)):
+            since,
+            until,
+            sorted(categories or DEFAULT_CATEGORIES),
+        ):
             continue  # this week's window: run below
-        earlier = discover_flow(since=job["since"], until=job["until"],
-                                categories=job["categories"], **common)
+        earlier = discover_flow(since=job["since"], until=job["until"], categories=job["categories"], **common)
         if earlier.status == "source_down":
             return Failed(message=f"resuming {job['since']}..{job['until']}: {earlier.error}")
     summary = discover_flow(since=since, until=until, categories=categories, **common)
@@ -91,19 +98,33 @@ def weekly_discover_flow(
     return summary.counts()
 
 
-def weekly_deployment(*, db_path: str, cron: str, window_days: int, arxiv_api_url: str,
-                      s2_api_url: str, pdf_cache_dir: str | None,
-                      categories: list[str] | None = None, rule: str = DEFAULT_RULE,
-                      contact: str | None = None):
+def weekly_deployment(
+    *,
+    db_path: str,
+    cron: str,
+    window_days: int,
+    arxiv_api_url: str,
+    s2_api_url: str,
+    pdf_cache_dir: str | None,
+    categories: list[str] | None = None,
+    rule: str = DEFAULT_RULE,
+    contact: str | None = None,
+):
     """The weekly-ingest deployment; every option is a stored parameter, so the Prefect UI
     shows what a scheduled run will do and a restart of ``serve`` can change it."""
     return weekly_discover_flow.to_deployment(
         name=DEPLOYMENT_NAME,
         schedule=Cron(cron, timezone="UTC"),
-        parameters={"db_path": db_path, "window_days": window_days,
-                    "arxiv_api_url": arxiv_api_url, "s2_api_url": s2_api_url,
-                    "pdf_cache_dir": pdf_cache_dir, "categories": categories, "rule": rule,
-                    "contact": contact},
+        parameters={
+            "db_path": db_path,
+            "window_days": window_days,
+            "arxiv_api_url": arxiv_api_url,
+            "s2_api_url": s2_api_url,
+            "pdf_cache_dir": pdf_cache_dir,
+            "categories": categories,
+            "rule": rule,
+            "contact": contact,
+        },
         description="Weekly: poll arXiv, enrich with Semantic Scholar, stage notable papers.",
         tags=["paramtrack"],
     )
@@ -115,8 +136,7 @@ def recompute_deployment(*, db_path: str, charts_dir: str, export_dir: str, cron
     return recompute_flow.to_deployment(
         name=RECOMPUTE_DEPLOYMENT_NAME,
         schedule=Cron(cron, timezone="UTC"),
-        parameters={"db_path": db_path, "if_due": True, "charts_dir": charts_dir,
-                    "export_dir": export_dir},
+        parameters={"db_path": db_path, "if_due": True, "charts_dir": charts_dir, "export_dir": export_dir},
         description="Refit trends and the gap table when approvals or imports changed the dataset.",
         tags=["paramtrack"],
     )
@@ -159,15 +179,16 @@ def next_scheduled_run(deployment: str = WEEKLY_DEPLOYMENT) -> datetime | None:
             raise LookupError(f"the Prefect server has no deployment {deployment!r}") from None
         runs = client.read_flow_runs(
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
-            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-                type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+            ),
             sort=FlowRunSort.EXPECTED_START_TIME_ASC,
             limit=1,
         )
     if not runs:
         return None
     when = runs[0].expected_start_time or runs[0].next_scheduled_start_time
-    return when.astimezone(timezone.utc) if when else None
+    return when.astimezone(UTC) if when else None
 
 
 RECOMPUTE_DEPLOYMENT = f"recompute/{RECOMPUTE_DEPLOYMENT_NAME}"
@@ -184,8 +205,8 @@ class ScheduledRun:
     deployment: str
     flow_run_id: str
     name: str
-    state_type: str            # COMPLETED | FAILED | CRASHED | CANCELLED
-    state_name: str            # what the UI shows ("Crashed", "Failed", "Completed", ...)
+    state_type: str  # COMPLETED | FAILED | CRASHED | CANCELLED
+    state_name: str  # what the UI shows ("Crashed", "Failed", "Completed", ...)
     message: str | None
     ended_at: datetime | None
 
@@ -194,8 +215,9 @@ class ScheduledRun:
         return self.state_type in BAD_STATES
 
 
-def _finished_runs(client: Any, deployment: str, *, limit: int, bad_only: bool = False,
-                   ended_after: datetime | None = None) -> list[ScheduledRun]:
+def _finished_runs(
+    client: Any, deployment: str, *, limit: int, bad_only: bool = False, ended_after: datetime | None = None
+) -> list[ScheduledRun]:
     from prefect.client.schemas.filters import (
         DeploymentFilter,
         DeploymentFilterId,
@@ -212,25 +234,35 @@ def _finished_runs(client: Any, deployment: str, *, limit: int, bad_only: bool =
         found = client.read_deployment_by_name(deployment)
     except ObjectNotFound:
         return []  # never deployed on this server: nothing ran, nothing failed
-    types = [StateType.FAILED, StateType.CRASHED] if bad_only else [
-        StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED]
+    types = (
+        [StateType.FAILED, StateType.CRASHED]
+        if bad_only
+        else [StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED]
+    )
     runs = client.read_flow_runs(
         deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
         flow_run_filter=FlowRunFilter(
             state=FlowRunFilterState(type=FlowRunFilterStateType(any_=types)),
-            end_time=FlowRunFilterEndTime(after_=ended_after) if ended_after else None),
+            end_time=FlowRunFilterEndTime(after_=ended_after) if ended_after else None,
+        ),
         sort=FlowRunSort.END_TIME_DESC,
         limit=limit,
     )
     out = []
     for run in runs:
         state = run.state
-        ended = run.end_time.astimezone(timezone.utc) if run.end_time else None
-        out.append(ScheduledRun(
-            deployment=deployment, flow_run_id=str(run.id), name=run.name,
-            state_type=state.type.value if state else "UNKNOWN",
-            state_name=state.name if state else "Unknown",
-            message=(state.message or None) if state else None, ended_at=ended))
+        ended = run.end_time.astimezone(UTC) if run.end_time else None
+        out.append(
+            ScheduledRun(
+                deployment=deployment,
+                flow_run_id=str(run.id),
+                name=run.name,
+                state_type=state.type.value if state else "UNKNOWN",
+                state_name=state.name if state else "Unknown",
+                message=(state.message or None) if state else None,
+                ended_at=ended,
+            )
+        )
     return out
 
 
@@ -244,8 +276,9 @@ def last_scheduled_runs(deployments: tuple[str, ...] = SCHEDULED_DEPLOYMENTS) ->
         return [run for name in deployments for run in _finished_runs(client, name, limit=1)]
 
 
-def failed_scheduled_runs(since: datetime, deployments: tuple[str, ...] = SCHEDULED_DEPLOYMENTS,
-                          limit: int = 50) -> list[ScheduledRun] | None:
+def failed_scheduled_runs(
+    since: datetime, deployments: tuple[str, ...] = SCHEDULED_DEPLOYMENTS, limit: int = 50
+) -> list[ScheduledRun] | None:
     """Failed and Crashed runs of the scheduled deployments that ended after ``since``, newest
     first: what the next digest lists, so a failure nobody watched is read on Monday. None when
     the Prefect API knows none of the deployments (an ingest on the ephemeral local API)."""

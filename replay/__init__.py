@@ -9,5 +9,14 @@ from paramtrack.replay.corpus import Corpus, CorpusPaper, load_corpus
 from paramtrack.replay.faults import FAULT_KINDS, FaultPlan, FaultRule, parse_fault_spec
 from paramtrack.replay.server import ReplayServer, create_app
 
-__all__ = ["Corpus", "CorpusPaper", "load_corpus", "FAULT_KINDS", "FaultPlan", "FaultRule",
-           "parse_fault_spec", "ReplayServer", "create_app"]
+__all__ = [
+    "Corpus",
+    "CorpusPaper",
+    "load_corpus",
+    "FAULT_KINDS",
+    "FaultPlan",
+    "FaultRule",
+    "parse_fault_spec",
+    "ReplayServer",
+    "create_app",
+]

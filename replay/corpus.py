@@ -41,7 +41,7 @@ import csv
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 
@@ -172,7 +172,7 @@ def _parse_count(text: str | None) -> int | None:
 
 
 def _at_noon(d: date) -> datetime:
-    return datetime.combine(d, time(12, 0), tzinfo=timezone.utc)
+    return datetime.combine(d, time(12, 0), tzinfo=UTC)
 
 
 def _split_authors(text: str | None) -> tuple[str, ...]:
@@ -215,8 +215,7 @@ def _load(root: Path) -> Corpus:
                     continue
                 aid = ids[0].id
                 info = rows.setdefault(aid, {})
-                for key, col in (("title", "Reference"), ("abstract", "Abstract"),
-                                 ("domain", "Domain")):
+                for key, col in (("title", "Reference"), ("abstract", "Abstract"), ("domain", "Domain")):
                     val = (row.get(col) or "").strip()
                     if val:
                         info[key] = val

@@ -114,8 +114,7 @@ def _coerce(key: str, value: str) -> Any:
     return value
 
 
-_RULE_KEYS = {"times", "retry_after", "delay", "every", "probability", "seed", "method", "fraction",
-              "after"}
+_RULE_KEYS = {"times", "retry_after", "delay", "every", "probability", "seed", "method", "fraction", "after"}
 
 
 def parse_fault_spec(spec: str) -> FaultRule:
@@ -157,10 +156,17 @@ class FaultPlan:
         fraction: float = 0.5,
         after: int = 0,
     ) -> FaultRule:
-        rule = FaultRule(after=after, 
-            path=path, kind=str(kind), times=times,
+        rule = FaultRule(
+            after=after,
+            path=path,
+            kind=str(kind),
+            times=times,
             retry_after=None if retry_after is None else _fmt_retry_after(retry_after),
-            delay=delay, every=every, probability=probability, seed=seed, method=method,
+            delay=delay,
+            every=every,
+            probability=probability,
+            seed=seed,
+            method=method,
             fraction=fraction,
         )
         with self._lock:
@@ -238,5 +244,5 @@ def garble(body: bytes, content_type: str = "") -> bytes:
         nl = body.find(b"\n")
         head = nl + 1 if nl >= 0 else 0
         tail = min(16, max(0, len(body) - head))
-    middle = body[head:len(body) - tail].translate(_XOR_A5)
-    return body[:head] + middle + body[len(body) - tail:]
+    middle = body[head : len(body) - tail].translate(_XOR_A5)
+    return body[:head] + middle + body[len(body) - tail :]

@@ -25,15 +25,21 @@ replaced) or ``rejected`` (not stored; a ``rejected_records`` row says why).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
-
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from paramtrack.replay.corpus import Corpus, CorpusPaper
 
-__all__ = ["HOSTILE_DATE", "HOSTILE_CITATIONS", "BAD_UTF8", "HostileRecord", "hostile_records",
-           "with_hostile", "HostileWire"]
+__all__ = [
+    "HOSTILE_DATE",
+    "HOSTILE_CITATIONS",
+    "BAD_UTF8",
+    "HostileRecord",
+    "hostile_records",
+    "with_hostile",
+    "HostileWire",
+]
 
 #: Submission date of the hostile records unless the server is given another one.
 HOSTILE_DATE = date(2020, 4, 15)
@@ -46,8 +52,10 @@ BAD_UTF8 = b"\xff\xc3(\xfe"
 
 XSS_TITLE = 'Attention <img src=x onerror="window.__xss=1"> Is <script>window.__xss=2</script> All'
 SQL_TITLE = "Robert'); DROP TABLE papers; -- Scaling \"Laws\" for 'Quoted' Models"
-CONTROL_TITLE = ("Zero\u200bwidth\u200d joins \u202egnirts desrever\u202c and \u2066isolates\u2069 "
-                 "with NUL\x00 BEL\x07 ESC\x1b[31m NEL\x85 and BOM\ufeff inside")
+CONTROL_TITLE = (
+    "Zero\u200bwidth\u200d joins \u202egnirts desrever\u202c and \u2066isolates\u2069 "
+    "with NUL\x00 BEL\x07 ESC\x1b[31m NEL\x85 and BOM\ufeff inside"
+)
 BAD_BYTES_TITLE = f"Invalid UTF-8 {PLACEHOLDER} in a title"
 
 
@@ -62,7 +70,7 @@ class HostileRecord:
 
 def _stamp(d: date, second: int) -> datetime:
     # A distinct second per record makes its <published>/<updated> text unique on the wire.
-    return datetime.combine(d, time(12, 0, second), tzinfo=timezone.utc)
+    return datetime.combine(d, time(12, 0, second), tzinfo=UTC)
 
 
 def _iso(dt: datetime) -> bytes:
@@ -79,51 +87,118 @@ def hostile_records(submitted: date = HOSTILE_DATE, *, pdf: Path | None = None) 
         # Ids had four digits after the dot until 2014, five since 1501 (arXiv's id scheme).
         return f"990{n:02d}" if submitted >= date(2015, 1, 1) else f"99{n:02d}"
 
-    def add(n: int, key: str, expect: str, why: str, *, title: str, abstract: str = "",
-            authors: tuple[str, ...] = ("A. Author",), published: bytes | None = None,
-            updated: bytes | None = None, with_pdf: bool = False) -> None:
+    def add(
+        n: int,
+        key: str,
+        expect: str,
+        why: str,
+        *,
+        title: str,
+        abstract: str = "",
+        authors: tuple[str, ...] = ("A. Author",),
+        published: bytes | None = None,
+        updated: bytes | None = None,
+        with_pdf: bool = False,
+    ) -> None:
         when = _stamp(submitted, n)
         # Version 1: the feed's <updated> is then the record's own `updated`, unique per record.
         later = when + timedelta(days=1)
         paper = CorpusPaper(
-            arxiv_id=f"{prefix}.{number(n)}", version=1, title=title,
-            abstract=abstract or f"A hostile test record ({key}).", authors=authors,
-            categories=("cs.LG",), published=when, updated=later,
-            citations={vintage: HOSTILE_CITATIONS}, pdf_path=pdf if with_pdf else None,
+            arxiv_id=f"{prefix}.{number(n)}",
+            version=1,
+            title=title,
+            abstract=abstract or f"A hostile test record ({key}).",
+            authors=authors,
+            categories=("cs.LG",),
+            published=when,
+            updated=later,
+            citations={vintage: HOSTILE_CITATIONS},
+            pdf_path=pdf if with_pdf else None,
         )
         edits: list[tuple[bytes, bytes]] = []
         if published is not None:
-            edits.append((b"<published>" + _iso(when) + b"</published>",
-                          b"<published>" + published + b"</published>"))
+            edits.append((b"<published>" + _iso(when) + b"</published>", b"<published>" + published + b"</published>"))
         if updated is not None:
-            edits.append((b"<updated>" + _iso(later) + b"</updated>",
-                          b"<updated>" + updated + b"</updated>"))
+            edits.append((b"<updated>" + _iso(later) + b"</updated>", b"<updated>" + updated + b"</updated>"))
         out.append(HostileRecord(key, paper, expect, why, tuple(edits)))
 
-    add(1, "xss_title", "kept", "markup in a title is text; the review app must escape it",
-        title=XSS_TITLE, authors=('<b onmouseover="window.__xss=3">Mallory</b>',), with_pdf=True)
-    add(2, "sql_title", "kept", "quotes and SQL are text; the warehouse binds parameters",
-        title=SQL_TITLE, abstract="x'); DELETE FROM review_items; SELECT ('1", with_pdf=True)
-    add(3, "control_characters", "cleaned",
+    add(
+        1,
+        "xss_title",
+        "kept",
+        "markup in a title is text; the review app must escape it",
+        title=XSS_TITLE,
+        authors=('<b onmouseover="window.__xss=3">Mallory</b>',),
+        with_pdf=True,
+    )
+    add(
+        2,
+        "sql_title",
+        "kept",
+        "quotes and SQL are text; the warehouse binds parameters",
+        title=SQL_TITLE,
+        abstract="x'); DELETE FROM review_items; SELECT ('1",
+        with_pdf=True,
+    )
+    add(
+        3,
+        "control_characters",
+        "cleaned",
         "bidi overrides, zero-width and control characters are removed",
-        title=CONTROL_TITLE, abstract="Bell\x07 and\u200b bidi\u202e text\x00.", with_pdf=True)
-    add(4, "bad_utf8", "cleaned", "bytes that are not UTF-8 become U+FFFD instead of losing the page",
-        title=BAD_BYTES_TITLE, abstract=f"Abstract with {PLACEHOLDER} raw bytes.")
-    add(5, "published_1899", "rejected", "published before arXiv existed",
-        title="A Paper Published in 1899", published=b"1899-01-01T00:00:00Z")
-    add(6, "published_2999", "rejected", "published after the run's date",
-        title="A Paper Published in 2999", published=b"2999-12-31T00:00:00Z",
-        updated=b"2999-12-31T00:00:00Z")
-    add(7, "updated_before_published", "rejected", "a version updated before it was published",
-        title="A Paper Updated Before It Was Published", updated=b"2001-01-01T00:00:00Z")
-    add(8, "huge_abstract", "rejected", "a 5 MB abstract",
+        title=CONTROL_TITLE,
+        abstract="Bell\x07 and\u200b bidi\u202e text\x00.",
+        with_pdf=True,
+    )
+    add(
+        4,
+        "bad_utf8",
+        "cleaned",
+        "bytes that are not UTF-8 become U+FFFD instead of losing the page",
+        title=BAD_BYTES_TITLE,
+        abstract=f"Abstract with {PLACEHOLDER} raw bytes.",
+    )
+    add(
+        5,
+        "published_1899",
+        "rejected",
+        "published before arXiv existed",
+        title="A Paper Published in 1899",
+        published=b"1899-01-01T00:00:00Z",
+    )
+    add(
+        6,
+        "published_2999",
+        "rejected",
+        "published after the run's date",
+        title="A Paper Published in 2999",
+        published=b"2999-12-31T00:00:00Z",
+        updated=b"2999-12-31T00:00:00Z",
+    )
+    add(
+        7,
+        "updated_before_published",
+        "rejected",
+        "a version updated before it was published",
+        title="A Paper Updated Before It Was Published",
+        updated=b"2001-01-01T00:00:00Z",
+    )
+    add(
+        8,
+        "huge_abstract",
+        "rejected",
+        "a 5 MB abstract",
         title="A Paper With a Five Megabyte Abstract",
-        abstract=("All work and no play makes Jack a dull boy. " * 120_000)[:5_000_000])
-    add(9, "many_authors", "rejected", "50,000 authors",
+        abstract=("All work and no play makes Jack a dull boy. " * 120_000)[:5_000_000],
+    )
+    add(
+        9,
+        "many_authors",
+        "rejected",
+        "50,000 authors",
         title="A Paper With Fifty Thousand Authors",
-        authors=tuple(f"Author Number{i:05d}" for i in range(50_000)))
-    add(10, "huge_title", "rejected", "a 100 KB title",
-        title=("Scaling " * 12_800)[:100_000].strip())
+        authors=tuple(f"Author Number{i:05d}" for i in range(50_000)),
+    )
+    add(10, "huge_title", "rejected", "a 100 KB title", title=("Scaling " * 12_800)[:100_000].strip())
     return out
 
 

@@ -13,26 +13,33 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from paramtrack.replay.corpus import Corpus, CorpusPaper
 
 __all__ = ["weekly_load"]
 
 
-def weekly_load(corpus: Corpus, *, since: date, days: int = 7, records: int = 5000,
-                pdfs: int = 100, notable_citations: int = 50, seed: int = 0) -> Corpus:
+def weekly_load(
+    corpus: Corpus,
+    *,
+    since: date,
+    days: int = 7,
+    records: int = 5000,
+    pdfs: int = 100,
+    notable_citations: int = 50,
+    seed: int = 0,
+) -> Corpus:
     """A corpus of ``records`` papers submitted in ``[since, since + days)``; ``pdfs`` of them
     have PDFs (the real ones, reused in turn) and are cited ``notable_citations`` times."""
     if pdfs > records:
         raise ValueError("a load cannot have more PDFs than records")
     rng = random.Random(seed)
     with_pdf = sorted(corpus.with_pdfs, key=lambda p: p.arxiv_id)
-    without_pdf = sorted((p for p in corpus.papers.values() if p.pdf_path is None),
-                         key=lambda p: p.arxiv_id)
+    without_pdf = sorted((p for p in corpus.papers.values() if p.pdf_path is None), key=lambda p: p.arxiv_id)
     if not with_pdf or not without_pdf:
         raise ValueError("the corpus needs papers with and without PDFs to build a load from")
-    start = datetime.combine(since, time(0, 0), timezone.utc)
+    start = datetime.combine(since, time(0, 0), UTC)
     span = timedelta(days=days).total_seconds()
     papers: dict[str, CorpusPaper] = {}
     for n in range(records):
@@ -41,8 +48,13 @@ def weekly_load(corpus: Corpus, *, since: date, days: int = 7, records: int = 50
         submitted = start + timedelta(seconds=span * n / records)
         cited = notable_citations if n < pdfs else rng.choice((0, 0, 0, 1, 2, 5))
         papers[arxiv_id] = replace(
-            source, arxiv_id=arxiv_id, version=source.version if n < pdfs else 1,
-            published=submitted, updated=submitted, doi=None, journal_ref=None,
+            source,
+            arxiv_id=arxiv_id,
+            version=source.version if n < pdfs else 1,
+            published=submitted,
+            updated=submitted,
+            doi=None,
+            journal_ref=None,
             citations={since: cited},
         )
     return Corpus(root=corpus.root, papers=papers, vintages=(since,))

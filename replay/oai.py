@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -75,8 +75,9 @@ def _author_xml(name: str) -> str:
     parts = name.split()
     if len(parts) <= 1:
         return f"<author><keyname>{escape(name)}</keyname></author>"
-    return (f"<author><keyname>{escape(parts[-1])}</keyname>"
-            f"<forenames>{escape(' '.join(parts[:-1]))}</forenames></author>")
+    return (
+        f"<author><keyname>{escape(parts[-1])}</keyname><forenames>{escape(' '.join(parts[:-1]))}</forenames></author>"
+    )
 
 
 def record_xml(p: CorpusPaper, set_specs: list[str]) -> str:
@@ -106,10 +107,11 @@ def record_xml(p: CorpusPaper, set_specs: list[str]) -> str:
 
 
 def _envelope(base: str, request_attrs: dict[str, str], inner: str) -> str:
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     attrs = "".join(f" {k}={quoteattr(v)}" for k, v in request_attrs.items())
-    return (f"{_ROOT_OPEN}<responseDate>{now}</responseDate>\n"
-            f"<request{attrs}>{escape(base)}</request>\n{inner}</OAI-PMH>\n")
+    return (
+        f"{_ROOT_OPEN}<responseDate>{now}</responseDate>\n<request{attrs}>{escape(base)}</request>\n{inner}</OAI-PMH>\n"
+    )
 
 
 def _day(value: str, name: str) -> date:
@@ -118,8 +120,9 @@ def _day(value: str, name: str) -> date:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        raise _OaiProblem("badArgument", f"Illegal date format for {name}: {value!r} "
-                          "(granularity is YYYY-MM-DD)") from None
+        raise _OaiProblem(
+            "badArgument", f"Illegal date format for {name}: {value!r} (granularity is YYYY-MM-DD)"
+        ) from None
 
 
 class OaiRepository:
@@ -148,8 +151,7 @@ class OaiRepository:
                 raise ValueError("expired")
             return data, int(offset)
         except (ValueError, KeyError, TypeError, json.JSONDecodeError):
-            raise _OaiProblem("badResumptionToken",
-                              f"Invalid or expired resumptionToken: {token}") from None
+            raise _OaiProblem("badResumptionToken", f"Invalid or expired resumptionToken: {token}") from None
 
     # -- verbs
     def answer(self, params: dict[str, str], base: str) -> str:
@@ -198,8 +200,9 @@ class OaiRepository:
             offset = 0
         prefix = query.get("metadataPrefix", "")
         if prefix != "arXiv":
-            raise _OaiProblem("cannotDisseminateFormat",
-                              f"The replay server serves metadataPrefix=arXiv only, not {prefix!r}")
+            raise _OaiProblem(
+                "cannotDisseminateFormat", f"The replay server serves metadataPrefix=arXiv only, not {prefix!r}"
+            )
         since = _day(query["from"], "from") if query.get("from") else None
         until = _day(query["until"], "until") if query.get("until") else None
         if since and until and until < since:
@@ -218,12 +221,14 @@ class OaiRepository:
         selected.sort(key=lambda p: (datestamp(p), p.arxiv_id))
         if offset >= len(selected) or offset < 0:
             raise _OaiProblem("badResumptionToken", f"Invalid or expired resumptionToken: {token}")
-        page = selected[offset:offset + self.page_size]
+        page = selected[offset : offset + self.page_size]
         records = "".join(record_xml(p, [set_spec] if set_spec else sets_of(p)) for p in page)
         nxt = offset + len(page)
         if nxt < len(selected):
-            records += (f'<resumptionToken cursor="{offset}" completeListSize="{len(selected)}">'
-                        f"{escape(self._encode(query, nxt))}</resumptionToken>\n")
+            records += (
+                f'<resumptionToken cursor="{offset}" completeListSize="{len(selected)}">'
+                f"{escape(self._encode(query, nxt))}</resumptionToken>\n"
+            )
         elif offset > 0:
             records += f'<resumptionToken cursor="{offset}" completeListSize="{len(selected)}"/>\n'
         return _envelope(base, dict(params), f"<ListRecords>\n{records}</ListRecords>\n")
@@ -232,8 +237,7 @@ class OaiRepository:
         if set(params) != {"verb", "identifier", "metadataPrefix"}:
             raise _OaiProblem("badArgument", "GetRecord needs identifier and metadataPrefix")
         if params["metadataPrefix"] != "arXiv":
-            raise _OaiProblem("cannotDisseminateFormat",
-                              f"The replay server serves metadataPrefix=arXiv only")
+            raise _OaiProblem("cannotDisseminateFormat", "The replay server serves metadataPrefix=arXiv only")
         ident = params["identifier"]
         p = None
         if ident.startswith("oai:arXiv.org:"):
@@ -243,8 +247,9 @@ class OaiRepository:
                 aid = ""
             p = next((q for q in self.state.arxiv_papers() if q.arxiv_id == aid), None)
         if p is None:
-            raise _OaiProblem("idDoesNotExist", f"{ident} has the structure of a valid identifier "
-                              "but it maps to no known item")
+            raise _OaiProblem(
+                "idDoesNotExist", f"{ident} has the structure of a valid identifier but it maps to no known item"
+            )
         return _envelope(base, dict(params), f"<GetRecord>\n{record_xml(p, sets_of(p))}</GetRecord>\n")
 
 

@@ -21,13 +21,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import calendar
-import zlib
 import json
 import re
 import socket
 import threading
 import time as _time
-from datetime import date, datetime, timezone
+import zlib
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -55,10 +55,31 @@ S2_429_BODY = (
 )
 # Top-level paper fields the Graph API accepts (semanticscholar's Paper.FIELDS, top level).
 S2_PAPER_FIELDS = {
-    "paperId", "corpusId", "externalIds", "url", "title", "abstract", "venue", "publicationVenue",
-    "year", "referenceCount", "citationCount", "influentialCitationCount", "isOpenAccess",
-    "openAccessPdf", "fieldsOfStudy", "s2FieldsOfStudy", "publicationTypes", "publicationDate",
-    "journal", "citationStyles", "authors", "citations", "references", "embedding", "tldr",
+    "paperId",
+    "corpusId",
+    "externalIds",
+    "url",
+    "title",
+    "abstract",
+    "venue",
+    "publicationVenue",
+    "year",
+    "referenceCount",
+    "citationCount",
+    "influentialCitationCount",
+    "isOpenAccess",
+    "openAccessPdf",
+    "fieldsOfStudy",
+    "s2FieldsOfStudy",
+    "publicationTypes",
+    "publicationDate",
+    "journal",
+    "citationStyles",
+    "authors",
+    "citations",
+    "references",
+    "embedding",
+    "tldr",
     "textAvailability",
 }
 DEFAULT_BULK_PAGE = 1000
@@ -66,12 +87,13 @@ DEFAULT_BULK_PAGE = 1000
 
 # ---------------------------------------------------------------- arXiv query language ----
 
+
 class QueryError(ValueError):
     pass
 
 
 _TOKEN_RE = re.compile(
-    r'\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<field>[A-Za-z_]+):(?P<range>\[[^\]]*\])'
+    r"\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<field>[A-Za-z_]+):(?P<range>\[[^\]]*\])"
     r'|(?P<fieldq>[A-Za-z_]+):"(?P<qval>[^"]*)"|"(?P<phrase>[^"]*)"|(?P<word>[^\s()"]+))'
 )
 
@@ -83,7 +105,7 @@ def _tokenize(q: str) -> list[tuple[str, Any]]:
     while pos < len(q):
         m = _TOKEN_RE.match(q, pos)
         if not m or m.end() == pos:
-            raise QueryError(f"cannot parse search_query near {q[pos:pos + 20]!r}")
+            raise QueryError(f"cannot parse search_query near {q[pos : pos + 20]!r}")
         pos = m.end()
         if m.group("lp"):
             tokens.append(("(", None))
@@ -155,7 +177,7 @@ def _parse_stamp(text: str, end: bool) -> datetime:
     hh = int(digits[8:10]) if len(digits) >= 10 else (23 if end else 0)
     mm = int(digits[10:12]) if len(digits) >= 12 else (59 if end else 0)
     ss = int(digits[12:14]) if len(digits) >= 14 else (59 if end else 0)
-    return datetime(y, mo, d, hh, mm, ss, tzinfo=timezone.utc)
+    return datetime(y, mo, d, hh, mm, ss, tzinfo=UTC)
 
 
 def _words(text: str) -> set[str]:
@@ -219,7 +241,7 @@ def _match(node, p: CorpusPaper, version: int) -> bool:
 
 
 def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _entry_xml(p: CorpusPaper, version: int, base: str) -> str:
@@ -249,9 +271,8 @@ def _entry_xml(p: CorpusPaper, version: int, base: str) -> str:
     return "\n".join(lines)
 
 
-def _feed_xml(title_query: str, link_query: str, entries: list[str], total: int, start: int,
-              per_page: int) -> str:
-    now = datetime.now(timezone.utc)
+def _feed_xml(title_query: str, link_query: str, entries: list[str], total: int, start: int, per_page: int) -> str:
+    now = datetime.now(UTC)
     feed_id = base64.urlsafe_b64encode(title_query.encode()[:20]).decode().rstrip("=")
     head = [
         "<?xml version='1.0' encoding='UTF-8'?>",
@@ -268,36 +289,39 @@ def _feed_xml(title_query: str, link_query: str, entries: list[str], total: int,
 
 
 def _error_feed(message: str, anchor: str) -> str:
-    now = _iso(datetime.now(timezone.utc))
+    now = _iso(datetime.now(UTC))
     url = f"https://arxiv.org/api/errors#{anchor}"
-    return "\n".join([
-        "<?xml version='1.0' encoding='UTF-8'?>",
-        f"<feed {ATOM_NS}>",
-        "  <id>https://arxiv.org/</id>",
-        "  <title>arXiv Search Results</title>",
-        f"  <updated>{now}</updated>",
-        "  <opensearch:itemsPerPage>1</opensearch:itemsPerPage>",
-        "  <opensearch:totalResults>1</opensearch:totalResults>",
-        "  <opensearch:startIndex>0</opensearch:startIndex>",
-        "  <entry>",
-        f"    <id>{escape(url)}</id>",
-        "    <title>Error</title>",
-        f"    <updated>{now}</updated>",
-        f'    <link href={quoteattr(url)} rel="alternate" type="text/html"/>',
-        f"    <summary>{escape(message)}</summary>",
-        "    <author>",
-        "      <name>arXiv api core</name>",
-        "    </author>",
-        "  </entry>",
-        "</feed>",
-        "",
-    ])
+    return "\n".join(
+        [
+            "<?xml version='1.0' encoding='UTF-8'?>",
+            f"<feed {ATOM_NS}>",
+            "  <id>https://arxiv.org/</id>",
+            "  <title>arXiv Search Results</title>",
+            f"  <updated>{now}</updated>",
+            "  <opensearch:itemsPerPage>1</opensearch:itemsPerPage>",
+            "  <opensearch:totalResults>1</opensearch:totalResults>",
+            "  <opensearch:startIndex>0</opensearch:startIndex>",
+            "  <entry>",
+            f"    <id>{escape(url)}</id>",
+            "    <title>Error</title>",
+            f"    <updated>{now}</updated>",
+            f'    <link href={quoteattr(url)} rel="alternate" type="text/html"/>',
+            f"    <summary>{escape(message)}</summary>",
+            "    <author>",
+            "      <name>arXiv api core</name>",
+            "    </author>",
+            "  </entry>",
+            "</feed>",
+            "",
+        ]
+    )
 
 
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 
 
 # ---------------------------------------------------------------- Semantic Scholar helpers ----
+
 
 def _s2_error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
@@ -419,6 +443,7 @@ def _decode_token(token: str) -> tuple[int, str]:
 
 # ---------------------------------------------------------------- the app ----
 
+
 class ReplayState:
     def __init__(self, corpus: Corpus, as_of: date, faults: FaultPlan, bulk_page_size: int) -> None:
         self.corpus = corpus
@@ -485,11 +510,17 @@ def create_app(state: ReplayState, hostile: list | None = None) -> Any:
             start = int(qp.get("start", "0") or 0)
             max_results = int(qp.get("max_results", "10") or 10)
         except ValueError:
-            return Response(_error_feed("start and max_results must be integers",
-                                        "start_or_max_results_not_integer"), 400, media_type=ATOM_TYPE)
+            return Response(
+                _error_feed("start and max_results must be integers", "start_or_max_results_not_integer"),
+                400,
+                media_type=ATOM_TYPE,
+            )
         if start < 0 or max_results < 0:
-            return Response(_error_feed("start and max_results must be non-negative",
-                                        "start_must_be_non_negative"), 400, media_type=ATOM_TYPE)
+            return Response(
+                _error_feed("start and max_results must be non-negative", "start_must_be_non_negative"),
+                400,
+                media_type=ATOM_TYPE,
+            )
         max_results = min(max_results, 2000)
         sort_by = qp.get("sortBy", "relevance")
         sort_order = qp.get("sortOrder", "descending")
@@ -511,8 +542,7 @@ def create_app(state: ReplayState, hostile: list | None = None) -> Any:
                     aid = parse_arxiv_id(raw)
                 except ValueError:
                     anchor = "incorrect_id_format_for_" + re.sub(r"\W", "_", raw)
-                    return Response(_error_feed(f"incorrect id format for {raw}", anchor), 400,
-                                    media_type=ATOM_TYPE)
+                    return Response(_error_feed(f"incorrect id format for {raw}", anchor), 400, media_type=ATOM_TYPE)
                 p = known.get(aid.id)
                 if p is None or (aid.version is not None and aid.version > p.version):
                     continue
@@ -533,10 +563,9 @@ def create_app(state: ReplayState, hostile: list | None = None) -> Any:
             else:
                 selected.sort(key=lambda pv: pv[0].arxiv_id)
         total = len(selected)
-        page = selected[start:start + max_results]
+        page = selected[start : start + max_results]
         entries = [_entry_xml(p, v, base) for p, v in page]
-        return Response(_feed_xml(title_q, link_q, entries, total, start, max_results),
-                        media_type=ATOM_TYPE)
+        return Response(_feed_xml(title_q, link_q, entries, total, start, max_results), media_type=ATOM_TYPE)
 
     def _pdf_paper(ident: str) -> tuple[CorpusPaper | None, int | None]:
         ident = ident[:-4] if ident.endswith(".pdf") else ident
@@ -569,15 +598,17 @@ def create_app(state: ReplayState, hostile: list | None = None) -> Any:
             if first >= size or first > last:
                 return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
             headers["Content-Range"] = f"bytes {first}-{last}/{size}"
-            return Response(data[first:last + 1], 206, headers=headers, media_type="application/pdf")
+            return Response(data[first : last + 1], 206, headers=headers, media_type="application/pdf")
         return Response(data, 200, headers=headers, media_type="application/pdf")
 
     async def abs_page(request: Request) -> Response:
         p, _ = _pdf_paper(request.path_params["ident"])
         if p is None:
             return Response("Article not found\n", 404, media_type="text/plain")
-        html = (f"<!DOCTYPE html><html><head><title>[{escape(p.arxiv_id)}] {escape(p.title)}</title>"
-                f"</head><body><h1>{escape(p.title)}</h1><p>{escape(p.abstract)}</p></body></html>")
+        html = (
+            f"<!DOCTYPE html><html><head><title>[{escape(p.arxiv_id)}] {escape(p.title)}</title>"
+            f"</head><body><h1>{escape(p.title)}</h1><p>{escape(p.abstract)}</p></body></html>"
+        )
         return Response(html, media_type="text/html")
 
     async def s2_batch(request: Request) -> Response:
@@ -637,11 +668,15 @@ def create_app(state: ReplayState, hostile: list | None = None) -> Any:
             return papers
         sort = qp.get("sort") or "paperId:asc"
         sfield, _, order = sort.partition(":")
-        keys = {"paperId": lambda p: p.paper_id,
-                "publicationDate": lambda p: (p.published, p.paper_id),
-                "citationCount": lambda p: (state.s2_count(p) or 0, p.paper_id)}
+        keys = {
+            "paperId": lambda p: p.paper_id,
+            "publicationDate": lambda p: (p.published, p.paper_id),
+            "citationCount": lambda p: (state.s2_count(p) or 0, p.paper_id),
+        }
         if sfield not in keys or order not in ("", "asc", "desc"):
-            return _s2_error(400, f"Unsupported sort {sort!r}: use paperId, publicationDate or citationCount with :asc/:desc")
+            return _s2_error(
+                400, f"Unsupported sort {sort!r}: use paperId, publicationDate or citationCount with :asc/:desc"
+            )
         papers.sort(key=keys[sfield], reverse=order == "desc")
         key = json.dumps(sorted((k, v) for k, v in qp.items() if k not in {"token", "offset", "limit"}))
         offset = 0
@@ -652,11 +687,12 @@ def create_app(state: ReplayState, hostile: list | None = None) -> Any:
                 return _s2_error(400, "Invalid token")
             if tkey != str(zlib.crc32(key.encode())):
                 return _s2_error(400, "Token does not match this query")
-        page = papers[offset:offset + state.bulk_page_size]
+        page = papers[offset : offset + state.bulk_page_size]
         nxt = offset + len(page)
         token = _encode_token(nxt, str(zlib.crc32(key.encode()))) if nxt < len(papers) else None
-        return JSONResponse({"total": len(papers), "token": token,
-                             "data": [_s2_json(p, state.s2_count(p) or 0, fields) for p in page]})
+        return JSONResponse(
+            {"total": len(papers), "token": token, "data": [_s2_json(p, state.s2_count(p) or 0, fields) for p in page]}
+        )
 
     async def s2_search(request: Request) -> Response:
         qp = request.query_params
@@ -673,7 +709,7 @@ def create_app(state: ReplayState, hostile: list | None = None) -> Any:
             return _s2_error(400, "offset and limit must be integers")
         if limit > 100:
             return _s2_error(400, "The limit parameter must be between 1 and 100 inclusive.")
-        page = papers[offset:offset + limit]
+        page = papers[offset : offset + limit]
         out: dict[str, Any] = {"total": len(papers), "offset": offset}
         if offset + limit < len(papers):
             out["next"] = offset + limit
@@ -703,7 +739,7 @@ def create_app(state: ReplayState, hostile: list | None = None) -> Any:
                 body = json.loads(await request.body() or b"null")
                 items = body.get("rules", [body]) if isinstance(body, dict) else body
                 if not isinstance(items, list):
-                    raise ValueError("expected a rule object, a list, or {\"rules\": [...]}")
+                    raise ValueError('expected a rule object, a list, or {"rules": [...]}')
                 for item in items:
                     if isinstance(item, str):
                         state.faults.add_spec(item)
@@ -911,8 +947,9 @@ class ReplayServer:
             from paramtrack.replay.hostile import HOSTILE_DATE, hostile_records, with_hostile
 
             smallest = min(self.corpus.with_pdfs, key=lambda p: p.pdf_path.stat().st_size)
-            self.hostile = hostile_records(hostile if isinstance(hostile, date) else HOSTILE_DATE,
-                                           pdf=smallest.pdf_path)
+            self.hostile = hostile_records(
+                hostile if isinstance(hostile, date) else HOSTILE_DATE, pdf=smallest.pdf_path
+            )
             self.corpus = with_hostile(self.corpus, self.hostile)
         self.state = ReplayState(self.corpus, self.as_of, self.faults, bulk_page_size)
         self.app = create_app(self.state, hostile=self.hostile)
@@ -924,7 +961,7 @@ class ReplayServer:
         self.port: int | None = None
 
     # -- lifecycle
-    def start(self) -> "ReplayServer":
+    def start(self) -> ReplayServer:
         import logging
 
         import uvicorn
@@ -937,12 +974,18 @@ class ReplayServer:
         self.port = sock.getsockname()[1]
         logging.getLogger("uvicorn.error").addFilter(_DropFilter())
         config = uvicorn.Config(
-            self.app, log_level=self._log_level, access_log=False, http="h11", lifespan="off",
-            timeout_graceful_shutdown=1, timeout_keep_alive=5,
+            self.app,
+            log_level=self._log_level,
+            access_log=False,
+            http="h11",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            timeout_keep_alive=5,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name=f"replay-server-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name=f"replay-server-{self.port}", daemon=True
+        )
         self._thread.start()
         deadline = _time.monotonic() + 10
         while not self._server.started:
@@ -981,7 +1024,7 @@ class ReplayServer:
         finally:
             self.stop()
 
-    def __enter__(self) -> "ReplayServer":
+    def __enter__(self) -> ReplayServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from paramtrack.core.progress import format_count
@@ -55,7 +55,7 @@ def escape_text(value: object, limit: int = 200) -> str:
 def _utc(value: datetime | None) -> str:
     if value is None:
         return "-"
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _paper_link(arxiv_id: str) -> str:
@@ -77,7 +77,7 @@ def window_text(report: RunReport) -> str:
 def digest_name(report: RunReport) -> str:
     """``<YYYY-MM-DD>-<flow>-<run_id[:8]>.md``: sorts by date, unique per run."""
     run = report.run
-    day = run.started_at.astimezone(timezone.utc).date().isoformat()
+    day = run.started_at.astimezone(UTC).date().isoformat()
     flow = re.sub(r"[^a-z0-9-]+", "-", run.flow.lower()).strip("-") or "run"
     return f"{day}-{flow}-{run.run_id[:8]}.md"
 
@@ -93,14 +93,16 @@ def summary_line(report: RunReport) -> str:
     parts = [
         _plural(len(report.new_notable), "new notable paper"),
         f"{run.count('staged')} staged for review"
-        + (f" (and {run.count('abstracts_staged')} from their arXiv abstract, no PDF yet)"
-           if run.count("abstracts_staged") else ""),
+        + (
+            f" (and {run.count('abstracts_staged')} from their arXiv abstract, no PDF yet)"
+            if run.count("abstracts_staged")
+            else ""
+        ),
         _plural(len(report.extraction_failures), "extraction failure"),
         _plural(len(report.pdf_failures), "PDF download failure"),
         _plural(problems, "source problem") if problems else "no source problems",
     ]
-    return (f"Run `{run.run_id[:8]}` **{run.status}** (started {_utc(run.started_at)}{took}): "
-            + ", ".join(parts) + ".")
+    return f"Run `{run.run_id[:8]}` **{run.status}** (started {_utc(run.started_at)}{took}): " + ", ".join(parts) + "."
 
 
 def _table(header: list[str], rows: list[list[str]], more_hint: str) -> list[str]:
@@ -111,8 +113,9 @@ def _table(header: list[str], rows: list[list[str]], more_hint: str) -> list[str
     return lines
 
 
-def render_digest(report: RunReport, *, db_path: str | None = None,
-                  scheduled_failures: Sequence[ScheduledFailure] | None = None) -> str:
+def render_digest(
+    report: RunReport, *, db_path: str | None = None, scheduled_failures: Sequence[ScheduledFailure] | None = None
+) -> str:
     """The digest as Markdown (CommonMark + tables).
 
     ``scheduled_failures``: the scheduled deployments' Failed/Crashed runs since the previous
@@ -121,7 +124,7 @@ def render_digest(report: RunReport, *, db_path: str | None = None,
     run = report.run
     db = f" --db {db_path}" if db_path else ""
     out: list[str] = [
-        f"# paramtrack {escape_text(run.flow)} digest, {run.started_at.astimezone(timezone.utc):%Y-%m-%d}"
+        f"# paramtrack {escape_text(run.flow)} digest, {run.started_at.astimezone(UTC):%Y-%m-%d}"
         f" ({escape_text(window_text(report))})",
         "",
         summary_line(report),
@@ -134,33 +137,48 @@ def render_digest(report: RunReport, *, db_path: str | None = None,
 
     out += [f"## New notable papers ({len(report.new_notable)})", ""]
     if report.new_notable:
-        rows = [[
-            _paper_link(p.arxiv_id), escape_text(p.title, limit=120),
-            "-" if p.citations is None else str(p.citations),
-            format_count(p.proposed) if p.proposed is not None else "not extracted",
-            escape_text(p.kind or "-"), "-" if p.score is None else f"{p.score:.2f}",
-        ] for p in report.new_notable]
-        out += _table(["paper", "title", "citations", "proposed parameters", "kind", "score"],
-                      rows, "SELECT * FROM notable_papers ORDER BY notable_since DESC")
+        rows = [
+            [
+                _paper_link(p.arxiv_id),
+                escape_text(p.title, limit=120),
+                "-" if p.citations is None else str(p.citations),
+                format_count(p.proposed) if p.proposed is not None else "not extracted",
+                escape_text(p.kind or "-"),
+                "-" if p.score is None else f"{p.score:.2f}",
+            ]
+            for p in report.new_notable
+        ]
+        out += _table(
+            ["paper", "title", "citations", "proposed parameters", "kind", "score"],
+            rows,
+            "SELECT * FROM notable_papers ORDER BY notable_since DESC",
+        )
     else:
         out.append("Nothing to report: no paper became notable in this run.")
     out.append("")
 
     out += ["## Review queue", ""]
     if report.queue_size:
-        out.append(f"**{report.queue_size}** {'paper waits' if report.queue_size == 1 else 'papers wait'}"
-                   f" for a decision. Triage them with `paramtrack{db} review-server` (browser)"
-                   f" or `paramtrack{db} review` (terminal).")
+        out.append(
+            f"**{report.queue_size}** {'paper waits' if report.queue_size == 1 else 'papers wait'}"
+            f" for a decision. Triage them with `paramtrack{db} review-server` (browser)"
+            f" or `paramtrack{db} review` (terminal)."
+        )
     else:
         out.append("Nothing to report: the review queue is empty.")
     out.append("")
 
     out += [f"## Extraction failures ({len(report.extraction_failures)})", ""]
     if report.extraction_failures:
-        rows = [[_paper_link(f.arxiv_id), escape_text(f.title, limit=80),
-                 escape_text(f.error, limit=160),
-                 "transient: retried next run" if f.transient else "lasting: staged for a reviewer"]
-                for f in report.extraction_failures]
+        rows = [
+            [
+                _paper_link(f.arxiv_id),
+                escape_text(f.title, limit=80),
+                escape_text(f.error, limit=160),
+                "transient: retried next run" if f.transient else "lasting: staged for a reviewer",
+            ]
+            for f in report.extraction_failures
+        ]
         out += _table(["paper", "title", "error", "kind"], rows, "SELECT * FROM extraction_errors")
     else:
         out.append("Nothing to report: every PDF extracted in this run was read.")
@@ -168,18 +186,18 @@ def render_digest(report: RunReport, *, db_path: str | None = None,
 
     out += [f"## PDF download failures ({len(report.pdf_failures)})", ""]
     if report.pdf_failures:
-        rows = [[_paper_link(f.arxiv_id), escape_text(f.title, limit=80),
-                 escape_text(f.error, limit=160), str(f.attempts)] for f in report.pdf_failures]
-        out += _table(["paper", "title", "error", "runs tried"], rows,
-                      "SELECT * FROM pdfs WHERE error IS NOT NULL")
+        rows = [
+            [_paper_link(f.arxiv_id), escape_text(f.title, limit=80), escape_text(f.error, limit=160), str(f.attempts)]
+            for f in report.pdf_failures
+        ]
+        out += _table(["paper", "title", "error", "runs tried"], rows, "SELECT * FROM pdfs WHERE error IS NOT NULL")
     else:
         out.append("Nothing to report: every PDF this run tried was downloaded.")
     out.append("")
 
     out += ["## Source problems", ""]
     if report.source_problems:
-        rows = [[escape_text(p.source), escape_text(p.problem), str(p.count)]
-                for p in report.source_problems]
+        rows = [[escape_text(p.source), escape_text(p.problem), str(p.count)] for p in report.source_problems]
         out += _table(["source", "problem", "count"], rows, "see the run's counts in `runs`")
     else:
         out.append("Nothing to report: arXiv and Semantic Scholar answered without trouble.")
@@ -188,11 +206,21 @@ def render_digest(report: RunReport, *, db_path: str | None = None,
     if scheduled_failures is not None:
         out += [f"## Scheduled runs that failed ({len(scheduled_failures)})", ""]
         if scheduled_failures:
-            rows = [[escape_text(f.deployment), escape_text(f.name), escape_text(f.state_name),
-                     _utc(f.ended_at), escape_text(f.message or "-", limit=300)]
-                    for f in scheduled_failures]
-            out += _table(["deployment", "flow run", "state", "ended", "message"], rows,
-                          "see the deployments' runs in the Prefect UI")
+            rows = [
+                [
+                    escape_text(f.deployment),
+                    escape_text(f.name),
+                    escape_text(f.state_name),
+                    _utc(f.ended_at),
+                    escape_text(f.message or "-", limit=300),
+                ]
+                for f in scheduled_failures
+            ]
+            out += _table(
+                ["deployment", "flow run", "state", "ended", "message"],
+                rows,
+                "see the deployments' runs in the Prefect UI",
+            )
         else:
             out.append("Nothing to report: every scheduled run since the previous digest completed.")
         out.append("")

@@ -37,7 +37,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -71,8 +71,8 @@ from paramtrack.review_queue.service import (
     parse_match_ids,
     parse_parameters,
 )
-from paramtrack.warehouse import Warehouse
 from paramtrack.review_queue.tokens import same_token
+from paramtrack.warehouse import Warehouse
 from paramtrack.warehouse import review_store as store
 from paramtrack.warehouse.publish import ReadCopyPublisher
 
@@ -208,7 +208,7 @@ class Throttles:
 
 def _fmt_dt(value: Any) -> str:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     if isinstance(value, date):
         return value.isoformat()
     return "" if value is None else str(value)
@@ -268,25 +268,27 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.throttle = throttle
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     if config.charts_dir is not None:
-        app.mount("/charts", _ChartFiles(directory=str(config.charts_dir), html=True,
-                                         check_dir=False), name="charts")
+        app.mount("/charts", _ChartFiles(directory=str(config.charts_dir), html=True, check_dir=False), name="charts")
 
-    def set_cookie(request: Request, response: Response, name: str, value: str,
-                   max_age: int | None = None) -> None:
-        response.set_cookie(name, value, max_age=max_age, path="/", httponly=True,
-                            samesite="strict", secure=_is_https(request))
+    def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = None) -> None:
+        response.set_cookie(
+            name, value, max_age=max_age, path="/", httponly=True, samesite="strict", secure=_is_https(request)
+        )
 
     # -- middleware: auth, CSRF cookie, security headers ----------------------------------------
 
     def refuse(request: Request, status: int, title: str, message: str) -> Response:
         request.state.csrf = ""
-        return _headers(render(request, "message.html", status_code=status, title=title,
-                               message=message))
+        return _headers(render(request, "message.html", status_code=status, title=title, message=message))
 
     def locked_out(wait: int) -> Response:
-        return _headers(JSONResponse(
-            {"detail": f"too many wrong tokens from this address: try again in {wait} s"},
-            status_code=429, headers={"Retry-After": str(wait)}))
+        return _headers(
+            JSONResponse(
+                {"detail": f"too many wrong tokens from this address: try again in {wait} s"},
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
+        )
 
     @app.middleware("http")
     async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -294,8 +296,9 @@ def create_app(config: AppConfig) -> FastAPI:
         if config.allowed_hosts is not None:
             host = _host_name(request.headers.get("host", ""))
             if host not in config.allowed_hosts:
-                return refuse(request, 400, "Unknown host",
-                              f"This server answers only to {', '.join(config.allowed_hosts)}.")
+                return refuse(
+                    request, 400, "Unknown host", f"This server answers only to {', '.join(config.allowed_hosts)}."
+                )
         if config.token and not path.startswith(PUBLIC_PATHS):
             auth = request.headers.get("authorization", "")
             ok = False
@@ -314,9 +317,7 @@ def create_app(config: AppConfig) -> FastAPI:
             if not ok:
                 if request.method == "GET" and "text/html" in request.headers.get("accept", "text/html"):
                     target = path + (f"?{request.url.query}" if request.url.query else "")
-                    response: Response = RedirectResponse(
-                        "/login?" + urlencode({"next": target}), status_code=303
-                    )
+                    response: Response = RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
                 else:
                     response = JSONResponse({"detail": "token required"}, status_code=401)
                 return _headers(response)
@@ -330,8 +331,7 @@ def create_app(config: AppConfig) -> FastAPI:
             if why is None and not csrf_tokens.valid(csrf, binding):
                 why = "missing or invalid CSRF cookie"
             if why is not None:
-                return refuse(request, 403, "Error 403",
-                              f"CSRF check failed ({why}): reload the page and try again")
+                return refuse(request, 403, "Error 403", f"CSRF check failed ({why}): reload the page and try again")
         elif not csrf_tokens.valid(csrf, binding):
             new_csrf = csrf = csrf_tokens.issue(binding)
         request.state.csrf = csrf
@@ -389,12 +389,18 @@ def create_app(config: AppConfig) -> FastAPI:
 
     def busy(request: Request, exc: Exception) -> HTMLResponse:
         if request.method == "POST":
-            advice = ("Your decision was NOT saved; submit the form again (it is safe: a "
-                      "repeated submit is applied once).")
+            advice = (
+                "Your decision was NOT saved; submit the form again (it is safe: a repeated submit is applied once)."
+            )
         else:
             advice = "Try again in a moment (reload the page)."
-        return render(request, "message.html", status_code=503, title="Database busy",
-                      message=f"The warehouse is busy ({exc}). {advice}")
+        return render(
+            request,
+            "message.html",
+            status_code=503,
+            title="Database busy",
+            message=f"The warehouse is busy ({exc}). {advice}",
+        )
 
     # -- routes ---------------------------------------------------------------------------------
 
@@ -402,8 +408,15 @@ def create_app(config: AppConfig) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if not hasattr(request.state, "csrf"):
             request.state.csrf = ""
-        return _headers(render(request, "message.html", status_code=exc.status_code,
-                               title=f"Error {exc.status_code}", message=str(exc.detail)))
+        return _headers(
+            render(
+                request,
+                "message.html",
+                status_code=exc.status_code,
+                title=f"Error {exc.status_code}",
+                message=str(exc.detail),
+            )
+        )
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> Response:
@@ -412,9 +425,15 @@ def create_app(config: AppConfig) -> FastAPI:
             request.state.csrf = ""
         if isinstance(exc, DatabaseLockedError):
             return _headers(busy(request, exc))
-        return _headers(render(request, "message.html", status_code=500,
-                               title="Warehouse unavailable",
-                               message=f"The review queue cannot read the warehouse: {exc}"))
+        return _headers(
+            render(
+                request,
+                "message.html",
+                status_code=500,
+                title="Warehouse unavailable",
+                message=f"The review queue cannot read the warehouse: {exc}",
+            )
+        )
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -452,18 +471,30 @@ def create_app(config: AppConfig) -> FastAPI:
                         week_value = weeks[0] if weeks else None
                 else:
                     week_value = weeks[0] if weeks else None
-                rows = store.queue(con, week=week_value, domain=domain, status=status,
-                                   min_score=score, sort=sort, limit=500)
+                rows = store.queue(
+                    con, week=week_value, domain=domain, status=status, min_score=score, sort=sort, limit=500
+                )
                 decided, total = store.week_progress(con, week_value)
                 domains = store.queue_domains(con)
                 last = store.get_decision(con, done) if done else None
         except DatabaseLockedError as exc:
             return busy(request, exc)
         return render(
-            request, "queue.html", title="Review queue", rows=rows, weeks=weeks,
-            week=week_value, domain=domain, status=status, statuses=list(store.STATUS_FILTERS),
-            min_score=min_score or "", sort=sort, decided=decided, total=total,
-            domains=domains, last=last,
+            request,
+            "queue.html",
+            title="Review queue",
+            rows=rows,
+            weeks=weeks,
+            week=week_value,
+            domain=domain,
+            status=status,
+            statuses=list(store.STATUS_FILTERS),
+            min_score=min_score or "",
+            sort=sort,
+            decided=decided,
+            total=total,
+            domains=domains,
+            last=last,
         )
 
     digest_dir = config.digest_dir or config.db_path.parent / "digests"
@@ -471,16 +502,22 @@ def create_app(config: AppConfig) -> FastAPI:
     @app.get("/digests", response_class=HTMLResponse)
     def digests_page(request: Request) -> HTMLResponse:
         files = list_digests(digest_dir)
-        return render(request, "digests.html", title="Digests",
-                      digests=[p.name for p in files], digest_dir=str(digest_dir))
+        return render(
+            request, "digests.html", title="Digests", digests=[p.name for p in files], digest_dir=str(digest_dir)
+        )
 
     @app.get("/digests/{name}", response_class=HTMLResponse)
     def digest_page(request: Request, name: str) -> HTMLResponse:
         path = digest_path(digest_dir, name)  # refuses anything but a plain digest file name
         if path is None:
             raise HTTPException(404, "no such digest")
-        return render(request, "digest.html", title=name.removesuffix(".md"), name=name,
-                      body=digest_html(path.read_text(encoding="utf-8")))
+        return render(
+            request,
+            "digest.html",
+            title=name.removesuffix(".md"),
+            name=name,
+            body=digest_html(path.read_text(encoding="utf-8")),
+        )
 
     @app.get("/papers/{arxiv_id:path}/pdf")
     def paper_pdf(request: Request, arxiv_id: str) -> Response:
@@ -498,8 +535,9 @@ def create_app(config: AppConfig) -> FastAPI:
         if not path.is_file():
             raise HTTPException(404, f"the cached PDF for {arxiv_id} is missing on disk")
         return FileResponse(
-            path, media_type="application/pdf",
-            headers={"Content-Disposition": f"inline; filename=\"{quote(arxiv_id, safe='')}.pdf\""},
+            path,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{quote(arxiv_id, safe="")}.pdf"'},
         )
 
     @app.post("/papers/{arxiv_id:path}/decide")
@@ -526,27 +564,50 @@ def create_app(config: AppConfig) -> FastAPI:
                     replaces=_int_field(form, "replaces", "replaced system"),
                 )
             outcome, upcoming = service.decide_and_next(
-                arxiv_id, reviewer=reviewer, action=action, candidate_id=candidate_id,
-                correction=correction, reason=form.get("reason") or None,
-                note=form.get("note") or None, request_id=form.get("request_id") or None,
-                expected_version=expected, system=(form.get("system") or "").strip() or None,
+                arxiv_id,
+                reviewer=reviewer,
+                action=action,
+                candidate_id=candidate_id,
+                correction=correction,
+                reason=form.get("reason") or None,
+                note=form.get("note") or None,
+                request_id=form.get("request_id") or None,
+                expected_version=expected,
+                system=(form.get("system") or "").strip() or None,
                 supersedes=parse_match_ids(form.get("supersedes")),
             )
         except MatchChanged as exc:
             # Nothing was written: show which Epoch rows this system supersedes, then ask again.
             fields = {k: v for k, v in form.items() if k not in ("supersedes", "csrf_token")}
-            return render(request, "confirm.html", title="Confirm the system",
-                          arxiv_id=arxiv_id, change=exc, fields=fields,
-                          supersedes=match_ids(exc.matches))
+            return render(
+                request,
+                "confirm.html",
+                title="Confirm the system",
+                arxiv_id=arxiv_id,
+                change=exc,
+                fields=fields,
+                supersedes=match_ids(exc.matches),
+            )
         except (InvalidDecision, ValueError) as exc:
-            return render(request, "message.html", status_code=400, title="Not saved",
-                          message=f"Not saved: {exc}", back=f"/papers/{arxiv_id}")
+            return render(
+                request,
+                "message.html",
+                status_code=400,
+                title="Not saved",
+                message=f"Not saved: {exc}",
+                back=f"/papers/{arxiv_id}",
+            )
         except NotStaged:
             raise HTTPException(404, f"{arxiv_id} is not in the review queue") from None
         except DecisionConflict as exc:
-            return render(request, "conflict.html", status_code=409,
-                          title="Already decided" if exc.last else "Changed since you loaded it",
-                          conflict=exc, arxiv_id=arxiv_id)
+            return render(
+                request,
+                "conflict.html",
+                status_code=409,
+                title="Already decided" if exc.last else "Changed since you loaded it",
+                conflict=exc,
+                arxiv_id=arxiv_id,
+            )
         except DatabaseLockedError as exc:
             return busy(request, exc)
 
@@ -567,12 +628,20 @@ def create_app(config: AppConfig) -> FastAPI:
             rows = service.match_preview(arxiv_id, system)
         except DatabaseLockedError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=503)
-        return JSONResponse({
-            "ids": match_ids(rows),
-            "rows": [{"system": r["system"], "source_file": r["source_file"],
-                      "source_row": r["source_row"], "matched_on": r["matched_on"]}
-                     for r in rows],
-        })
+        return JSONResponse(
+            {
+                "ids": match_ids(rows),
+                "rows": [
+                    {
+                        "system": r["system"],
+                        "source_file": r["source_file"],
+                        "source_row": r["source_row"],
+                        "matched_on": r["matched_on"],
+                    }
+                    for r in rows
+                ],
+            }
+        )
 
     @app.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
     def paper_page(request: Request, arxiv_id: str, done: int | None = None) -> HTMLResponse:
@@ -586,8 +655,7 @@ def create_app(config: AppConfig) -> FastAPI:
             return busy(request, exc)
         if view is None:
             raise HTTPException(404, f"unknown paper {arxiv_id}")
-        return render(request, "paper.html", title=view["paper"]["title"] or arxiv_id,
-                      last=last, **view)
+        return render(request, "paper.html", title=view["paper"]["title"] or arxiv_id, last=last, **view)
 
     @app.post("/reviewer")
     def set_reviewer(request: Request, form: dict[str, str] = Depends(csrf_form)) -> Response:
@@ -610,15 +678,26 @@ def create_app(config: AppConfig) -> FastAPI:
         client = _client(request)
         wait = throttle.retry_after(client)
         if wait:
-            response = render(request, "login.html", status_code=429, title="Sign in",
-                              next=_safe_next(form.get("next")),
-                              error=f"Too many wrong tokens: try again in {wait} s.")
+            response = render(
+                request,
+                "login.html",
+                status_code=429,
+                title="Sign in",
+                next=_safe_next(form.get("next")),
+                error=f"Too many wrong tokens: try again in {wait} s.",
+            )
             response.headers["Retry-After"] = str(wait)
             return response
         if not same_token(form.get("token", ""), config.token):
             throttle.failed(client)
-            return render(request, "login.html", status_code=401, title="Sign in",
-                          next=_safe_next(form.get("next")), error="Wrong token.")
+            return render(
+                request,
+                "login.html",
+                status_code=401,
+                title="Sign in",
+                next=_safe_next(form.get("next")),
+                error="Wrong token.",
+            )
         throttle.succeeded(client)
         response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
         session = sessions.issue()
@@ -631,8 +710,7 @@ def create_app(config: AppConfig) -> FastAPI:
     def logout(request: Request, form: dict[str, str] = Depends(csrf_form)) -> Response:
         sessions.revoke(request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
-                               secure=_is_https(request))
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=_is_https(request))
         return response
 
     # Outermost: an oversized body is refused before anything else looks at the request.

@@ -33,12 +33,33 @@ from paramtrack.review_queue.service import (
 from paramtrack.warehouse import review_store as store
 
 PROPOSED = [
-    "arxiv_id", "title", "status", "review_version", "candidate_id", "proposed_parameters",
-    "proposed_kind", "proposed_model", "proposed_evidence", "proposed_page", "proposed_score",
-    "citations", "domain_detected",
+    "arxiv_id",
+    "title",
+    "status",
+    "review_version",
+    "candidate_id",
+    "proposed_parameters",
+    "proposed_kind",
+    "proposed_model",
+    "proposed_evidence",
+    "proposed_page",
+    "proposed_score",
+    "citations",
+    "domain_detected",
 ]
-DECISION = ["action", "parameters", "kind", "model", "date", "domain", "reason", "note", "reviewer",
-            "evidence", "evidence_page"]
+DECISION = [
+    "action",
+    "parameters",
+    "kind",
+    "model",
+    "date",
+    "domain",
+    "reason",
+    "note",
+    "reviewer",
+    "evidence",
+    "evidence_page",
+]
 HEADER = PROPOSED + DECISION
 
 
@@ -55,14 +76,24 @@ def export_csv(service: ReviewService, out: TextIO, *, status: str = "pending") 
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for r in rows:
-        writer.writerow([
-            r["arxiv_id"], _neutral(r["title"]), r["status"], r["version"], r["candidate_id"] or "",
-            "" if r["top_value"] is None else f"{r['top_value']:.0f}", r["top_kind"] or "",
-            _neutral(r["top_model"] or ""), _neutral(r["top_evidence"] or ""), r["top_page"] or "",
-            "" if r["top_score"] is None else f"{r['top_score']:.3f}",
-            "" if r["citations"] is None else r["citations"], r["domain"] or "",
-            *([""] * len(DECISION)),
-        ])
+        writer.writerow(
+            [
+                r["arxiv_id"],
+                _neutral(r["title"]),
+                r["status"],
+                r["version"],
+                r["candidate_id"] or "",
+                "" if r["top_value"] is None else f"{r['top_value']:.0f}",
+                r["top_kind"] or "",
+                _neutral(r["top_model"] or ""),
+                _neutral(r["top_evidence"] or ""),
+                r["top_page"] or "",
+                "" if r["top_score"] is None else f"{r['top_score']:.3f}",
+                "" if r["citations"] is None else r["citations"],
+                r["domain"] or "",
+                *([""] * len(DECISION)),
+            ]
+        )
     return len(rows)
 
 
@@ -93,9 +124,7 @@ def _records(text: str) -> list[tuple[int, dict[str, str]]]:
             out.append((start, {k: (v or "").strip() for k, v in row.items() if k is not None}))
             start = reader.line_num + 1
     except csv.Error as exc:  # a stray quote, an unclosed quoted field...
-        raise InvalidDecision(
-            f"line {start}: not a valid CSV file ({exc}); nothing imported"
-        ) from None
+        raise InvalidDecision(f"line {start}: not a valid CSV file ({exc}); nothing imported") from None
     return out
 
 
@@ -113,7 +142,7 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
             arxiv_id = row.get("arxiv_id", "")
             problems: list[str] = []
 
-            def check(fn, *args):  # noqa: ANN001, ANN202
+            def check(fn, *args, problems=problems):  # noqa: ANN001, ANN202
                 try:
                     return fn(*args)
                 except InvalidDecision as exc:
@@ -128,9 +157,7 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
             elif arxiv_id in seen and action != "note":
                 problems.append(f"{arxiv_id} is already decided on line {seen[arxiv_id]}")
             if action not in store.ACTIONS:
-                problems.append(
-                    f"action {row.get('action')!r} is not one of {', '.join(store.ACTIONS)}"
-                )
+                problems.append(f"action {row.get('action')!r} is not one of {', '.join(store.ACTIONS)}")
             if reviewer and row.get("reviewer") and row["reviewer"] != reviewer.strip():
                 problems.append(
                     f"reviewer {row['reviewer']!r} disagrees with --reviewer {reviewer.strip()!r}"
@@ -157,9 +184,7 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
                 else:
                     cand = store.candidate(con, cid)
                     if cand is None or cand["arxiv_id"] != arxiv_id:
-                        problems.append(
-                            f"candidate {cid} is not a current parameter candidate of {arxiv_id}"
-                        )
+                        problems.append(f"candidate {cid} is not a current parameter candidate of {arxiv_id}")
             version: int | None = None
             if row.get("review_version"):
                 try:
@@ -171,17 +196,21 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
             if action == "approve" and cid is None and state is not None:
                 if not store.candidates(con, arxiv_id):
                     problems.append(f"{arxiv_id} has no candidate to approve; use correct")
-            if action == "approve" and (params is not None or row.get("kind") or row.get("model")
-                                        or row.get("date") or row.get("domain")):
+            if action == "approve" and (
+                params is not None or row.get("kind") or row.get("model") or row.get("date") or row.get("domain")
+            ):
                 problems.append("approve takes the proposed values as they are; use action 'correct' to change them")
             if action == "correct" and params is None and cid is None and not row.get("parameters"):
                 problems.append("correct needs parameters (or a candidate_id to start from)")
             if action == "correct" and params is not None and not row.get("evidence") and state:
-                start = store.candidate(con, cid) if cid is not None else next(
-                    iter(store.candidates(con, arxiv_id)), None)
+                start = (
+                    store.candidate(con, cid) if cid is not None else next(iter(store.candidates(con, arxiv_id)), None)
+                )
                 if start is None or abs(float(start["value"]) - params) > 1e-9 * params:
-                    problems.append("a corrected count needs its evidence: fill the evidence"
-                                    " column (the sentence stating it) and evidence_page")
+                    problems.append(
+                        "a corrected count needs its evidence: fill the evidence"
+                        " column (the sentence stating it) and evidence_page"
+                    )
             if state is not None and action != "note":
                 try:
                     store.check_version(con, state, version)
@@ -193,17 +222,25 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
             if action != "note":
                 seen[arxiv_id] = line
             kwargs: dict[str, Any] = {
-                "reviewer": name, "action": action, "candidate_id": cid,
-                "reason": reason, "note": row.get("note") or None,
-                "expected_version": version, "request_id": None,
+                "reviewer": name,
+                "action": action,
+                "candidate_id": cid,
+                "reason": reason,
+                "note": row.get("note") or None,
+                "expected_version": version,
+                "request_id": None,
             }
             if action == "correct":
                 # a corrected count carries the sheet's evidence, never the proposed sentence
-                kwargs["correction"] = Correction(parameters=params, kind=kind,
-                                                  model=row.get("model") or None, date=when,
-                                                  domain=domain,
-                                                  evidence=row.get("evidence") or None,
-                                                  evidence_page=evidence_page)
+                kwargs["correction"] = Correction(
+                    parameters=params,
+                    kind=kind,
+                    model=row.get("model") or None,
+                    date=when,
+                    domain=domain,
+                    evidence=row.get("evidence") or None,
+                    evidence_page=evidence_page,
+                )
             plans.append(Planned(line, arxiv_id, kwargs))
     if errors:
         raise ImportFailed(errors)
@@ -219,8 +256,7 @@ def import_csv(service: ReviewService, path: Path, *, reviewer: str | None) -> l
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise InvalidDecision(
-            f"{path} is not UTF-8 text (line {line}, byte {exc.object[exc.start]:#04x});"
-            " nothing imported",
+            f"{path} is not UTF-8 text (line {line}, byte {exc.object[exc.start]:#04x}); nothing imported",
             hint="save it as 'CSV UTF-8' (in Excel: Save As > CSV UTF-8)",
         ) from None
     plans = plan_import(service, text, reviewer=reviewer)

@@ -12,8 +12,19 @@ import re
 from markupsafe import Markup, escape
 
 _SCALE = {
-    "thousand": 1e3, "k": 1e3, "K": 1e3, "million": 1e6, "millions": 1e6, "mn": 1e6, "M": 1e6,
-    "billion": 1e9, "billions": 1e9, "bn": 1e9, "B": 1e9, "trillion": 1e12, "trillions": 1e12,
+    "thousand": 1e3,
+    "k": 1e3,
+    "K": 1e3,
+    "million": 1e6,
+    "millions": 1e6,
+    "mn": 1e6,
+    "M": 1e6,
+    "billion": 1e9,
+    "billions": 1e9,
+    "bn": 1e9,
+    "B": 1e9,
+    "trillion": 1e12,
+    "trillions": 1e12,
     "T": 1e12,
 }
 _NUM_RE = re.compile(

@@ -65,8 +65,11 @@ class BodySizeLimit:
             except ValueError:
                 size = -1
             if size < 0 or size > self.max_bytes:
-                await _plain(send, 413 if size > 0 else 400,
-                             _too_large_detail(self.max_bytes) if size > 0 else "bad Content-Length")
+                await _plain(
+                    send,
+                    413 if size > 0 else 400,
+                    _too_large_detail(self.max_bytes) if size > 0 else "bad Content-Length",
+                )
                 return
         seen = 0
         started = False
@@ -95,10 +98,19 @@ class BodySizeLimit:
 
 async def _plain(send: Send, status: int, text: str) -> None:
     body = text.encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"), (b"x-content-type-options", b"nosniff"),
-        (b"cache-control", b"no-store")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+                (b"x-content-type-options", b"nosniff"),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -119,9 +131,16 @@ class FailureThrottle:
     are remembered (the oldest go first), so a flood of addresses cannot exhaust memory.
     """
 
-    def __init__(self, *, free_failures: int = 5, base_lock_s: float = 30.0,
-                 max_lock_s: float = 3600.0, forget_after_s: float = 86400.0,
-                 max_clients: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        free_failures: int = 5,
+        base_lock_s: float = 30.0,
+        max_lock_s: float = 3600.0,
+        forget_after_s: float = 86400.0,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.free_failures = free_failures
         self.base_lock_s = base_lock_s
         self.max_lock_s = max_lock_s

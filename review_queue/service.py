@@ -29,21 +29,38 @@ from datetime import date
 from typing import Any
 
 from paramtrack.core.errors import UserError
-from paramtrack.warehouse import Connection, Warehouse
-from paramtrack.warehouse import models_store
+from paramtrack.warehouse import Connection, Warehouse, models_store
 from paramtrack.warehouse import review_store as store
 from paramtrack.warehouse.review_store import DecisionConflict, NotStaged, Outcome
 
 __all__ = [
-    "DecisionConflict", "NotStaged", "Outcome", "InvalidDecision", "Correction", "ReviewService",
-    "MatchChanged", "match_ids",
-    "KINDS", "DOMAINS", "REASONS", "parse_parameters", "parse_date", "parse_reason",
+    "DecisionConflict",
+    "NotStaged",
+    "Outcome",
+    "InvalidDecision",
+    "Correction",
+    "ReviewService",
+    "MatchChanged",
+    "match_ids",
+    "KINDS",
+    "DOMAINS",
+    "REASONS",
+    "parse_parameters",
+    "parse_date",
+    "parse_reason",
     "format_params",
 ]
 
 KINDS = ("dense_total", "moe_total", "moe_active", "non_embedding", "embedding", "unknown")
 DOMAINS = (
-    "language", "vision", "games", "speech", "multimodal", "recommendation", "robotics", "other",
+    "language",
+    "vision",
+    "games",
+    "speech",
+    "multimodal",
+    "recommendation",
+    "robotics",
+    "other",
 )
 #: Reject reasons: key -> label shown to reviewers (either is accepted on input).
 REASONS = {
@@ -71,8 +88,10 @@ class MatchChanged(Exception):
         self.arxiv_id = arxiv_id
         self.system = system
         self.matches = matches
-        names = ", ".join(f"{m['system']} ({m['source_file']} row {m['source_row']})"
-                          for m in matches) or "no Epoch row (a new system)"
+        names = (
+            ", ".join(f"{m['system']} ({m['source_file']} row {m['source_row']})" for m in matches)
+            or "no Epoch row (a new system)"
+        )
         self.message = f"{system} of {arxiv_id} supersedes: {names}; confirm to save"
         super().__init__(self.message)
 
@@ -124,15 +143,25 @@ class Correction:
 
 
 _SCALES = {
-    "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "millions": 1e6,
-    "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "t": 1e12, "trillion": 1e12,
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "millions": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+    "billions": 1e9,
+    "t": 1e12,
+    "trillion": 1e12,
     "trillions": 1e12,
 }
 _PARAM_RE = re.compile(r"^(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*(?P<scale>[A-Za-z]+)?$")
 
 
 def parse_parameters(text: str) -> float:
-    """"175B", "1.3 billion", "175,000,000,000", "1.75e11" -> float; InvalidDecision otherwise."""
+    """ "175B", "1.3 billion", "175,000,000,000", "1.75e11" -> float; InvalidDecision otherwise."""
     raw = (text or "").strip()
     cleaned = raw.replace(",", "").replace("_", "")
     m = _PARAM_RE.match(cleaned)
@@ -261,8 +290,7 @@ class ReviewService:
         """:meth:`decide`, plus the next pending paper, read in the same short transaction."""
         with self.wh.write() as con:
             outcome = self.decide_in(con, arxiv_id, **kwargs)
-            upcoming = [r["arxiv_id"] for r in store.queue(con, status="pending", limit=2)
-                        if r["arxiv_id"] != arxiv_id]
+            upcoming = [r["arxiv_id"] for r in store.queue(con, status="pending", limit=2) if r["arxiv_id"] != arxiv_id]
         self._written()
         return outcome, (upcoming[0] if upcoming else None)
 
@@ -317,18 +345,19 @@ class ReviewService:
         if candidate_id is not None:
             cand = store.candidate(con, int(candidate_id))
             if cand is None or cand["arxiv_id"] != arxiv_id:
-                raise InvalidDecision(
-                    f"candidate {candidate_id} is not a current parameter candidate of {arxiv_id}"
-                )
+                raise InvalidDecision(f"candidate {candidate_id} is not a current parameter candidate of {arxiv_id}")
         elif action in ("approve", "correct"):
             ranked = store.candidates(con, arxiv_id)
             cand = ranked[0] if ranked else None
         proposal = None
         if cand is not None:
             proposal = {
-                "system": cand["model"], "parameters": cand["value"],
-                "parameters_kind": cand["kind"], "evidence": cand["evidence"],
-                "evidence_page": cand["page"], "score": cand["score"],
+                "system": cand["model"],
+                "parameters": cand["value"],
+                "parameters_kind": cand["kind"],
+                "evidence": cand["evidence"],
+                "evidence_page": cand["page"],
+                "score": cand["score"],
             }
 
         new_value: dict[str, Any] | None = None
@@ -356,7 +385,8 @@ class ReviewService:
             evidence = self._evidence(con, arxiv_id, cand, corr, float(params))
             matches = models_store.matching_epoch_rows(con, arxiv_id, name)
             if supersedes is not None and tuple(sorted(supersedes)) != tuple(
-                    sorted(int(m["model_id"]) for m in matches)):
+                sorted(int(m["model_id"]) for m in matches)
+            ):
                 raise MatchChanged(arxiv_id, name, matches)
             new_value = {
                 "system": name,
@@ -367,21 +397,33 @@ class ReviewService:
                 **evidence,
                 "replaces": corr.replaces,
                 "supersedes": [
-                    {"model_id": m["model_id"], "system": m["system"],
-                     "source_file": m["source_file"], "source_row": m["source_row"],
-                     "matched_on": m["matched_on"]}
+                    {
+                        "model_id": m["model_id"],
+                        "system": m["system"],
+                        "source_file": m["source_file"],
+                        "source_row": m["source_row"],
+                        "matched_on": m["matched_on"],
+                    }
                     for m in matches
                 ],
             }
         return store.apply_decision(
-            con, arxiv_id=arxiv_id, reviewer=reviewer, action=action,
-            candidate_id=cand["candidate_id"] if cand else None, proposal=proposal,
-            new_value=new_value, reason=reason, note=note, request_id=request_id or None,
+            con,
+            arxiv_id=arxiv_id,
+            reviewer=reviewer,
+            action=action,
+            candidate_id=cand["candidate_id"] if cand else None,
+            proposal=proposal,
+            new_value=new_value,
+            reason=reason,
+            note=note,
+            request_id=request_id or None,
             expected_version=expected_version,
         )
 
-    def _evidence(self, con: Connection, arxiv_id: str, cand: dict[str, Any] | None,
-                  corr: Correction, value: float) -> dict[str, Any]:
+    def _evidence(
+        self, con: Connection, arxiv_id: str, cand: dict[str, Any] | None, corr: Correction, value: float
+    ) -> dict[str, Any]:
         """The evidence the curated row records: it must state *this* value.
 
         A sentence picked from another candidate (``evidence_candidate_id``) or typed by the
@@ -393,8 +435,7 @@ class ReviewService:
             picked = store.candidate(con, int(corr.evidence_candidate_id))
             if picked is None or picked["arxiv_id"] != arxiv_id:
                 raise InvalidDecision(
-                    f"candidate {corr.evidence_candidate_id} is not a current parameter"
-                    f" candidate of {arxiv_id}"
+                    f"candidate {corr.evidence_candidate_id} is not a current parameter candidate of {arxiv_id}"
                 )
             same = cand is not None and picked["candidate_id"] == cand["candidate_id"]
             if same and not math.isclose(value, float(cand["value"]), rel_tol=1e-9):
@@ -402,27 +443,32 @@ class ReviewService:
                     "the evidence picked is the sentence of the value being replaced:"
                     " pick the sentence that states the corrected value, or type it"
                 )
-            return {"evidence": picked["evidence"], "evidence_page": picked["page"],
-                    "evidence_source": "candidate" if same else "picked",
-                    "evidence_candidate_id": picked["candidate_id"]}
+            return {
+                "evidence": picked["evidence"],
+                "evidence_page": picked["page"],
+                "evidence_source": "candidate" if same else "picked",
+                "evidence_candidate_id": picked["candidate_id"],
+            }
         typed = " ".join((corr.evidence or "").split())[:MAX_TEXT]
         if typed:
             page = corr.evidence_page
             if page is not None and not 0 <= int(page) <= 100000:  # page 0: arXiv's title and abstract
                 raise InvalidDecision(f"evidence page {page} is not a page number")
-            return {"evidence": typed, "evidence_page": page, "evidence_source": "typed",
-                    "evidence_candidate_id": None}
+            return {"evidence": typed, "evidence_page": page, "evidence_source": "typed", "evidence_candidate_id": None}
         if cand is not None and math.isclose(value, float(cand["value"]), rel_tol=1e-9):
-            return {"evidence": cand["evidence"], "evidence_page": cand["page"],
-                    "evidence_source": "candidate", "evidence_candidate_id": cand["candidate_id"]}
+            return {
+                "evidence": cand["evidence"],
+                "evidence_page": cand["page"],
+                "evidence_source": "candidate",
+                "evidence_candidate_id": cand["candidate_id"],
+            }
         raise InvalidDecision(
             f"a corrected value ({format_params(value)}) needs its own evidence: pick the"
             " candidate whose sentence states it, or type the sentence and its page",
         )
 
 
-def suggested_system(con: Connection, arxiv_id: str, cand: dict[str, Any] | None,
-                     value: float | None = None) -> str:
+def suggested_system(con: Connection, arxiv_id: str, cand: dict[str, Any] | None, value: float | None = None) -> str:
     """The system name a value is prefilled with.
 
     Epoch's own name when exactly one name of Epoch's rows for this paper (or, for rows
@@ -435,8 +481,7 @@ def suggested_system(con: Connection, arxiv_id: str, cand: dict[str, Any] | None
     model = " ".join(str((cand or {}).get("model") or "").split())[:200] or None
     size = value if value is not None else (cand or {}).get("value")
     if size:
-        names = {r["system"] for r in
-                 models_store.epoch_rows_of_same_size(con, arxiv_id, model, float(size))}
+        names = {r["system"] for r in models_store.epoch_rows_of_same_size(con, arxiv_id, model, float(size))}
         if len(names) == 1:
             return str(names.pop())
     return model or ""

@@ -52,27 +52,34 @@ def _show(echo: Callable[[str], None], view: dict[str, Any], position: str) -> N
     echo("")
     echo("=" * 78)
     echo(f"[{position}] {p['arxiv_id']}  {p['title']}")
-    echo(f"  https://arxiv.org/abs/{p['arxiv_id']}  published {p['published'] or '-'}  "
-         f"citations {p['citation_count'] if p['citation_count'] is not None else '-'}  "
-         f"domain {p['domain'] or '-'}  status {p['status']}")
+    echo(
+        f"  https://arxiv.org/abs/{p['arxiv_id']}  published {p['published'] or '-'}  "
+        f"citations {p['citation_count'] if p['citation_count'] is not None else '-'}  "
+        f"domain {p['domain'] or '-'}  status {p['status']}"
+    )
     if p.get("flag_reason"):
         echo(f"  second look: {p['flag_reason']}")
     if p.get("abstract"):
         echo(textwrap.indent(textwrap.shorten(p["abstract"], 400), "  "))
     for m in view["systems"]:
-        echo(f"  in dataset: {m['system']} {format_params(m['parameters'])} ({m['parameters_kind']})"
-             f" by {m['reviewer']}")
+        echo(
+            f"  in dataset: {m['system']} {format_params(m['parameters'])} ({m['parameters_kind']}) by {m['reviewer']}"
+        )
     for e in view["epoch_rows"]:
-        echo(f"  Epoch lists: {e['system']} {format_params(e['parameters'])}"
-             f" ({e['source_file']} row {e['source_row']}"
-             f"{'' if e['in_dataset'] else ', superseded'})")
+        echo(
+            f"  Epoch lists: {e['system']} {format_params(e['parameters'])}"
+            f" ({e['source_file']} row {e['source_row']}"
+            f"{'' if e['in_dataset'] else ', superseded'})"
+        )
     if not view["candidates"]:
         echo("  (no parameter candidates)")
     for i, c in enumerate(view["candidates"][:9], start=1):
         score = f"{c['score']:.2f}" if c["score"] is not None else "-"
-        echo(f"  {i}. {format_params(c['value']):>7}  {c['kind'] or '-':<13} {c['model'] or '-'}"
-             f"  score {score}  {'arXiv abstract' if c['page'] == 0 else 'page ' + str(c['page'] or '-')}"
-             f"  system: {c['system'] or '(unnamed)'}")
+        echo(
+            f"  {i}. {format_params(c['value']):>7}  {c['kind'] or '-':<13} {c['model'] or '-'}"
+            f"  score {score}  {'arXiv abstract' if c['page'] == 0 else 'page ' + str(c['page'] or '-')}"
+            f"  system: {c['system'] or '(unnamed)'}"
+        )
         if c["evidence"]:
             echo(textwrap.indent(textwrap.fill(c["evidence"], 72), "       "))
 
@@ -89,8 +96,7 @@ def _correction(view: dict[str, Any]) -> Correction:
         if top:
             # Enter keeps the candidate's exact value (like the web form's empty field); the
             # short form (3 significant figures) is only shown, never written.
-            raw = _ask(f"  parameters [Enter keeps {_exact(top['value'])} = "
-                       f"{format_params(top['value'])}]", default="")
+            raw = _ask(f"  parameters [Enter keeps {_exact(top['value'])} = {format_params(top['value'])}]", default="")
             if not raw.strip():
                 break
         else:
@@ -100,8 +106,7 @@ def _correction(view: dict[str, Any]) -> Correction:
             break
         except InvalidDecision as exc:
             click.echo(f"  {exc}")
-    kind = _ask("  kind", default=(top or {}).get("kind") or "unknown",
-                type=click.Choice(KINDS))
+    kind = _ask("  kind", default=(top or {}).get("kind") or "unknown", type=click.Choice(KINDS))
     published = view["paper"]["published"]
     while True:
         raw_date = _ask("  date (YYYY-MM-DD)", default=published.isoformat() if published else None)
@@ -110,18 +115,20 @@ def _correction(view: dict[str, Any]) -> Correction:
             break
         except InvalidDecision as exc:
             click.echo(f"  {exc}")
-    domain = _ask("  domain", default=view["paper"]["domain"] if view["paper"]["domain"] in DOMAINS
-                  else "other", type=click.Choice(DOMAINS))
-    return Correction(parameters=params, kind=kind, date=when, domain=domain,
-                      **_evidence(view, params))
+    domain = _ask(
+        "  domain",
+        default=view["paper"]["domain"] if view["paper"]["domain"] in DOMAINS else "other",
+        type=click.Choice(DOMAINS),
+    )
+    return Correction(parameters=params, kind=kind, date=when, domain=domain, **_evidence(view, params))
 
 
 def _match_line(matches: list[dict[str, Any]]) -> str:
     if not matches:
         return "supersedes no Epoch row: adds a system of its own"
     return "supersedes Epoch: " + "; ".join(
-        f"{m['system']} ({m['source_file']} row {m['source_row']}, {m['matched_on']})"
-        for m in matches)
+        f"{m['system']} ({m['source_file']} row {m['source_row']}, {m['matched_on']})" for m in matches
+    )
 
 
 def _system(service: ReviewService, arxiv_id: str, default: str) -> tuple[str, tuple[int, ...]] | None:
@@ -149,8 +156,10 @@ def _evidence(view: dict[str, Any], value: float | None) -> dict[str, Any]:
     if value is None:
         return {}
     while True:
-        raw = _ask("  evidence: candidate number whose sentence states it, or type the sentence"
-                   " [Enter: the candidate's own]", default="").strip()
+        raw = _ask(
+            "  evidence: candidate number whose sentence states it, or type the sentence [Enter: the candidate's own]",
+            default="",
+        ).strip()
         if not raw:
             return {}
         if raw.isdigit() and 1 <= int(raw) <= len(cands):
@@ -200,27 +209,37 @@ def run(service: ReviewService, reviewer: str, *, status: str = "open") -> dict[
                 if key == "a" or key.isdigit():
                     index = 1 if key == "a" else int(key)
                     if not 1 <= index <= len(view["candidates"]):
-                        click.echo("  no such candidate" if view["candidates"] else
-                                   "  no candidate to approve: use e (correct) or r (reject)")
+                        click.echo(
+                            "  no such candidate"
+                            if view["candidates"]
+                            else "  no candidate to approve: use e (correct) or r (reject)"
+                        )
                         continue
                     chosen = view["candidates"][index - 1]
                     named = _system(service, arxiv_id, chosen["system"])
                     if named is None:
                         continue
-                    kwargs = {"action": "approve", "candidate_id": chosen["candidate_id"],
-                              "system": named[0], "supersedes": named[1]}
+                    kwargs = {
+                        "action": "approve",
+                        "candidate_id": chosen["candidate_id"],
+                        "system": named[0],
+                        "supersedes": named[1],
+                    }
                 elif key == "e":
                     correction = _correction(view)
                     top = view["candidates"][0] if view["candidates"] else {}
                     named = _system(service, arxiv_id, top.get("system") or "")
                     if named is None:
                         continue
-                    kwargs = {"action": "correct", "system": named[0], "supersedes": named[1],
-                              "correction": correction,
-                              "candidate_id": top.get("candidate_id")}
+                    kwargs = {
+                        "action": "correct",
+                        "system": named[0],
+                        "supersedes": named[1],
+                        "correction": correction,
+                        "candidate_id": top.get("candidate_id"),
+                    }
                 elif key == "r":
-                    kwargs = {"action": "reject", "reason": _reason(),
-                              "note": _ask("  note (optional)", default="")}
+                    kwargs = {"action": "reject", "reason": _reason(), "note": _ask("  note (optional)", default="")}
                 elif key == "s":
                     kwargs = {"action": "second_look", "note": _ask("  why (optional)", default="")}
                 elif key == "n":
@@ -229,8 +248,7 @@ def run(service: ReviewService, reviewer: str, *, status: str = "open") -> dict[
                     click.echo(f"  unknown key {key!r}. {HELP}")
                     continue
                 try:
-                    outcome = service.decide(arxiv_id, reviewer=reviewer,
-                                             expected_version=version, **kwargs)
+                    outcome = service.decide(arxiv_id, reviewer=reviewer, expected_version=version, **kwargs)
                 except MatchChanged as exc:  # the Epoch rows changed since they were shown
                     click.echo(f"  not saved: {exc.message}")
                     continue

@@ -30,12 +30,13 @@ def token_weakness(token: str) -> str | None:
     if guesses_log10 < MIN_GUESSES_LOG10:
         warning = str(estimate["feedback"].get("warning") or "").rstrip(".")
         why = f": {warning.lower()}" if warning else ""
-        return (f"the access token is too easy to guess (about 10^{guesses_log10:.0f} guesses, "
-                f"at least 10^{MIN_GUESSES_LOG10:.0f} needed){why}")
+        return (
+            f"the access token is too easy to guess (about 10^{guesses_log10:.0f} guesses, "
+            f"at least 10^{MIN_GUESSES_LOG10:.0f} needed){why}"
+        )
     return None
 
 
 def same_token(given: str, expected: str) -> bool:
     """Constant-time comparison that does not leak the expected token's length either."""
-    return hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
-                               hashlib.sha256(expected.encode()).digest())
+    return hmac.compare_digest(hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest())

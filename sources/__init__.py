@@ -18,9 +18,22 @@ from paramtrack.sources.pdf_cache import CachedPdf, NotAPdfError, PdfCache, PdfN
 from paramtrack.sources.semantic_scholar import BATCH_LIMIT, S2Paper, SemanticScholarSource
 
 __all__ = [
-    "ArxivId", "parse_arxiv_id", "arxiv_ids_in",
-    "ArxivPaper", "ArxivSource", "ARXIV_CATEGORIES", "ML_CATEGORIES", "UnknownCategoryError",
-    "validate_categories", "window_query",
-    "S2Paper", "SemanticScholarSource", "BATCH_LIMIT",
-    "CachedPdf", "PdfCache", "PdfTooLargeError", "NotAPdfError", "PdfNotFoundError",
+    "ArxivId",
+    "parse_arxiv_id",
+    "arxiv_ids_in",
+    "ArxivPaper",
+    "ArxivSource",
+    "ARXIV_CATEGORIES",
+    "ML_CATEGORIES",
+    "UnknownCategoryError",
+    "validate_categories",
+    "window_query",
+    "S2Paper",
+    "SemanticScholarSource",
+    "BATCH_LIMIT",
+    "CachedPdf",
+    "PdfCache",
+    "PdfTooLargeError",
+    "NotAPdfError",
+    "PdfNotFoundError",
 ]

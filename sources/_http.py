@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import timezone
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -30,7 +30,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     current = now if now is not None else time.time()
     return max(0.0, when.timestamp() - current)
 
@@ -38,7 +38,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Exponential backoff with full jitter: uniform(0.5, 1.0) * min(cap, base * 2**attempt)."""
     r = (rng or random).uniform(0.5, 1.0)
-    return r * min(cap, base * (2 ** attempt))
+    return r * min(cap, base * (2**attempt))
 
 
 def is_connection_refused(exc: BaseException) -> bool:

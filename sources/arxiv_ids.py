@@ -25,9 +25,7 @@ _OLD = r"(?P<archive>[a-z]+(?:-[a-z]+)?)(?P<subj>\.[A-Za-z]{2})?/(?P<oldnum>\d{7
 _VERSION = r"(?:v(?P<version>\d+))?"
 
 _ID_RE = re.compile(rf"^(?:{_NEW}|{_OLD}){_VERSION}$")
-_URL_PREFIX_RE = re.compile(
-    r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html|api|format)/", re.IGNORECASE
-)
+_URL_PREFIX_RE = re.compile(r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html|api|format)/", re.IGNORECASE)
 # For free text: an id preceded by start, '/', ':' or whitespace and not followed by a digit.
 _FIND_NEW = re.compile(r"(?<![\w.])(\d{4}\.\d{4,5})(v\d+)?(?!\d)")
 _FIND_OLD = re.compile(r"(?<![\w.])([a-z]+(?:-[a-z]+)?(?:\.[A-Z]{2})?/\d{7})(v\d+)?(?!\d)")

@@ -33,7 +33,8 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time as dtime, timezone
+from datetime import UTC, date, datetime
+from datetime import time as dtime
 from typing import Any
 
 import httpx
@@ -50,11 +51,21 @@ from paramtrack.sources._http import (
 )
 from paramtrack.sources.arxiv_ids import parse_arxiv_id
 from paramtrack.sources.arxiv_source import ArxivPaper
-from paramtrack.sources.user_agent import user_agent as make_user_agent
 from paramtrack.sources.pacing import ARXIV, shared_limiter
+from paramtrack.sources.user_agent import user_agent as make_user_agent
 
-__all__ = ["OAI_NS", "ARXIV_NS", "OaiPage", "OaiError", "BadResumptionTokenError", "ArxivOaiClient",
-           "oai_set_for", "oai_sets_for", "parse_oai_response", "in_window"]
+__all__ = [
+    "OAI_NS",
+    "ARXIV_NS",
+    "OaiPage",
+    "OaiError",
+    "BadResumptionTokenError",
+    "ArxivOaiClient",
+    "oai_set_for",
+    "oai_sets_for",
+    "parse_oai_response",
+    "in_window",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +74,23 @@ ARXIV_NS = "http://arxiv.org/OAI/arXiv/"
 _O = f"{{{OAI_NS}}}"
 
 #: Archives that arXiv's OAI interface files under the ``physics`` group (``physics:<archive>``).
-_PHYSICS_ARCHIVES = frozenset({
-    "astro-ph", "cond-mat", "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math-ph", "nlin",
-    "nucl-ex", "nucl-th", "physics", "quant-ph",
-})
+_PHYSICS_ARCHIVES = frozenset(
+    {
+        "astro-ph",
+        "cond-mat",
+        "gr-qc",
+        "hep-ex",
+        "hep-lat",
+        "hep-ph",
+        "hep-th",
+        "math-ph",
+        "nlin",
+        "nucl-ex",
+        "nucl-th",
+        "physics",
+        "quant-ph",
+    }
+)
 
 
 def oai_set_for(category: str) -> str:
@@ -110,7 +134,7 @@ class OaiPage:
     """One ``ListRecords`` answer: its records and where the next page starts."""
 
     records: list[ArxivPaper]
-    token: str | None            # None on the last page
+    token: str | None  # None on the last page
     complete_list_size: int | None
     cursor: int | None
     datestamps: dict[str, date]  # arxiv_id -> OAI datestamp (last modified)
@@ -158,8 +182,7 @@ def _paper(meta: ET.Element, pdf_url_format: str) -> ArxivPaper | None:
     updated_day = _day(_text(_child(meta, "updated"))) or created
     authors = []
     for author in _children(_child(meta, "authors"), "author"):
-        parts = [" ".join(_text(_child(author, n)).split())
-                 for n in ("forenames", "keyname", "suffix")]
+        parts = [" ".join(_text(_child(author, n)).split()) for n in ("forenames", "keyname", "suffix")]
         name = " ".join(p for p in parts if p)
         if name:
             authors.append(name)
@@ -175,7 +198,7 @@ def _paper(meta: ET.Element, pdf_url_format: str) -> ArxivPaper | None:
         categories=categories,
         primary_category=categories[0] if categories else "",  # arXiv lists the primary first
         published=created,
-        updated=datetime.combine(updated_day, dtime(0, 0), tzinfo=timezone.utc),
+        updated=datetime.combine(updated_day, dtime(0, 0), tzinfo=UTC),
         doi=doi,
         journal_ref=journal_ref,
         pdf_url=pdf_url_format.format(id=aid.id),
@@ -259,13 +282,11 @@ class ArxivOaiClient(OwnsHttpClient):
         self.timeout = timeout
         self.pdf_url_format = pdf_url_format
         self._own_client = client is None
-        self._client = client or httpx.Client(
-            timeout=timeout, headers={"User-Agent": user_agent or make_user_agent()})
+        self._client = client or httpx.Client(timeout=timeout, headers={"User-Agent": user_agent or make_user_agent()})
         self._sleep = sleep
         self._rng = random.Random(seed)
-        self.waits: list[float] = []         # backoff / Retry-After waits taken
-        self.problems: list[str] = []        # one line per retried request (for run reports)
-
+        self.waits: list[float] = []  # backoff / Retry-After waits taken
+        self.problems: list[str] = []  # one line per retried request (for run reports)
 
     # -- verbs
     def list_records(self, set_spec: str, from_day: date, token: str | None = None) -> OaiPage:
@@ -276,8 +297,7 @@ class ArxivOaiClient(OwnsHttpClient):
         if token:
             params = {"verb": "ListRecords", "resumptionToken": token}
         else:
-            params = {"verb": "ListRecords", "metadataPrefix": "arXiv", "set": set_spec,
-                      "from": from_day.isoformat()}
+            params = {"verb": "ListRecords", "metadataPrefix": "arXiv", "set": set_spec, "from": from_day.isoformat()}
         return self._request(params)
 
     def harvest(self, set_spec: str, from_day: date, token: str | None = None) -> Iterator[OaiPage]:
@@ -292,8 +312,9 @@ class ArxivOaiClient(OwnsHttpClient):
     def get_record(self, arxiv_id: str) -> ArxivPaper | None:
         aid = parse_arxiv_id(arxiv_id)
         try:
-            page = self._request({"verb": "GetRecord", "metadataPrefix": "arXiv",
-                                  "identifier": f"oai:arXiv.org:{aid.id}"})
+            page = self._request(
+                {"verb": "GetRecord", "metadataPrefix": "arXiv", "identifier": f"oai:arXiv.org:{aid.id}"}
+            )
         except OaiError as exc:
             if exc.code == "idDoesNotExist":
                 return None
@@ -307,8 +328,7 @@ class ArxivOaiClient(OwnsHttpClient):
         ident = root.find(f"{_O}Identify")
         if ident is None:
             raise SourceUnavailableError(f"arXiv OAI-PMH Identify answered no <Identify> ({self.base_url})")
-        return {child.tag.removeprefix(_O): (child.text or "").strip()
-                for child in ident if len(child) == 0}
+        return {child.tag.removeprefix(_O): (child.text or "").strip() for child in ident if len(child) == 0}
 
     # -- transport
     def _request(self, params: dict[str, str]) -> OaiPage:

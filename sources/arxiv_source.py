@@ -45,8 +45,17 @@ from paramtrack.sources.pacing import ARXIV, SourceProblems, shared_limiter
 from paramtrack.sources.user_agent import NO_CONTACT_AGENT
 from paramtrack.sources.user_agent import user_agent as make_user_agent
 
-__all__ = ["ArxivPaper", "ArxivSource", "ML_CATEGORIES", "ARXIV_CATEGORIES", "DEFAULT_USER_AGENT",
-           "validate_categories", "window_query", "UnknownCategoryError", "WindowPage"]
+__all__ = [
+    "ArxivPaper",
+    "ArxivSource",
+    "ML_CATEGORIES",
+    "ARXIV_CATEGORIES",
+    "DEFAULT_USER_AGENT",
+    "validate_categories",
+    "window_query",
+    "UnknownCategoryError",
+    "WindowPage",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,32 +63,66 @@ log = logging.getLogger(__name__)
 DEFAULT_USER_AGENT = NO_CONTACT_AGENT
 
 # Machine-learning-relevant categories (suggested in error messages).
-ML_CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.NE", "stat.ML", "cs.IR", "cs.RO", "cs.SD",
-                 "cs.MA", "eess.AS", "eess.IV", "eess.SP")
+ML_CATEGORIES = (
+    "cs.LG",
+    "cs.CL",
+    "cs.CV",
+    "cs.AI",
+    "cs.NE",
+    "stat.ML",
+    "cs.IR",
+    "cs.RO",
+    "cs.SD",
+    "cs.MA",
+    "eess.AS",
+    "eess.IV",
+    "eess.SP",
+)
 
 # arXiv category taxonomy (https://arxiv.org/category_taxonomy), the archives we may plausibly
 # query; anything else is most likely a typo.
 ARXIV_CATEGORIES = frozenset(
-    [f"cs.{c}" for c in (
-        "AI AR CC CE CG CL CR CV CY DB DC DL DM DS ET FL GL GR GT HC IR IT LG LO MA MM MS NA NE NI "
-        "OH OS PF PL RO SC SD SE SI SY").split()]
+    [
+        f"cs.{c}"
+        for c in (
+            "AI AR CC CE CG CL CR CV CY DB DC DL DM DS ET FL GL GR GT HC IR IT LG LO MA MM MS NA NE NI "
+            "OH OS PF PL RO SC SD SE SI SY"
+        ).split()
+    ]
     + [f"stat.{c}" for c in "AP CO ME ML OT TH".split()]
     + [f"eess.{c}" for c in "AS IV SP SY".split()]
-    + [f"math.{c}" for c in (
-        "AC AG AP AT CA CO CT CV DG DS FA GM GN GR GT HO IT KT LO MG MP NA NT OA OC PR QA RA RT "
-        "SG SP ST").split()]
+    + [
+        f"math.{c}"
+        for c in (
+            "AC AG AP AT CA CO CT CV DG DS FA GM GN GR GT HO IT KT LO MG MP NA NT OA OC PR QA RA RT SG SP ST"
+        ).split()
+    ]
     + [f"q-bio.{c}" for c in "BM CB GN MN NC OT PE QM SC TO".split()]
     + [f"q-fin.{c}" for c in "CP EC GN MF PM PR RM ST TR".split()]
     + [f"econ.{c}" for c in "EM GN TH".split()]
-    + [f"physics.{c}" for c in (
-        "acc-ph ao-ph app-ph atm-clus atom-ph bio-ph chem-ph class-ph comp-ph data-an ed-ph "
-        "flu-dyn gen-ph geo-ph hist-ph ins-det med-ph optics plasm-ph pop-ph soc-ph space-ph").split()]
-    + [f"cond-mat.{c}" for c in (
-        "dis-nn mes-hall mtrl-sci other quant-gas soft stat-mech str-el supr-con").split()]
+    + [
+        f"physics.{c}"
+        for c in (
+            "acc-ph ao-ph app-ph atm-clus atom-ph bio-ph chem-ph class-ph comp-ph data-an ed-ph "
+            "flu-dyn gen-ph geo-ph hist-ph ins-det med-ph optics plasm-ph pop-ph soc-ph space-ph"
+        ).split()
+    ]
+    + [f"cond-mat.{c}" for c in ("dis-nn mes-hall mtrl-sci other quant-gas soft stat-mech str-el supr-con").split()]
     + [f"astro-ph.{c}" for c in "CO EP GA HE IM SR".split()]
     + [f"nlin.{c}" for c in "AO CD CG PS SI".split()]
-    + ["quant-ph", "hep-th", "hep-ph", "hep-ex", "hep-lat", "gr-qc", "math-ph", "nucl-th",
-       "nucl-ex", "astro-ph", "cond-mat"]
+    + [
+        "quant-ph",
+        "hep-th",
+        "hep-ph",
+        "hep-ex",
+        "hep-lat",
+        "gr-qc",
+        "math-ph",
+        "nucl-th",
+        "nucl-ex",
+        "astro-ph",
+        "cond-mat",
+    ]
 )
 
 
@@ -125,7 +168,7 @@ class ArxivPaper:
     pdf_url: str | None
 
     @classmethod
-    def from_result(cls, r: arxiv.Result) -> "ArxivPaper":
+    def from_result(cls, r: arxiv.Result) -> ArxivPaper:
         aid = parse_arxiv_id(r.get_short_id())
         return cls(
             arxiv_id=aid.id,
@@ -191,8 +234,7 @@ def _clean_feed_bytes(content: bytes, url: str) -> bytes:
     text = content.decode("utf-8", errors="replace")
     cleaned = _XML_ILLEGAL.sub("\ufffd", text).encode("utf-8")
     try:
-        root = etree.fromstring(cleaned, etree.XMLParser(resolve_entities=False, no_network=True,
-                                                         huge_tree=True))
+        root = etree.fromstring(cleaned, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
     except etree.XMLSyntaxError as exc:
         raise _FeedMalformed(f"malformed Atom feed ({len(content)} bytes) from {url}: {exc}") from exc
     # The package's parser (huge_tree=False) silently drops a text node over lxml's 10 MB cap
@@ -206,8 +248,7 @@ def _clean_feed_bytes(content: bytes, url: str) -> bytes:
             element.text = text[:_MAX_FIELD_CHARS]
             cut = True
     if cut:
-        log.warning("arXiv feed from %s has a field near lxml's 10 MB cap; cut to %d characters",
-                    url, _MAX_FIELD_CHARS)
+        log.warning("arXiv feed from %s has a field near lxml's 10 MB cap; cut to %d characters", url, _MAX_FIELD_CHARS)
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return cleaned
 
@@ -239,9 +280,16 @@ class _Session(requests.Session):
 class _RetryingClient(arxiv.Client):
     """``arxiv.Client`` whose per-page retries back off exponentially and fail fast when refused."""
 
-    def __init__(self, *, page_size: int, num_retries: int, backoff_base: float,
-                 max_backoff: float, sleep: Callable[[float], None],
-                 problems: SourceProblems | None) -> None:
+    def __init__(
+        self,
+        *,
+        page_size: int,
+        num_retries: int,
+        backoff_base: float,
+        max_backoff: float,
+        sleep: Callable[[float], None],
+        problems: SourceProblems | None,
+    ) -> None:
         # delay_seconds=0: the shared limiter in _Session paces every request instead.
         super().__init__(page_size=page_size, delay_seconds=0.0, num_retries=0)
         self.max_tries = num_retries + 1
@@ -282,10 +330,15 @@ class _RetryingClient(arxiv.Client):
                         hint="is the replay server running? start it with `paramtrack replay-server`",
                     ) from exc
                 last = exc
-                self._record("truncated feed" if isinstance(exc, _FeedTruncated)
-                             else "malformed feed" if isinstance(exc, _FeedMalformed)
-                             else "timeout" if isinstance(exc, requests.Timeout)
-                             else "connection error")
+                self._record(
+                    "truncated feed"
+                    if isinstance(exc, _FeedTruncated)
+                    else "malformed feed"
+                    if isinstance(exc, _FeedMalformed)
+                    else "timeout"
+                    if isinstance(exc, requests.Timeout)
+                    else "connection error"
+                )
             if attempt + 1 < self.max_tries:
                 wait = backoff_delay(attempt, self.backoff_base, self.max_backoff, self._rng)
                 self.waits.append(wait)
@@ -316,8 +369,12 @@ class ArxivSource:
     ) -> None:
         self.api_url = api_url.rstrip("?")
         self.client = _RetryingClient(
-            page_size=page_size, num_retries=num_retries, backoff_base=backoff_base,
-            max_backoff=max_backoff, sleep=sleep, problems=problems,
+            page_size=page_size,
+            num_retries=num_retries,
+            backoff_base=backoff_base,
+            max_backoff=max_backoff,
+            sleep=sleep,
+            problems=problems,
         )
         self.client.query_url_format = f"{self.api_url}?{{}}"
         self.client._session.close()  # the package's own session, replaced by ours
@@ -330,7 +387,7 @@ class ArxivSource:
         host) until garbage collection. Safe to call twice."""
         self.client._session.close()
 
-    def __enter__(self) -> "ArxivSource":
+    def __enter__(self) -> ArxivSource:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -340,21 +397,28 @@ class ArxivSource:
         """Papers first submitted in ``[since, until]`` (UTC days) in any of ``categories``,
         oldest first."""
         query = window_query(categories, since, until)
-        search = arxiv.Search(query=query, max_results=None,
-                              sort_by=arxiv.SortCriterion.SubmittedDate,
-                              sort_order=arxiv.SortOrder.Ascending)
+        search = arxiv.Search(
+            query=query,
+            max_results=None,
+            sort_by=arxiv.SortCriterion.SubmittedDate,
+            sort_order=arxiv.SortOrder.Ascending,
+        )
         yield from self._run(search)
 
-    def window_page(self, categories: Iterable[str], since: date, until: date, start: int = 0,
-                    page_size: int | None = None) -> WindowPage:
+    def window_page(
+        self, categories: Iterable[str], since: date, until: date, start: int = 0, page_size: int | None = None
+    ) -> WindowPage:
         """The page of :meth:`search_window`'s listing that begins at ``start``.
 
         A page that claims results but carries none is retried like any arXiv hiccup; past the
         end the page is empty and ``last``.
         """
-        search = arxiv.Search(query=window_query(categories, since, until), max_results=None,
-                              sort_by=arxiv.SortCriterion.SubmittedDate,
-                              sort_order=arxiv.SortOrder.Ascending)
+        search = arxiv.Search(
+            query=window_query(categories, since, until),
+            max_results=None,
+            sort_by=arxiv.SortCriterion.SubmittedDate,
+            sort_order=arxiv.SortOrder.Ascending,
+        )
         url = self.client._format_url(search, start, page_size or self.client.page_size)
         try:
             feed = self.client._parse_feed(url, first_page=True)
@@ -370,7 +434,7 @@ class ArxivSource:
         size = chunk_size or self.client.page_size
         out: list[ArxivPaper] = []
         for start in range(0, len(parsed), size):
-            chunk = parsed[start:start + size]
+            chunk = parsed[start : start + size]
             out.extend(self._run(arxiv.Search(id_list=chunk, max_results=len(chunk))))
         return out
 

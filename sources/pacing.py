@@ -20,11 +20,19 @@ from collections.abc import Callable
 
 from paramtrack.core.errors import SourceUnavailableError
 
-__all__ = ["RateLimiter", "shared_limiter", "CircuitBreaker", "SourceDownError", "SourceProblems", "ARXIV", "S2",
-           "ARXIV_PDF"]
+__all__ = [
+    "RateLimiter",
+    "shared_limiter",
+    "CircuitBreaker",
+    "SourceDownError",
+    "SourceProblems",
+    "ARXIV",
+    "S2",
+    "ARXIV_PDF",
+]
 
 #: Registry names of the sources a run paces.
-ARXIV = "arxiv"          # export.arxiv.org API and OAI-PMH: 1 request / 3 s
+ARXIV = "arxiv"  # export.arxiv.org API and OAI-PMH: 1 request / 3 s
 S2 = "semantic_scholar"  # 1 request/s with a key, slower without
 ARXIV_PDF = "arxiv_pdf"  # arxiv.org/pdf downloads
 
@@ -36,8 +44,14 @@ class RateLimiter:
     next request an earlier slot than arXiv's rule allows, and no burst follows a pause.
     """
 
-    def __init__(self, name: str, interval: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        name: str,
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if interval < 0:
             raise ValueError(f"{name}: a pacing interval cannot be negative ({interval})")
         self.name = name
@@ -46,7 +60,7 @@ class RateLimiter:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_slot = 0.0
-        self.waited = 0.0   # total seconds spent waiting (reported in run summaries)
+        self.waited = 0.0  # total seconds spent waiting (reported in run summaries)
         self.requests = 0
 
     def wait(self) -> float:
@@ -92,8 +106,7 @@ class SourceDownError(SourceUnavailableError):
         self.failures = list(failures)
         last = failures[-1] if failures else "no detail"
         super().__init__(
-            f"{source} is down: {len(failures)} consecutive failed requests, each after retries "
-            f"(last: {last})",
+            f"{source} is down: {len(failures)} consecutive failed requests, each after retries (last: {last})",
             hint="the run stopped cleanly; what it finished is kept and the next run resumes",
         )
 

@@ -44,8 +44,6 @@ from pathlib import Path
 import httpx
 
 from paramtrack.core.errors import SourceUnavailableError, UserError
-from paramtrack.sources.pacing import ARXIV_PDF, SourceProblems, shared_limiter
-from paramtrack.sources.user_agent import user_agent as make_user_agent
 from paramtrack.sources._http import (
     RETRY_STATUSES,
     OwnsHttpClient,
@@ -54,6 +52,8 @@ from paramtrack.sources._http import (
     is_connection_refused,
     parse_retry_after,
 )
+from paramtrack.sources.pacing import ARXIV_PDF, SourceProblems, shared_limiter
+from paramtrack.sources.user_agent import user_agent as make_user_agent
 
 __all__ = ["CachedPdf", "PdfCache", "PdfTooLargeError", "NotAPdfError", "PdfNotFoundError"]
 
@@ -111,7 +111,8 @@ class PdfCache(OwnsHttpClient):
         self.max_backoff = max_backoff
         self._own_client = client is None
         self._client = client or httpx.Client(
-            timeout=timeout, follow_redirects=True,
+            timeout=timeout,
+            follow_redirects=True,
             headers={"User-Agent": user_agent or make_user_agent()},  # PARAMTRACK_CONTACT
         )
         self._sleep = sleep
@@ -119,7 +120,6 @@ class PdfCache(OwnsHttpClient):
         self._lock = threading.Lock()
         self.partial_dir = self.root / "partial"
         self.index_path = self.root / "index.json"
-
 
     # -- index
     def _load_index(self) -> dict[str, dict[str, str]]:
@@ -141,8 +141,7 @@ class PdfCache(OwnsHttpClient):
     def lookup(self, *, url: str | None = None, arxiv_id: str | None = None) -> CachedPdf | None:
         """The cached file for this URL (or arXiv id), if present and intact on disk."""
         index = self._load_index()
-        sha = (index["by_url"].get(url) if url else None) or (
-            index["by_arxiv_id"].get(arxiv_id) if arxiv_id else None)
+        sha = (index["by_url"].get(url) if url else None) or (index["by_arxiv_id"].get(arxiv_id) if arxiv_id else None)
         if not sha:
             return None
         path = self.path_for(sha)
@@ -252,8 +251,7 @@ class PdfCache(OwnsHttpClient):
             expected = _expected_total(resp, have)
             if expected is not None and expected > self.max_bytes:
                 part.unlink(missing_ok=True)
-                raise PdfTooLargeError(
-                    f"PDF at {url} is {expected:,} bytes, over the {self.max_bytes:,}-byte limit")
+                raise PdfTooLargeError(f"PDF at {url} is {expected:,} bytes, over the {self.max_bytes:,}-byte limit")
             written = have
             checked_magic = have >= 5
             with part.open(mode) as fh:
@@ -266,14 +264,16 @@ class PdfCache(OwnsHttpClient):
                                 part.unlink(missing_ok=True)
                                 raise NotAPdfError(
                                     f"{url} did not return a PDF (starts with {head[:16]!r}, "
-                                    f"content-type {resp.headers.get('content-type')!r})")
+                                    f"content-type {resp.headers.get('content-type')!r})"
+                                )
                             checked_magic = True
                     written += len(chunk)
                     if written > self.max_bytes:
                         fh.close()
                         part.unlink(missing_ok=True)
                         raise PdfTooLargeError(
-                            f"PDF at {url} exceeds the {self.max_bytes:,}-byte limit; download aborted")
+                            f"PDF at {url} exceeds the {self.max_bytes:,}-byte limit; download aborted"
+                        )
                     fh.write(chunk)
             if expected is not None and written < expected:
                 return False

@@ -17,8 +17,7 @@ from paramtrack.core.errors import SourceUnavailableError
 OFFLINE_HINT = "to work offline, start 'paramtrack replay-server' and pass its URLs, or run 'paramtrack demo'"
 
 
-def check_reachable(url: str, *, name: str, timeout: float = 5.0,
-                    contact: str | None = None) -> None:
+def check_reachable(url: str, *, name: str, timeout: float = 5.0, contact: str | None = None) -> None:
     """Raise :class:`SourceUnavailableError` naming ``url`` when nothing answers there. The
     request carries paramtrack's User-Agent (with ``contact``) like every other one."""
     from paramtrack.sources.user_agent import user_agent
@@ -28,13 +27,10 @@ def check_reachable(url: str, *, name: str, timeout: float = 5.0,
         raise SourceUnavailableError(f"{name} URL {url!r} is not an http(s) URL")
     root = f"{parts.scheme}://{parts.netloc}/"
     try:
-        httpx.head(root, timeout=timeout, follow_redirects=False,
-                   headers={"User-Agent": user_agent(contact)})
+        httpx.head(root, timeout=timeout, follow_redirects=False, headers={"User-Agent": user_agent(contact)})
     except httpx.HTTPError as exc:
         reason = type(exc).__name__
         text = str(exc).strip()
         if text:
             reason = f"{reason}: {text}"
-        raise SourceUnavailableError(
-            f"cannot reach the {name} API at {url} ({reason})", hint=OFFLINE_HINT
-        ) from None
+        raise SourceUnavailableError(f"cannot reach the {name} API at {url} ({reason})", hint=OFFLINE_HINT) from None

@@ -40,14 +40,21 @@ from paramtrack.sources._http import (
     parse_retry_after,
 )
 from paramtrack.sources.arxiv_ids import parse_arxiv_id
-from paramtrack.sources.user_agent import user_agent as make_user_agent
 from paramtrack.sources.pacing import S2, SourceProblems, shared_limiter
+from paramtrack.sources.user_agent import user_agent as make_user_agent
 
 __all__ = ["S2Paper", "SemanticScholarSource", "BATCH_LIMIT", "PAPER_FIELDS"]
 
 BATCH_LIMIT = 500
-PAPER_FIELDS = ("paperId", "externalIds", "title", "year", "publicationDate", "citationCount",
-                "influentialCitationCount")
+PAPER_FIELDS = (
+    "paperId",
+    "externalIds",
+    "title",
+    "year",
+    "publicationDate",
+    "citationCount",
+    "influentialCitationCount",
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ class S2Paper:
     influential_citation_count: int | None
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "S2Paper":
+    def from_json(cls, data: dict[str, Any]) -> S2Paper:
         """Parse one Graph API paper object (fields missing from the request come out ``None``)."""
         if not isinstance(data, dict) or not data.get("paperId"):
             raise ValueError(f"not a Semantic Scholar paper object: {str(data)[:200]}")
@@ -146,9 +153,11 @@ class SemanticScholarSource(OwnsHttpClient):
         fields_param = ",".join(dict.fromkeys(["paperId", *fields]))
         out: dict[str, S2Paper | None] = {}
         for start in range(0, len(ids), BATCH_LIMIT):
-            chunk = ids[start:start + BATCH_LIMIT]
+            chunk = ids[start : start + BATCH_LIMIT]
             data = self._request(
-                "POST", "/graph/v1/paper/batch", params={"fields": fields_param},
+                "POST",
+                "/graph/v1/paper/batch",
+                params={"fields": fields_param},
                 json_body={"ids": [f"ARXIV:{a}" for a in chunk]},
             )
             if not isinstance(data, list) or len(data) != len(chunk):
@@ -172,8 +181,7 @@ class SemanticScholarSource(OwnsHttpClient):
         fields: Iterable[str] = PAPER_FIELDS,
     ) -> Iterator[S2Paper]:
         """All papers matching the filters, following the continuation token page by page."""
-        params: dict[str, Any] = {"query": query,
-                                  "fields": ",".join(dict.fromkeys(["paperId", *fields]))}
+        params: dict[str, Any] = {"query": query, "fields": ",".join(dict.fromkeys(["paperId", *fields]))}
         if min_citation_count is not None:
             params["minCitationCount"] = int(min_citation_count)
         if publication_date_or_year:
@@ -200,16 +208,16 @@ class SemanticScholarSource(OwnsHttpClient):
                 return
 
     # -- transport
-    def _request(self, method: str, path: str, *, params: dict | None = None,
-                 json_body: Any = None) -> Any:
+    def _request(self, method: str, path: str, *, params: dict | None = None, json_body: Any = None) -> Any:
         url = f"{self.api_url}{path}"
         last_problem = "no attempt made"
         for attempt in range(self.max_retries + 1):
             self._limiter.wait()
             retry_after: float | None = None
             try:
-                resp = self._client.request(method, url, params=params, json=json_body,
-                                            headers=self._headers, timeout=self.timeout)
+                resp = self._client.request(
+                    method, url, params=params, json=json_body, headers=self._headers, timeout=self.timeout
+                )
                 body = resp.content  # reads the whole body; a cut connection raises here
             except httpx.TransportError as exc:
                 if is_connection_refused(exc):
@@ -232,8 +240,7 @@ class SemanticScholarSource(OwnsHttpClient):
                     retry_after = parse_retry_after(resp.headers.get("retry-after"))
                 else:
                     raise SourceUnavailableError(
-                        f"Semantic Scholar API {method} {url} answered HTTP {resp.status_code}: "
-                        f"{_error_text(body)}"
+                        f"Semantic Scholar API {method} {url} answered HTTP {resp.status_code}: {_error_text(body)}"
                     )
             if self.problems is not None:
                 self.problems.record(S2, _kind(last_problem))

@@ -36,8 +36,9 @@ def contact_from_env() -> str | None:
 
 
 #: What is sent when no contact is configured anywhere.
-NO_CONTACT_AGENT = (f"paramtrack/{__version__} (+{PROJECT_URL}; no contact set: "
-                    f"set {CONTACT_ENV}=you@example.org or pass --contact)")
+NO_CONTACT_AGENT = (
+    f"paramtrack/{__version__} (+{PROJECT_URL}; no contact set: set {CONTACT_ENV}=you@example.org or pass --contact)"
+)
 
 
 def user_agent(contact: str | None = None) -> str:

@@ -84,7 +84,10 @@ def demo_db(tmp_path_factory, corpus_dir, paramtrack_exe) -> Path:
     db = work / "data" / "paramtrack.duckdb"
     result = subprocess.run(
         [paramtrack_exe, "--db", str(db), "demo", "--corpus", str(corpus_dir)],
-        cwd=work, capture_output=True, text=True, timeout=900,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (work / "demo-output.txt").write_text(result.stdout + result.stderr)

@@ -60,7 +60,8 @@ def build_pdf(
     for i in range(n_pages):
         cid = content_ids[0] if shared_content_pages else content_ids[i]
         objs[next_id] = (
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % cid
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>"
+            % cid
         )
         page_ids.append(next_id)
         next_id += 1
@@ -111,12 +112,12 @@ def image_only_pdf() -> bytes:
 
 def encrypted_pdf() -> bytes:
     """A PDF with a Standard security handler whose user password is not empty."""
-    enc = (
-        b"<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 "
-        b"/O <" + b"7a" * 32 + b"> /U <" + b"3c" * 32 + b"> >>"
+    enc = b"<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <" + b"7a" * 32 + b"> /U <" + b"3c" * 32 + b"> >>"
+    return build_pdf(
+        [text_stream(PAPER_LINES)],
+        extra_objects={90: enc},
+        trailer_extra=b"/Encrypt 90 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>] ",
     )
-    return build_pdf([text_stream(PAPER_LINES)], extra_objects={90: enc},
-                     trailer_extra=b"/Encrypt 90 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>] ")
 
 
 def zero_page_pdf() -> bytes:
@@ -161,9 +162,16 @@ def positioned_stream(items: list[tuple[float, float, str]], size: float = 9) ->
     return b"\n".join(parts)
 
 
-def table_page(title: str, header: list[tuple[float, str]], rows: list[list[tuple[float, str]]], *,
-               caption: str | None = None, header2: list[tuple[float, str]] | None = None,
-               top: float = 600, two_columns: bool = False) -> bytes:
+def table_page(
+    title: str,
+    header: list[tuple[float, str]],
+    rows: list[list[tuple[float, str]]],
+    *,
+    caption: str | None = None,
+    header2: list[tuple[float, str]] | None = None,
+    top: float = 600,
+    two_columns: bool = False,
+) -> bytes:
     """One page: a title line, filler prose, a caption, a header (and a second header line), rows.
 
     ``two_columns`` sets the page in two columns, the table in the right one beside running prose
@@ -175,8 +183,11 @@ def table_page(title: str, header: list[tuple[float, str]], rows: list[list[tupl
     table_ys = {top + 24, top, *(top - 12 * (i + 1) for i in range(len(rows) + (1 if header2 else 0)))}
     if two_columns:
         items += [(60, 740 - 12 * i, left_prose) for i in range(50)]
-        items += [(320, 740 - 12 * i, "more words in the right column here") for i in range(50)
-                  if all(abs(740 - 12 * i - y) > 8 for y in table_ys)]
+        items += [
+            (320, 740 - 12 * i, "more words in the right column here")
+            for i in range(50)
+            if all(abs(740 - 12 * i - y) > 8 for y in table_ys)
+        ]
     else:
         items += [(60, 740 - 12 * i, filler) for i in range(6)]
     y = top

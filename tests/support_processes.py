@@ -44,16 +44,20 @@ def prefect_server(home: Path) -> Iterator[str]:
     so the UI it serves talks to this port (Prefect's UI otherwise assumes port 4200)."""
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_API_URL": api}
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_API_URL": api}
     prefect = str(Path(sys.executable).parent / "prefect")
     proc = subprocess.Popen(
         [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 120,
-                 "the Prefect server to become healthy")
+        wait_for(
+            lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200,
+            120,
+            "the Prefect server to become healthy",
+        )
         yield api
     finally:
         proc.terminate()
@@ -70,6 +74,7 @@ FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 def deployment_id(api: str, name: str, timeout: float = 90) -> str:
     """The id of the deployment called ``name`` once it is registered."""
+
     def found():
         r = httpx.post(f"{api}/deployments/filter", json={}, timeout=5)
         r.raise_for_status()
@@ -84,8 +89,9 @@ def trigger(api: str, deployment: str, parameters: dict | None = None) -> str:
     A 503 is retried: the server's SQLite database answers "database is locked" while the
     scheduler or a flow run writes to it (Prefect's own client retries it the same way)."""
     for attempt in range(10):
-        r = httpx.post(f"{api}/deployments/{deployment}/create_flow_run",
-                       json={"parameters": parameters or {}}, timeout=10)
+        r = httpx.post(
+            f"{api}/deployments/{deployment}/create_flow_run", json={"parameters": parameters or {}}, timeout=10
+        )
         if r.status_code != 503:
             break
         time.sleep(1 + attempt)
@@ -95,6 +101,7 @@ def trigger(api: str, deployment: str, parameters: dict | None = None) -> str:
 
 def wait_final(api: str, flow_run_id: str, timeout: float = 240) -> dict:
     """Poll the flow run until it reaches a final state; returns the flow run."""
+
     def final():
         r = httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=5)
         r.raise_for_status()
@@ -108,8 +115,9 @@ def subflow_runs(api: str, flow_run_id: str) -> list[str]:
     """Ids of the flow run and of its subflow runs, all levels down."""
     ids, todo = [flow_run_id], [flow_run_id]
     while todo:
-        r = httpx.post(f"{api}/flow_runs/filter", timeout=10, json={
-            "flow_runs": {"parent_flow_run_id": {"any_": todo}}})
+        r = httpx.post(
+            f"{api}/flow_runs/filter", timeout=10, json={"flow_runs": {"parent_flow_run_id": {"any_": todo}}}
+        )
         r.raise_for_status()
         todo = [run["id"] for run in r.json() if run["id"] not in ids]
         ids.extend(todo)
@@ -121,9 +129,11 @@ def flow_run_logs(api: str, flow_run_id: str) -> list[dict]:
     out: list[dict] = []
     runs = subflow_runs(api, flow_run_id)
     while True:
-        r = httpx.post(f"{api}/logs/filter", timeout=10, json={
-            "logs": {"flow_run_id": {"any_": runs}}, "sort": "TIMESTAMP_ASC",
-            "offset": len(out), "limit": 200})
+        r = httpx.post(
+            f"{api}/logs/filter",
+            timeout=10,
+            json={"logs": {"flow_run_id": {"any_": runs}}, "sort": "TIMESTAMP_ASC", "offset": len(out), "limit": 200},
+        )
         r.raise_for_status()
         page = r.json()
         out.extend(page)
@@ -168,8 +178,13 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                received.append({"path": self.path, "json": json.loads(body or b"null"),
-                                 "user_agent": self.headers.get("user-agent")})
+                received.append(
+                    {
+                        "path": self.path,
+                        "json": json.loads(body or b"null"),
+                        "user_agent": self.headers.get("user-agent"),
+                    }
+                )
                 self.send_response(204)
                 self.end_headers()
 
@@ -180,7 +195,7 @@ class WebhookReceiver:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hooks/paramtrack"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "WebhookReceiver":
+    def __enter__(self) -> WebhookReceiver:
         self._thread.start()
         return self
 

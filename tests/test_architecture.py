@@ -85,7 +85,7 @@ def test_a_users_own_flows_package_is_not_shadowed(installed, tmp_path):
     script = (
         "import flows, paramtrack.flows.schedule as ours\n"
         "from flows.discover import discover_flow\n"
-        "print(flows.OWNER, discover_flow(), ours.__name__, ours.__file__.startswith(%r))" % str(installed)
+        f"print(flows.OWNER, discover_flow(), ours.__name__, ours.__file__.startswith({str(installed)!r}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],

@@ -16,8 +16,8 @@ from urllib.parse import parse_qs
 import pytest
 from replay_support import replay_fixtures
 
-from paramtrack.discovery.notability import NotabilityRule
 from paramtrack.core.settings import DEFAULT_CATEGORIES, DEFAULT_RULE
+from paramtrack.discovery.notability import NotabilityRule
 from paramtrack.warehouse import Warehouse, backfill_store
 
 pytestmark = pytest.mark.prefect
@@ -37,27 +37,37 @@ def _oai_pages(server):
 
 def _params(server, tmp_path, **kw):
     params = dict(
-        db_path=str(tmp_path / "paramtrack.duckdb"), window_from=WINDOW[0], window_to=WINDOW[1],
-        categories=list(DEFAULT_CATEGORIES), oai_url=f"{server.base_url}/oai2",
-        arxiv_api_url=server.arxiv_api_url, s2_api_url=server.s2_api_url,
-        pdf_url_format=f"{server.base_url}/pdf/{{id}}", pdf_cache_dir=str(tmp_path / "pdfs"),
-        arxiv_delay_seconds=0.0, s2_min_interval=0.0, pdf_delay_seconds=0.0, as_of=server.as_of,
+        db_path=str(tmp_path / "paramtrack.duckdb"),
+        window_from=WINDOW[0],
+        window_to=WINDOW[1],
+        categories=list(DEFAULT_CATEGORIES),
+        oai_url=f"{server.base_url}/oai2",
+        arxiv_api_url=server.arxiv_api_url,
+        s2_api_url=server.s2_api_url,
+        pdf_url_format=f"{server.base_url}/pdf/{{id}}",
+        pdf_cache_dir=str(tmp_path / "pdfs"),
+        arxiv_delay_seconds=0.0,
+        s2_min_interval=0.0,
+        pdf_delay_seconds=0.0,
+        as_of=server.as_of,
     )
     params.update(kw)
     return params
 
 
 def _in_window(server) -> list:
-    return [p for p in server.corpus.papers.values()
-            if WINDOW[0] <= p.published.date() <= WINDOW[1] and p.published.date() <= server.as_of]
+    return [
+        p
+        for p in server.corpus.papers.values()
+        if WINDOW[0] <= p.published.date() <= WINDOW[1] and p.published.date() <= server.as_of
+    ]
 
 
 def _cs_list_size(server) -> int:
     """How many records the cs harvest from the window start holds (datestamps >= from)."""
     from paramtrack.replay.oai import datestamp, sets_of
 
-    return sum(1 for p in server.state.arxiv_papers()
-               if datestamp(p) >= WINDOW[0] and "cs" in sets_of(p))
+    return sum(1 for p in server.state.arxiv_papers() if datestamp(p) >= WINDOW[0] and "cs" in sets_of(p))
 
 
 def test_backfill_extracts_on_dask_workers_and_stages(prefect_harness, server, tmp_path):
@@ -67,11 +77,12 @@ def test_backfill_extracts_on_dask_workers_and_stages(prefect_harness, server, t
     from paramtrack.flows.backfill import ExtractionWorkerPlugin, run_backfill
 
     dask.config.set({"distributed.worker.daemon": False})
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         with get_task_stream(client) as stream:
-            summary = run_backfill(dask_address=cluster.scheduler_address,
-                                   **_params(server, tmp_path))
+            summary = run_backfill(dask_address=cluster.scheduler_address, **_params(server, tmp_path))
         workers = set(cluster.scheduler_info["workers"])
         # The per-worker extraction children were stopped and the plugin removed afterwards.
         children = client.run(lambda: __import__("paramtrack.flows.discover").flows.discover._worker)
@@ -88,17 +99,18 @@ def test_backfill_extracts_on_dask_workers_and_stages(prefect_harness, server, t
     assert with_pdf == {"2305.13048", "2305.14314"}
     wh = Warehouse(tmp_path / "paramtrack.duckdb")
     with wh.read() as con:
-        papers = dict(con.execute(
-            "SELECT arxiv_id, status FROM papers WHERE found_by = 'oai_backfill'").fetchall())
+        papers = dict(con.execute("SELECT arxiv_id, status FROM papers WHERE found_by = 'oai_backfill'").fetchall())
         staged = {r[0] for r in con.execute("SELECT arxiv_id FROM review_queue").fetchall()}
-        extracted = con.execute(
-            "SELECT arxiv_id, error FROM extractions ORDER BY arxiv_id").fetchall()
+        extracted = con.execute("SELECT arxiv_id, error FROM extractions ORDER BY arxiv_id").fetchall()
         run = con.execute("SELECT flow, status, counts FROM runs").fetchall()
         cp = backfill_store.load(con, summary.backfill_key)
     rule = NotabilityRule.parse(DEFAULT_RULE)
-    verdicts = {p.arxiv_id: rule.judge(published=p.published.date(),
-                                       citations=p.citation_count(server.as_of),
-                                       as_of=server.as_of, history=[]).value for p in expected}
+    verdicts = {
+        p.arxiv_id: rule.judge(
+            published=p.published.date(), citations=p.citation_count(server.as_of), as_of=server.as_of, history=[]
+        ).value
+        for p in expected
+    }
     assert papers == {a: v for a, v in verdicts.items() if v != "aged_out"}
     assert with_pdf <= {a for a, s in papers.items() if s == "notable"}
     # Extracted on the Dask workers (the task stream names the worker that ran each task),
@@ -137,9 +149,9 @@ def _seed_killed_run(server, db_path, pages: int) -> tuple[str, set[str]]:
             token = page.token
             seen.update(r.arxiv_id for r in page.records)
             with wh.write() as con:
-                cp, _ = backfill_store.save_page(con, cp, set_spec="cs", next_token=token,
-                                                 seen=len(page.records), kept=0, rows=[],
-                                                 aged_out=[])
+                cp, _ = backfill_store.save_page(
+                    con, cp, set_spec="cs", next_token=token, seen=len(page.records), kept=0, rows=[], aged_out=[]
+                )
     assert token
     return token, seen
 
@@ -179,8 +191,9 @@ def test_expired_token_restarts_the_harvest_from_the_window_start(prefect_harnes
     server.clear_log()
     summary = backfill_flow(**params)
 
-    statuses = [(parse_qs(r["query"]).get("resumptionToken") is not None)
-                for r in server.request_log if r["path"] == "/oai2"]
+    statuses = [
+        (parse_qs(r["query"]).get("resumptionToken") is not None) for r in server.request_log if r["path"] == "/oai2"
+    ]
     assert statuses[:2] == [True, False]  # the stale token, then the set again from `from`
     assert summary.restarts == 1
     assert summary.harvested == _cs_list_size(server)
@@ -193,17 +206,21 @@ def test_expired_token_restarts_the_harvest_from_the_window_start(prefect_harnes
     assert len(stored) == summary.verdicts["notable"] + summary.verdicts["watch"] > 0
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--from", "2020-13"], "--from '2020-13' is not a month"),
-    (["--from", "2020-03", "--to", "2019-12"], "--from 2020-03 is after --to 2019-12"),
-    (["--from", "2020-03", "--workers", "0"], "--workers must be at least 1"),
-    (["--from", "2020-03", "--dask-address", "localhost"], "is not a scheduler address"),
-    (["--from", "2020-03", "-c", "cs.XX"], "unknown arXiv category cs.XX"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--from", "2020-13"], "--from '2020-13' is not a month"),
+        (["--from", "2020-03", "--to", "2019-12"], "--from 2020-03 is after --to 2019-12"),
+        (["--from", "2020-03", "--workers", "0"], "--workers must be at least 1"),
+        (["--from", "2020-03", "--dask-address", "localhost"], "is not a scheduler address"),
+        (["--from", "2020-03", "-c", "cs.XX"], "unknown arXiv category cs.XX"),
+    ],
+)
 def test_cli_rejects_bad_arguments_in_one_line(paramtrack_exe, tmp_path, args, message):
     db = tmp_path / "paramtrack.duckdb"
-    result = subprocess.run([paramtrack_exe, "--db", str(db), "backfill", *args],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [paramtrack_exe, "--db", str(db), "backfill", *args], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
@@ -218,10 +235,37 @@ def test_cli_backfill_on_its_own_local_cluster(paramtrack_exe, server, tmp_path)
     db = tmp_path / "data" / "paramtrack.duckdb"
     b = server.base_url
     result = subprocess.run(
-        [paramtrack_exe, "--db", str(db), "backfill", "--from", "2023-05", "--to", "2023-05",
-         "--oai-url", f"{b}/oai2", "--arxiv-url", server.arxiv_api_url, "--s2-url", b,
-         "--pdf-url", f"{b}/pdf/{{id}}", "--arxiv-delay", "0", "--s2-interval", "0", "--pdf-delay", "0", "--no-bulk", "--workers", "2"],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        [
+            paramtrack_exe,
+            "--db",
+            str(db),
+            "backfill",
+            "--from",
+            "2023-05",
+            "--to",
+            "2023-05",
+            "--oai-url",
+            f"{b}/oai2",
+            "--arxiv-url",
+            server.arxiv_api_url,
+            "--s2-url",
+            b,
+            "--pdf-url",
+            f"{b}/pdf/{{id}}",
+            "--arxiv-delay",
+            "0",
+            "--s2-interval",
+            "0",
+            "--pdf-delay",
+            "0",
+            "--no-bulk",
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     size = _cs_list_size(server)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from test_review_browser import ARTIFACTS, browser  # noqa: F401  (the shared Chromium fixture)
 from test_review_support import Cand, Server, seed_paper
 
@@ -30,22 +29,41 @@ def charted(warehouse, corpus_dir, paramtrack_exe, tmp_path):
     """The 2022-09 vintage, two reviewed systems of one paper, recomputed with charts."""
     from paramtrack.review_queue.service import Correction, ReviewService
 
-    r = subprocess.run([paramtrack_exe, "--db", str(warehouse.path), "import-epoch",
-                        str(corpus_dir / "epoch" / PCD)], capture_output=True, text=True)
+    r = subprocess.run(
+        [paramtrack_exe, "--db", str(warehouse.path), "import-epoch", str(corpus_dir / "epoch" / PCD)],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
-    seed_paper(warehouse, "1512.03385", "Deep Residual Learning for Image Recognition", [
-        Cand(60.2e6, model="ResNet-152", evidence="ResNet-152 has 60.2M parameters.", page=4),
-        Cand(1.7e6, model="ResNet-110", evidence="110 layers, 1.7M parameters", page=7)],
-        domain="vision", published=date(2015, 12, 10))
+    seed_paper(
+        warehouse,
+        "1512.03385",
+        "Deep Residual Learning for Image Recognition",
+        [
+            Cand(60.2e6, model="ResNet-152", evidence="ResNet-152 has 60.2M parameters.", page=4),
+            Cand(1.7e6, model="ResNet-110", evidence="110 layers, 1.7M parameters", page=7),
+        ],
+        domain="vision",
+        published=date(2015, 12, 10),
+    )
     svc = ReviewService(warehouse)
     view = svc.paper_view("1512.03385")
     for c in view["candidates"]:
         svc.decide("1512.03385", reviewer="ada", action="approve", candidate_id=c["candidate_id"])
-    svc.decide("1512.03385", reviewer="ada", action="correct", candidate_id=view["candidates"][0]["candidate_id"],
-               correction=Correction(parameters=60.19e6, evidence="Table 1: 60.19M", evidence_page=5))
+    svc.decide(
+        "1512.03385",
+        reviewer="ada",
+        action="correct",
+        candidate_id=view["candidates"][0]["candidate_id"],
+        correction=Correction(parameters=60.19e6, evidence="Table 1: 60.19M", evidence_page=5),
+    )
     charts = tmp_path / "charts"
-    r = subprocess.run([paramtrack_exe, "--db", str(warehouse.path), "recompute", "--no-prefect",
-                        "--charts", str(charts)], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [paramtrack_exe, "--db", str(warehouse.path), "recompute", "--no-prefect", "--charts", str(charts)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     return warehouse, charts
 
@@ -80,7 +98,9 @@ def test_charts_and_the_model_table_in_chromium(browser, charted):  # noqa: F811
         assert svgs.count() >= 3
         first = svgs.nth(0)
         assert first.locator("text.axis-title").all_text_contents() == [
-            "publication date (year)", "parameters (log scale)"]
+            "publication date (year)",
+            "parameters (log scale)",
+        ]
         assert first.locator("rect.gap-band").count() == 1
         # every drawn fit has its band; the above-gap era is not drawn, and the page says why
         assert first.locator("line.fit").count() == first.locator("path.fit-band").count() == 2
@@ -102,14 +122,20 @@ def test_charts_and_the_model_table_in_chromium(browser, charted):  # noqa: F811
         page.click("#f-reset")
         page.select_option("#f-domain", "language")
         page.fill("#f-from", "2020")
-        expected = _count(wh.path, "SELECT count(*) FROM curated_models WHERE parameters > 0"
-                                   " AND domain = 'language' AND year(publication_date) >= 2020")
+        expected = _count(
+            wh.path,
+            "SELECT count(*) FROM curated_models WHERE parameters > 0"
+            " AND domain = 'language' AND year(publication_date) >= 2020",
+        )
         assert count.inner_text() == f"{expected} of {fitted} models"
-        page.select_option("#f-min", "10")   # at least 10B
-        page.select_option("#f-max", "11")   # below 100B
-        expected = _count(wh.path, "SELECT count(*) FROM curated_models WHERE domain = 'language'"
-                                   " AND year(publication_date) >= 2020"
-                                   " AND parameters >= 1e10 AND parameters < 1e11")
+        page.select_option("#f-min", "10")  # at least 10B
+        page.select_option("#f-max", "11")  # below 100B
+        expected = _count(
+            wh.path,
+            "SELECT count(*) FROM curated_models WHERE domain = 'language'"
+            " AND year(publication_date) >= 2020"
+            " AND parameters >= 1e10 AND parameters < 1e11",
+        )
         assert count.inner_text() == f"{expected} of {fitted} models" and expected > 0
         page.screenshot(path=str(ARTIFACTS / "charts-model-table-language-2020-10B-100B.png"))
         page.click("#f-reset")
@@ -118,8 +144,7 @@ def test_charts_and_the_model_table_in_chromium(browser, charted):  # noqa: F811
         assert rows.count() == 2
         links = rows.locator("td.evidence a")
         hrefs = sorted(links.evaluate_all("els => els.map(e => e.getAttribute('href'))"))
-        assert hrefs == ["https://arxiv.org/pdf/1512.03385#page=5",
-                         "https://arxiv.org/pdf/1512.03385#page=7"]
+        assert hrefs == ["https://arxiv.org/pdf/1512.03385#page=5", "https://arxiv.org/pdf/1512.03385#page=7"]
         assert "Table 1: 60.19M" in rows.nth(0).inner_text() + rows.nth(1).inner_text()
         page.locator("#model-table").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "charts-model-table-reviewed.png"))

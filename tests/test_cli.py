@@ -15,15 +15,16 @@ import pytest
 
 
 def run(exe: str, *args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 300):
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})}, cwd=cwd)
+    return subprocess.run(
+        [exe, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}, cwd=cwd
+    )
 
 
 def one_line_error(result) -> str:
     """Assert the command failed with a single `Error: ...` line and no traceback."""
     assert result.returncode != 0, result.stdout
     assert "Traceback" not in result.stderr, result.stderr
-    lines = [l for l in result.stderr.splitlines() if l.strip()]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
     return lines[0]
 
@@ -31,8 +32,22 @@ def one_line_error(result) -> str:
 def test_help_lists_every_command(paramtrack_exe):
     result = run(paramtrack_exe, "--help")
     assert result.returncode == 0
-    for command in ("demo", "ingest", "add", "serve", "extract", "eval", "review", "review-server",
-                    "queue", "import-epoch", "recompute", "replay-server", "db", "status"):
+    for command in (
+        "demo",
+        "ingest",
+        "add",
+        "serve",
+        "extract",
+        "eval",
+        "review",
+        "review-server",
+        "queue",
+        "import-epoch",
+        "recompute",
+        "replay-server",
+        "db",
+        "status",
+    ):
         assert f" {command} " in result.stdout, command
 
 
@@ -43,15 +58,26 @@ def test_a_typo_in_a_command_is_a_usage_error(paramtrack_exe):
 
 
 def test_an_unknown_category_is_refused_before_anything_runs(paramtrack_exe, tmp_path):
-    result = run(paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "ingest", "--category", "cs.XX",
-                 "--since", "2026-11-01", "--until", "2026-11-07")
+    result = run(
+        paramtrack_exe,
+        "--db",
+        str(tmp_path / "w.duckdb"),
+        "ingest",
+        "--category",
+        "cs.XX",
+        "--since",
+        "2026-11-01",
+        "--until",
+        "2026-11-07",
+    )
     assert "cs.XX" in one_line_error(result)
     assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_since_after_until_is_refused(paramtrack_exe, tmp_path):
-    result = run(paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "ingest",
-                 "--since", "2026-11-08", "--until", "2026-11-01")
+    result = run(
+        paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "ingest", "--since", "2026-11-08", "--until", "2026-11-01"
+    )
     assert "--since 2026-11-08 is after --until 2026-11-01" in one_line_error(result)
 
 
@@ -61,9 +87,19 @@ def test_a_malformed_date_is_refused(paramtrack_exe, tmp_path):
 
 
 def test_an_unreachable_api_names_the_url_and_suggests_the_replay_server(paramtrack_exe, tmp_path):
-    result = run(paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "ingest",
-                 "--since", "2026-11-01", "--until", "2026-11-07",
-                 "--arxiv-url", "http://127.0.0.1:9/api/query", timeout=60)
+    result = run(
+        paramtrack_exe,
+        "--db",
+        str(tmp_path / "w.duckdb"),
+        "ingest",
+        "--since",
+        "2026-11-01",
+        "--until",
+        "2026-11-07",
+        "--arxiv-url",
+        "http://127.0.0.1:9/api/query",
+        timeout=60,
+    )
     line = one_line_error(result)
     assert "http://127.0.0.1:9/api/query" in line and "replay-server" in line
 
@@ -77,8 +113,7 @@ def test_a_locked_database_names_the_process_holding_it(paramtrack_exe, tmp_path
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        result = run(paramtrack_exe, "--db", str(db), "db", "info",
-                     env={"PARAMTRACK_LOCK_TIMEOUT": "1"})
+        result = run(paramtrack_exe, "--db", str(db), "db", "info", env={"PARAMTRACK_LOCK_TIMEOUT": "1"})
         line = one_line_error(result)
         assert f"PID {holder.pid}" in line and "locked" in line
     finally:
@@ -111,10 +146,22 @@ def test_malformed_arxiv_ids_are_refused(paramtrack_exe, tmp_path, bad):
 @pytest.mark.slow
 def test_adding_papers_by_id_accepts_old_and_new_styles(paramtrack_exe, tmp_path, replay_server):
     db = tmp_path / "w.duckdb"
-    result = run(paramtrack_exe, "--db", str(db), "add", "2205.01068v1", "arXiv:2108.12409",
-                 "https://arxiv.org/abs/1810.04805v2", "hep-th/9901001",
-                 "--arxiv-url", replay_server.arxiv_api_url, "--s2-url", replay_server.s2_api_url,
-                 env={"PREFECT_HOME": str(tmp_path / "prefect")}, timeout=600)
+    result = run(
+        paramtrack_exe,
+        "--db",
+        str(db),
+        "add",
+        "2205.01068v1",
+        "arXiv:2108.12409",
+        "https://arxiv.org/abs/1810.04805v2",
+        "hep-th/9901001",
+        "--arxiv-url",
+        replay_server.arxiv_api_url,
+        "--s2-url",
+        replay_server.s2_api_url,
+        env={"PREFECT_HOME": str(tmp_path / "prefect")},
+        timeout=600,
+    )
     # The old-style id is valid but not in the corpus: reported, and the others still land.
     assert "not found on arXiv: hep-th/9901001" in result.stderr
     assert result.returncode != 0
@@ -126,6 +173,9 @@ def test_adding_papers_by_id_accepts_old_and_new_styles(paramtrack_exe, tmp_path
         staged = con.execute("SELECT count(*) FROM review_items").fetchone()[0]
     finally:
         con.close()
-    assert rows == [("1810.04805", "notable", "manual"), ("2108.12409", "notable", "manual"),
-                    ("2205.01068", "notable", "manual")]
+    assert rows == [
+        ("1810.04805", "notable", "manual"),
+        ("2108.12409", "notable", "manual"),
+        ("2205.01068", "notable", "manual"),
+    ]
     assert staged == 3

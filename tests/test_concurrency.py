@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import duckdb
 import httpx
 import pytest
-
 from test_review_support import Cand, Server, add_extraction, add_paper, csrf_client
+
 from paramtrack.warehouse.review_store import stage_paper
 
 pytestmark = [pytest.mark.slow, pytest.mark.prefect]
@@ -45,8 +45,11 @@ def replay_process(paramtrack_exe, corpus_dir, tmp_path):
 
     port = free_port()
     log = open(tmp_path / "replay.log", "wb")
-    proc = subprocess.Popen([paramtrack_exe, "replay-server", "--port", str(port),
-                             "--corpus", str(corpus_dir)], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [paramtrack_exe, "replay-server", "--port", str(port), "--corpus", str(corpus_dir)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -72,17 +75,37 @@ def test_300_decisions_while_a_real_ingest_flow_writes(warehouse, replay_process
             stage_paper(con, aid)
         # The ingest downloads every notable paper's PDF it lacks: point these at the replay
         # server (which answers 404 for them, a permanent miss), never at the live arxiv.org.
-        con.execute("UPDATE papers SET pdf_url = ? || '/pdf/' || arxiv_id || 'v1'"
-                    " WHERE arxiv_id LIKE '2402.00%'", [replay_process])
+        con.execute(
+            "UPDATE papers SET pdf_url = ? || '/pdf/' || arxiv_id || 'v1' WHERE arxiv_id LIKE '2402.00%'",
+            [replay_process],
+        )
 
     log = open(tmp_path / "ingest.log", "wb")
     ingest = subprocess.Popen(
-        [paramtrack_exe, "--db", str(warehouse.path), "ingest", "--since", "2012-01-01",
-         "--until", "2025-12-31", "--arxiv-url", f"{replay_process}/api/query",
-         "--s2-url", replay_process, "--arxiv-delay", "0", "--s2-interval", "0", "--pdf-delay", "0", "--quiet"],
-        env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"),
-             "PARAMTRACK_LOCK_TIMEOUT": "120"},
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            paramtrack_exe,
+            "--db",
+            str(warehouse.path),
+            "ingest",
+            "--since",
+            "2012-01-01",
+            "--until",
+            "2025-12-31",
+            "--arxiv-url",
+            f"{replay_process}/api/query",
+            "--s2-url",
+            replay_process,
+            "--arxiv-delay",
+            "0",
+            "--s2-interval",
+            "0",
+            "--pdf-delay",
+            "0",
+            "--quiet",
+        ],
+        env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PARAMTRACK_LOCK_TIMEOUT": "120"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     statuses: dict[int, int] = {}
     try:
@@ -96,8 +119,7 @@ def test_300_decisions_while_a_real_ingest_flow_writes(warehouse, replay_process
             client, csrf = csrf_client(srv.url)
 
             def decide(aid: str) -> int:
-                data = {"csrf_token": csrf, "request_id": uuid.uuid4().hex, "version": "0",
-                        "action": "approve"}
+                data = {"csrf_token": csrf, "request_id": uuid.uuid4().hex, "version": "0", "action": "approve"}
                 for _ in range(5):  # a 503 or a dropped connection: resubmit the same request_id
                     try:
                         r = client.post(f"/papers/{aid}/decide", data=data)
@@ -120,14 +142,17 @@ def test_300_decisions_while_a_real_ingest_flow_writes(warehouse, replay_process
     assert ingest.returncode == 0, (tmp_path / "ingest.log").read_text()[-3000:]
 
     with warehouse.read() as con:
-        assert con.execute("SELECT count(*), count(DISTINCT arxiv_id) FROM decisions"
-                           " WHERE reviewer = 'loadtest'").fetchone() == (N, N)
+        assert con.execute(
+            "SELECT count(*), count(DISTINCT arxiv_id) FROM decisions WHERE reviewer = 'loadtest'"
+        ).fetchone() == (N, N)
         assert con.execute("SELECT count(*) FROM models WHERE source = 'review'").fetchone()[0] == N
         run = con.execute("SELECT status, started_at, finished_at FROM runs WHERE flow = 'discover'").fetchall()
         first_decision, last_decision = con.execute(
-            "SELECT min(decided_at), max(decided_at) FROM decisions WHERE reviewer = 'loadtest'").fetchone()
+            "SELECT min(decided_at), max(decided_at) FROM decisions WHERE reviewer = 'loadtest'"
+        ).fetchone()
         staged_by_ingest = con.execute(
-            "SELECT count(*) FROM review_items WHERE arxiv_id NOT LIKE '2402.00%'").fetchone()[0]
+            "SELECT count(*) FROM review_items WHERE arxiv_id NOT LIKE '2402.00%'"
+        ).fetchone()[0]
     assert [r[0] for r in run] == ["completed"]
     # The two really overlapped: decisions were made while the ingest run was open.
     assert first_decision < run[0][2] and last_decision > run[0][1]

@@ -22,8 +22,17 @@ def test_the_default_agent_says_how_to_set_the_contact(monkeypatch):
     assert user_agent("flag@example.org").endswith("; mailto:flag@example.org)")  # the flag wins
 
 
-@pytest.mark.parametrize("bad", ["not an address", "a@b", "x@example.org\r\nX-Injected: 1",
-                                 "x@example.org (comment)", "<x@example.org>", "@example.org"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not an address",
+        "a@b",
+        "x@example.org\r\nX-Injected: 1",
+        "x@example.org (comment)",
+        "<x@example.org>",
+        "@example.org",
+    ],
+)
 def test_a_contact_that_is_not_a_plain_address_is_refused(bad):
     with pytest.raises(ValueError, match="is not an e-mail address"):
         check_contact(bad)
@@ -45,27 +54,51 @@ def test_every_source_client_sends_the_contact(monkeypatch, tmp_path):
 
 
 @pytest.mark.slow
-def test_an_add_run_identifies_itself_with_the_contact_on_every_request(tmp_path, paramtrack_exe,
-                                                                        replay_server):
+def test_an_add_run_identifies_itself_with_the_contact_on_every_request(tmp_path, paramtrack_exe, replay_server):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env[CONTACT_ENV] = "maintainer@example.org"
     result = subprocess.run(
-        [paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "add", "1312.5602",
-         "--arxiv-url", replay_server.arxiv_api_url, "--s2-url", replay_server.s2_api_url,
-         "--arxiv-delay", "0", "--s2-interval", "0", "--pdf-delay", "0", "-q"],
-        env=env, capture_output=True, text=True, timeout=300)
+        [
+            paramtrack_exe,
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "add",
+            "1312.5602",
+            "--arxiv-url",
+            replay_server.arxiv_api_url,
+            "--s2-url",
+            replay_server.s2_api_url,
+            "--arxiv-delay",
+            "0",
+            "--s2-interval",
+            "0",
+            "--pdf-delay",
+            "0",
+            "-q",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
-    asked = {e["path"].split("/")[1] + ("/batch" if e["path"].endswith("/batch") else ""):
-             e["user_agent"] for e in replay_server.request_log}
+    asked = {
+        e["path"].split("/")[1] + ("/batch" if e["path"].endswith("/batch") else ""): e["user_agent"]
+        for e in replay_server.request_log
+    }
     assert {"api", "graph/batch", "pdf"} <= set(asked), asked
     for agent in asked.values():
         assert agent.endswith("; mailto:maintainer@example.org)"), asked
 
 
 def test_a_bad_contact_is_one_line_before_anything_starts(tmp_path, paramtrack_exe):
-    result = subprocess.run([paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "ingest",
-                             "--contact", "me at example dot org"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "ingest", "--contact", "me at example dot org"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip() == ("Error: --contact: contact 'me at example dot org' is not an "
-                                     "e-mail address (expected e.g. you@example.org)")
+    assert result.stderr.strip() == (
+        "Error: --contact: contact 'me at example dot org' is not an e-mail address (expected e.g. you@example.org)"
+    )

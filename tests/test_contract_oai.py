@@ -17,17 +17,39 @@ from test_contract_recorded_vs_replay import canned, server  # noqa: F401  (byte
 
 from paramtrack.sources.arxiv_oai import ARXIV_NS, OAI_NS, ArxivOaiClient
 
-O = f"{{{OAI_NS}}}"
+OAI = f"{{{OAI_NS}}}"
 A = f"{{{ARXIV_NS}}}"
 
 #: Element order of arXiv's metadata format (arXiv.xsd), as the recordings show it.
-ARXIV_ORDER = ["id", "created", "updated", "authors", "title", "categories", "comments",
-               "proxy", "report-no", "msc-class", "acm-class", "journal-ref", "doi", "license",
-               "abstract"]
+ARXIV_ORDER = [
+    "id",
+    "created",
+    "updated",
+    "authors",
+    "title",
+    "categories",
+    "comments",
+    "proxy",
+    "report-no",
+    "msc-class",
+    "acm-class",
+    "journal-ref",
+    "doi",
+    "license",
+    "abstract",
+]
 
-PAPER_TYPES = {"arxiv_id": str, "title": str, "abstract": str, "authors": tuple,
-               "categories": tuple, "primary_category": str, "published": date,
-               "updated": datetime, "pdf_url": str}
+PAPER_TYPES = {
+    "arxiv_id": str,
+    "title": str,
+    "abstract": str,
+    "authors": tuple,
+    "categories": tuple,
+    "primary_category": str,
+    "published": date,
+    "updated": datetime,
+    "pdf_url": str,
+}
 
 
 def _recorded(corpus_dir: Path, name: str) -> bytes:
@@ -42,13 +64,13 @@ def _shape(body: bytes) -> dict:
     """What a consumer relies on: element names, namespaces and their order."""
     root = ET.fromstring(body)
     verb_el = root[2]
-    record = verb_el.find(f"{O}record")
-    header = record.find(f"{O}header")
-    meta = record.find(f"{O}metadata")[0]
+    record = verb_el.find(f"{OAI}record")
+    header = record.find(f"{OAI}header")
+    meta = record.find(f"{OAI}metadata")[0]
     return {
         "root": root.tag,
         "root_children": [c.tag for c in root],
-        "request_has_base_url": bool((root.find(f"{O}request").text or "").strip()),
+        "request_has_base_url": bool((root.find(f"{OAI}request").text or "").strip()),
         "header": sorted(set(c.tag for c in header)),
         "header_first": [c.tag for c in header][:2],
         "metadata_root": meta.tag,
@@ -75,9 +97,10 @@ def test_list_records_same_structure(canned, server, corpus_dir, name):
             rep_page = oai.list_records("cs", date(2023, 5, 1))
         import httpx
 
-        replayed = httpx.get(f"{server.base_url}/oai2", params={
-            "verb": "ListRecords", "metadataPrefix": "arXiv", "set": "cs",
-            "from": "2023-05-01"}).content
+        replayed = httpx.get(
+            f"{server.base_url}/oai2",
+            params={"verb": "ListRecords", "metadataPrefix": "arXiv", "set": "cs", "from": "2023-05-01"},
+        ).content
     finally:
         server.state.oai.page_size = 1000
     assert len(rec_page.records) == 3 and len(rep_page.records) == 3
@@ -91,11 +114,11 @@ def test_list_records_same_structure(canned, server, corpus_dir, name):
     assert rep_page.complete_list_size and rep_page.complete_list_size > 3
 
     rec, rep = _shape(recorded), _shape(replayed)
-    assert rep["root"] == rec["root"] == f"{O}OAI-PMH"
-    assert rep["root_children"] == rec["root_children"] == [f"{O}responseDate", f"{O}request", f"{O}ListRecords"]
+    assert rep["root"] == rec["root"] == f"{OAI}OAI-PMH"
+    assert rep["root_children"] == rec["root_children"] == [f"{OAI}responseDate", f"{OAI}request", f"{OAI}ListRecords"]
     assert rep["request_has_base_url"] and rec["request_has_base_url"]
-    assert rep["header"] == rec["header"] == sorted({f"{O}identifier", f"{O}datestamp", f"{O}setSpec"})
-    assert rep["header_first"] == rec["header_first"] == [f"{O}identifier", f"{O}datestamp"]
+    assert rep["header"] == rec["header"] == sorted({f"{OAI}identifier", f"{OAI}datestamp", f"{OAI}setSpec"})
+    assert rep["header_first"] == rec["header_first"] == [f"{OAI}identifier", f"{OAI}datestamp"]
     assert rep["metadata_root"] == rec["metadata_root"] == f"{A}arXiv"
     for shape in (rec, rep):
         order = [ARXIV_ORDER.index(t) for t in shape["metadata_order"]]

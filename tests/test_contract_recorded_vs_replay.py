@@ -21,8 +21,14 @@ from paramtrack.sources.arxiv_source import ArxivPaper, ArxivSource
 from paramtrack.sources.semantic_scholar import S2Paper, SemanticScholarSource
 
 ARXIV_FIELDS = {
-    "arxiv_id": str, "title": str, "abstract": str, "authors": tuple, "categories": tuple,
-    "primary_category": str, "published": date, "updated": datetime,
+    "arxiv_id": str,
+    "title": str,
+    "abstract": str,
+    "authors": tuple,
+    "categories": tuple,
+    "primary_category": str,
+    "published": date,
+    "updated": datetime,
 }
 
 
@@ -95,11 +101,14 @@ def _recorded_2026(corpus_dir: Path, name: str) -> dict:
     return json.loads((corpus_dir / "api/arxiv/arxiv.py_fixtures_2026" / name).read_text())
 
 
-@pytest.mark.parametrize("name", [
-    "id_1605.08386_s0_m100_199195aa31ad.json",
-    "id_astro-ph_0601001_s0_m100_3150dca9dc76.json",
-    "q_testing_s0_m10_bc5a6c384fe9.json",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "id_1605.08386_s0_m100_199195aa31ad.json",
+        "id_astro-ph_0601001_s0_m100_3150dca9dc76.json",
+        "q_testing_s0_m10_bc5a6c384fe9.json",
+    ],
+)
 def test_arxiv_2026_recorded_and_replay_parse_alike(canned, server, corpus_dir, name) -> None:
     rec = _recorded_2026(corpus_dir, name)
     canned.queue.append((rec["status_code"], "application/atom+xml", rec["body"].encode()))
@@ -111,8 +120,9 @@ def test_arxiv_2026_recorded_and_replay_parse_alike(canned, server, corpus_dir, 
     assert len(replayed) == 3
     for p in replayed:
         _check_arxiv_types(p)
-    assert {type(getattr(p, f)) for p in recorded for f in ARXIV_FIELDS} == \
-           {type(getattr(p, f)) for p in replayed for f in ARXIV_FIELDS}
+    assert {type(getattr(p, f)) for p in recorded for f in ARXIV_FIELDS} == {
+        type(getattr(p, f)) for p in replayed for f in ARXIV_FIELDS
+    }
 
 
 def test_arxiv_recorded_doi_and_journal_ref(canned, corpus_dir) -> None:
@@ -174,9 +184,16 @@ def _cassette(corpus_dir: Path, name: str) -> list[dict]:
     return out
 
 
-S2_FIELDS = {"paper_id": str, "title": (str, type(None)), "year": (int, type(None)),
-             "citation_count": (int, type(None)), "influential_citation_count": (int, type(None)),
-             "publication_date": (date, type(None)), "doi": (str, type(None)), "arxiv_id": (str, type(None))}
+S2_FIELDS = {
+    "paper_id": str,
+    "title": (str, type(None)),
+    "year": (int, type(None)),
+    "citation_count": (int, type(None)),
+    "influential_citation_count": (int, type(None)),
+    "publication_date": (date, type(None)),
+    "doi": (str, type(None)),
+    "arxiv_id": (str, type(None)),
+}
 
 
 def _check_s2(p: S2Paper) -> None:
@@ -201,8 +218,11 @@ def test_s2_batch_recorded_and_replay(canned, server, corpus_dir) -> None:
     assert canned.paths[0].startswith("/graph/v1/paper/batch?fields=")
     # and the replay server's answer, read by the same parser
     fields = rec["uri"].split("fields=", 1)[1]
-    ours = httpx.post(f"{server.s2_api_url}/graph/v1/paper/batch", params={"fields": fields.replace("%2C", ",")},
-                      json={"ids": ["CorpusId:1", "ARXIV:2204.02311", "ARXIV:1810.04805"]}).json()
+    ours = httpx.post(
+        f"{server.s2_api_url}/graph/v1/paper/batch",
+        params={"fields": fields.replace("%2C", ",")},
+        json={"ids": ["CorpusId:1", "ARXIV:2204.02311", "ARXIV:1810.04805"]},
+    ).json()
     assert ours[0] is None
     assert set(ours[1]) == set(recorded[1])  # same keys for the same fields request
     for x in ours[1:]:
@@ -221,8 +241,9 @@ def test_s2_bulk_recorded_and_replay(canned, server, corpus_dir) -> None:
     assert "token=" in canned.paths[1]
     for p in recorded[:50]:
         _check_s2(p)
-    ours_raw = httpx.get(f"{server.s2_api_url}/graph/v1/paper/search/bulk",
-                         params={"query": "language", "fields": "title"}).json()
+    ours_raw = httpx.get(
+        f"{server.s2_api_url}/graph/v1/paper/search/bulk", params={"query": "language", "fields": "title"}
+    ).json()
     rec_raw = json.loads(pages[0]["body"])
     assert set(ours_raw) == set(rec_raw) == {"total", "token", "data"}
     assert set(ours_raw["data"][0]) == set(rec_raw["data"][0]) == {"paperId", "title"}

@@ -12,13 +12,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from test_review_support import REPO_ROOT, Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.prefect]
 
-TABLES = ["papers", "citation_snapshots", "pdfs", "extractions", "candidates", "review_items",
-          "decisions", "models"]
+TABLES = ["papers", "citation_snapshots", "pdfs", "extractions", "candidates", "review_items", "decisions", "models"]
 
 
 def _counts(db: Path) -> dict[str, int]:
@@ -38,9 +36,11 @@ def test_demo_stages_candidates_for_every_notable_paper_with_a_pdf(demo_db):
             " AND p.arxiv_id NOT IN (SELECT arxiv_id FROM review_items)"
         ).fetchall()
         staged = con.execute("SELECT count(*) FROM review_items").fetchone()[0]
-        top = dict(con.execute(
-            "SELECT arxiv_id, value FROM ranked_candidates WHERE quantity = 'parameters' AND rank = 1"
-        ).fetchall())
+        top = dict(
+            con.execute(
+                "SELECT arxiv_id, value FROM ranked_candidates WHERE quantity = 'parameters' AND rank = 1"
+            ).fetchall()
+        )
     finally:
         con.close()
     assert missing == [] and staged >= 15
@@ -51,7 +51,10 @@ def test_demo_twice_in_a_row_leaves_the_same_row_counts(demo_db, paramtrack_exe,
     before = _counts(demo_db)
     result = subprocess.run(
         [paramtrack_exe, "--db", str(demo_db), "demo", "--corpus", str(corpus_dir), "--quiet"],
-        cwd=demo_db.parent.parent, capture_output=True, text=True, timeout=900,
+        cwd=demo_db.parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "0 new" in result.stdout
@@ -92,8 +95,9 @@ def test_a_maintainer_triages_the_demo_queue_in_chromium(demo_db, tmp_path):
         # the evidence of the corrected count: the Table 9 row, typed with its page
         page.fill("[data-correct] textarea[name=evidence]", "Table 9: Switch-C, 1571B parameters")
         page.fill("[data-correct] input[name=evidence_page]", "23")
-        page.wait_for_selector("[data-correct] [data-match-ids]:not([value='unknown'])",
-                               state="attached")  # the Epoch match for the name is shown
+        page.wait_for_selector(
+            "[data-correct] [data-match-ids]:not([value='unknown'])", state="attached"
+        )  # the Epoch match for the name is shown
         page.screenshot(path=str(artifacts / "demo-correct.png"), full_page=True)
         page.click("[data-correct] button")
         page.wait_for_url("**done=*")
@@ -114,10 +118,12 @@ def test_a_maintainer_triages_the_demo_queue_in_chromium(demo_db, tmp_path):
     try:
         models = con.execute(
             "SELECT arxiv_id, system, parameters, parameters_kind, reviewer, source FROM models"
-            " WHERE source = 'review' ORDER BY arxiv_id").fetchall()
+            " WHERE source = 'review' ORDER BY arxiv_id"
+        ).fetchall()
         decisions = con.execute(
             "SELECT arxiv_id, action, reviewer, reason FROM decisions WHERE reviewer = 'maintainer'"
-            " ORDER BY decision_id").fetchall()
+            " ORDER BY decision_id"
+        ).fetchall()
     finally:
         con.close()
     assert [(m[0], m[2], m[4], m[5]) for m in models] == [
@@ -125,9 +131,11 @@ def test_a_maintainer_triages_the_demo_queue_in_chromium(demo_db, tmp_path):
         ("2205.01068", 175e9, "maintainer", "review"),
     ]
     assert models[0][1] == "Switch-C" and models[0][3] == "moe_total"
-    assert decisions == [("2205.01068", "approve", "maintainer", None),
-                         ("2101.03961", "correct", "maintainer", None),
-                         ("1312.5602", "reject", "maintainer", "no_count_stated")]
+    assert decisions == [
+        ("2205.01068", "approve", "maintainer", None),
+        ("2101.03961", "correct", "maintainer", None),
+        ("1312.5602", "reject", "maintainer", "no_count_stated"),
+    ]
 
 
 @pytest.mark.browser
@@ -144,9 +152,12 @@ def test_notable_papers_without_a_pdf_are_staged_from_their_abstract_and_shown_s
             " JOIN review_queue q USING (arxiv_id)"
             " WHERE c.quantity = 'parameters' AND c.rank = 1 AND c.source = 'abstract' AND c.page = 0"
             " AND c.arxiv_id NOT IN (SELECT arxiv_id FROM pdfs WHERE sha256 IS NOT NULL)"
-            " ORDER BY c.score DESC").fetchall()
-        fronts = {a: " ".join(f"{t} {ab}".split()) for a, t, ab in
-                  con.execute("SELECT arxiv_id, title, abstract FROM papers").fetchall()}
+            " ORDER BY c.score DESC"
+        ).fetchall()
+        fronts = {
+            a: " ".join(f"{t} {ab}".split())
+            for a, t, ab in con.execute("SELECT arxiv_id, title, abstract FROM papers").fetchall()
+        }
     finally:
         con.close()
     assert len(rows) >= 10  # hundreds of the demo's notable papers have no PDF; many abstracts state a size

@@ -20,8 +20,8 @@ from support_processes import (
     WebhookReceiver,
     child_pids,
     deployment_id,
-    free_port,
     flow_run_logs,
+    free_port,
     prefect_server,
     trigger,
     wait_final,
@@ -38,8 +38,7 @@ FAST = {"arxiv_delay_seconds": 0.0, "s2_min_interval": 0.0, "pdf_delay_seconds":
 
 
 class Served:
-    def __init__(self, api: str, db: Path, replay, proc: subprocess.Popen, log: Path,
-                 hooks: WebhookReceiver) -> None:
+    def __init__(self, api: str, db: Path, replay, proc: subprocess.Popen, log: Path, hooks: WebhookReceiver) -> None:
         self.api, self.db, self.replay, self.proc, self.log = api, db, replay, proc, log
         self.hooks = hooks
 
@@ -48,12 +47,10 @@ class Served:
 
     def runs(self, flow: str) -> list[tuple]:
         with Warehouse(self.db).read() as con:
-            return con.execute("SELECT status, error FROM runs WHERE flow = ? ORDER BY started_at",
-                               [flow]).fetchall()
+            return con.execute("SELECT status, error FROM runs WHERE flow = ? ORDER BY started_at", [flow]).fetchall()
 
     def run(self, deployment: str, parameters: dict | None = None, timeout: float = 300) -> dict:
-        run = wait_final(self.api, trigger(self.api, deployment_id(self.api, deployment),
-                                           parameters), timeout)
+        run = wait_final(self.api, trigger(self.api, deployment_id(self.api, deployment), parameters), timeout)
         return run
 
 
@@ -65,20 +62,43 @@ def served(tmp_path_factory, corpus_dir, paramtrack_exe):
 
     work = tmp_path_factory.mktemp("served")
     db = work / "data" / "w.duckdb"
-    imported = subprocess.run([paramtrack_exe, "--db", str(db), "import-epoch",
-                               str(corpus_dir / "epoch" / PCD)], capture_output=True, text=True,
-                              timeout=120)
+    imported = subprocess.run(
+        [paramtrack_exe, "--db", str(db), "import-epoch", str(corpus_dir / "epoch" / PCD)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert imported.returncode == 0, imported.stderr
-    with prefect_server(work / "server-home") as api, \
-            ReplayServer(corpus_dir, log_level="critical") as replay, WebhookReceiver() as hooks:
-        env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_HOME": str(work / "client-home"),
-               "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
+    with (
+        prefect_server(work / "server-home") as api,
+        ReplayServer(corpus_dir, log_level="critical") as replay,
+        WebhookReceiver() as hooks,
+    ):
+        env = {
+            **os.environ,
+            "PREFECT_API_URL": api,
+            "PREFECT_HOME": str(work / "client-home"),
+            "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+        }
         log = work / "serve.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
-                [paramtrack_exe, "--db", str(db), "serve", "--arxiv-url", replay.arxiv_api_url,
-                 "--s2-url", replay.s2_api_url, "--notify-url", hooks.url], env=env, stdout=out,
-                stderr=subprocess.STDOUT)
+                [
+                    paramtrack_exe,
+                    "--db",
+                    str(db),
+                    "serve",
+                    "--arxiv-url",
+                    replay.arxiv_api_url,
+                    "--s2-url",
+                    replay.s2_api_url,
+                    "--notify-url",
+                    hooks.url,
+                ],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         try:
             yield Served(api, db, replay, proc, log, hooks)
         finally:
@@ -101,8 +121,11 @@ def test_the_weekly_ingest_deployment_runs_to_completed(served):
     assert served.runs("discover") == [("completed", None)]
     # The run's progress lines are in Prefect, read back through its API: the flow's own and
     # its tasks' (a line logged inside a task carries the task run's id).
-    logs = wait_for(lambda: [line for line in flow_run_logs(served.api, run["id"])
-                             if line["name"].startswith("paramtrack.")], 30, "the run's logs")
+    logs = wait_for(
+        lambda: [line for line in flow_run_logs(served.api, run["id"]) if line["name"].startswith("paramtrack.")],
+        30,
+        "the run's logs",
+    )
     lines = [line["message"] for line in logs]
     assert any(m.startswith("arXiv: ") and "papers submitted" in m for m in lines), lines
     assert any(m.startswith("Warehouse: ") for m in lines), lines
@@ -110,8 +133,9 @@ def test_the_weekly_ingest_deployment_runs_to_completed(served):
 
 
 def test_the_recompute_deployment_refits_after_an_approval_and_does_nothing_when_nothing_is_due(served):
-    from paramtrack.review_queue.service import ReviewService
     from test_review_support import Cand, seed_paper
+
+    from paramtrack.review_queue.service import ReviewService
 
     first = served.run("recompute-if-due")  # the Epoch import made a recompute due
     assert first["state_type"] == "COMPLETED", _message(first) + "\n" + served.log.read_text()[-3000:]
@@ -121,27 +145,38 @@ def test_the_recompute_deployment_refits_after_an_approval_and_does_nothing_when
     idle = served.run("recompute-if-due")
     assert idle["state_type"] == "COMPLETED", _message(idle)
     assert served.runs("recompute") == [("completed", None)]  # nothing due: no refit
-    wait_for(lambda: any("not due" in line["message"] for line in flow_run_logs(served.api, idle["id"])),
-             30, "the idle run's 'not due' line in Prefect's logs")
+    wait_for(
+        lambda: any("not due" in line["message"] for line in flow_run_logs(served.api, idle["id"])),
+        30,
+        "the idle run's 'not due' line in Prefect's logs",
+    )
 
     wh = Warehouse(served.db)
-    seed_paper(wh, "2401.99001", "A Model Approved Between Two Runs",
-               [Cand(13e9, model="Approved-13B", evidence="We train a 13B model.", page=1)],
-               published=__import__("datetime").date(2024, 1, 15))
+    seed_paper(
+        wh,
+        "2401.99001",
+        "A Model Approved Between Two Runs",
+        [Cand(13e9, model="Approved-13B", evidence="We train a 13B model.", page=1)],
+        published=__import__("datetime").date(2024, 1, 15),
+    )
     ReviewService(wh).decide("2401.99001", reviewer="alice", action="approve")
 
     after = served.run("recompute-if-due")
     assert after["state_type"] == "COMPLETED", _message(after)
     assert served.runs("recompute") == [("completed", None), ("completed", None)]
     with wh.read() as con:
-        assert con.execute("SELECT count(*) FROM curated_models WHERE system = 'Approved-13B'"
-                           ).fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM curated_models WHERE system = 'Approved-13B'").fetchone()[0] == 1
 
 
 def _status(paramtrack_exe: str, served: Served) -> subprocess.CompletedProcess:
     env = {**os.environ, "PREFECT_API_URL": served.api}
-    return subprocess.run([paramtrack_exe, "--db", str(served.db), "status", "--json"], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [paramtrack_exe, "--db", str(served.db), "status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_failed_scheduled_run_is_a_health_problem_and_the_next_digest_lists_it(served, paramtrack_exe):
@@ -153,8 +188,9 @@ def test_a_failed_scheduled_run_is_a_health_problem_and_the_next_digest_lists_it
     # The failure hook posted it to the webhook `serve --notify-url` names.
     posted = wait_for(lambda: served.notifications(failed["id"]), 30, "the failure notification")
     assert posted[0]["state"] == "Failed" and posted[0]["flow"] == "weekly-discover"
-    assert posted[0]["text"].startswith(f"paramtrack: scheduled run '{failed['name']}' of "
-                                        "weekly-discover ended Failed: ")
+    assert posted[0]["text"].startswith(
+        f"paramtrack: scheduled run '{failed['name']}' of weekly-discover ended Failed: "
+    )
     assert "refused the connection" in posted[0]["message"]
 
     status = _status(paramtrack_exe, served)
@@ -183,8 +219,11 @@ def test_a_crashed_scheduled_run_makes_status_exit_1_with_its_message(served, pa
     try:
         run_id = trigger(served.api, deployment_id(served.api, "weekly-ingest"), FAST)
         child = wait_for(lambda: child_pids(served.proc.pid), 120, "the flow run's process")
-        wait_for(lambda: httpx.get(f"{served.api}/flow_runs/{run_id}", timeout=5).json()
-                 ["state_type"] == "RUNNING", 120, "the flow run to start")
+        wait_for(
+            lambda: httpx.get(f"{served.api}/flow_runs/{run_id}", timeout=5).json()["state_type"] == "RUNNING",
+            120,
+            "the flow run to start",
+        )
         for pid in child:
             os.kill(pid, signal.SIGKILL)
         crashed = wait_final(served.api, run_id, 120)
@@ -199,5 +238,6 @@ def test_a_crashed_scheduled_run_makes_status_exit_1_with_its_message(served, pa
     import json
 
     problems = json.loads(status.stdout)["health"]["problems"]
-    assert any("weekly-discover/weekly-ingest" in p and "Crashed" in p and crashed["name"] in p
-               for p in problems), problems
+    assert any("weekly-discover/weekly-ingest" in p and "Crashed" in p and crashed["name"] in p for p in problems), (
+        problems
+    )

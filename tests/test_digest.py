@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from paramtrack.reporting.digest import render_digest
 from paramtrack.review_queue.digests import digest_html
-from paramtrack.warehouse import Warehouse
-from paramtrack.warehouse import papers_store, runs_store
+from paramtrack.warehouse import Warehouse, papers_store, runs_store
 from paramtrack.warehouse.status_store import (
     NotablePaper,
     PdfFailure,
@@ -33,9 +32,17 @@ def _discover(db, server, **overrides):
     from paramtrack.flows.discover import discover_flow
 
     params = dict(
-        db_path=str(db), since=SINCE, until=UNTIL, arxiv_api_url=server.arxiv_api_url,
-        s2_api_url=server.s2_api_url, pdf_cache_dir=str(db.parent / "pdfs"), as_of=AS_OF,
-        arxiv_delay_seconds=0.0, s2_min_interval=0.0, bulk_search=False, return_state=True,
+        db_path=str(db),
+        since=SINCE,
+        until=UNTIL,
+        arxiv_api_url=server.arxiv_api_url,
+        s2_api_url=server.s2_api_url,
+        pdf_cache_dir=str(db.parent / "pdfs"),
+        as_of=AS_OF,
+        arxiv_delay_seconds=0.0,
+        s2_min_interval=0.0,
+        bulk_search=False,
+        return_state=True,
     )
     params.update(overrides)
     return discover_flow(**params)
@@ -46,8 +53,7 @@ def _artifacts_of(flow_run_id):
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     with get_client(sync_client=True) as client:
-        return client.read_artifacts(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+        return client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
 
 
 @pytest.mark.prefect
@@ -73,22 +79,24 @@ def test_digest_appears_as_an_artifact_of_the_discover_flow_run(prefect_harness,
     assert "**completed**" in markdown and "submissions 2022-05-01 .. 2022-05-31" in markdown
     with Warehouse(db).read() as con:
         queued = con.execute("SELECT count(*) FROM review_queue").fetchone()[0]
-        from_abstract = con.execute("SELECT count(DISTINCT arxiv_id) FROM ranked_candidates"
-                                    " WHERE source = 'abstract' AND page = 0").fetchone()[0]
+        from_abstract = con.execute(
+            "SELECT count(DISTINCT arxiv_id) FROM ranked_candidates WHERE source = 'abstract' AND page = 0"
+        ).fetchone()[0]
     # OPT's PDF, and the papers without a PDF whose arXiv abstract states a size
     assert queued == 1 + from_abstract == 1 + summary.abstracts_staged
-    assert (f"**{queued}** papers wait for a decision" if queued > 1 else "**1** paper waits for a decision") in markdown
+    assert (
+        f"**{queued}** papers wait for a decision" if queued > 1 else "**1** paper waits for a decision"
+    ) in markdown
 
     files = list((tmp_path / "digests").iterdir())
-    started = datetime.now(timezone.utc).date().isoformat()
+    started = datetime.now(UTC).date().isoformat()
     assert [f.name for f in files] == [f"{started}-discover-{summary.run_id[:8]}.md"]
     assert files[0].read_text(encoding="utf-8") == markdown
 
 
 @pytest.mark.prefect
 @pytest.mark.slow
-def test_a_digest_that_cannot_be_written_does_not_fail_the_run(prefect_harness, replay_server, tmp_path,
-                                                                capfd, caplog):
+def test_a_digest_that_cannot_be_written_does_not_fail_the_run(prefect_harness, replay_server, tmp_path, capfd, caplog):
     db = tmp_path / "w.duckdb"
     (tmp_path / "digests").write_text("a file where the digest folder should be")
     state = _discover(db, replay_server, extract=False)
@@ -107,13 +115,19 @@ def test_a_digest_that_cannot_be_written_does_not_fail_the_run(prefect_harness, 
 def test_a_failed_run_gets_a_digest_with_its_error_and_source_problems(prefect_harness, warehouse, tmp_path):
     from paramtrack.flows.digest import publish_digest
 
-    problems = [{"source": "semantic_scholar", "problem": "HTTP 429 <b>retried</b>", "count": 7},
-                {"source": "arxiv", "problem": "circuit breaker tripped", "count": 1}]
+    problems = [
+        {"source": "semantic_scholar", "problem": "HTTP 429 <b>retried</b>", "count": 7},
+        {"source": "arxiv", "problem": "circuit breaker tripped", "count": 1},
+    ]
     with warehouse.write() as con:
         run_id = runs_store.start_run(con, "discover", {"since": "2026-11-23", "until": "2026-11-30"})
-        runs_store.finish_run(con, run_id, status="source_down",
-                                counts={"polled": 3, "source_problems": problems},
-                                error="SourceDownError: Semantic Scholar failed 5 times in a row")
+        runs_store.finish_run(
+            con,
+            run_id,
+            status="source_down",
+            counts={"polled": 3, "source_problems": problems},
+            error="SourceDownError: Semantic Scholar failed 5 times in a row",
+        )
     path = publish_digest(str(warehouse.path), run_id, str(tmp_path / "digests"))
 
     text = path.read_text(encoding="utf-8")
@@ -128,23 +142,36 @@ def test_a_failed_run_gets_a_digest_with_its_error_and_source_problems(prefect_h
 
 
 def _report(title: str, error: str) -> RunReport:
-    now = datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)
-    run = RunInfo(run_id="0123456789abcdef", flow="discover", status="completed", started_at=now,
-                  finished_at=now + timedelta(seconds=42), seconds=42.0,
-                  counts={"staged": 1}, error=None,
-                  parameters={"since": "2026-11-23", "until": "2026-11-30"})
+    now = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    run = RunInfo(
+        run_id="0123456789abcdef",
+        flow="discover",
+        status="completed",
+        started_at=now,
+        finished_at=now + timedelta(seconds=42),
+        seconds=42.0,
+        counts={"staged": 1},
+        error=None,
+        parameters={"since": "2026-11-23", "until": "2026-11-30"},
+    )
     return RunReport(
         run=run,
-        new_notable=[NotablePaper("2611.00001", title, 12, 7e9, "dense_total", 0.9, "pending"),
-                     NotablePaper("2611.00002", "A plain title", None, None, None, None, None)],
-        queue_size=1, extraction_failures=[],
-        pdf_failures=[PdfFailure("2611.00003", "x", error, 2)], source_problems=[],
+        new_notable=[
+            NotablePaper("2611.00001", title, 12, 7e9, "dense_total", 0.9, "pending"),
+            NotablePaper("2611.00002", "A plain title", None, None, None, None, None),
+        ],
+        queue_size=1,
+        extraction_failures=[],
+        pdf_failures=[PdfFailure("2611.00003", "x", error, 2)],
+        source_problems=[],
     )
 
 
-HOSTILE_TITLE = ('<script>alert(1)</script> | injected cell | [click](javascript:alert(2)) '
-                 '![img](http://evil.example/x.png) **bold** `code`\n# heading <img src=x onerror=alert(3)>'
-                 ' https://evil.example/autolink')
+HOSTILE_TITLE = (
+    "<script>alert(1)</script> | injected cell | [click](javascript:alert(2)) "
+    "![img](http://evil.example/x.png) **bold** `code`\n# heading <img src=x onerror=alert(3)>"
+    " https://evil.example/autolink"
+)
 
 
 def test_rendering_keeps_a_hostile_title_as_plain_text_in_its_own_cell():
@@ -170,22 +197,39 @@ def test_rendering_keeps_a_hostile_title_as_plain_text_in_its_own_cell():
 
 def test_nothing_to_report_sections_are_said_plainly():
     report = _report("t", "e")
-    empty = RunReport(run=report.run, new_notable=[], queue_size=0, extraction_failures=[],
-                      pdf_failures=[], source_problems=[])
+    empty = RunReport(
+        run=report.run, new_notable=[], queue_size=0, extraction_failures=[], pdf_failures=[], source_problems=[]
+    )
     markdown = render_digest(empty, db_path="data/paramtrack.duckdb")
     assert markdown.startswith("# paramtrack discover digest, 2026-11-30 (submissions 2026-11-23 .. 2026-11-30)")
     assert markdown.count("Nothing to report") == 5
-    assert "0 new notable papers, 1 staged for review, 0 extraction failures, 0 PDF download failures, no source problems." in markdown
+    assert (
+        "0 new notable papers, 1 staged for review, 0 extraction failures, 0 PDF download failures, no source problems."
+        in markdown
+    )
 
 
 def test_run_report_reads_only_what_happened_during_the_run(warehouse):
     def paper(arxiv_id: str, status: str):
         return papers_store.PaperRow(
-            arxiv_id=arxiv_id, version=1, title=f"Paper {arxiv_id}", abstract=None, authors=[],
-            categories=["cs.LG"], primary_category="cs.LG", published=date(2026, 11, 24),
-            updated=None, doi=None, journal_ref=None, pdf_url=f"https://arxiv.org/pdf/{arxiv_id}",
-            s2_paper_id=None, citation_count=50, influential_citation_count=1, status=status,
-            found_by="arxiv_window")
+            arxiv_id=arxiv_id,
+            version=1,
+            title=f"Paper {arxiv_id}",
+            abstract=None,
+            authors=[],
+            categories=["cs.LG"],
+            primary_category="cs.LG",
+            published=date(2026, 11, 24),
+            updated=None,
+            doi=None,
+            journal_ref=None,
+            pdf_url=f"https://arxiv.org/pdf/{arxiv_id}",
+            s2_paper_id=None,
+            citation_count=50,
+            influential_citation_count=1,
+            status=status,
+            found_by="arxiv_window",
+        )
 
     with warehouse.write() as con:
         first = runs_store.start_run(con, "discover", {})
@@ -194,8 +238,9 @@ def test_run_report_reads_only_what_happened_during_the_run(warehouse):
         runs_store.finish_run(con, first, status="completed", counts={})
     with warehouse.write() as con:
         second = runs_store.start_run(con, "discover", {})
-        papers_store.upsert_papers(con, [paper("2611.00010", "notable"), paper("2611.00011", "notable"),
-                                         paper("2611.00012", "watch")])
+        papers_store.upsert_papers(
+            con, [paper("2611.00010", "notable"), paper("2611.00011", "notable"), paper("2611.00012", "watch")]
+        )
         runs_store.finish_run(con, second, status="completed", counts={})
     with warehouse.read() as con:
         one, two = run_report(con, first), run_report(con, second)

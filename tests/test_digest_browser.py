@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from paramtrack.reporting.digest import digest_name, render_digest
 from test_review_browser import ARTIFACTS, browser  # noqa: F401  (the module's Chromium fixture)
 from test_review_support import XSS_TITLE, Server, seed_demo_queue
+
+from paramtrack.reporting.digest import digest_name, render_digest
 from paramtrack.warehouse import runs_store
 from paramtrack.warehouse.status_store import run_report
 
@@ -80,8 +80,14 @@ def test_digest_names_outside_the_pattern_are_refused(warehouse, tmp_path):
         assert "default-src 'self'" in ok.headers["content-security-policy"]
         listing = httpx.get(server.url + "/digests").text
         assert newest.name in listing and "notes.md" not in listing
-        for bad in ("notes.md", "..%2Fsecret.md", "%2e%2e%2fsecret.md", "..%5Csecret.md",
-                    "2026-11-23-discover-0000aaaa.md%00", "2026-11-23-discover-0000aaab.md"):
+        for bad in (
+            "notes.md",
+            "..%2Fsecret.md",
+            "%2e%2e%2fsecret.md",
+            "..%5Csecret.md",
+            "2026-11-23-discover-0000aaaa.md%00",
+            "2026-11-23-discover-0000aaab.md",
+        ):
             response = httpx.get(f"{server.url}/digests/{bad}")
             assert response.status_code == 404, bad
             assert "TOP-SECRET-CONTENT" not in response.text and "not a digest" not in response.text

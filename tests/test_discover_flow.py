@@ -26,9 +26,16 @@ def _run(db, server, **overrides):
     from paramtrack.flows.discover import discover_flow
 
     params = dict(
-        db_path=str(db), since=SINCE, until=UNTIL, arxiv_api_url=server.arxiv_api_url,
-        s2_api_url=server.s2_api_url, pdf_cache_dir=str(db.parent / "pdfs"), rule=RULE,
-        as_of=AS_OF, arxiv_delay_seconds=0.0, s2_min_interval=0.0,
+        db_path=str(db),
+        since=SINCE,
+        until=UNTIL,
+        arxiv_api_url=server.arxiv_api_url,
+        s2_api_url=server.s2_api_url,
+        pdf_cache_dir=str(db.parent / "pdfs"),
+        rule=RULE,
+        as_of=AS_OF,
+        arxiv_delay_seconds=0.0,
+        s2_min_interval=0.0,
     )
     params.update(overrides)
     return discover_flow(**params)
@@ -39,7 +46,8 @@ def _expected(server):
     rule = NotabilityRule.parse(RULE)
     in_window = [p for p in server.corpus.papers.values() if SINCE <= p.published.date() <= UNTIL]
     notable = {
-        p.arxiv_id for p in in_window
+        p.arxiv_id
+        for p in in_window
         if p.citation_count(AS_OF) is not None
         and p.citation_count(AS_OF) >= rule.threshold((AS_OF - p.published.date()).days / 30.4375)
     }
@@ -47,9 +55,7 @@ def _expected(server):
     return {p.arxiv_id for p in in_window}, notable, with_pdf
 
 
-def test_flow_survives_429_and_5xx_and_ends_with_the_right_papers(
-    prefect_harness, replay_server, tmp_path
-):
+def test_flow_survives_429_and_5xx_and_ends_with_the_right_papers(prefect_harness, replay_server, tmp_path):
     server = replay_server
     server.add_fault("/graph/v1/paper/batch", "429", times=1, retry_after="1")
     server.add_fault("/graph/v1/paper/batch", "503", times=1)
@@ -62,14 +68,24 @@ def test_flow_survives_429_and_5xx_and_ends_with_the_right_papers(
     in_window, notable, with_pdf = _expected(server)
     faults = [e for e in server.request_log if e["fault"]]
     assert {(e["path"].split("/")[1], e["status"]) for e in faults} >= {
-        ("graph", 429), ("graph", 503), ("api", 500), ("pdf", 429)}
+        ("graph", 429),
+        ("graph", 503),
+        ("api", 500),
+        ("pdf", 429),
+    }
     with Warehouse(db).read() as con:
         stored = {r[0] for r in con.execute("SELECT arxiv_id FROM papers").fetchall()}
         got_notable = {r[0] for r in con.execute("SELECT arxiv_id FROM notable_papers").fetchall()}
-        extracted = {r[0] for r in con.execute(
-            "SELECT arxiv_id FROM extractions WHERE pdf_sha256 NOT LIKE 'abstract:%'").fetchall()}
-        from_abstract = {r[0] for r in con.execute(
-            "SELECT DISTINCT arxiv_id FROM ranked_candidates WHERE source = 'abstract' AND page = 0").fetchall()}
+        extracted = {
+            r[0]
+            for r in con.execute("SELECT arxiv_id FROM extractions WHERE pdf_sha256 NOT LIKE 'abstract:%'").fetchall()
+        }
+        from_abstract = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT arxiv_id FROM ranked_candidates WHERE source = 'abstract' AND page = 0"
+            ).fetchall()
+        }
         queued = {r[0] for r in con.execute("SELECT arxiv_id FROM review_items").fetchall()}
         run = con.execute("SELECT status, counts->>'polled' FROM runs").fetchall()
     assert notable, "the window should hold notable papers"
@@ -82,16 +98,13 @@ def test_flow_survives_429_and_5xx_and_ends_with_the_right_papers(
     assert run == [("completed", str(summary.polled))]
 
 
-def test_bulk_search_adds_notable_older_papers_the_window_missed(
-    prefect_harness, replay_server, tmp_path
-):
+def test_bulk_search_adds_notable_older_papers_the_window_missed(prefect_harness, replay_server, tmp_path):
     db = tmp_path / "w.duckdb"
     summary = _run(db, replay_server, bulk_search=True, extract=False)
     rule = NotabilityRule.parse(RULE)
     with Warehouse(db).read() as con:
         bulk = con.execute(
-            "SELECT arxiv_id, published, citation_count, status FROM papers"
-            " WHERE found_by = 's2_bulk'"
+            "SELECT arxiv_id, published, citation_count, status FROM papers WHERE found_by = 's2_bulk'"
         ).fetchall()
     # Papers found this way that are too old and too little cited age out and are not kept.
     assert 0 < len(bulk) <= summary.found_by_bulk
@@ -103,8 +116,16 @@ def test_bulk_search_adds_notable_older_papers_the_window_missed(
 
 def test_running_the_same_window_twice_changes_nothing(prefect_harness, replay_server, tmp_path):
     db = tmp_path / "w.duckdb"
-    tables = ["papers", "citation_snapshots", "pdfs", "extractions", "candidates",
-              "review_items", "decisions", "models"]
+    tables = [
+        "papers",
+        "citation_snapshots",
+        "pdfs",
+        "extractions",
+        "candidates",
+        "review_items",
+        "decisions",
+        "models",
+    ]
 
     def counts():
         with Warehouse(db).read() as con:
@@ -122,9 +143,14 @@ def test_an_unreachable_api_ends_the_run_cleanly_as_source_down_with_the_url(pre
     from paramtrack.flows.discover import discover_flow
 
     db = tmp_path / "w.duckdb"
-    summary = discover_flow(db_path=str(db), since=SINCE, until=UNTIL,
-                            arxiv_api_url="http://127.0.0.1:9/api/query",
-                            s2_api_url="http://127.0.0.1:9", arxiv_delay_seconds=0.0)
+    summary = discover_flow(
+        db_path=str(db),
+        since=SINCE,
+        until=UNTIL,
+        arxiv_api_url="http://127.0.0.1:9/api/query",
+        s2_api_url="http://127.0.0.1:9",
+        arxiv_delay_seconds=0.0,
+    )
     assert summary.status == "source_down" and "127.0.0.1:9" in summary.error
     with Warehouse(db).read() as con:
         status, error = con.execute("SELECT status, error FROM runs").fetchone()
@@ -148,8 +174,12 @@ def test_a_timed_out_extraction_is_retried_by_the_next_run_not_cached(
     assert first.staged == 0  # nothing to review yet: a timeout is not an answer
     with Warehouse(db).read() as con:
         errors = con.execute("SELECT arxiv_id, error_transient, error FROM extraction_errors").fetchall()
-        assert con.execute("SELECT count(*) FROM review_items WHERE list_contains(?, arxiv_id)",
-                           [sorted(with_pdf)]).fetchone()[0] == 0
+        assert (
+            con.execute(
+                "SELECT count(*) FROM review_items WHERE list_contains(?, arxiv_id)", [sorted(with_pdf)]
+            ).fetchone()[0]
+            == 0
+        )
     assert {e[0] for e in errors} == with_pdf
     assert all(transient and "timed out" in error for _, transient, error in errors)
 

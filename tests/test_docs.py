@@ -30,7 +30,8 @@ def _commands():  # type: ignore[no-untyped-def]
 
 def test_the_cli_reference_is_what_the_cli_says_today() -> None:
     assert (DOCS / "cli.md").read_text(encoding="utf-8") == _generator().render(), (
-        "docs/cli.md is out of date: run 'make docs'")
+        "docs/cli.md is out of date: run 'make docs'"
+    )
 
 
 def test_every_command_and_option_is_documented() -> None:

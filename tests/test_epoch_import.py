@@ -36,9 +36,14 @@ def epoch_dir(corpus_dir: Path) -> Path:
 def _import(wh, path: Path, text: str | None = None):
     parsed = parse_epoch_csv(path, text=text)
     with wh.write() as con:
-        return parsed, import_epoch_rows(con, parsed.file_name, parsed.rows, sha256="x",
-                                         skipped=len(parsed.skipped),
-                                         skip_reasons=parsed.skip_reasons())
+        return parsed, import_epoch_rows(
+            con,
+            parsed.file_name,
+            parsed.rows,
+            sha256="x",
+            skipped=len(parsed.skipped),
+            skip_reasons=parsed.skip_reasons(),
+        )
 
 
 def test_number_and_date_formats():
@@ -58,9 +63,12 @@ def test_number_and_date_formats():
 
 def test_links_and_domains():
     assert arxiv_id_from_links("https://arxiv.org/abs/2204.02311v2") == "2204.02311"
-    assert arxiv_id_from_links(
-        "https://blog.x/post, https://arxiv.org/pdf/2005.14165.pdf; https://arxiv.org/abs/1706.03762"
-    ) == "2005.14165"
+    assert (
+        arxiv_id_from_links(
+            "https://blog.x/post, https://arxiv.org/pdf/2005.14165.pdf; https://arxiv.org/abs/1706.03762"
+        )
+        == "2005.14165"
+    )
     assert arxiv_id_from_links("https://papers.nips.cc/paper/7181") is None
     assert arxiv_id_from_links("http://arxiv.org/abs/hep-th/9901001") == "hep-th/9901001"
     assert primary_domain("Language") == "language"
@@ -78,12 +86,12 @@ def test_skip_reasons_and_kept_rows_without_parameters(tmp_path):
     csv = (
         "System,Domain,Publication date,Parameters,Link\n"
         "A,Language,01/02/2020,3.40E+08,https://arxiv.org/abs/2001.00001\n"
-        ",Vision,01/02/2020,1.00E+06,\n"               # no name
-        "B,Vision,,1.00E+06,\n"                         # no date
-        "C,Vision,2020,1.00E+06,\n"                     # bare year: unparseable
-        "D,Games,05/06/2019,N/A,\n"                     # no parameters: kept
-        "E,Games,05/06/2019,lots,\n"                    # garbage parameters
-        "F,Speech,05/06/2019,0.00E+00,\n"               # zero = unknown: kept, NULL
+        ",Vision,01/02/2020,1.00E+06,\n"  # no name
+        "B,Vision,,1.00E+06,\n"  # no date
+        "C,Vision,2020,1.00E+06,\n"  # bare year: unparseable
+        "D,Games,05/06/2019,N/A,\n"  # no parameters: kept
+        "E,Games,05/06/2019,lots,\n"  # garbage parameters
+        "F,Speech,05/06/2019,0.00E+00,\n"  # zero = unknown: kept, NULL
     )
     r = parse_epoch_csv(tmp_path / "t.csv", text=csv)
     assert [row["system"] for row in r.rows] == ["A", "D", "F"]
@@ -104,8 +112,16 @@ def test_every_vintage_parses(epoch_dir, name):
     assert sum(row["arxiv_id"] is not None for row in r.rows) > 100
     assert all(row["publication_date"] is not None for row in r.rows)
     assert {row["domain"] for row in r.rows} <= {
-        None, "language", "vision", "games", "speech", "multimodal", "recommendation",
-        "robotics", "other"}
+        None,
+        "language",
+        "vision",
+        "games",
+        "speech",
+        "multimodal",
+        "recommendation",
+        "robotics",
+        "other",
+    }
 
 
 def test_import_is_idempotent_and_upserts(warehouse, epoch_dir, tmp_path):
@@ -117,8 +133,9 @@ def test_import_is_idempotent_and_upserts(warehouse, epoch_dir, tmp_path):
         n_models = con.execute("SELECT count(*) FROM models").fetchone()[0]
         n_events = con.execute("SELECT count(*) FROM dataset_events").fetchone()[0]
         snapshot = con.execute("SELECT * FROM models ORDER BY model_id").fetchall()
-        gpt3 = con.execute("SELECT arxiv_id, parameters, domain, source_row FROM models "
-                           "WHERE system = 'GPT-3 175B'").fetchall()
+        gpt3 = con.execute(
+            "SELECT arxiv_id, parameters, domain, source_row FROM models WHERE system = 'GPT-3 175B'"
+        ).fetchall()
     assert n_models == 362 and n_events == 1
     assert gpt3 and gpt3[0][0] == "2005.14165" and gpt3[0][1] == 1.75e11 and gpt3[0][2] == "language"
     # same file again: nothing changes, no dataset event

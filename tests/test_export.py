@@ -18,21 +18,54 @@ import pandas as pd
 import pytest
 
 PCD = "pcd_notable_ml_systems_2022-09.csv"
-DUCKDB_CLI = Path(sys.executable).parent / "duckdb"   # `make duckdb-cli` (a `make test` prerequisite)
+DUCKDB_CLI = Path(sys.executable).parent / "duckdb"  # `make duckdb-cli` (a `make test` prerequisite)
 ANALYST_TABLES = [
-    "papers", "notable_papers", "watchlist", "citation_snapshots", "citation_growth", "runs",
-    "latest_runs", "run_checkpoints", "run_locks", "backfills", "rejected_records", "rejections", "pdfs",
-    "extractions", "extraction_failures", "candidates", "ranked_candidates", "latest_extractions", "extraction_errors",
-    "candidate_changes", "review_queue", "review_overview", "review_items", "decisions",
-    "models", "curated_models", "superseded_models", "dataset_events", "epoch_imports",
-    "trends", "gap", "breakpoints",
+    "papers",
+    "notable_papers",
+    "watchlist",
+    "citation_snapshots",
+    "citation_growth",
+    "runs",
+    "latest_runs",
+    "run_checkpoints",
+    "run_locks",
+    "backfills",
+    "rejected_records",
+    "rejections",
+    "pdfs",
+    "extractions",
+    "extraction_failures",
+    "candidates",
+    "ranked_candidates",
+    "latest_extractions",
+    "extraction_errors",
+    "candidate_changes",
+    "review_queue",
+    "review_overview",
+    "review_items",
+    "decisions",
+    "models",
+    "curated_models",
+    "superseded_models",
+    "dataset_events",
+    "epoch_imports",
+    "trends",
+    "gap",
+    "breakpoints",
 ]
 
 
-def _run(exe: str, db: Path, *args: str, env: dict[str, str] | None = None,
-         timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([exe, "--db", str(db), *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=db.parent, env={**os.environ, **(env or {})})
+def _run(
+    exe: str, db: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [exe, "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=db.parent,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def _tables(db: Path) -> dict[str, pd.DataFrame]:
@@ -55,9 +88,14 @@ def reviewed_db(demo_db, corpus_dir, paramtrack_exe, tmp_path) -> Path:
     assert _run(paramtrack_exe, db, "import-epoch", str(corpus_dir / "epoch" / PCD)).returncode == 0
     svc = ReviewService(Warehouse(db))
     svc.decide("2205.01068", reviewer="ada", action="approve")
-    svc.decide("1512.03385", reviewer="ada", action="correct", correction=Correction(
-        parameters=60.2e6, model="ResNet-152 (ImageNet)", evidence="60.2M parameters",
-        evidence_page=4))
+    svc.decide(
+        "1512.03385",
+        reviewer="ada",
+        action="correct",
+        correction=Correction(
+            parameters=60.2e6, model="ResNet-152 (ImageNet)", evidence="60.2M parameters", evidence_page=4
+        ),
+    )
     return db
 
 
@@ -66,15 +104,24 @@ def test_export_round_trips_through_import_epoch_to_the_same_fits(reviewed_db, p
     r = _run(paramtrack_exe, reviewed_db, "export", str(out))
     assert r.returncode == 0, r.stderr
     con = duckdb.connect(str(reviewed_db), read_only=True)
-    n, reviewed = con.execute("SELECT count(*), count(*) FILTER (WHERE source = 'review')"
-                              " FROM curated_models").fetchone()
+    n, reviewed = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE source = 'review') FROM curated_models"
+    ).fetchone()
     con.close()
     assert f"exported {n} curated rows ({reviewed} reviewed; {PCD})" in r.stdout
     rows = list(csv.DictReader(open(out / "models.csv", encoding="utf-8")))
     assert len(rows) == n == len(pd.read_parquet(out / "models.parquet"))
     header = list(rows[0])
-    assert header[:8] == ["System", "Domain", "Organization", "Publication date", "Parameters",
-                          "Training compute (FLOP)", "Training dataset size (datapoints)", "Link"]
+    assert header[:8] == [
+        "System",
+        "Domain",
+        "Organization",
+        "Publication date",
+        "Parameters",
+        "Training compute (FLOP)",
+        "Training dataset size (datapoints)",
+        "Link",
+    ]
     resnet = next(x for x in rows if x["System"] == "ResNet-152 (ImageNet)")
     assert resnet["Source"] == "review" and resnet["Reviewer"] == "ada"
     assert resnet["Decision action"] == "correct" and resnet["Evidence"] == "60.2M parameters"
@@ -111,33 +158,46 @@ def test_the_registry_duckdb_cli_reads_the_demo_warehouse_and_its_read_copy(demo
     assert DUCKDB_CLI.exists(), "the DuckDB CLI is installed by `make duckdb-cli` (make test does)"
     version = subprocess.run([str(DUCKDB_CLI), "--version"], capture_output=True, text=True)
     assert version.stdout.startswith("v1.5"), version.stdout
-    read_copy = demo_db.with_name("paramtrack.read.duckdb")   # published by the demo's run
+    read_copy = demo_db.with_name("paramtrack.read.duckdb")  # published by the demo's run
     assert read_copy.exists()
     for db in (demo_db, read_copy):
-        r = subprocess.run([str(DUCKDB_CLI), "-readonly", "-csv", "-noheader", str(db),
-                            "SELECT count(*) FROM curated_models"],
-                           capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [str(DUCKDB_CLI), "-readonly", "-csv", "-noheader", str(db), "SELECT count(*) FROM curated_models"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert r.returncode == 0, r.stderr
         con = duckdb.connect(str(db), read_only=True)
         expected = con.execute("SELECT count(*) FROM curated_models").fetchone()[0]
         queued = con.execute("SELECT count(*) FROM review_queue").fetchone()[0]
         con.close()
         assert r.stdout.strip() == str(expected)
-        r = subprocess.run([str(DUCKDB_CLI), "-readonly", "-csv", "-noheader", str(db),
-                            "SELECT count(*) FROM review_queue"], capture_output=True, text=True)
+        r = subprocess.run(
+            [str(DUCKDB_CLI), "-readonly", "-csv", "-noheader", str(db), "SELECT count(*) FROM review_queue"],
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 0 and r.stdout.strip() == str(queued) and queued > 0, r.stderr
 
 
 def test_every_table_and_view_an_analyst_reads_has_a_comment(warehouse):
     with warehouse.read() as con:
-        commented = dict(con.execute(
-            "SELECT table_name, comment FROM duckdb_tables() UNION ALL "
-            "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
-        present = {r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables"
-            " WHERE table_name NOT LIKE '\\_%' ESCAPE '\\'").fetchall()}
-        model_cols = dict(con.execute(
-            "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'models'").fetchall())
+        commented = dict(
+            con.execute(
+                "SELECT table_name, comment FROM duckdb_tables() UNION ALL "
+                "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal"
+            ).fetchall()
+        )
+        present = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_name NOT LIKE '\\_%' ESCAPE '\\'"
+            ).fetchall()
+        }
+        model_cols = dict(
+            con.execute("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'models'").fetchall()
+        )
     assert present <= set(ANALYST_TABLES), f"document these too: {present - set(ANALYST_TABLES)}"
     missing = [t for t in ANALYST_TABLES if not commented.get(t)]
     assert missing == []
@@ -145,18 +205,24 @@ def test_every_table_and_view_an_analyst_reads_has_a_comment(warehouse):
     assert "arXiv id" in commented["curated_models"] and "system_key" in commented["curated_models"]
 
 
-def test_an_open_analyst_session_on_the_read_copy_does_not_stop_a_run(reviewed_db, corpus_dir,
-                                                                     paramtrack_exe, tmp_path):
+def test_an_open_analyst_session_on_the_read_copy_does_not_stop_a_run(
+    reviewed_db, corpus_dir, paramtrack_exe, tmp_path
+):
     read_copy = reviewed_db.with_name("paramtrack.read.duckdb")
     assert _run(paramtrack_exe, reviewed_db, "db", "publish").returncode == 0
     # An analyst's notebook: the read copy held open read-only for the whole test.
     notebook = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys, time\n"
-         f"con = duckdb.connect({str(read_copy)!r}, read_only=True)\n"
-         "print(con.execute('SELECT count(*) FROM models').fetchone()[0], flush=True)\n"
-         "time.sleep(600)\n"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time\n"
+            f"con = duckdb.connect({str(read_copy)!r}, read_only=True)\n"
+            "print(con.execute('SELECT count(*) FROM models').fetchone()[0], flush=True)\n"
+            "time.sleep(600)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         before = int(notebook.stdout.readline())
         env = {"PARAMTRACK_LOCK_TIMEOUT": "3"}
@@ -164,8 +230,7 @@ def test_an_open_analyst_session_on_the_read_copy_does_not_stop_a_run(reviewed_d
         started = time.monotonic()
         r = _run(paramtrack_exe, reviewed_db, "import-epoch", str(newer), env=env)
         assert r.returncode == 0, r.stderr
-        r = _run(paramtrack_exe, reviewed_db, "recompute", "--no-prefect", "--resamples", "100",
-                 env=env)
+        r = _run(paramtrack_exe, reviewed_db, "recompute", "--no-prefect", "--resamples", "100", env=env)
         assert r.returncode == 0, r.stderr
         assert time.monotonic() - started < 120
         assert notebook.poll() is None  # still open, still reading the old snapshot
@@ -180,15 +245,25 @@ def test_an_open_analyst_session_on_the_read_copy_does_not_stop_a_run(reviewed_d
         notebook.wait()
     # The control: the same notebook on the warehouse itself stops the writer.
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, time\n"
-         f"con = duckdb.connect({str(reviewed_db)!r}, read_only=True)\n"
-         "print('open', flush=True)\ntime.sleep(600)\n"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, time\n"
+            f"con = duckdb.connect({str(reviewed_db)!r}, read_only=True)\n"
+            "print('open', flush=True)\ntime.sleep(600)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
-        r = _run(paramtrack_exe, reviewed_db, "import-epoch", str(corpus_dir / "epoch" / PCD),
-                 env={"PARAMTRACK_LOCK_TIMEOUT": "2"})
+        r = _run(
+            paramtrack_exe,
+            reviewed_db,
+            "import-epoch",
+            str(corpus_dir / "epoch" / PCD),
+            env={"PARAMTRACK_LOCK_TIMEOUT": "2"},
+        )
         assert r.returncode != 0 and "locked" in r.stderr
     finally:
         holder.kill()

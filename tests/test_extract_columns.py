@@ -31,8 +31,10 @@ def table_values(pdf: bytes, title: str = "Gadgets: Scaling Widgets") -> dict[in
 
 def test_the_parameter_column_is_read_and_a_neighbouring_column_of_numbers_is_not() -> None:
     header = [(60, "Model"), (150, "Layers"), (200, "Steps"), (250, "Params"), (300, "FLOPs")]
-    rows = [[(60, "Gadget-S"), (150, "12"), (200, "300M"), (250, "117M"), (300, "2.1B")],
-            [(60, "Gadget-L"), (150, "48"), (200, "900M"), (250, "1542M"), (300, "9.9B")]]
+    rows = [
+        [(60, "Gadget-S"), (150, "12"), (200, "300M"), (250, "117M"), (300, "2.1B")],
+        [(60, "Gadget-L"), (150, "48"), (200, "900M"), (250, "1542M"), (300, "9.9B")],
+    ]
     pdf = build_pdf([table_page("Gadgets: Scaling Widgets", header, rows, caption="Table 1: Model sizes.")])
     values = table_values(pdf)
     assert values == {117_000_000: "Gadget-S", 1_542_000_000: "Gadget-L"}
@@ -52,8 +54,9 @@ def test_a_unit_stacked_over_the_header_word_counts() -> None:
     header = [(60, "Model"), (160, "Million"), (220, "Million")]
     header2 = [(160, "Mult-Adds"), (220, "Parameters")]
     rows = [[(60, "1.0 Gadget-224"), (165, "569"), (225, "4.2")], [(60, "0.5 Gadget-224"), (165, "149"), (225, "1.3")]]
-    pdf = build_pdf([table_page("Gadgets: Scaling Widgets", header, rows, header2=header2,
-                                caption="Table 6: Width multiplier.")])
+    pdf = build_pdf(
+        [table_page("Gadgets: Scaling Widgets", header, rows, header2=header2, caption="Table 6: Width multiplier.")]
+    )
     values = table_values(pdf)
     assert values.get(4_200_000) == "1.0 Gadget-224" and 1_300_000 in values
     assert 569_000_000 not in values  # the Mult-Adds column under its own header
@@ -61,8 +64,10 @@ def test_a_unit_stacked_over_the_header_word_counts() -> None:
 
 def test_a_parameter_row_names_each_value_by_the_column_header_above_it() -> None:
     header = [(60, "Benchmark"), (180, "Llama-3"), (240, "Mistral"), (300, "GADGET")]
-    rows = [[(60, "# Parameters"), (180, "8B"), (240, "7.3B"), (300, "8.3B")],
-            [(60, "# Training Tokens"), (180, "15T"), (240, "8T"), (300, "94B")]]
+    rows = [
+        [(60, "# Parameters"), (180, "8B"), (240, "7.3B"), (300, "8.3B")],
+        [(60, "# Training Tokens"), (180, "15T"), (240, "8T"), (300, "94B")],
+    ]
     pdf = build_pdf([table_page("Gadget: Pruned Widgets", header, rows, caption="Table 2: Comparison.")])
     values = table_values(pdf, title="Gadget: Pruned Widgets")
     assert values == {8_000_000_000: "Llama-3", 7_300_000_000: "Mistral", 8_300_000_000: "GADGET"}

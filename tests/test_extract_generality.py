@@ -18,7 +18,9 @@ FILL = "\n" + "This sentence is filler so the page reads like a paper. " * 20
 
 
 def ranked(title: str, *pages: str):  # type: ignore[no-untyped-def]
-    _doc, cands, _other = rank_pages([title + "\nAbstract\n" + pages[0] + FILL, *(p + FILL for p in pages[1:])], title=title)
+    _doc, cands, _other = rank_pages(
+        [title + "\nAbstract\n" + pages[0] + FILL, *(p + FILL for p in pages[1:])], title=title
+    )
     return cands
 
 
@@ -26,72 +28,105 @@ def near(value: int, expected: int, tol: float = 0.05) -> bool:
     return abs(value - expected) <= tol * expected
 
 
-GPT2 = ("Language Models are Unsupervised Multitask Learners", [
-    "We demonstrate that language models begin to learn these tasks without any explicit supervision when trained "
-    "on a new dataset of millions of webpages called WebText. Our largest model, GPT-2, is a 1.5B parameter "
-    "Transformer that achieves state of the art results on 7 out of 8 tested language modeling datasets.",
-    "2.3 Model\nWe use a Transformer (Vaswani et al., 2017) based architecture for our LMs.\n"
-    "Table 2. Architecture hyperparameters for the 4 model sizes.\nParameters Layers dmodel\n"
-    "117M 12 768\n345M 24 1024\n762M 36 1280\n1542M 48 1600\n",
-])
-LLAMA = ("LLaMA: Open and Efficient Foundation Language Models", [
-    "We introduce LLaMA, a collection of foundation language models ranging from 7B to 65B parameters. "
-    "In particular, LLaMA-13B outperforms GPT-3 (175B) on most benchmarks, and LLaMA-65B is competitive with "
-    "the best models, Chinchilla-70B and PaLM-540B.",
-    "Table 2: Model sizes, architectures, and optimization hyper-parameters.\n"
-    "params dimension n heads n layers learning rate batch size n tokens\n"
-    "6.7B 4096 32 32 3.0e-4 4M 1.0T\n13.0B 5120 40 40 3.0e-4 4M 1.0T\n"
-    "32.5B 6656 52 60 1.5e-4 4M 1.4T\n65.2B 8192 64 80 1.5e-4 4M 1.4T\n",
-])
-CHINCHILLA = ("Training Compute-Optimal Large Language Models", [
-    "By training over 400 language models ranging from 70 million to over 16 billion parameters on 5 to 500 billion "
-    "tokens, we find that model size and training tokens should be scaled equally. We test this hypothesis by training "
-    "a predicted compute-optimal model, Chinchilla, that uses the same compute budget as Gopher but with 70B parameters "
-    "and 4x more data. Chinchilla uniformly and significantly outperforms Gopher (280B), GPT-3 (175B), Jurassic-1 (178B), "
-    "and Megatron-Turing NLG (530B) on a large range of downstream evaluation tasks.",
-    "Figure 1: Chinchilla (70B) lies below the predictions. Gopher (280B) and GPT-3 (175B) are shown for reference.",
-])
-GOPHER = ("Scaling Language Models: Methods, Analysis & Insights from Training Gopher", [
-    "In this paper, we present an analysis of Transformer-based language model performance across a wide range of "
-    "model scales - from models with tens of millions of parameters up to a 280 billion parameter model called Gopher.",
-])
-T5 = ("Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer", [
-    "We explore the landscape of transfer learning techniques for NLP by introducing a unified framework.",
-    "Model sizes. Base has about 220 million parameters, Small has about 60 million parameters, Large has about "
-    "770 million parameters, 3B has about 2.8 billion parameters, and 11B has about 11 billion parameters.",
-])
-VIT = ("An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale", [
-    "When pre-trained on large amounts of data, Vision Transformer (ViT) attains excellent results. "
-    "We pre-train on the JFT-300M dataset with 18k classes and 303M high-resolution images.",
-    "Table 1: Details of Vision Transformer model variants.\nModel Layers Hidden size D MLP size Heads Params\n"
-    "ViT-Base 12 768 3072 12 86M\nViT-Large 24 1024 4096 16 307M\nViT-Huge 32 1280 5120 16 632M\n"
-    "We compare to BiT-L, a large ResNet pre-trained on JFT-300M, and to Noisy Student trained on ImageNet and JFT-300M.",
-])
-WHISPER = ("Robust Speech Recognition via Large-Scale Weak Supervision", [
-    "When scaled to 680,000 hours of multilingual and multitask supervision, the resulting models generalize well.",
-    "Table 1. Architecture details of the Whisper model family.\nModel Layers Width Heads Parameters\n"
-    "Tiny 4 384 6 39M\nBase 6 512 8 74M\nSmall 12 768 12 244M\nMedium 24 1024 16 769M\nLarge 32 1280 20 1550M\n",
-])
-CITES_GPT3 = ("Efficient Small Language Models", [
-    "We train a 350M parameter decoder-only model on 300B tokens and show it matches much larger models.",
-    "2 Related Work\nLarge language models such as GPT-3 (Brown et al., 2020) with 175B parameters, Gopher (Rae et al., "
-    "2021) with 280B parameters and PaLM with 540 billion parameters have shown strong few-shot abilities. "
-    "Megatron-Turing NLG 530B and the 1.6 trillion parameter Switch Transformer push the scale even further.",
-])
-GLAM = ("GLaM: Efficient Scaling of Language Models with Mixture-of-Experts", [
-    "We propose a family of language models named GLaM, which uses a sparsely activated mixture-of-experts architecture "
-    "to scale the model capacity. The largest GLaM has 1.2 trillion parameters, which is approximately 7x larger than GPT-3.",
-    "Our largest model has 1.2T total parameters and 96B activated parameters per token.",
-])
-PARAMS_M_TABLE = ("Compact Transformers for Text Classification", [
-    "We study compact transformers and report their accuracy on text classification benchmarks.",
-    "Table 3: Model configurations.\nModel Layers Width Params (M)\nSmall 12 512 60\nBase 12 768 220\nLarge 24 1024 770\n",
-])
-SWITCH_LIKE = ("Routing Tokens: Scaling Language Models with Sparsely-Activated Layers", [
-    "We introduce a sparsely-activated mixture of experts model in which each token is routed to a single expert. "
-    "We design a large model with 1.6 trillion parameters and train it on the C4 corpus.",
-    "Our dense baseline has 1.3B parameters and matches the compute per token of the sparse model.",
-])
+GPT2 = (
+    "Language Models are Unsupervised Multitask Learners",
+    [
+        "We demonstrate that language models begin to learn these tasks without any explicit supervision when trained "
+        "on a new dataset of millions of webpages called WebText. Our largest model, GPT-2, is a 1.5B parameter "
+        "Transformer that achieves state of the art results on 7 out of 8 tested language modeling datasets.",
+        "2.3 Model\nWe use a Transformer (Vaswani et al., 2017) based architecture for our LMs.\n"
+        "Table 2. Architecture hyperparameters for the 4 model sizes.\nParameters Layers dmodel\n"
+        "117M 12 768\n345M 24 1024\n762M 36 1280\n1542M 48 1600\n",
+    ],
+)
+LLAMA = (
+    "LLaMA: Open and Efficient Foundation Language Models",
+    [
+        "We introduce LLaMA, a collection of foundation language models ranging from 7B to 65B parameters. "
+        "In particular, LLaMA-13B outperforms GPT-3 (175B) on most benchmarks, and LLaMA-65B is competitive with "
+        "the best models, Chinchilla-70B and PaLM-540B.",
+        "Table 2: Model sizes, architectures, and optimization hyper-parameters.\n"
+        "params dimension n heads n layers learning rate batch size n tokens\n"
+        "6.7B 4096 32 32 3.0e-4 4M 1.0T\n13.0B 5120 40 40 3.0e-4 4M 1.0T\n"
+        "32.5B 6656 52 60 1.5e-4 4M 1.4T\n65.2B 8192 64 80 1.5e-4 4M 1.4T\n",
+    ],
+)
+CHINCHILLA = (
+    "Training Compute-Optimal Large Language Models",
+    [
+        "By training over 400 language models ranging from 70 million to over 16 billion parameters on 5 to 500 billion "
+        "tokens, we find that model size and training tokens should be scaled equally. We test this hypothesis by training "
+        "a predicted compute-optimal model, Chinchilla, that uses the same compute budget as Gopher but with 70B parameters "
+        "and 4x more data. Chinchilla uniformly and significantly outperforms Gopher (280B), GPT-3 (175B), Jurassic-1 (178B), "
+        "and Megatron-Turing NLG (530B) on a large range of downstream evaluation tasks.",
+        "Figure 1: Chinchilla (70B) lies below the predictions. Gopher (280B) and GPT-3 (175B) are shown for reference.",
+    ],
+)
+GOPHER = (
+    "Scaling Language Models: Methods, Analysis & Insights from Training Gopher",
+    [
+        "In this paper, we present an analysis of Transformer-based language model performance across a wide range of "
+        "model scales - from models with tens of millions of parameters up to a 280 billion parameter model called Gopher.",
+    ],
+)
+T5 = (
+    "Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer",
+    [
+        "We explore the landscape of transfer learning techniques for NLP by introducing a unified framework.",
+        "Model sizes. Base has about 220 million parameters, Small has about 60 million parameters, Large has about "
+        "770 million parameters, 3B has about 2.8 billion parameters, and 11B has about 11 billion parameters.",
+    ],
+)
+VIT = (
+    "An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale",
+    [
+        "When pre-trained on large amounts of data, Vision Transformer (ViT) attains excellent results. "
+        "We pre-train on the JFT-300M dataset with 18k classes and 303M high-resolution images.",
+        "Table 1: Details of Vision Transformer model variants.\nModel Layers Hidden size D MLP size Heads Params\n"
+        "ViT-Base 12 768 3072 12 86M\nViT-Large 24 1024 4096 16 307M\nViT-Huge 32 1280 5120 16 632M\n"
+        "We compare to BiT-L, a large ResNet pre-trained on JFT-300M, and to Noisy Student trained on ImageNet and JFT-300M.",
+    ],
+)
+WHISPER = (
+    "Robust Speech Recognition via Large-Scale Weak Supervision",
+    [
+        "When scaled to 680,000 hours of multilingual and multitask supervision, the resulting models generalize well.",
+        "Table 1. Architecture details of the Whisper model family.\nModel Layers Width Heads Parameters\n"
+        "Tiny 4 384 6 39M\nBase 6 512 8 74M\nSmall 12 768 12 244M\nMedium 24 1024 16 769M\nLarge 32 1280 20 1550M\n",
+    ],
+)
+CITES_GPT3 = (
+    "Efficient Small Language Models",
+    [
+        "We train a 350M parameter decoder-only model on 300B tokens and show it matches much larger models.",
+        "2 Related Work\nLarge language models such as GPT-3 (Brown et al., 2020) with 175B parameters, Gopher (Rae et al., "
+        "2021) with 280B parameters and PaLM with 540 billion parameters have shown strong few-shot abilities. "
+        "Megatron-Turing NLG 530B and the 1.6 trillion parameter Switch Transformer push the scale even further.",
+    ],
+)
+GLAM = (
+    "GLaM: Efficient Scaling of Language Models with Mixture-of-Experts",
+    [
+        "We propose a family of language models named GLaM, which uses a sparsely activated mixture-of-experts architecture "
+        "to scale the model capacity. The largest GLaM has 1.2 trillion parameters, which is approximately 7x larger than GPT-3.",
+        "Our largest model has 1.2T total parameters and 96B activated parameters per token.",
+    ],
+)
+PARAMS_M_TABLE = (
+    "Compact Transformers for Text Classification",
+    [
+        "We study compact transformers and report their accuracy on text classification benchmarks.",
+        "Table 3: Model configurations.\nModel Layers Width Params (M)\nSmall 12 512 60\nBase 12 768 220\nLarge 24 1024 770\n",
+    ],
+)
+SWITCH_LIKE = (
+    "Routing Tokens: Scaling Language Models with Sparsely-Activated Layers",
+    [
+        "We introduce a sparsely-activated mixture of experts model in which each token is routed to a single expert. "
+        "We design a large model with 1.6 trillion parameters and train it on the C4 corpus.",
+        "Our dense baseline has 1.3B parameters and matches the compute per token of the sparse model.",
+    ],
+)
 
 
 @pytest.mark.parametrize(
@@ -152,16 +187,22 @@ def test_other_table_columns_are_not_read_as_parameters() -> None:
 @pytest.mark.parametrize(
     ("title", "text"),
     [
-        ("Learning Transferable Visual Models From Natural Language Supervision",
-         "We learn image representations from scratch on a dataset of 400 million (image, text) pairs collected from the "
-         "internet. We train a series of 5 ResNets and 3 Vision Transformers. The largest ResNet model, RN50x64, took 18 days "
-         "to train on 592 V100 GPUs. We compare to Noisy Student EfficientNet-L2 trained on JFT-300M and to BiT-M."),
-        ("Highly accurate protein structure prediction with AlphaFold",
-         "The network comprises 48 Evoformer blocks and 8 structure module blocks. We train on 170,000 structures from the "
-         "PDB and self-distil on 350K sequences, using 128 TPUv3 cores for 11 days."),
-        ("Sample-Efficient Reinforcement Learning From Pixels",
-         "Our agent is trained for 200M frames on 57 Atari games, and compared with Rainbow and the 1.5B parameter "
-         "GPT-2 (Radford et al., 2019) used as a world model in prior work."),
+        (
+            "Learning Transferable Visual Models From Natural Language Supervision",
+            "We learn image representations from scratch on a dataset of 400 million (image, text) pairs collected from the "
+            "internet. We train a series of 5 ResNets and 3 Vision Transformers. The largest ResNet model, RN50x64, took 18 days "
+            "to train on 592 V100 GPUs. We compare to Noisy Student EfficientNet-L2 trained on JFT-300M and to BiT-M.",
+        ),
+        (
+            "Highly accurate protein structure prediction with AlphaFold",
+            "The network comprises 48 Evoformer blocks and 8 structure module blocks. We train on 170,000 structures from the "
+            "PDB and self-distil on 350K sequences, using 128 TPUv3 cores for 11 days.",
+        ),
+        (
+            "Sample-Efficient Reinforcement Learning From Pixels",
+            "Our agent is trained for 200M frames on 57 Atari games, and compared with Rainbow and the 1.5B parameter "
+            "GPT-2 (Radford et al., 2019) used as a world model in prior work.",
+        ),
     ],
     ids=["clip", "alphafold", "rl-citing-gpt2"],
 )
@@ -177,10 +218,12 @@ def test_a_dataset_named_with_a_size_is_not_a_model() -> None:
 def test_lowercase_suffix_is_read_only_in_the_parameter_column() -> None:
     # "2019b" in a citation and "5m" in a time column must not become 2T / 5M parameters
     title = "Retrieval Pre-training"
-    table = ("Table 1. Results.\nName Architecture NQ WQ # params\n"
-             "HardEM (Min et al., 2019b) Transformer 28.1 - 110m\n"
-             "Ours (X = Wikipedia) Dense Retr.+Transformer 39.2 40.2 330m\n"
-             "Table 2. Timing.\nModel Time\nOurs 5m\n")
+    table = (
+        "Table 1. Results.\nName Architecture NQ WQ # params\n"
+        "HardEM (Min et al., 2019b) Transformer 28.1 - 110m\n"
+        "Ours (X = Wikipedia) Dense Retr.+Transformer 39.2 40.2 330m\n"
+        "Table 2. Timing.\nModel Time\nOurs 5m\n"
+    )
     values = {c.value for c in ranked(title, "We pre-train a retriever.", table)}
     assert 330_000_000 in values and 110_000_000 in values
     assert 2_019_000_000_000 not in values and 5_000_000 not in values
@@ -199,7 +242,9 @@ def test_moe_cue_needs_the_architecture_named_not_incidental_words() -> None:
 
     assert is_moe_paper("Mixtral of Experts", "")
     assert is_moe_paper("Switch Transformers", "we use a sparsely-activated model ... a Mixture of Experts (MoE) layer")
-    assert not is_moe_paper("Playing Atari with Deep Reinforcement Learning", "outperforms a human expert; sparse rewards")
+    assert not is_moe_paper(
+        "Playing Atari with Deep Reinforcement Learning", "outperforms a human expert; sparse rewards"
+    )
     assert not is_moe_paper("Generating Long Sequences with Sparse Transformers", "sparse factorizations of attention")
 
 
@@ -213,9 +258,13 @@ def test_dense_baseline_in_an_moe_paper_keeps_its_kind() -> None:
 def test_a_table_header_word_before_a_size_column_is_not_a_model_name():
     """A results table laid out as text ("Dataset 7B Baseline (Ours) ...") puts the column
     header word right before a size; it must not become the candidate's model name."""
-    cands = ranked("Scaling Retrieval for Small Language Models", (
-        "We train retrieval-enhanced models with 7B parameters on a 2 trillion token database.\n"
-        "Table 3 | Bits-per-byte on held-out sets.\n"
-        "Dataset 7B Baseline (Ours) Retrieval (Ours)\narxiv 0.742 0.641\nbooks3 0.792 0.653\n"))
+    cands = ranked(
+        "Scaling Retrieval for Small Language Models",
+        (
+            "We train retrieval-enhanced models with 7B parameters on a 2 trillion token database.\n"
+            "Table 3 | Bits-per-byte on held-out sets.\n"
+            "Dataset 7B Baseline (Ours) Retrieval (Ours)\narxiv 0.742 0.641\nbooks3 0.792 0.653\n"
+        ),
+    )
     assert near(cands[0].value, 7_000_000_000)
     assert all(c.model != "Dataset" for c in cands)

@@ -65,11 +65,22 @@ def test_scale_words_and_scientific_notation() -> None:
         ("We release models ranging in size from 169 million to 14 billion parameters.", 14_000_000_000, "dense_total"),
         ("Our model has ~1.2 × 10^9 parameters.", 1_200_000_000, "dense_total"),
         ("Our sparse model scales to 1.6 trillion parameters.", 1_600_000_000_000, "dense_total"),
-        ("Our model comprises 236B total parameters, of which 21B are activated for each token.", 236_000_000_000, "moe_total"),
+        (
+            "Our model comprises 236B total parameters, of which 21B are activated for each token.",
+            236_000_000_000,
+            "moe_total",
+        ),
         ("Each token has access to 47B parameters, but only uses 13B active parameters.", 47_000_000_000, "moe_total"),
-        ("We train transformers with 132M and 7.0B parameters (embedding matrices are excluded from parameter counts).",
-         7_000_000_000, "non_embedding"),
-        ("BERTBASE (L=12, Total Parameters=110M) and BERTLARGE (L=24, Total Parameters=340M).", 340_000_000, "dense_total"),
+        (
+            "We train transformers with 132M and 7.0B parameters (embedding matrices are excluded from parameter counts).",
+            7_000_000_000,
+            "non_embedding",
+        ),
+        (
+            "BERTBASE (L=12, Total Parameters=110M) and BERTLARGE (L=24, Total Parameters=340M).",
+            340_000_000,
+            "dense_total",
+        ),
     ],
 )
 def test_phrasings_give_the_main_count_and_its_kind(sentence: str, value: int, kind: str) -> None:
@@ -78,7 +89,9 @@ def test_phrasings_give_the_main_count_and_its_kind(sentence: str, value: int, k
 
 
 def test_moe_active_count_is_kept_but_ranked_below_the_total() -> None:
-    _d, cands, _o = rank_pages(["It comprises 236B total parameters, of which 21B are activated for each token." + FILLER])
+    _d, cands, _o = rank_pages(
+        ["It comprises 236B total parameters, of which 21B are activated for each token." + FILLER]
+    )
     kinds = {c.value: c.kind for c in cands}
     assert kinds == {236_000_000_000: "moe_total", 21_000_000_000: "moe_active"}
     assert cands[0].value == 236_000_000_000
@@ -100,8 +113,10 @@ def test_other_quantities_are_not_parameter_counts(sentence: str) -> None:
 
 
 def test_cited_models_rank_below_the_papers_own_model() -> None:
-    text = ("We train Tiny, a 2.7B parameter language model. "
-            "Tiny outperforms GPT-3 (Brown et al., 2020) with 175B parameters.")
+    text = (
+        "We train Tiny, a 2.7B parameter language model. "
+        "Tiny outperforms GPT-3 (Brown et al., 2020) with 175B parameters."
+    )
     _d, cands, _o = rank_pages([text + FILLER])
     assert cands[0].value == 2_700_000_000
     assert next(c for c in cands if c.value == 175_000_000_000).score < 0.5

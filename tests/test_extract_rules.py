@@ -64,8 +64,10 @@ def test_evidence_is_cleaned_of_bidi_overrides_and_keeps_the_raw_text() -> None:
 
 
 def test_active_parameters_of_a_mixture_of_experts_never_outrank_its_total() -> None:
-    found = cands("Our sparse mixture-of-experts model has 47B parameters, but only uses 13B active parameters per token.",
-                  title="Routing Experts: A Mixture-of-Experts Language Model")
+    found = cands(
+        "Our sparse mixture-of-experts model has 47B parameters, but only uses 13B active parameters per token.",
+        title="Routing Experts: A Mixture-of-Experts Language Model",
+    )
     total, active = by_value(found, 47_000_000_000), by_value(found, 13_000_000_000)
     assert active.kind == "moe_active" and total.kind == "moe_total"
     assert total.score > active.score and active.score < CONFIDENT_SCORE
@@ -88,8 +90,10 @@ def test_a_name_before_a_contrast_does_not_own_the_size_after_it() -> None:
 
 
 def test_a_system_introduced_in_an_appositive_is_the_papers_own() -> None:
-    found = cands("We train a compute-optimal model, Zephyrine, that has 70B parameters. "
-                  "Zephyrine (70B) outperforms Gopher (280B) and GPT-3 (175B).")
+    found = cands(
+        "We train a compute-optimal model, Zephyrine, that has 70B parameters. "
+        "Zephyrine (70B) outperforms Gopher (280B) and GPT-3 (175B)."
+    )
     assert by_value(found, 70_000_000_000).features["named_main"] == 1.0
     assert by_value(found, 280_000_000_000).features["other_name_share"] == 1.0
     assert found[0].value == 70_000_000_000
@@ -114,7 +118,8 @@ def test_an_abstract_alone_gives_candidates_on_page_zero() -> None:
     result = extract_abstract(
         title="Widgets: Open Foundation Language Models",
         abstract="We introduce Widgets, a collection of foundation language models ranging from 7B to 70B "
-                 "parameters. Widgets-13B outperforms GPT-3 (175B) on most benchmarks.")
+        "parameters. Widgets-13B outperforms GPT-3 (175B) on most benchmarks.",
+    )
     top = result.top
     assert top is not None and top.value == 70_000_000_000 and top.page == 0 and top.source == "abstract"
     assert top.score >= CONFIDENT_SCORE and result.pages == 0 and result.error is None
@@ -123,15 +128,18 @@ def test_an_abstract_alone_gives_candidates_on_page_zero() -> None:
 
 
 def test_an_abstract_without_a_size_gives_no_confident_candidate() -> None:
-    result = extract_abstract(title="Attention Without Sizes",
-                              abstract="We study attention and report results on several benchmarks.")
+    result = extract_abstract(
+        title="Attention Without Sizes", abstract="We study attention and report results on several benchmarks."
+    )
     assert result.candidates == [] and result.domain in ("language", "other")
 
 
 def test_arxivs_abstract_marks_the_values_it_states_without_counting_them_twice() -> None:
     page = "Widgets: a Study\nWe train a 13B parameter model. Later sections report a 2B ablation with 2B parameters."
     without = cands(page, title="Widgets: a Study")
-    with_abstract = cands(page, title="Widgets: a Study", abstract="We present Widgets, a 13B parameter language model.")
+    with_abstract = cands(
+        page, title="Widgets: a Study", abstract="We present Widgets, a 13B parameter language model."
+    )
     assert by_value(with_abstract, 13_000_000_000).features["in_abstract"] == 1.0
     assert by_value(with_abstract, 2_000_000_000).features["in_abstract"] == 0.0
     assert by_value(with_abstract, 13_000_000_000).mentions == by_value(without, 13_000_000_000).mentions

@@ -16,8 +16,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from replay_support import ids_with_pdfs, replay_fixtures
+
 from paramtrack.warehouse import Warehouse
 from paramtrack.warehouse.snapshot import content_snapshot, diff_snapshots
 
@@ -51,11 +51,20 @@ def _run(db: Path, srv):
     from paramtrack.flows.discover import discover_flow
 
     return discover_flow(
-        db_path=str(db), since=SINCE, until=UNTIL, arxiv_api_url=srv.arxiv_api_url,
-        s2_api_url=srv.s2_api_url, pdf_cache_dir=str(db.parent / "pdfs"), rule=RULE,
-        as_of=AS_OF, arxiv_delay_seconds=0.0, s2_min_interval=0.0, pdf_delay_seconds=0.0,
+        db_path=str(db),
+        since=SINCE,
+        until=UNTIL,
+        arxiv_api_url=srv.arxiv_api_url,
+        s2_api_url=srv.s2_api_url,
+        pdf_cache_dir=str(db.parent / "pdfs"),
+        rule=RULE,
+        as_of=AS_OF,
+        arxiv_delay_seconds=0.0,
+        s2_min_interval=0.0,
+        pdf_delay_seconds=0.0,
         bulk_search=False,
-        http_timeout_s=HTTP_TIMEOUT_S, backoff_base_s=0.05,
+        http_timeout_s=HTTP_TIMEOUT_S,
+        backoff_base_s=0.05,
         pdf_retry_base_days=0,  # "the next run" here comes seconds later: no wait between runs
     )
 
@@ -136,8 +145,9 @@ def _without_paper(snap, arxiv_id: str):
     return out
 
 
-@pytest.mark.parametrize("kind,reason", [("404", "HTTP 404"), ("corrupt", "corrupt PDF")],
-                         ids=["pdf-404", "pdf-corrupt-every-time"])
+@pytest.mark.parametrize(
+    "kind,reason", [("404", "HTTP 404"), ("corrupt", "corrupt PDF")], ids=["pdf-404", "pdf-corrupt-every-time"]
+)
 def test_a_pdf_no_retry_fixes_is_recorded_and_the_next_run_completes_the_warehouse(
     baseline, server, with_pdf, tmp_path, kind, reason
 ):
@@ -182,12 +192,22 @@ def test_a_seeded_random_mix_of_every_fault_kind(baseline, server, with_pdf, tmp
         f"/pdf/{PDF_B}": [("truncate", {}), ("corrupt", {})],
     }
     capacity = {ARXIV: 3, S2: 5, f"/pdf/{PDF_B}": 4}
-    anywhere = [("429", {"retry_after": "1"}), ("429", {}), ("500", {}), ("503", {}),
-                ("timeout", {"delay": HOLD_S}), ("corrupt", {})]
+    anywhere = [
+        ("429", {"retry_after": "1"}),
+        ("429", {}),
+        ("500", {}),
+        ("503", {}),
+        ("timeout", {"delay": HOLD_S}),
+        ("corrupt", {}),
+    ]
     rng.shuffle(anywhere)
     for kind, options in anywhere:
-        targets = [p for p in placed if len(placed[p]) < capacity[p]
-                   and not (kind == "corrupt" and p == f"/pdf/{PDF_B}" and ("corrupt", {}) in placed[p])]
+        targets = [
+            p
+            for p in placed
+            if len(placed[p]) < capacity[p]
+            and not (kind == "corrupt" and p == f"/pdf/{PDF_B}" and ("corrupt", {}) in placed[p])
+        ]
         placed[rng.choice(targets)].append((kind, options))
     rules = [server.add_fault(f"/pdf/{PDF_A}", "404", times=None)]
     for path, kinds in placed.items():

@@ -17,9 +17,11 @@ PCD = "pcd_notable_ml_systems_2022-09.csv"
 
 def _models(counts: dict[float, int]) -> pd.DataFrame:
     """Language models at the given sizes (value -> how many), published in 2021."""
-    rows = [{"system": f"m{v:g}-{i}", "parameters": v, "domain": "language",
-             "publication_date": date(2021, 1 + i % 12, 1)}
-            for v, n in counts.items() for i in range(n)]
+    rows = [
+        {"system": f"m{v:g}-{i}", "parameters": v, "domain": "language", "publication_date": date(2021, 1 + i % 12, 1)}
+        for v, n in counts.items()
+        for i in range(n)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -42,8 +44,8 @@ def test_a_clear_hole_is_scarce_and_an_even_spread_is_not():
 def test_a_thin_band_between_small_neighbourhoods_is_undetermined():
     gap = gap_table(_models({3e9: 4, 1e10: 4, 3e10: 1, 1e11: 4, 3e11: 4}))
     band = _band(gap)
-    assert band["scarce"]                               # the point estimate says scarce ...
-    assert band["verdict"] == "undetermined"            # ... but resamples disagree
+    assert band["scarce"]  # the point estimate says scarce ...
+    assert band["verdict"] == "undetermined"  # ... but resamples disagree
     assert 0.05 < band["scarce_share"] < 0.95
     assert band["scarcity_p05"] <= band["scarcity"] <= band["scarcity_p95"]
 

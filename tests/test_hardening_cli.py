@@ -38,26 +38,33 @@ def _sqlite_file(path: Path) -> Path:
 
 # -- DuckDB must not reach out -------------------------------------------------------------------
 
+
 def test_warehouse_connections_cannot_install_or_load_extensions(warehouse):
     with warehouse.read() as con:
-        settings = dict(con.execute(
-            "SELECT name, value FROM duckdb_settings() WHERE name IN ('autoinstall_known_extensions',"
-            " 'autoload_known_extensions', 'allow_community_extensions', 'lock_configuration')"
-        ).fetchall())
-        assert settings == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false",
-                            "allow_community_extensions": "false", "lock_configuration": "true"}
+        settings = dict(
+            con.execute(
+                "SELECT name, value FROM duckdb_settings() WHERE name IN ('autoinstall_known_extensions',"
+                " 'autoload_known_extensions', 'allow_community_extensions', 'lock_configuration')"
+            ).fetchall()
+        )
+        assert settings == {
+            "autoinstall_known_extensions": "false",
+            "autoload_known_extensions": "false",
+            "allow_community_extensions": "false",
+            "lock_configuration": "true",
+        }
         with pytest.raises(Exception, match="locked"):
             con.execute("SET autoload_known_extensions = true")
 
 
-@pytest.mark.parametrize("command", [["db", "info"], ["status"], ["queue", "export"], ["db", "migrate"],
-                                     ["review-server", "--port", "PORT"]])
+@pytest.mark.parametrize(
+    "command", [["db", "info"], ["status"], ["queue", "export"], ["db", "migrate"], ["review-server", "--port", "PORT"]]
+)
 def test_a_sqlite_file_is_one_line_naming_it_and_no_extension_is_fetched(paramtrack_exe, tmp_path, command):
     db = _sqlite_file(tmp_path / "papers.sqlite")
     home = tmp_path / "home"
     home.mkdir()
-    result = run(paramtrack_exe, "--db", str(db), *_args(command), env={"HOME": str(home)},
-                 timeout=60)
+    result = run(paramtrack_exe, "--db", str(db), *_args(command), env={"HOME": str(home)}, timeout=60)
     line = one_line_error(result)
     assert str(db) in line and "not a valid DuckDB database file (it is a SQLite database)" in line
     assert not (home / ".duckdb").exists()  # DuckDB did not even try to install sqlite_scanner
@@ -73,6 +80,7 @@ def test_a_random_file_is_one_line_naming_it(paramtrack_exe, tmp_path):
 
 # -- a schema newer than the code ------------------------------------------------------------------
 
+
 @pytest.fixture()
 def newer_warehouse(warehouse) -> Path:
     with warehouse.write() as con:
@@ -83,24 +91,39 @@ def newer_warehouse(warehouse) -> Path:
 def test_status_reports_a_newer_schema_as_a_health_problem(paramtrack_exe, newer_warehouse):
     result = run(paramtrack_exe, "--db", str(newer_warehouse), "status", timeout=60)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    assert (f"schema {FUTURE} is newer than this paramtrack knows (newest {newest_known()})"
-            in result.stdout)
+    assert f"schema {FUTURE} is newer than this paramtrack knows (newest {newest_known()})" in result.stdout
     assert "Health: ok" not in result.stdout
 
 
-@pytest.mark.parametrize("command", [["queue", "export"], ["db", "migrate"], ["db", "info"],
-                                     ["review-server", "--port", "PORT"], ["recompute", "--no-prefect"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["queue", "export"],
+        ["db", "migrate"],
+        ["db", "info"],
+        ["review-server", "--port", "PORT"],
+        ["recompute", "--no-prefect"],
+    ],
+)
 def test_other_commands_refuse_a_newer_schema_in_one_line(paramtrack_exe, newer_warehouse, command):
-    line = one_line_error(run(paramtrack_exe, "--db", str(newer_warehouse), *_args(command),
-                             timeout=120))
+    line = one_line_error(run(paramtrack_exe, "--db", str(newer_warehouse), *_args(command), timeout=120))
     assert str(newer_warehouse) in line
     assert f"has schema {FUTURE}, newer than this paramtrack knows (newest {newest_known()})" in line
 
 
 def test_add_refuses_a_newer_schema_before_starting_a_run(paramtrack_exe, newer_warehouse, replay_server):
-    result = run(paramtrack_exe, "--db", str(newer_warehouse), "add", "1706.03762",
-                 "--arxiv-url", replay_server.arxiv_api_url, "--s2-url", replay_server.s2_api_url,
-                 timeout=120)
+    result = run(
+        paramtrack_exe,
+        "--db",
+        str(newer_warehouse),
+        "add",
+        "1706.03762",
+        "--arxiv-url",
+        replay_server.arxiv_api_url,
+        "--s2-url",
+        replay_server.s2_api_url,
+        timeout=120,
+    )
     assert f"has schema {FUTURE}" in one_line_error(result)
     with Warehouse(newer_warehouse).read(migrate=False) as con:
         assert con.execute("SELECT count(*) FROM papers").fetchone()[0] == 0
@@ -108,11 +131,15 @@ def test_add_refuses_a_newer_schema_before_starting_a_run(paramtrack_exe, newer_
 
 # -- unwritable paths, bad numbers ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("db, command", [
-    ("/proc/x.duckdb", ["db", "migrate"]),
-    ("/proc/x.duckdb", ["demo"]),
-    ("/proc/no/such/x.duckdb", ["db", "migrate"]),
-])
+
+@pytest.mark.parametrize(
+    "db, command",
+    [
+        ("/proc/x.duckdb", ["db", "migrate"]),
+        ("/proc/x.duckdb", ["demo"]),
+        ("/proc/no/such/x.duckdb", ["db", "migrate"]),
+    ],
+)
 def test_an_unwritable_db_path_is_one_line(paramtrack_exe, tmp_path, db, command):
     line = one_line_error(run(paramtrack_exe, "--db", db, *command, cwd=tmp_path, timeout=120))
     assert "/proc/" in line
@@ -120,8 +147,7 @@ def test_an_unwritable_db_path_is_one_line(paramtrack_exe, tmp_path, db, command
 
 @pytest.mark.parametrize("port", ["99999", "-1", "0x50"])
 def test_review_server_refuses_a_port_out_of_range_in_one_line(paramtrack_exe, tmp_path, port):
-    result = run(paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "review-server", "--port", port,
-                 timeout=60)
+    result = run(paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "review-server", "--port", port, timeout=60)
     assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
     if port != "0x50":  # not a number at all: Typer's usage error
         assert "--port must be within 1-65535" in one_line_error(result)
@@ -132,8 +158,9 @@ def test_review_server_on_a_port_in_use_is_one_line(paramtrack_exe, tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run(paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "review-server",
-                     "--port", str(port), timeout=60)
+        result = run(
+            paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "review-server", "--port", str(port), timeout=60
+        )
     assert f"cannot listen on 127.0.0.1:{port}" in one_line_error(result)
 
 

@@ -9,9 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from test_review_browser import browser  # noqa: F401  (the module's Chromium fixture)
-
 from replay_support import ids_with_pdfs
+from test_review_browser import browser  # noqa: F401  (the module's Chromium fixture)
 
 from paramtrack.discovery.screening import clean_text
 from paramtrack.replay.hostile import SQL_TITLE, XSS_TITLE
@@ -39,10 +38,19 @@ def _run(db: Path, srv):
     from paramtrack.flows.discover import discover_flow
 
     return discover_flow(
-        db_path=str(db), since=SINCE, until=UNTIL, arxiv_api_url=srv.arxiv_api_url,
-        s2_api_url=srv.s2_api_url, pdf_cache_dir=str(db.parent / "pdfs"), rule=RULE,
-        as_of=AS_OF, arxiv_delay_seconds=0.0, s2_min_interval=0.0, bulk_search=False,
-        http_timeout_s=30.0, backoff_base_s=0.05,
+        db_path=str(db),
+        since=SINCE,
+        until=UNTIL,
+        arxiv_api_url=srv.arxiv_api_url,
+        s2_api_url=srv.s2_api_url,
+        pdf_cache_dir=str(db.parent / "pdfs"),
+        rule=RULE,
+        as_of=AS_OF,
+        arxiv_delay_seconds=0.0,
+        s2_min_interval=0.0,
+        bulk_search=False,
+        http_timeout_s=30.0,
+        backoff_base_s=0.05,
     )
 
 
@@ -71,10 +79,16 @@ def test_every_hostile_record_is_stored_safely_or_rejected_with_its_reason(inges
     by_key = {r.key: r.paper.arxiv_id for r in records}
     with Warehouse(db).read() as con:
         assert con.execute("SELECT status, error FROM runs").fetchall() == [("completed", None)]
-        stored = {r[0]: r[1:] for r in con.execute(
-            "SELECT arxiv_id, title, abstract, authors, citation_count, status FROM papers").fetchall()}
-        rejected = {r[0]: r[1:] for r in con.execute(
-            "SELECT record_id, source, reason, excerpt FROM rejected_records").fetchall()}
+        stored = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "SELECT arxiv_id, title, abstract, authors, citation_count, status FROM papers"
+            ).fetchall()
+        }
+        rejected = {
+            r[0]: r[1:]
+            for r in con.execute("SELECT record_id, source, reason, excerpt FROM rejected_records").fetchall()
+        }
         queued = {r[0] for r in con.execute("SELECT arxiv_id FROM review_items").fetchall()}
 
     # rejected: not stored, listed with the reason and a short, clean excerpt
@@ -94,7 +108,8 @@ def test_every_hostile_record_is_stored_safely_or_rejected_with_its_reason(inges
     # cleaned: invisible and control characters gone (XML-illegal ones arrive as U+FFFD)
     title, abstract = stored[by_key["control_characters"]][:2]
     assert title == (
-        "Zerowidth joins gnirts desrever and isolates with NUL\ufffd BEL\ufffd ESC\ufffd[31m NEL and BOM inside")
+        "Zerowidth joins gnirts desrever and isolates with NUL\ufffd BEL\ufffd ESC\ufffd[31m NEL and BOM inside"
+    )
     assert abstract == "Bell\ufffd and bidi text\ufffd."
     assert clean_text(title) == title
     # undecodable bytes (in the Atom feed and in Semantic Scholar's JSON) became U+FFFD, and the
@@ -109,8 +124,12 @@ def test_every_hostile_record_is_stored_safely_or_rejected_with_its_reason(inges
     with_pdf = ids_with_pdfs(load_corpus(corpus_dir), SINCE, UNTIL) | hostile_with_pdf
     assert queued >= with_pdf
     with Warehouse(db).read() as con:  # the others: no PDF, but their arXiv abstract states a size
-        from_abstract = {r[0] for r in con.execute(
-            "SELECT DISTINCT arxiv_id FROM ranked_candidates WHERE source = 'abstract' AND page = 0").fetchall()}
+        from_abstract = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT arxiv_id FROM ranked_candidates WHERE source = 'abstract' AND page = 0"
+            ).fetchall()
+        }
     assert queued - with_pdf <= from_abstract
 
 
@@ -139,7 +158,8 @@ def test_the_review_app_shows_hostile_titles_as_text(ingested, browser):  # noqa
     by_key = {r.key: r.paper.arxiv_id for r in records}
     with Warehouse(db).read() as con:
         stored_control_title = con.execute(
-            "SELECT title FROM papers WHERE arxiv_id = ?", [by_key["control_characters"]]).fetchone()[0]
+            "SELECT title FROM papers WHERE arxiv_id = ?", [by_key["control_characters"]]
+        ).fetchone()[0]
     assert "\u202e" not in stored_control_title
     with Server(db) as srv:
         page = browser.new_page(viewport={"width": 1300, "height": 900})

@@ -53,8 +53,10 @@ def _seed(db: Path, folder: Path) -> dict[str, str]:
             path.write_bytes(data)
             shas[arxiv_id] = hashlib.sha256(data).hexdigest()
             add_paper(con, arxiv_id, f"Hostile {arxiv_id}")
-            con.execute("INSERT INTO pdfs (arxiv_id, sha256, path, bytes, attempts) VALUES (?, ?, ?, ?, 1)",
-                        [arxiv_id, shas[arxiv_id], str(path), len(data)])
+            con.execute(
+                "INSERT INTO pdfs (arxiv_id, sha256, path, bytes, attempts) VALUES (?, ?, ?, ?, 1)",
+                [arxiv_id, shas[arxiv_id], str(path), len(data)],
+            )
     return shas
 
 
@@ -62,16 +64,26 @@ def _run(db: Path, srv):
     from paramtrack.flows.discover import discover_flow
 
     return discover_flow(
-        db_path=str(db), arxiv_ids=[BOMB, SLOW, DENSE], arxiv_api_url=srv.arxiv_api_url,
-        s2_api_url=srv.s2_api_url, pdf_cache_dir=str(db.parent / "pdfs"), arxiv_delay_seconds=0.0,
-        s2_min_interval=0.0, extraction_timeout_s=TIMEOUT_S, backoff_base_s=0.05,
+        db_path=str(db),
+        arxiv_ids=[BOMB, SLOW, DENSE],
+        arxiv_api_url=srv.arxiv_api_url,
+        s2_api_url=srv.s2_api_url,
+        pdf_cache_dir=str(db.parent / "pdfs"),
+        arxiv_delay_seconds=0.0,
+        s2_min_interval=0.0,
+        extraction_timeout_s=TIMEOUT_S,
+        backoff_base_s=0.05,
     )
 
 
 def _state(db: Path):
     with Warehouse(db).read() as con:
-        errors = {r[0]: (r[1], r[2]) for r in con.execute(
-            "SELECT arxiv_id, error, error_transient FROM extractions WHERE error IS NOT NULL").fetchall()}
+        errors = {
+            r[0]: (r[1], r[2])
+            for r in con.execute(
+                "SELECT arxiv_id, error, error_transient FROM extractions WHERE error IS NOT NULL"
+            ).fetchall()
+        }
         staged = dict(con.execute("SELECT arxiv_id, staged_at FROM review_items").fetchall())
         failures = dict(con.execute("SELECT pdf_sha256, failures FROM extraction_failures").fetchall())
         dense = con.execute("SELECT pages, error FROM latest_extractions WHERE arxiv_id = ?", [DENSE]).fetchone()
@@ -80,8 +92,7 @@ def _state(db: Path):
 
 @pytest.mark.prefect
 @pytest.mark.slow
-def test_hostile_pdfs_are_staged_once_as_errors_and_not_retried(prefect_harness, replay_server,
-                                                                tmp_path, monkeypatch):
+def test_hostile_pdfs_are_staged_once_as_errors_and_not_retried(prefect_harness, replay_server, tmp_path, monkeypatch):
     # Prefect keeps lasting extraction results across runs by (paper, PDF hash, extractor
     # version): a version no other test used makes these runs really extract.
     monkeypatch.setattr("paramtrack.extractors.EXTRACTOR_VERSION", f"test-{uuid.uuid4().hex[:8]}")
@@ -124,8 +135,7 @@ def test_the_limit_is_configurable_and_another_failure_starts_the_count_again(wa
         add_paper(con, "2401.00001", "Slow")
 
         def store(result):
-            return store_extraction(con, arxiv_id="2401.00001", pdf_sha256="sha", extractor_version="v1",
-                                    result=result)
+            return store_extraction(con, arxiv_id="2401.00001", pdf_sha256="sha", extractor_version="v1", result=result)
 
         assert [store(timeout()).lasting for _ in range(2)] == [False, False]
         assert store(timeout("memory over 1536 MB")).failures == 1  # not the same failure
@@ -135,8 +145,12 @@ def test_the_limit_is_configurable_and_another_failure_starts_the_count_again(wa
         assert store(timeout()).failures == 1
         assert [store(timeout()).lasting for _ in range(2)] == [False, True]  # ... the 3rd is it
         assert has_extraction(con, "2401.00001", "sha", "v1")
-        assert store_extraction(con, arxiv_id="2401.00001", pdf_sha256="sha", extractor_version="v2",
-                                result=timeout()).failures == 1  # a new extractor tries afresh
+        assert (
+            store_extraction(
+                con, arxiv_id="2401.00001", pdf_sha256="sha", extractor_version="v2", result=timeout()
+            ).failures
+            == 1
+        )  # a new extractor tries afresh
 
 
 def test_worker_failures_carry_a_signature_but_start_up_problems_do_not(tmp_path):

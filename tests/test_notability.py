@@ -32,8 +32,7 @@ def test_a_watched_paper_ages_out_after_the_watch_period():
 
 def test_fast_growth_makes_a_paper_notable_before_it_reaches_the_bar():
     history = [(date(2026, 9, 1), 5), (date(2026, 11, 1), 30)]  # 25 in two months
-    assert RULE.judge(published=date(2026, 3, 1), citations=30, as_of=TODAY,
-                      history=history) is Verdict.NOTABLE
+    assert RULE.judge(published=date(2026, 3, 1), citations=30, as_of=TODAY, history=history) is Verdict.NOTABLE
 
 
 def test_snapshots_too_close_together_say_nothing_about_growth():

@@ -8,7 +8,14 @@ from datetime import date
 import pytest
 from replay_support import replay_fixtures
 
-from paramtrack.sources.pacing import ARXIV, CircuitBreaker, RateLimiter, SourceDownError, SourceProblems, shared_limiter
+from paramtrack.sources.pacing import (
+    ARXIV,
+    CircuitBreaker,
+    RateLimiter,
+    SourceDownError,
+    SourceProblems,
+    shared_limiter,
+)
 
 server, _clean_replay = replay_fixtures()
 
@@ -29,10 +36,10 @@ class FakeClock:
 def test_requests_are_spaced_from_the_start_of_the_previous_one() -> None:
     clock = FakeClock()
     limiter = RateLimiter("arxiv", 3.0, clock=clock, sleep=clock.sleep)
-    limiter.wait()                 # first request: no wait
-    clock.now += 1.0               # it took a second
-    limiter.wait()                 # waits the remaining 2 s
-    clock.now += 10.0              # a long pause earns no burst
+    limiter.wait()  # first request: no wait
+    clock.now += 1.0  # it took a second
+    limiter.wait()  # waits the remaining 2 s
+    clock.now += 10.0  # a long pause earns no burst
     limiter.wait()
     limiter.wait()
     assert clock.slept == [2.0, 3.0]

@@ -35,9 +35,18 @@ def _run(db: Path, srv, **kwargs):
 
     window = {} if "arxiv_ids" in kwargs else {"since": SINCE, "until": UNTIL}
     return discover_flow(
-        db_path=str(db), arxiv_api_url=srv.arxiv_api_url, s2_api_url=srv.s2_api_url,
-        pdf_cache_dir=str(db.parent / "pdfs"), as_of=AS_OF, arxiv_delay_seconds=0.0,
-        s2_min_interval=0.0, pdf_delay_seconds=0.0, bulk_search=False, **window, **kwargs)
+        db_path=str(db),
+        arxiv_api_url=srv.arxiv_api_url,
+        s2_api_url=srv.s2_api_url,
+        pdf_cache_dir=str(db.parent / "pdfs"),
+        as_of=AS_OF,
+        arxiv_delay_seconds=0.0,
+        s2_min_interval=0.0,
+        pdf_delay_seconds=0.0,
+        bulk_search=False,
+        **window,
+        **kwargs,
+    )
 
 
 def _pdf_requests(srv) -> list[str]:
@@ -52,21 +61,26 @@ def _pdf_ids(srv) -> list[str]:
 def _waiting(db: Path) -> dict[str, tuple[int, float]]:
     """Failed PDFs: arxiv_id -> (failed runs in a row, days from the last try to the next)."""
     with Warehouse(db).read() as con:
-        rows = con.execute("SELECT arxiv_id, failures, epoch(next_try_at - fetched_at) / 86400"
-                           " FROM pdfs WHERE sha256 IS NULL").fetchall()
+        rows = con.execute(
+            "SELECT arxiv_id, failures, epoch(next_try_at - fetched_at) / 86400 FROM pdfs WHERE sha256 IS NULL"
+        ).fetchall()
     return {a: (f, round(d, 3)) for a, f, d in rows}
 
 
 def _day_passes(db: Path, days: float) -> None:
     """Move every waiting PDF's clock ``days`` back, as if that much time had passed."""
     with Warehouse(db).write() as con:
-        con.execute("UPDATE pdfs SET next_try_at = next_try_at - to_seconds(CAST(? AS BIGINT)),"
-                    " fetched_at = fetched_at - to_seconds(CAST(? AS BIGINT))"
-                    " WHERE sha256 IS NULL", [int(days * 86400), int(days * 86400)])
+        con.execute(
+            "UPDATE pdfs SET next_try_at = next_try_at - to_seconds(CAST(? AS BIGINT)),"
+            " fetched_at = fetched_at - to_seconds(CAST(? AS BIGINT))"
+            " WHERE sha256 IS NULL",
+            [int(days * 86400), int(days * 86400)],
+        )
 
 
 def test_an_unavailable_pdf_waits_longer_after_each_failed_run_instead_of_costing_every_run(
-        prefect_harness, server, tmp_path):
+    prefect_harness, server, tmp_path
+):
     db = tmp_path / "w.duckdb"
     first = _run(db, server)
     waiting = _waiting(db)
@@ -110,8 +124,7 @@ def test_add_works_only_on_the_papers_it_names(prefect_harness, server, tmp_path
     assert _pdf_requests(server) == [] and again.extracted == 0
 
 
-def test_a_new_arxiv_version_is_downloaded_and_extracted_beside_the_old_one(
-        prefect_harness, server, tmp_path):
+def test_a_new_arxiv_version_is_downloaded_and_extracted_beside_the_old_one(prefect_harness, server, tmp_path):
     db = tmp_path / "w.duckdb"
     _run(db, server)
     with Warehouse(db).read() as con:
@@ -132,25 +145,24 @@ def test_a_new_arxiv_version_is_downloaded_and_extracted_beside_the_old_one(
     assert f"/pdf/{PDF_A}v{new}" in _pdf_requests(server)
     assert second.pdfs_downloaded == 1 and second.extracted == 1
     with Warehouse(db).read() as con:
-        assert con.execute("SELECT version, pdf_url LIKE ? FROM papers WHERE arxiv_id = ?",
-                           [f"%v{new}", PDF_A]).fetchone() == (new, True)
-        pdfs = con.execute("SELECT version, sha256 IS NOT NULL, sha256 = ? FROM pdfs"
-                           " WHERE arxiv_id = ? ORDER BY version", [v1_sha, PDF_A]).fetchall()
+        assert con.execute(
+            "SELECT version, pdf_url LIKE ? FROM papers WHERE arxiv_id = ?", [f"%v{new}", PDF_A]
+        ).fetchone() == (new, True)
+        pdfs = con.execute(
+            "SELECT version, sha256 IS NOT NULL, sha256 = ? FROM pdfs WHERE arxiv_id = ? ORDER BY version",
+            [v1_sha, PDF_A],
+        ).fetchall()
         assert pdfs == [(saved[0], True, True), (new, True, False)]  # rows beside each other
-        shas = {r[0] for r in con.execute(
-            "SELECT pdf_sha256 FROM extractions WHERE arxiv_id = ?", [PDF_A]).fetchall()}
+        shas = {r[0] for r in con.execute("SELECT pdf_sha256 FROM extractions WHERE arxiv_id = ?", [PDF_A]).fetchall()}
         assert len(shas) == 2 and v1_sha in shas
-        (latest,) = con.execute("SELECT pdf_sha256 FROM latest_extractions WHERE arxiv_id = ?",
-                                [PDF_A]).fetchone()
+        (latest,) = con.execute("SELECT pdf_sha256 FROM latest_extractions WHERE arxiv_id = ?", [PDF_A]).fetchone()
         assert latest != v1_sha
 
 
-def test_pdfs_lists_what_waits_and_retry_clears_the_wait(prefect_harness, server, tmp_path,
-                                                         paramtrack_exe):
+def test_pdfs_lists_what_waits_and_retry_clears_the_wait(prefect_harness, server, tmp_path, paramtrack_exe):
     db = tmp_path / "w.duckdb"
     _run(db, server)
-    shown = subprocess.run([paramtrack_exe, "--db", str(db), "pdfs"], capture_output=True,
-                           text=True, timeout=60)
+    shown = subprocess.run([paramtrack_exe, "--db", str(db), "pdfs"], capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
     unavailable = sorted(_waiting(db))
     for arxiv_id in unavailable:
@@ -158,18 +170,19 @@ def test_pdfs_lists_what_waits_and_retry_clears_the_wait(prefect_harness, server
     assert "HTTP 404" in shown.stdout and "next try" in shown.stdout
     assert f"{len(unavailable)} unavailable, waiting" in shown.stdout, shown.stdout
 
-    retried = subprocess.run([paramtrack_exe, "--db", str(db), "pdfs", "--retry", unavailable[0]],
-                             capture_output=True, text=True, timeout=60)
+    retried = subprocess.run(
+        [paramtrack_exe, "--db", str(db), "pdfs", "--retry", unavailable[0]], capture_output=True, text=True, timeout=60
+    )
     assert retried.returncode == 0, retried.stderr
     with Warehouse(db).read() as con:
-        assert con.execute("SELECT next_try_at FROM pdfs WHERE arxiv_id = ?",
-                           [unavailable[0]]).fetchone() == (None,)
+        assert con.execute("SELECT next_try_at FROM pdfs WHERE arxiv_id = ?", [unavailable[0]]).fetchone() == (None,)
     server.clear_log()
     _run(db, server)
     assert _pdf_ids(server) == [unavailable[0]]
 
-    bad = subprocess.run([paramtrack_exe, "--db", str(db), "pdfs", "--retry", "not-an-id"],
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [paramtrack_exe, "--db", str(db), "pdfs", "--retry", "not-an-id"], capture_output=True, text=True, timeout=60
+    )
     assert bad.returncode == 2 and bad.stderr.startswith("Error: ") and "Traceback" not in bad.stderr
 
 
@@ -186,15 +199,21 @@ def test_a_warehouse_from_before_versioned_pdfs_keeps_its_rows_and_waits(tmp_pat
             break
         con.execute(sql)
         con.execute("INSERT INTO _migrations VALUES (?, now())", [name])
-    con.execute("INSERT INTO papers (arxiv_id, version, title, found_by, first_seen, last_seen,"
-                " status, pdf_url) VALUES ('2205.01068', 3, 't', 'manual', now(), now(), 'notable',"
-                " 'https://arxiv.org/pdf/2205.01068v3'), ('2401.04088', 1, 'u', 'manual', now(),"
-                " now(), 'notable', 'https://arxiv.org/pdf/2401.04088v1')")
-    con.execute("INSERT INTO pdfs (arxiv_id, sha256, url, fetched_at, attempts) VALUES"
-                " ('2205.01068', 'ab', 'https://arxiv.org/pdf/2205.01068v1', now(), 1)")
-    con.execute("INSERT INTO pdfs (arxiv_id, url, fetched_at, error, attempts) VALUES"
-                " ('2401.04088', 'https://arxiv.org/pdf/2401.04088v1', now() - INTERVAL 1 DAY,"
-                " 'HTTP 404', 3)")
+    con.execute(
+        "INSERT INTO papers (arxiv_id, version, title, found_by, first_seen, last_seen,"
+        " status, pdf_url) VALUES ('2205.01068', 3, 't', 'manual', now(), now(), 'notable',"
+        " 'https://arxiv.org/pdf/2205.01068v3'), ('2401.04088', 1, 'u', 'manual', now(),"
+        " now(), 'notable', 'https://arxiv.org/pdf/2401.04088v1')"
+    )
+    con.execute(
+        "INSERT INTO pdfs (arxiv_id, sha256, url, fetched_at, attempts) VALUES"
+        " ('2205.01068', 'ab', 'https://arxiv.org/pdf/2205.01068v1', now(), 1)"
+    )
+    con.execute(
+        "INSERT INTO pdfs (arxiv_id, url, fetched_at, error, attempts) VALUES"
+        " ('2401.04088', 'https://arxiv.org/pdf/2401.04088v1', now() - INTERVAL 1 DAY,"
+        " 'HTTP 404', 3)"
+    )
     con.close()
 
     from paramtrack.warehouse import papers_store
@@ -202,10 +221,11 @@ def test_a_warehouse_from_before_versioned_pdfs_keeps_its_rows_and_waits(tmp_pat
     wh = Warehouse(db)
     assert "0012_pdf_versions_and_run_locks" in wh.migrate()
     with wh.read() as con:
-        rows = con.execute("SELECT arxiv_id, version, sha256, failures,"
-                           " round(epoch(next_try_at - fetched_at) / 86400, 3) FROM pdfs"
-                           " ORDER BY arxiv_id").fetchall()
+        rows = con.execute(
+            "SELECT arxiv_id, version, sha256, failures,"
+            " round(epoch(next_try_at - fetched_at) / 86400, 3) FROM pdfs"
+            " ORDER BY arxiv_id"
+        ).fetchall()
         assert rows == [("2205.01068", 1, "ab", 0, None), ("2401.04088", 1, None, 3, 4.0)]
         # v1 of 2205.01068 is cached, but the paper is at v3 now: v3 is what needs fetching.
-        assert papers_store.papers_needing_pdf(con) == [
-            ("2205.01068", "https://arxiv.org/pdf/2205.01068v3", 3)]
+        assert papers_store.papers_needing_pdf(con) == [("2205.01068", "https://arxiv.org/pdf/2205.01068v3", 3)]

@@ -45,8 +45,13 @@ def _env() -> dict[str, str]:
 
 
 def _train(exe: str, db: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([exe, "--db", str(db), "ranker", "train", "--with-decisions"], capture_output=True,
-                          text=True, timeout=900, env=_env())
+    return subprocess.run(
+        [exe, "--db", str(db), "ranker", "train", "--with-decisions"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=_env(),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +75,9 @@ def reviewed(tmp_path_factory, corpus_dir):
         negative = next(g for g in load_ground_truth(corpus_dir) if g.arxiv_id == NO_COUNT)
         add_paper(con, NO_COUNT, negative.title)
         result = extract_pdf(corpus_dir / "pdfs" / negative.file, title=negative.title)
-        store_extraction(con, arxiv_id=NO_COUNT, pdf_sha256="sha-lora", extractor_version=extractor_version(), result=result)
+        store_extraction(
+            con, arxiv_id=NO_COUNT, pdf_sha256="sha-lora", extractor_version=extractor_version(), result=result
+        )
         stage_paper(con, NO_COUNT)
     svc = ReviewService(wh)
     approved, corrected = [], []
@@ -82,10 +89,17 @@ def reviewed(tmp_path_factory, corpus_dir):
             continue
         with wh.read() as con:
             match = next((c for c in queued_candidates(con, aid) if within(c["value"], right)), None)
-        evidence = ({"evidence_candidate_id": match["candidate_id"]} if match else
-                    {"evidence": "The count as the paper's model card states it.", "evidence_page": 0})
-        svc.decide(aid, reviewer="bob", action="correct",
-                   correction=Correction(parameters=right, model=p.systems[0], **evidence))
+        evidence = (
+            {"evidence_candidate_id": match["candidate_id"]}
+            if match
+            else {"evidence": "The count as the paper's model card states it.", "evidence_page": 0}
+        )
+        svc.decide(
+            aid,
+            reviewer="bob",
+            action="correct",
+            correction=Correction(parameters=right, model=p.systems[0], **evidence),
+        )
         corrected.append(aid)
     svc.decide(NO_COUNT, reviewer="carol", action="reject", reason="no count stated")
     svc.decide(NO_COUNT, reviewer="carol", action="note", note="a note labels nothing")
@@ -114,7 +128,10 @@ def test_training_with_decisions_adopts_a_model_that_ranks_differently(reviewed,
     res = _train(paramtrack_exe, wh.path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert f"Reviewer decisions that label candidates: {decided} papers" in res.stdout
-    assert "ground truth, trained without decisions" in res.stdout and "decision papers, trained with decisions" in res.stdout
+    assert (
+        "ground truth, trained without decisions" in res.stdout
+        and "decision papers, trained with decisions" in res.stdout
+    )
     assert "Adopted model r" in res.stdout, res.stdout
     path = wh.path.parent / "ranker" / "model.json"
     meta = json.loads(path.read_text())["meta"]
@@ -124,19 +141,25 @@ def test_training_with_decisions_adopts_a_model_that_ranks_differently(reviewed,
 
     # the same papers, ranked by the adopted model: some order of candidates changed
     moved = 0
-    for aid, p, _ in data["chosen"]:
+    for _aid, p, _ in data["chosen"]:
         before = extract_abstract(title=p.title, abstract=p.abstract, model=packaged)
         after = extract_abstract(title=p.title, abstract=p.abstract, model=adopted)
         moved += [c.value for c in before.candidates] != [c.value for c in after.candidates]
     assert moved >= 1
 
     # this warehouse's runs now use it: `ranker show` and `status` name it and what it learned from
-    show = subprocess.run([paramtrack_exe, "--db", str(wh.path), "ranker", "show"], capture_output=True, text=True,
-                          timeout=120, env=_env())
+    show = subprocess.run(
+        [paramtrack_exe, "--db", str(wh.path), "ranker", "show"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(),
+    )
     assert show.returncode == 0 and f"r{adopted.tag}" in show.stdout and str(path) in show.stdout
     assert f"+ {decided} reviewer decisions" in show.stdout
-    status = subprocess.run([paramtrack_exe, "--db", str(wh.path), "status"], capture_output=True, text=True,
-                            timeout=120, env=_env())
+    status = subprocess.run(
+        [paramtrack_exe, "--db", str(wh.path), "status"], capture_output=True, text=True, timeout=120, env=_env()
+    )
     assert f"Ranker: r{adopted.tag}" in status.stdout and f"{decided} reviewer decisions" in status.stdout
 
 
@@ -151,15 +174,26 @@ def test_decisions_that_contradict_the_ground_truth_are_not_adopted(tmp_path, co
         for p in ground_truth:
             add_paper(con, p.arxiv_id, p.title)
             result = extract_pdf(corpus_dir / "pdfs" / p.file, title=p.title)
-            store_extraction(con, arxiv_id=p.arxiv_id, pdf_sha256=f"sha-{p.arxiv_id}",
-                             extractor_version=extractor_version(), result=result)
+            store_extraction(
+                con,
+                arxiv_id=p.arxiv_id,
+                pdf_sha256=f"sha-{p.arxiv_id}",
+                extractor_version=extractor_version(),
+                result=result,
+            )
             stage_paper(con, p.arxiv_id)
             if result.candidates:
                 smallest[p.arxiv_id] = float(min(c.value for c in result.candidates))
     svc = ReviewService(wh)
     for aid, value in smallest.items():
-        svc.decide(aid, reviewer="mallory", action="correct", correction=Correction(
-            parameters=value, model=f"System of {aid}", evidence="The smallest number it prints.", evidence_page=1))
+        svc.decide(
+            aid,
+            reviewer="mallory",
+            action="correct",
+            correction=Correction(
+                parameters=value, model=f"System of {aid}", evidence="The smallest number it prints.", evidence_page=1
+            ),
+        )
     res = _train(paramtrack_exe, wh.path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "Not adopted: cross-validation got worse" in res.stdout

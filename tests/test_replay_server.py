@@ -11,8 +11,6 @@ from datetime import date
 import arxiv
 import httpx
 import pytest
-
-
 from replay_support import replay_fixtures  # noqa: E402
 
 server, _clean_replay = replay_fixtures(bulk_page_size=10)
@@ -33,8 +31,11 @@ def test_corpus_numbers(server, corpus_dir) -> None:
 def test_arxiv_package_unchanged_but_base_url(server, corpus_dir) -> None:
     client = arxiv.Client(page_size=7, delay_seconds=0)
     client.query_url_format = server.arxiv_api_url + "?{}"
-    search = arxiv.Search(query="cat:cs.CV AND submittedDate:[202101010000 TO 202112312359]",
-                          max_results=None, sort_by=arxiv.SortCriterion.SubmittedDate)
+    search = arxiv.Search(
+        query="cat:cs.CV AND submittedDate:[202101010000 TO 202112312359]",
+        max_results=None,
+        sort_by=arxiv.SortCriterion.SubmittedDate,
+    )
     results = list(client.results(search))
     assert len(results) > 7 and len({r.entry_id for r in results}) == len(results)
     (palm,) = client.results(arxiv.Search(id_list=["2204.02311"]))
@@ -55,8 +56,13 @@ def test_semanticscholar_package_unchanged_but_base_url(server) -> None:
     sch = SemanticScholar(api_url=server.s2_api_url, timeout=5)
     papers = sch.get_papers(["ARXIV:2204.02311", "ARXIV:1810.04805"], fields=["title", "citationCount", "externalIds"])
     assert [p.externalIds["ArXiv"] for p in papers] == ["2204.02311", "1810.04805"]
-    results = sch.search_paper("language", bulk=True, min_citation_count=2000,
-                               publication_date_or_year="2019:", fields=["title", "citationCount", "year"])
+    results = sch.search_paper(
+        "language",
+        bulk=True,
+        min_citation_count=2000,
+        publication_date_or_year="2019:",
+        fields=["title", "citationCount", "year"],
+    )
     items = list(results)
     assert len(items) == results.total and len(items) > 10  # followed tokens past page 1
     assert all(p.citationCount >= 2000 and p.year >= 2019 for p in items)
@@ -71,8 +77,11 @@ def test_batch_limit_and_as_of(corpus_dir, server) -> None:
     from paramtrack.replay.server import ReplayServer
 
     with ReplayServer(server.corpus, as_of=date(2023, 6, 1), log_level="critical") as old:
-        body = httpx.post(f"{old.s2_api_url}/graph/v1/paper/batch", params={"fields": "citationCount"},
-                          json={"ids": ["ARXIV:2204.02311", "ARXIV:2305.13048"]}).json()
+        body = httpx.post(
+            f"{old.s2_api_url}/graph/v1/paper/batch",
+            params={"fields": "citationCount"},
+            json={"ids": ["ARXIV:2204.02311", "ARXIV:2305.13048"]},
+        ).json()
     assert body[0]["citationCount"] == 228  # the 2023-03 vintage
     assert body[1] is None  # RWKV (May 2023): no citation count in any vintage before 2023-12-14
 
@@ -99,7 +108,10 @@ def test_admin_faults_and_log_over_http(server) -> None:
     assert r.status_code == 429 and r.headers["retry-after"] == "2"
     log = httpx.get(f"{base}/_replay/log").json()["requests"]
     assert [(e["path"], e["status"], e["fault"]) for e in log] == [
-        ("/api/query", 503, "503"), ("/api/query", 200, None), ("/graph/v1/paper/batch", 429, "429")]
+        ("/api/query", 503, "503"),
+        ("/api/query", 200, None),
+        ("/graph/v1/paper/batch", 429, "429"),
+    ]
     assert httpx.delete(f"{base}/_replay/faults").json() == {"rules": []}
     assert httpx.post(f"{base}/_replay/faults", json={"path": "/x", "kind": "teapot"}).status_code == 400
 
@@ -133,9 +145,22 @@ def test_refuses_non_loopback(server) -> None:
 
 def test_cli_starts_answers_and_stops(paramtrack_exe, corpus_dir) -> None:
     env = {**os.environ, "PARAMTRACK_CORPUS": str(corpus_dir)}
-    proc = subprocess.Popen([paramtrack_exe, "replay-server", "--port", "0", "--as-of", "2024-01-01",
-                             "--fault", "/graph/v1/paper/batch=503:times=1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            paramtrack_exe,
+            "replay-server",
+            "--port",
+            "0",
+            "--as-of",
+            "2024-01-01",
+            "--fault",
+            "/graph/v1/paper/batch=503:times=1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         first = proc.stdout.readline()
         assert first.startswith("replay server on http://127.0.0.1:"), first + proc.stderr.read()
@@ -159,8 +184,9 @@ def test_cli_starts_answers_and_stops(paramtrack_exe, corpus_dir) -> None:
 
 def test_cli_missing_corpus_is_one_line(paramtrack_exe, tmp_path) -> None:
     env = {**os.environ, "PARAMTRACK_CORPUS": str(tmp_path / "nowhere")}
-    res = subprocess.run([paramtrack_exe, "replay-server", "--port", "0"], capture_output=True,
-                         text=True, env=env, timeout=60)
+    res = subprocess.run(
+        [paramtrack_exe, "replay-server", "--port", "0"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert res.returncode != 0
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: offline corpus not found")
@@ -169,6 +195,7 @@ def test_cli_missing_corpus_is_one_line(paramtrack_exe, tmp_path) -> None:
 
 def test_cli_bad_fault_spec(paramtrack_exe, corpus_dir) -> None:
     env = {**os.environ, "PARAMTRACK_CORPUS": str(corpus_dir)}
-    res = subprocess.run([paramtrack_exe, "replay-server", "--fault", "/x=teapot"], capture_output=True,
-                         text=True, env=env, timeout=60)
+    res = subprocess.run(
+        [paramtrack_exe, "replay-server", "--fault", "/x=teapot"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert res.returncode != 0 and "unknown fault kind" in res.stderr and "Traceback" not in res.stderr

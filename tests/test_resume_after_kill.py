@@ -41,15 +41,37 @@ def replay(corpus_dir):
 
 
 def _command(exe: str, replay, folder: Path) -> list[str]:
-    return [exe, "--db", str(folder / "w.duckdb"), "ingest", *WINDOW,
-            "--arxiv-url", replay.arxiv_api_url, "--s2-url", replay.s2_api_url,
-            "--arxiv-delay", "0", "--s2-interval", "0", "--pdf-delay", "0", "--batch-size", "40",
-            "--no-bulk", "--as-of", "2025-06-01"]
+    return [
+        exe,
+        "--db",
+        str(folder / "w.duckdb"),
+        "ingest",
+        *WINDOW,
+        "--arxiv-url",
+        replay.arxiv_api_url,
+        "--s2-url",
+        replay.s2_api_url,
+        "--arxiv-delay",
+        "0",
+        "--s2-interval",
+        "0",
+        "--pdf-delay",
+        "0",
+        "--batch-size",
+        "40",
+        "--no-bulk",
+        "--as-of",
+        "2025-06-01",
+    ]
 
 
 def _env(prefect_api: str, folder: Path) -> dict[str, str]:
-    return {**os.environ, "PREFECT_API_URL": prefect_api, "PREFECT_HOME": str(folder / "prefect"),
-            "PYTHONUNBUFFERED": "1"}
+    return {
+        **os.environ,
+        "PREFECT_API_URL": prefect_api,
+        "PREFECT_HOME": str(folder / "prefect"),
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def _run_to_end(cmd: list[str], env: dict[str, str]) -> str:
@@ -60,8 +82,9 @@ def _run_to_end(cmd: list[str], env: dict[str, str]) -> str:
 
 def _kill_when(cmd: list[str], env: dict[str, str], marker: str) -> list[str]:
     """Start the ingest and SIGKILL its whole process group once it prints ``marker``."""
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     seen: list[str] = []
     try:
         for line in proc.stderr:  # type: ignore[union-attr]
@@ -86,8 +109,9 @@ def _content(db: Path) -> dict:
 
 def _runs(db: Path) -> list[tuple]:
     with Warehouse(db).read() as con:
-        return con.execute("SELECT status, resumed_from IS NOT NULL, counts->>'polled'"
-                           " FROM runs ORDER BY started_at").fetchall()
+        return con.execute(
+            "SELECT status, resumed_from IS NOT NULL, counts->>'polled' FROM runs ORDER BY started_at"
+        ).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -98,18 +122,20 @@ def clean_run(tmp_path_factory, paramtrack_exe, replay, prefect_api) -> tuple[di
     assert "staged for review: 0" not in output  # the window does reach extraction
     content = _content(folder / "w.duckdb")
     assert len(content["papers"]) > 50 and len(content["extractions"]) >= 2
-    (_, _, polled), = _runs(folder / "w.duckdb")
+    ((_, _, polled),) = _runs(folder / "w.duckdb")
     assert int(polled) > 100  # more than one arXiv page: a kill can land between pages
     return content, int(polled)
 
 
-@pytest.mark.parametrize("marker", [
-    "Stored 80/",        # mid-window: two batches committed, the rest of the listing not read
-    "Warehouse:",        # window and watchlist stored; no PDF downloaded yet
-    "Extracted 2/",      # PDFs cached, extraction half done
-])
-def test_kill_9_then_rerun_equals_a_clean_run(marker, clean_run, tmp_path, paramtrack_exe,
-                                              replay, prefect_api):
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "Stored 80/",  # mid-window: two batches committed, the rest of the listing not read
+        "Warehouse:",  # window and watchlist stored; no PDF downloaded yet
+        "Extracted 2/",  # PDFs cached, extraction half done
+    ],
+)
+def test_kill_9_then_rerun_equals_a_clean_run(marker, clean_run, tmp_path, paramtrack_exe, replay, prefect_api):
     cmd, env = _command(paramtrack_exe, replay, tmp_path), _env(prefect_api, tmp_path)
     _kill_when(cmd, env, marker)
     output = _run_to_end(cmd, env)

@@ -7,7 +7,6 @@ import subprocess
 
 import httpx
 import pytest
-
 from test_review_support import EXE, Server, csrf_client, form_fields, scalar, seed_demo_queue
 
 
@@ -61,7 +60,7 @@ def test_pages_and_pdf_route(server):
     assert "default-src 'self'" in queue.headers["content-security-policy"]
     assert client.get("/?week=all&domain=language&status=all&min_score=0.6&sort=score").status_code == 200
     page = client.get("/papers/2204.02311").text
-    assert '<mark>540-billion</mark>' in page and "/papers/2204.02311/pdf#page=1" in page
+    assert "<mark>540-billion</mark>" in page and "/papers/2204.02311/pdf#page=1" in page
     pdf = client.get("/papers/2204.02311/pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
@@ -82,9 +81,13 @@ def test_reviewer_required_without_fixed_identity(warehouse, tmp_path):
 
 
 def test_non_loopback_requires_token(warehouse):
-    proc = subprocess.run([EXE, "--db", str(warehouse.path), "review-server", "--host", "0.0.0.0"],
-                          capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [EXE, "--db", str(warehouse.path), "review-server", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode != 0
     assert proc.stderr.strip().count("\n") == 0
     assert "refusing to listen on 0.0.0.0 without an access token" in proc.stderr
@@ -93,16 +96,17 @@ def test_non_loopback_requires_token(warehouse):
 def test_token_required_on_every_request(warehouse):
     seed_demo_queue(warehouse)
     token = "Vq8mZ2xLr5Wn9Kc3-review"
-    with Server(warehouse.path, "--reviewer", "alice", host="0.0.0.0",
-                env={"PARAMTRACK_REVIEW_TOKEN": token}) as srv:
+    with Server(warehouse.path, "--reviewer", "alice", host="0.0.0.0", env={"PARAMTRACK_REVIEW_TOKEN": token}) as srv:
         anon = httpx.Client(base_url=srv.url, follow_redirects=False, headers={"Origin": srv.url})
         r = anon.get("/", headers={"accept": "text/html"})  # a browser goes to the login form
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
         assert anon.get("/papers/2204.02311/pdf", headers={"accept": "*/*"}).status_code == 401
         assert anon.post("/papers/2204.02311/decide", data={}).status_code == 401
         assert anon.get("/").status_code == 401
-        assert httpx.get(srv.url + "/", headers={"Authorization": "Bearer wrong"},
-                         follow_redirects=False).status_code == 401
+        assert (
+            httpx.get(srv.url + "/", headers={"Authorization": "Bearer wrong"}, follow_redirects=False).status_code
+            == 401
+        )
         bearer = httpx.get(srv.url + "/", headers={"Authorization": f"Bearer {token}"})
         assert bearer.status_code == 200 and "Review queue" in bearer.text
         # login form: CSRF cookie + field, then a session cookie (not the token itself)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
-
 from test_review_support import (
     REPO_ROOT,
     XSS_EVIDENCE,
@@ -19,8 +17,15 @@ from test_review_support import (
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.browser
 
@@ -123,19 +128,25 @@ def test_review_in_browser(browser, review_server, warehouse):
 
     review_server.stop()
     with warehouse.read() as con:
-        models = con.execute("SELECT arxiv_id, system, parameters, publication_date::VARCHAR, reviewer"
-                             " FROM models ORDER BY arxiv_id").fetchall()
-        decisions = con.execute("SELECT arxiv_id, action, reviewer, reason, note FROM decisions"
-                                " ORDER BY decision_id").fetchall()
-    assert models == [("2005.14165", "GPT-3 davinci", 174.6e9, "2020-05-28", "hana"),
-                      ("2204.02311", "PaLM", 540e9, "2024-03-01", "hana")]
+        models = con.execute(
+            "SELECT arxiv_id, system, parameters, publication_date::VARCHAR, reviewer FROM models ORDER BY arxiv_id"
+        ).fetchall()
+        decisions = con.execute(
+            "SELECT arxiv_id, action, reviewer, reason, note FROM decisions ORDER BY decision_id"
+        ).fetchall()
+    assert models == [
+        ("2005.14165", "GPT-3 davinci", 174.6e9, "2020-05-28", "hana"),
+        ("2204.02311", "PaLM", 540e9, "2024-03-01", "hana"),
+    ]
     with warehouse.read() as con:
-        assert con.execute("SELECT evidence, evidence_page, evidence_source FROM models"
-                           " WHERE arxiv_id = '2005.14165'").fetchall() == [
-            ("GPT-3 175B has 174.6 billion parameters.", 8, "typed")]
-    assert decisions == [("2204.02311", "approve", "hana", None, None),
-                         ("2005.14165", "correct", "hana", None, None),
-                         ("1706.03762", "reject", "hana", "not_notable", "pre-2018 baseline")]
+        assert con.execute(
+            "SELECT evidence, evidence_page, evidence_source FROM models WHERE arxiv_id = '2005.14165'"
+        ).fetchall() == [("GPT-3 175B has 174.6 billion parameters.", 8, "typed")]
+    assert decisions == [
+        ("2204.02311", "approve", "hana", None, None),
+        ("2005.14165", "correct", "hana", None, None),
+        ("1706.03762", "reject", "hana", "not_notable", "pre-2018 baseline"),
+    ]
 
 
 def test_charts_work_under_the_csp(browser, warehouse, tmp_path):

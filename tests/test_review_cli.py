@@ -14,24 +14,41 @@ def run(exe, db, *args, stdin=None, env=None):
 
     full_env = {k: v for k, v in os.environ.items() if k != "PARAMTRACK_REVIEWER"}
     full_env.update(env or {})
-    return subprocess.run([exe, "--db", str(db), *args], input=stdin, capture_output=True,
-                          text=True, timeout=120, env=full_env)
+    return subprocess.run(
+        [exe, "--db", str(db), *args], input=stdin, capture_output=True, text=True, timeout=120, env=full_env
+    )
 
 
 def test_terminal_review_with_piped_stdin(warehouse, paramtrack_exe):
     ids = seed_demo_queue(warehouse)
     assert ids[:4] == ["2204.02311", "2005.14165", "1706.03762", "2112.04426"]
-    keys = "\n".join([
-        "2", "", "",                           # PaLM: approve candidate 2 (62B), its system, confirm
-        "e", "175 billion", "dense_total", "2020-05-28", "language",  # GPT-3: correct ...
-        "",                                    # ... evidence: the candidate's (same value)
-        "GPT-3 175B", "y",                     # ... system, shown its Epoch match, confirmed
-        "x",                                   # unknown key: help, same paper
-        "r", "4", "not a model paper",         # Transformer: reject, reason 4 (not ML)
-        "n", "check table 2",                  # RETRO: note (stays on the paper)
-        "s", "ask bob",                        # RETRO: second look
-        "q",
-    ]) + "\n"
+    keys = (
+        "\n".join(
+            [
+                "2",
+                "",
+                "",  # PaLM: approve candidate 2 (62B), its system, confirm
+                "e",
+                "175 billion",
+                "dense_total",
+                "2020-05-28",
+                "language",  # GPT-3: correct ...
+                "",  # ... evidence: the candidate's (same value)
+                "GPT-3 175B",
+                "y",  # ... system, shown its Epoch match, confirmed
+                "x",  # unknown key: help, same paper
+                "r",
+                "4",
+                "not a model paper",  # Transformer: reject, reason 4 (not ML)
+                "n",
+                "check table 2",  # RETRO: note (stays on the paper)
+                "s",
+                "ask bob",  # RETRO: second look
+                "q",
+            ]
+        )
+        + "\n"
+    )
     proc = run(paramtrack_exe, warehouse.path, "review", "--reviewer", "erin", stdin=keys)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
@@ -40,12 +57,15 @@ def test_terminal_review_with_piped_stdin(warehouse, paramtrack_exe):
     assert "unknown key 'x'" in out
     assert "done: 1 approve, 1 correct, 1 note, 1 reject, 1 second_look" in out
     with warehouse.read() as con:
-        models = con.execute("SELECT arxiv_id, system, parameters, publication_date::VARCHAR, reviewer"
-                             " FROM models ORDER BY arxiv_id").fetchall()
+        models = con.execute(
+            "SELECT arxiv_id, system, parameters, publication_date::VARCHAR, reviewer FROM models ORDER BY arxiv_id"
+        ).fetchall()
         statuses = dict(con.execute("SELECT arxiv_id, status FROM review_items").fetchall())
         reasons = con.execute("SELECT reason, note FROM decisions WHERE action = 'reject'").fetchall()
-    assert models == [("2005.14165", "GPT-3 175B", 175e9, "2020-05-28", "erin"),
-                      ("2204.02311", "PaLM 62B", 62e9, "2024-03-01", "erin")]
+    assert models == [
+        ("2005.14165", "GPT-3 175B", 175e9, "2020-05-28", "erin"),
+        ("2204.02311", "PaLM 62B", 62e9, "2024-03-01", "erin"),
+    ]
     assert statuses["1706.03762"] == "rejected" and statuses["2112.04426"] == "second_look"
     assert statuses["2401.00001"] == "pending"
     assert reasons == [("not_ml", "not a model paper")]
@@ -53,8 +73,7 @@ def test_terminal_review_with_piped_stdin(warehouse, paramtrack_exe):
 
 def test_terminal_review_end_of_input_quits_cleanly(warehouse, paramtrack_exe):
     seed_demo_queue(warehouse)
-    proc = run(paramtrack_exe, warehouse.path, "review", stdin="",
-               env={"PARAMTRACK_REVIEWER": "erin"})
+    proc = run(paramtrack_exe, warehouse.path, "review", stdin="", env={"PARAMTRACK_REVIEWER": "erin"})
     assert proc.returncode == 0, proc.stderr
     assert "done: nothing decided" in proc.stdout
 
@@ -84,8 +103,15 @@ def test_csv_round_trip(warehouse, paramtrack_exe, tmp_path):
 
     by_id = {r["arxiv_id"]: r for r in rows}
     by_id["2204.02311"].update(action="approve")
-    by_id["2005.14165"].update(action="correct", parameters="175B", kind="dense_total",
-                               model="GPT-3", date="2020-05-28", domain="language", reviewer="fred")
+    by_id["2005.14165"].update(
+        action="correct",
+        parameters="175B",
+        kind="dense_total",
+        model="GPT-3",
+        date="2020-05-28",
+        domain="language",
+        reviewer="fred",
+    )
     by_id["1706.03762"].update(action="reject", reason="not notable", note="old")
     out = tmp_path / "decisions.csv"
     _write(out, rows)
@@ -94,7 +120,9 @@ def test_csv_round_trip(warehouse, paramtrack_exe, tmp_path):
     assert "imported 3 decision(s): 1 approve, 1 correct, 1 reject" in proc.stdout
     with warehouse.read() as con:
         assert con.execute("SELECT arxiv_id, parameters, reviewer FROM models ORDER BY 1").fetchall() == [
-            ("2005.14165", 175e9, "fred"), ("2204.02311", 540e9, "fred")]
+            ("2005.14165", 175e9, "fred"),
+            ("2204.02311", 540e9, "fred"),
+        ]
         assert con.execute("SELECT count(*) FROM dataset_events").fetchone()[0] == 2
     assert [r["arxiv_id"] for r in _export(paramtrack_exe, warehouse.path)] == ["2112.04426", "2401.00001"]
     # importing the same file again: every decided line is now a conflict, nothing applied
@@ -106,15 +134,14 @@ def test_csv_round_trip(warehouse, paramtrack_exe, tmp_path):
 def test_csv_import_all_or_nothing_with_line_numbers(warehouse, paramtrack_exe, tmp_path):
     seed_demo_queue(warehouse)
     rows = _export(paramtrack_exe, warehouse.path)
-    rows[0].update(action="approve")                                   # line 2: fine
-    rows[1].update(action="correct", parameters="abc")                 # line 3
-    rows[2].update(action="reject", reason="boring")                   # line 4
+    rows[0].update(action="approve")  # line 2: fine
+    rows[1].update(action="correct", parameters="abc")  # line 3
+    rows[2].update(action="reject", reason="boring")  # line 4
     rows[3].update(action="correct", parameters="7B", date="2024-13-01", kind="huge", domain="space")  # line 5
-    rows[4].update(action="explode")                                   # line 6
+    rows[4].update(action="explode")  # line 6
     extra = dict(rows[0], arxiv_id="0000.00000", action="approve", candidate_id="")  # line 7
     _write(tmp_path / "bad.csv", [*rows, extra])
-    proc = run(paramtrack_exe, warehouse.path, "queue", "import", str(tmp_path / "bad.csv"),
-               "--reviewer", "fred")
+    proc = run(paramtrack_exe, warehouse.path, "queue", "import", str(tmp_path / "bad.csv"), "--reviewer", "fred")
     assert proc.returncode != 0
     err = proc.stderr
     assert "line 3: parameters 'abc' is not a number" in err

@@ -14,8 +14,6 @@ import duckdb
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-
-from paramtrack.review_queue.app import AppConfig, _safe_next, create_app
 from test_review_support import (
     Cand,
     Server,
@@ -27,14 +25,17 @@ from test_review_support import (
     seed_paper,
     write_demo_charts,
 )
+
+from paramtrack.review_queue.app import AppConfig, _safe_next, create_app
 from paramtrack.warehouse.review_store import stage_paper
 
 
 def run(exe, db, *args, stdin=None, env=None, cwd=None):
     full_env = {k: v for k, v in os.environ.items() if k != "PARAMTRACK_REVIEWER"}
     full_env.update(env or {})
-    return subprocess.run([exe, "--db", str(db), *args], input=stdin, capture_output=True,
-                          text=True, timeout=120, env=full_env, cwd=cwd)
+    return subprocess.run(
+        [exe, "--db", str(db), *args], input=stdin, capture_output=True, text=True, timeout=120, env=full_env, cwd=cwd
+    )
 
 
 def _one_line_error(proc) -> str:
@@ -45,8 +46,10 @@ def _one_line_error(proc) -> str:
     return err
 
 
-ORIGINAL = [Cand(1e9, model="M", evidence="M has 1B parameters.", score=0.9),
-            Cand(3e8, model="M-small", evidence="a 300M variant", page=2, score=0.5)]
+ORIGINAL = [
+    Cand(1e9, model="M", evidence="M has 1B parameters.", score=0.9),
+    Cand(3e8, model="M-small", evidence="a 300M variant", page=2, score=0.5),
+]
 REEXTRACTED = [Cand(1.2e9, model="M", evidence="M has 1.2B parameters.", score=0.9)]
 
 
@@ -80,8 +83,12 @@ def test_page_opened_before_reextraction_gets_409_and_approves_nothing(warehouse
 
 
 def test_superseded_or_non_parameter_candidate_cannot_be_approved(warehouse):
-    seed_paper(warehouse, "2301.00001", "A model", [
-        *ORIGINAL, Cand(3.1e23, kind=None, evidence="3.1e23 FLOP", quantity="training_compute")])
+    seed_paper(
+        warehouse,
+        "2301.00001",
+        "A model",
+        [*ORIGINAL, Cand(3.1e23, kind=None, evidence="3.1e23 FLOP", quantity="training_compute")],
+    )
     with warehouse.read() as con:
         ids = dict(con.execute("SELECT quantity || rank, candidate_id FROM candidates").fetchall())
     _reextract(warehouse)
@@ -121,8 +128,7 @@ def test_csv_exported_before_reextraction_is_refused(warehouse, paramtrack_exe, 
     _reextract(warehouse)
     proc = run(paramtrack_exe, warehouse.path, "queue", "import", str(path), "--reviewer", "fred")
     assert proc.returncode != 0
-    assert ("line 2: 2301.00001 changed (its candidates were re-extracted) after this file was"
-            " exported") in proc.stderr
+    assert ("line 2: 2301.00001 changed (its candidates were re-extracted) after this file was exported") in proc.stderr
     assert scalar(warehouse, "SELECT count(*) FROM decisions") == 0
 
 
@@ -131,8 +137,7 @@ def test_csv_exported_before_reextraction_is_refused(warehouse, paramtrack_exe, 
 
 def test_export_to_missing_folder_is_one_line_error(warehouse, paramtrack_exe, tmp_path):
     seed_demo_queue(warehouse)
-    proc = run(paramtrack_exe, warehouse.path, "queue", "export", "-o", "missing/dir/q.csv",
-               cwd=str(tmp_path))
+    proc = run(paramtrack_exe, warehouse.path, "queue", "export", "-o", "missing/dir/q.csv", cwd=str(tmp_path))
     err = _one_line_error(proc)
     assert "cannot write missing/dir/q.csv" in err and "No such file or directory" in err
     assert not (tmp_path / "missing").exists()
@@ -164,8 +169,7 @@ def test_import_cp1252_file_is_one_line_error(warehouse, paramtrack_exe, tmp_pat
     w.writerows(rows)
     path = tmp_path / "excel.csv"
     path.write_bytes(buf.getvalue().encode("cp1252", errors="replace"))
-    err = _one_line_error(run(paramtrack_exe, warehouse.path, "queue", "import", str(path),
-                              "--reviewer", "fred"))
+    err = _one_line_error(run(paramtrack_exe, warehouse.path, "queue", "import", str(path), "--reviewer", "fred"))
     assert "is not UTF-8 text (line 2" in err and "CSV UTF-8" in err
     assert scalar(warehouse, "SELECT count(*) FROM decisions") == 0
 
@@ -174,8 +178,7 @@ def test_import_malformed_csv_is_one_line_error(warehouse, paramtrack_exe, tmp_p
     seed_demo_queue(warehouse)
     path = tmp_path / "broken.csv"
     path.write_text('arxiv_id,action\n2204.02311,approve\n"2005.14165"x,approve\n', encoding="utf-8")
-    err = _one_line_error(run(paramtrack_exe, warehouse.path, "queue", "import", str(path),
-                              "--reviewer", "fred"))
+    err = _one_line_error(run(paramtrack_exe, warehouse.path, "queue", "import", str(path), "--reviewer", "fred"))
     assert "line 3: not a valid CSV file" in err and "nothing imported" in err
     assert scalar(warehouse, "SELECT count(*) FROM decisions") == 0
 
@@ -186,8 +189,8 @@ def test_import_malformed_csv_is_one_line_error(warehouse, paramtrack_exe, tmp_p
 def test_import_rejects_reviewer_column_disagreeing_with_option(warehouse, paramtrack_exe, tmp_path):
     seed_demo_queue(warehouse)
     fields, rows = _decisions_file(paramtrack_exe, warehouse)
-    rows[0].update(action="approve", reviewer="fred")   # line 2: agrees
-    rows[1].update(action="approve", reviewer="gina")   # line 3: disagrees
+    rows[0].update(action="approve", reviewer="fred")  # line 2: agrees
+    rows[1].update(action="approve", reviewer="gina")  # line 3: disagrees
     path = tmp_path / "d.csv"
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=fields)
@@ -203,15 +206,18 @@ def test_import_rejects_reviewer_column_disagreeing_with_option(warehouse, param
     assert proc.returncode == 0, proc.stderr
     with warehouse.read() as con:
         assert con.execute("SELECT arxiv_id, reviewer FROM decisions ORDER BY 1").fetchall() == [
-            ("2005.14165", "gina"), ("2204.02311", "fred")]
+            ("2005.14165", "gina"),
+            ("2204.02311", "fred"),
+        ]
 
 
 # -- 4. terminal correct keeps the exact value ---------------------------------------------------
 
 
 def test_terminal_correct_enter_keeps_exact_value(warehouse, paramtrack_exe):
-    seed_paper(warehouse, "2301.00001", "A model", [
-        Cand(7.532e9, model="M-7.5B", evidence="M has 7,532 million parameters.")])
+    seed_paper(
+        warehouse, "2301.00001", "A model", [Cand(7.532e9, model="M-7.5B", evidence="M has 7,532 million parameters.")]
+    )
     keys = "\n".join(["e", "", "", "", "", "", "", "q"]) + "\n"  # correct, Enter through every field
     proc = run(paramtrack_exe, warehouse.path, "review", "--reviewer", "erin", stdin=keys)
     assert proc.returncode == 0, proc.stderr
@@ -224,15 +230,19 @@ def test_terminal_correct_enter_keeps_exact_value(warehouse, paramtrack_exe):
 
 
 def test_export_neutralises_spreadsheet_formulas(warehouse, paramtrack_exe):
-    seed_paper(warehouse, "2301.00001", '=HYPERLINK("http://evil.example","click")', [
-        Cand(1e9, model="+cmd|' /C calc'!A0", evidence="@SUM(1+1)*cmd|' /C calc'!A0")],
-        citations=99)
+    seed_paper(
+        warehouse,
+        "2301.00001",
+        '=HYPERLINK("http://evil.example","click")',
+        [Cand(1e9, model="+cmd|' /C calc'!A0", evidence="@SUM(1+1)*cmd|' /C calc'!A0")],
+        citations=99,
+    )
     seed_paper(warehouse, "2301.00002", "-2+3", [Cand(2e9, model="\tTabbed", evidence="fine text")])
     proc = run(paramtrack_exe, warehouse.path, "queue", "export")
     assert proc.returncode == 0, proc.stderr
     rows = {r["arxiv_id"]: r for r in csv.DictReader(io.StringIO(proc.stdout))}
     first, second = rows["2301.00001"], rows["2301.00002"]
-    assert first["title"] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert first["title"] == '\'=HYPERLINK("http://evil.example","click")'
     assert first["proposed_model"] == "'+cmd|' /C calc'!A0"
     assert first["proposed_evidence"].startswith("'@SUM")
     assert second["title"] == "'-2+3" and second["proposed_model"] == "'\tTabbed"
@@ -244,10 +254,22 @@ def test_export_neutralises_spreadsheet_formulas(warehouse, paramtrack_exe):
 
 # -- 8. open-redirect guard ----------------------------------------------------------------------
 
-EVIL_NEXT = ["//evil.example", "\\\\evil.example", "/\\evil.example", "https://evil.example",
-             "%2F%2Fevil.example", "/\t/evil.example", "\t//evil.example", "/\n/evil.example",
-             "/\r\n/evil.example", " //evil.example", "javascript:alert(1)", "http:evil.example",
-             "///evil.example", "/\x00/evil.example"]
+EVIL_NEXT = [
+    "//evil.example",
+    "\\\\evil.example",
+    "/\\evil.example",
+    "https://evil.example",
+    "%2F%2Fevil.example",
+    "/\t/evil.example",
+    "\t//evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    " //evil.example",
+    "javascript:alert(1)",
+    "http:evil.example",
+    "///evil.example",
+    "/\x00/evil.example",
+]
 
 
 @pytest.mark.parametrize("target", EVIL_NEXT)
@@ -267,8 +289,7 @@ def test_redirect_after_name_and_login_stays_on_site(warehouse):
             assert r.status_code == 303, target
             loc = r.headers["location"]
             assert urlsplit(urljoin(srv.url + "/", loc)).netloc == f"127.0.0.1:{srv.port}", (target, loc)
-        r = client.post("/reviewer", data={"csrf_token": csrf, "reviewer": "hana",
-                                           "next": "/papers/2204.02311"})
+        r = client.post("/reviewer", data={"csrf_token": csrf, "reviewer": "hana", "next": "/papers/2204.02311"})
         assert r.headers["location"] == "/papers/2204.02311"
 
 
@@ -313,8 +334,9 @@ def test_logout_and_restart_invalidate_the_session_cookie(warehouse):
 def test_session_expires_and_is_secure_over_https(warehouse):
     seed_demo_queue(warehouse)
     app = create_app(AppConfig(db_path=warehouse.path, token=TOKEN, session_ttl_s=2))
-    with TestClient(app, base_url="https://review.local", follow_redirects=False,
-                    headers={"Origin": "https://review.local"}) as client:
+    with TestClient(
+        app, base_url="https://review.local", follow_redirects=False, headers={"Origin": "https://review.local"}
+    ) as client:
         set_cookie = _login(client).lower()
         assert "secure" in set_cookie and "httponly" in set_cookie and "samesite=strict" in set_cookie
         assert "max-age=2" in set_cookie

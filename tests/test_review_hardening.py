@@ -43,25 +43,46 @@ def _decisions(srv: Server, warehouse) -> int:
 
 # -- CSRF: curl -------------------------------------------------------------------------------
 
+
 def test_the_forged_curl_from_the_issue_is_refused_and_stores_nothing(server, warehouse):
     url = f"{server.url}/papers/1512.03385/decide"
     forged = subprocess.run(
-        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-b", "pt_csrf=x",
-         "-d", "csrf_token=x&action=note&note=forged&reviewer=alice",
-         "-H", "Origin: http://evil.example", url],
-        capture_output=True, text=True, timeout=60)
+        [
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-b",
+            "pt_csrf=x",
+            "-d",
+            "csrf_token=x&action=note&note=forged&reviewer=alice",
+            "-H",
+            "Origin: http://evil.example",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert forged.stdout == "403"
     # Each defence on its own: our own Origin with a planted token, a valid token from abroad.
     client, csrf = csrf_client(server.url)
     note = {"csrf_token": "x", "action": "note", "note": "forged", "request_id": "r1"}
-    planted = httpx.post(url.replace("1512.03385", PAPER), data=note, cookies={"pt_csrf": "x"},
-                         headers={"Origin": server.url})
+    planted = httpx.post(
+        url.replace("1512.03385", PAPER), data=note, cookies={"pt_csrf": "x"}, headers={"Origin": server.url}
+    )
     assert planted.status_code == 403 and "CSRF check failed" in planted.text
-    abroad = client.post(f"/papers/{PAPER}/decide", data={**note, "csrf_token": csrf},
-                         headers={"Origin": f"http://127.0.0.1:{server.port + 1}"})
+    abroad = client.post(
+        f"/papers/{PAPER}/decide",
+        data={**note, "csrf_token": csrf},
+        headers={"Origin": f"http://127.0.0.1:{server.port + 1}"},
+    )
     assert abroad.status_code == 403
-    nameless = httpx.post(f"{server.url}/papers/{PAPER}/decide", data={**note, "csrf_token": csrf},
-                          cookies={"pt_csrf": csrf})  # no Origin, no Referer
+    nameless = httpx.post(
+        f"{server.url}/papers/{PAPER}/decide", data={**note, "csrf_token": csrf}, cookies={"pt_csrf": csrf}
+    )  # no Origin, no Referer
     assert nameless.status_code == 403
     assert _decisions(server, warehouse) == 0
 
@@ -74,6 +95,7 @@ def test_a_request_to_a_foreign_host_name_is_refused_on_loopback(server):
 
 
 # -- CSRF: a forged page on another loopback port, in Chromium --------------------------------
+
 
 class _Attacker:
     """A page on another loopback port that plants a CSRF cookie and auto-submits a decision."""
@@ -103,7 +125,7 @@ class _Attacker:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def __enter__(self) -> "_Attacker":
+    def __enter__(self) -> _Attacker:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -148,15 +170,18 @@ def test_a_forged_page_on_another_loopback_port_is_refused_in_chromium(browser, 
 
 # -- body size ----------------------------------------------------------------------------------
 
+
 def _peak_rss_kb(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
 
 
 def _post_head(srv: Server, csrf: str, extra: str) -> bytes:
-    return (f"POST /papers/{PAPER}/decide HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n"
-            f"Origin: {srv.url}\r\nCookie: pt_csrf={csrf}\r\n"
-            f"Content-Type: application/x-www-form-urlencoded\r\n{extra}\r\n").encode()
+    return (
+        f"POST /papers/{PAPER}/decide HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n"
+        f"Origin: {srv.url}\r\nCookie: pt_csrf={csrf}\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\n{extra}\r\n"
+    ).encode()
 
 
 def _status(sock: socket.socket) -> int:
@@ -207,9 +232,11 @@ def test_a_200_mb_body_is_refused_before_it_is_read(server, warehouse):
 
 # -- tokens ---------------------------------------------------------------------------------------
 
+
 def test_wrong_tokens_are_locked_out_even_before_the_right_one(warehouse):
     seed_demo_queue(warehouse)
     with Server(warehouse.path, "--reviewer", "alice", env={"PARAMTRACK_REVIEW_TOKEN": TOKEN}) as srv:
+
         def bearer(token: str) -> httpx.Response:
             return httpx.get(srv.url + "/", headers={"Authorization": f"Bearer {token}"})
 
@@ -232,22 +259,32 @@ def test_changing_the_apparent_address_does_not_escape_the_lockout(warehouse):
     time, so all clients together also have a lockout (20 free failures)."""
     seed_demo_queue(warehouse)
     with Server(warehouse.path, "--reviewer", "alice", env={"PARAMTRACK_REVIEW_TOKEN": TOKEN}) as srv:
-        codes = [httpx.get(srv.url + "/", headers={"Authorization": f"Bearer wrong-{i}",
-                                                   "X-Forwarded-For": f"10.0.0.{i}"}).status_code
-                 for i in range(22)]
+        codes = [
+            httpx.get(
+                srv.url + "/", headers={"Authorization": f"Bearer wrong-{i}", "X-Forwarded-For": f"10.0.0.{i}"}
+            ).status_code
+            for i in range(22)
+        ]
     assert codes == [401] * 21 + [429]
 
 
-@pytest.mark.parametrize("token, why", [
-    ("password", "at least 16 characters"),
-    ("Password1234567890", "too easy to guess"),
-    ("aaaaaaaaaaaaaaaaaaaaaaaa", "too easy to guess"),
-    ("abcdefghijklmnopqrstuvwxyz", "too easy to guess"),
-    ("s3cret-token-123", "too easy to guess"),
-])
+@pytest.mark.parametrize(
+    "token, why",
+    [
+        ("password", "at least 16 characters"),
+        ("Password1234567890", "too easy to guess"),
+        ("aaaaaaaaaaaaaaaaaaaaaaaa", "too easy to guess"),
+        ("abcdefghijklmnopqrstuvwxyz", "too easy to guess"),
+        ("s3cret-token-123", "too easy to guess"),
+    ],
+)
 def test_a_weak_token_is_refused_at_startup_in_one_line(warehouse, token, why):
-    proc = subprocess.run([EXE, "--db", str(warehouse.path), "review-server", "--token", token],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [EXE, "--db", str(warehouse.path), "review-server", "--token", token],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
     assert lines[0].startswith("Error: ") and why in lines[0] and "token_urlsafe" in lines[0]
@@ -261,6 +298,7 @@ def test_strong_tokens_pass():
 
 
 # -- units: the pieces the server is made of -----------------------------------------------------
+
 
 def test_the_throttle_doubles_the_lockout_and_forgets_on_success():
     now = [0.0]
@@ -283,14 +321,17 @@ def test_csrf_tokens_are_signed_and_bound_to_the_session():
     assert not CsrfTokens().valid(anonymous)  # another server (or a restart) has another key
 
 
-@pytest.mark.parametrize("headers, ok", [
-    ({"host": "127.0.0.1:8000", "origin": "http://127.0.0.1:8000"}, True),
-    ({"host": "127.0.0.1:8000", "referer": "http://127.0.0.1:8000/papers/1"}, True),
-    ({"host": "127.0.0.1:8000", "origin": "http://127.0.0.1:8001"}, False),
-    ({"host": "127.0.0.1:8000", "origin": "null"}, False),
-    ({"host": "127.0.0.1:8000", "referer": "http://127.0.0.1:8000.evil.example/"}, False),
-    ({"host": "127.0.0.1:8000", "origin": "http://127.0.0.1:8000", "sec-fetch-site": "same-site"}, False),
-    ({"host": "127.0.0.1:8000"}, False),
-])
+@pytest.mark.parametrize(
+    "headers, ok",
+    [
+        ({"host": "127.0.0.1:8000", "origin": "http://127.0.0.1:8000"}, True),
+        ({"host": "127.0.0.1:8000", "referer": "http://127.0.0.1:8000/papers/1"}, True),
+        ({"host": "127.0.0.1:8000", "origin": "http://127.0.0.1:8001"}, False),
+        ({"host": "127.0.0.1:8000", "origin": "null"}, False),
+        ({"host": "127.0.0.1:8000", "referer": "http://127.0.0.1:8000.evil.example/"}, False),
+        ({"host": "127.0.0.1:8000", "origin": "http://127.0.0.1:8000", "sec-fetch-site": "same-site"}, False),
+        ({"host": "127.0.0.1:8000"}, False),
+    ],
+)
 def test_the_origin_check(headers, ok):
     assert (foreign_origin(headers, "http") is None) is ok

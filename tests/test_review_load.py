@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-
 from test_review_support import Cand, Server, add_extraction, add_paper, csrf_client
+
 from paramtrack.warehouse.review_store import stage_paper
 
 N = 300
@@ -56,8 +56,12 @@ def test_300_decisions_while_ingest_writes(warehouse, tmp_path):
             stage_paper(con, aid)
 
     stop = tmp_path / "stop"
-    ingest = subprocess.Popen([sys.executable, "-c", INGEST, str(warehouse.path), str(stop)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ingest = subprocess.Popen(
+        [sys.executable, "-c", INGEST, str(warehouse.path), str(stop)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     stats = {"retries": 0, "statuses": {}}
     try:
         with Server(warehouse.path, "--reviewer", "loadtest") as srv:
@@ -67,8 +71,7 @@ def test_300_decisions_while_ingest_writes(warehouse, tmp_path):
             client, csrf = csrf_client(srv.url)  # one session (httpx.Client is thread-safe)
 
             def decide(aid: str) -> int:
-                data = {"csrf_token": csrf, "request_id": uuid.uuid4().hex, "version": "0",
-                        "action": "approve"}
+                data = {"csrf_token": csrf, "request_id": uuid.uuid4().hex, "version": "0", "action": "approve"}
                 for _attempt in range(5):
                     try:
                         r = client.post(f"/papers/{aid}/decide", data=data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_review_support import Cand, add_extraction, scalar, seed_demo_queue, seed_paper
 
 from paramtrack.review_queue.service import (
     Correction,
@@ -13,7 +14,6 @@ from paramtrack.review_queue.service import (
     ReviewService,
     parse_parameters,
 )
-from test_review_support import Cand, add_extraction, scalar, seed_demo_queue, seed_paper
 from paramtrack.warehouse.review_store import CHANGED_REASON, stage_paper
 
 
@@ -39,14 +39,24 @@ def test_approve_writes_models_and_marks_recompute(warehouse):
     with warehouse.read() as con:
         model = con.execute(
             "SELECT system, arxiv_id, parameters, parameters_kind, publication_date, domain, source,"
-            " decision_id, reviewer, evidence, evidence_page FROM models").fetchall()
+            " decision_id, reviewer, evidence, evidence_page FROM models"
+        ).fetchall()
         events = con.execute("SELECT source FROM dataset_events").fetchall()
         status = con.execute("SELECT status, version FROM review_items WHERE arxiv_id='2204.02311'").fetchone()
         queued = con.execute("SELECT count(*) FROM review_queue").fetchone()[0]
     assert len(model) == 1
     system, aid, params, kind, pub, domain, source, did, reviewer, evidence, page = model[0]
     assert (system, aid, params, kind, str(pub), domain, source, reviewer, page) == (
-        "PaLM", "2204.02311", 540e9, "dense_total", "2024-03-01", "language", "review", "alice", 1)
+        "PaLM",
+        "2204.02311",
+        540e9,
+        "dense_total",
+        "2024-03-01",
+        "language",
+        "review",
+        "alice",
+        1,
+    )
     assert did == out.decision["decision_id"] and "540-billion" in evidence
     assert events == [("review",)]
     assert status == ("approved", 1)
@@ -60,15 +70,26 @@ def test_later_decision_replaces_models_row_and_appends(warehouse):
     palm = scalar(warehouse, "SELECT model_id FROM models WHERE system = 'PaLM'")
     small = svc.paper_view("2204.02311")["candidates"][1]
     # a correction that renames the system it replaces, with the sentence that states 62B
-    svc.decide("2204.02311", reviewer="bob", action="correct", expected_version=1,
-               correction=Correction(parameters=parse_parameters("62B"), model="PaLM-62B",
-                                     kind="dense_total", domain="language", replaces=palm,
-                                     evidence_candidate_id=small["candidate_id"]))
+    svc.decide(
+        "2204.02311",
+        reviewer="bob",
+        action="correct",
+        expected_version=1,
+        correction=Correction(
+            parameters=parse_parameters("62B"),
+            model="PaLM-62B",
+            kind="dense_total",
+            domain="language",
+            replaces=palm,
+            evidence_candidate_id=small["candidate_id"],
+        ),
+    )
     with warehouse.read() as con:
         rows = con.execute("SELECT system, parameters, reviewer FROM models WHERE arxiv_id='2204.02311'").fetchall()
-        assert con.execute("SELECT evidence, evidence_source FROM models").fetchall() == [
-            (small["evidence"], "picked")]
-        log = con.execute("SELECT action, reviewer, old_value, new_value FROM decisions ORDER BY decision_id").fetchall()
+        assert con.execute("SELECT evidence, evidence_source FROM models").fetchall() == [(small["evidence"], "picked")]
+        log = con.execute(
+            "SELECT action, reviewer, old_value, new_value FROM decisions ORDER BY decision_id"
+        ).fetchall()
     assert rows == [("PaLM-62B", 62e9, "bob")]
     assert [r[:2] for r in log] == [("approve", "alice"), ("correct", "bob")]
     assert json.loads(log[1][2])["parameters"] == 540e9  # old value = the row it replaced
@@ -83,14 +104,13 @@ def test_later_decision_replaces_models_row_and_appends(warehouse):
 def test_conflict_and_idempotency(warehouse):
     seed_demo_queue(warehouse)
     svc = ReviewService(warehouse)
-    first = svc.decide("2005.14165", reviewer="alice", action="approve", expected_version=0,
-                       request_id="req-1")
-    again = svc.decide("2005.14165", reviewer="alice", action="approve", expected_version=0,
-                       request_id="req-1")
+    first = svc.decide("2005.14165", reviewer="alice", action="approve", expected_version=0, request_id="req-1")
+    again = svc.decide("2005.14165", reviewer="alice", action="approve", expected_version=0, request_id="req-1")
     assert again.duplicate and again.decision["decision_id"] == first.decision["decision_id"]
     with pytest.raises(DecisionConflict) as exc:
-        svc.decide("2005.14165", reviewer="bob", action="reject", reason="duplicate",
-                   expected_version=0, request_id="req-2")
+        svc.decide(
+            "2005.14165", reviewer="bob", action="reject", reason="duplicate", expected_version=0, request_id="req-2"
+        )
     assert "already decided by alice" in exc.value.message
     assert scalar(warehouse, "SELECT count(*) FROM decisions") == 1
     assert scalar(warehouse, "SELECT count(*) FROM models") == 1
@@ -104,30 +124,34 @@ def test_reextraction_flags_second_look_without_touching_decision(warehouse):
     svc = ReviewService(warehouse)
     svc.decide("2301.00001", reviewer="alice", action="approve", expected_version=0)
     with warehouse.write() as con:  # same candidates from a new extractor: nothing to look at
-        add_extraction(con, "2301.00001", [Cand(1e9, model="M", evidence="M has 1B parameters.")],
-                       version="test-2")
+        add_extraction(con, "2301.00001", [Cand(1e9, model="M", evidence="M has 1B parameters.")], version="test-2")
         assert stage_paper(con, "2301.00001") == "approved"
     with warehouse.write() as con:  # different candidates: second look, decision kept
-        add_extraction(con, "2301.00001", [Cand(2e9, model="M", evidence="M has 2B parameters.")],
-                       version="test-3")
+        add_extraction(con, "2301.00001", [Cand(2e9, model="M", evidence="M has 2B parameters.")], version="test-3")
         assert stage_paper(con, "2301.00001") == "second_look"
     with warehouse.read() as con:
         assert con.execute("SELECT parameters, reviewer FROM models").fetchall() == [(1e9, "alice")]
         assert con.execute("SELECT status, flag_reason FROM review_queue").fetchall() == [
-            ("second_look", CHANGED_REASON)]
-        assert con.execute("SELECT action, reason FROM decisions ORDER BY decision_id DESC LIMIT 1"
-                           ).fetchone() == ("second_look", CHANGED_REASON)
+            ("second_look", CHANGED_REASON)
+        ]
+        assert con.execute("SELECT action, reason FROM decisions ORDER BY decision_id DESC LIMIT 1").fetchone() == (
+            "second_look",
+            CHANGED_REASON,
+        )
     with warehouse.write() as con:  # staging again is a no-op
         assert stage_paper(con, "2301.00001") == "second_look"
 
 
-@pytest.mark.parametrize("bad", [
-    dict(action="reject"),  # no reason
-    dict(action="reject", reason="boring"),
-    dict(action="approve", reviewer=""),
-    dict(action="correct", correction=Correction(parameters=1e9, kind="huge")),
-    dict(action="explode"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(action="reject"),  # no reason
+        dict(action="reject", reason="boring"),
+        dict(action="approve", reviewer=""),
+        dict(action="correct", correction=Correction(parameters=1e9, kind="huge")),
+        dict(action="explode"),
+    ],
+)
 def test_invalid_decisions_write_nothing(warehouse, bad):
     seed_demo_queue(warehouse)
     kwargs = {"reviewer": "alice", **bad}
@@ -137,8 +161,10 @@ def test_invalid_decisions_write_nothing(warehouse, bad):
     assert scalar(warehouse, "SELECT count(*) FROM models") == 0
 
 
-@pytest.mark.parametrize("text,value", [("175B", 175e9), ("1.3 billion", 1.3e9),
-                                        ("175,000,000,000", 175e9), ("1.75e11", 1.75e11), ("350M", 350e6)])
+@pytest.mark.parametrize(
+    "text,value",
+    [("175B", 175e9), ("1.3 billion", 1.3e9), ("175,000,000,000", 175e9), ("1.75e11", 1.75e11), ("350M", 350e6)],
+)
 def test_parse_parameters(text, value):
     assert parse_parameters(text) == pytest.approx(value)
 

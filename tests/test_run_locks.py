@@ -12,7 +12,7 @@ import os
 import signal
 import socket
 import subprocess
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,18 +28,27 @@ HOLD_S = 90  # how long the fault holds the first ingest's arXiv request
 def _key() -> str:
     from paramtrack.core.settings import DEFAULT_CATEGORIES
 
-    return runs_store.discover_window_key(date.fromisoformat(SINCE), date.fromisoformat(UNTIL),
-                                          list(DEFAULT_CATEGORIES))
+    return runs_store.discover_window_key(
+        date.fromisoformat(SINCE), date.fromisoformat(UNTIL), list(DEFAULT_CATEGORIES)
+    )
 
 
 # -- the rules ---------------------------------------------------------------------------------
 
+
 def _lock(wh: Warehouse, *, pid: int, host: str | None = None, heartbeat_age_s: float = 0) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with wh.write() as con:
-        con.execute("INSERT OR REPLACE INTO run_locks VALUES (?, 'run-of-another', ?, ?, ?, ?)",
-                    [_key(), pid, host or socket.gethostname(), now - timedelta(hours=1),
-                     now - timedelta(seconds=heartbeat_age_s)])
+        con.execute(
+            "INSERT OR REPLACE INTO run_locks VALUES (?, 'run-of-another', ?, ?, ?, ?)",
+            [
+                _key(),
+                pid,
+                host or socket.gethostname(),
+                now - timedelta(hours=1),
+                now - timedelta(seconds=heartbeat_age_s),
+            ],
+        )
 
 
 def test_a_live_lock_refuses_and_a_stale_one_is_taken_over(warehouse):
@@ -71,6 +80,7 @@ def test_a_live_lock_refuses_and_a_stale_one_is_taken_over(warehouse):
 
 # -- real processes ----------------------------------------------------------------------------
 
+
 @pytest.fixture()
 def held_replay(corpus_dir):
     """The replay server with arXiv's API held for HOLD_S seconds per request."""
@@ -82,9 +92,28 @@ def held_replay(corpus_dir):
 
 
 def _ingest(exe: str, db: Path, srv, **popen) -> list[str]:
-    return [exe, "--db", str(db), "ingest", "--since", SINCE, "--until", UNTIL,
-            "--arxiv-url", srv.arxiv_api_url, "--s2-url", srv.s2_api_url, "--arxiv-delay", "0",
-            "--s2-interval", "0", "--pdf-delay", "0", "--no-bulk", "-q"]
+    return [
+        exe,
+        "--db",
+        str(db),
+        "ingest",
+        "--since",
+        SINCE,
+        "--until",
+        UNTIL,
+        "--arxiv-url",
+        srv.arxiv_api_url,
+        "--s2-url",
+        srv.s2_api_url,
+        "--arxiv-delay",
+        "0",
+        "--s2-interval",
+        "0",
+        "--pdf-delay",
+        "0",
+        "--no-bulk",
+        "-q",
+    ]
 
 
 def _env() -> dict[str, str]:
@@ -110,21 +139,28 @@ def _arxiv_asked(srv) -> bool:
 @pytest.mark.slow
 def test_a_second_ingest_of_a_live_window_refuses_in_one_line(tmp_path, paramtrack_exe, held_replay):
     db = tmp_path / "w.duckdb"
-    first = subprocess.Popen(_ingest(paramtrack_exe, db, held_replay), env=_env(),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
+    first = subprocess.Popen(
+        _ingest(paramtrack_exe, db, held_replay),
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         wait_for(lambda: _arxiv_asked(held_replay), 120, "the first ingest to ask arXiv")
         with Warehouse(db).read() as con:
             lock = con.execute("SELECT pid, host FROM run_locks").fetchall()
         assert lock == [(first.pid, socket.gethostname())]
 
-        second = subprocess.run(_ingest(paramtrack_exe, db, held_replay), env=_env(),
-                                capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            _ingest(paramtrack_exe, db, held_replay), env=_env(), capture_output=True, text=True, timeout=120
+        )
         assert second.returncode == 2, second.stdout + second.stderr
         lines = second.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith(
-            "Error: another ingest of this window is running: run "), second.stderr
+        assert len(lines) == 1 and lines[0].startswith("Error: another ingest of this window is running: run "), (
+            second.stderr
+        )
         assert f"pid {first.pid}" in lines[0] and "Traceback" not in second.stderr
         with Warehouse(db).read() as con:  # the second run never started: nothing to "resume"
             assert con.execute("SELECT count(*), min(status) FROM runs").fetchone() == (1, "running")
@@ -143,11 +179,16 @@ def test_a_second_ingest_of_a_live_window_refuses_in_one_line(tmp_path, paramtra
 
 @pytest.mark.slow
 def test_kill_9_of_an_ingest_takes_its_prefect_server_with_it_and_the_next_run_takes_over(
-        tmp_path, paramtrack_exe, held_replay):
+    tmp_path, paramtrack_exe, held_replay
+):
     db = tmp_path / "w.duckdb"
-    ingest = subprocess.Popen(_ingest(paramtrack_exe, db, held_replay), env=_env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    ingest = subprocess.Popen(
+        _ingest(paramtrack_exe, db, held_replay),
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     servers: list[int] = []
     try:
         wait_for(lambda: _arxiv_asked(held_replay), 120, "the ingest to ask arXiv")
@@ -165,9 +206,12 @@ def test_kill_9_of_an_ingest_takes_its_prefect_server_with_it_and_the_next_run_t
                 os.kill(pid, signal.SIGKILL)
 
     held_replay.faults.clear()
-    again = subprocess.run(_ingest(paramtrack_exe, db, held_replay), env=_env(),
-                           capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        _ingest(paramtrack_exe, db, held_replay), env=_env(), capture_output=True, text=True, timeout=300
+    )
     assert again.returncode == 0, again.stderr[-2000:]  # the dead run's lock is taken over
     with Warehouse(db).read() as con:
-        assert [r[0] for r in con.execute("SELECT status FROM runs ORDER BY started_at").fetchall()] \
-            == ["interrupted", "completed"]
+        assert [r[0] for r in con.execute("SELECT status FROM runs ORDER BY started_at").fetchall()] == [
+            "interrupted",
+            "completed",
+        ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,11 +25,13 @@ def prefect_server(tmp_path_factory):
 @contextmanager
 def _serving(paramtrack_exe: str, prefect_server: str, tmp_path: Path, *args: str):
     """`paramtrack serve ARGS` against the test's Prefect server, stopped with SIGTERM after."""
-    env = {**os.environ, "PREFECT_API_URL": prefect_server,
-           "PREFECT_HOME": str(tmp_path / "client-home")}
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "PREFECT_HOME": str(tmp_path / "client-home")}
     serve = subprocess.Popen(
         [paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "serve", *args],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         yield serve
@@ -45,6 +46,7 @@ def _serving(paramtrack_exe: str, prefect_server: str, tmp_path: Path, *args: st
 
 def test_serve_creates_the_weekly_deployment_with_its_cron_schedule(prefect_server, tmp_path, paramtrack_exe):
     with _serving(paramtrack_exe, prefect_server, tmp_path):
+
         def deployment():
             r = httpx.post(f"{prefect_server}/deployments/filter", json={}, timeout=5)
             r.raise_for_status()
@@ -56,21 +58,40 @@ def test_serve_creates_the_weekly_deployment_with_its_cron_schedule(prefect_serv
         assert schedules[0]["schedule"]["timezone"] == "UTC"
         assert schedules[0]["active"] is True
         assert found[0]["parameters"]["window_days"] == 7
-        recompute = _wait_for(lambda: [d for d in httpx.post(
-            f"{prefect_server}/deployments/filter", json={}, timeout=5).json()
-            if d["name"] == "recompute-if-due"], 30, "the recompute-if-due deployment")
+        recompute = _wait_for(
+            lambda: [
+                d
+                for d in httpx.post(f"{prefect_server}/deployments/filter", json={}, timeout=5).json()
+                if d["name"] == "recompute-if-due"
+            ],
+            30,
+            "the recompute-if-due deployment",
+        )
         assert recompute[0]["parameters"]["if_due"] is True
         assert [s["schedule"]["cron"] for s in recompute[0]["schedules"]] == ["0 * * * *"]
 
 
 def test_serve_passes_its_options_into_the_deployment_parameters(prefect_server, tmp_path, paramtrack_exe):
-    with _serving(paramtrack_exe, prefect_server, tmp_path, "--cron", "30 5 * * 2", "--window-days",
-                  "14", "--category", "cs.CL", "-c", "cs.LG", "--rule", "6:20,24:100"):
+    with _serving(
+        paramtrack_exe,
+        prefect_server,
+        tmp_path,
+        "--cron",
+        "30 5 * * 2",
+        "--window-days",
+        "14",
+        "--category",
+        "cs.CL",
+        "-c",
+        "cs.LG",
+        "--rule",
+        "6:20,24:100",
+    ):
+
         def deployment():
             r = httpx.post(f"{prefect_server}/deployments/filter", json={}, timeout=5)
             r.raise_for_status()
-            return [d for d in r.json() if d["name"] == "weekly-ingest"
-                    and d["parameters"].get("window_days") == 14]
+            return [d for d in r.json() if d["name"] == "weekly-ingest" and d["parameters"].get("window_days") == 14]
 
         found = _wait_for(deployment, 90, "the weekly-ingest deployment with the new options")
         params = found[0]["parameters"]
@@ -81,8 +102,13 @@ def test_serve_passes_its_options_into_the_deployment_parameters(prefect_server,
 
 def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path, paramtrack_exe):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    result = subprocess.run([paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "serve"],
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "prefect server start" in result.stderr
     assert "Traceback" not in result.stderr

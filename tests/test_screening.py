@@ -3,14 +3,14 @@ server's `corrupt` fault and hostile records (real loopback HTTP, no Prefect).""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
+from replay_support import replay_fixtures
 
 from paramtrack.discovery.screening import LIMITS, clean_text, screen_paper, screen_papers
 from paramtrack.replay.faults import FAULT_KINDS, parse_fault_spec
-from replay_support import replay_fixtures
 from paramtrack.sources.arxiv_source import ArxivPaper
 
 AS_OF = date(2026, 11, 23)
@@ -19,10 +19,20 @@ server, _clean_replay = replay_fixtures()
 
 
 def _paper(**changes) -> ArxivPaper:
-    base = dict(arxiv_id="2101.00001", version=1, title="A Title", abstract="An abstract.",
-                authors=("A. Author",), categories=("cs.LG",), primary_category="cs.LG",
-                published=date(2021, 1, 5), updated=datetime(2021, 1, 6, tzinfo=timezone.utc),
-                doi=None, journal_ref=None, pdf_url="http://127.0.0.1/pdf/2101.00001v1")
+    base = dict(
+        arxiv_id="2101.00001",
+        version=1,
+        title="A Title",
+        abstract="An abstract.",
+        authors=("A. Author",),
+        categories=("cs.LG",),
+        primary_category="cs.LG",
+        published=date(2021, 1, 5),
+        updated=datetime(2021, 1, 6, tzinfo=UTC),
+        doi=None,
+        journal_ref=None,
+        pdf_url="http://127.0.0.1/pdf/2101.00001v1",
+    )
     base.update(changes)
     return ArxivPaper(**base)
 
@@ -34,8 +44,11 @@ def test_markup_and_sql_are_kept_as_text():
 
 
 def test_invisible_and_control_characters_are_removed_and_invalid_text_replaced():
-    p = _paper(title="Bi\u202edi \u200bzero\x00 nul\x85", abstract="line\nbreak \ud800 lone",
-               authors=("Ann\u2066a\u2069 B\ufeff",))
+    p = _paper(
+        title="Bi\u202edi \u200bzero\x00 nul\x85",
+        abstract="line\nbreak \ud800 lone",
+        authors=("Ann\u2066a\u2069 B\ufeff",),
+    )
     screened = screen_papers({p.arxiv_id: (p, "arxiv_window")}, as_of=AS_OF)
     kept, found_by = screened.kept[p.arxiv_id]
     assert (kept.title, kept.abstract, kept.authors) == ("Bidi zero nul", "line break \ufffd lone", ("Anna B",))
@@ -43,16 +56,21 @@ def test_invisible_and_control_characters_are_removed_and_invalid_text_replaced(
     assert clean_text(kept.title) == kept.title
 
 
-@pytest.mark.parametrize("changes,reason", [
-    (dict(published=date(1991, 7, 31)), "published 1991-07-31, before arXiv existed (1991-08)"),
-    (dict(published=date(2026, 11, 25), updated=datetime(2026, 11, 25, tzinfo=timezone.utc)),
-     "published 2026-11-25, after this run's date 2026-11-23 + 1 day"),
-    (dict(updated=datetime(2020, 1, 1, tzinfo=timezone.utc)), "updated 2020-01-01, before it was published (2021-01-05)"),
-    (dict(title="t" * (LIMITS["title"] + 1)), "title is 2,001 characters, over the 2,000 limit"),
-    (dict(abstract="a" * (LIMITS["abstract"] + 1)), "abstract is 20,001 characters, over the 20,000 limit"),
-    (dict(authors=("x",) * (LIMITS["authors"] + 1)), "20,001 authors, over the 20,000 limit"),
-    (dict(authors=("x" * 1001,)), "an author name is 1,001 characters, over the 1,000 limit"),
-])
+@pytest.mark.parametrize(
+    "changes,reason",
+    [
+        (dict(published=date(1991, 7, 31)), "published 1991-07-31, before arXiv existed (1991-08)"),
+        (
+            dict(published=date(2026, 11, 25), updated=datetime(2026, 11, 25, tzinfo=UTC)),
+            "published 2026-11-25, after this run's date 2026-11-23 + 1 day",
+        ),
+        (dict(updated=datetime(2020, 1, 1, tzinfo=UTC)), "updated 2020-01-01, before it was published (2021-01-05)"),
+        (dict(title="t" * (LIMITS["title"] + 1)), "title is 2,001 characters, over the 2,000 limit"),
+        (dict(abstract="a" * (LIMITS["abstract"] + 1)), "abstract is 20,001 characters, over the 20,000 limit"),
+        (dict(authors=("x",) * (LIMITS["authors"] + 1)), "20,001 authors, over the 20,000 limit"),
+        (dict(authors=("x" * 1001,)), "an author name is 1,001 characters, over the 1,000 limit"),
+    ],
+)
 def test_impossible_dates_and_oversized_fields_are_rejected_with_a_reason(changes, reason):
     p = _paper(**changes)
     screened = screen_papers({p.arxiv_id: (p, "s2_bulk")}, as_of=AS_OF)
@@ -63,8 +81,10 @@ def test_impossible_dates_and_oversized_fields_are_rejected_with_a_reason(change
 
 
 def test_the_day_after_as_of_and_arxivs_first_month_are_accepted():
-    for p in (_paper(published=date(2026, 11, 24), updated=datetime(2026, 11, 24, tzinfo=timezone.utc)),
-              _paper(published=date(1991, 8, 14), updated=datetime(1991, 8, 14, tzinfo=timezone.utc))):
+    for p in (
+        _paper(published=date(2026, 11, 24), updated=datetime(2026, 11, 24, tzinfo=UTC)),
+        _paper(published=date(1991, 8, 14), updated=datetime(1991, 8, 14, tzinfo=UTC)),
+    ):
         assert screen_paper(p, as_of=AS_OF)[1] is None
 
 
@@ -134,8 +154,7 @@ def test_a_field_over_lxmls_10_mb_cap_is_cut_not_taking_the_rest_of_the_page_wit
 
     first, second, big = (r.paper for r in hostile_records()[:3])
     big = replace(big, abstract="word " * 2_400_000)  # 12 MB
-    feed = _feed_xml("q", "q", [_entry_xml(p, 1, "http://x") for p in (first, big, second)],
-                     3, 0, 100).encode()
+    feed = _feed_xml("q", "q", [_entry_xml(p, 1, "http://x") for p in (first, big, second)], 3, 0, 100).encode()
     assert len(arxiv._feed.parse(feed).results) == 1  # what the package alone makes of it
     results = arxiv._feed.parse(_clean_feed_bytes(feed, "http://x")).results
     assert [len(r.summary) for r in results] == [len(first.abstract), _MAX_FIELD_CHARS, len(second.abstract)]

@@ -19,9 +19,18 @@ def _run(db, server, **kw):
     kw.setdefault("since", SINCE)
     kw.setdefault("until", UNTIL)
     return discover_flow(
-        db_path=str(db), arxiv_api_url=server.arxiv_api_url, s2_api_url=server.s2_api_url,
-        as_of=AS_OF, arxiv_delay_seconds=0.0, s2_min_interval=0.0, pdf_delay_seconds=0.0,
-        backoff_base_s=0.01, http_timeout_s=5, pdf_cache_dir=str(db.parent / "pdfs"), **kw)
+        db_path=str(db),
+        arxiv_api_url=server.arxiv_api_url,
+        s2_api_url=server.s2_api_url,
+        as_of=AS_OF,
+        arxiv_delay_seconds=0.0,
+        s2_min_interval=0.0,
+        pdf_delay_seconds=0.0,
+        backoff_base_s=0.01,
+        http_timeout_s=5,
+        pdf_cache_dir=str(db.parent / "pdfs"),
+        **kw,
+    )
 
 
 def test_a_pdf_server_down_for_five_papers_in_a_row_stops_the_downloads(prefect_harness, replay_server, tmp_path):
@@ -33,8 +42,9 @@ def test_a_pdf_server_down_for_five_papers_in_a_row_stops_the_downloads(prefect_
     assert problems[("arxiv_pdf", "HTTP 503")] == 5 * 5  # 5 papers x 5 attempts
     with Warehouse(tmp_path / "w.duckdb").read() as con:
         status, error, counts = con.execute("SELECT status, error, counts FROM runs").fetchone()
-        waiting = con.execute("SELECT count(*) FROM papers WHERE status = 'notable'"
-                              " AND arxiv_id NOT IN (SELECT arxiv_id FROM pdfs)").fetchone()[0]
+        waiting = con.execute(
+            "SELECT count(*) FROM papers WHERE status = 'notable' AND arxiv_id NOT IN (SELECT arxiv_id FROM pdfs)"
+        ).fetchone()[0]
     assert status == "source_down" and "arxiv_pdf is down" in error and "source_problems" in counts
     assert waiting > 0
 
@@ -44,7 +54,8 @@ def test_a_pdf_server_down_for_five_papers_in_a_row_stops_the_downloads(prefect_
 
 
 def test_semantic_scholar_down_mid_window_keeps_the_committed_batches_and_resumes(
-        prefect_harness, replay_server, tmp_path):
+    prefect_harness, replay_server, tmp_path
+):
     db = tmp_path / "w.duckdb"
     # The first batch gets its citations; every later batch call fails through all retries.
     replay_server.add_fault("/graph/v1/paper/batch", "500", times=None, after=1)
@@ -61,39 +72,48 @@ def test_semantic_scholar_down_mid_window_keeps_the_committed_batches_and_resume
     with Warehouse(db).read() as con:
         assert con.execute("SELECT count(*) FROM run_checkpoints").fetchone()[0] == 0
         total = con.execute("SELECT count(*) FROM papers").fetchone()[0]
-    clean = _run(tmp_path / "clean.duckdb", replay_server, batch_size=40, extract=False,
-                 bulk_search=False)
+    clean = _run(tmp_path / "clean.duckdb", replay_server, batch_size=40, extract=False, bulk_search=False)
     assert total == clean.inserted
 
 
 def clean_window_size(server) -> int:
-    from paramtrack.sources.arxiv_source import ArxivSource
     from paramtrack.core.settings import DEFAULT_CATEGORIES
+    from paramtrack.sources.arxiv_source import ArxivSource
 
     with ArxivSource(server.arxiv_api_url, delay_seconds=0) as src:
         return src.window_page(DEFAULT_CATEGORIES, SINCE, UNTIL).total
 
 
 def test_the_weekly_run_first_finishes_a_window_an_earlier_run_left_unfinished(
-        prefect_harness, replay_server, tmp_path):
+    prefect_harness, replay_server, tmp_path
+):
     from paramtrack.flows.schedule import weekly_discover_flow
     from paramtrack.warehouse import runs_store
 
     db = tmp_path / "w.duckdb"
     wh = Warehouse(db)
-    params = {"since": date(2022, 4, 1), "until": date(2022, 4, 30),
-              "categories": ["cs.AI", "cs.CL", "cs.CV", "cs.LG", "cs.NE", "stat.ML"]}
+    params = {
+        "since": date(2022, 4, 1),
+        "until": date(2022, 4, 30),
+        "categories": ["cs.AI", "cs.CL", "cs.CV", "cs.LG", "cs.NE", "stat.ML"],
+    }
     with wh.write() as con:
         key = runs_store.job_key("discover", params)
         run_id = runs_store.start_run(con, "discover", params, key=key)
         runs_store.finish_run(con, run_id, status="interrupted", error="killed")
-    weekly_discover_flow(db_path=str(db), arxiv_api_url=replay_server.arxiv_api_url,
-                         s2_api_url=replay_server.s2_api_url, pdf_cache_dir=str(tmp_path / "pdfs"),
-                         arxiv_delay_seconds=0.0, s2_min_interval=0.0, pdf_delay_seconds=0.0)
+    weekly_discover_flow(
+        db_path=str(db),
+        arxiv_api_url=replay_server.arxiv_api_url,
+        s2_api_url=replay_server.s2_api_url,
+        pdf_cache_dir=str(tmp_path / "pdfs"),
+        arxiv_delay_seconds=0.0,
+        s2_min_interval=0.0,
+        pdf_delay_seconds=0.0,
+    )
     with wh.read() as con:
-        april = con.execute("SELECT count(*) FROM papers WHERE published BETWEEN"
-                            " DATE '2022-04-01' AND DATE '2022-04-30'").fetchone()[0]
-        statuses = con.execute("SELECT status FROM runs WHERE job_key = ? ORDER BY started_at",
-                               [key]).fetchall()
+        april = con.execute(
+            "SELECT count(*) FROM papers WHERE published BETWEEN DATE '2022-04-01' AND DATE '2022-04-30'"
+        ).fetchone()[0]
+        statuses = con.execute("SELECT status FROM runs WHERE job_key = ? ORDER BY started_at", [key]).fetchall()
         assert runs_store.unfinished_windows(con, "discover", newer_than_days=31) == []
     assert april > 0 and [s for (s,) in statuses] == ["interrupted", "completed"]

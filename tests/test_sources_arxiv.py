@@ -7,12 +7,10 @@ import time
 from datetime import date, datetime
 
 import pytest
+from replay_support import replay_fixtures  # noqa: E402
 
 from paramtrack.core.errors import SourceUnavailableError, UserError
 from paramtrack.sources.arxiv_source import ArxivPaper, ArxivSource, window_query
-
-
-from replay_support import replay_fixtures  # noqa: E402
 
 server, _clean_replay = replay_fixtures()
 

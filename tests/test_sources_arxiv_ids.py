@@ -34,8 +34,20 @@ def test_parse_valid(text: str, expected: ArxivId) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "2204.0231", "2204.023111", "1412.00001", "1501.0001", "2213.00001", "0612.0001",
-     "2204.02311v0", "hep-th/99010", "https://example.com/abs/2204.02311", "2204.02311v"],
+    [
+        "",
+        "abc",
+        "2204.0231",
+        "2204.023111",
+        "1412.00001",
+        "1501.0001",
+        "2213.00001",
+        "0612.0001",
+        "2204.02311v0",
+        "hep-th/99010",
+        "https://example.com/abs/2204.02311",
+        "2204.02311v",
+    ],
 )
 def test_parse_invalid(text: str) -> None:
     with pytest.raises(ValueError, match="invalid arXiv id"):
@@ -48,10 +60,12 @@ def test_versioned_and_str() -> None:
 
 
 def test_ids_in_epoch_link_cells() -> None:
-    cell = ("https://arxiv.org/abs/2001.08361, "
-            "https://web.archive.org/web/20230101000000/https://arxiv.org/pdf/2005.14165.pdf; "
-            "https://papers.nips.cc/paper/7181-attention.pdf https://arxiv.org/abs/cs/0205070 "
-            "https://arxiv.org/abs/2001.08361v2")
+    cell = (
+        "https://arxiv.org/abs/2001.08361, "
+        "https://web.archive.org/web/20230101000000/https://arxiv.org/pdf/2005.14165.pdf; "
+        "https://papers.nips.cc/paper/7181-attention.pdf https://arxiv.org/abs/cs/0205070 "
+        "https://arxiv.org/abs/2001.08361v2"
+    )
     assert [a.id for a in arxiv_ids_in(cell)] == ["2001.08361", "2005.14165", "cs/0205070"]
     assert arxiv_ids_in("https://openai.com/blog/gpt-4") == []
     assert arxiv_ids_in(None) == []

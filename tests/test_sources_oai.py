@@ -123,7 +123,7 @@ def test_retries_back_off_with_jitter_then_give_up(server):
             oai.list_records("cs", date(2023, 5, 1))
     assert len(waits) == 3
     for attempt, wait in enumerate(waits):
-        assert 0.5 * 2 ** attempt <= wait <= 2 ** attempt
+        assert 0.5 * 2**attempt <= wait <= 2**attempt
 
 
 def test_truncated_xml_is_retried(server):
@@ -135,8 +135,10 @@ def test_truncated_xml_is_retried(server):
 
 
 def test_truncated_body_does_not_parse(server):
-    body = httpx.get(f"{server.base_url}/oai2", params={
-        "verb": "ListRecords", "metadataPrefix": "arXiv", "set": "cs", "from": "2023-05-01"}).content
+    body = httpx.get(
+        f"{server.base_url}/oai2",
+        params={"verb": "ListRecords", "metadataPrefix": "arXiv", "set": "cs", "from": "2023-05-01"},
+    ).content
     with pytest.raises(ET.ParseError):
         parse_oai_response(body[: len(body) // 2])
 
@@ -165,8 +167,9 @@ def test_bad_argument_is_an_oai_error(server):
     with pytest.raises(OaiError) as err:
         parse_oai_response(body)
     assert err.value.code == "badArgument"
-    body = httpx.get(f"{server.base_url}/oai2", params={
-        "verb": "ListRecords", "metadataPrefix": "arXiv", "from": "2023-5-1"}).content
+    body = httpx.get(
+        f"{server.base_url}/oai2", params={"verb": "ListRecords", "metadataPrefix": "arXiv", "from": "2023-5-1"}
+    ).content
     with pytest.raises(OaiError, match="badArgument"):
         parse_oai_response(body)
 

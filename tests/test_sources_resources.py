@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from replay_support import replay_fixtures
+
 from paramtrack.sources.arxiv_source import ArxivSource
 from paramtrack.sources.pdf_cache import PdfCache
 from paramtrack.sources.semantic_scholar import SemanticScholarSource
@@ -48,11 +48,15 @@ def open_client_connections(port: int) -> int:
 
 def leftovers(root: Path) -> list[str]:
     """Anything but finished PDFs and the index: partials, locks, temp files."""
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                  if p.is_file() and p.suffix != ".pdf" and p.name != "index.json")
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix != ".pdf" and p.name != "index.json"
+    )
 
 
 # -- closing -----------------------------------------------------------------------------------
+
 
 def test_arxiv_source_closes_its_session(server) -> None:
     with ArxivSource(server.arxiv_api_url, delay_seconds=0, timeout=5) as src:
@@ -63,8 +67,10 @@ def test_arxiv_source_closes_its_session(server) -> None:
 
 
 def test_pdf_cache_and_s2_close_their_clients(server, tmp_path) -> None:
-    with PdfCache(tmp_path / "pdfs") as cache, SemanticScholarSource(
-            server.s2_api_url, min_interval=0, api_key=None) as s2:
+    with (
+        PdfCache(tmp_path / "pdfs") as cache,
+        SemanticScholarSource(server.s2_api_url, min_interval=0, api_key=None) as s2,
+    ):
         cache.fetch(server.pdf_url(ID), arxiv_id=ID)
         s2.batch_by_arxiv(["2204.02311"])
         assert open_client_connections(server.port) >= 2
@@ -76,18 +82,32 @@ def test_flow_tasks_leave_no_connection_open(server, tmp_path, warehouse) -> Non
     from paramtrack.flows import discover
     from paramtrack.warehouse import papers_store
 
-    sources = discover.SourceSettings(arxiv_url=server.arxiv_api_url, s2_url=server.s2_api_url,
-                                      arxiv_delay_s=0, s2_min_interval=0, pdf_delay_s=0)
+    sources = discover.SourceSettings(
+        arxiv_url=server.arxiv_api_url, s2_url=server.s2_api_url, arxiv_delay_s=0, s2_min_interval=0, pdf_delay_s=0
+    )
     page = discover.poll_arxiv_page.fn(sources, ["cs.CL"], date(2022, 4, 1), date(2022, 4, 30), 0)
     assert page.papers
     assert discover.fetch_arxiv_ids.fn(sources, ["2204.02311"])
-    discover.find_missed.fn(sources, query="language model", min_citations=1000,
-                            date_range="2019:", known=[])
+    discover.find_missed.fn(sources, query="language model", min_citations=1000, date_range="2019:", known=[])
     row = papers_store.PaperRow(
-        arxiv_id=ID, version=3, title="Batch Normalization", abstract=None, authors=["S. Ioffe"],
-        categories=["cs.LG"], primary_category="cs.LG", published=date(2015, 2, 11), updated=None,
-        doi=None, journal_ref=None, pdf_url=server.pdf_url(ID), s2_paper_id=None, citation_count=1,
-        influential_citation_count=None, status="notable", found_by="arxiv_window")
+        arxiv_id=ID,
+        version=3,
+        title="Batch Normalization",
+        abstract=None,
+        authors=["S. Ioffe"],
+        categories=["cs.LG"],
+        primary_category="cs.LG",
+        published=date(2015, 2, 11),
+        updated=None,
+        doi=None,
+        journal_ref=None,
+        pdf_url=server.pdf_url(ID),
+        s2_paper_id=None,
+        citation_count=1,
+        influential_citation_count=None,
+        status="notable",
+        found_by="arxiv_window",
+    )
     with warehouse.write() as con:
         papers_store.upsert_papers(con, [row])
     got = discover.download_pdfs.fn(str(warehouse.path), sources, str(tmp_path / "pdfs"), 50)
@@ -96,6 +116,7 @@ def test_flow_tasks_leave_no_connection_open(server, tmp_path, warehouse) -> Non
 
 
 # -- concurrent downloads of the same PDF ------------------------------------------------------
+
 
 def _expected_sha(corpus_dir: Path) -> str:
     return hashlib.sha256((corpus_dir / "pdfs" / f"{ID}v3.pdf").read_bytes()).hexdigest()
@@ -140,9 +161,16 @@ with PdfCache(sys.argv[1]) as cache:
 def test_two_processes_same_pdf_from_replay(server, tmp_path, corpus_dir) -> None:
     server.add_fault("/pdf/", "slow", times=2, delay=0.5)
     root = tmp_path / "pdfs"
-    procs = [subprocess.Popen([sys.executable, "-c", _CHILD, str(root), server.pdf_url(ID), ID],
-                              cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(root), server.pdf_url(ID), ID],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=60) for p in procs]
     sha = _expected_sha(corpus_dir)
     for p, (out, err) in zip(procs, outs):
@@ -170,7 +198,7 @@ class _SlowPdf(BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes {start}-{len(self.body) - 1}/{len(self.body)}")
         self.end_headers()
         for i in range(0, len(data), 16 * 1024):
-            self.wfile.write(data[i:i + 16 * 1024])
+            self.wfile.write(data[i : i + 16 * 1024])
             self.wfile.flush()
             time.sleep(0.03)
 
@@ -212,6 +240,7 @@ def test_second_download_waits_instead_of_appending_to_the_first(slow_pdf_server
 
 
 # -- replay server CLI loop --------------------------------------------------------------------
+
 
 def test_serve_forever_serves_the_started_server_until_ctrl_c(corpus_dir) -> None:
     """The CLI starts the server (to report bind errors and print the port), then blocks in

@@ -7,12 +7,10 @@ import time
 from datetime import date
 
 import pytest
+from replay_support import replay_fixtures  # noqa: E402
 
 from paramtrack.core.errors import SourceUnavailableError
 from paramtrack.sources.semantic_scholar import S2Paper, SemanticScholarSource
-
-
-from replay_support import replay_fixtures  # noqa: E402
 
 server, _clean_replay = replay_fixtures(bulk_page_size=7)
 
@@ -48,8 +46,9 @@ def test_batch_chunks_of_500(server) -> None:
 
 def test_bulk_search_follows_tokens(server) -> None:
     with make(server) as s2:
-        papers = list(s2.bulk_search(query="", min_citation_count=1000,
-                                     publication_date_or_year="2020-01-01:2021-12-31"))
+        papers = list(
+            s2.bulk_search(query="", min_citation_count=1000, publication_date_or_year="2020-01-01:2021-12-31")
+        )
     assert len(papers) > 7  # more than one page of 7
     assert all(p.citation_count >= 1000 for p in papers)
     assert all(date(2020, 1, 1) <= p.publication_date <= date(2021, 12, 31) for p in papers)

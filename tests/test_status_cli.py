@@ -6,15 +6,14 @@ import json
 import os
 import socket
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-from test_review_support import REPO_ROOT
+from test_review_support import REPO_ROOT, seed_demo_queue
 
 from paramtrack.reporting.digest import digest_name, render_digest
-from test_review_support import seed_demo_queue
 from paramtrack.warehouse import runs_store
 from paramtrack.warehouse.status_store import run_report
 
@@ -30,8 +29,9 @@ def _status(exe: str, db: Path, *args: str, api_url: str | None = None) -> subpr
     if api_url is not None:
         env["PREFECT_API_URL"] = api_url
     env["PREFECT_HOME"] = str(db.parent / "prefect-client")
-    return subprocess.run([exe, "--db", str(db), "status", *args], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=db.parent)
+    return subprocess.run(
+        [exe, "--db", str(db), "status", *args], capture_output=True, text=True, env=env, timeout=120, cwd=db.parent
+    )
 
 
 @pytest.fixture()
@@ -43,8 +43,9 @@ def ran(warehouse, tmp_path):
     with warehouse.write() as con:
         # seed_demo_queue inserts rows directly; the intake's upsert would stamp this.
         con.execute("UPDATE papers SET notable_since = now() WHERE status = 'notable'")
-        runs_store.finish_run(con, run_id, status="completed",
-                                counts={"newly_notable": 5, "staged": 5, "extraction_errors": 0})
+        runs_store.finish_run(
+            con, run_id, status="completed", counts={"newly_notable": 5, "staged": 5, "extraction_errors": 0}
+        )
     with warehouse.read() as con:
         report = run_report(con, run_id)
     digests = tmp_path / "digests"
@@ -102,8 +103,9 @@ def test_an_unreachable_prefect_api_is_one_line_not_a_traceback(paramtrack_exe, 
 
     assert result.returncode == 0
     lines = [line for line in result.stdout.splitlines() if "Prefect" in line]
-    assert lines == [f"Next scheduled run: cannot reach the Prefect API at {url} "
-                     "(ConnectError: [Errno 111] Connection refused)"]
+    assert lines == [
+        f"Next scheduled run: cannot reach the Prefect API at {url} (ConnectError: [Errno 111] Connection refused)"
+    ]
     assert "Traceback" not in result.stdout + result.stderr
     data = json.loads(_status(paramtrack_exe, db, "--json", api_url=url).stdout)
     assert data["schedule"]["state"] == "unreachable"
@@ -111,12 +113,16 @@ def test_an_unreachable_prefect_api_is_one_line_not_a_traceback(paramtrack_exe, 
 
 def test_health_problems_are_listed_and_set_the_exit_code(paramtrack_exe, ran):
     db, run_id, _ = ran
-    long_ago = datetime.now(timezone.utc) - timedelta(days=10)
+    long_ago = datetime.now(UTC) - timedelta(days=10)
     con = duckdb.connect(str(db))
-    con.execute("UPDATE runs SET started_at = ?, finished_at = ? WHERE run_id = ?",
-                [long_ago - timedelta(minutes=5), long_ago, run_id])
-    con.execute("INSERT INTO runs (run_id, flow, status, started_at) VALUES ('deadbeef-dead', 'discover', 'running', ?)",
-                [long_ago + timedelta(days=1)])
+    con.execute(
+        "UPDATE runs SET started_at = ?, finished_at = ? WHERE run_id = ?",
+        [long_ago - timedelta(minutes=5), long_ago, run_id],
+    )
+    con.execute(
+        "INSERT INTO runs (run_id, flow, status, started_at) VALUES ('deadbeef-dead', 'discover', 'running', ?)",
+        [long_ago + timedelta(days=1)],
+    )
     con.execute("DELETE FROM _migrations WHERE name = '0007_extraction_keys'")
     con.close()
 
@@ -126,8 +132,9 @@ def test_health_problems_are_listed_and_set_the_exit_code(paramtrack_exe, ran):
     problems = result.stdout.split("Health: 3 problem(s)\n")[1].splitlines()
     assert problems[0].startswith("  - 1 migration(s) pending: 0007_extraction_keys")
     assert problems[1].startswith("  - run deadbeef (discover) still 'running' since")
-    assert problems[2] == ("  - last completed discover run is 10 days old (more than 8): "
-                           "is the weekly schedule running?")
+    assert problems[2] == (
+        "  - last completed discover run is 10 days old (more than 8): is the weekly schedule running?"
+    )
     data = json.loads(_status(paramtrack_exe, db, "--json").stdout)
     assert data["health"]["ok"] is False and len(data["health"]["problems"]) == 3
     # status reports a pending migration; it does not apply it behind the user's back.
@@ -142,7 +149,8 @@ def test_a_missing_database_is_a_one_line_error(paramtrack_exe, tmp_path):
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
         f"Error: no database at {tmp_path / 'nope.duckdb'} (run 'paramtrack demo' or "
-        "'paramtrack ingest' first, or pass --db PATH)"]
+        "'paramtrack ingest' first, or pass --db PATH)"
+    ]
     assert not (tmp_path / "nope.duckdb").exists()
 
 
@@ -162,17 +170,21 @@ def test_status_shows_the_next_scheduled_weekly_run(prefect_harness, paramtrack_
     assert "Next scheduled run: the Prefect server has no deployment 'weekly-discover/weekly-ingest'" in before.stdout
 
     # A cron that fires on 1 January only, so the run created below is the next one.
-    deployment_id = weekly_deployment(db_path=str(db), cron="0 6 1 1 *", window_days=7,
-                                      arxiv_api_url="http://127.0.0.1:9/api/query",
-                                      s2_api_url="http://127.0.0.1:9", pdf_cache_dir=None).apply()
-    when = (datetime.now(timezone.utc) + timedelta(hours=3)).replace(second=0, microsecond=0)
+    deployment_id = weekly_deployment(
+        db_path=str(db),
+        cron="0 6 1 1 *",
+        window_days=7,
+        arxiv_api_url="http://127.0.0.1:9/api/query",
+        s2_api_url="http://127.0.0.1:9",
+        pdf_cache_dir=None,
+    ).apply()
+    when = (datetime.now(UTC) + timedelta(hours=3)).replace(second=0, microsecond=0)
     with get_client(sync_client=True) as client:
         client.create_flow_run_from_deployment(deployment_id, state=Scheduled(scheduled_time=when))
 
     result = _status(paramtrack_exe, db, api_url=api_url)
     assert result.returncode == 0, result.stderr
-    assert (f"Next scheduled run: {when:%Y-%m-%d %H:%M} UTC (weekly-discover/weekly-ingest)"
-            in result.stdout)
+    assert f"Next scheduled run: {when:%Y-%m-%d %H:%M} UTC (weekly-discover/weekly-ingest)" in result.stdout
     data = json.loads(_status(paramtrack_exe, db, "--json", api_url=api_url).stdout)
     assert data["schedule"]["state"] == "scheduled"
     assert datetime.fromisoformat(data["schedule"]["next_run"]) == when

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from datetime import UTC
 from pathlib import Path
 
 import duckdb
 import pytest
-
 from test_review_support import Server, csrf_client, form_fields
 
 pytestmark = [pytest.mark.slow, pytest.mark.prefect]
@@ -26,8 +26,9 @@ OPT, RESNET = "2205.01068", "1512.03385"
 
 
 def _run(exe: str, db: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([exe, "--db", str(db), *args], input=stdin, capture_output=True,
-                          text=True, timeout=300, cwd=db.parent)
+    return subprocess.run(
+        [exe, "--db", str(db), *args], input=stdin, capture_output=True, text=True, timeout=300, cwd=db.parent
+    )
 
 
 def _sql(db: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -70,19 +71,27 @@ def test_approving_opt_leaves_one_opt_175b(real_db):
         fields = form_fields(row, "approve")
         r = client.post(f"/papers/{OPT}/decide", data=fields | {"system": "OPT-175B"})
         assert r.status_code == 303, r.text
-    rows = _sql(real_db, "SELECT system, source, parameters FROM curated_models"
-                         " WHERE system_key LIKE 'opt175b%'")
+    rows = _sql(real_db, "SELECT system, source, parameters FROM curated_models WHERE system_key LIKE 'opt175b%'")
     assert rows == [("OPT-175B", "review", 175e9)]
-    logged = _sql(real_db, "SELECT new_value->>'$.supersedes[0].source_row' FROM decisions"
-                           " WHERE arxiv_id = ? AND action = 'approve'", [OPT])
+    logged = _sql(
+        real_db,
+        "SELECT new_value->>'$.supersedes[0].source_row' FROM decisions WHERE arxiv_id = ? AND action = 'approve'",
+        [OPT],
+    )
     assert logged == [("504",)]
 
 
 def test_approving_resnet_152_keeps_resnet_110_and_the_correction_carries_its_own_evidence(real_db):
-    before = _sql(real_db, "SELECT count(*) FROM curated_models WHERE domain = 'vision'"
-                           " AND parameters > 0 AND publication_date < DATE '2018-01-01'")[0][0]
-    cifar = _sql(real_db, "SELECT evidence FROM ranked_candidates WHERE arxiv_id = ?"
-                          " AND quantity = 'parameters' AND rank = 1", [RESNET])[0][0]
+    before = _sql(
+        real_db,
+        "SELECT count(*) FROM curated_models WHERE domain = 'vision'"
+        " AND parameters > 0 AND publication_date < DATE '2018-01-01'",
+    )[0][0]
+    cifar = _sql(
+        real_db,
+        "SELECT evidence FROM ranked_candidates WHERE arxiv_id = ? AND quantity = 'parameters' AND rank = 1",
+        [RESNET],
+    )[0][0]
     assert "CIFAR-10" in cifar
     with Server(real_db, "--reviewer", "ada") as srv:
         client, _ = csrf_client(srv.url)
@@ -98,23 +107,29 @@ def test_approving_resnet_152_keeps_resnet_110_and_the_correction_carries_its_ow
         sentence = "ResNet-152 has 60.2M parameters and 11.3 billion FLOPs."
         # the name now matches Epoch's ResNet-152 row, not the "-" the page showed: the server
         # asks for confirmation and writes nothing yet
-        r = client.post(f"/papers/{RESNET}/decide",
-                        data=correction | {"evidence": sentence, "evidence_page": "4"})
+        r = client.post(f"/papers/{RESNET}/decide", data=correction | {"evidence": sentence, "evidence_page": "4"})
         assert r.status_code == 200 and "Confirm the system" in r.text
         assert "ResNet-152 (ImageNet)" in r.text and "row 251" in r.text
         assert _sql(real_db, "SELECT count(*) FROM models WHERE source = 'review'") == [(0,)]
         confirm = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', r.text))
         r = client.post(f"/papers/{RESNET}/decide", data=confirm)
         assert r.status_code == 303, r.text
-    rows = _sql(real_db, "SELECT system, source, parameters, evidence, evidence_page, evidence_source"
-                         " FROM curated_models WHERE arxiv_id = ? ORDER BY system", [RESNET])
+    rows = _sql(
+        real_db,
+        "SELECT system, source, parameters, evidence, evidence_page, evidence_source"
+        " FROM curated_models WHERE arxiv_id = ? ORDER BY system",
+        [RESNET],
+    )
     assert rows == [
         ("ResNet-110 (CIFAR-10)", "epoch", 1.7e6, None, None, None),
         ("ResNet-152 (ImageNet)", "review", 60.2e6, sentence, 4, "typed"),
     ]
     assert all(cifar != r[3] for r in rows)
-    after = _sql(real_db, "SELECT count(*) FROM curated_models WHERE domain = 'vision'"
-                          " AND parameters > 0 AND publication_date < DATE '2018-01-01'")[0][0]
+    after = _sql(
+        real_db,
+        "SELECT count(*) FROM curated_models WHERE domain = 'vision'"
+        " AND parameters > 0 AND publication_date < DATE '2018-01-01'",
+    )[0][0]
     assert after == before  # ResNet-152 replaced, not both rows of the paper
 
 
@@ -133,15 +148,30 @@ def test_a_second_system_from_one_paper_and_evidence_picked_from_another_candida
         fields = form_fields(page, "correct")
         # a second system of the same paper, corrected from the 850K candidate: its evidence is
         # the sentence of the candidate that states 19.4M, picked by the reviewer
-        r = client.post(f"/papers/{RESNET}/decide", data=fields | {
-            "candidate_id": start, "parameters": "19.4M", "model": "ResNet-1202",
-            "evidence_candidate_id": cid, "supersedes": "-"})
+        r = client.post(
+            f"/papers/{RESNET}/decide",
+            data=fields
+            | {
+                "candidate_id": start,
+                "parameters": "19.4M",
+                "model": "ResNet-1202",
+                "evidence_candidate_id": cid,
+                "supersedes": "-",
+            },
+        )
         assert r.status_code == 303, r.text
-    rows = _sql(real_db, "SELECT c.system, c.source, m.evidence_source, m.evidence_candidate_id,"
-                         " m.evidence_page FROM curated_models c JOIN models m USING (model_id)"
-                         " WHERE c.arxiv_id = ? ORDER BY c.system", [RESNET])
-    assert [r[:2] for r in rows] == [("ResNet-110 (CIFAR-10)", "review"), ("ResNet-1202", "review"),
-                                     ("ResNet-152 (ImageNet)", "epoch")]
+    rows = _sql(
+        real_db,
+        "SELECT c.system, c.source, m.evidence_source, m.evidence_candidate_id,"
+        " m.evidence_page FROM curated_models c JOIN models m USING (model_id)"
+        " WHERE c.arxiv_id = ? ORDER BY c.system",
+        [RESNET],
+    )
+    assert [r[:2] for r in rows] == [
+        ("ResNet-110 (CIFAR-10)", "review"),
+        ("ResNet-1202", "review"),
+        ("ResNet-152 (ImageNet)", "epoch"),
+    ]
     assert rows[1][2:] == ("picked", int(cid), 7)
 
 
@@ -164,13 +194,20 @@ def test_reimporting_a_vintage_changes_nothing(real_db, corpus_dir, paramtrack_e
     r = _run(paramtrack_exe, real_db, "import-epoch", str(corpus_dir / "epoch" / NEWER))
     assert r.returncode == 0, r.stderr
     assert _sql(real_db, "SELECT system, source FROM curated_models WHERE system_key = 'opt175b'") == [
-        ("OPT-175B", "review")]
-    assert _sql(real_db, "SELECT system, source_file FROM curated_models"
-                         " WHERE system_key IN ('resnet110cifar10', 'resnet152imagenet')"
-                         " ORDER BY system") == [("ResNet-110 (CIFAR-10)", NEWER),
-                                                 ("ResNet-152 (ImageNet)", NEWER)]
-    hidden = dict(_sql(real_db, "SELECT superseded_by_source, count(*) FROM superseded_models"
-                                " WHERE system = 'OPT-175B' GROUP BY ALL"))
+        ("OPT-175B", "review")
+    ]
+    assert _sql(
+        real_db,
+        "SELECT system, source_file FROM curated_models"
+        " WHERE system_key IN ('resnet110cifar10', 'resnet152imagenet')"
+        " ORDER BY system",
+    ) == [("ResNet-110 (CIFAR-10)", NEWER), ("ResNet-152 (ImageNet)", NEWER)]
+    hidden = dict(
+        _sql(
+            real_db,
+            "SELECT superseded_by_source, count(*) FROM superseded_models WHERE system = 'OPT-175B' GROUP BY ALL",
+        )
+    )
     assert hidden == {"review": 2, "epoch": 1}  # the 2022-09 row: by the review and by 2025-04
     again = _sql(real_db, curated)
     r = _run(paramtrack_exe, real_db, "import-epoch", str(corpus_dir / "epoch" / NEWER))
@@ -178,27 +215,35 @@ def test_reimporting_a_vintage_changes_nothing(real_db, corpus_dir, paramtrack_e
 
 
 def test_terminal_review_shows_the_match_before_saving(real_db, paramtrack_exe):
-    ids = [r[0] for r in _sql(real_db, "SELECT arxiv_id FROM review_queue ORDER BY citations DESC"
-                                       " NULLS LAST, top_score DESC NULLS LAST, arxiv_id")]
+    ids = [
+        r[0]
+        for r in _sql(
+            real_db,
+            "SELECT arxiv_id FROM review_queue ORDER BY citations DESC NULLS LAST, top_score DESC NULLS LAST, arxiv_id",
+        )
+    ]
     keys = []
     for arxiv_id in ids:
         if arxiv_id == OPT:
-            keys += ["1", "", "y", "q"]   # approve the top candidate, keep its system, confirm
+            keys += ["1", "", "y", "q"]  # approve the top candidate, keep its system, confirm
             break
         keys.append("k")
     r = _run(paramtrack_exe, real_db, "review", "--reviewer", "ada", stdin="\n".join(keys) + "\n")
     assert r.returncode == 0, r.stderr
-    assert ("OPT-175B: supersedes Epoch: OPT-175B (pcd_notable_ml_systems_2022-09.csv row 504,"
-            " name (no arXiv id))") in r.stdout
+    assert (
+        "OPT-175B: supersedes Epoch: OPT-175B (pcd_notable_ml_systems_2022-09.csv row 504, name (no arXiv id))"
+    ) in r.stdout
     assert _sql(real_db, "SELECT system, source FROM curated_models WHERE system_key = 'opt175b'") == [
-        ("OPT-175B", "review")]
+        ("OPT-175B", "review")
+    ]
 
 
 def test_a_system_is_never_named_after_the_paper_title(warehouse):
     """A candidate without a model name and no Epoch row to borrow one from: the reviewer must
     name the system; the paper's title is never used."""
-    from paramtrack.review_queue.service import InvalidDecision, ReviewService
     from test_review_support import Cand, seed_paper
+
+    from paramtrack.review_queue.service import InvalidDecision, ReviewService
 
     title = "Megatron-LM: Training Multi-Billion Parameter Language Models Using Model Parallelism"
     seed_paper(warehouse, "1909.08053", title, [Cand(8.3e9, model=None, evidence="8.3 billion")])
@@ -214,36 +259,51 @@ def test_a_system_is_never_named_after_the_paper_title(warehouse):
 def test_same_system_rule_in_sql(warehouse):
     """The rule itself, on hand-made rows: arXiv id + normalised name, or name alone when one
     side has no arXiv id; vintages: the most recently imported file's row counts."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = [  # system, arxiv_id, file, row
         ("ResNet-152", "1512.03385", "old.csv", 1),
         ("ResNet-110", "1512.03385", "old.csv", 2),
         ("OPT-175B", None, "old.csv", 3),
         ("GPT-3 175B", "2005.14165", "old.csv", 4),
-        ("resnet 152", "1512.03385", "new.csv", 1),   # same system, newer file
-        ("OPT 175B", "2205.01068", "new.csv", 2),     # old row had no id: name alone
-        ("GPT-3 175B", "2999.00001", "new.csv", 3),   # same name, another paper: not the same
+        ("resnet 152", "1512.03385", "new.csv", 1),  # same system, newer file
+        ("OPT 175B", "2205.01068", "new.csv", 2),  # old row had no id: name alone
+        ("GPT-3 175B", "2999.00001", "new.csv", 3),  # same name, another paper: not the same
     ]
     with warehouse.write() as con:
         for f, when in (("old.csv", now - timedelta(days=1)), ("new.csv", now)):
-            con.execute("INSERT INTO epoch_imports (source_file, sha256, imported_at, rows_total,"
-                        " inserted, updated, unchanged, skipped) VALUES (?, 'x', ?, 0, 0, 0, 0, 0)",
-                        [f, when])
+            con.execute(
+                "INSERT INTO epoch_imports (source_file, sha256, imported_at, rows_total,"
+                " inserted, updated, unchanged, skipped) VALUES (?, 'x', ?, 0, 0, 0, 0, 0)",
+                [f, when],
+            )
         for system, aid, f, row in rows:
-            con.execute("INSERT INTO models (system, arxiv_id, parameters, source, source_file,"
-                        " source_row, updated_at) VALUES (?, ?, 1e9, 'epoch', ?, ?, now())",
-                        [system, aid, f, row])
-        con.execute("INSERT INTO models (system, arxiv_id, parameters, source, updated_at)"
-                    " VALUES ('ResNet-110', '1512.03385', 1.7e6, 'review', now())")
-        got = con.execute("SELECT system, source, source_file FROM curated_models"
-                          " ORDER BY system, source_file").fetchall()
-        why = con.execute("SELECT system, source_file, superseded_by_source, matched_on"
-                          " FROM superseded_models ORDER BY system, source_file").fetchall()
-    assert got == [("GPT-3 175B", "epoch", "new.csv"), ("GPT-3 175B", "epoch", "old.csv"),
-                   ("OPT 175B", "epoch", "new.csv"), ("ResNet-110", "review", None),
-                   ("resnet 152", "epoch", "new.csv")]
-    assert why == [("OPT-175B", "old.csv", "epoch", "name (no arXiv id)"),
-                   ("ResNet-110", "old.csv", "review", "arXiv id and name"),
-                   ("ResNet-152", "old.csv", "epoch", "arXiv id and name")]
+            con.execute(
+                "INSERT INTO models (system, arxiv_id, parameters, source, source_file,"
+                " source_row, updated_at) VALUES (?, ?, 1e9, 'epoch', ?, ?, now())",
+                [system, aid, f, row],
+            )
+        con.execute(
+            "INSERT INTO models (system, arxiv_id, parameters, source, updated_at)"
+            " VALUES ('ResNet-110', '1512.03385', 1.7e6, 'review', now())"
+        )
+        got = con.execute(
+            "SELECT system, source, source_file FROM curated_models ORDER BY system, source_file"
+        ).fetchall()
+        why = con.execute(
+            "SELECT system, source_file, superseded_by_source, matched_on"
+            " FROM superseded_models ORDER BY system, source_file"
+        ).fetchall()
+    assert got == [
+        ("GPT-3 175B", "epoch", "new.csv"),
+        ("GPT-3 175B", "epoch", "old.csv"),
+        ("OPT 175B", "epoch", "new.csv"),
+        ("ResNet-110", "review", None),
+        ("resnet 152", "epoch", "new.csv"),
+    ]
+    assert why == [
+        ("OPT-175B", "old.csv", "epoch", "name (no arXiv id)"),
+        ("ResNet-110", "old.csv", "review", "arXiv id and name"),
+        ("ResNet-152", "old.csv", "epoch", "arXiv id and name"),
+    ]

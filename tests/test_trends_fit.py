@@ -18,18 +18,21 @@ from paramtrack.trends.gap import GapConfig, gap_table
 def synthetic(n=3000, seed=1, break_year=2015.0, hole=None) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.uniform(1960, 2023, n)
-    y = np.where(x < break_year, 2 + 0.1 * (x - 1960), 2 + 0.1 * (break_year - 1960)
-                 + 0.6 * (x - break_year)) + rng.normal(0, 0.5, n)
+    y = np.where(
+        x < break_year, 2 + 0.1 * (x - 1960), 2 + 0.1 * (break_year - 1960) + 0.6 * (x - break_year)
+    ) + rng.normal(0, 0.5, n)
     if hole:
         y = np.where((y >= hole[0]) & (y < hole[1]), y + (hole[1] - hole[0]), y)
     dates = pd.to_datetime("1960-01-01") + pd.to_timedelta((x - 1960) * 365.2425, unit="D")
-    return pd.DataFrame({
-        "system": [f"m{i}" for i in range(n)],
-        "publication_date": dates.normalize(),
-        "domain": rng.choice(["language", "vision", "games"], n),
-        "parameters": 10 ** y,
-        "training_compute": np.where(rng.random(n) < 0.5, 10 ** (y * 1.5 + 3), np.nan),
-    })
+    return pd.DataFrame(
+        {
+            "system": [f"m{i}" for i in range(n)],
+            "publication_date": dates.normalize(),
+            "domain": rng.choice(["language", "vision", "games"], n),
+            "parameters": 10**y,
+            "training_compute": np.where(rng.random(n) < 0.5, 10 ** (y * 1.5 + 3), np.nan),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +112,8 @@ def test_tiled_weighted_sums_match_direct(monkeypatch):
 
     monkeypatch.setattr(fit, "poisson_counts", recording)
     got = tiles.weighted_cell_sums(np.random.default_rng(1), Z.astype(np.float32), 37)
-    W = np.concatenate(drawn, axis=1).astype(float)            # replicates × rows
-    assert W.shape == (37, n) and len(drawn) > 1               # several tiles were drawn
+    W = np.concatenate(drawn, axis=1).astype(float)  # replicates × rows
+    assert W.shape == (37, n) and len(drawn) > 1  # several tiles were drawn
     want = np.stack([W[:, a:b] @ Z[a:b] for a, b in zip(starts, ends)])
     assert got.shape == want.shape and np.allclose(got, want, rtol=1e-5, atol=1e-3)
 
@@ -146,7 +149,7 @@ def test_empty_input():
 
 
 def test_gap_finds_planted_hole():
-    df = synthetic(n=5000, hole=(10.30103, 10.80103))   # nothing in 20B-63B
+    df = synthetic(n=5000, hole=(10.30103, 10.80103))  # nothing in 20B-63B
     g = gap_table(df, GapConfig(since_year=2018))
     flagged = g[(g.domain == "all") & g.scarce]
     assert "20B-63B" in set(flagged["label"])

@@ -21,8 +21,9 @@ from paramtrack.trends.fit import TrendConfig
 from paramtrack.warehouse.models_store import import_epoch_rows
 from paramtrack.warehouse.trends_store import read_table, recompute_due
 
-EPOCH_FILES = sorted(p.name for p in (Path(__file__).resolve().parents[2] / "shared" / "data"
-                                      / "epoch").glob("*.csv")) or ["(corpus missing)"]
+EPOCH_FILES = sorted(
+    p.name for p in (Path(__file__).resolve().parents[2] / "shared" / "data" / "epoch").glob("*.csv")
+) or ["(corpus missing)"]
 
 PCD = "pcd_notable_ml_systems_2022-09.csv"
 
@@ -30,8 +31,14 @@ PCD = "pcd_notable_ml_systems_2022-09.csv"
 def _import(wh, path: Path):
     parsed = parse_epoch_csv(path)
     with wh.write() as con:
-        import_epoch_rows(con, parsed.file_name, parsed.rows, sha256="t",
-                          skipped=len(parsed.skipped), skip_reasons=parsed.skip_reasons())
+        import_epoch_rows(
+            con,
+            parsed.file_name,
+            parsed.rows,
+            sha256="t",
+            skipped=len(parsed.skipped),
+            skip_reasons=parsed.skip_reasons(),
+        )
 
 
 def _tables(wh):
@@ -100,25 +107,38 @@ def test_results_replaced_in_one_transaction(warehouse, corpus_dir, monkeypatch)
     import paramtrack.flows.recompute as fr
 
     def broken_gap(models, cfg):
-        return pd.DataFrame({"domain": ["all"], "since_year": [2020], "band_kind": ["grid"],
-                             "band_lo_log10": [1.0], "band_hi_log10": [1.5], "band_lo": [10.0],
-                             "band_hi": [31.6], "label": [None], "n": [1], "mean_below": [0.0],
-                             "mean_above": [0.0], "scarcity": [1.0], "scarce": [False]})
+        return pd.DataFrame(
+            {
+                "domain": ["all"],
+                "since_year": [2020],
+                "band_kind": ["grid"],
+                "band_lo_log10": [1.0],
+                "band_hi_log10": [1.5],
+                "band_lo": [10.0],
+                "band_hi": [31.6],
+                "label": [None],
+                "n": [1],
+                "mean_below": [0.0],
+                "mean_above": [0.0],
+                "scarcity": [1.0],
+                "scarce": [False],
+            }
+        )
 
     monkeypatch.setattr(fr, "gap_table", broken_gap)
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (whatever the database makes of the bad table)
         recompute(warehouse, config=TrendConfig(resamples=100, seed=1))  # trends differ, gap fails
     after = _tables(warehouse)
     for name in before:
         pd.testing.assert_frame_equal(before[name], after[name])
     with warehouse.read() as con:
-        statuses = [r[0] for r in con.execute(
-            "SELECT status FROM runs WHERE flow = 'recompute' ORDER BY started_at").fetchall()]
+        statuses = [
+            r[0] for r in con.execute("SELECT status FROM runs WHERE flow = 'recompute' ORDER BY started_at").fetchall()
+        ]
     assert statuses == ["completed", "failed"]
 
 
-def test_a_chart_failure_marks_the_run_failed_and_keeps_the_old_results(warehouse, corpus_dir,
-                                                                       tmp_path, monkeypatch):
+def test_a_chart_failure_marks_the_run_failed_and_keeps_the_old_results(warehouse, corpus_dir, tmp_path, monkeypatch):
     _import(warehouse, corpus_dir / "epoch" / PCD)
     recompute(warehouse, config=TrendConfig(resamples=100))
     before = _tables(warehouse)
@@ -129,14 +149,17 @@ def test_a_chart_failure_marks_the_run_failed_and_keeps_the_old_results(warehous
 
     monkeypatch.setattr(fr, "write_charts", full_disk)
     with pytest.raises(OSError):
-        recompute(warehouse, config=TrendConfig(resamples=100, seed=1),
-                  charts_dir=tmp_path / "charts", export_dir=tmp_path / "export")
+        recompute(
+            warehouse,
+            config=TrendConfig(resamples=100, seed=1),
+            charts_dir=tmp_path / "charts",
+            export_dir=tmp_path / "export",
+        )
     after = _tables(warehouse)
     for name in before:
         pd.testing.assert_frame_equal(before[name], after[name])
     with warehouse.read() as con:
-        rows = con.execute("SELECT status, error FROM runs WHERE flow = 'recompute' "
-                           "ORDER BY started_at").fetchall()
+        rows = con.execute("SELECT status, error FROM runs WHERE flow = 'recompute' ORDER BY started_at").fetchall()
     assert [r[0] for r in rows] == ["completed", "failed"] and "No space" in rows[1][1]
 
 
@@ -169,16 +192,19 @@ def test_cli_import_and_recompute_reproduce_paper_bands(paramtrack_exe, corpus_d
     csv = corpus_dir / "epoch" / PCD
     prefect_home = tmp_path / "prefect"
     prefect_home.mkdir()
-    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}   # a home Prefect can create
-    run = lambda *args: subprocess.run([paramtrack_exe, "--db", str(db), *args],  # noqa: E731
-                                       capture_output=True, text=True, timeout=400, cwd=tmp_path,
-                                       env=env)
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}  # a home Prefect can create
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [paramtrack_exe, "--db", str(db), *args], capture_output=True, text=True, timeout=400, cwd=tmp_path, env=env
+        )
+
     r = run("import-epoch", str(csv))
     assert r.returncode == 0, r.stderr
     assert "362 imported" in r.stdout and "150 skipped" in r.stdout and "missing system name" in r.stdout
     r = run("import-epoch", str(csv))
     assert "0 imported, 0 updated, 362 unchanged" in r.stdout
-    r = run("recompute", "--charts", str(tmp_path / "charts"))    # through the Prefect flow
+    r = run("recompute", "--charts", str(tmp_path / "charts"))  # through the Prefect flow
     assert r.returncode == 0, r.stderr
     assert "doubling mo [5; 50; 95]" in r.stdout and "SCARCE" in r.stdout
     from paramtrack.warehouse import Warehouse
@@ -206,8 +232,7 @@ def test_recompute_flow_through_prefect(prefect_harness, warehouse, corpus_dir, 
     _import(warehouse, corpus_dir / "epoch" / PCD)
     from paramtrack.flows.recompute import recompute_flow
 
-    summary = recompute_flow(db_path=str(warehouse.path), export_dir=str(tmp_path / "exp"),
-                             resamples=1000)
+    summary = recompute_flow(db_path=str(warehouse.path), export_dir=str(tmp_path / "exp"), resamples=1000)
     assert not summary["skipped"] and summary["counts"]["trends"] > 0
     tables = _tables(warehouse)
     assert_paper_bands(tables["trends"], tables["gap"])

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -19,10 +19,23 @@ from paramtrack.warehouse.papers_store import PaperRow, upsert_papers
 
 def _paper(arxiv_id: str, citations: int | None = 5, status: str = "watch") -> PaperRow:
     return PaperRow(
-        arxiv_id=arxiv_id, version=1, title=f"Paper {arxiv_id}", abstract=None, authors=["A"],
-        categories=["cs.LG"], primary_category="cs.LG", published=date(2026, 1, 1), updated=None,
-        doi=None, journal_ref=None, pdf_url=None, s2_paper_id=None, citation_count=citations,
-        influential_citation_count=None, status=status, found_by="arxiv_window",
+        arxiv_id=arxiv_id,
+        version=1,
+        title=f"Paper {arxiv_id}",
+        abstract=None,
+        authors=["A"],
+        categories=["cs.LG"],
+        primary_category="cs.LG",
+        published=date(2026, 1, 1),
+        updated=None,
+        doi=None,
+        journal_ref=None,
+        pdf_url=None,
+        s2_paper_id=None,
+        citation_count=citations,
+        influential_citation_count=None,
+        status=status,
+        found_by="arxiv_window",
     )
 
 
@@ -63,7 +76,7 @@ def test_an_analyst_reads_views_with_plain_duckdb_read_only(warehouse):
 
 def test_upserting_the_same_papers_twice_adds_nothing(warehouse):
     rows = [_paper("2401.00001", 50, "notable"), _paper("2401.00002", 1)]
-    seen = datetime(2026, 11, 23, 6, tzinfo=timezone.utc)
+    seen = datetime(2026, 11, 23, 6, tzinfo=UTC)
     with warehouse.write() as con:
         first = upsert_papers(con, rows, seen_at=seen)
     with warehouse.write() as con:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from paramtrack.extractors import ExtractionWorker
-from paramtrack.core.errors import UserError
 from test_review_support import Cand, Result, add_paper
+
+from paramtrack.core.errors import UserError
+from paramtrack.extractors import ExtractionWorker
 from paramtrack.warehouse import Warehouse
 from paramtrack.warehouse.extraction_store import has_extraction, store_extraction
 from paramtrack.warehouse.migrations import _steps, migrate, pending_migrations
@@ -35,8 +35,9 @@ def test_two_papers_sharing_one_pdf_keep_their_own_candidates(warehouse):
         _store(con, "2101.00001", Result(candidates=[Cand(7e9, model="A-7B")]))
         _store(con, "2101.00002", Result(candidates=[Cand(13e9, model="B-13B")]))
     with warehouse.read() as con:
-        rows = con.execute("SELECT arxiv_id, value, model FROM ranked_candidates"
-                           " WHERE quantity = 'parameters' ORDER BY arxiv_id").fetchall()
+        rows = con.execute(
+            "SELECT arxiv_id, value, model FROM ranked_candidates WHERE quantity = 'parameters' ORDER BY arxiv_id"
+        ).fetchall()
     assert rows == [("2101.00001", 7e9, "A-7B"), ("2101.00002", 13e9, "B-13B")]
 
 
@@ -70,17 +71,19 @@ def test_a_broken_pdf_is_a_lasting_error(tmp_path):
 def test_candidate_changes_shows_what_a_new_extractor_changed(warehouse):
     with warehouse.write() as con:
         add_paper(con, "2101.00001", "Switch")
-        _store(con, "2101.00001", Result(candidates=[Cand(1.6e12, kind="dense_total", model="Switch-C")]),
-                version="1.0.0")
-        _store(con, "2101.00001", Result(candidates=[Cand(1.6e12, kind="moe_total", model="Switch-C")]),
-                version="1.1.0")
+        _store(
+            con, "2101.00001", Result(candidates=[Cand(1.6e12, kind="dense_total", model="Switch-C")]), version="1.0.0"
+        )
+        _store(
+            con, "2101.00001", Result(candidates=[Cand(1.6e12, kind="moe_total", model="Switch-C")]), version="1.1.0"
+        )
         add_paper(con, "2101.00002", "Unchanged")
         for version in ("1.0.0", "1.1.0"):
-            _store(con, "2101.00002", Result(candidates=[Cand(3e8, model="M")]), sha="other",
-                   version=version)
+            _store(con, "2101.00002", Result(candidates=[Cand(3e8, model="M")]), sha="other", version=version)
     with warehouse.read() as con:
-        rows = con.execute("SELECT arxiv_id, previous_version, extractor_version, new_pdf,"
-                           " previous_kind, kind FROM candidate_changes").fetchall()
+        rows = con.execute(
+            "SELECT arxiv_id, previous_version, extractor_version, new_pdf, previous_kind, kind FROM candidate_changes"
+        ).fetchall()
     assert rows == [("2101.00001", "1.0.0", "1.1.0", False, "dense_total", "moe_total")]
 
 
@@ -93,13 +96,16 @@ def test_migration_0007_keeps_rows_extracted_under_the_old_key(tmp_path):
             break
         con.execute(sql)
         con.execute("INSERT INTO _migrations VALUES (?, now())", [name])
-    con.execute("INSERT INTO extractions (arxiv_id, pdf_sha256, extractor_version, extracted_at,"
-                " pages, error) VALUES ('2101.00001', 'abc', '1.0.0', now(), 12, NULL)")
+    con.execute(
+        "INSERT INTO extractions (arxiv_id, pdf_sha256, extractor_version, extracted_at,"
+        " pages, error) VALUES ('2101.00001', 'abc', '1.0.0', now(), 12, NULL)"
+    )
     later = [name for name, _ in _steps() if name >= "0007"]
     assert pending_migrations(con) == later and later[0] == "0007_extraction_keys"
     assert migrate(con) == later
     assert con.execute("SELECT arxiv_id, pages, error_transient FROM latest_extractions").fetchall() == [
-        ("2101.00001", 12, False)]
+        ("2101.00001", 12, False)
+    ]
     con.close()
 
 
@@ -114,10 +120,15 @@ def test_reading_a_missing_file_fails_without_creating_it(tmp_path):
 def test_reads_coexist_with_an_analysts_read_only_connection(warehouse):
     """Another process holds the file read-only: the pipeline's reads still work."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time\n"
-         f"con = duckdb.connect({str(warehouse.path)!r}, read_only=True)\n"
-         "print('open', flush=True)\ntime.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time\n"
+            f"con = duckdb.connect({str(warehouse.path)!r}, read_only=True)\n"
+            "print('open', flush=True)\ntime.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "open"
@@ -132,17 +143,21 @@ def test_reads_coexist_with_an_analysts_read_only_connection(warehouse):
 def test_a_malformed_lock_timeout_is_a_one_line_error(warehouse, paramtrack_exe):
     import os
 
-    proc = subprocess.run([paramtrack_exe, "--db", str(warehouse.path), "db", "info"],
-                          env={**os.environ, "PARAMTRACK_LOCK_TIMEOUT": "abc"},
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [paramtrack_exe, "--db", str(warehouse.path), "db", "info"],
+        env={**os.environ, "PARAMTRACK_LOCK_TIMEOUT": "abc"},
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0
     assert "PARAMTRACK_LOCK_TIMEOUT must be a number of seconds" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
 def test_db_info_lists_tables_and_views(warehouse, paramtrack_exe):
-    proc = subprocess.run([paramtrack_exe, "--db", str(warehouse.path), "db", "info"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [paramtrack_exe, "--db", str(warehouse.path), "db", "info"], capture_output=True, text=True, check=True
+    )
     assert "extractions" in proc.stdout and "candidate_changes" in proc.stdout
     assert f"(schema: {_steps()[-1][0]})" in proc.stdout  # the newest migration
     assert Path(warehouse.path).exists()
@@ -151,16 +166,15 @@ def test_db_info_lists_tables_and_views(warehouse, paramtrack_exe):
 def test_a_timeout_after_review_leaves_the_decision_and_the_candidates_alone(warehouse):
     """Re-extraction with a new extractor times out on an approved paper: nothing changes for
     the reviewer (no second look, same top candidate); the error is visible and retried later."""
+    from test_review_support import seed_paper
+
     from paramtrack.extractors.types import ExtractionResult
     from paramtrack.flows.discover import stage_extraction
     from paramtrack.review_queue.service import ReviewService
-    from test_review_support import seed_paper
 
     seed_paper(warehouse, "2205.01068", "OPT", [Cand(175e9, model="OPT-175B")])
-    ReviewService(warehouse).decide("2205.01068", reviewer="alice", action="approve",
-                                    expected_version=0)
-    timeout = ExtractionResult(error="timed out after 60 s", error_transient=True,
-                               extractor_version="9.9.9")
+    ReviewService(warehouse).decide("2205.01068", reviewer="alice", action="approve", expected_version=0)
+    timeout = ExtractionResult(error="timed out after 60 s", error_transient=True, extractor_version="9.9.9")
     assert stage_extraction.fn(str(warehouse.path), "2205.01068", "sha-2205.01068", timeout, 60.0) is False
     with warehouse.read() as con:
         assert con.execute("SELECT status, top_value FROM review_overview").fetchall() == [("approved", 175e9)]

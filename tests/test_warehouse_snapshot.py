@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from paramtrack.warehouse import Warehouse, papers_store, runs_store
 from paramtrack.warehouse.snapshot import content_snapshot, diff_snapshots
@@ -10,11 +10,23 @@ from paramtrack.warehouse.snapshot import content_snapshot, diff_snapshots
 
 def _row(arxiv_id: str, title: str, citations: int) -> papers_store.PaperRow:
     return papers_store.PaperRow(
-        arxiv_id=arxiv_id, version=1, title=title, abstract="a", authors=["A"],
-        categories=["cs.LG"], primary_category="cs.LG", published=date(2021, 1, 5),
-        updated=datetime(2021, 1, 6, tzinfo=timezone.utc), doi=None, journal_ref=None,
-        pdf_url=f"http://127.0.0.1:1/pdf/{arxiv_id}v1", s2_paper_id=None, citation_count=citations,
-        influential_citation_count=None, status="notable", found_by="arxiv_window",
+        arxiv_id=arxiv_id,
+        version=1,
+        title=title,
+        abstract="a",
+        authors=["A"],
+        categories=["cs.LG"],
+        primary_category="cs.LG",
+        published=date(2021, 1, 5),
+        updated=datetime(2021, 1, 6, tzinfo=UTC),
+        doi=None,
+        journal_ref=None,
+        pdf_url=f"http://127.0.0.1:1/pdf/{arxiv_id}v1",
+        s2_paper_id=None,
+        citation_count=citations,
+        influential_citation_count=None,
+        status="notable",
+        found_by="arxiv_window",
     )
 
 
@@ -31,7 +43,7 @@ def _fill(wh: Warehouse, *, seen_at: datetime, rows, pdf_path: str, attempts: in
 def test_same_content_at_other_times_and_paths_is_equal(tmp_path):
     a, b = Warehouse(tmp_path / "a.duckdb"), Warehouse(tmp_path / "b.duckdb")
     a.migrate(), b.migrate()
-    t = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+    t = datetime(2026, 11, 23, 10, tzinfo=UTC)
     rows = [_row("2101.00001", "One", 10), _row("2101.00002", "Two", 20)]
     _fill(a, seen_at=t, rows=rows, pdf_path="/tmp/a/pdfs/ab.pdf")
     # other run ids, times (same day), file paths, two tries for the PDF, rows in another order
@@ -46,7 +58,7 @@ def test_same_content_at_other_times_and_paths_is_equal(tmp_path):
 def test_a_changed_value_a_missing_row_and_an_extra_table_are_reported(tmp_path):
     a, b = Warehouse(tmp_path / "a.duckdb"), Warehouse(tmp_path / "b.duckdb")
     a.migrate(), b.migrate()
-    t = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+    t = datetime(2026, 11, 23, 10, tzinfo=UTC)
     _fill(a, seen_at=t, rows=[_row("2101.00001", "One", 10), _row("2101.00002", "Two", 20)], pdf_path="p")
     _fill(b, seen_at=t, rows=[_row("2101.00001", "One", 11)], pdf_path="p")
     with b.write() as con:
@@ -64,10 +76,12 @@ def test_a_changed_value_a_missing_row_and_an_extra_table_are_reported(tmp_path)
 def test_ignore_leaves_out_extra_columns(tmp_path):
     a, b = Warehouse(tmp_path / "a.duckdb"), Warehouse(tmp_path / "b.duckdb")
     a.migrate(), b.migrate()
-    t = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+    t = datetime(2026, 11, 23, 10, tzinfo=UTC)
     _fill(a, seen_at=t, rows=[_row("2101.00001", "One", 10)], pdf_path="p")
     _fill(b, seen_at=t, rows=[_row("2101.00001", "One changed", 10)], pdf_path="p")
     with a.read() as ca, b.read() as cb:
         assert diff_snapshots(content_snapshot(ca), content_snapshot(cb))
-        assert diff_snapshots(content_snapshot(ca, {"papers": ["title"]}),
-                              content_snapshot(cb, {"papers": ["title"]})) == []
+        assert (
+            diff_snapshots(content_snapshot(ca, {"papers": ["title"]}), content_snapshot(cb, {"papers": ["title"]}))
+            == []
+        )

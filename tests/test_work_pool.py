@@ -29,8 +29,7 @@ FAST = {"arxiv_delay_seconds": 0.0, "s2_min_interval": 0.0, "pdf_delay_seconds":
 
 
 def _prefect(env: dict, *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([PREFECT, *args], env=env, cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run([PREFECT, *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -39,9 +38,18 @@ def _prefect(env: dict, *args: str) -> subprocess.CompletedProcess:
 def pool(tmp_path_factory, corpus_dir, paramtrack_exe):
     work = tmp_path_factory.mktemp("pool")
     db = work / "data" / "w.duckdb"
-    imported = subprocess.run([paramtrack_exe, "--db", str(db), "import-epoch",
-                               str(corpus_dir / "epoch" / "pcd_notable_ml_systems_2022-09.csv")],
-                              capture_output=True, text=True, timeout=120)
+    imported = subprocess.run(
+        [
+            paramtrack_exe,
+            "--db",
+            str(db),
+            "import-epoch",
+            str(corpus_dir / "epoch" / "pcd_notable_ml_systems_2022-09.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert imported.returncode == 0, imported.stderr
     with prefect_server(work / "server-home") as api:
         env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_HOME": str(work / "client-home")}
@@ -50,9 +58,12 @@ def pool(tmp_path_factory, corpus_dir, paramtrack_exe):
         log = work / "worker.log"
         with open(log, "wb") as out:
             worker = subprocess.Popen(
-                [PREFECT, "worker", "start", "--pool", "paramtrack"], cwd=work,
+                [PREFECT, "worker", "start", "--pool", "paramtrack"],
+                cwd=work,
                 env={**env, "PARAMTRACK_DB": str(db), "PREFECT_WORKER_QUERY_SECONDS": "2"},
-                stdout=out, stderr=subprocess.STDOUT)
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         try:
             yield api, db, log
         finally:
@@ -66,16 +77,14 @@ def pool(tmp_path_factory, corpus_dir, paramtrack_exe):
 
 def test_prefect_deploy_registers_both_deployments_on_the_process_pool(pool):
     api, _, _ = pool
-    found = {d["name"]: d for d in httpx.post(f"{api}/deployments/filter", json={},
-                                               timeout=10).json()}
+    found = {d["name"]: d for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()}
     assert set(found) >= {"weekly-ingest", "recompute-if-due"}
     for name, cron in (("weekly-ingest", "0 6 * * 1"), ("recompute-if-due", "0 * * * *")):
         assert found[name]["work_pool_name"] == "paramtrack"
         assert [s["schedule"]["cron"] for s in found[name]["schedules"]] == [cron]
         assert found[name]["schedules"][0]["schedule"]["timezone"] == "UTC"
     pull = found["weekly-ingest"]["pull_steps"]
-    assert pull == [{"prefect.deployments.steps.set_working_directory":
-                     {"directory": str(REPO_ROOT)}}]
+    assert pull == [{"prefect.deployments.steps.set_working_directory": {"directory": str(REPO_ROOT)}}]
 
 
 def test_the_worker_runs_both_deployments_to_completed(pool, replay_server):
@@ -84,13 +93,21 @@ def test_the_worker_runs_both_deployments_to_completed(pool, replay_server):
     assert recompute["state_type"] == "COMPLETED", str(recompute["state"]) + log.read_text()[-3000:]
     assert (db.parent / "charts" / "trends.png").is_file()  # relative charts/: beside the warehouse
 
-    weekly = wait_final(api, trigger(api, deployment_id(api, "weekly-ingest"), {
-        **FAST, "arxiv_api_url": replay_server.arxiv_api_url,
-        "s2_api_url": replay_server.s2_api_url}), 300)
+    weekly = wait_final(
+        api,
+        trigger(
+            api,
+            deployment_id(api, "weekly-ingest"),
+            {**FAST, "arxiv_api_url": replay_server.arxiv_api_url, "s2_api_url": replay_server.s2_api_url},
+        ),
+        300,
+    )
     assert weekly["state_type"] == "COMPLETED", str(weekly["state"]) + log.read_text()[-3000:]
     with Warehouse(db).read() as con:  # the worker's PARAMTRACK_DB is the warehouse written
         assert con.execute("SELECT flow, status FROM runs ORDER BY started_at").fetchall() == [
-            ("recompute", "completed"), ("discover", "completed")]
+            ("recompute", "completed"),
+            ("discover", "completed"),
+        ]
 
 
 def test_the_readme_server_commands_give_the_ui_its_api_on_any_port(pool):
@@ -109,6 +126,7 @@ def test_without_the_export_the_ui_would_look_for_port_4200(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_UI")}
     env.pop("PREFECT_API_URL", None)
     env["PREFECT_HOME"] = str(tmp_path)
-    shown = subprocess.run([PREFECT, "config", "view", "--show-defaults"], env=env,
-                           capture_output=True, text=True, timeout=120)
+    shown = subprocess.run(
+        [PREFECT, "config", "view", "--show-defaults"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert "PREFECT_SERVER_UI_API_URL='http://127.0.0.1:4200/api'" in shown.stdout, shown.stdout[-2000:]

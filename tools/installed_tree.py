@@ -59,14 +59,18 @@ def install_tree(dest: Path = DEFAULT_TREE) -> Path:
     return dest
 
 
-def repo_path_for(installed: str, tree: Path) -> str:
-    """Map ``<tree>/paramtrack/flows/discover.py`` back to ``flows/discover.py`` for messages."""
-    prefix = str(tree / "paramtrack") + os.sep
-    if not installed.startswith(prefix):
-        return installed
-    rest = installed[len(prefix) :]
-    first = rest.split(os.sep, 1)[0]
-    return rest if (REPO / first).is_dir() and first != "core" and (REPO / first / "__init__.py").is_file() else f"paramtrack{os.sep}{rest}"
+def repo_path_for(reported: str, tree: Path) -> str:
+    """Map ``paramtrack/flows/discover.py`` (as reported from inside the tree, relative or
+    absolute) back to the file you edit, ``flows/discover.py``."""
+    rel = reported
+    if rel.startswith(str(tree) + os.sep):
+        rel = rel[len(str(tree)) + 1 :]
+    parts = Path(rel).parts
+    if len(parts) < 2 or parts[0] != "paramtrack":
+        return reported
+    if parts[1] != "core" and (REPO / parts[1] / "__init__.py").is_file():
+        return str(Path(*parts[1:]))
+    return rel
 
 
 def _run_with_tree(argv: list[str], tree: Path) -> int:
@@ -92,7 +96,9 @@ def main(argv: list[str]) -> int:
         return 0
     if argv[0] == "contracts":
         return _run_with_tree([str(bindir / "lint-imports"), "--config", str(REPO / "pyproject.toml")], tree)
-    return _run_with_tree([sys.executable, "-m", "mypy", "--config-file", str(REPO / "pyproject.toml"), "-p", "paramtrack"], tree)
+    return _run_with_tree(
+        [sys.executable, "-m", "mypy", "--config-file", str(REPO / "pyproject.toml"), "-p", "paramtrack"], tree
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import html
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import matplotlib
@@ -46,20 +46,34 @@ from matplotlib.patches import Patch  # noqa: E402
 from scipy import stats  # noqa: E402
 
 COLORS = {
-    "language": "#1f77b4", "vision": "#ff7f0e", "games": "#2ca02c", "speech": "#d62728",
-    "multimodal": "#9467bd", "recommendation": "#8c564b", "robotics": "#e377c2",
-    "other": "#7f7f7f", "unknown": "#bcbd22",
+    "language": "#1f77b4",
+    "vision": "#ff7f0e",
+    "games": "#2ca02c",
+    "speech": "#d62728",
+    "multimodal": "#9467bd",
+    "recommendation": "#8c564b",
+    "robotics": "#e377c2",
+    "other": "#7f7f7f",
+    "unknown": "#bcbd22",
 }
 FIT_COLORS = ["#111111", "#b2182b", "#2166ac", "#1b7837"]
 VERDICT_COLORS = {"scarce": "#d62728", "undetermined": "#f0a030", "not scarce": "#5b84b1"}
 GAP_BAND = (2e10, 7e10)
 GAP_LABEL = "20B-70B gap band (Villalobos et al. 2022)"
-CHART_FILES = ("trends.png", "trends_by_domain.png", "trends.html", "gap.png", "gap.html",
-               "index.html", "charts.css", "charts.js")
+CHART_FILES = (
+    "trends.png",
+    "trends_by_domain.png",
+    "trends.html",
+    "gap.png",
+    "gap.html",
+    "index.html",
+    "charts.css",
+    "charts.js",
+)
 
-MIN_POINTS = 10       # fewer models than this: no line
-MIN_R2 = 0.1          # the fit explains less than 10 % of the variance: no line
-LEVEL = 0.90          # confidence band of the fitted mean line (5-95 %, as the tables)
+MIN_POINTS = 10  # fewer models than this: no line
+MIN_R2 = 0.1  # the fit explains less than 10 % of the variance: no line
+LEVEL = 0.90  # confidence band of the fitted mean line (5-95 %, as the tables)
 
 
 # -- what may be drawn ---------------------------------------------------------------------
@@ -73,8 +87,7 @@ def fit_support(row: pd.Series | dict) -> str | None:
         reasons.append(f"too few models (n={n} < {MIN_POINTS})")
     r2 = row.get("r2")
     if r2 is None or not np.isfinite(r2) or r2 < MIN_R2:
-        reasons.append(f"R² {r2:.2f} < {MIN_R2}" if r2 is not None and np.isfinite(r2)
-                       else "no R²")
+        reasons.append(f"R² {r2:.2f} < {MIN_R2}" if r2 is not None and np.isfinite(r2) else "no R²")
     lo, hi = row.get("slope_p05"), row.get("slope_p95")
     if lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi) and lo <= 0 <= hi:
         reasons.append(f"slope interval [{lo:.2f}; {hi:.2f}] OOM/yr crosses 0")
@@ -143,13 +156,15 @@ def _frac(d) -> float:
 
 
 def _fit_label(row: pd.Series) -> str:
-    return (f"{row['era_label']}: {row['slope']:.2f} OOM/yr, doubling "
-            f"{row['doubling_months']:.1f} mo, R² {row['r2']:.2f}, n={int(row['n'])}")
+    return (
+        f"{row['era_label']}: {row['slope']:.2f} OOM/yr, doubling "
+        f"{row['doubling_months']:.1f} mo, R² {row['r2']:.2f}, n={int(row['n'])}"
+    )
 
 
 def caption(sample: pd.DataFrame, when: datetime | None = None, *, bands: bool = True) -> str:
     """Data source, Epoch vintage(s), reviewed rows, models drawn and date, for every chart."""
-    when = when or datetime.now(timezone.utc)
+    when = when or datetime.now(UTC)
     pts = sample[sample["y_parameters"].notna()] if "y_parameters" in sample else sample
     files: list[str] = []
     reviewed = 0
@@ -158,10 +173,12 @@ def caption(sample: pd.DataFrame, when: datetime | None = None, *, bands: bool =
         if "source_file" in sample:
             files = sorted(set(sample.loc[sample["source"] == "epoch", "source_file"].dropna()))
     vintage = ", ".join(files) if files else "no Epoch file"
-    return (f"Data: paramtrack curated dataset (view curated_models): Epoch AI, {vintage} "
-            f"(CC BY 4.0), with {reviewed} reviewed row{'s' if reviewed != 1 else ''}; "
-            f"{len(pts)} models with a parameter count. Drawn {when:%Y-%m-%d}."
-            + (f" Bands: {LEVEL:.0%} confidence of the fitted line." if bands else ""))
+    return (
+        f"Data: paramtrack curated dataset (view curated_models): Epoch AI, {vintage} "
+        f"(CC BY 4.0), with {reviewed} reviewed row{'s' if reviewed != 1 else ''}; "
+        f"{len(pts)} models with a parameter count. Drawn {when:%Y-%m-%d}."
+        + (f" Bands: {LEVEL:.0%} confidence of the fitted line." if bands else "")
+    )
 
 
 # -- PNG -------------------------------------------------------------------------------------
@@ -181,23 +198,28 @@ def _draw_fits(ax, lines: pd.DataFrame, pts: pd.DataFrame, *, colors=FIT_COLORS)
         band = _band(row, xs)
         if band is not None:
             ax.fill_between(xs, 10 ** band[0], 10 ** band[1], color=color, alpha=0.18, lw=0)
-        ax.plot(xs, 10 ** (row["intercept"] + row["slope"] * xs), color=color, lw=2.2,
-                label=_fit_label(row))
+        ax.plot(xs, 10 ** (row["intercept"] + row["slope"] * xs), color=color, lw=2.2, label=_fit_label(row))
     return skipped
 
 
 def _scatter(ax, pts: pd.DataFrame, *, size: float = 14) -> None:
     for dom, grp in pts.groupby("dom", sort=True):
-        ax.scatter(grp["x"], 10 ** grp["y_parameters"], s=size, alpha=0.6, lw=0,
-                   color=COLORS.get(dom, "#333333"), label=f"{dom} ({len(grp)})")
+        ax.scatter(
+            grp["x"],
+            10 ** grp["y_parameters"],
+            s=size,
+            alpha=0.6,
+            lw=0,
+            color=COLORS.get(dom, "#333333"),
+            label=f"{dom} ({len(grp)})",
+        )
 
 
 def _shade_gap(ax, x0: float | None = None, x1: float | None = None) -> None:
     if x0 is None:
         ax.axhspan(*GAP_BAND, color="#d62728", alpha=0.10, lw=0, zorder=0)
     else:
-        ax.fill_between([x0, x1], GAP_BAND[0], GAP_BAND[1], color="#d62728", alpha=0.10, lw=0,
-                        zorder=0)
+        ax.fill_between([x0, x1], GAP_BAND[0], GAP_BAND[1], color="#d62728", alpha=0.10, lw=0, zorder=0)
 
 
 def _axes(ax, title: str) -> None:
@@ -210,9 +232,17 @@ def _axes(ax, title: str) -> None:
 
 def _note(ax, lines: list[str], x: float = 0.01) -> None:
     if lines:
-        ax.text(x, 0.98, "\n".join(lines), transform=ax.transAxes, va="top", ha="left",
-                fontsize=8.5, color="#444444",
-                bbox={"facecolor": "white", "edgecolor": "#cccccc", "alpha": 0.9})
+        ax.text(
+            x,
+            0.98,
+            "\n".join(lines),
+            transform=ax.transAxes,
+            va="top",
+            ha="left",
+            fontsize=8.5,
+            color="#444444",
+            bbox={"facecolor": "white", "edgecolor": "#cccccc", "alpha": 0.9},
+        )
 
 
 def trends_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
@@ -225,13 +255,18 @@ def trends_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
     _axes(top, "(a) All eras: the single trend of each era, with its 90 % confidence band")
     dom_handles, dom_labels = top.get_legend_handles_labels()
     n_dom = pts["dom"].nunique()
-    doms = top.legend(dom_handles[:n_dom] + [Patch(color="#d62728", alpha=0.15)],
-                      dom_labels[:n_dom] + [GAP_LABEL], title="domain (models)", fontsize=9,
-                      loc="upper left", ncol=2, framealpha=0.9)
+    doms = top.legend(
+        dom_handles[:n_dom] + [Patch(color="#d62728", alpha=0.15)],
+        dom_labels[:n_dom] + [GAP_LABEL],
+        title="domain (models)",
+        fontsize=9,
+        loc="upper left",
+        ncol=2,
+        framealpha=0.9,
+    )
     top.add_artist(doms)
     if len(dom_handles) > n_dom:
-        top.legend(dom_handles[n_dom:], dom_labels[n_dom:], title="fits", fontsize=9,
-                   loc="lower right", framealpha=0.9)
+        top.legend(dom_handles[n_dom:], dom_labels[n_dom:], title="fits", fontsize=9, loc="lower right", framealpha=0.9)
     _note(top, skipped, x=0.42)
 
     break_x = min((_frac(r["era_start"]) for _, r in gap_eras.iterrows()), default=None)
@@ -240,16 +275,14 @@ def trends_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
     if len(recent):
         _shade_gap(bottom)
     skipped = _draw_fits(bottom, gap_eras, recent, colors=FIT_COLORS[1:])
-    _axes(bottom, "(b) Since the break: models below and above the gap, fitted separately "
-                  "(colours: domain, as in (a))")
+    _axes(bottom, "(b) Since the break: models below and above the gap, fitted separately (colours: domain, as in (a))")
     handles, labels = bottom.get_legend_handles_labels()
     fits = [(h, lab) for h, lab in zip(handles, labels) if "OOM/yr" in lab]
     if fits:
         bottom.legend(*zip(*fits), title="fits", fontsize=9, loc="lower right", framealpha=0.9)
     _note(bottom, skipped or (["no below/above-gap fits"] if gap_eras.empty else []))
     fig.suptitle("Parameters of notable ML models over time", fontsize=14, x=0.01, ha="left")
-    fig.text(0.01, 0.005, caption(sample), fontsize=8.5, color="#444444", ha="left", va="bottom",
-             wrap=True)
+    fig.text(0.01, 0.005, caption(sample), fontsize=8.5, color="#444444", ha="left", va="bottom", wrap=True)
     fig.tight_layout(rect=(0, 0.03, 1, 0.97))
     fig.savefig(path)
     plt.close(fig)
@@ -261,12 +294,12 @@ def trends_by_domain_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path)
     doms = fitted_domains(trends) or ["all"]
     cols = min(2, len(doms))
     rows = math.ceil(len(doms) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(7.2 * cols, 4.6 * rows + 0.6), dpi=100,
-                             sharex=True, sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(7.2 * cols, 4.6 * rows + 0.6), dpi=100, sharex=True, sharey=True, squeeze=False
+    )
     for ax, dom in zip(axes.flat, doms):
         mine = pts if dom == "all" else pts[pts["dom"] == dom]
-        ax.scatter(mine["x"], 10 ** mine["y_parameters"], s=14, alpha=0.6, lw=0,
-                   color=COLORS.get(dom, "#333333"))
+        ax.scatter(mine["x"], 10 ** mine["y_parameters"], s=14, alpha=0.6, lw=0, color=COLORS.get(dom, "#333333"))
         _shade_gap(ax)
         single, _ = _split_eras(_era_lines(trends, dom))
         skipped = _draw_fits(ax, single, mine)
@@ -274,19 +307,22 @@ def trends_by_domain_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8, loc="lower right", framealpha=0.9)
         _note(ax, skipped)
-    for ax in list(axes.flat)[len(doms):]:
+    for ax in list(axes.flat)[len(doms) :]:
         ax.set_visible(False)
-    fig.suptitle("Parameters over time per domain: each domain's own era trends "
-                 "(below/above-gap fits in the trend table)", fontsize=12, x=0.01, ha="left")
-    fig.text(0.01, 0.005, caption(sample), fontsize=8, color="#444444", ha="left", va="bottom",
-             wrap=True)
+    fig.suptitle(
+        "Parameters over time per domain: each domain's own era trends (below/above-gap fits in the trend table)",
+        fontsize=12,
+        x=0.01,
+        ha="left",
+    )
+    fig.text(0.01, 0.005, caption(sample), fontsize=8, color="#444444", ha="left", va="bottom", wrap=True)
     fig.tight_layout(rect=(0, 0.03, 1, 0.96))
     fig.savefig(path)
     plt.close(fig)
 
 
 def _size_label(log10: float) -> str:
-    v = 10 ** log10
+    v = 10**log10
     for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
         if v >= scale * 0.9995:
             return f"{v / scale:.3g}{unit}"
@@ -316,8 +352,7 @@ def gap_png(gap: pd.DataFrame, path: Path, sample: pd.DataFrame | None = None) -
     grid = gap[gap["band_kind"] == "grid"]
     named = gap[gap["band_kind"] == "named"]
     domains = _gap_domains(gap)
-    fig, axes = plt.subplots(len(domains), 1, figsize=(12, 4.3 * len(domains) + 0.6), dpi=100,
-                             squeeze=False)
+    fig, axes = plt.subplots(len(domains), 1, figsize=(12, 4.3 * len(domains) + 0.6), dpi=100, squeeze=False)
     since = int(gap["since_year"].iloc[0]) if len(gap) else ""
     for ax, dom in zip(axes[:, 0], domains):
         g = grid[grid["domain"] == dom]
@@ -332,13 +367,23 @@ def gap_png(gap: pd.DataFrame, path: Path, sample: pd.DataFrame | None = None) -
         band = named[named["domain"] == dom]
         if len(band) and "band_lo_log10" in band:
             b = band.iloc[0]
-            ax.axvspan(b["band_lo_log10"], b["band_hi_log10"], facecolor="none",
-                       edgecolor="#222222", hatch="///", lw=1.2, zorder=3)
-            ax.annotate(f"paper's {b['label']} gap: n={int(b['n'])}, scarcity {b['scarcity']:.2f}"
-                        f"{_interval(b)}: {_verdict(b)}",
-                        xy=(b["band_hi_log10"], max(g["n"].max() if len(g) else 1, 1) * 0.92),
-                        xytext=(8, 0), textcoords="offset points", fontsize=9.5,
-                        bbox={"facecolor": "white", "edgecolor": "#222222", "alpha": 0.95})
+            ax.axvspan(
+                b["band_lo_log10"],
+                b["band_hi_log10"],
+                facecolor="none",
+                edgecolor="#222222",
+                hatch="///",
+                lw=1.2,
+                zorder=3,
+            )
+            ax.annotate(
+                f"paper's {b['label']} gap: n={int(b['n'])}, scarcity {b['scarcity']:.2f}{_interval(b)}: {_verdict(b)}",
+                xy=(b["band_hi_log10"], max(g["n"].max() if len(g) else 1, 1) * 0.92),
+                xytext=(8, 0),
+                textcoords="offset points",
+                fontsize=9.5,
+                bbox={"facecolor": "white", "edgecolor": "#222222", "alpha": 0.95},
+            )
         if "band_lo_log10" in g and len(g):
             ticks = np.arange(math.floor(lo.min()), math.ceil(hi.max()) + 1)
             ax.set_xticks(ticks)
@@ -346,19 +391,25 @@ def gap_png(gap: pd.DataFrame, path: Path, sample: pd.DataFrame | None = None) -
             ax.set_xlim(lo.min() - 0.1, hi.max() + 0.1)
         ax.set_xlabel("parameters (log scale; bars are half-order-of-magnitude bands from 2·10^k)")
         ax.set_ylabel(f"models published since {since}")
-        ax.set_title(f"{dom}: models per parameter band, coloured by the bootstrap verdict",
-                     loc="left", fontsize=11)
+        ax.set_title(f"{dom}: models per parameter band, coloured by the bootstrap verdict", loc="left", fontsize=11)
         ax.grid(True, axis="y", alpha=0.3)
         ax.set_ylim(0, max(g["n"].max() if len(g) else 1, 1) * 1.15)
     handles = [Patch(color=c, label=v) for v, c in VERDICT_COLORS.items()]
     handles.append(Patch(facecolor="none", edgecolor="#222222", hatch="///", label=GAP_LABEL))
     axes[0, 0].legend(handles=handles, fontsize=9, loc="upper left", title="verdict")
     fig.suptitle("The parameter gap: are mid-size models scarce?", fontsize=14, x=0.01, ha="left")
-    text = (caption(sample, bands=False) if sample is not None
-            else "Data: paramtrack curated dataset.")
-    fig.text(0.01, 0.005, text + " Verdict: scarce in >= 95 % of 1,000 bootstrap resamples of "
-             "the models = scarce, <= 5 % = not scarce, else undetermined.", fontsize=8,
-             color="#444444", ha="left", va="bottom", wrap=True)
+    text = caption(sample, bands=False) if sample is not None else "Data: paramtrack curated dataset."
+    fig.text(
+        0.01,
+        0.005,
+        text + " Verdict: scarce in >= 95 % of 1,000 bootstrap resamples of "
+        "the models = scarce, <= 5 % = not scarce, else undetermined.",
+        fontsize=8,
+        color="#444444",
+        ha="left",
+        va="bottom",
+        wrap=True,
+    )
     fig.tight_layout(rect=(0, 0.04, 1, 0.96))
     fig.savefig(path)
     plt.close(fig)
@@ -380,7 +431,8 @@ _PAGE = """<!DOCTYPE html>
 </body></html>
 """
 
-_CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1200px}
+_CSS = (
+    """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1200px}
 nav.top a{margin-right:1em}
 svg{display:block;max-width:100%;height:auto}
 svg text{font-size:12px;fill:#333}
@@ -413,7 +465,10 @@ td.text{white-space:normal;min-width:8em}
 .vsw-scarce{background:#d62728;height:.9em}.vsw-undetermined{background:#f0a030;height:.9em}
 .vsw-not-scarce{background:#5b84b1;height:.9em}
 .verdict-scarce{color:#b01818;font-weight:600}.verdict-undetermined{color:#a06000;font-weight:600}
-""" + "".join(f".dom-{d}{{color:{c}}}\n" for d, c in COLORS.items()) + ".dom-x{color:#333}\n"
+"""
+    + "".join(f".dom-{d}{{color:{c}}}\n" for d, c in COLORS.items())
+    + ".dom-x{color:#333}\n"
+)
 
 _JS = """'use strict';
 // Chart pages: hover tooltips, legend toggles and the model table's filters. Loaded from a
@@ -491,8 +546,15 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _trend_svg(pts: pd.DataFrame, lines: pd.DataFrame, *, title: str, width: int = 1000,
-               height: int = 520, x_from: float | None = None) -> tuple[str, list[str]]:
+def _trend_svg(
+    pts: pd.DataFrame,
+    lines: pd.DataFrame,
+    *,
+    title: str,
+    width: int = 1000,
+    height: int = 520,
+    x_from: float | None = None,
+) -> tuple[str, list[str]]:
     """An SVG scatter (log10 parameters against year) with the supported fits, their bands
     and the gap band shaded; returns (svg, notes on fits not drawn)."""
     W, H, L, R, T, B = width, height, 78, 20, 34, 52
@@ -512,32 +574,46 @@ def _trend_svg(pts: pd.DataFrame, lines: pd.DataFrame, *, title: str, width: int
     def sy(y: float) -> float:
         return H - B - (y - y0) / (y1 - y0) * (H - T - B)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
-             f'viewBox="0 0 {W} {H}" role="img" aria-label="{_esc(title)}">',
-             f'<text class="panel-title" x="{L}" y="20">{_esc(title)}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
+        f'viewBox="0 0 {W} {H}" role="img" aria-label="{_esc(title)}">',
+        f'<text class="panel-title" x="{L}" y="20">{_esc(title)}</text>',
+    ]
     g0, g1 = (max(min(math.log10(v), y1), y0) for v in GAP_BAND)
-    parts.append(f'<rect x="{L}" y="{sy(g1):.1f}" width="{W - L - R}" height="{sy(g0) - sy(g1):.1f}" '
-                 f'fill="#d62728" fill-opacity="0.10" class="gap-band" data-tip="{_esc(GAP_LABEL)}"/>')
+    parts.append(
+        f'<rect x="{L}" y="{sy(g1):.1f}" width="{W - L - R}" height="{sy(g0) - sy(g1):.1f}" '
+        f'fill="#d62728" fill-opacity="0.10" class="gap-band" data-tip="{_esc(GAP_LABEL)}"/>'
+    )
     for y in range(int(y0), int(y1) + 1):
-        parts.append(f'<line x1="{L}" x2="{W - R}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="#eee"/>'
-                     f'<text x="{L - 6}" y="{sy(y) + 4:.1f}" text-anchor="end">{_size_label(y)}</text>')
+        parts.append(
+            f'<line x1="{L}" x2="{W - R}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="#eee"/>'
+            f'<text x="{L - 6}" y="{sy(y) + 4:.1f}" text-anchor="end">{_size_label(y)}</text>'
+        )
     step = 10 if x1 - x0 > 30 else (2 if x1 - x0 > 6 else 1)
     for x in range(int(x0 - x0 % step), int(x1) + 1, step):
         if x < x0:
             continue
-        parts.append(f'<line x1="{sx(x):.1f}" x2="{sx(x):.1f}" y1="{T}" y2="{H - B}" stroke="#eee"/>'
-                     f'<text x="{sx(x):.1f}" y="{H - B + 16}" text-anchor="middle">{x}</text>')
-    parts.append(f'<text class="axis-title" x="{(L + W - R) / 2:.0f}" y="{H - 10}" '
-                 'text-anchor="middle">publication date (year)</text>'
-                 f'<text class="axis-title" transform="translate(18 {(T + H - B) / 2:.0f}) rotate(-90)" '
-                 'text-anchor="middle">parameters (log scale)</text>')
+        parts.append(
+            f'<line x1="{sx(x):.1f}" x2="{sx(x):.1f}" y1="{T}" y2="{H - B}" stroke="#eee"/>'
+            f'<text x="{sx(x):.1f}" y="{H - B + 16}" text-anchor="middle">{x}</text>'
+        )
+    parts.append(
+        f'<text class="axis-title" x="{(L + W - R) / 2:.0f}" y="{H - 10}" '
+        'text-anchor="middle">publication date (year)</text>'
+        f'<text class="axis-title" transform="translate(18 {(T + H - B) / 2:.0f}) rotate(-90)" '
+        'text-anchor="middle">parameters (log scale)</text>'
+    )
     for _, r in pts.iterrows():
         dom = r["dom"]
-        label = (f"{r.get('system', '')} — {10 ** r['y_parameters']:.3g} parameters, "
-                 f"{pd.Timestamp(r['publication_date']).date()}, {dom}")
-        parts.append(f'<circle cx="{sx(r["x"]):.1f}" cy="{sy(r["y_parameters"]):.1f}" r="3.5" '
-                     f'fill="{COLORS.get(dom, "#333")}" fill-opacity="0.7" data-dom="{_esc(dom)}" '
-                     f'data-tip="{_esc(label)}"/>')
+        label = (
+            f"{r.get('system', '')} — {10 ** r['y_parameters']:.3g} parameters, "
+            f"{pd.Timestamp(r['publication_date']).date()}, {dom}"
+        )
+        parts.append(
+            f'<circle cx="{sx(r["x"]):.1f}" cy="{sy(r["y_parameters"]):.1f}" r="3.5" '
+            f'fill="{COLORS.get(dom, "#333")}" fill-opacity="0.7" data-dom="{_esc(dom)}" '
+            f'data-tip="{_esc(label)}"/>'
+        )
     notes = []  # the fits go on top of the points, so a dense cloud never hides a line
     for i, (_, row) in enumerate(lines.iterrows()):
         why = fit_support(row)
@@ -550,13 +626,19 @@ def _trend_svg(pts: pd.DataFrame, lines: pd.DataFrame, *, title: str, width: int
         band = _band(row, xs)
         if band is not None:
             lo, hi = (np.clip(v, y0, y1) for v in band)
-            d = ("M" + " L".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, hi))
-                 + " L" + " L".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs[::-1], lo[::-1]))
-                 + " Z")
+            d = (
+                "M"
+                + " L".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, hi))
+                + " L"
+                + " L".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs[::-1], lo[::-1]))
+                + " Z"
+            )
             parts.append(f'<path d="{d}" fill="{color}" fill-opacity="0.16" class="fit-band"/>')
         ya, yb = row["intercept"] + row["slope"] * a, row["intercept"] + row["slope"] * b
-        parts.append(f'<line x1="{sx(a):.1f}" y1="{sy(ya):.1f}" x2="{sx(b):.1f}" y2="{sy(yb):.1f}" '
-                     f'stroke="{color}" stroke-width="2.5" class="fit" data-tip="{_esc(_fit_label(row))}"/>')
+        parts.append(
+            f'<line x1="{sx(a):.1f}" y1="{sy(ya):.1f}" x2="{sx(b):.1f}" y2="{sy(yb):.1f}" '
+            f'stroke="{color}" stroke-width="2.5" class="fit" data-tip="{_esc(_fit_label(row))}"/>'
+        )
     parts.append("</svg>")
     return "".join(parts), notes
 
@@ -566,8 +648,7 @@ def _fit_list(lines: pd.DataFrame, offset: int = 0) -> str:
     for i, (_, row) in enumerate(lines.iterrows()):
         if fit_support(row):
             continue
-        items.append(f'<li><span class="swatch sw{(i + offset) % len(FIT_COLORS)}"></span>'
-                     f'{_esc(_fit_label(row))}</li>')
+        items.append(f'<li><span class="swatch sw{(i + offset) % len(FIT_COLORS)}"></span>{_esc(_fit_label(row))}</li>')
     items.append(f'<li><span class="swatch swgap"></span>{_esc(GAP_LABEL)}</li>')
     return f'<ul class="fits">{"".join(items)}</ul>'
 
@@ -579,15 +660,17 @@ def _notes(notes: list[str]) -> str:
 def _model_table(sample: pd.DataFrame) -> str:
     """The searchable, filterable table of the models in the charts, linked to evidence."""
     pts = _points(sample)
-    pts = pts.sort_values(["publication_date", "system"] if "system" in pts else ["publication_date"],
-                          ascending=False)  # newest first
+    pts = pts.sort_values(
+        ["publication_date", "system"] if "system" in pts else ["publication_date"], ascending=False
+    )  # newest first
     files = sorted(set(pts["source_file"].dropna())) if "source_file" in pts else []
     has_review = "source" in pts and (pts["source"] == "review").any()
-    dom_opts = "".join(f'<option value="{_esc(d)}">{_esc(d)}</option>'
-                       for d in sorted(set(pts["dom"])))
-    src_opts = (('<option value="review">reviewed</option>' if has_review else "")
-                + ('<option value="epoch">Epoch (all files)</option>' if files else "")
-                + "".join(f'<option value="{_esc(f)}">{_esc(f)}</option>' for f in files))
+    dom_opts = "".join(f'<option value="{_esc(d)}">{_esc(d)}</option>' for d in sorted(set(pts["dom"])))
+    src_opts = (
+        ('<option value="review">reviewed</option>' if has_review else "")
+        + ('<option value="epoch">Epoch (all files)</option>' if files else "")
+        + "".join(f'<option value="{_esc(f)}">{_esc(f)}</option>' for f in files)
+    )
     sizes = "".join(f'<option value="{k}">{_size_label(k)}</option>' for k in range(3, 14))
     filters = (
         '<div class="filters">'
@@ -613,17 +696,26 @@ def _model_table(sample: pd.DataFrame) -> str:
             page = r.get("evidence_page")
             page = int(page) if page is not None and not pd.isna(page) else None
             text = str(r.get("evidence") or "")
-            link = (f'<a href="https://arxiv.org/pdf/{_esc(arxiv)}'
+            link = (
+                (
+                    f'<a href="https://arxiv.org/pdf/{_esc(arxiv)}'
                     f'{f"#page={page}" if page else ""}" rel="noopener noreferrer">'
-                    f'arXiv:{_esc(arxiv)}{f", page {page}" if page else ""}</a>') if arxiv else ""
+                    f"arXiv:{_esc(arxiv)}{f', page {page}' if page else ''}</a>"
+                )
+                if arxiv
+                else ""
+            )
             who = f" (reviewed by {_esc(r.get('reviewer'))})" if r.get("reviewer") else ""
-            evidence = f'{link}{who}<br>{_esc(text[:240])}{"…" if len(text) > 240 else ""}'
+            evidence = f"{link}{who}<br>{_esc(text[:240])}{'…' if len(text) > 240 else ''}"
             src_label = "reviewed"
         else:
             row_no = r.get("source_row")
             row_txt = f" row {int(row_no)}" if row_no is not None and not pd.isna(row_no) else ""
-            abs_link = (f' · <a href="https://arxiv.org/abs/{_esc(arxiv)}" rel="noopener noreferrer">'
-                        f'arXiv:{_esc(arxiv)}</a>') if arxiv else ""
+            abs_link = (
+                (f' · <a href="https://arxiv.org/abs/{_esc(arxiv)}" rel="noopener noreferrer">arXiv:{_esc(arxiv)}</a>')
+                if arxiv
+                else ""
+            )
             evidence = f"Epoch: {_esc(file)}{row_txt}{abs_link}"
             src_label = "Epoch" if source == "epoch" else _esc(source or "")
         body.append(
@@ -631,17 +723,21 @@ def _model_table(sample: pd.DataFrame) -> str:
             f'data-year="{date.year}" data-log="{r["y_parameters"]:.4f}" '
             f'data-source="{_esc(source)}" data-file="{_esc(file)}">'
             f'<td class="text">{_esc(system)}</td><td class="text {_dom_class(r["dom"])}">{_esc(r["dom"])}</td>'
-            f'<td>{date}</td><td>{_size_label(r["y_parameters"])}</td><td>{params:,.0f}</td>'
+            f"<td>{date}</td><td>{_size_label(r['y_parameters'])}</td><td>{params:,.0f}</td>"
             f'<td class="text">{src_label}</td><td class="evidence">{evidence}</td></tr>'
         )
-    head = ('<thead><tr><th class="text">System</th><th class="text">Domain</th><th>Date</th>'
-            '<th>Parameters</th><th>exact</th><th class="text">Source</th>'
-            '<th class="text">Evidence</th></tr></thead>')
-    return (f'<h2 id="model-table">Models ({len(pts)})</h2>'
-            '<p>Every model in the charts, newest first. Filter by name, domain, year, size and source; each '
-            'row links to its evidence: the PDF page of a reviewed value, or the Epoch file and '
-            'row it was imported from.</p>'
-            f'{filters}<table id="models">{head}<tbody>{"".join(body)}</tbody></table>')
+    head = (
+        '<thead><tr><th class="text">System</th><th class="text">Domain</th><th>Date</th>'
+        '<th>Parameters</th><th>exact</th><th class="text">Source</th>'
+        '<th class="text">Evidence</th></tr></thead>'
+    )
+    return (
+        f'<h2 id="model-table">Models ({len(pts)})</h2>'
+        "<p>Every model in the charts, newest first. Filter by name, domain, year, size and source; each "
+        "row links to its evidence: the PDF page of a reviewed value, or the Epoch file and "
+        "row it was imported from.</p>"
+        f'{filters}<table id="models">{head}<tbody>{"".join(body)}</tbody></table>'
+    )
 
 
 def trends_html(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
@@ -654,38 +750,53 @@ def trends_html(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
     single, gap_eras = _split_eras(_era_lines(trends))
     svg_a, notes_a = _trend_svg(pts, single, title="(a) All eras: the single trend of each era")
     break_x = min((_frac(r["era_start"]) for _, r in gap_eras.iterrows()), default=None)
-    parts = [f'<p class="caption">{_esc(caption(sample))}</p>',
-             '<p>Hover a point for the model, a line for its fit; click a domain to hide it. '
-             'Shaded around each line: its 90 % confidence band. A fit the data cannot support '
-             f'(fewer than {MIN_POINTS} models, R² below {MIN_R2}, or a slope interval crossing '
-             '0) is not drawn; the note says why.</p>',
-             f'<div class="legend">{legend}</div>', svg_a, _fit_list(single), _notes(notes_a)]
+    parts = [
+        f'<p class="caption">{_esc(caption(sample))}</p>',
+        "<p>Hover a point for the model, a line for its fit; click a domain to hide it. "
+        "Shaded around each line: its 90 % confidence band. A fit the data cannot support "
+        f"(fewer than {MIN_POINTS} models, R² below {MIN_R2}, or a slope interval crossing "
+        "0) is not drawn; the note says why.</p>",
+        f'<div class="legend">{legend}</div>',
+        svg_a,
+        _fit_list(single),
+        _notes(notes_a),
+    ]
     if break_x is not None:
-        svg_b, notes_b = _trend_svg(pts, gap_eras, x_from=break_x,
-                                    title="(b) Since the break: below and above the gap")
+        svg_b, notes_b = _trend_svg(pts, gap_eras, x_from=break_x, title="(b) Since the break: below and above the gap")
         parts += [svg_b, _fit_list(gap_eras, offset=1), _notes(notes_b)]
     doms = fitted_domains(trends)
     if doms:
         links = " · ".join(f'<a href="#domain-{_esc(d)}">{_esc(d)}</a>' for d in doms)
-        parts.append(f"<h2>Per domain</h2><p>Each domain with its own era trends "
-                     f"(below/above-gap fits are in the trend table): {links}</p>")
+        parts.append(
+            f"<h2>Per domain</h2><p>Each domain with its own era trends "
+            f"(below/above-gap fits are in the trend table): {links}</p>"
+        )
         for dom in doms:
             mine = pts[pts["dom"] == dom]
             lines, _ = _split_eras(_era_lines(trends, dom))
-            svg, notes = _trend_svg(mine, lines, title=f"{dom} ({len(mine)} models)", width=820,
-                                    height=380)
-            parts += [f'<h3 id="domain-{_esc(dom)}">{_esc(dom)}</h3>', svg, _fit_list(lines),
-                      _notes(notes)]
+            svg, notes = _trend_svg(mine, lines, title=f"{dom} ({len(mine)} models)", width=820, height=380)
+            parts += [f'<h3 id="domain-{_esc(dom)}">{_esc(dom)}</h3>', svg, _fit_list(lines), _notes(notes)]
     parts += [f'<section id="models-section">{_model_table(sample)}</section>', _trend_table(trends)]
-    path.write_text(_PAGE.format(title="Parameters over time", body="".join(parts)),
-                    encoding="utf-8")
+    path.write_text(_PAGE.format(title="Parameters over time", body="".join(parts)), encoding="utf-8")
 
 
 def _trend_table(trends: pd.DataFrame) -> str:
-    cols = ["metric", "domain", "era_label", "n", "slope", "slope_p05", "slope_p95",
-            "doubling_months", "doubling_p05", "doubling_p50", "doubling_p95", "r2"]
+    cols = [
+        "metric",
+        "domain",
+        "era_label",
+        "n",
+        "slope",
+        "slope_p05",
+        "slope_p95",
+        "doubling_months",
+        "doubling_p05",
+        "doubling_p50",
+        "doubling_p95",
+        "r2",
+    ]
     cols = [c for c in cols if c in trends]
-    head = "".join(f"<th>{c}</th>" for c in cols) + "<th class=\"text\">drawn?</th>"
+    head = "".join(f"<th>{c}</th>" for c in cols) + '<th class="text">drawn?</th>'
     body = []
     for _, r in trends.iterrows():
         cells = []
@@ -701,8 +812,7 @@ def _trend_table(trends: pd.DataFrame) -> str:
 
 
 def _named_label(b: pd.Series) -> str:
-    return (f"paper's {b['label']} gap: n={int(b['n'])}, scarcity {b['scarcity']:.2f}"
-            f"{_interval(b)}: {_verdict(b)}")
+    return f"paper's {b['label']} gap: n={int(b['n'])}, scarcity {b['scarcity']:.2f}{_interval(b)}: {_verdict(b)}"
 
 
 def _gap_svg(g: pd.DataFrame, band: pd.DataFrame, title: str, since: int) -> str:
@@ -719,37 +829,49 @@ def _gap_svg(g: pd.DataFrame, band: pd.DataFrame, title: str, since: int) -> str
     def sy(n: float) -> float:
         return H - B - n / (n_max * 1.12) * (H - T - B)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
-             f'viewBox="0 0 {W} {H}" role="img" aria-label="{_esc(title)}">',
-             f'<text class="panel-title" x="{L}" y="20">{_esc(title)}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
+        f'viewBox="0 0 {W} {H}" role="img" aria-label="{_esc(title)}">',
+        f'<text class="panel-title" x="{L}" y="20">{_esc(title)}</text>',
+    ]
     for i, (_, r) in enumerate(g.iterrows()):
         a = float(r["band_lo_log10"]) if "band_lo_log10" in r else float(i)
         b = float(r["band_hi_log10"]) if "band_hi_log10" in r else float(i + 1)
         v = _verdict(r)
-        tipt = (f"{r['label']}: {r['n']} models; neighbours below {r['mean_below']:.1f}, above "
-                f"{r['mean_above']:.1f}; scarcity {r['scarcity']:.2f}{_interval(r)}: {v}")
-        parts.append(f'<rect x="{sx(a) + 1:.1f}" y="{sy(r["n"]):.1f}" width="{sx(b) - sx(a) - 2:.1f}" '
-                     f'height="{sy(0) - sy(r["n"]):.1f}" fill="{VERDICT_COLORS[v]}" '
-                     f'class="bar verdict-{v.replace(" ", "-")}" data-tip="{_esc(tipt)}"/>'
-                     f'<text x="{(sx(a) + sx(b)) / 2:.1f}" y="{sy(r["n"]) - 3:.1f}" text-anchor="middle">{r["n"]}</text>')
+        tipt = (
+            f"{r['label']}: {r['n']} models; neighbours below {r['mean_below']:.1f}, above "
+            f"{r['mean_above']:.1f}; scarcity {r['scarcity']:.2f}{_interval(r)}: {v}"
+        )
+        parts.append(
+            f'<rect x="{sx(a) + 1:.1f}" y="{sy(r["n"]):.1f}" width="{sx(b) - sx(a) - 2:.1f}" '
+            f'height="{sy(0) - sy(r["n"]):.1f}" fill="{VERDICT_COLORS[v]}" '
+            f'class="bar verdict-{v.replace(" ", "-")}" data-tip="{_esc(tipt)}"/>'
+            f'<text x="{(sx(a) + sx(b)) / 2:.1f}" y="{sy(r["n"]) - 3:.1f}" text-anchor="middle">{r["n"]}</text>'
+        )
     if "band_lo_log10" in g and len(g):
         for t in range(math.ceil(lo_all), math.floor(hi_all) + 1):
-            parts.append(f'<line x1="{sx(t):.1f}" x2="{sx(t):.1f}" y1="{H - B}" y2="{H - B + 5}" stroke="#666"/>'
-                         f'<text x="{sx(t):.1f}" y="{H - B + 18}" text-anchor="middle">{_size_label(t)}</text>')
+            parts.append(
+                f'<line x1="{sx(t):.1f}" x2="{sx(t):.1f}" y1="{H - B}" y2="{H - B + 5}" stroke="#666"/>'
+                f'<text x="{sx(t):.1f}" y="{H - B + 18}" text-anchor="middle">{_size_label(t)}</text>'
+            )
     if len(band) and "band_lo_log10" in band:
         b = band.iloc[0]
         a_, b_ = max(float(b["band_lo_log10"]), lo_all), min(float(b["band_hi_log10"]), hi_all)
         if a_ < b_:
             x0, x1 = sx(a_), sx(b_)
-            parts.append(f'<rect x="{x0:.1f}" y="{T}" width="{x1 - x0:.1f}" height="{H - B - T}" '
-                         f'fill="none" stroke="#222" stroke-width="1.5" stroke-dasharray="5,3" '
-                         f'class="named-band" data-tip="{_esc(_named_label(b))}"/>'
-                         f'<text x="{(x0 + x1) / 2:.1f}" y="{T - 4}" text-anchor="middle" '
-                         f'class="named-label">{_esc(b["label"])}</text>')
-    parts.append(f'<text class="axis-title" x="{(L + W - R) / 2:.0f}" y="{H - 12}" text-anchor="middle">'
-                 'parameters (log scale; half-order-of-magnitude bands from 2·10^k)</text>'
-                 f'<text class="axis-title" transform="translate(16 {(T + H - B) / 2:.0f}) rotate(-90)" '
-                 f'text-anchor="middle">models since {since}</text>')
+            parts.append(
+                f'<rect x="{x0:.1f}" y="{T}" width="{x1 - x0:.1f}" height="{H - B - T}" '
+                f'fill="none" stroke="#222" stroke-width="1.5" stroke-dasharray="5,3" '
+                f'class="named-band" data-tip="{_esc(_named_label(b))}"/>'
+                f'<text x="{(x0 + x1) / 2:.1f}" y="{T - 4}" text-anchor="middle" '
+                f'class="named-label">{_esc(b["label"])}</text>'
+            )
+    parts.append(
+        f'<text class="axis-title" x="{(L + W - R) / 2:.0f}" y="{H - 12}" text-anchor="middle">'
+        "parameters (log scale; half-order-of-magnitude bands from 2·10^k)</text>"
+        f'<text class="axis-title" transform="translate(16 {(T + H - B) / 2:.0f}) rotate(-90)" '
+        f'text-anchor="middle">models since {since}</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -761,49 +883,61 @@ def gap_html(gap: pd.DataFrame, path: Path, sample: pd.DataFrame | None = None) 
     for dom, g in grid.groupby("domain", sort=False):
         since = int(g["since_year"].iloc[0])
         mine = named[named["domain"] == dom]
-        note = "".join(f'<p class="band-note verdict-{_verdict(b).replace(" ", "-")}">'
-                       f'{_esc(_named_label(b))}</p>' for _, b in mine.iterrows())
-        sections.append(f"<h2>{_esc(dom)} (since {since})</h2>"
-                        + _gap_svg(g, mine, f"{dom}: models per parameter band, coloured by verdict",
-                                   since) + note)
+        note = "".join(
+            f'<p class="band-note verdict-{_verdict(b).replace(" ", "-")}">{_esc(_named_label(b))}</p>'
+            for _, b in mine.iterrows()
+        )
+        sections.append(
+            f"<h2>{_esc(dom)} (since {since})</h2>"
+            + _gap_svg(g, mine, f"{dom}: models per parameter band, coloured by verdict", since)
+            + note
+        )
     has_ci = "verdict" in named
     rows = "".join(
-        f"<tr><td class=\"text\">{_esc(r['domain'])}</td><td class=\"text\">{_esc(r['label'])}</td>"
+        f'<tr><td class="text">{_esc(r["domain"])}</td><td class="text">{_esc(r["label"])}</td>'
         f"<td>{r['n']}</td><td>{r['mean_below']:.1f}</td><td>{r['mean_above']:.1f}</td>"
         f"<td>{r['scarcity']:.2f}</td>"
         + (f"<td>{_esc(_interval(r).strip())}</td><td>{r['scarce_share'] * 100:.0f}%</td>" if has_ci else "")
         + f"<td>{'yes' if r['scarce'] else ''}</td>"
-        f"<td class=\"text verdict-{_verdict(r).replace(' ', '-')}\">{_esc(_verdict(r))}</td></tr>"
+        f'<td class="text verdict-{_verdict(r).replace(" ", "-")}">{_esc(_verdict(r))}</td></tr>'
         for _, r in named.iterrows()
     )
     ci_head = "<th>scarcity 5-95%</th><th>resamples scarce</th>" if has_ci else ""
-    table = ("<h2>Named bands</h2><table><tr><th class=\"text\">domain</th><th class=\"text\">band</th>"
-             f"<th>n</th><th>mean below</th><th>mean above</th><th>scarcity</th>{ci_head}"
-             f"<th>scarce (point)</th><th class=\"text\">verdict</th></tr>{rows}</table>")
-    legend = "".join(f'<li><span class="swatch vsw-{v.replace(" ", "-")}"></span>'
-                     f'<span class="verdict-{v.replace(" ", "-")}">{_esc(v)}</span></li>'
-                     for v in VERDICT_COLORS)
+    table = (
+        '<h2>Named bands</h2><table><tr><th class="text">domain</th><th class="text">band</th>'
+        f"<th>n</th><th>mean below</th><th>mean above</th><th>scarcity</th>{ci_head}"
+        f'<th>scarce (point)</th><th class="text">verdict</th></tr>{rows}</table>'
+    )
+    legend = "".join(
+        f'<li><span class="swatch vsw-{v.replace(" ", "-")}"></span>'
+        f'<span class="verdict-{v.replace(" ", "-")}">{_esc(v)}</span></li>'
+        for v in VERDICT_COLORS
+    )
     cap = caption(sample, bands=False) if sample is not None else "Data: paramtrack curated dataset."
-    body = (f'<p class="caption">{_esc(cap)}</p>'
-            "<p>Models per half-order-of-magnitude parameter band (grid anchored at 2·10^k, so "
-            "one band is 20B-63B). A band is <em>scarce</em> when it holds at most half as many "
-            "models as the thinner of its two neighbourhoods, both populated. The verdict comes "
-            "from 1,000 bootstrap resamples of the models (fixed seed): scarce in at least 95 % "
-            "of them = scarce, in at most 5 % = not scarce, otherwise undetermined. The dashed "
-            f"box marks the paper's 20B-70B band. Hover a bar for details.</p><ul class=\"fits\">{legend}</ul>"
-            + "".join(sections) + table)
+    body = (
+        f'<p class="caption">{_esc(cap)}</p>'
+        "<p>Models per half-order-of-magnitude parameter band (grid anchored at 2·10^k, so "
+        "one band is 20B-63B). A band is <em>scarce</em> when it holds at most half as many "
+        "models as the thinner of its two neighbourhoods, both populated. The verdict comes "
+        "from 1,000 bootstrap resamples of the models (fixed seed): scarce in at least 95 % "
+        "of them = scarce, in at most 5 % = not scarce, otherwise undetermined. The dashed "
+        f'box marks the paper\'s 20B-70B band. Hover a bar for details.</p><ul class="fits">{legend}</ul>'
+        + "".join(sections)
+        + table
+    )
     path.write_text(_PAGE.format(title="The parameter gap", body=body), encoding="utf-8")
 
 
-def index_html(path: Path, trends: pd.DataFrame | None = None,
-               sample: pd.DataFrame | None = None) -> None:
-    body = ("<ul><li><a href=\"trends.html\">Parameters over time, all eras, since the break "
-            "and per domain (interactive)</a> — <a href=\"trends.png\">PNG</a>, "
-            "<a href=\"trends_by_domain.png\">per-domain PNG</a></li>"
-            "<li><a href=\"trends.html#model-table\">The models: searchable, filterable, linked to "
-            "evidence</a></li>"
-            "<li><a href=\"gap.html\">The parameter gap with its uncertainty (interactive)</a> — "
-            "<a href=\"gap.png\">PNG</a></li></ul>")
+def index_html(path: Path, trends: pd.DataFrame | None = None, sample: pd.DataFrame | None = None) -> None:
+    body = (
+        '<ul><li><a href="trends.html">Parameters over time, all eras, since the break '
+        'and per domain (interactive)</a> — <a href="trends.png">PNG</a>, '
+        '<a href="trends_by_domain.png">per-domain PNG</a></li>'
+        '<li><a href="trends.html#model-table">The models: searchable, filterable, linked to '
+        "evidence</a></li>"
+        '<li><a href="gap.html">The parameter gap with its uncertainty (interactive)</a> — '
+        '<a href="gap.png">PNG</a></li></ul>'
+    )
     if sample is not None:
         body = f'<p class="caption">{_esc(caption(sample))}</p>' + body
     if trends is not None and len(trends):
@@ -811,8 +945,7 @@ def index_html(path: Path, trends: pd.DataFrame | None = None,
     path.write_text(_PAGE.format(title="paramtrack charts", body=body), encoding="utf-8")
 
 
-def write_charts(sample: pd.DataFrame, trends: pd.DataFrame, gap: pd.DataFrame,
-                 out_dir: Path) -> list[Path]:
+def write_charts(sample: pd.DataFrame, trends: pd.DataFrame, gap: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Write the chart files (:data:`CHART_FILES`) into ``out_dir``; returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

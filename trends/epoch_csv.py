@@ -90,7 +90,7 @@ _ARXIV_RE = re.compile(
 
 @dataclass(frozen=True)
 class SkippedRow:
-    row: int            # 1-based data row (CSV record) in the file
+    row: int  # 1-based data row (CSV record) in the file
     system: str | None
     reason: str
 
@@ -98,7 +98,7 @@ class SkippedRow:
 @dataclass
 class ParseResult:
     file_name: str
-    layout: str                                   # key column: "System" or "Model"
+    layout: str  # key column: "System" or "Model"
     rows: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[SkippedRow] = field(default_factory=list)
 
@@ -204,8 +204,7 @@ def _first_col(header: list[str], *names: str) -> str | None:
     return None
 
 
-def parse_epoch_csv(source: Path | str, *, file_name: str | None = None,
-                    text: str | None = None) -> ParseResult:
+def parse_epoch_csv(source: Path | str, *, file_name: str | None = None, text: str | None = None) -> ParseResult:
     """Parse an Epoch CSV file (or its ``text``) into model rows and skipped rows.
 
     Returned rows are dicts with the ``models`` columns an import sets: ``system``,
@@ -263,9 +262,7 @@ def parse_epoch_csv(source: Path | str, *, file_name: str | None = None,
         try:
             pub = parse_date(raw_date)
         except ValueError:
-            result.skipped.append(
-                SkippedRow(row_no, system, f"unparseable publication date: {raw_date!r}")
-            )
+            result.skipped.append(SkippedRow(row_no, system, f"unparseable publication date: {raw_date!r}"))
             continue
         if pub is None:
             result.skipped.append(SkippedRow(row_no, system, "missing publication date"))

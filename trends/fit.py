@@ -59,10 +59,10 @@ X_CENTER = 2000.0
 class Era:
     key: str
     label: str
-    start: date | None = None          # inclusive
-    end: date | None = None            # exclusive
-    min_params: float | None = None    # inclusive lower bound on parameters
-    max_params: float | None = None    # exclusive upper bound on parameters
+    start: date | None = None  # inclusive
+    end: date | None = None  # exclusive
+    min_params: float | None = None  # inclusive lower bound on parameters
+    max_params: float | None = None  # exclusive upper bound on parameters
     metrics: tuple[str, ...] = METRICS
 
 
@@ -70,16 +70,16 @@ class Era:
 class TrendConfig:
     start_year: int = 1952
     break_year: int = 2018
-    until: date | None = None          # exclusive cut-off on publication date (None = all data)
+    until: date | None = None  # exclusive cut-off on publication date (None = all data)
     gap_split: float = 2e10
     eras: tuple[Era, ...] | None = None  # None -> default_eras(self)
     metrics: tuple[str, ...] = METRICS
-    min_n: int = 10                    # per-domain fits need this many points; 'all' needs 3
+    min_n: int = 10  # per-domain fits need this many points; 'all' needs 3
     resamples: int = 1000
     seed: int = 20220705
-    chunk: int = 50                    # replicates per pass (memory ~ cells × chunk × 144 B)
+    chunk: int = 50  # replicates per pass (memory ~ cells × chunk × 144 B)
     breakpoint_from: float = 1990.0
-    breakpoint_to: float | None = None   # None -> last model date - 1 year
+    breakpoint_to: float | None = None  # None -> last model date - 1 year
     breakpoint_step: float = 0.25
     min_segment: int = 10
 
@@ -102,10 +102,22 @@ def default_eras(cfg: TrendConfig) -> tuple[Era, ...]:
     return (
         Era(f"pre_{cfg.break_year}", f"{cfg.start_year}-{cfg.break_year}", s, b),
         Era(f"post_{cfg.break_year}", post, b, cfg.until),
-        Era(f"post_{cfg.break_year}_below_gap", f"{post} below gap (<{split})", b, cfg.until,
-            max_params=cfg.gap_split, metrics=("parameters",)),
-        Era(f"post_{cfg.break_year}_above_gap", f"{post} above gap (>={split})", b, cfg.until,
-            min_params=cfg.gap_split, metrics=("parameters",)),
+        Era(
+            f"post_{cfg.break_year}_below_gap",
+            f"{post} below gap (<{split})",
+            b,
+            cfg.until,
+            max_params=cfg.gap_split,
+            metrics=("parameters",),
+        ),
+        Era(
+            f"post_{cfg.break_year}_above_gap",
+            f"{post} above gap (>={split})",
+            b,
+            cfg.until,
+            min_params=cfg.gap_split,
+            metrics=("parameters",),
+        ),
     )
 
 
@@ -156,8 +168,7 @@ def _prepare(models: pd.DataFrame, cfg: TrendConfig) -> tuple[pd.DataFrame, np.n
     # Canonical order: x, then each y (NaN last), then domain ('' for none). np.lexsort takes
     # the primary key last and, like a stable sort, orders NaN after numbers.
     dom_rank = pd.factorize(df["domain"].fillna("").to_numpy(dtype=object), sort=True)[0]
-    order = np.lexsort([dom_rank, *(df[c].to_numpy() for c in reversed(cols)),
-                        df["x"].to_numpy()])
+    order = np.lexsort([dom_rank, *(df[c].to_numpy() for c in reversed(cols)), df["x"].to_numpy()])
     return df.iloc[order].reset_index(drop=True), d64[order]
 
 
@@ -178,8 +189,9 @@ def _era_mask(dates: np.ndarray, params: np.ndarray, era: Era) -> np.ndarray:
     return mask
 
 
-def _design(df: pd.DataFrame, metrics: tuple[str, ...],
-            segments: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _design(
+    df: pd.DataFrame, metrics: tuple[str, ...], segments: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """N × (6·metrics) [1, x, y, x², xy, y²] per metric (zeroed where the metric is missing),
     with x and y centred on the mean of each contiguous segment (``(starts, ends)``, tiling the
     rows in order) so the float32 bootstrap products lose no precision; returns (design,
@@ -219,7 +231,7 @@ def _uncenter_maps(centres: np.ndarray) -> np.ndarray:
     cx = centres[:, 0]
     for mi in range(m):
         cy = centres[:, 1 + mi]
-        b = maps[:, mi * 6:(mi + 1) * 6, mi * 6:(mi + 1) * 6]
+        b = maps[:, mi * 6 : (mi + 1) * 6, mi * 6 : (mi + 1) * 6]
         for i in range(6):
             b[:, i, i] = 1.0
         b[:, 0, 1], b[:, 0, 2], b[:, 0, 3], b[:, 0, 4], b[:, 0, 5] = cx, cy, cx * cx, cx * cy, cy * cy
@@ -315,26 +327,28 @@ class _Tiles:
     """
 
     n_cells: int
-    tiles: list[tuple[int, int]]                  # (first row, end row) of each tile
-    block_lo: list[int]                           # blocks of tile t: block_lo[t]:block_lo[t+1]
-    blocks: list[tuple[int, int, int, bool]]      # (first row, end row, cell, first of cell)
+    tiles: list[tuple[int, int]]  # (first row, end row) of each tile
+    block_lo: list[int]  # blocks of tile t: block_lo[t]:block_lo[t+1]
+    blocks: list[tuple[int, int, int, bool]]  # (first row, end row, cell, first of cell)
 
     @classmethod
-    def plan(cls, starts: np.ndarray, ends: np.ndarray, chunk: int, width: int) -> "_Tiles":
+    def plan(cls, starts: np.ndarray, ends: np.ndarray, chunk: int, width: int) -> _Tiles:
         n = int(ends[-1]) if len(ends) else 0
         rows = max(16, _GEMM_MACS // max(1, chunk * width))
         tile_starts = np.arange(0, n, rows)
         tile_ends = np.minimum(tile_starts + rows, n)
-        block_starts = np.union1d(starts, tile_starts)      # cut cells at tile boundaries
+        block_starts = np.union1d(starts, tile_starts)  # cut cells at tile boundaries
         block_ends = np.append(block_starts[1:], n)
         block_cell = np.searchsorted(starts, block_starts, side="right") - 1
         first = np.isin(block_starts, starts)
         block_lo = np.searchsorted(block_starts, np.append(tile_starts, n))
         # plain Python lists: the inner loop runs ~10^4 times, numpy scalars would slow it
-        return cls(len(starts), list(zip(tile_starts.tolist(), tile_ends.tolist())),
-                   block_lo.tolist(),
-                   list(zip(block_starts.tolist(), block_ends.tolist(), block_cell.tolist(),
-                            first.tolist())))
+        return cls(
+            len(starts),
+            list(zip(tile_starts.tolist(), tile_ends.tolist())),
+            block_lo.tolist(),
+            list(zip(block_starts.tolist(), block_ends.tolist(), block_cell.tolist(), first.tolist())),
+        )
 
     def weighted_cell_sums(self, rng: np.random.Generator, Z32: np.ndarray, bc: int) -> np.ndarray:
         """Per-cell Σ w·Z for bc fresh Poisson replicates: [cells, bc, width] (float64)."""
@@ -342,11 +356,11 @@ class _Tiles:
         blocks = self.blocks
         for t, (t0, t1) in enumerate(self.tiles):
             W = poisson_counts(rng, (bc, t1 - t0)).astype(np.float32)
-            for a, b, cell, first in blocks[self.block_lo[t]:self.block_lo[t + 1]]:
-                if first:       # a cell's blocks are consecutive: write, then accumulate
-                    np.matmul(W[:, a - t0:b - t0], Z32[a:b], out=S[cell])
+            for a, b, cell, first in blocks[self.block_lo[t] : self.block_lo[t + 1]]:
+                if first:  # a cell's blocks are consecutive: write, then accumulate
+                    np.matmul(W[:, a - t0 : b - t0], Z32[a:b], out=S[cell])
                 else:
-                    S[cell] += W[:, a - t0:b - t0] @ Z32[a:b]
+                    S[cell] += W[:, a - t0 : b - t0] @ Z32[a:b]
         return S.astype(np.float64)
 
 
@@ -355,27 +369,65 @@ class _Tiles:
 
 @dataclass
 class Groups:
-    keys: list[tuple[str, str, Era]]        # (metric, domain, era)
-    atom_of_group: list[np.ndarray]          # atom indices summed into each group
+    keys: list[tuple[str, str, Era]]  # (metric, domain, era)
+    atom_of_group: list[np.ndarray]  # atom indices summed into each group
 
 
 @dataclass
 class TrendResult:
     trends: pd.DataFrame
     breakpoints: pd.DataFrame
-    sample: pd.DataFrame = field(repr=False)   # prepared rows (x, y_*), for charts
+    sample: pd.DataFrame = field(repr=False)  # prepared rows (x, y_*), for charts
 
 
 TREND_COLUMNS = [
-    "metric", "domain", "era", "era_label", "era_start", "era_end", "n", "slope", "intercept",
-    "doubling_months", "doubling_p05", "doubling_p50", "doubling_p95", "slope_p05", "slope_p50",
-    "slope_p95", "r2", "scale_start", "scale_end", "first_date", "last_date", "resamples", "seed",
-    "x_mean", "x_sxx", "resid_se",
+    "metric",
+    "domain",
+    "era",
+    "era_label",
+    "era_start",
+    "era_end",
+    "n",
+    "slope",
+    "intercept",
+    "doubling_months",
+    "doubling_p05",
+    "doubling_p50",
+    "doubling_p95",
+    "slope_p05",
+    "slope_p50",
+    "slope_p95",
+    "r2",
+    "scale_start",
+    "scale_end",
+    "first_date",
+    "last_date",
+    "resamples",
+    "seed",
+    "x_mean",
+    "x_sxx",
+    "resid_se",
 ]
 BREAK_COLUMNS = [
-    "metric", "domain", "break_date", "break_year", "break_p05", "break_p50", "break_p95",
-    "sse_single", "sse_break", "n_before", "n_after", "slope_before", "slope_after",
-    "doubling_before", "doubling_after", "search_from", "search_to", "step_years", "resamples",
+    "metric",
+    "domain",
+    "break_date",
+    "break_year",
+    "break_p05",
+    "break_p50",
+    "break_p95",
+    "sse_single",
+    "sse_break",
+    "n_before",
+    "n_after",
+    "slope_before",
+    "slope_after",
+    "doubling_before",
+    "doubling_after",
+    "search_from",
+    "search_to",
+    "step_years",
+    "resamples",
     "seed",
 ]
 
@@ -392,14 +444,16 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
     eras = cfg.resolved_eras()
     N = len(df)
     if N == 0 or not metrics:
-        return TrendResult(pd.DataFrame(columns=TREND_COLUMNS),
-                           pd.DataFrame(columns=BREAK_COLUMNS), df)
+        return TrendResult(pd.DataFrame(columns=TREND_COLUMNS), pd.DataFrame(columns=BREAK_COLUMNS), df)
 
     # Atoms: rows with the same domain and the same era memberships. Every group (metric,
     # domain, era) is a union of atoms, so per-atom weighted sums are all the bootstrap needs.
     era_bits = np.zeros(N, dtype=np.int64)
-    params = (pd.to_numeric(df["parameters"], errors="coerce").to_numpy(dtype=float)
-              if "parameters" in df else np.full(N, np.nan))
+    params = (
+        pd.to_numeric(df["parameters"], errors="coerce").to_numpy(dtype=float)
+        if "parameters" in df
+        else np.full(N, np.nan)
+    )
     for i, era in enumerate(eras):
         era_bits |= _era_mask(d64, params, era).astype(np.int64) << i
     dom = df["domain"].fillna("~none").to_numpy(dtype=object)
@@ -432,9 +486,9 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
     ends = np.append(starts[1:], N)
     cell_atom = atom_codes[order][starts]
     cell_bin = bin_of_row[order][starts]
-    slim = df[["x", *(f"y_{m}" for m in metrics)]]      # only what _design reads
+    slim = df[["x", *(f"y_{m}" for m in metrics)]]  # only what _design reads
     Z, centres = _design(slim.iloc[order].reset_index(drop=True), metrics, (starts, ends))
-    atom_first_cell = np.flatnonzero(np.diff(cell_atom, prepend=-1))   # cells sorted by atom
+    atom_first_cell = np.flatnonzero(np.diff(cell_atom, prepend=-1))  # cells sorted by atom
     win_cells = np.flatnonzero(cell_bin >= 0)
     win_cells = win_cells[np.argsort(cell_bin[win_cells], kind="stable")]
     bins_present, bin_first = np.unique(cell_bin[win_cells], return_index=True)
@@ -480,7 +534,7 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
         out = np.empty((len(keys),) + atom_sums.shape[1:-1] + (6,))
         for g, ((metric, _, _), idx) in enumerate(zip(keys, members)):
             mi = metrics.index(metric)
-            out[g] = atom_sums[idx, ..., mi * 6:(mi + 1) * 6].sum(axis=0)
+            out[g] = atom_sums[idx, ..., mi * 6 : (mi + 1) * 6].sum(axis=0)
         return out
 
     def best_break(bsums: np.ndarray, mi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -488,8 +542,8 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
 
         Cumulative sums over the time-ordered bins give the left/right sufficient statistics
         of every candidate at once, so each candidate's SSE is O(1)."""
-        s = bsums[..., mi * 6:(mi + 1) * 6]
-        cum = np.cumsum(s, axis=0)                     # cum[k] = bins 0..k = rows x < cand[k]
+        s = bsums[..., mi * 6 : (mi + 1) * 6]
+        cum = np.cumsum(s, axis=0)  # cum[k] = bins 0..k = rows x < cand[k]
         total = cum[-1:]
         left = cum[:-1]
         right = total - left
@@ -519,11 +573,11 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
         bc = min(cfg.chunk, B - done)
         cell_sums = _uncenter(tiles.weighted_cell_sums(rng, Z32, bc), maps)  # [C, bc, 6M]
         a_sums, bs = reduce_cells(cell_sums)
-        boot_slopes[done:done + bc] = ols_from_stats(group_stats(a_sums))["slope"].T
+        boot_slopes[done : done + bc] = ols_from_stats(group_stats(a_sums))["slope"].T
         for m in bp_metrics:
             best, best_sse, _ = best_break(bs, metrics.index(m))
             yr = bins_edges[m][best]
-            boot_breaks[m][done:done + bc] = np.where(np.isfinite(best_sse), yr, np.nan)
+            boot_breaks[m][done : done + bc] = np.where(np.isfinite(best_sse), yr, np.nan)
         done += bc
 
     # Assemble the trends table.
@@ -547,20 +601,34 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
             dbl = (None, None, None)
         # open-ended labels ("2018- below gap") get the last model's year: "2018-2022 below gap"
         label = re.sub(r"^(\d{4})-(?!\d)", rf"\g<1>-{last_year}", era.label)
-        rows.append({
-            "metric": metric, "domain": d, "era": era.key, "era_label": label,
-            "era_start": era.start or _as_date(first), "era_end": era.end or _as_date(last),
-            "n": int(round(point["n"][g])), "slope": slope, "intercept": icpt,
-            "doubling_months": float(doubling_months(slope)) if slope else None,
-            "doubling_p05": dbl[0], "doubling_p50": dbl[1], "doubling_p95": dbl[2],
-            "slope_p05": p05, "slope_p50": p50, "slope_p95": p95,
-            "r2": float(point["r2"][g]),
-            "scale_start": 10 ** (icpt + slope * x_start),
-            "scale_end": 10 ** (icpt + slope * x_end),
-            "first_date": _as_date(first), "last_date": _as_date(last),
-            "resamples": B, "seed": cfg.seed,
-            **_band_terms(g_point[g], float(point["sse"][g])),
-        })
+        rows.append(
+            {
+                "metric": metric,
+                "domain": d,
+                "era": era.key,
+                "era_label": label,
+                "era_start": era.start or _as_date(first),
+                "era_end": era.end or _as_date(last),
+                "n": int(round(point["n"][g])),
+                "slope": slope,
+                "intercept": icpt,
+                "doubling_months": float(doubling_months(slope)) if slope else None,
+                "doubling_p05": dbl[0],
+                "doubling_p50": dbl[1],
+                "doubling_p95": dbl[2],
+                "slope_p05": p05,
+                "slope_p50": p50,
+                "slope_p95": p95,
+                "r2": float(point["r2"][g]),
+                "scale_start": 10 ** (icpt + slope * x_start),
+                "scale_end": 10 ** (icpt + slope * x_end),
+                "first_date": _as_date(first),
+                "last_date": _as_date(last),
+                "resamples": B,
+                "seed": cfg.seed,
+                **_band_terms(g_point[g], float(point["sse"][g])),
+            }
+        )
     trends_df = pd.DataFrame(rows, columns=TREND_COLUMNS)
 
     # Assemble the breakpoints table.
@@ -572,23 +640,36 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
             continue
         k = int(best)
         year = float(bins_edges[m][k])
-        s = b_point[:, mi * 6:(mi + 1) * 6]
+        s = b_point[:, mi * 6 : (mi + 1) * 6]
         cum = np.cumsum(s, axis=0)
         left, right = cum[k], cum[-1] - cum[k]
         fl, fr = ols_from_stats(left), ols_from_stats(right)
         with np.errstate(all="ignore"):
             q = np.nanpercentile(boot_breaks[m], [5, 50, 95]) if B else [np.nan] * 3
-        brows.append({
-            "metric": m, "domain": "all", "break_date": _year_to_date(year), "break_year": year,
-            "break_p05": float(q[0]), "break_p50": float(q[1]), "break_p95": float(q[2]),
-            "sse_single": float(single), "sse_break": float(best_sse),
-            "n_before": int(round(left[0])), "n_after": int(round(right[0])),
-            "slope_before": float(fl["slope"]), "slope_after": float(fr["slope"]),
-            "doubling_before": float(doubling_months(fl["slope"])),
-            "doubling_after": float(doubling_months(fr["slope"])),
-            "search_from": float(cand[0]), "search_to": float(cand[-1]),
-            "step_years": cfg.breakpoint_step, "resamples": B, "seed": cfg.seed,
-        })
+        brows.append(
+            {
+                "metric": m,
+                "domain": "all",
+                "break_date": _year_to_date(year),
+                "break_year": year,
+                "break_p05": float(q[0]),
+                "break_p50": float(q[1]),
+                "break_p95": float(q[2]),
+                "sse_single": float(single),
+                "sse_break": float(best_sse),
+                "n_before": int(round(left[0])),
+                "n_after": int(round(right[0])),
+                "slope_before": float(fl["slope"]),
+                "slope_after": float(fr["slope"]),
+                "doubling_before": float(doubling_months(fl["slope"])),
+                "doubling_after": float(doubling_months(fr["slope"])),
+                "search_from": float(cand[0]),
+                "search_to": float(cand[-1]),
+                "step_years": cfg.breakpoint_step,
+                "resamples": B,
+                "seed": cfg.seed,
+            }
+        )
     return TrendResult(trends_df, pd.DataFrame(brows, columns=BREAK_COLUMNS), df)
 
 
@@ -599,8 +680,11 @@ def _band_terms(stats: np.ndarray, sse: float) -> dict[str, float | None]:
     if n < 3:
         return {"x_mean": None, "x_sxx": None, "resid_se": None}
     mx = sx / n
-    return {"x_mean": mx + X_CENTER, "x_sxx": max(sxx - n * mx * mx, 0.0),
-            "resid_se": math.sqrt(max(sse, 0.0) / (n - 2))}
+    return {
+        "x_mean": mx + X_CENTER,
+        "x_sxx": max(sxx - n * mx * mx, 0.0),
+        "resid_se": math.sqrt(max(sse, 0.0) / (n - 2)),
+    }
 
 
 def _frac(d: date) -> float:
@@ -616,6 +700,15 @@ def _as_date(value) -> date | None:
 
 
 __all__ = [
-    "Era", "TrendConfig", "TrendResult", "default_eras", "fit_trends", "ols_from_stats",
-    "doubling_months", "poisson_weights", "prepare", "fractional_years", "replace",
+    "Era",
+    "TrendConfig",
+    "TrendResult",
+    "default_eras",
+    "fit_trends",
+    "ols_from_stats",
+    "doubling_months",
+    "poisson_weights",
+    "prepare",
+    "fractional_years",
+    "replace",
 ]

@@ -41,9 +41,25 @@ import pandas as pd
 from paramtrack.trends.epoch_csv import PRIMARY_DOMAINS
 
 GAP_COLUMNS = [
-    "domain", "since_year", "band_kind", "band_lo_log10", "band_hi_log10", "band_lo", "band_hi",
-    "label", "n", "mean_below", "mean_above", "scarcity", "scarce", "scarcity_p05",
-    "scarcity_p95", "scarce_share", "verdict", "resamples", "seed",
+    "domain",
+    "since_year",
+    "band_kind",
+    "band_lo_log10",
+    "band_hi_log10",
+    "band_lo",
+    "band_hi",
+    "label",
+    "n",
+    "mean_below",
+    "mean_above",
+    "scarcity",
+    "scarce",
+    "scarcity_p05",
+    "scarcity_p95",
+    "scarce_share",
+    "verdict",
+    "resamples",
+    "seed",
 ]
 VERDICTS = ("scarce", "not scarce", "undetermined")
 
@@ -51,16 +67,16 @@ VERDICTS = ("scarce", "not scarce", "undetermined")
 @dataclass(frozen=True)
 class GapConfig:
     since_year: int = 2020
-    width: float = 0.5                         # band width in log10 units
-    offset: float = math.log10(2.0)            # grid anchored at 2·10^k
+    width: float = 0.5  # band width in log10 units
+    offset: float = math.log10(2.0)  # grid anchored at 2·10^k
     named_bands: tuple[tuple[str, float, float], ...] = (("20B-70B", 2e10, 7e10),)
-    min_models: int = 10                       # per-domain tables need this many models
+    min_models: int = 10  # per-domain tables need this many models
     scarce_ratio: float = 0.5
     min_neighbour_mean: float = 2.0
-    until: object | None = None                # exclusive date cut-off, as in TrendConfig
-    resamples: int = 1000                      # bootstrap over models
+    until: object | None = None  # exclusive date cut-off, as in TrendConfig
+    resamples: int = 1000  # bootstrap over models
     seed: int = 20220705
-    firm_share: float = 0.95                   # verdict: scarce in >= this share of resamples
+    firm_share: float = 0.95  # verdict: scarce in >= this share of resamples
 
 
 def human_size(value: float) -> str:
@@ -77,8 +93,7 @@ def _score(n: float, below: float, above: float, cfg: GapConfig) -> tuple[float,
     return scarcity, bool(scarcity <= cfg.scarce_ratio and side >= cfg.min_neighbour_mean)
 
 
-def _scores(n: np.ndarray, below: np.ndarray, above: np.ndarray,
-            cfg: GapConfig) -> tuple[np.ndarray, np.ndarray]:
+def _scores(n: np.ndarray, below: np.ndarray, above: np.ndarray, cfg: GapConfig) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_score` over arrays (one entry per resample)."""
     side = np.minimum(below, above)
     scarcity = (n + 0.5) / (side + 0.5)
@@ -100,10 +115,15 @@ def verdict(share: float, cfg: GapConfig) -> str:
 
 def _uncertainty(scarcity: np.ndarray, scarce: np.ndarray, cfg: GapConfig) -> dict:
     share = float(scarce.mean()) if scarce.size else float("nan")
-    p05, p95 = (np.percentile(scarcity, [5, 95]) if scarcity.size else (np.nan, np.nan))
-    return {"scarcity_p05": float(p05), "scarcity_p95": float(p95), "scarce_share": share,
-            "verdict": verdict(share, cfg) if scarcity.size else None,
-            "resamples": int(cfg.resamples), "seed": int(cfg.seed)}
+    p05, p95 = np.percentile(scarcity, [5, 95]) if scarcity.size else (np.nan, np.nan)
+    return {
+        "scarcity_p05": float(p05),
+        "scarcity_p95": float(p95),
+        "scarce_share": share,
+        "verdict": verdict(share, cfg) if scarcity.size else None,
+        "resamples": int(cfg.resamples),
+        "seed": int(cfg.seed),
+    }
 
 
 def gap_table(models: pd.DataFrame, cfg: GapConfig | None = None) -> pd.DataFrame:
@@ -138,8 +158,7 @@ def gap_table(models: pd.DataFrame, cfg: GapConfig | None = None) -> pd.DataFram
             counts[int(kk)] = int(c)
         # bootstrap: resampled counts per grid bin (columns lo_k-2 .. hi_k+2), B x bins
         bins = np.array([counts[kk] for kk in range(lo_k - 2, hi_k + 3)], dtype=float)
-        boot = (_rng(cfg, name, "grid").multinomial(len(v), bins / bins.sum(), size=B)
-                if B else np.zeros((0, len(bins))))
+        boot = _rng(cfg, name, "grid").multinomial(len(v), bins / bins.sum(), size=B) if B else np.zeros((0, len(bins)))
         for kk in range(lo_k, hi_k + 1):
             lo = cfg.offset + kk * cfg.width
             hi = lo + cfg.width
@@ -147,10 +166,12 @@ def gap_table(models: pd.DataFrame, cfg: GapConfig | None = None) -> pd.DataFram
             above = (counts[kk + 1] + counts[kk + 2]) / 2
             scarcity, scarce = _score(counts[kk], below, above, cfg)
             j = kk - (lo_k - 2)
-            bs, bf = _scores(boot[:, j], (boot[:, j - 1] + boot[:, j - 2]) / 2,
-                             (boot[:, j + 1] + boot[:, j + 2]) / 2, cfg)
-            rows.append(_row(name, cfg, "grid", lo, hi, counts[kk], below, above, scarcity,
-                             scarce) | _uncertainty(bs, bf, cfg))
+            bs, bf = _scores(
+                boot[:, j], (boot[:, j - 1] + boot[:, j - 2]) / 2, (boot[:, j + 1] + boot[:, j + 2]) / 2, cfg
+            )
+            rows.append(
+                _row(name, cfg, "grid", lo, hi, counts[kk], below, above, scarcity, scarce) | _uncertainty(bs, bf, cfg)
+            )
         for label, lo_v, hi_v in cfg.named_bands:
             lo, hi = math.log10(lo_v), math.log10(hi_v)
             w = hi - lo
@@ -162,21 +183,32 @@ def gap_table(models: pd.DataFrame, cfg: GapConfig | None = None) -> pd.DataFram
             above = float(high.sum()) / 2
             scarcity, scarce = _score(n, below, above, cfg)
             cats = np.array([n, low.sum(), high.sum(), len(v) - n - low.sum() - high.sum()], float)
-            nb = (_rng(cfg, name, f"named:{label}").multinomial(len(v), cats / cats.sum(), size=B)
-                  if B else np.zeros((0, 4)))
+            nb = (
+                _rng(cfg, name, f"named:{label}").multinomial(len(v), cats / cats.sum(), size=B)
+                if B
+                else np.zeros((0, 4))
+            )
             bs, bf = _scores(nb[:, 0], nb[:, 1] / 2, nb[:, 2] / 2, cfg)
-            rows.append(_row(name, cfg, "named", lo, hi, n, below, above, scarcity, scarce, label)
-                        | _uncertainty(bs, bf, cfg))
+            rows.append(
+                _row(name, cfg, "named", lo, hi, n, below, above, scarcity, scarce, label) | _uncertainty(bs, bf, cfg)
+            )
     return pd.DataFrame(rows, columns=GAP_COLUMNS)
 
 
 def _row(domain, cfg, kind, lo, hi, n, below, above, scarcity, scarce, label=None) -> dict:
-    lo_v, hi_v = 10 ** lo, 10 ** hi
+    lo_v, hi_v = 10**lo, 10**hi
     return {
-        "domain": domain, "since_year": cfg.since_year, "band_kind": kind,
-        "band_lo_log10": round(lo, 6), "band_hi_log10": round(hi, 6),
-        "band_lo": lo_v, "band_hi": hi_v,
+        "domain": domain,
+        "since_year": cfg.since_year,
+        "band_kind": kind,
+        "band_lo_log10": round(lo, 6),
+        "band_hi_log10": round(hi, 6),
+        "band_lo": lo_v,
+        "band_hi": hi_v,
         "label": label or f"{human_size(lo_v)}-{human_size(hi_v)}",
-        "n": int(n), "mean_below": float(below), "mean_above": float(above),
-        "scarcity": float(scarcity), "scarce": bool(scarce),
+        "n": int(n),
+        "mean_below": float(below),
+        "mean_above": float(above),
+        "scarcity": float(scarcity),
+        "scarce": bool(scarce),
     }

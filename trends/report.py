@@ -15,12 +15,12 @@ def _f(value, fmt: str) -> str:
 
 def format_trends(trends: pd.DataFrame, metric: str | None = None) -> str:
     t = trends if metric is None else trends[trends["metric"] == metric]
-    header = (f"{'metric':<16} {'domain':<14} {'era':<30} {'n':>5} {'OOM/yr':>7} "
-              f"{'doubling mo [5; 50; 95]':>28} {'R2':>5}")
+    header = (
+        f"{'metric':<16} {'domain':<14} {'era':<30} {'n':>5} {'OOM/yr':>7} {'doubling mo [5; 50; 95]':>28} {'R2':>5}"
+    )
     lines = [header, "-" * len(header)]
     for _, r in t.iterrows():
-        ci = (f"[{_f(r['doubling_p05'], '.1f')}; {_f(r['doubling_p50'], '.1f')}; "
-              f"{_f(r['doubling_p95'], '.1f')}]")
+        ci = f"[{_f(r['doubling_p05'], '.1f')}; {_f(r['doubling_p50'], '.1f')}; {_f(r['doubling_p95'], '.1f')}]"
         lines.append(
             f"{r['metric']:<16} {r['domain']:<14} {r['era_label']:<30} {int(r['n']):>5} "
             f"{_f(r['slope'], '.2f'):>7} {_f(r['doubling_months'], '.1f'):>7} {ci:>20} "
@@ -36,15 +36,21 @@ def format_gap(gap: pd.DataFrame) -> str:
     if g.empty:
         return "gap: no scarce bands"
     since = int(gap["since_year"].iloc[0])
-    header = (f"{'domain':<14} {'band':<12} {'kind':<6} {'n':>4} {'below':>6} {'above':>6} "
-              f"{'scarcity':>8} {'[5%; 95%]':>13}  {'point':<6}  verdict (share scarce)")
-    lines = [f"Parameter bands since {since} (scarce bands and named bands; bootstrap over "
-             "models):", header, "-" * len(header)]
+    header = (
+        f"{'domain':<14} {'band':<12} {'kind':<6} {'n':>4} {'below':>6} {'above':>6} "
+        f"{'scarcity':>8} {'[5%; 95%]':>13}  {'point':<6}  verdict (share scarce)"
+    )
+    lines = [
+        f"Parameter bands since {since} (scarce bands and named bands; bootstrap over models):",
+        header,
+        "-" * len(header),
+    ]
     for _, r in g.iterrows():
         ci = f"[{_f(r.get('scarcity_p05'), '.2f')}; {_f(r.get('scarcity_p95'), '.2f')}]"
         share = r.get("scarce_share")
-        verdict = (f"{r.get('verdict')} ({_f(share * 100 if share is not None else None, '.0f')}%)"
-                   if r.get("verdict") else "")
+        verdict = (
+            f"{r.get('verdict')} ({_f(share * 100 if share is not None else None, '.0f')}%)" if r.get("verdict") else ""
+        )
         lines.append(
             f"{r['domain']:<14} {r['label']:<12} {r['band_kind']:<6} {int(r['n']):>4} "
             f"{r['mean_below']:>6.1f} {r['mean_above']:>6.1f} {r['scarcity']:>8.2f} {ci:>13}  "

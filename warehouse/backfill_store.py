@@ -12,18 +12,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import duckdb
 
 from paramtrack.warehouse import papers_store
 
-__all__ = ["Checkpoint", "backfill_key", "load", "start", "save_page", "restart_set", "mark",
-           "finish"]
+__all__ = ["Checkpoint", "backfill_key", "load", "start", "save_page", "restart_set", "mark", "finish"]
 
-_COLUMNS = ("backfill_key", "window_from", "window_to", "categories", "sets_done", "current_set",
-            "resumption_token", "pages", "records_seen", "records_kept", "harvest_done",
-            "bulk_done", "restarts", "last_run_id", "completed_at")
+_COLUMNS = (
+    "backfill_key",
+    "window_from",
+    "window_to",
+    "categories",
+    "sets_done",
+    "current_set",
+    "resumption_token",
+    "pages",
+    "records_seen",
+    "records_kept",
+    "harvest_done",
+    "bulk_done",
+    "restarts",
+    "last_run_id",
+    "completed_at",
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,7 @@ class Checkpoint:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def backfill_key(window_from: date, window_to: date, categories: Sequence[str]) -> str:
@@ -62,8 +75,7 @@ def backfill_key(window_from: date, window_to: date, categories: Sequence[str]) 
 
 
 def load(con: duckdb.DuckDBPyConnection, key: str) -> Checkpoint | None:
-    row = con.execute(f"SELECT {', '.join(_COLUMNS)} FROM backfills WHERE backfill_key = ?",
-                      [key]).fetchone()
+    row = con.execute(f"SELECT {', '.join(_COLUMNS)} FROM backfills WHERE backfill_key = ?", [key]).fetchone()
     if row is None:
         return None
     data = dict(zip(_COLUMNS, row))
@@ -72,8 +84,9 @@ def load(con: duckdb.DuckDBPyConnection, key: str) -> Checkpoint | None:
     return Checkpoint(**data)
 
 
-def start(con: duckdb.DuckDBPyConnection, key: str, window_from: date, window_to: date,
-          categories: Sequence[str], run_id: str) -> Checkpoint:
+def start(
+    con: duckdb.DuckDBPyConnection, key: str, window_from: date, window_to: date, categories: Sequence[str], run_id: str
+) -> Checkpoint:
     """The checkpoint to continue from (a fresh one for a new backfill), claimed by ``run_id``."""
     now = _now()
     existing = load(con, key)
@@ -84,8 +97,7 @@ def start(con: duckdb.DuckDBPyConnection, key: str, window_from: date, window_to
             [key, window_from, window_to, list(categories), run_id, now, now],
         )
     else:
-        con.execute("UPDATE backfills SET last_run_id = ?, updated_at = ? WHERE backfill_key = ?",
-                    [run_id, now, key])
+        con.execute("UPDATE backfills SET last_run_id = ?, updated_at = ? WHERE backfill_key = ?", [run_id, now, key])
     cp = load(con, key)
     assert cp is not None
     return cp
@@ -96,9 +108,21 @@ def _write(con: duckdb.DuckDBPyConnection, cp: Checkpoint) -> None:
         "UPDATE backfills SET sets_done = ?, current_set = ?, resumption_token = ?, pages = ?,"
         " records_seen = ?, records_kept = ?, harvest_done = ?, bulk_done = ?, restarts = ?,"
         " last_run_id = ?, updated_at = ?, completed_at = ? WHERE backfill_key = ?",
-        [list(cp.sets_done), cp.current_set, cp.resumption_token, cp.pages, cp.records_seen,
-         cp.records_kept, cp.harvest_done, cp.bulk_done, cp.restarts, cp.last_run_id, _now(),
-         cp.completed_at, cp.backfill_key],
+        [
+            list(cp.sets_done),
+            cp.current_set,
+            cp.resumption_token,
+            cp.pages,
+            cp.records_seen,
+            cp.records_kept,
+            cp.harvest_done,
+            cp.bulk_done,
+            cp.restarts,
+            cp.last_run_id,
+            _now(),
+            cp.completed_at,
+            cp.backfill_key,
+        ],
     )
 
 

@@ -23,7 +23,6 @@ def view_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         name
         for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW' "
-            "ORDER BY table_name"
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW' ORDER BY table_name"
         ).fetchall()
     ]

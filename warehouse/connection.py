@@ -43,8 +43,12 @@ CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {
 
 #: DuckDB's main header: an 8-byte checksum, then these magic bytes.
 _MAGIC_OFFSET, _MAGIC = 8, b"DUCK"
-_OTHER_FORMATS = ((b"SQLite format 3\x00", "a SQLite database"), (b"PAR1", "a Parquet file"),
-                  (b"%PDF-", "a PDF"), (b"PK\x03\x04", "a zip archive"))
+_OTHER_FORMATS = (
+    (b"SQLite format 3\x00", "a SQLite database"),
+    (b"PAR1", "a Parquet file"),
+    (b"%PDF-", "a PDF"),
+    (b"PK\x03\x04", "a zip archive"),
+)
 
 #: How long to keep retrying a lock held by another process before giving up
 #: (``PARAMTRACK_LOCK_TIMEOUT`` overrides it, in seconds).
@@ -100,10 +104,9 @@ def check_format(path: Path) -> None:
         return
     except OSError as exc:
         raise UserError(f"cannot read database {path}: {exc.strerror or exc}") from None
-    if head[_MAGIC_OFFSET:_MAGIC_OFFSET + len(_MAGIC)] == _MAGIC:
+    if head[_MAGIC_OFFSET : _MAGIC_OFFSET + len(_MAGIC)] == _MAGIC:
         return
-    what = "empty" if not head else next(
-        (name for magic, name in _OTHER_FORMATS if head.startswith(magic)), None)
+    what = "empty" if not head else next((name for magic, name in _OTHER_FORMATS if head.startswith(magic)), None)
     raise CorruptDatabaseError(
         f"{path} is not a valid DuckDB database file" + (f" (it is {what})" if what else ""),
         hint="pass --db with a paramtrack warehouse, or move the file aside",
@@ -117,8 +120,7 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     unknown = unknown_migrations(con)
     if unknown:
         raise NewerSchemaError(
-            f"{path} has schema {unknown[-1]}, newer than this paramtrack knows "
-            f"(newest {newest_known()})",
+            f"{path} has schema {unknown[-1]}, newer than this paramtrack knows (newest {newest_known()})",
             hint="upgrade paramtrack to use this warehouse",
         )
 
@@ -156,8 +158,10 @@ class Warehouse:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise UserError(f"cannot create the folder {self.path.parent} for the database: "
-                                f"{exc.strerror or exc}", hint="pass --db in a writable folder") from None
+                raise UserError(
+                    f"cannot create the folder {self.path.parent} for the database: {exc.strerror or exc}",
+                    hint="pass --db in a writable folder",
+                ) from None
         deadline = time.monotonic() + self.lock_timeout_s
         delay = 0.01
         while True:
@@ -183,8 +187,7 @@ class Warehouse:
                 if time.monotonic() >= deadline:
                     holder = _lock_holder(message) or "another process"
                     raise DatabaseLockedError(
-                        f"database {self.path} is locked by {holder}; gave up after "
-                        f"{self.lock_timeout_s:.0f} s",
+                        f"database {self.path} is locked by {holder}; gave up after {self.lock_timeout_s:.0f} s",
                         hint="wait for that process to finish or stop it",
                     ) from exc
                 time.sleep(delay * (0.5 + random.random()))
@@ -194,15 +197,11 @@ class Warehouse:
                 # read while a heartbeat writes): DuckDB refuses a second mode in one process
                 # until that connection closes, which it does within a transaction's time.
                 if "different configuration" not in str(exc) or time.monotonic() >= deadline:
-                    raise CorruptDatabaseError(
-                        f"{self.path} could not be opened as a DuckDB database: {exc}"
-                    ) from exc
+                    raise CorruptDatabaseError(f"{self.path} could not be opened as a DuckDB database: {exc}") from exc
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.1)
             except duckdb.Error as exc:
-                raise CorruptDatabaseError(
-                    f"{self.path} could not be opened as a DuckDB database: {exc}"
-                ) from exc
+                raise CorruptDatabaseError(f"{self.path} could not be opened as a DuckDB database: {exc}") from exc
 
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -15,5 +15,5 @@ def mark_dataset_changed(con: duckdb.DuckDBPyConnection, source: str, detail: st
     """
     con.execute(
         "INSERT INTO dataset_events (changed_at, source, detail) VALUES (?, ?, ?)",
-        [datetime.now(timezone.utc), source, detail],
+        [datetime.now(UTC), source, detail],
     )

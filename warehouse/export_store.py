@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -35,50 +35,84 @@ class Column:
 
 #: The exported columns, in order: Epoch's first, then provenance.
 COLUMNS: tuple[Column, ...] = (
-    Column("System", "c.system", "text",
-           "the system (model) name; a paper can yield several systems"),
-    Column("Domain", "coalesce(c.domain_raw, c.domain)", "text",
-           "domain as the source wrote it (Epoch: e.g. Language,Vision; reviewed rows: the "
-           "primary domain)"),
+    Column("System", "c.system", "text", "the system (model) name; a paper can yield several systems"),
+    Column(
+        "Domain",
+        "coalesce(c.domain_raw, c.domain)",
+        "text",
+        "domain as the source wrote it (Epoch: e.g. Language,Vision; reviewed rows: the primary domain)",
+    ),
     Column("Organization", "c.organization", "text", "organisation(s) (Epoch rows)"),
-    Column("Publication date", "c.publication_date", "date (YYYY-MM-DD)",
-           "publication date (reviewed rows: the paper's first arXiv version unless the reviewer "
-           "corrected it)"),
-    Column("Parameters", "c.parameters", "number",
-           "parameter count; empty = unknown (such rows are kept but not fitted)"),
+    Column(
+        "Publication date",
+        "c.publication_date",
+        "date (YYYY-MM-DD)",
+        "publication date (reviewed rows: the paper's first arXiv version unless the reviewer corrected it)",
+    ),
+    Column(
+        "Parameters", "c.parameters", "number", "parameter count; empty = unknown (such rows are kept but not fitted)"
+    ),
     Column("Training compute (FLOP)", "c.training_compute", "number", "training compute in FLOP"),
-    Column("Training dataset size (datapoints)", "c.dataset_size", "number",
-           "training dataset size in datapoints"),
-    Column("Link", "CASE WHEN c.arxiv_id IS NOT NULL THEN 'https://arxiv.org/abs/' || c.arxiv_id END",
-           "URL", "the paper on arXiv (empty when the row has no arXiv id)"),
-    Column("Primary domain", "c.domain", "text",
-           "one of language, vision, games, speech, multimodal, recommendation, robotics, other "
-           "(what the per-domain fits group by)"),
-    Column("Parameters kind", "c.parameters_kind", "text",
-           "reviewed rows: dense_total, moe_total, moe_active, non_embedding, embedding or unknown"),
+    Column("Training dataset size (datapoints)", "c.dataset_size", "number", "training dataset size in datapoints"),
+    Column(
+        "Link",
+        "CASE WHEN c.arxiv_id IS NOT NULL THEN 'https://arxiv.org/abs/' || c.arxiv_id END",
+        "URL",
+        "the paper on arXiv (empty when the row has no arXiv id)",
+    ),
+    Column(
+        "Primary domain",
+        "c.domain",
+        "text",
+        "one of language, vision, games, speech, multimodal, recommendation, robotics, other "
+        "(what the per-domain fits group by)",
+    ),
+    Column(
+        "Parameters kind",
+        "c.parameters_kind",
+        "text",
+        "reviewed rows: dense_total, moe_total, moe_active, non_embedding, embedding or unknown",
+    ),
     Column("arXiv id", "c.arxiv_id", "text", "arXiv id without version"),
-    Column("Source", "c.source", "text",
-           "review (decided by a maintainer in paramtrack) or epoch (imported from an Epoch CSV)"),
-    Column("Decision", "c.decision_id", "integer",
-           "reviewed rows: the decision in the warehouse's decisions table"),
+    Column(
+        "Source",
+        "c.source",
+        "text",
+        "review (decided by a maintainer in paramtrack) or epoch (imported from an Epoch CSV)",
+    ),
+    Column("Decision", "c.decision_id", "integer", "reviewed rows: the decision in the warehouse's decisions table"),
     Column("Decision action", "d.action", "text", "approve (as proposed) or correct"),
     Column("Reviewer", "c.reviewer", "text", "reviewed rows: who decided"),
-    Column("Decided at", "strftime(d.decided_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ')",
-           "timestamp (UTC)", "reviewed rows: when"),
-    Column("Evidence", "c.evidence", "text",
-           "reviewed rows: the sentence or table row of the paper stating the count"),
+    Column(
+        "Decided at",
+        "strftime(d.decided_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ')",
+        "timestamp (UTC)",
+        "reviewed rows: when",
+    ),
+    Column("Evidence", "c.evidence", "text", "reviewed rows: the sentence or table row of the paper stating the count"),
     Column("Evidence page", "c.evidence_page", "integer", "reviewed rows: its PDF page"),
-    Column("Evidence source", "c.evidence_source", "text",
-           "candidate (the approved proposal's sentence), picked (another proposal's sentence "
-           "chosen by the reviewer) or typed (written by the reviewer)"),
-    Column("Evidence link",
-           "CASE WHEN c.source = 'review' AND c.arxiv_id IS NOT NULL THEN 'https://arxiv.org/pdf/' "
-           "|| c.arxiv_id || coalesce('#page=' || c.evidence_page, '') END",
-           "URL", "reviewed rows: the PDF at the evidence page"),
+    Column(
+        "Evidence source",
+        "c.evidence_source",
+        "text",
+        "candidate (the approved proposal's sentence), picked (another proposal's sentence "
+        "chosen by the reviewer) or typed (written by the reviewer)",
+    ),
+    Column(
+        "Evidence link",
+        "CASE WHEN c.source = 'review' AND c.arxiv_id IS NOT NULL THEN 'https://arxiv.org/pdf/' "
+        "|| c.arxiv_id || coalesce('#page=' || c.evidence_page, '') END",
+        "URL",
+        "reviewed rows: the PDF at the evidence page",
+    ),
     Column("Epoch file", "c.source_file", "text", "Epoch rows: the imported CSV file"),
     Column("Epoch row", "c.source_row", "integer", "Epoch rows: 1-based data row in that file"),
-    Column("Supersedes", "s.supersedes", "text",
-           "reviewed rows: the Epoch rows of the same system this row replaces (file row; ...)"),
+    Column(
+        "Supersedes",
+        "s.supersedes",
+        "text",
+        "reviewed rows: the Epoch rows of the same system this row replaces (file row; ...)",
+    ),
 )
 
 
@@ -100,9 +134,12 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     rows, reviewed = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE source = 'review') FROM curated_models"
     ).fetchone()
-    files = [r[0] for r in con.execute(
-        "SELECT source_file FROM curated_models WHERE source = 'epoch' GROUP BY source_file"
-        " ORDER BY source_file").fetchall()]
+    files = [
+        r[0]
+        for r in con.execute(
+            "SELECT source_file FROM curated_models WHERE source = 'epoch' GROUP BY source_file ORDER BY source_file"
+        ).fetchall()
+    ]
     return {"rows": int(rows), "reviewed": int(reviewed), "epoch_files": files}
 
 
@@ -110,8 +147,7 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
     """Write :data:`EXPORT_FILES` into ``out_dir`` (which must exist); returns their paths."""
     written: list[Path] = []
     query = _query()
-    for name, opts in (("models.csv", "FORMAT csv, HEADER true"),
-                       ("models.parquet", "FORMAT parquet")):
+    for name, opts in (("models.csv", "FORMAT csv, HEADER true"), ("models.parquet", "FORMAT parquet")):
         target = out_dir / name
         tmp = out_dir / f".{name}.{os.getpid()}.tmp"
         path_sql = str(tmp).replace("'", "''")
@@ -132,7 +168,7 @@ def _write_dictionary(out_dir: Path, info: dict[str, object]) -> list[Path]:
         for c in COLUMNS:
             w.writerow([c.name, c.type, c.meaning])
     os.replace(tmp, csv_path)
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     files = ", ".join(str(f) for f in info["epoch_files"]) or "none"  # type: ignore[union-attr]
     lines = [
         "# paramtrack curated dataset: data dictionary",

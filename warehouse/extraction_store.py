@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 
-from paramtrack.extractors.types import Candidate, ExtractionResult
 from paramtrack.core.errors import UserError
+from paramtrack.extractors.types import Candidate, ExtractionResult
 
 #: Identical transient failures of one PDF (bytes + extractor version) before they are its result.
 DEFAULT_FAILURE_LIMIT = 2
@@ -36,8 +36,10 @@ def failure_limit_from_env() -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise UserError(f"PARAMTRACK_FAILURE_LIMIT must be a whole number >= 1, not {raw!r}",
-                        hint=f"unset it to use the default of {DEFAULT_FAILURE_LIMIT}")
+        raise UserError(
+            f"PARAMTRACK_FAILURE_LIMIT must be a whole number >= 1, not {raw!r}",
+            hint=f"unset it to use the default of {DEFAULT_FAILURE_LIMIT}",
+        )
     return value
 
 
@@ -52,9 +54,7 @@ class StoredExtraction:
     failures: int = 0
 
 
-def has_extraction(
-    con: duckdb.DuckDBPyConnection, arxiv_id: str, pdf_sha256: str, extractor_version: str
-) -> bool:
+def has_extraction(con: duckdb.DuckDBPyConnection, arxiv_id: str, pdf_sha256: str, extractor_version: str) -> bool:
     """Whether this paper's PDF has a lasting result from this extractor.
 
     A transient error (the worker timed out or was killed) is not a result: the next run retries.
@@ -87,12 +87,19 @@ def store_extraction(
         limit = failure_limit if failure_limit is not None else failure_limit_from_env()
         failures = _count_failure(con, pdf_sha256, extractor_version, result)
         if failures >= limit:
-            result = replace(result, error_transient=False, error=(
-                f"{result.error}; the same failure {failures} times for this PDF and extractor "
-                "version, so it is recorded as the result and not retried"))
+            result = replace(
+                result,
+                error_transient=False,
+                error=(
+                    f"{result.error}; the same failure {failures} times for this PDF and extractor "
+                    "version, so it is recorded as the result and not retried"
+                ),
+            )
     elif not (result.error and result.error_transient):
-        con.execute("DELETE FROM extraction_failures WHERE pdf_sha256 = ? AND extractor_version = ?",
-                    [pdf_sha256, extractor_version])
+        con.execute(
+            "DELETE FROM extraction_failures WHERE pdf_sha256 = ? AND extractor_version = ?",
+            [pdf_sha256, extractor_version],
+        )
     key = [arxiv_id, pdf_sha256, extractor_version]
     where = "WHERE arxiv_id = ? AND pdf_sha256 = ? AND extractor_version = ?"
     con.execute(f"DELETE FROM candidates {where}", key)
@@ -105,7 +112,7 @@ def store_extraction(
             arxiv_id,
             pdf_sha256,
             extractor_version,
-            datetime.now(timezone.utc),
+            datetime.now(UTC),
             result.pages,
             result.domain,
             result.domain_confidence,
@@ -122,9 +129,22 @@ def store_extraction(
     for quantity, cands in groups.items():
         for rank, cand in enumerate(cands, start=1):
             rows.append(
-                [arxiv_id, pdf_sha256, extractor_version, quantity, rank, float(cand.value),
-                 cand.kind, cand.model, cand.evidence, cand.page, float(cand.score), cand.source,
-                 json.dumps(cand.features, sort_keys=True) if cand.features else None, cand.evidence_raw]
+                [
+                    arxiv_id,
+                    pdf_sha256,
+                    extractor_version,
+                    quantity,
+                    rank,
+                    float(cand.value),
+                    cand.kind,
+                    cand.model,
+                    cand.evidence,
+                    cand.page,
+                    float(cand.score),
+                    cand.source,
+                    json.dumps(cand.features, sort_keys=True) if cand.features else None,
+                    cand.evidence_raw,
+                ]
             )
     if rows:
         con.executemany(
@@ -133,14 +153,16 @@ def store_extraction(
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
-    return StoredExtraction(candidates=len(rows), lasting=not (result.error and result.error_transient),
-                            failures=failures)
+    return StoredExtraction(
+        candidates=len(rows), lasting=not (result.error and result.error_transient), failures=failures
+    )
 
 
-def _count_failure(con: duckdb.DuckDBPyConnection, pdf_sha256: str, extractor_version: str,
-                   result: ExtractionResult) -> int:
+def _count_failure(
+    con: duckdb.DuckDBPyConnection, pdf_sha256: str, extractor_version: str, result: ExtractionResult
+) -> int:
     """Record one transient failure; returns how many times in a row this signature came back."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     row = con.execute(
         "SELECT failure, failures FROM extraction_failures WHERE pdf_sha256 = ? AND extractor_version = ?",
         [pdf_sha256, extractor_version],

@@ -8,7 +8,7 @@ module, applied in file-name order. Never edit a migration that has shipped: add
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 
 import duckdb
@@ -25,9 +25,7 @@ def _steps() -> list[tuple[str, str]]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply every pending step; returns the names applied (empty when up to date)."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ)"
-    )
+    con.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ)")
     done = {row[0] for row in con.execute("SELECT name FROM _migrations").fetchall()}
     applied: list[str] = []
     for name, sql in _steps():
@@ -36,9 +34,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
-            con.execute(
-                "INSERT INTO _migrations VALUES (?, ?)", [name, datetime.now(timezone.utc)]
-            )
+            con.execute("INSERT INTO _migrations VALUES (?, ?)", [name, datetime.now(UTC)])
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
@@ -74,8 +70,5 @@ def newest_known() -> str:
 def applied_migrations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, datetime]]:
     """The migrations recorded in the file, oldest first."""
     return [
-        (name, when)
-        for name, when in con.execute(
-            "SELECT name, applied_at FROM _migrations ORDER BY name"
-        ).fetchall()
+        (name, when) for name, when in con.execute("SELECT name, applied_at FROM _migrations ORDER BY name").fetchall()
     ]

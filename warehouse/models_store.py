@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -20,13 +20,35 @@ import pandas as pd
 from paramtrack.warehouse.curated import mark_dataset_changed
 
 COMPARED = (
-    "system", "arxiv_id", "parameters", "training_compute", "dataset_size", "publication_date",
-    "domain", "domain_raw", "organization",
+    "system",
+    "arxiv_id",
+    "parameters",
+    "training_compute",
+    "dataset_size",
+    "publication_date",
+    "domain",
+    "domain_raw",
+    "organization",
 )
 CURATED_COLUMNS = (
-    "model_id", "system", "arxiv_id", "parameters", "parameters_kind", "training_compute",
-    "dataset_size", "publication_date", "domain", "domain_raw", "organization", "source",
-    "source_file", "source_row", "decision_id", "reviewer", "evidence", "evidence_page",
+    "model_id",
+    "system",
+    "arxiv_id",
+    "parameters",
+    "parameters_kind",
+    "training_compute",
+    "dataset_size",
+    "publication_date",
+    "domain",
+    "domain_raw",
+    "organization",
+    "source",
+    "source_file",
+    "source_row",
+    "decision_id",
+    "reviewer",
+    "evidence",
+    "evidence_page",
     "evidence_source",
 )
 
@@ -44,9 +66,13 @@ class ImportCounts:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "source_file": self.source_file, "rows_total": self.rows_total,
-            "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
-            "skipped": self.skipped, "skip_reasons": self.skip_reasons,
+            "source_file": self.source_file,
+            "rows_total": self.rows_total,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "skip_reasons": self.skip_reasons,
         }
 
 
@@ -74,14 +100,14 @@ def import_epoch_rows(
     skip_reasons: dict[str, int] | None = None,
 ) -> ImportCounts:
     """Upsert parsed Epoch rows by (source_file, source_row) inside the caller's transaction."""
-    now = datetime.now(timezone.utc)
-    counts = ImportCounts(source_file, rows_total=len(rows) + skipped, skipped=skipped,
-                          skip_reasons=dict(skip_reasons or {}))
+    now = datetime.now(UTC)
+    counts = ImportCounts(
+        source_file, rows_total=len(rows) + skipped, skipped=skipped, skip_reasons=dict(skip_reasons or {})
+    )
     existing = {
         r[0]: r[1:]
         for r in con.execute(
-            f"SELECT source_row, {', '.join(COMPARED)} FROM models "
-            "WHERE source = 'epoch' AND source_file = ?",
+            f"SELECT source_row, {', '.join(COMPARED)} FROM models WHERE source = 'epoch' AND source_file = ?",
             [source_file],
         ).fetchall()
     }
@@ -120,12 +146,22 @@ def import_epoch_rows(
     con.execute(
         "INSERT INTO epoch_imports (source_file, sha256, imported_at, rows_total, inserted, "
         "updated, unchanged, skipped, skip_reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source_file, sha256, now, counts.rows_total, counts.inserted, counts.updated,
-         counts.unchanged, counts.skipped, json.dumps(counts.skip_reasons)],
+        [
+            source_file,
+            sha256,
+            now,
+            counts.rows_total,
+            counts.inserted,
+            counts.updated,
+            counts.unchanged,
+            counts.skipped,
+            json.dumps(counts.skip_reasons),
+        ],
     )
     if counts.inserted or counts.updated:
         mark_dataset_changed(
-            con, "epoch_import",
+            con,
+            "epoch_import",
             f"{source_file}: {counts.inserted} inserted, {counts.updated} updated",
         )
     return counts
@@ -144,9 +180,7 @@ def read_curated(con: duckdb.DuckDBPyConnection, *, until: date | None = None) -
 
 # -- systems: which Epoch rows a reviewed value supersedes (schema/0011_a_systems.sql) -------
 
-_EPOCH_ROW_COLUMNS = (
-    "model_id, system, arxiv_id, parameters, publication_date, domain, source_file, source_row"
-)
+_EPOCH_ROW_COLUMNS = "model_id, system, arxiv_id, parameters, publication_date, domain, source_file, source_row"
 
 
 def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -154,9 +188,7 @@ def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(cols, row)) for row in cur.fetchall()]
 
 
-def matching_epoch_rows(
-    con: duckdb.DuckDBPyConnection, arxiv_id: str, system: str | None
-) -> list[dict[str, Any]]:
+def matching_epoch_rows(con: duckdb.DuckDBPyConnection, arxiv_id: str, system: str | None) -> list[dict[str, Any]]:
     """The Epoch rows a reviewed value for ``system`` of paper ``arxiv_id`` supersedes.
 
     The same rule as the ``superseded_models`` view (its macros ``system_key`` and
@@ -166,25 +198,29 @@ def matching_epoch_rows(
     """
     if not system or not system.strip():
         return []
-    return _dicts(con.execute(
-        f"SELECT {_EPOCH_ROW_COLUMNS}, CASE WHEN arxiv_id IS NULL THEN 'name (no arXiv id)'"
-        " ELSE 'arXiv id and name' END AS matched_on FROM models"
-        " WHERE source = 'epoch' AND system_key(system) = system_key(?)"
-        " AND arxiv_compatible(arxiv_id, ?)"
-        " ORDER BY source_file, source_row",
-        [system, arxiv_id],
-    ))
+    return _dicts(
+        con.execute(
+            f"SELECT {_EPOCH_ROW_COLUMNS}, CASE WHEN arxiv_id IS NULL THEN 'name (no arXiv id)'"
+            " ELSE 'arXiv id and name' END AS matched_on FROM models"
+            " WHERE source = 'epoch' AND system_key(system) = system_key(?)"
+            " AND arxiv_compatible(arxiv_id, ?)"
+            " ORDER BY source_file, source_row",
+            [system, arxiv_id],
+        )
+    )
 
 
 def epoch_rows_of_paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> list[dict[str, Any]]:
     """Epoch's rows that link to this paper: the systems Epoch lists for it (shown to the
     reviewer so a value can be given the name Epoch uses, or a second system added)."""
-    return _dicts(con.execute(
-        f"SELECT {_EPOCH_ROW_COLUMNS}, model_id IN (SELECT model_id FROM curated_models)"
-        " AS in_dataset FROM models WHERE source = 'epoch' AND arxiv_id = ?"
-        " ORDER BY publication_date, system, source_file, source_row",
-        [arxiv_id],
-    ))
+    return _dicts(
+        con.execute(
+            f"SELECT {_EPOCH_ROW_COLUMNS}, model_id IN (SELECT model_id FROM curated_models)"
+            " AS in_dataset FROM models WHERE source = 'epoch' AND arxiv_id = ?"
+            " ORDER BY publication_date, system, source_file, source_row",
+            [arxiv_id],
+        )
+    )
 
 
 def same_system_key(con: duckdb.DuckDBPyConnection, a: str | None, b: str | None) -> bool:
@@ -195,8 +231,12 @@ def same_system_key(con: duckdb.DuckDBPyConnection, a: str | None, b: str | None
 
 
 def epoch_rows_of_same_size(
-    con: duckdb.DuckDBPyConnection, arxiv_id: str, model: str | None, value: float,
-    *, rel_tol: float = 0.02,
+    con: duckdb.DuckDBPyConnection,
+    arxiv_id: str,
+    model: str | None,
+    value: float,
+    *,
+    rel_tol: float = 0.02,
 ) -> list[dict[str, Any]]:
     """Epoch rows that are probably the system a candidate describes: rows of the same paper
     (arXiv id), or rows without an arXiv id whose normalised name starts with the candidate's
@@ -204,11 +244,13 @@ def epoch_rows_of_same_size(
     value. Used only to prefill the name the reviewer confirms, never to supersede."""
     if not value or value <= 0:
         return []
-    return _dicts(con.execute(
-        f"SELECT {_EPOCH_ROW_COLUMNS} FROM models WHERE source = 'epoch'"
-        " AND abs(parameters - ?) <= ? * ?"
-        " AND (arxiv_id = ? OR (arxiv_id IS NULL AND ? IS NOT NULL"
-        "      AND starts_with(system_key(system), system_key(?))))"
-        " ORDER BY source_file, source_row",
-        [value, rel_tol, value, arxiv_id, model, model],
-    ))
+    return _dicts(
+        con.execute(
+            f"SELECT {_EPOCH_ROW_COLUMNS} FROM models WHERE source = 'epoch'"
+            " AND abs(parameters - ?) <= ? * ?"
+            " AND (arxiv_id = ? OR (arxiv_id IS NULL AND ? IS NOT NULL"
+            "      AND starts_with(system_key(system), system_key(?))))"
+            " ORDER BY source_file, source_row",
+            [value, rel_tol, value, arxiv_id, model, model],
+        )
+    )

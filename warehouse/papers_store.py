@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -46,7 +46,7 @@ class UpsertCounts:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def upsert_papers(
@@ -62,9 +62,7 @@ def upsert_papers(
     inserted = updated = 0
     newly_notable: list[str] = []
     for row in rows:
-        existing = con.execute(
-            "SELECT status FROM papers WHERE arxiv_id = ?", [row.arxiv_id]
-        ).fetchone()
+        existing = con.execute("SELECT status FROM papers WHERE arxiv_id = ?", [row.arxiv_id]).fetchone()
         status = row.status
         if existing and existing[0] == "notable":
             status = "notable"
@@ -76,12 +74,29 @@ def upsert_papers(
                 " citation_count, influential_citation_count, citations_checked_at, status,"
                 " notable_since, found_by, first_seen, last_seen)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [row.arxiv_id, row.version, row.title, row.abstract, list(row.authors),
-                 list(row.categories), row.primary_category, row.published, row.updated,
-                 row.doi, row.journal_ref, row.pdf_url, row.s2_paper_id, row.citation_count,
-                 row.influential_citation_count,
-                 seen_at if row.citation_count is not None else None, status,
-                 seen_at if became_notable else None, row.found_by, seen_at, seen_at],
+                [
+                    row.arxiv_id,
+                    row.version,
+                    row.title,
+                    row.abstract,
+                    list(row.authors),
+                    list(row.categories),
+                    row.primary_category,
+                    row.published,
+                    row.updated,
+                    row.doi,
+                    row.journal_ref,
+                    row.pdf_url,
+                    row.s2_paper_id,
+                    row.citation_count,
+                    row.influential_citation_count,
+                    seen_at if row.citation_count is not None else None,
+                    status,
+                    seen_at if became_notable else None,
+                    row.found_by,
+                    seen_at,
+                    seen_at,
+                ],
             )
             inserted += 1
         else:
@@ -97,11 +112,29 @@ def upsert_papers(
                 " citations_checked_at = CASE WHEN ? IS NULL THEN citations_checked_at ELSE ? END,"
                 " status = ?, notable_since = CASE WHEN ? THEN ? ELSE notable_since END,"
                 " last_seen = ? WHERE arxiv_id = ?",
-                [row.version, row.title, row.abstract, list(row.authors), list(row.categories),
-                 row.primary_category, row.published, row.updated, row.doi, row.journal_ref,
-                 row.pdf_url, row.s2_paper_id, row.citation_count,
-                 row.influential_citation_count, row.citation_count, seen_at, status,
-                 became_notable, seen_at, seen_at, row.arxiv_id],
+                [
+                    row.version,
+                    row.title,
+                    row.abstract,
+                    list(row.authors),
+                    list(row.categories),
+                    row.primary_category,
+                    row.published,
+                    row.updated,
+                    row.doi,
+                    row.journal_ref,
+                    row.pdf_url,
+                    row.s2_paper_id,
+                    row.citation_count,
+                    row.influential_citation_count,
+                    row.citation_count,
+                    seen_at,
+                    status,
+                    became_notable,
+                    seen_at,
+                    seen_at,
+                    row.arxiv_id,
+                ],
             )
             updated += 1
         if became_notable:
@@ -109,8 +142,7 @@ def upsert_papers(
         if row.citation_count is not None:
             con.execute(
                 "INSERT OR REPLACE INTO citation_snapshots VALUES (?, ?, ?, ?)",
-                [row.arxiv_id, seen_at.date(), row.citation_count,
-                 row.influential_citation_count],
+                [row.arxiv_id, seen_at.date(), row.citation_count, row.influential_citation_count],
             )
     return UpsertCounts(inserted=inserted, updated=updated, newly_notable=newly_notable)
 
@@ -125,8 +157,20 @@ def watchlist(con: duckdb.DuckDBPyConnection, *, not_seen_since: datetime | None
     ``not_seen_since`` leaves out papers already judged since then (by this run's window, or by
     the interrupted run it resumes), so a resumed run re-checks exactly what a clean one would.
     """
-    cols = ["arxiv_id", "version", "title", "abstract", "authors", "categories",
-            "primary_category", "published", "updated", "doi", "journal_ref", "pdf_url"]
+    cols = [
+        "arxiv_id",
+        "version",
+        "title",
+        "abstract",
+        "authors",
+        "categories",
+        "primary_category",
+        "published",
+        "updated",
+        "doi",
+        "journal_ref",
+        "pdf_url",
+    ]
     sql = f"SELECT {', '.join(cols)} FROM papers WHERE status = 'watch'"
     params: list[Any] = []
     if not_seen_since is not None:
@@ -154,8 +198,7 @@ def citation_history(con: duckdb.DuckDBPyConnection, arxiv_ids: Sequence[str]) -
 def mark_aged_out(con: duckdb.DuckDBPyConnection, arxiv_ids: Sequence[str]) -> None:
     if arxiv_ids:
         con.execute(
-            "UPDATE papers SET status = 'aged_out' WHERE status = 'watch'"
-            " AND list_contains(?, arxiv_id)",
+            "UPDATE papers SET status = 'aged_out' WHERE status = 'watch' AND list_contains(?, arxiv_id)",
             [list(arxiv_ids)],
         )
 
@@ -178,26 +221,33 @@ _URL_VERSION_SQL = "TRY_CAST(regexp_extract({url}, 'v([0-9]+)(\\.pdf)?$', 1) AS 
 _PAPER_PDF_VERSION = f"coalesce({_URL_VERSION_SQL.format(url='p.pdf_url')}, p.version, 0)"
 
 
-def pdf_retry_delay(failures: int, *, base_days: float = PDF_RETRY_BASE_DAYS,
-                    max_days: float = PDF_RETRY_MAX_DAYS) -> timedelta:
+def pdf_retry_delay(
+    failures: int, *, base_days: float = PDF_RETRY_BASE_DAYS, max_days: float = PDF_RETRY_MAX_DAYS
+) -> timedelta:
     """How long after its ``failures``-th failed run in a row a PDF is tried again."""
     if failures <= 0 or base_days <= 0:
         return timedelta(0)
     return timedelta(days=min(max_days, base_days * 2 ** (failures - 1)))
 
 
-def papers_needing_pdf(con: duckdb.DuckDBPyConnection, *, only: Sequence[str] | None = None,
-                       now: datetime | None = None, ignore_backoff: bool = False,
-                       ) -> list[tuple[str, str, int]]:
+def papers_needing_pdf(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    only: Sequence[str] | None = None,
+    now: datetime | None = None,
+    ignore_backoff: bool = False,
+) -> list[tuple[str, str, int]]:
     """Notable papers whose current version's PDF is not cached and is due for a try:
     ``(arxiv_id, pdf_url, version)``.
 
     ``only`` limits it to those papers (``paramtrack add`` names its papers); ``ignore_backoff``
     tries them even while they wait (a maintainer asking for a paper by name).
     """
-    sql = (f"SELECT p.arxiv_id, p.pdf_url, {_PAPER_PDF_VERSION} AS v FROM papers p"
-           f" LEFT JOIN pdfs d ON d.arxiv_id = p.arxiv_id AND d.version = {_PAPER_PDF_VERSION}"
-           " WHERE p.status = 'notable' AND p.pdf_url IS NOT NULL AND d.sha256 IS NULL")
+    sql = (
+        f"SELECT p.arxiv_id, p.pdf_url, {_PAPER_PDF_VERSION} AS v FROM papers p"
+        f" LEFT JOIN pdfs d ON d.arxiv_id = p.arxiv_id AND d.version = {_PAPER_PDF_VERSION}"
+        " WHERE p.status = 'notable' AND p.pdf_url IS NOT NULL AND d.sha256 IS NULL"
+    )
     params: list[Any] = []
     if not ignore_backoff:
         sql += " AND (d.next_try_at IS NULL OR d.next_try_at <= ?)"
@@ -225,8 +275,7 @@ def record_pdf(
     once it is downloaded). A failure counts one more failed run in a row and waits
     :func:`pdf_retry_delay` for it; a success clears the error and the wait."""
     now = now or _now()
-    row = con.execute("SELECT failures FROM pdfs WHERE arxiv_id = ? AND version = ?",
-                      [arxiv_id, version]).fetchone()
+    row = con.execute("SELECT failures FROM pdfs WHERE arxiv_id = ? AND version = ?", [arxiv_id, version]).fetchone()
     failures = 0 if error is None else (row[0] if row else 0) + 1
     delay = pdf_retry_delay(failures, base_days=retry_base_days)
     next_try = now + delay if error is not None and delay else None
@@ -276,13 +325,16 @@ class PdfState:
     current: bool
 
 
-def pdf_states(con: duckdb.DuckDBPyConnection, *, failed_only: bool = True,
-               arxiv_ids: Sequence[str] | None = None) -> list[PdfState]:
+def pdf_states(
+    con: duckdb.DuckDBPyConnection, *, failed_only: bool = True, arxiv_ids: Sequence[str] | None = None
+) -> list[PdfState]:
     """What ``paramtrack pdfs`` shows: PDF rows (only the ones not downloaded by default), the
     soonest next try first."""
-    sql = (f"SELECT d.arxiv_id, d.version, p.title, d.sha256, d.url, d.error, d.attempts,"
-           f" d.failures, d.fetched_at, d.next_try_at, d.version = {_PAPER_PDF_VERSION}"
-           " FROM pdfs d LEFT JOIN papers p USING (arxiv_id) WHERE true")
+    sql = (
+        f"SELECT d.arxiv_id, d.version, p.title, d.sha256, d.url, d.error, d.attempts,"
+        f" d.failures, d.fetched_at, d.next_try_at, d.version = {_PAPER_PDF_VERSION}"
+        " FROM pdfs d LEFT JOIN papers p USING (arxiv_id) WHERE true"
+    )
     params: list[Any] = []
     if failed_only:
         sql += " AND d.sha256 IS NULL"
@@ -290,18 +342,22 @@ def pdf_states(con: duckdb.DuckDBPyConnection, *, failed_only: bool = True,
         sql += " AND list_contains(?, d.arxiv_id)"
         params.append(list(arxiv_ids))
     sql += " ORDER BY d.next_try_at NULLS FIRST, d.arxiv_id, d.version"
-    return [PdfState(r[0], int(r[1]), r[2], r[3], r[4], r[5], int(r[6]), int(r[7]), r[8], r[9],
-                     bool(r[10])) for r in con.execute(sql, params).fetchall()]
+    return [
+        PdfState(r[0], int(r[1]), r[2], r[3], r[4], r[5], int(r[6]), int(r[7]), r[8], r[9], bool(r[10]))
+        for r in con.execute(sql, params).fetchall()
+    ]
 
 
 def cached_pdfs(con: duckdb.DuckDBPyConnection, arxiv_ids: Sequence[str] | None = None) -> list[tuple[str, str, str]]:
     """(arxiv_id, sha256, path) of each notable paper's newest downloaded PDF version (an older
     version's file stays on record, but only the newest is extracted)."""
-    sql = ("SELECT arxiv_id, sha256, path FROM ("
-           "  SELECT d.arxiv_id, d.sha256, d.path, row_number() OVER ("
-           "    PARTITION BY d.arxiv_id ORDER BY d.version DESC) AS newest"
-           "  FROM pdfs d JOIN papers p USING (arxiv_id)"
-           "  WHERE d.sha256 IS NOT NULL AND p.status = 'notable'")
+    sql = (
+        "SELECT arxiv_id, sha256, path FROM ("
+        "  SELECT d.arxiv_id, d.sha256, d.path, row_number() OVER ("
+        "    PARTITION BY d.arxiv_id ORDER BY d.version DESC) AS newest"
+        "  FROM pdfs d JOIN papers p USING (arxiv_id)"
+        "  WHERE d.sha256 IS NOT NULL AND p.status = 'notable'"
+    )
     params: list[Any] = []
     if arxiv_ids is not None:
         sql += " AND list_contains(?, d.arxiv_id)"
@@ -329,9 +385,11 @@ def papers_without_pdf(con: duckdb.DuckDBPyConnection, arxiv_ids: Sequence[str] 
     extracted from those (``extractors.extract_abstract``) and staged when that finds a size.
     """
     cols = ["arxiv_id", "title", "abstract", "categories", "published", "status"]
-    sql = (f"SELECT {', '.join('p.' + c for c in cols)} FROM papers p WHERE p.status = 'notable'"
-           " AND coalesce(trim(p.abstract), '') <> ''"
-           " AND NOT EXISTS (SELECT 1 FROM pdfs d WHERE d.arxiv_id = p.arxiv_id AND d.sha256 IS NOT NULL)")
+    sql = (
+        f"SELECT {', '.join('p.' + c for c in cols)} FROM papers p WHERE p.status = 'notable'"
+        " AND coalesce(trim(p.abstract), '') <> ''"
+        " AND NOT EXISTS (SELECT 1 FROM pdfs d WHERE d.arxiv_id = p.arxiv_id AND d.sha256 IS NOT NULL)"
+    )
     params: list[Any] = []
     if arxiv_ids is not None:
         sql += " AND list_contains(?, p.arxiv_id)"

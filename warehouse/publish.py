@@ -51,8 +51,7 @@ def publish_read_copy(wh: Warehouse) -> Path:
         with wh.read() as con:
             source = con.execute("SELECT current_database()").fetchone()[0]
             path_sql = str(tmp).replace("'", "''")
-            con.execute(f"ATTACH '{path_sql}' AS {alias} "
-                        f"(READ_WRITE, STORAGE_VERSION '{STORAGE_COMPATIBILITY}')")
+            con.execute(f"ATTACH '{path_sql}' AS {alias} (READ_WRITE, STORAGE_VERSION '{STORAGE_COMPATIBILITY}')")
             try:
                 con.execute(f'COPY FROM DATABASE "{source}" TO {alias}')
             finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -25,10 +25,11 @@ class RejectedRecord:
     excerpt: str
 
 
-def record_rejections(con: duckdb.DuckDBPyConnection, run_id: str, rejections: Iterable[RejectedRecord],
-                      *, at: datetime | None = None) -> int:
+def record_rejections(
+    con: duckdb.DuckDBPyConnection, run_id: str, rejections: Iterable[RejectedRecord], *, at: datetime | None = None
+) -> int:
     """Insert this run's rejections (a record rejected twice in one run is kept once)."""
-    when = at or datetime.now(timezone.utc)
+    when = at or datetime.now(UTC)
     rows = [[run_id, r.source, r.record_id, r.reason, r.excerpt, when] for r in rejections]
     if rows:
         con.executemany(
@@ -44,8 +45,7 @@ def rejections_for_run(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Reje
     return [
         RejectedRecord(record_id=r[0], source=r[1], reason=r[2], excerpt=r[3])
         for r in con.execute(
-            "SELECT record_id, source, reason, excerpt FROM rejected_records WHERE run_id = ?"
-            " ORDER BY record_id",
+            "SELECT record_id, source, reason, excerpt FROM rejected_records WHERE run_id = ? ORDER BY record_id",
             [run_id],
         ).fetchall()
     ]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -54,7 +54,7 @@ class DecisionConflict(Exception):
         self.state = state
         self.last = last
         if last:
-            when = last["decided_at"].astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            when = last["decided_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
             msg = f"{arxiv_id} was already decided by {last['reviewer']} at {when} ({last['action']})"
         else:
             msg = f"{arxiv_id} changed (its candidates were re-extracted)"
@@ -73,7 +73,7 @@ class Outcome:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -126,9 +126,17 @@ def stage_paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str:
     if state["status"] in DECIDED_STATUSES:
         if state["reviewed_candidates"] and fingerprint != state["reviewed_candidates"]:
             did = _insert_decision(
-                con, arxiv_id=arxiv_id, reviewer=SYSTEM_REVIEWER, action="second_look",
-                candidate_id=None, old_value=None, new_value=None, reason=CHANGED_REASON,
-                note=f"was {state['status']}", request_id=None, at=now,
+                con,
+                arxiv_id=arxiv_id,
+                reviewer=SYSTEM_REVIEWER,
+                action="second_look",
+                candidate_id=None,
+                old_value=None,
+                new_value=None,
+                reason=CHANGED_REASON,
+                note=f"was {state['status']}",
+                request_id=None,
+                at=now,
             )
             con.execute(
                 "UPDATE review_items SET status = 'second_look', flag_reason = ?, staged_at = ?,"
@@ -146,16 +154,13 @@ def stage_paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str:
         # Open paper, new candidates: any page/CSV row made from the old ones is now stale.
         # (A row staged before migration 0006 has no fingerprint yet: bumping it once is safe.)
         con.execute(
-            "UPDATE review_items SET staged_candidates = ?, updated_at = ?, version = version + 1"
-            " WHERE arxiv_id = ?",
+            "UPDATE review_items SET staged_candidates = ?, updated_at = ?, version = version + 1 WHERE arxiv_id = ?",
             [fingerprint, now, arxiv_id],
         )
     return state["status"]
 
 
-def check_version(
-    con: duckdb.DuckDBPyConnection, state: dict[str, Any], expected_version: int | None
-) -> None:
+def check_version(con: duckdb.DuckDBPyConnection, state: dict[str, Any], expected_version: int | None) -> None:
     """Raise :class:`DecisionConflict` when ``expected_version`` is given and stale."""
     if expected_version is None or state["version"] == expected_version:
         return
@@ -181,11 +186,7 @@ def decision_by_request(con: duckdb.DuckDBPyConnection, request_id: str) -> dict
 
 
 def paper_decisions(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> list[dict[str, Any]]:
-    return _rows(
-        con.execute(
-            "SELECT * FROM decisions WHERE arxiv_id = ? ORDER BY decision_id DESC", [arxiv_id]
-        )
-    )
+    return _rows(con.execute("SELECT * FROM decisions WHERE arxiv_id = ? ORDER BY decision_id DESC", [arxiv_id]))
 
 
 def paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> dict[str, Any] | None:
@@ -243,8 +244,7 @@ def review_models(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> list[dict[st
     """The paper's curated rows written by review: one per system, oldest first."""
     return _rows(
         con.execute(
-            f"SELECT {_MODEL_COLUMNS} FROM models WHERE source = 'review' AND arxiv_id = ?"
-            " ORDER BY model_id",
+            f"SELECT {_MODEL_COLUMNS} FROM models WHERE source = 'review' AND arxiv_id = ? ORDER BY model_id",
             [arxiv_id],
         )
     )
@@ -259,8 +259,7 @@ def review_model_for(
     if replaces is not None:
         return _row(
             con.execute(
-                f"SELECT {_MODEL_COLUMNS} FROM models WHERE source = 'review' AND arxiv_id = ?"
-                " AND model_id = ?",
+                f"SELECT {_MODEL_COLUMNS} FROM models WHERE source = 'review' AND arxiv_id = ? AND model_id = ?",
                 [arxiv_id, replaces],
             )
         )
@@ -276,8 +275,7 @@ def review_model_for(
 def cached_pdf_path(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str | None:
     """The newest cached version's file (``pdfs`` keeps a row per arXiv version)."""
     row = con.execute(
-        "SELECT path FROM pdfs WHERE arxiv_id = ? AND path IS NOT NULL"
-        " ORDER BY version DESC LIMIT 1", [arxiv_id]
+        "SELECT path FROM pdfs WHERE arxiv_id = ? AND path IS NOT NULL ORDER BY version DESC LIMIT 1", [arxiv_id]
     ).fetchone()
     return row[0] if row else None
 
@@ -339,8 +337,7 @@ def queue_weeks(con: duckdb.DuckDBPyConnection) -> list[date]:
     return [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT CAST(date_trunc('week', staged_at) AS DATE) AS w FROM review_items"
-            " ORDER BY w DESC"
+            "SELECT DISTINCT CAST(date_trunc('week', staged_at) AS DATE) AS w FROM review_items ORDER BY w DESC"
         ).fetchall()
     ]
 
@@ -357,10 +354,7 @@ def queue_domains(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def week_progress(con: duckdb.DuckDBPyConnection, week: date | None) -> tuple[int, int]:
     """(decided, total) of the papers staged in ``week`` (all weeks when None)."""
-    sql = (
-        "SELECT count(*) FILTER (WHERE status IN ('approved', 'corrected', 'rejected')), count(*)"
-        " FROM review_items"
-    )
+    sql = "SELECT count(*) FILTER (WHERE status IN ('approved', 'corrected', 'rejected')), count(*) FROM review_items"
     params: list[Any] = []
     if week is not None:
         sql += " WHERE CAST(date_trunc('week', staged_at) AS DATE) = ?"
@@ -390,10 +384,16 @@ def _insert_decision(
         "INSERT INTO decisions (arxiv_id, reviewer, decided_at, action, candidate_id, old_value,"
         " new_value, reason, note, request_id) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING decision_id",
         [
-            arxiv_id, reviewer, at, action, candidate_id,
+            arxiv_id,
+            reviewer,
+            at,
+            action,
+            candidate_id,
             None if old_value is None else json.dumps(old_value, default=str),
             None if new_value is None else json.dumps(new_value, default=str),
-            reason, note, request_id,
+            reason,
+            note,
+            request_id,
         ],
     ).fetchone()
     return int(row[0])
@@ -463,21 +463,36 @@ def apply_decision(
         old_value = _model_value(current) if current else proposal
     else:
         existing = review_models(con, arxiv_id)
-        old_value = ({"systems": [_model_value(m) for m in existing]} if existing else proposal)
+        old_value = {"systems": [_model_value(m) for m in existing]} if existing else proposal
     decision_id = _insert_decision(
-        con, arxiv_id=arxiv_id, reviewer=reviewer, action=action, candidate_id=candidate_id,
+        con,
+        arxiv_id=arxiv_id,
+        reviewer=reviewer,
+        action=action,
+        candidate_id=candidate_id,
         old_value=old_value if action != "note" else None,
         new_value=new_value if action in ("approve", "correct") else None,
-        reason=reason, note=note, request_id=request_id, at=now,
+        reason=reason,
+        note=note,
+        request_id=request_id,
+        at=now,
     )
 
     if action in ("approve", "correct"):
         assert new_value is not None
         values = [
-            new_value["system"], new_value["parameters"], new_value.get("parameters_kind"),
-            new_value.get("publication_date"), new_value.get("domain"), decision_id, reviewer,
-            new_value.get("evidence"), new_value.get("evidence_page"),
-            new_value.get("evidence_source"), new_value.get("evidence_candidate_id"), now,
+            new_value["system"],
+            new_value["parameters"],
+            new_value.get("parameters_kind"),
+            new_value.get("publication_date"),
+            new_value.get("domain"),
+            decision_id,
+            reviewer,
+            new_value.get("evidence"),
+            new_value.get("evidence_page"),
+            new_value.get("evidence_source"),
+            new_value.get("evidence_candidate_id"),
+            now,
         ]
         if current:
             con.execute(
@@ -496,9 +511,9 @@ def apply_decision(
                 [*values, arxiv_id],
             )
         mark_dataset_changed(
-            con, "review",
-            f"{action} {arxiv_id} {new_value['system']} ({new_value['parameters']:.4g})"
-            f" decision {decision_id}",
+            con,
+            "review",
+            f"{action} {arxiv_id} {new_value['system']} ({new_value['parameters']:.4g}) decision {decision_id}",
         )
     elif action == "reject" and old_value and "systems" in old_value:
         con.execute("DELETE FROM models WHERE source = 'review' AND arxiv_id = ?", [arxiv_id])
@@ -514,7 +529,10 @@ def apply_decision(
             "UPDATE review_items SET status = ?, version = version + 1, last_decision_id = ?,"
             " updated_at = ?, reviewed_candidates = ?, flag_reason = ? WHERE arxiv_id = ?",
             [
-                ACTION_STATUS[action], decision_id, now, fingerprint,
+                ACTION_STATUS[action],
+                decision_id,
+                now,
+                fingerprint,
                 (reason or note or "second look requested") if action == "second_look" else None,
                 arxiv_id,
             ],

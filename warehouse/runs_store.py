@@ -16,7 +16,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -26,7 +26,7 @@ RUN_STATUSES = ("running", "completed", "failed", "interrupted", "source_down")
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -52,8 +52,7 @@ class Checkpoint:
     job_started_at: datetime
 
 
-def mark_interrupted(con: duckdb.DuckDBPyConnection, *,
-                     alive: Callable[[int], bool] = _pid_alive) -> list[str]:
+def mark_interrupted(con: duckdb.DuckDBPyConnection, *, alive: Callable[[int], bool] = _pid_alive) -> list[str]:
     """Mark this host's 'running' runs whose process is gone as 'interrupted'; returns their ids.
 
     Runs of other hosts are left alone: their pids mean nothing here.
@@ -73,14 +72,28 @@ def mark_interrupted(con: duckdb.DuckDBPyConnection, *,
     return dead
 
 
-def start_run(con: duckdb.DuckDBPyConnection, flow: str, parameters: dict[str, Any], *,
-              key: str | None = None, resumed_from: str | None = None) -> str:
+def start_run(
+    con: duckdb.DuckDBPyConnection,
+    flow: str,
+    parameters: dict[str, Any],
+    *,
+    key: str | None = None,
+    resumed_from: str | None = None,
+) -> str:
     run_id = str(uuid.uuid4())
     con.execute(
         "INSERT INTO runs (run_id, flow, parameters, status, started_at, pid, host, job_key,"
         " resumed_from) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
-        [run_id, flow, json.dumps(parameters, default=str), _now(), os.getpid(),
-         socket.gethostname(), key, resumed_from],
+        [
+            run_id,
+            flow,
+            json.dumps(parameters, default=str),
+            _now(),
+            os.getpid(),
+            socket.gethostname(),
+            key,
+            resumed_from,
+        ],
     )
     return run_id
 
@@ -124,8 +137,16 @@ def unfinished_checkpoint(con: duckdb.DuckDBPyConnection, key: str, step: str) -
     return Checkpoint(position=row[0], total=row[1], run_id=row[2], job_started_at=row[3]) if row else None
 
 
-def save_checkpoint(con: duckdb.DuckDBPyConnection, key: str, step: str, *, position: int,
-                    total: int | None, run_id: str, job_started_at: datetime) -> None:
+def save_checkpoint(
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    step: str,
+    *,
+    position: int,
+    total: int | None,
+    run_id: str,
+    job_started_at: datetime,
+) -> None:
     """Record progress; call inside the transaction that commits the work it describes."""
     con.execute(
         "INSERT OR REPLACE INTO run_checkpoints (job_key, step, position, total, run_id,"
@@ -134,8 +155,7 @@ def save_checkpoint(con: duckdb.DuckDBPyConnection, key: str, step: str, *, posi
     )
 
 
-def unfinished_windows(con: duckdb.DuckDBPyConnection, flow: str, *,
-                       newer_than_days: int) -> list[dict[str, Any]]:
+def unfinished_windows(con: duckdb.DuckDBPyConnection, flow: str, *, newer_than_days: int) -> list[dict[str, Any]]:
     """Windows whose last run did not complete (interrupted, failed, source down), newest
     first: ``[{"since", "until", "categories"}]``. Older jobs are left alone: a window that
     failed for a month needs a person, not another automatic retry."""
@@ -152,8 +172,13 @@ def unfinished_windows(con: duckdb.DuckDBPyConnection, flow: str, *,
     out = []
     for (raw,) in rows:
         p = json.loads(raw)
-        out.append({"since": date.fromisoformat(p["since"]), "until": date.fromisoformat(p["until"]),
-                    "categories": list(p["categories"])})
+        out.append(
+            {
+                "since": date.fromisoformat(p["since"]),
+                "until": date.fromisoformat(p["until"]),
+                "categories": list(p["categories"]),
+            }
+        )
     return out
 
 
@@ -188,20 +213,28 @@ class RunLock:
 
     def describe(self, now: datetime | None = None) -> str:
         age = ((now or _now()) - self.heartbeat_at).total_seconds()
-        return (f"run {self.run_id[:8]} (pid {self.pid} on {self.host}, started "
-                f"{self.acquired_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC, last heartbeat "
-                f"{max(0, round(age))} s ago)")
+        return (
+            f"run {self.run_id[:8]} (pid {self.pid} on {self.host}, started "
+            f"{self.acquired_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC, last heartbeat "
+            f"{max(0, round(age))} s ago)"
+        )
 
 
 def _lock_row(con: duckdb.DuckDBPyConnection, key: str) -> RunLock | None:
-    row = con.execute("SELECT job_key, run_id, pid, host, acquired_at, heartbeat_at FROM run_locks"
-                      " WHERE job_key = ?", [key]).fetchone()
+    row = con.execute(
+        "SELECT job_key, run_id, pid, host, acquired_at, heartbeat_at FROM run_locks WHERE job_key = ?", [key]
+    ).fetchone()
     return RunLock(*row) if row else None
 
 
-def live_lock(con: duckdb.DuckDBPyConnection, key: str, *, now: datetime | None = None,
-              alive: Callable[[int], bool] = _pid_alive,
-              stale_after_s: float = LOCK_STALE_AFTER_S) -> RunLock | None:
+def live_lock(
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    *,
+    now: datetime | None = None,
+    alive: Callable[[int], bool] = _pid_alive,
+    stale_after_s: float = LOCK_STALE_AFTER_S,
+) -> RunLock | None:
     """The lock another *live* run holds on ``key``, or None (free, ours, or stale)."""
     lock = _lock_row(con, key)
     if lock is None:
@@ -216,39 +249,57 @@ def live_lock(con: duckdb.DuckDBPyConnection, key: str, *, now: datetime | None 
     return lock
 
 
-def check_lock(con: duckdb.DuckDBPyConnection, key: str, *, now: datetime | None = None,
-               alive: Callable[[int], bool] = _pid_alive,
-               stale_after_s: float = LOCK_STALE_AFTER_S, what: str = "run") -> None:
+def check_lock(
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    *,
+    now: datetime | None = None,
+    alive: Callable[[int], bool] = _pid_alive,
+    stale_after_s: float = LOCK_STALE_AFTER_S,
+    what: str = "run",
+) -> None:
     """Raise :class:`~paramtrack.core.errors.RunLockedError` (one line) while a live run holds ``key``."""
     from paramtrack.core.errors import RunLockedError
 
     now = now or _now()
     held = live_lock(con, key, now=now, alive=alive, stale_after_s=stale_after_s)
     if held is not None:
-        raise RunLockedError(f"another {what} of this window is running: {held.describe(now)}",
-                             hint="wait for it to finish; a run whose process is gone, or "
-                                  f"silent for {stale_after_s / 60:g} min, is taken over")
+        raise RunLockedError(
+            f"another {what} of this window is running: {held.describe(now)}",
+            hint="wait for it to finish; a run whose process is gone, or "
+            f"silent for {stale_after_s / 60:g} min, is taken over",
+        )
 
 
-def acquire_lock(con: duckdb.DuckDBPyConnection, key: str, run_id: str, *,
-                 now: datetime | None = None, alive: Callable[[int], bool] = _pid_alive,
-                 stale_after_s: float = LOCK_STALE_AFTER_S, what: str = "run") -> RunLock | None:
+def acquire_lock(
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    run_id: str,
+    *,
+    now: datetime | None = None,
+    alive: Callable[[int], bool] = _pid_alive,
+    stale_after_s: float = LOCK_STALE_AFTER_S,
+    what: str = "run",
+) -> RunLock | None:
     """Take ``key``'s lock for ``run_id`` (inside the transaction that starts the run, which a
     second process cannot interleave: DuckDB lets one process write the file at a time); returns
     the stale lock it took over, if any. Raises :class:`RunLockedError` while a live run holds it."""
     now = now or _now()
     check_lock(con, key, now=now, alive=alive, stale_after_s=stale_after_s, what=what)
     previous = _lock_row(con, key)
-    con.execute("INSERT OR REPLACE INTO run_locks (job_key, run_id, pid, host, acquired_at,"
-                " heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [key, run_id, os.getpid(), socket.gethostname(), now, now])
+    con.execute(
+        "INSERT OR REPLACE INTO run_locks (job_key, run_id, pid, host, acquired_at,"
+        " heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [key, run_id, os.getpid(), socket.gethostname(), now, now],
+    )
     return previous
 
 
 def heartbeat(con: duckdb.DuckDBPyConnection, key: str, run_id: str) -> bool:
     """Refresh the lock's heartbeat; False when ``run_id`` no longer holds it (taken over)."""
-    rows = con.execute("UPDATE run_locks SET heartbeat_at = ? WHERE job_key = ? AND run_id = ?"
-                       " RETURNING run_id", [_now(), key, run_id]).fetchall()
+    rows = con.execute(
+        "UPDATE run_locks SET heartbeat_at = ? WHERE job_key = ? AND run_id = ? RETURNING run_id", [_now(), key, run_id]
+    ).fetchall()
     return bool(rows)
 
 

@@ -51,6 +51,7 @@ SKIPPED_TABLES = frozenset({"runs", "run_checkpoints", "run_locks", "backfills",
 #: Tables with one row per run for the same fact: compared as sets of distinct rows.
 SET_TABLES = frozenset({"rejected_records"})
 
+
 class Snapshot(dict[str, list[tuple]]):
     """``{table: sorted rows}``; ``.columns[table]`` names the columns each row holds."""
 
@@ -68,8 +69,7 @@ def _ignored(table: str, column: str, extra: Mapping[str, Iterable[str]]) -> boo
     )
 
 
-def content_snapshot(con: duckdb.DuckDBPyConnection,
-                     ignore: Mapping[str, Iterable[str]] | None = None) -> Snapshot:
+def content_snapshot(con: duckdb.DuckDBPyConnection, ignore: Mapping[str, Iterable[str]] | None = None) -> Snapshot:
     """``{table: sorted rows}`` of every base table, without the run-specific columns.
 
     ``ignore`` adds columns to leave out: ``{"papers": ["pdf_url"], "*": ["url"]}`` (``"*"``:
@@ -77,18 +77,25 @@ def content_snapshot(con: duckdb.DuckDBPyConnection,
     ``.columns[table]`` names the kept columns, so a diff can show them.
     """
     extra = ignore or {}
-    tables = [r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables"
-        " WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
-    ).fetchall()]
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
+        ).fetchall()
+    ]
     out = Snapshot()
     for table in tables:
         if table in SKIPPED_TABLES:
             continue
-        columns = [r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [table]
-        ).fetchall()]
+        columns = [
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        ]
         kept = [c for c in columns if not _ignored(table, c, extra)]
         if not kept:
             continue
@@ -101,8 +108,7 @@ def content_snapshot(con: duckdb.DuckDBPyConnection,
     return out
 
 
-def diff_snapshots(a: Mapping[str, list[tuple]], b: Mapping[str, list[tuple]], *,
-                   limit: int = 20) -> list[str]:
+def diff_snapshots(a: Mapping[str, list[tuple]], b: Mapping[str, list[tuple]], *, limit: int = 20) -> list[str]:
     """Human-readable differences between two snapshots (``a`` = expected); empty when equal.
 
     Per table: missing tables, changed column lists, then rows only in ``a`` (``-``) and only in
@@ -126,8 +132,10 @@ def diff_snapshots(a: Mapping[str, list[tuple]], b: Mapping[str, list[tuple]], *
         only_b = _multiset_minus(rows_b, rows_a)
         if not only_a and not only_b:
             continue
-        lines.append(f"{table}: {len(rows_a)} rows vs {len(rows_b)}; "
-                     f"{len(only_a)} only in the first, {len(only_b)} only in the second")
+        lines.append(
+            f"{table}: {len(rows_a)} rows vs {len(rows_b)}; "
+            f"{len(only_a)} only in the first, {len(only_b)} only in the second"
+        )
         for sign, rows in (("-", only_a), ("+", only_b)):
             for row in rows[:limit]:
                 lines.append(f"  {sign} " + _show(cols_a, row))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -129,15 +129,21 @@ def _json(value: Any) -> dict[str, Any]:
 
 def _run(row: tuple) -> RunInfo:
     run_id, flow, status, started, finished, seconds, counts, error, parameters = row
-    return RunInfo(run_id=run_id, flow=flow, status=status, started_at=started,
-                   finished_at=finished, seconds=seconds, counts=_json(counts), error=error,
-                   parameters=_json(parameters))
+    return RunInfo(
+        run_id=run_id,
+        flow=flow,
+        status=status,
+        started_at=started,
+        finished_at=finished,
+        seconds=seconds,
+        counts=_json(counts),
+        error=error,
+        parameters=_json(parameters),
+    )
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()[0] > 0
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0] > 0
 
 
 def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunInfo | None:
@@ -150,7 +156,8 @@ def previous_run_started(con: duckdb.DuckDBPyConnection, run: RunInfo) -> dateti
     previous digest's cut-off, so each digest lists what happened since the one before it."""
     row = con.execute(
         "SELECT max(started_at) FROM runs WHERE flow = ? AND started_at < ? AND run_id <> ?",
-        [run.flow, run.started_at, run.run_id]).fetchone()
+        [run.flow, run.started_at, run.run_id],
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -158,9 +165,7 @@ def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[RunInfo
     """The newest runs first (any flow, any status)."""
     if not _has_table(con, "runs"):
         return []
-    rows = con.execute(
-        f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY started_at DESC LIMIT ?", [limit]
-    ).fetchall()
+    rows = con.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY started_at DESC LIMIT ?", [limit]).fetchall()
     return [_run(r) for r in rows]
 
 
@@ -168,9 +173,7 @@ def queue_size(con: duckdb.DuckDBPyConnection) -> int:
     """Papers waiting for a decision: pending, or flagged for a second look (``review_queue``)."""
     if not _has_table(con, "review_items"):
         return 0
-    return con.execute(
-        "SELECT count(*) FROM review_items WHERE status IN ('pending', 'second_look')"
-    ).fetchone()[0]
+    return con.execute("SELECT count(*) FROM review_items WHERE status IN ('pending', 'second_look')").fetchone()[0]
 
 
 def source_problems(run: RunInfo) -> list[SourceProblem]:
@@ -183,9 +186,13 @@ def source_problems(run: RunInfo) -> list[SourceProblem]:
         if not isinstance(item, dict):
             continue
         count = item.get("count", 0)
-        out.append(SourceProblem(source=str(item.get("source", "?")),
-                                 problem=str(item.get("problem", "?")),
-                                 count=int(count) if isinstance(count, (int, float)) else 0))
+        out.append(
+            SourceProblem(
+                source=str(item.get("source", "?")),
+                problem=str(item.get("problem", "?")),
+                count=int(count) if isinstance(count, (int, float)) else 0,
+            )
+        )
     return out
 
 
@@ -194,7 +201,7 @@ def run_report(con: duckdb.DuckDBPyConnection, run_id: str) -> RunReport:
     run = get_run(con, run_id)
     if run is None:
         raise LookupError(f"no run {run_id} in the warehouse")
-    window = [run.started_at, run.finished_at or datetime.now(timezone.utc)]
+    window = [run.started_at, run.finished_at or datetime.now(UTC)]
     notable = con.execute(
         "SELECT p.arxiv_id, p.title, p.citation_count, o.top_value, o.top_kind, o.top_score,"
         "       o.status"
@@ -228,49 +235,76 @@ def run_report(con: duckdb.DuckDBPyConnection, run_id: str) -> RunReport:
 
 
 def health(
-    con: duckdb.DuckDBPyConnection, path: Path | str, *, now: datetime | None = None,
-    stale_after: timedelta = STALE_AFTER, stuck_after: timedelta = STUCK_AFTER,
+    con: duckdb.DuckDBPyConnection,
+    path: Path | str,
+    *,
+    now: datetime | None = None,
+    stale_after: timedelta = STALE_AFTER,
+    stuck_after: timedelta = STUCK_AFTER,
 ) -> Health:
     """Migrations, size, row counts, stuck runs and the age of the last completed discover run.
 
     Works on a file with pending migrations (the connection need not be migrated): only
     ``runs``, ``review_items`` and the catalog are read, which every schema version has.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     unknown = unknown_migrations(con)
     pending = pending_migrations(con)
     applied = (
         [r[0] for r in con.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
-        if _has_table(con, "_migrations") else []
+        if _has_table(con, "_migrations")
+        else []
     )
     tables = catalog.table_counts(con)
     stuck: list[RunInfo] = []
     last: RunInfo | None = None
     if _has_table(con, "runs") and not unknown:  # a newer schema's tables are not ours to read
-        stuck = [_run(r) for r in con.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE status = 'running' AND started_at < ?"
-            " ORDER BY started_at", [now - stuck_after]).fetchall()]
+        stuck = [
+            _run(r)
+            for r in con.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE status = 'running' AND started_at < ? ORDER BY started_at",
+                [now - stuck_after],
+            ).fetchall()
+        ]
         row = con.execute(
             f"SELECT {_RUN_COLUMNS} FROM runs WHERE flow = 'discover' AND status = 'completed'"
-            " ORDER BY finished_at DESC LIMIT 1").fetchone()
+            " ORDER BY finished_at DESC LIMIT 1"
+        ).fetchone()
         last = _run(row) if row else None
     age = now - (last.finished_at or last.started_at) if last else None
     problems: list[str] = []
     if unknown:
-        problems.append(f"schema {unknown[-1]} is newer than this paramtrack knows (newest "
-                        f"{newest_known()}): upgrade paramtrack before using this warehouse")
+        problems.append(
+            f"schema {unknown[-1]} is newer than this paramtrack knows (newest "
+            f"{newest_known()}): upgrade paramtrack before using this warehouse"
+        )
     if pending:
-        problems.append(f"{len(pending)} migration(s) pending: {', '.join(pending)}"
-                        " (applied by the next run, or 'paramtrack db migrate')")
+        problems.append(
+            f"{len(pending)} migration(s) pending: {', '.join(pending)}"
+            " (applied by the next run, or 'paramtrack db migrate')"
+        )
     for run in stuck:
-        problems.append(f"run {run.run_id[:8]} ({run.flow}) still 'running' since "
-                        f"{run.started_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC: it probably died")
+        problems.append(
+            f"run {run.run_id[:8]} ({run.flow}) still 'running' since "
+            f"{run.started_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC: it probably died"
+        )
     if last is None and not unknown:
         problems.append("no completed discover run yet")
     elif age is not None and age > stale_after:
-        problems.append(f"last completed discover run is {age.days} days old "
-                        f"(more than {stale_after.days}): is the weekly schedule running?")
+        problems.append(
+            f"last completed discover run is {age.days} days old "
+            f"(more than {stale_after.days}): is the weekly schedule running?"
+        )
     size = Path(path).stat().st_size if Path(path).exists() else 0
-    return Health(path=str(path), size_bytes=size, applied=applied, pending=pending,
-                  tables=tables, stuck_runs=stuck, last_discover=last, last_discover_age=age,
-                  problems=problems, unknown=unknown)
+    return Health(
+        path=str(path),
+        size_bytes=size,
+        applied=applied,
+        pending=pending,
+        tables=tables,
+        stuck_runs=stuck,
+        last_discover=last,
+        last_discover_age=age,
+        problems=problems,
+        unknown=unknown,
+    )

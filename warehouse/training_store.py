@@ -47,9 +47,20 @@ def _candidates(con: duckdb.DuckDBPyConnection, arxiv_id: str, key: tuple[str, s
         " AND features IS NOT NULL ORDER BY rank",
         [arxiv_id, *key],
     ).fetchall()
-    return [Candidate("parameters", int(v), kind or "unknown", model, ev or "", page or 0, score or 0.0,
-                      source=source or "sentence", features=json.loads(feats))
-            for v, kind, model, ev, page, score, source, feats in rows]
+    return [
+        Candidate(
+            "parameters",
+            int(v),
+            kind or "unknown",
+            model,
+            ev or "",
+            page or 0,
+            score or 0.0,
+            source=source or "sentence",
+            features=json.loads(feats),
+        )
+        for v, kind, model, ev, page, score, source, feats in rows
+    ]
 
 
 def _value(new_value: Any) -> float | None:
@@ -99,7 +110,7 @@ def decision_examples(con: duckdb.DuckDBPyConnection) -> list[Example]:
 def decision_count(con: duckdb.DuckDBPyConnection) -> int:
     """How many decisions could label candidates (for ``paramtrack status``)."""
     row = con.execute(
-        "SELECT count(*) FROM decisions WHERE action IN ('approve', 'correct')"
-        " OR (action = 'reject' AND reason = ?)", [NO_COUNT_REASON]
+        "SELECT count(*) FROM decisions WHERE action IN ('approve', 'correct') OR (action = 'reject' AND reason = ?)",
+        [NO_COUNT_REASON],
     ).fetchone()
     return int(row[0]) if row else 0

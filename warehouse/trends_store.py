@@ -9,7 +9,7 @@ one, never a mixture.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +21,23 @@ FLOW = "recompute"
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, parameters: dict[str, Any]) -> datetime:
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     con.execute(
-        "INSERT INTO runs (run_id, flow, parameters, status, started_at) "
-        "VALUES (?, ?, ?, 'running', ?)",
+        "INSERT INTO runs (run_id, flow, parameters, status, started_at) VALUES (?, ?, ?, 'running', ?)",
         [run_id, FLOW, json.dumps(parameters, default=str), started],
     )
     return started
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, *,
-               counts: dict[str, Any] | None = None, error: str | None = None) -> None:
-    finished = datetime.now(timezone.utc)
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    status: str,
+    *,
+    counts: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    finished = datetime.now(UTC)
     con.execute(
         "UPDATE runs SET status = ?, finished_at = ?, "
         "seconds = epoch(?::TIMESTAMPTZ) - epoch(started_at), counts = ?, error = ? "
@@ -41,8 +46,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, *,
     )
 
 
-def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
-                  run_id: str) -> int:
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, run_id: str) -> int:
     if frame.empty:
         return 0
     frame = frame.assign(run_id=run_id)
@@ -50,16 +54,15 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
     name = f"_result_{table}"
     con.register(name, frame)
     try:
-        con.execute(
-            f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {name}"
-        )
+        con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {name}")
     finally:
         con.unregister(name)
     return len(frame)
 
 
-def write_results(con: duckdb.DuckDBPyConnection, run_id: str, *, trends: pd.DataFrame,
-                  gap: pd.DataFrame, breakpoints: pd.DataFrame) -> dict[str, int]:
+def write_results(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, trends: pd.DataFrame, gap: pd.DataFrame, breakpoints: pd.DataFrame
+) -> dict[str, int]:
     """Replace the three result tables (call inside one ``wh.write()`` transaction)."""
     for table in RESULT_TABLES:
         con.execute(f"DELETE FROM {table}")
@@ -78,8 +81,7 @@ def last_completed_recompute(
     rows = con.execute(
         "SELECT parameters, started_at FROM runs WHERE flow = ? AND status = 'completed'", [FLOW]
     ).fetchall()
-    starts = [started for stored, started in rows
-              if parameters is None or _includes(stored, parameters)]
+    starts = [started for stored, started in rows if parameters is None or _includes(stored, parameters)]
     return max(starts, default=None)
 
 
@@ -114,8 +116,8 @@ def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
         raise ValueError(f"unknown result table {table!r}")
     order = {
         "trends": "metric = 'parameters' DESC, metric, domain = 'all' DESC, domain, "
-                  "CASE WHEN era LIKE 'pre%' THEN 0 WHEN era LIKE '%below%' THEN 2 "
-                  "WHEN era LIKE '%above%' THEN 3 ELSE 1 END",
+        "CASE WHEN era LIKE 'pre%' THEN 0 WHEN era LIKE '%below%' THEN 2 "
+        "WHEN era LIKE '%above%' THEN 3 ELSE 1 END",
         "gap": "domain = 'all' DESC, domain, band_kind, band_lo_log10",
         "breakpoints": "metric = 'parameters' DESC, metric, domain",
     }[table]
@@ -130,8 +132,6 @@ def export_results(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
         for fmt, opts in (("csv", "FORMAT csv, HEADER true"), ("parquet", "FORMAT parquet")):
             path = out_dir / f"{table}.{fmt}"
             target = str(path).replace("'", "''")
-            con.execute(
-                f"COPY (SELECT * FROM {table} ORDER BY ALL) TO '{target}' ({opts})"
-            )
+            con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO '{target}' ({opts})")
             written.append(path)
     return written

@@ -5,15 +5,15 @@ from __future__ import annotations
 import calendar
 import re
 import socket
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import typer
 
 from paramtrack.commands.ingest import (
     _check_arxiv_delay,
-    _check_contact,
     _check_categories,
+    _check_contact,
     _check_rule,
     _check_sources,
     _parse_day,
@@ -58,16 +58,20 @@ def _check_dask_address(address: str) -> str:
     """``tcp://host:port`` of a running scheduler, checked now rather than after Prefect starts."""
     m = _DASK_RE.fullmatch(address.strip())
     if not m:
-        raise UserError(f"--dask-address {address!r} is not a scheduler address "
-                        "(expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786)")
+        raise UserError(
+            f"--dask-address {address!r} is not a scheduler address "
+            "(expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786)"
+        )
     host, port = m.group("host").strip("[]"), int(m.group("port"))
     try:
         socket.create_connection((host, port), timeout=5).close()
     except OSError as exc:
-        raise UserError(f"no Dask scheduler answers at {address} ({exc.strerror or exc})",
-                        hint="start one with `dask scheduler` and workers with "
-                             "`dask worker --no-nanny tcp://HOST:8786`, or drop --dask-address "
-                             "for a local cluster") from None
+        raise UserError(
+            f"no Dask scheduler answers at {address} ({exc.strerror or exc})",
+            hint="start one with `dask scheduler` and workers with "
+            "`dask worker --no-nanny tcp://HOST:8786`, or drop --dask-address "
+            "for a local cluster",
+        ) from None
     return address.strip()
 
 
@@ -75,19 +79,26 @@ def _print_summary(s: Any) -> None:
     typer.echo("")
     typer.echo(f"Backfill {s.backfill_key}: run {s.run_id} finished in {s.seconds:.1f} s")
     if s.resumed_after_pages:
-        typer.echo(f"  resumed after {s.resumed_after_pages} pages committed by an earlier run"
-                   + (f"; {s.restarts} restart(s) after an expired token" if s.restarts else ""))
-    typer.echo(f"  OAI-PMH: {s.harvested:,} records in {s.pages} pages; {s.kept:,} first submitted"
-               f" in the window ({s.harvest_seconds:.1f} s)")
+        typer.echo(
+            f"  resumed after {s.resumed_after_pages} pages committed by an earlier run"
+            + (f"; {s.restarts} restart(s) after an expired token" if s.restarts else "")
+        )
+    typer.echo(
+        f"  OAI-PMH: {s.harvested:,} records in {s.pages} pages; {s.kept:,} first submitted"
+        f" in the window ({s.harvest_seconds:.1f} s)"
+    )
     v = s.verdicts
-    typer.echo(f"  citation counts: {s.with_citations:,}; found by bulk search: {s.found_by_bulk};"
-               f" notable: {v.get('notable', 0)}, watch: {v.get('watch', 0)},"
-               f" aged out: {v.get('aged_out', 0)}")
-    typer.echo(f"  warehouse: {s.inserted} new, {s.updated} updated,"
-               f" {len(s.newly_notable)} newly notable")
-    typer.echo(f"  PDFs: {s.pdfs_downloaded} downloaded, {s.pdfs_failed} unavailable; extracted on"
-               f" Dask: {s.extracted} ({s.extraction_errors} with errors, {s.pdf_pages} pages,"
-               f" {s.extract_seconds:.1f} s); staged for review: {s.staged}")
+    typer.echo(
+        f"  citation counts: {s.with_citations:,}; found by bulk search: {s.found_by_bulk};"
+        f" notable: {v.get('notable', 0)}, watch: {v.get('watch', 0)},"
+        f" aged out: {v.get('aged_out', 0)}"
+    )
+    typer.echo(f"  warehouse: {s.inserted} new, {s.updated} updated, {len(s.newly_notable)} newly notable")
+    typer.echo(
+        f"  PDFs: {s.pdfs_downloaded} downloaded, {s.pdfs_failed} unavailable; extracted on"
+        f" Dask: {s.extracted} ({s.extraction_errors} with errors, {s.pdf_pages} pages,"
+        f" {s.extract_seconds:.1f} s); staged for review: {s.staged}"
+    )
     for p in s.source_problems:
         typer.echo(f"  {p['source']}: {p['problem']} x{p['count']} (retried)")
 
@@ -95,23 +106,56 @@ def _print_summary(s: Any) -> None:
 def backfill_command(
     ctx: typer.Context,
     from_month: Annotated[str, typer.Option("--from", help="First month of submissions (YYYY-MM).")],
-    to_month: Annotated[str, typer.Option("--to", help="Last month of submissions (YYYY-MM); default this month.")] = "",
-    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")] = None,
-    dask_address: Annotated[str, typer.Option(help="Use a running Dask scheduler (tcp://HOST:PORT) instead of a local cluster.")] = "",
+    to_month: Annotated[
+        str, typer.Option("--to", help="Last month of submissions (YYYY-MM); default this month.")
+    ] = "",
+    category: Annotated[
+        list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")
+    ] = None,
+    dask_address: Annotated[
+        str, typer.Option(help="Use a running Dask scheduler (tcp://HOST:PORT) instead of a local cluster.")
+    ] = "",
     workers: Annotated[int, typer.Option(help="Worker processes of the local Dask cluster.")] = 2,
-    dashboard: Annotated[bool, typer.Option("--dashboard", help="Serve Dask's dashboard (task stream, worker CPU and memory) for the local cluster and print its address.")] = False,
-    no_extract: Annotated[bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")] = False,
-    no_bulk: Annotated[bool, typer.Option("--no-bulk", help="Skip the Semantic Scholar search for notable papers the harvest missed.")] = False,
-    rule: Annotated[str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")] = DEFAULT_RULE,
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard",
+            help="Serve Dask's dashboard (task stream, worker CPU and memory) for the local cluster and print its address.",
+        ),
+    ] = False,
+    no_extract: Annotated[
+        bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")
+    ] = False,
+    no_bulk: Annotated[
+        bool, typer.Option("--no-bulk", help="Skip the Semantic Scholar search for notable papers the harvest missed.")
+    ] = False,
+    rule: Annotated[
+        str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")
+    ] = DEFAULT_RULE,
     oai_url: Annotated[str, typer.Option(envvar="PARAMTRACK_OAI_URL", help="arXiv OAI-PMH base URL.")] = ARXIV_OAI_URL,
-    arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL", help="arXiv API query URL (records of bulk-search finds).")] = ARXIV_API_URL,
-    pdf_url: Annotated[str, typer.Option(envvar="PARAMTRACK_PDF_URL", help="PDF URL template, {id} = arXiv id.")] = ARXIV_PDF_URL,
-    s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")] = S2_API_URL,
+    arxiv_url: Annotated[
+        str, typer.Option(envvar="PARAMTRACK_ARXIV_URL", help="arXiv API query URL (records of bulk-search finds).")
+    ] = ARXIV_API_URL,
+    pdf_url: Annotated[
+        str, typer.Option(envvar="PARAMTRACK_PDF_URL", help="PDF URL template, {id} = arXiv id.")
+    ] = ARXIV_PDF_URL,
+    s2_url: Annotated[
+        str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")
+    ] = S2_API_URL,
     arxiv_delay: Annotated[float, typer.Option(help="Seconds between arXiv requests (arXiv asks for ≥ 3).")] = 3.0,
-    s2_interval: Annotated[float | None, typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without).")] = None,
+    s2_interval: Annotated[
+        float | None,
+        typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without)."),
+    ] = None,
     pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
     as_of: Annotated[str, typer.Option(help="Judge notability as of this day (default today).")] = "",
-    contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PARAMTRACK_CONTACT",
+            help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Backfill past months: OAI-PMH harvest, citations, notability, PDF extraction on Dask.
@@ -121,7 +165,7 @@ def backfill_command(
     from paramtrack.commands import settings_from
 
     settings = settings_from(ctx)
-    this_month = datetime.now(timezone.utc).strftime("%Y-%m")
+    this_month = datetime.now(UTC).strftime("%Y-%m")
     window_from, window_to = month_window(from_month, to_month or this_month)
     categories = list(_check_categories(list(category or DEFAULT_CATEGORIES)))
     _check_rule(rule)
@@ -138,8 +182,7 @@ def backfill_command(
     address = _check_dask_address(dask_address) if dask_address else None
     from paramtrack.warehouse.backfill_store import backfill_key
 
-    _refuse_if_running(settings.db_path, backfill_key(window_from, window_to, categories),
-                       "backfill")
+    _refuse_if_running(settings.db_path, backfill_key(window_from, window_to, categories), "backfill")
     _check_sources(oai_url, s2_url, contact)
     show_progress(not quiet)
     from paramtrack.warehouse import Warehouse
@@ -149,13 +192,26 @@ def backfill_command(
     from paramtrack.flows.backfill import run_backfill
 
     summary = run_backfill(
-        workers=workers, dask_address=address, dashboard=dashboard,
-        db_path=str(settings.db_path), window_from=window_from, window_to=window_to,
-        categories=categories, oai_url=oai_url, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
-        pdf_url_format=pdf_url, pdf_cache_dir=str(settings.pdf_cache_dir), rule=rule,
-        as_of=as_of_day, arxiv_delay_seconds=arxiv_delay, s2_min_interval=s2_interval,
-        pdf_delay_seconds=pdf_delay, bulk_search=not no_bulk,
-        extract=not no_extract, contact=contact,
+        workers=workers,
+        dask_address=address,
+        dashboard=dashboard,
+        db_path=str(settings.db_path),
+        window_from=window_from,
+        window_to=window_to,
+        categories=categories,
+        oai_url=oai_url,
+        arxiv_api_url=arxiv_url,
+        s2_api_url=s2_url,
+        pdf_url_format=pdf_url,
+        pdf_cache_dir=str(settings.pdf_cache_dir),
+        rule=rule,
+        as_of=as_of_day,
+        arxiv_delay_seconds=arxiv_delay,
+        s2_min_interval=s2_interval,
+        pdf_delay_seconds=pdf_delay,
+        bulk_search=not no_bulk,
+        extract=not no_extract,
+        contact=contact,
     )
     _print_summary(summary)
 

@@ -7,8 +7,7 @@ from typing import Annotated
 import typer
 
 from paramtrack.core.errors import UserError
-from paramtrack.warehouse import Warehouse
-from paramtrack.warehouse import catalog
+from paramtrack.warehouse import Warehouse, catalog
 from paramtrack.warehouse.migrations import applied_migrations
 
 db_app = typer.Typer(help="Create, migrate and inspect the DuckDB warehouse.", no_args_is_help=True)
@@ -43,8 +42,9 @@ def info_command(
         counts = catalog.table_counts(con)
         views = catalog.view_names(con)
     if as_json:
-        typer.echo(json.dumps({"path": str(wh.path), "migrations": migrations,
-                               "tables": counts, "views": views}, indent=2))
+        typer.echo(
+            json.dumps({"path": str(wh.path), "migrations": migrations, "tables": counts, "views": views}, indent=2)
+        )
         return
     typer.echo(f"{wh.path}  (schema: {migrations[-1] if migrations else 'empty'})")
     width = max((len(t) for t in counts), default=0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -26,7 +26,9 @@ def extract_command(
     file: Annotated[Path, typer.Argument(help="PDF file to extract parameter counts from")],
     json_output: Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="show every candidate, not only the top 10")] = False,
-    safe: Annotated[bool, typer.Option("--safe/--in-process", help="run in a child process with time and memory limits")] = True,
+    safe: Annotated[
+        bool, typer.Option("--safe/--in-process", help="run in a child process with time and memory limits")
+    ] = True,
     timeout: Annotated[float, typer.Option(help="seconds before a --safe extraction is abandoned")] = 60.0,
 ) -> None:
     """Rank the parameter counts a paper states, with evidence and page; exit 1 if the PDF cannot be read."""
@@ -51,8 +53,10 @@ def render_table(result, *, limit: int | None, name: str) -> str:  # type: ignor
     from paramtrack.extractors import CONFIDENT_SCORE
     from paramtrack.extractors.numbers import humanize
 
-    lines = [f"{name}: {result.pages} pages, domain {result.domain} ({result.domain_confidence:.2f}), "
-             f"date {result.date.isoformat() if result.date else '-'} ({result.date_source or 'unknown'})"]
+    lines = [
+        f"{name}: {result.pages} pages, domain {result.domain} ({result.domain_confidence:.2f}), "
+        f"date {result.date.isoformat() if result.date else '-'} ({result.date_source or 'unknown'})"
+    ]
     if result.error:
         lines.append(f"error: {result.error}")
         return "\n".join(lines)
@@ -64,7 +68,9 @@ def render_table(result, *, limit: int | None, name: str) -> str:  # type: ignor
         for i, c in enumerate(cands, 1):
             mark = "*" if c.score >= CONFIDENT_SCORE else " "
             ev = c.evidence if len(c.evidence) <= 110 else c.evidence[:107] + "..."
-            lines.append(f"{i:>2} {humanize(c.value):>8} {c.kind:<13} {c.score:>5.2f}{mark}{c.page:>4}  {(c.model or '-')[:18]:<18} {ev}")
+            lines.append(
+                f"{i:>2} {humanize(c.value):>8} {c.kind:<13} {c.score:>5.2f}{mark}{c.page:>4}  {(c.model or '-')[:18]:<18} {ev}"
+            )
         lines.append(f"(* = confident, score >= {CONFIDENT_SCORE}; {len(result.candidates)} candidates in total)")
     for c in result.other_candidates[:5]:
         lines.append(f"   {c.quantity}: {c.value:.3g} {c.unit or ''} (p{c.page}, score {c.score:.2f})")
@@ -72,15 +78,17 @@ def render_table(result, *, limit: int | None, name: str) -> str:  # type: ignor
 
 
 def eval_command(
-    corpus: Annotated[Optional[Path], typer.Option(help="shared data folder (default ../shared/data)")] = None,
-    cv: Annotated[int, typer.Option("--cv", min=2, max=20, help="cross-validation folds (papers dealt by a fixed seed)")] = 5,
+    corpus: Annotated[Path | None, typer.Option(help="shared data folder (default ../shared/data)")] = None,
+    cv: Annotated[
+        int, typer.Option("--cv", min=2, max=20, help="cross-validation folds (papers dealt by a fixed seed)")
+    ] = 5,
     seed: Annotated[int, typer.Option(help="seed that deals papers into folds")] = 0,
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a cross-validated target is missed")] = False,
 ) -> None:
     """Evaluate extraction against the corpus ground truth: per-paper rows, cross-validated totals
     (each paper ranked by a model fitted without it) and, beside them, the in-sample figures."""
-    from paramtrack.extractors.evaluation import evaluate
     from paramtrack.core.settings import find_corpus
+    from paramtrack.extractors.evaluation import evaluate
 
     def progress(i: int, n: int, arxiv_id: str) -> None:
         if i == n or i % 10 == 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,8 +23,10 @@ from paramtrack.core.settings import (
 
 WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC
 # Exported before the server starts: Prefect's UI takes its API URL from it (else port 4200).
-_PREFECT_HINT = ("export PREFECT_API_URL=http://127.0.0.1:4200/api, then start a server with "
-                 "'prefect server start --host 127.0.0.1 --port 4200'")
+_PREFECT_HINT = (
+    "export PREFECT_API_URL=http://127.0.0.1:4200/api, then start a server with "
+    "'prefect server start --host 127.0.0.1 --port 4200'"
+)
 
 #: The demo window covers every paper in the offline corpus (ground truth: 2013-12 .. 2024-05;
 #: Epoch rows with arXiv links reach further back and forward).
@@ -159,32 +161,45 @@ def _end_if_source_down(summary: Any) -> None:
     if summary.status == "source_down":
         raise SourceUnavailableError(
             f"run stopped early: {summary.error}",
-            hint="everything finished so far is kept; run the same command again to resume")
+            hint="everything finished so far is kept; run the same command again to resume",
+        )
 
 
 def _print_summary(summary: Any, db_path: Path) -> None:
     verdicts = summary.verdicts
     typer.echo("")
-    typer.echo(f"Run {summary.run_id} {summary.status} in {summary.seconds:.1f} s"
-               + (f" (resumed run {summary.resumed_from})" if summary.resumed_from else ""))
-    typer.echo(f"  arXiv window: {summary.polled} papers; watchlist re-checked: {summary.rechecked};"
-               f" found by bulk search: {summary.found_by_bulk}")
-    typer.echo(f"  citation counts: {summary.with_citations};  notable: {verdicts.get('notable', 0)},"
-               f" watch: {verdicts.get('watch', 0)}, aged out: {verdicts.get('aged_out', 0)}")
+    typer.echo(
+        f"Run {summary.run_id} {summary.status} in {summary.seconds:.1f} s"
+        + (f" (resumed run {summary.resumed_from})" if summary.resumed_from else "")
+    )
+    typer.echo(
+        f"  arXiv window: {summary.polled} papers; watchlist re-checked: {summary.rechecked};"
+        f" found by bulk search: {summary.found_by_bulk}"
+    )
+    typer.echo(
+        f"  citation counts: {summary.with_citations};  notable: {verdicts.get('notable', 0)},"
+        f" watch: {verdicts.get('watch', 0)}, aged out: {verdicts.get('aged_out', 0)}"
+    )
     if summary.rejected or summary.cleaned:
-        typer.echo(f"  screening: {summary.rejected} rejected (see rejected_records),"
-                   f" {summary.cleaned} stored cleaned")
-    typer.echo(f"  warehouse: {summary.inserted} new, {summary.updated} updated,"
-               f" {len(summary.newly_notable)} newly notable")
-    typer.echo(f"  PDFs: {summary.pdfs_downloaded} downloaded, {summary.pdfs_failed} unavailable;"
-               f" extracted: {summary.extracted} ({summary.extraction_errors} with errors);"
-               f" staged for review: {summary.staged}")
+        typer.echo(f"  screening: {summary.rejected} rejected (see rejected_records), {summary.cleaned} stored cleaned")
+    typer.echo(
+        f"  warehouse: {summary.inserted} new, {summary.updated} updated, {len(summary.newly_notable)} newly notable"
+    )
+    typer.echo(
+        f"  PDFs: {summary.pdfs_downloaded} downloaded, {summary.pdfs_failed} unavailable;"
+        f" extracted: {summary.extracted} ({summary.extraction_errors} with errors);"
+        f" staged for review: {summary.staged}"
+    )
     if summary.abstracts_read:
-        typer.echo(f"  without a PDF: {summary.abstracts_read} read from arXiv's abstract,"
-                   f" {summary.abstracts_staged} staged (the abstract states a size)")
+        typer.echo(
+            f"  without a PDF: {summary.abstracts_read} read from arXiv's abstract,"
+            f" {summary.abstracts_staged} staged (the abstract states a size)"
+        )
     if summary.source_problems:
-        typer.echo("  source problems (retried): " + "; ".join(
-            f"{p['source']} {p['problem']} ×{p['count']}" for p in summary.source_problems))
+        typer.echo(
+            "  source problems (retried): "
+            + "; ".join(f"{p['source']} {p['problem']} ×{p['count']}" for p in summary.source_problems)
+        )
 
 
 def _print_top_candidates(db_path: Path, limit: int = 40) -> None:
@@ -201,8 +216,10 @@ def _print_top_candidates(db_path: Path, limit: int = 40) -> None:
         if t.error:
             typer.echo(f"{t.arxiv_id:<12} {'-':>9} {'error':<13} {'':>4} {'':>5}  {t.title[:50]}  ({t.error})")
         else:
-            typer.echo(f"{t.arxiv_id:<12} {format_count(t.value):>9} {(t.kind or '-'):<13} "
-                       f"{t.page or '':>4} {t.score if t.score is not None else 0:>5.2f}  {t.title[:60]}")
+            typer.echo(
+                f"{t.arxiv_id:<12} {format_count(t.value):>9} {(t.kind or '-'):<13} "
+                f"{t.page or '':>4} {t.score if t.score is not None else 0:>5.2f}  {t.title[:60]}"
+            )
     if len(tops) > limit:
         typer.echo(f"... and {len(tops) - limit} more")
 
@@ -211,18 +228,39 @@ def ingest_command(
     ctx: typer.Context,
     since: Annotated[str, typer.Option(help="First submission day (YYYY-MM-DD).")] = "",
     until: Annotated[str, typer.Option(help="Last submission day (YYYY-MM-DD); default today.")] = "",
-    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")
+    ] = None,
     arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL", help="arXiv API query URL.")] = ARXIV_API_URL,
-    s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")] = S2_API_URL,
-    rule: Annotated[str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")] = DEFAULT_RULE,
+    s2_url: Annotated[
+        str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")
+    ] = S2_API_URL,
+    rule: Annotated[
+        str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")
+    ] = DEFAULT_RULE,
     arxiv_delay: Annotated[float, typer.Option(help="Seconds between arXiv requests (arXiv asks for ≥ 3).")] = 3.0,
-    no_bulk: Annotated[bool, typer.Option("--no-bulk", help="Skip the Semantic Scholar search for missed older papers.")] = False,
-    no_extract: Annotated[bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")] = False,
+    no_bulk: Annotated[
+        bool, typer.Option("--no-bulk", help="Skip the Semantic Scholar search for missed older papers.")
+    ] = False,
+    no_extract: Annotated[
+        bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")
+    ] = False,
     as_of: Annotated[str, typer.Option(help="Judge notability as of this day (default today).")] = "",
-    s2_interval: Annotated[float | None, typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without).")] = None,
+    s2_interval: Annotated[
+        float | None,
+        typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without)."),
+    ] = None,
     pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
-    batch_size: Annotated[int, typer.Option(help="Papers judged and committed together (1-500): what a killed run can lose.")] = 500,
-    contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
+    batch_size: Annotated[
+        int, typer.Option(help="Papers judged and committed together (1-500): what a killed run can lose.")
+    ] = 500,
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PARAMTRACK_CONTACT",
+            help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Discover notable papers submitted in a window, live from arXiv and Semantic Scholar.
@@ -231,7 +269,7 @@ def ingest_command(
     from paramtrack.commands import settings_from
 
     settings = settings_from(ctx)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     until_day = _parse_day(until, "--until") if until else today
     since_day = _parse_day(since, "--since") if since else until_day - timedelta(days=7)
     if since_day > until_day:
@@ -244,17 +282,26 @@ def ingest_command(
         raise UserError(f"--batch-size must be within 1..500 (Semantic Scholar's batch limit), got {batch_size}")
     from paramtrack.warehouse.runs_store import discover_window_key
 
-    _refuse_if_running(settings.db_path, discover_window_key(since_day, until_day, categories),
-                       "ingest")
+    _refuse_if_running(settings.db_path, discover_window_key(since_day, until_day, categories), "ingest")
     _check_sources(arxiv_url, s2_url, contact)
     show_progress(not quiet)
     summary = _run_discover(
-        settings.db_path, since=since_day, until=until_day, categories=categories,
-        arxiv_api_url=arxiv_url, s2_api_url=s2_url, rule=rule, arxiv_delay_seconds=arxiv_delay,
-        batch_size=batch_size, s2_min_interval=s2_interval, pdf_delay_seconds=pdf_delay,
-        bulk_search=not no_bulk, extract=not no_extract,
+        settings.db_path,
+        since=since_day,
+        until=until_day,
+        categories=categories,
+        arxiv_api_url=arxiv_url,
+        s2_api_url=s2_url,
+        rule=rule,
+        arxiv_delay_seconds=arxiv_delay,
+        batch_size=batch_size,
+        s2_min_interval=s2_interval,
+        pdf_delay_seconds=pdf_delay,
+        bulk_search=not no_bulk,
+        extract=not no_extract,
         as_of=_parse_day(as_of, "--as-of") if as_of else None,
-        pdf_cache_dir=str(settings.pdf_cache_dir), contact=contact,
+        pdf_cache_dir=str(settings.pdf_cache_dir),
+        contact=contact,
     )
     _print_summary(summary, settings.db_path)
     _end_if_source_down(summary)
@@ -262,14 +309,29 @@ def ingest_command(
 
 def add_command(
     ctx: typer.Context,
-    ids: Annotated[list[str], typer.Argument(help="arXiv ids: 2204.02311, 2204.02311v1, hep-th/9901001, or abs/pdf URLs.")],
+    ids: Annotated[
+        list[str], typer.Argument(help="arXiv ids: 2204.02311, 2204.02311v1, hep-th/9901001, or abs/pdf URLs.")
+    ],
     arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL", help="arXiv API query URL.")] = ARXIV_API_URL,
-    s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")] = S2_API_URL,
+    s2_url: Annotated[
+        str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")
+    ] = S2_API_URL,
     arxiv_delay: Annotated[float, typer.Option(help="Seconds between arXiv requests (arXiv asks for ≥ 3).")] = 3.0,
-    s2_interval: Annotated[float | None, typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without).")] = None,
+    s2_interval: Annotated[
+        float | None,
+        typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without)."),
+    ] = None,
     pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
-    no_extract: Annotated[bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")] = False,
-    contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
+    no_extract: Annotated[
+        bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")
+    ] = False,
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PARAMTRACK_CONTACT",
+            help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Add papers by arXiv id (a maintainer's pick is notable), extract and stage them.
@@ -290,9 +352,15 @@ def add_command(
     _check_sources(arxiv_url, s2_url, contact)
     show_progress(not quiet)
     summary = _run_discover(
-        settings.db_path, arxiv_ids=parsed, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
-        pdf_cache_dir=str(settings.pdf_cache_dir), arxiv_delay_seconds=arxiv_delay,
-        s2_min_interval=s2_interval, pdf_delay_seconds=pdf_delay, extract=not no_extract,
+        settings.db_path,
+        arxiv_ids=parsed,
+        arxiv_api_url=arxiv_url,
+        s2_api_url=s2_url,
+        pdf_cache_dir=str(settings.pdf_cache_dir),
+        arxiv_delay_seconds=arxiv_delay,
+        s2_min_interval=s2_interval,
+        pdf_delay_seconds=pdf_delay,
+        extract=not no_extract,
         contact=contact,
     )
     missing = sorted(set(parsed) - set(summary.found_ids))
@@ -304,7 +372,9 @@ def add_command(
 
 def demo_command(
     ctx: typer.Context,
-    corpus: Annotated[Path | None, typer.Option(envvar="PARAMTRACK_CORPUS", help="Offline corpus folder (default ../shared/data).")] = None,
+    corpus: Annotated[
+        Path | None, typer.Option(envvar="PARAMTRACK_CORPUS", help="Offline corpus folder (default ../shared/data).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Run the discover flow offline against the replay server on the bundled corpus."""
@@ -319,11 +389,19 @@ def demo_command(
     with ReplayServer(corpus_dir) as server:
         typer.echo(f"  replay server on {server.base_url}")
         summary = _run_discover(
-            settings.db_path, since=DEMO_SINCE, until=DEMO_UNTIL,
-            categories=list(DEFAULT_CATEGORIES), arxiv_api_url=server.arxiv_api_url,
-            s2_api_url=server.s2_api_url, rule=DEFAULT_RULE, arxiv_delay_seconds=0.0,
-            s2_min_interval=0.0, pdf_delay_seconds=0.0,
-            bulk_search=True, extract=True, pdf_cache_dir=str(settings.pdf_cache_dir),
+            settings.db_path,
+            since=DEMO_SINCE,
+            until=DEMO_UNTIL,
+            categories=list(DEFAULT_CATEGORIES),
+            arxiv_api_url=server.arxiv_api_url,
+            s2_api_url=server.s2_api_url,
+            rule=DEFAULT_RULE,
+            arxiv_delay_seconds=0.0,
+            s2_min_interval=0.0,
+            pdf_delay_seconds=0.0,
+            bulk_search=True,
+            extract=True,
+            pdf_cache_dir=str(settings.pdf_cache_dir),
         )
     _print_summary(summary, settings.db_path)
     _end_if_source_down(summary)
@@ -336,19 +414,35 @@ def demo_command(
     from paramtrack.warehouse.publish import read_copy_path
 
     # analysts open the read copy, so a long session never blocks the pipeline's writes
-    typer.echo(f"  duckdb -readonly {read_copy_path(db)} \"SELECT * FROM review_queue\"")
+    typer.echo(f'  duckdb -readonly {read_copy_path(db)} "SELECT * FROM review_queue"')
 
 
 def serve_command(
     ctx: typer.Context,
     cron: Annotated[str, typer.Option(help="Cron schedule (UTC) of the weekly ingest.")] = WEEKLY_CRON,
     window_days: Annotated[int, typer.Option(help="Days of submissions each run covers.")] = 7,
-    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")] = None,
-    rule: Annotated[str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")] = DEFAULT_RULE,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")
+    ] = None,
+    rule: Annotated[
+        str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")
+    ] = DEFAULT_RULE,
     arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL")] = ARXIV_API_URL,
     s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL")] = S2_API_URL,
-    notify_url: Annotated[str | None, typer.Option(envvar="PARAMTRACK_NOTIFY_URL", help="Webhook that gets a JSON POST when a scheduled run fails or crashes (Slack-compatible 'text').")] = None,
-    contact: Annotated[str | None, typer.Option(envvar="PARAMTRACK_CONTACT", help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).")] = None,
+    notify_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PARAMTRACK_NOTIFY_URL",
+            help="Webhook that gets a JSON POST when a scheduled run fails or crashes (Slack-compatible 'text').",
+        ),
+    ] = None,
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PARAMTRACK_CONTACT",
+            help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).",
+        ),
+    ] = None,
 ) -> None:
     """Register the weekly ingest (and an hourly recompute-if-due) with a Prefect server and run them."""
     from paramtrack.commands import settings_from
@@ -372,26 +466,32 @@ def serve_command(
     _check_cron(cron)
     api_url = os.environ.get("PREFECT_API_URL")
     if not api_url:
-        raise UserError("scheduling needs a running Prefect server and PREFECT_API_URL",
-                        hint=_PREFECT_HINT)
+        raise UserError("scheduling needs a running Prefect server and PREFECT_API_URL", hint=_PREFECT_HINT)
     _check_prefect_api(api_url)
     from paramtrack.flows.recompute import prepare_output_dirs
 
     data_dir = settings.db_path.resolve().parent
     # The hourly recompute writes here; a bad folder should stop serve, not fail every hour.
     charts_dir, export_dir = prepare_output_dirs(
-        data_dir / "charts", data_dir / "exports", labels=("charts folder", "exports folder"))
+        data_dir / "charts", data_dir / "exports", labels=("charts folder", "exports folder")
+    )
     from paramtrack.flows.schedule import serve_weekly
 
-    typer.echo(f"Serving the weekly ingest ({cron}, UTC) and an hourly recompute-if-due"
-               f" against {api_url}")
+    typer.echo(f"Serving the weekly ingest ({cron}, UTC) and an hourly recompute-if-due against {api_url}")
     if notify_url:
         typer.echo(f"  a failed or crashed run is posted to {notify_url}")
     serve_weekly(
-        charts_dir=str(charts_dir), export_dir=str(export_dir),
-        db_path=str(settings.db_path.resolve()), cron=cron, window_days=window_days,
-        categories=categories, rule=rule, arxiv_api_url=arxiv_url, s2_api_url=s2_url,
-        pdf_cache_dir=str(settings.pdf_cache_dir.resolve()), contact=contact,
+        charts_dir=str(charts_dir),
+        export_dir=str(export_dir),
+        db_path=str(settings.db_path.resolve()),
+        cron=cron,
+        window_days=window_days,
+        categories=categories,
+        rule=rule,
+        arxiv_api_url=arxiv_url,
+        s2_api_url=s2_url,
+        pdf_cache_dir=str(settings.pdf_cache_dir.resolve()),
+        contact=contact,
     )
 
 

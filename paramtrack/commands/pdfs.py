@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 
 from paramtrack.core.errors import UserError
-
 
 _URL = re.compile(r"https?://\S+")
 
@@ -26,7 +25,7 @@ def _short_error(error: str | None) -> str:
 
 
 def _when(value: datetime | None) -> str:
-    return "next run" if value is None else f"{value.astimezone(timezone.utc):%Y-%m-%d %H:%M}"
+    return "next run" if value is None else f"{value.astimezone(UTC):%Y-%m-%d %H:%M}"
 
 
 def _state(s: Any, now: datetime) -> str:
@@ -40,7 +39,12 @@ def _state(s: Any, now: datetime) -> str:
 def pdfs_command(
     ctx: typer.Context,
     show_all: Annotated[bool, typer.Option("--all", help="Also list the PDFs that are cached.")] = False,
-    retry: Annotated[list[str] | None, typer.Option("--retry", help="Let the next run try this paper's PDF now (repeatable; 'all' for every waiting one).")] = None,
+    retry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--retry", help="Let the next run try this paper's PDF now (repeatable; 'all' for every waiting one)."
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows to list.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -65,14 +69,15 @@ def pdfs_command(
                 keys = [(s.arxiv_id, s.version) for s in pdf_states(con, arxiv_ids=ids)]
             unknown = sorted(set(ids) - {k[0] for k in keys})
             if unknown:
-                raise UserError(f"--retry: no missing PDF recorded for {', '.join(unknown)}",
-                                hint="'paramtrack pdfs' lists them")
+                raise UserError(
+                    f"--retry: no missing PDF recorded for {', '.join(unknown)}", hint="'paramtrack pdfs' lists them"
+                )
         with wh.write() as con:
             n = clear_pdf_waits(con, keys)
         typer.echo(f"{n} PDF(s) will be tried by the next run")
         return
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with wh.read() as con:
         states = pdf_states(con, failed_only=not show_all)
         every = states if show_all else pdf_states(con, failed_only=False)
@@ -80,30 +85,50 @@ def pdfs_command(
     waiting = sum(1 for s in every if not s.sha256 and s.current and _state(s, now) == "waiting")
     due = sum(1 for s in every if not s.sha256 and s.current and _state(s, now) == "due")
     if as_json:
-        typer.echo(json.dumps({
-            "cached": cached, "waiting": waiting, "due": due,
-            "pdfs": [{"arxiv_id": s.arxiv_id, "version": s.version, "state": _state(s, now),
-                      "current_version": s.current, "error": s.error, "runs_tried": s.attempts,
-                      "failed_runs_in_a_row": s.failures, "url": s.url,
-                      "last_try": s.fetched_at.isoformat() if s.fetched_at else None,
-                      "next_try": s.next_try_at.isoformat() if s.next_try_at else None}
-                     for s in states[:limit]]}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "cached": cached,
+                    "waiting": waiting,
+                    "due": due,
+                    "pdfs": [
+                        {
+                            "arxiv_id": s.arxiv_id,
+                            "version": s.version,
+                            "state": _state(s, now),
+                            "current_version": s.current,
+                            "error": s.error,
+                            "runs_tried": s.attempts,
+                            "failed_runs_in_a_row": s.failures,
+                            "url": s.url,
+                            "last_try": s.fetched_at.isoformat() if s.fetched_at else None,
+                            "next_try": s.next_try_at.isoformat() if s.next_try_at else None,
+                        }
+                        for s in states[:limit]
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
-    typer.echo(f"PDFs: {cached} cached, {waiting} unavailable, waiting for their next try,"
-               f" {due} due on the next run")
+    typer.echo(f"PDFs: {cached} cached, {waiting} unavailable, waiting for their next try, {due} due on the next run")
     if not states:
         return
     typer.echo("")
     typer.echo(f"{'paper':<14} {'v':>2} {'state':<9} {'failed':>6}  {'next try (UTC)':<16}  error")
     for s in states[:limit]:
         error = _short_error(s.error)
-        typer.echo(f"{s.arxiv_id:<14} {s.version:>2} {_state(s, now):<9} {s.failures:>6}  "
-                   f"{_when(s.next_try_at) if not s.sha256 else '-':<16}  {error}")
+        typer.echo(
+            f"{s.arxiv_id:<14} {s.version:>2} {_state(s, now):<9} {s.failures:>6}  "
+            f"{_when(s.next_try_at) if not s.sha256 else '-':<16}  {error}"
+        )
     if len(states) > limit:
         typer.echo(f"... and {len(states) - limit} more (--limit N)")
     typer.echo("")
-    typer.echo("A failed PDF waits 1 day, then 2, 4, ... up to 32 after each failed run in a row;"
-               " 'paramtrack pdfs --retry ID' (or 'all') lets the next run try it now.")
+    typer.echo(
+        "A failed PDF waits 1 day, then 2, 4, ... up to 32 after each failed run in a row;"
+        " 'paramtrack pdfs --retry ID' (or 'all') lets the next run try it now."
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ papers does not get worse than without the decisions.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -25,25 +25,34 @@ def _progress(i: int, n: int, arxiv_id: str) -> None:
 
 
 def _figures(label: str, f: dict[str, Any]) -> str:
-    return (f"{label:<44} top-1 {f['top1']:.1%}  top-3 {f['top3']:.1%}  negatives clean {f['negatives_clean']:.1%}"
-            f"  papers right {f['right']:.1%}  ({f['positives']} with a count, {f['negatives']} without)")
+    return (
+        f"{label:<44} top-1 {f['top1']:.1%}  top-3 {f['top3']:.1%}  negatives clean {f['negatives_clean']:.1%}"
+        f"  papers right {f['right']:.1%}  ({f['positives']} with a count, {f['negatives']} without)"
+    )
 
 
 @ranker_app.command("train")
 def train_command(
     ctx: typer.Context,
-    corpus: Annotated[Optional[Path], typer.Option(help="shared data folder (default ../shared/data)")] = None,
-    with_decisions: Annotated[bool, typer.Option("--with-decisions", help="also learn from the reviewer decisions in --db")] = False,
+    corpus: Annotated[Path | None, typer.Option(help="shared data folder (default ../shared/data)")] = None,
+    with_decisions: Annotated[
+        bool, typer.Option("--with-decisions", help="also learn from the reviewer decisions in --db")
+    ] = False,
     folds: Annotated[int, typer.Option("--cv", min=2, max=20, help="cross-validation folds (by paper)")] = 5,
     seed: Annotated[int, typer.Option(help="seed that deals papers into folds")] = 0,
-    output: Annotated[Optional[Path], typer.Option(help="model file to write (default: the packaged model, or beside the warehouse with --with-decisions)")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            help="model file to write (default: the packaged model, or beside the warehouse with --with-decisions)"
+        ),
+    ] = None,
 ) -> None:
     """Fit the ranker, print cross-validated figures, and write the model file (when adopted)."""
+    from paramtrack.commands import settings_from
+    from paramtrack.core.settings import find_corpus
     from paramtrack.extractors.evaluation import examples_from, extract_ground_truth, load_ground_truth
     from paramtrack.extractors.ranker import packaged_model_path
     from paramtrack.extractors.training import train
-    from paramtrack.commands import settings_from
-    from paramtrack.core.settings import find_corpus
 
     settings = settings_from(ctx)
     root = find_corpus(corpus)
@@ -69,12 +78,16 @@ def train_command(
         typer.echo(_figures("  ground truth", outcome.after["corpus"]))
     target = output or (settings.ranker_model_path if with_decisions else packaged_model_path())
     if decisions and not outcome.adopted:
-        typer.echo(f"Not adopted: cross-validation got worse with the decisions; the model in use stays ({target} not written).")
+        typer.echo(
+            f"Not adopted: cross-validation got worse with the decisions; the model in use stays ({target} not written)."
+        )
         return
     try:
         outcome.model.save(target)
     except OSError as exc:
-        raise UserError(f"cannot write the model to {target}: {exc.strerror or exc}", hint="pass --output PATH") from exc
+        raise UserError(
+            f"cannot write the model to {target}: {exc.strerror or exc}", hint="pass --output PATH"
+        ) from exc
     typer.echo(f"Adopted model r{outcome.model.tag} (C={outcome.model.meta.get('C')}): {target}")
 
 

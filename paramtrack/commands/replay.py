@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,24 +13,27 @@ from paramtrack.core.errors import UserError
 
 def replay_server_command(
     corpus: Annotated[
-        Optional[Path],
-        typer.Option("--corpus", envvar="PARAMTRACK_CORPUS",
-                     help="Shared data folder (default ../shared/data)."),
+        Path | None,
+        typer.Option("--corpus", envvar="PARAMTRACK_CORPUS", help="Shared data folder (default ../shared/data)."),
     ] = None,
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 = any free port).")] = 8765,
     as_of: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--as-of", help="Serve citation counts as of this date (YYYY-MM-DD; default today)."),
     ] = None,
     fault: Annotated[
-        Optional[list[str]],
-        typer.Option("--fault", help="Inject a fault, e.g. /graph/v1/paper/batch=429:times=2:retry_after=1 "
-                                     "(kinds: 429 500 503 slow timeout truncate empty_page 404 corrupt). Repeatable."),
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            help="Inject a fault, e.g. /graph/v1/paper/batch=429:times=2:retry_after=1 "
+            "(kinds: 429 500 503 slow timeout truncate empty_page 404 corrupt). Repeatable.",
+        ),
     ] = None,
     hostile: Annotated[
         bool,
-        typer.Option("--hostile", help="Also serve the hostile test records (replay/hostile.py), "
-                                       "submitted 2020-04-15."),
+        typer.Option(
+            "--hostile", help="Also serve the hostile test records (replay/hostile.py), submitted 2020-04-15."
+        ),
     ] = False,
 ) -> None:
     """Run the local replay server until Ctrl-C."""
@@ -58,16 +61,17 @@ def replay_server_command(
         raise UserError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
     stats = data.stats(server.as_of)
     typer.echo(f"replay server on {server.base_url}  (corpus {data.root}, as of {server.as_of})")
-    typer.echo(f"  papers {stats['papers']}, with PDFs {stats['with_pdfs']}, "
-               f"with citations {stats['with_citations']}")
+    typer.echo(f"  papers {stats['papers']}, with PDFs {stats['with_pdfs']}, with citations {stats['with_citations']}")
     typer.echo(f"  arXiv API:          {server.arxiv_api_url}")
     typer.echo(f"  Semantic Scholar:   {server.s2_api_url}   (e.g. {server.s2_api_url}/graph/v1/paper/batch)")
     typer.echo(f"  PDFs:               {server.base_url}/pdf/<id>v<n>")
     typer.echo(f"  arXiv OAI-PMH:      {server.base_url}/oai2")
     typer.echo(f"  faults:             {server.base_url}/_replay/faults   log: {server.base_url}/_replay/log")
     if server.hostile:
-        typer.echo(f"  hostile records:    {len(server.hostile)}, submitted "
-                   f"{server.hostile[0].paper.published.date()} (replay/hostile.py)")
+        typer.echo(
+            f"  hostile records:    {len(server.hostile)}, submitted "
+            f"{server.hostile[0].paper.published.date()} (replay/hostile.py)"
+        )
     for rule in plan.rules:
         typer.echo(f"  fault: {rule.path} -> {rule.kind} (times={rule.times or 'unlimited'})")
     typer.echo("Press Ctrl-C to stop.", err=False)

@@ -60,8 +60,10 @@ def _check_bindable(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as exc:
-            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-                            hint="pick another --port" if exc.errno == errno.EADDRINUSE else None) from None
+            raise UserError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                hint="pick another --port" if exc.errno == errno.EADDRINUSE else None,
+            ) from None
 
 
 def _is_loopback(host: str) -> bool:
@@ -80,8 +82,11 @@ def review_server_command(
     reviewer: ReviewerOpt = None,
     token: Annotated[
         str | None,
-        typer.Option("--token", envvar="PARAMTRACK_REVIEW_TOKEN",
-                     help="Access token required on every request (login form or Bearer)."),
+        typer.Option(
+            "--token",
+            envvar="PARAMTRACK_REVIEW_TOKEN",
+            help="Access token required on every request (login form or Bearer).",
+        ),
     ] = None,
     charts: Annotated[
         Path | None, typer.Option("--charts", help="Trend charts folder to link (default data/charts).")
@@ -128,24 +133,42 @@ def review_server_command(
     charts_dir = charts or settings.data_dir / "charts"
     _check_serveable(settings.db_path)
     _check_bindable(host, port)
-    app = create_app(AppConfig(db_path=settings.db_path, reviewer=reviewer, token=token,
-                               charts_dir=charts_dir, pdf_dir=settings.pdf_cache_dir,
-                               digest_dir=digests or settings.data_dir / "digests",
-                               allowed_hosts=_allowed_hosts(host)))
+    app = create_app(
+        AppConfig(
+            db_path=settings.db_path,
+            reviewer=reviewer,
+            token=token,
+            charts_dir=charts_dir,
+            pdf_dir=settings.pdf_cache_dir,
+            digest_dir=digests or settings.data_dir / "digests",
+            allowed_hosts=_allowed_hosts(host),
+        )
+    )
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if tls_cert else "http"
     if not _is_loopback(host) and not tls_cert:
-        typer.echo(f"warning: listening on {host} without TLS: the token and session cookie cross "
-                   "the network in clear text; use --tls-cert/--tls-key or an https reverse proxy",
-                   err=True)
+        typer.echo(
+            f"warning: listening on {host} without TLS: the token and session cookie cross "
+            "the network in clear text; use --tls-cert/--tls-key or an https reverse proxy",
+            err=True,
+        )
     typer.echo(f"paramtrack review: {scheme}://{shown}:{port}/  (database {settings.db_path}; Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
-                ssl_certfile=str(tls_cert) if tls_cert else None,
-                ssl_keyfile=str(tls_key) if tls_key else None)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+    )
 
 
-def review_command(ctx: typer.Context, reviewer: ReviewerOpt = None,
-                   status: Annotated[str, typer.Option(help="open | pending | second_look")] = "open") -> None:
+def review_command(
+    ctx: typer.Context,
+    reviewer: ReviewerOpt = None,
+    status: Annotated[str, typer.Option(help="open | pending | second_look")] = "open",
+) -> None:
     """Review the queue in the terminal (prompts; works with piped stdin)."""
     from paramtrack.commands import settings_from
     from paramtrack.review_queue import terminal

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,16 +20,21 @@ import typer
 
 from paramtrack.core.errors import SourceUnavailableError
 
-SCHEDULE_HINT = ("export PREFECT_API_URL=http://127.0.0.1:4200/api, start 'prefect server start "
-                 "--host 127.0.0.1 --port 4200' and run 'paramtrack serve'")
+SCHEDULE_HINT = (
+    "export PREFECT_API_URL=http://127.0.0.1:4200/api, start 'prefect server start "
+    "--host 127.0.0.1 --port 4200' and run 'paramtrack serve'"
+)
 
 
 def _schedule() -> dict[str, Any]:
     """The next scheduled weekly run, or why there is none; never raises."""
     api_url = os.environ.get("PREFECT_API_URL")
     if not api_url:
-        return {"state": "unset", "next_run": None,
-                "message": f"nothing is scheduled (PREFECT_API_URL is not set); to schedule: {SCHEDULE_HINT}"}
+        return {
+            "state": "unset",
+            "next_run": None,
+            "message": f"nothing is scheduled (PREFECT_API_URL is not set); to schedule: {SCHEDULE_HINT}",
+        }
     from paramtrack.sources.reachability import check_reachable
 
     try:
@@ -44,30 +49,47 @@ def _schedule() -> dict[str, Any]:
     try:
         when = next_scheduled_run()
     except LookupError as exc:
-        return {"state": "no_deployment", "next_run": None,
-                "message": f"{exc}: run 'paramtrack serve' with PREFECT_API_URL={api_url}"}
+        return {
+            "state": "no_deployment",
+            "next_run": None,
+            "message": f"{exc}: run 'paramtrack serve' with PREFECT_API_URL={api_url}",
+        }
     except Exception as exc:  # an answering server that is not Prefect, a version mismatch...
-        return {"state": "error", "next_run": None,
-                "message": f"cannot read the schedule from {api_url}: {type(exc).__name__}: {exc}"}
+        return {
+            "state": "error",
+            "next_run": None,
+            "message": f"cannot read the schedule from {api_url}: {type(exc).__name__}: {exc}",
+        }
     if when is None:
-        return {"state": "none", "next_run": None,
-                "message": f"{WEEKLY_DEPLOYMENT} has no scheduled run (is 'paramtrack serve' running?)"}
-    return {"state": "scheduled", "next_run": when.isoformat(),
-            "message": f"{when:%Y-%m-%d %H:%M} UTC ({WEEKLY_DEPLOYMENT})"}
+        return {
+            "state": "none",
+            "next_run": None,
+            "message": f"{WEEKLY_DEPLOYMENT} has no scheduled run (is 'paramtrack serve' running?)",
+        }
+    return {
+        "state": "scheduled",
+        "next_run": when.isoformat(),
+        "message": f"{when:%Y-%m-%d %H:%M} UTC ({WEEKLY_DEPLOYMENT})",
+    }
 
 
 def _ranker() -> dict[str, Any]:
     """The ranker model extraction uses now, and what it learned from; never raises."""
-    from paramtrack.extractors.ranker import RankerModelError, active_model_path, load_model
     from paramtrack.commands.ranker import describe_model
+    from paramtrack.extractors.ranker import RankerModelError, active_model_path, load_model
 
     path = active_model_path()
     try:
         model = load_model(path)
     except RankerModelError as exc:
         return {"tag": None, "path": str(path), "decisions": None, "message": str(exc)}
-    return {"tag": model.tag, "path": str(path), "decisions": model.meta.get("decisions", 0),
-            "papers": model.meta.get("papers"), "message": describe_model(model, path)}
+    return {
+        "tag": model.tag,
+        "path": str(path),
+        "decisions": model.meta.get("decisions", 0),
+        "papers": model.meta.get("papers"),
+        "message": describe_model(model, path),
+    }
 
 
 def _scheduled_runs(schedule: dict[str, Any]) -> tuple[list[Any], str | None]:
@@ -88,24 +110,34 @@ def _scheduled_problem(run: Any) -> str:
     message = " ".join((run.message or "no message").split())
     if len(message) > 300:
         message = message[:299] + "…"
-    return (f"the last scheduled run of {run.deployment} ({run.name}) ended {run.state_name}"
-            f"{when}: {message}")
+    return f"the last scheduled run of {run.deployment} ({run.name}) ended {run.state_name}{when}: {message}"
 
 
 def _scheduled_json(run: Any) -> dict[str, Any]:
-    return {"deployment": run.deployment, "flow_run_id": run.flow_run_id, "name": run.name,
-            "state": run.state_type, "state_name": run.state_name, "message": run.message,
-            "ended_at": run.ended_at.isoformat() if run.ended_at else None}
+    return {
+        "deployment": run.deployment,
+        "flow_run_id": run.flow_run_id,
+        "name": run.name,
+        "state": run.state_type,
+        "state_name": run.state_name,
+        "message": run.message,
+        "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+    }
 
 
 def _run_json(run: Any) -> dict[str, Any]:
     return {
-        "run_id": run.run_id, "flow": run.flow, "status": run.status,
+        "run_id": run.run_id,
+        "flow": run.flow,
+        "status": run.status,
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "seconds": run.seconds, "newly_notable": run.count("newly_notable"),
-        "staged": run.count("staged"), "extraction_errors": run.count("extraction_errors"),
-        "pdfs_failed": run.count("pdfs_failed"), "error": run.error,
+        "seconds": run.seconds,
+        "newly_notable": run.count("newly_notable"),
+        "staged": run.count("staged"),
+        "extraction_errors": run.count("extraction_errors"),
+        "pdfs_failed": run.count("pdfs_failed"),
+        "error": run.error,
     }
 
 
@@ -127,7 +159,9 @@ def _duration(seconds: float | None) -> str:
 def status_command(
     ctx: typer.Context,
     runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="How many recent runs to list.")] = 10,
-    digest_dir: Annotated[Path | None, typer.Option("--digest-dir", help="Digest folder (default: digests/ beside the database).")] = None,
+    digest_dir: Annotated[
+        Path | None, typer.Option("--digest-dir", help="Digest folder (default: digests/ beside the database).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Show recent runs, the review queue, the newest digest, the next scheduled run and the
@@ -152,47 +186,71 @@ def status_command(
     # A scheduled run that failed or crashed is a health problem (unlike an absent schedule):
     # nobody watched it fail, and its work (an ingest, a refit) did not happen.
     problems = state.problems + [_scheduled_problem(r) for r in scheduled if r.failed]
-    age_days = (state.last_discover_age.total_seconds() / 86400
-                if state.last_discover_age is not None else None)
+    age_days = state.last_discover_age.total_seconds() / 86400 if state.last_discover_age is not None else None
 
     if as_json:
-        typer.echo(json.dumps({
-            "database": str(settings.db_path), "runs": [_run_json(r) for r in last],
-            "queue_size": queued, "newest_digest": newest, "schedule": schedule, "ranker": ranker,
-            "scheduled_runs": [_scheduled_json(r) for r in scheduled],
-            "health": {"ok": not problems, "problems": problems,
-                       "size_bytes": state.size_bytes,
-                       "migrations": {"applied": state.applied, "pending": state.pending},
-                       "tables": state.tables,
-                       "last_discover_age_days": None if age_days is None else round(age_days, 2)},
-        }, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "database": str(settings.db_path),
+                    "runs": [_run_json(r) for r in last],
+                    "queue_size": queued,
+                    "newest_digest": newest,
+                    "schedule": schedule,
+                    "ranker": ranker,
+                    "scheduled_runs": [_scheduled_json(r) for r in scheduled],
+                    "health": {
+                        "ok": not problems,
+                        "problems": problems,
+                        "size_bytes": state.size_bytes,
+                        "migrations": {"applied": state.applied, "pending": state.pending},
+                        "tables": state.tables,
+                        "last_discover_age_days": None if age_days is None else round(age_days, 2),
+                    },
+                },
+                indent=2,
+            )
+        )
     else:
-        _print_text(settings.db_path, last, queued, newest, schedule, state, scheduled,
-                    scheduled_error, problems, ranker)
+        _print_text(
+            settings.db_path, last, queued, newest, schedule, state, scheduled, scheduled_error, problems, ranker
+        )
     if problems:
         raise typer.Exit(1)
 
 
-def _print_text(db: Path, last: list, queued: int, newest: str | None, schedule: dict[str, Any],
-                state: Any, scheduled: list[Any], scheduled_error: str | None,
-                problems: list[str], ranker: dict[str, Any]) -> None:
+def _print_text(
+    db: Path,
+    last: list,
+    queued: int,
+    newest: str | None,
+    schedule: dict[str, Any],
+    state: Any,
+    scheduled: list[Any],
+    scheduled_error: str | None,
+    problems: list[str],
+    ranker: dict[str, Any],
+) -> None:
     typer.echo(f"paramtrack status: {db}")
     typer.echo("")
     if last:
-        typer.echo(f"{'started (UTC)':<17} {'flow':<10} {'status':<12} {'took':>8} "
-                   f"{'notable':>7} {'staged':>6} {'errors':>6}")
+        typer.echo(
+            f"{'started (UTC)':<17} {'flow':<10} {'status':<12} {'took':>8} {'notable':>7} {'staged':>6} {'errors':>6}"
+        )
         for r in last:
-            started = r.started_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
-            typer.echo(f"{started:<17} {r.flow[:10]:<10} {r.status[:12]:<12} {_duration(r.seconds):>8} "
-                       f"{r.count('newly_notable'):>7} {r.count('staged'):>6} "
-                       f"{r.count('extraction_errors'):>6}"
-                       + (f"  {r.error[:90]}" if r.error else ""))
+            started = r.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+            typer.echo(
+                f"{started:<17} {r.flow[:10]:<10} {r.status[:12]:<12} {_duration(r.seconds):>8} "
+                f"{r.count('newly_notable'):>7} {r.count('staged'):>6} "
+                f"{r.count('extraction_errors'):>6}" + (f"  {r.error[:90]}" if r.error else "")
+            )
     else:
         typer.echo("No runs yet: 'paramtrack ingest' or 'paramtrack demo' starts one.")
     typer.echo("")
     noun = "paper waits" if queued == 1 else "papers wait"
-    typer.echo(f"Review queue: {queued} {noun} for a decision"
-               + (f" ('paramtrack --db {db} review-server')" if queued else ""))
+    typer.echo(
+        f"Review queue: {queued} {noun} for a decision" + (f" ('paramtrack --db {db} review-server')" if queued else "")
+    )
     typer.echo(f"Newest digest: {newest or 'none yet (written at the end of each discover run)'}")
     typer.echo(f"Next scheduled run: {schedule['message']}")
     for r in scheduled:
@@ -205,7 +263,7 @@ def _print_text(db: Path, last: list, queued: int, newest: str | None, schedule:
     schema = state.applied[-1] if state.applied else "empty"
     if state.last_discover_age is not None:
         finished = state.last_discover.finished_at or state.last_discover.started_at
-        age = f"last completed discover run {finished.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+        age = f"last completed discover run {finished.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     else:
         age = "no completed discover run"
     typer.echo(f"Warehouse: {size}, schema {schema}, {rows:,} rows in {len(state.tables)} tables; {age}")

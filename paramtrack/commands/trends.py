@@ -7,7 +7,7 @@ import json
 import math
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -38,8 +38,12 @@ def import_epoch_command(
     wh = Warehouse(settings_from(ctx).db_path)
     with wh.write() as con:
         counts = import_epoch_rows(
-            con, parsed.file_name, parsed.rows, sha256=hashlib.sha256(data).hexdigest(),
-            skipped=len(parsed.skipped), skip_reasons=parsed.skip_reasons(),
+            con,
+            parsed.file_name,
+            parsed.rows,
+            sha256=hashlib.sha256(data).hexdigest(),
+            skipped=len(parsed.skipped),
+            skip_reasons=parsed.skip_reasons(),
         )
     from paramtrack.warehouse.publish import publish_after_run
 
@@ -47,8 +51,7 @@ def import_epoch_command(
     if as_json:
         report = counts.as_dict() | {
             "layout": parsed.layout,
-            "skipped_rows": [{"row": s.row, "system": s.system, "reason": s.reason}
-                             for s in parsed.skipped],
+            "skipped_rows": [{"row": s.row, "system": s.system, "reason": s.reason} for s in parsed.skipped],
         }
         typer.echo(json.dumps(report, indent=2))
         return
@@ -58,8 +61,10 @@ def import_epoch_command(
         f"{counts.inserted} imported, {counts.updated} updated, {counts.unchanged} unchanged, "
         f"{counts.skipped} skipped"
     )
-    typer.echo(f"  {with_params} of {len(parsed.rows)} kept rows have a parameter count "
-               "(rows without one are kept; fits use only rows with one)")
+    typer.echo(
+        f"  {with_params} of {len(parsed.rows)} kept rows have a parameter count "
+        "(rows without one are kept; fits use only rows with one)"
+    )
     for reason, n in counts.skip_reasons.items():
         typer.echo(f"  skipped {n:>4}: {reason}")
     for s in parsed.skipped[:show_skipped]:
@@ -68,7 +73,7 @@ def import_epoch_command(
         typer.echo(f"    ... {len(parsed.skipped) - show_skipped} more (--json lists all)")
 
 
-def _parse_date(value: Optional[str]) -> date | None:
+def _parse_date(value: str | None) -> date | None:
     if not value:
         return None
     try:
@@ -87,11 +92,22 @@ def _check_gap_split(value: float) -> float:
 
 def recompute_command(
     ctx: typer.Context,
-    charts: Annotated[Optional[Path], typer.Option("--charts", help="Write trends/gap charts (PNG + HTML) into DIR.")] = None,
-    export: Annotated[Optional[Path], typer.Option("--export", help="Write trends/gap/breakpoints as CSV and Parquet into DIR.")] = None,
-    if_due: Annotated[bool, typer.Option("--if-due", help="Only recompute when the dataset changed since the last recompute.")] = False,
-    no_prefect: Annotated[bool, typer.Option("--no-prefect", help="Run the plain function instead of the Prefect flow (no local Prefect server).")] = False,
-    until: Annotated[Optional[str], typer.Option(help="Only models published before this date (YYYY-MM-DD).")] = None,
+    charts: Annotated[
+        Path | None, typer.Option("--charts", help="Write trends/gap charts (PNG + HTML) into DIR.")
+    ] = None,
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Write trends/gap/breakpoints as CSV and Parquet into DIR.")
+    ] = None,
+    if_due: Annotated[
+        bool, typer.Option("--if-due", help="Only recompute when the dataset changed since the last recompute.")
+    ] = False,
+    no_prefect: Annotated[
+        bool,
+        typer.Option(
+            "--no-prefect", help="Run the plain function instead of the Prefect flow (no local Prefect server)."
+        ),
+    ] = False,
+    until: Annotated[str | None, typer.Option(help="Only models published before this date (YYYY-MM-DD).")] = None,
     since_year: Annotated[int, typer.Option(help="Gap table: models published from this year on.")] = 2020,
     resamples: Annotated[int, typer.Option(help="Bootstrap replicates (>= 1000 recommended).")] = 1000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 20220705,
@@ -127,10 +143,11 @@ def recompute_command(
 
         outcome = recompute(
             Warehouse(settings.db_path),
-            config=TrendConfig(until=cut, resamples=resamples, seed=seed, gap_split=gap_split,
-                               break_year=break_year),
+            config=TrendConfig(until=cut, resamples=resamples, seed=seed, gap_split=gap_split, break_year=break_year),
             gap_config=GapConfig(since_year=since_year, until=cut),
-            charts_dir=charts, export_dir=export, if_due=if_due,
+            charts_dir=charts,
+            export_dir=export,
+            if_due=if_due,
         )
         summary = outcome.summary()
     else:
@@ -142,8 +159,13 @@ def recompute_command(
                 db_path=str(settings.db_path.resolve()),
                 charts_dir=str(charts.resolve()) if charts else None,
                 export_dir=str(export.resolve()) if export else None,
-                if_due=if_due, until=cut, since_year=since_year, resamples=resamples, seed=seed,
-                gap_split=gap_split, break_year=break_year,
+                if_due=if_due,
+                until=cut,
+                since_year=since_year,
+                resamples=resamples,
+                seed=seed,
+                gap_split=gap_split,
+                break_year=break_year,
             )
     if summary["skipped"]:
         typer.echo("recompute not due: no dataset change since the last completed recompute")
@@ -168,19 +190,22 @@ def recompute_command(
 
 def export_command(
     ctx: typer.Context,
-    out_dir: Annotated[Optional[Path], typer.Argument(
-        help="Folder for models.csv, models.parquet and the data dictionary (default data/export).",
-        show_default=False)] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder for models.csv, models.parquet and the data dictionary (default data/export).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Export the curated dataset (Epoch's column names plus provenance) as CSV and Parquet."""
-    from paramtrack.flows.recompute import prepare_output_dir
     from paramtrack.commands import settings_from
+    from paramtrack.flows.recompute import prepare_output_dir
     from paramtrack.warehouse import Warehouse
     from paramtrack.warehouse.export_store import EXPORT_FILES, export_dataset, summary
 
     settings = settings_from(ctx)
-    out = prepare_output_dir(out_dir or settings.data_dir / "export", label="export folder",
-                             files=EXPORT_FILES)
+    out = prepare_output_dir(out_dir or settings.data_dir / "export", label="export folder", files=EXPORT_FILES)
     with Warehouse(settings.db_path).read() as con:
         written = export_dataset(con, out)
         info = summary(con)

@@ -100,8 +100,10 @@ def configure_prefect(data_dir: Path | None = None) -> None:
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot create Prefect's folder {home}: {exc.strerror or exc}",
-                        hint="pass --db in a writable folder, or set PREFECT_HOME") from None
+        raise UserError(
+            f"cannot create Prefect's folder {home}: {exc.strerror or exc}",
+            hint="pass --db in a writable folder, or set PREFECT_HOME",
+        ) from None
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
