@@ -42,8 +42,9 @@ def watched_paper(row: Mapping[str, Any]) -> ArxivPaper:
         authors=tuple(row.get("authors") or ()),
         categories=tuple(row.get("categories") or ()),
         primary_category=row.get("primary_category") or "",
-        published=row.get("published"),
-        updated=row.get("updated"),
+        # watchlist() selects both columns and every paper row is written from an ArxivPaper
+        published=row["published"],
+        updated=row["updated"],
         doi=row.get("doi"),
         journal_ref=row.get("journal_ref"),
         pdf_url=row.get("pdf_url"),

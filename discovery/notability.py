@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
+from typing import TypedDict, Unpack
 
 
 class Verdict(str, Enum):
@@ -30,6 +31,14 @@ DEFAULT_ANCHORS: tuple[tuple[float, int], ...] = ((3, 10), (12, 50), (36, 150))
 
 def months_between(earlier: date, later: date) -> float:
     return (later - earlier).days / 30.4375
+
+
+class RuleOptions(TypedDict, total=False):
+    """The :class:`NotabilityRule` fields besides the anchors, as ``parse()`` takes them."""
+
+    growth_per_month: float
+    growth_min_days: int
+    max_watch_months: float
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,7 @@ class NotabilityRule:
         object.__setattr__(self, "_sorted", ordered)
 
     @classmethod
-    def parse(cls, text: str, **kwargs: float) -> NotabilityRule:
+    def parse(cls, text: str, **kwargs: Unpack[RuleOptions]) -> NotabilityRule:
         anchors: list[tuple[float, int]] = []
         for part in filter(None, (p.strip() for p in text.split(","))):
             m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*:\s*(\d+)", part)

@@ -317,7 +317,7 @@ def _features(
     end: int,
     title_terms: set[str],
     own_spans: list[tuple[int, int]],
-) -> dict[str, bool | int | float]:
+) -> dict[str, bool | int | float | str]:
     a, b = _window(sentence, start, end)
     win = sentence[a:b]
     near_a, near_b = _window(sentence, start, end, 90, 70)
@@ -456,9 +456,9 @@ def _sentence_mentions(
         compact = m.group("scale") in ("K", "M", "B", "T") and " " not in m.group(0)
         sizes.append((m.start(), m.end(), v, "compact" if compact else "word"))
     for m in P.SCI.finditer(s):
-        v = parse_scaled(m.group(0))
-        if v:
-            sizes.append((m.start(), m.end(), v, "sci"))
+        scaled = parse_scaled(m.group(0))
+        if scaled:
+            sizes.append((m.start(), m.end(), scaled, "sci"))
     for m in P.BARE_COUNT.finditer(s):
         if not any(a <= m.start() < b for a, b, _, _ in sizes):
             sizes.append((m.start(), m.end(), int(m.group("num").replace(",", "")), "bare"))

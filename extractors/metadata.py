@@ -131,7 +131,7 @@ def classify_domain(text: str, categories: Sequence[str] | None, stamp: Stamp | 
     # A multimodal paper talks about two modalities or more; call it multimodal only on explicit cues.
     if shares["multimodal"] > 0.05 and sum(shares[m] > 0.15 for m in ("vision", "language", "speech")) >= 2:
         scores["multimodal"] += 0.4
-    best = max(scores, key=scores.get)
+    best = max(scores, key=scores.__getitem__)
     if scores[best] <= 0 or counts[best] == 0 and not any(_CATEGORY_DOMAIN.get(c) == best for c in cats):
         return "other", 0.2
     ranked = sorted(scores.values(), reverse=True)

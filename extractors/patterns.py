@@ -216,15 +216,16 @@ class _FastSentences:
     a third of the spaCy time; here only sentence starts are visited.
     """
 
-    def __init__(self, vocab) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, vocab) -> None:
         import numpy as np
-        from spacy.pipeline.sentencizer import Sentencizer
+        from spacy.pipeline import Sentencizer  # the same class; its own module is compiled, with no stub
 
         self._np = np
         self._punct = np.array(sorted({vocab.strings.add(c) for c in Sentencizer.default_punct_chars}), dtype="uint64")
 
-    def __call__(self, doc):  # type: ignore[no-untyped-def]
-        from spacy.attrs import IS_PUNCT, ORTH, SENT_START
+    def __call__(self, doc):
+        # spacy.attrs is a compiled Cython module that ships no .pyi stub (only .pyx/.pxd)
+        from spacy.attrs import IS_PUNCT, ORTH, SENT_START  # type: ignore[import-not-found]
 
         np = self._np
         n = len(doc)
@@ -259,7 +260,7 @@ def nlp():
     if "paramtrack_sentences" not in Language.factories:
 
         @Language.factory("paramtrack_sentences")
-        def _make_sentences(nlp, name):  # type: ignore[no-untyped-def]  # noqa: ARG001 (spaCy passes both)
+        def _make_sentences(nlp, name):  # noqa: ARG001 (spaCy passes both)
             return _FastSentences(nlp.vocab)
 
     pipeline = spacy.blank("en")

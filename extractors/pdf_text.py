@@ -128,7 +128,7 @@ def _open(source: Path | bytes) -> pdfium.PdfDocument:
             # pdfium tolerates junk before the header, but bytes with no header at all are not a PDF
             if b"%PDF-" not in data[:1024]:
                 raise PdfTextError("not a PDF (no %PDF header)")
-        input_: object = data
+        input_: str | bytes = data
     else:
         path = Path(source)
         if not path.is_file():

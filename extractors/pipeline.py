@@ -142,7 +142,7 @@ def _merge_page_zero(front: str, terms: set[str], mentions: list[Mention]) -> li
     return extra
 
 
-def rank_pages(  # type: ignore[no-untyped-def]
+def rank_pages(
     pages: list[str],
     *,
     title: str | None = None,

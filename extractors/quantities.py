@@ -13,7 +13,7 @@ from paramtrack.extractors.candidates import Document, _evidence
 from paramtrack.extractors.cleaning import clean_text
 from paramtrack.extractors.numbers import NUMBER, SCALE, finditer_near, to_int
 from paramtrack.extractors.plausibility import IMPLAUSIBLE_CAP, plausible
-from paramtrack.extractors.types import Candidate
+from paramtrack.extractors.types import Candidate, Quantity
 
 _SCI_NUM = (
     r"(?P<mant>\d+(?:\.\d+)?)\s*[×x\*·]\s*10\s*\^\s*(?P<exp>\d{1,2})|(?P<mant2>\d+(?:\.\d+)?)[eE]\+?(?P<exp2>\d{1,2})"
@@ -39,7 +39,7 @@ def find_other_quantities(doc: Document) -> list[Candidate]:
     out: dict[tuple[str, int], Candidate] = {}
     text = doc.text
     low = text.lower()
-    checks = (
+    checks: tuple[tuple[bool, re.Pattern[str], re.Pattern[str], int, Quantity], ...] = (
         ("flop" in low or "floating" in low, _COMPUTE, _COMPUTE_ANCHOR, 40, "training_compute"),
         ("days" in low, _PFS_DAYS, _PFS_ANCHOR, 2, "training_compute"),
         (True, _DATA, _DATA_ANCHOR, 2, "dataset_size"),

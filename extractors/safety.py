@@ -324,7 +324,7 @@ class ExtractionWorker:
                 return self._fail(msg[1], killed=True)
             self._served += 1
             if msg[0] == "ok":
-                return msg[1]  # type: ignore[no-any-return]
+                return msg[1]
             if len(msg) > 2 and msg[2]:  # fatal: the child exits by itself; make sure of it
                 self._kill()
                 self.restarts += 1

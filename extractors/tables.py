@@ -213,7 +213,7 @@ def _near_table_caption(lines: list[str], i: int) -> bool:
 
 def _row_features(
     doc: Document, page: int, row: str, caption: str, title_terms: set[str]
-) -> dict[str, bool | int | float]:
+) -> dict[str, bool | int | float | str]:
     low = (row + " " + caption).lower()
     off = doc.page_starts[page - 1] if page - 1 < len(doc.page_starts) else 0
     return {
@@ -274,9 +274,10 @@ def _mentions_from_grid(table: list[list[str | None]], pno: int, doc: Document, 
         for col in cols:
             unit = header_unit(cells[col]) or 1
             for row in table[hi + 1 :]:
-                if col >= len(row) or not row[col]:
+                cell = row[col] if col < len(row) else None
+                if not cell:
                     continue
-                v = parse_scaled(row[col].strip(), allow_lowercase_suffix=True, unit=unit)
+                v = parse_scaled(cell.strip(), allow_lowercase_suffix=True, unit=unit)
                 if not v or v < 10_000:
                     continue
                 row_text = " ".join((c or "") for c in row)

@@ -89,7 +89,7 @@ def training_set_hash(examples: Sequence[Example]) -> str:
     return h.hexdigest()
 
 
-def _matrix(examples: Sequence[Example], names: Sequence[str]):  # type: ignore[no-untyped-def]
+def _matrix(examples: Sequence[Example], names: Sequence[str]):
     import numpy as np
 
     rows = [[float(c.features.get(n, 0.0)) for n in names] for ex in examples for c in ex.candidates]
@@ -97,7 +97,7 @@ def _matrix(examples: Sequence[Example], names: Sequence[str]):  # type: ignore[
     return np.array(rows, dtype=float).reshape(-1, len(names)), np.array(labels, dtype=int)
 
 
-def _weights(examples: Sequence[Example]):  # type: ignore[no-untyped-def]
+def _weights(examples: Sequence[Example]):
     import numpy as np
 
     return np.array([DECISION_WEIGHT if ex.origin == "decision" else 1.0 for ex in examples for _ in ex.labels])
@@ -206,7 +206,11 @@ def choose_config(examples: Sequence[Example], *, k: int = 4, seed: int = 0) -> 
     for feature_set in FEATURE_SETS:
         for c_value in C_GRID:
             models = {i: _fit_fixed([e for e in examples if folds[e.key] != i], c_value, feature_set) for i in range(k)}
-            scores = _paper_scores(examples, lambda ex, models=models: models[folds[ex.key]])
+
+            def model_for(ex: Example, models: dict[int, RankerModel] = models) -> RankerModel:
+                return models[folds[ex.key]]
+
+            scores = _paper_scores(examples, model_for)
             sem = statistics.stdev(scores) / math.sqrt(len(scores)) if len(scores) > 1 else 0.0
             results.append((statistics.fmean(scores), sem, feature_set, c_value))
     best_mean, best_sem = max((m, e) for m, e, _, _ in results)

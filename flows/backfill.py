@@ -634,7 +634,7 @@ def _backfill(
     extraction_timeout_s: float,
 ) -> BackfillSummary:
     """The body of :func:`backfill_flow` once its run holds the backfill's lock."""
-    from paramtrack.core.errors import SourceUnavailableError, UserError
+    from paramtrack.core.errors import ParamtrackError, SourceUnavailableError
     from paramtrack.extractors import EXTRACTOR_VERSION
 
     summary = BackfillSummary(run_id=run_id, backfill_key=key, resumed_after_pages=cp.pages)
@@ -716,7 +716,7 @@ def _backfill(
             runs_store.finish_run(
                 con, run_id, status=status, counts=summary.counts(), error=f"{type(exc).__name__}: {exc}"
             )
-        if isinstance(exc, UserError):
+        if isinstance(exc, ParamtrackError):
             log.info("Backfill stopped: %s; committed pages are kept, re-run to resume", exc)
         raise
     summary.seconds = time.monotonic() - started

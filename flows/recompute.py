@@ -6,7 +6,7 @@ load it by its entrypoint. Importing this module imports Prefect: call
 :func:`paramtrack.core.settings.configure_prefect` first.
 
 Steps: the chart and export folders are created and checked first (a bad path is a one-line
-:class:`~paramtrack.core.errors.UserError`, not a traceback after the fit); a ``runs`` row
+:class:`~paramtrack.core.errors.ParamtrackError`, not a traceback after the fit); a ``runs`` row
 (flow='recompute', status running) is committed; the curated dataset is read; the fits run in
 memory; then, in one transaction, the three result tables are replaced, charts and exports are
 written, and only then is the run marked completed. If any of that fails the tables roll back
@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 from prefect import flow
 
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import InputError
 from paramtrack.flows import notify, runlog
 from paramtrack.trends.charts import CHART_FILES, write_charts
 from paramtrack.trends.fit import TrendConfig, fit_trends
@@ -87,19 +87,19 @@ def prepare_output_dir(path: Path | str, *, label: str, files: Iterable[str] = (
     """
     out = Path(path).expanduser()
     if out.exists() and not out.is_dir():
-        raise UserError(f"{label} {out} is a file, not a folder")
+        raise InputError(f"{label} {out} is a file, not a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"{label} {out}: cannot create the folder ({exc.strerror or exc})") from None
+        raise InputError(f"{label} {out}: cannot create the folder ({exc.strerror or exc})") from None
     if not os.access(out, os.W_OK | os.X_OK):
-        raise UserError(f"{label} {out}: the folder is not writable")
+        raise InputError(f"{label} {out}: the folder is not writable")
     for name in files:
         target = out / name
         if target.is_dir():
-            raise UserError(f"{label} {out}: {name} is a folder, but a file is written there")
+            raise InputError(f"{label} {out}: {name} is a folder, but a file is written there")
         if target.exists() and not os.access(target, os.W_OK):
-            raise UserError(f"{label} {out}: {name} exists and is not writable")
+            raise InputError(f"{label} {out}: {name} exists and is not writable")
     return out
 
 

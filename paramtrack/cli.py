@@ -1,8 +1,8 @@
 """The ``paramtrack`` command: a thin layer that parses options and calls the packages.
 
 Every subcommand lives in ``paramtrack/commands/<name>.py``; this module only wires them to the
-root app, owns the global ``--db`` option, and turns :class:`~paramtrack.core.errors.UserError` into a
-one-line message with a non-zero exit code.
+root app, owns the global ``--db`` option, and turns the library's
+:class:`~paramtrack.core.errors.ParamtrackError` into one line on stderr and an exit code.
 """
 
 from __future__ import annotations
@@ -13,8 +13,14 @@ from typing import Annotated
 
 import typer
 
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import (
+    DatabaseLockedError,
+    ParamtrackError,
+    RunLockedError,
+    SourceUnavailableError,
+)
 from paramtrack.core.settings import DEFAULT_DB, Settings, configure_ranker
+from paramtrack.sources.retrying import is_loopback
 
 app = typer.Typer(
     name="paramtrack",
@@ -70,13 +76,36 @@ status.register(app)
 # -- end of command registration -------------------------------------------------------------
 
 
+# Exit codes: 0 done, 1 a health problem (`status`), 2 fix the input or configuration,
+# 75 (EX_TEMPFAIL) nothing is wrong with the request: try again later (a database or run lock
+# held by another process, a source that is down). Schedulers retry 75 and page on 2.
+EXIT_INPUT = 2
+EXIT_TRY_LATER = 75
+_TRY_LATER = (DatabaseLockedError, RunLockedError, SourceUnavailableError)
+REPLAY_HINT = "is the replay server running? start it with `paramtrack replay-server`"
+
+
+def exit_code_for(exc: ParamtrackError) -> int:
+    """The CLI's decision, not the library's: the same error in a notebook has no exit code."""
+    return EXIT_TRY_LATER if isinstance(exc, _TRY_LATER) else EXIT_INPUT
+
+
+def error_line(exc: ParamtrackError) -> str:
+    """One line for stderr; a source that failed on this machine's loopback is most likely the
+    replay server not started, and only then is that suggested."""
+    line = f"Error: {exc}"
+    if isinstance(exc, SourceUnavailableError) and exc.hint is None and is_loopback(exc.url):
+        line += f" ({REPLAY_HINT})"
+    return line
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: Typer reports usage errors; user errors become one line."""
+    """Console-script entry point: Typer reports usage errors; library errors become one line."""
     try:
         app(args=argv, prog_name="paramtrack")
-    except UserError as exc:
-        typer.secho(f"Error: {exc}", err=True, fg=typer.colors.RED)
-        sys.exit(exc.exit_code)
+    except ParamtrackError as exc:
+        typer.secho(error_line(exc), err=True, fg=typer.colors.RED)
+        sys.exit(exit_code_for(exc))
 
 
 if __name__ == "__main__":

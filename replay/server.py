@@ -946,10 +946,9 @@ class ReplayServer:
         if hostile:
             from paramtrack.replay.hostile import HOSTILE_DATE, hostile_records, with_hostile
 
-            smallest = min(self.corpus.with_pdfs, key=lambda p: p.pdf_path.stat().st_size)
-            self.hostile = hostile_records(
-                hostile if isinstance(hostile, date) else HOSTILE_DATE, pdf=smallest.pdf_path
-            )
+            pdfs = [p.pdf_path for p in self.corpus.with_pdfs if p.pdf_path is not None]  # all of them
+            smallest = min(pdfs, key=lambda path: path.stat().st_size)
+            self.hostile = hostile_records(hostile if isinstance(hostile, date) else HOSTILE_DATE, pdf=smallest)
             self.corpus = with_hostile(self.corpus, self.hostile)
         self.state = ReplayState(self.corpus, self.as_of, self.faults, bulk_page_size)
         self.app = create_app(self.state, hostile=self.hostile)

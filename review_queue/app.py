@@ -48,7 +48,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.types import Receive, Scope, Send
 
-from paramtrack.core.errors import DatabaseLockedError, UserError
+from paramtrack.core.errors import DatabaseLockedError, ParamtrackError
 from paramtrack.reporting.files import digest_path, list_digests
 from paramtrack.review_queue.csrf import UNSAFE_METHODS, CsrfTokens, foreign_origin
 from paramtrack.review_queue.digests import digest_html
@@ -291,7 +291,7 @@ def create_app(config: AppConfig) -> FastAPI:
         )
 
     @app.middleware("http")
-    async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def guard(request: Request, call_next):
         path = request.url.path
         if config.allowed_hosts is not None:
             host = _host_name(request.headers.get("host", ""))
@@ -418,8 +418,8 @@ def create_app(config: AppConfig) -> FastAPI:
             )
         )
 
-    @app.exception_handler(UserError)
-    async def user_error(request: Request, exc: UserError) -> Response:
+    @app.exception_handler(ParamtrackError)
+    async def user_error(request: Request, exc: ParamtrackError) -> Response:
         """Database locked (503, try again) or unusable (corrupt file...): a page, not a bare 500."""
         if not hasattr(request.state, "csrf"):
             request.state.csrf = ""
@@ -678,7 +678,7 @@ def create_app(config: AppConfig) -> FastAPI:
         client = _client(request)
         wait = throttle.retry_after(client)
         if wait:
-            response = render(
+            response: Response = render(
                 request,
                 "login.html",
                 status_code=429,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import ParamtrackError
 from paramtrack.warehouse import Connection, Warehouse, models_store
 from paramtrack.warehouse import review_store as store
 from paramtrack.warehouse.review_store import DecisionConflict, NotStaged, Outcome
@@ -73,7 +73,7 @@ MAX_REVIEWER = 64
 MAX_TEXT = 2000
 
 
-class InvalidDecision(UserError):
+class InvalidDecision(ParamtrackError):
     """A decision's input does not validate (bad number, unknown kind, missing reviewer...)."""
 
 
@@ -438,7 +438,7 @@ class ReviewService:
                     f"candidate {corr.evidence_candidate_id} is not a current parameter candidate of {arxiv_id}"
                 )
             same = cand is not None and picked["candidate_id"] == cand["candidate_id"]
-            if same and not math.isclose(value, float(cand["value"]), rel_tol=1e-9):
+            if same and cand is not None and not math.isclose(value, float(cand["value"]), rel_tol=1e-9):
                 raise InvalidDecision(
                     "the evidence picked is the sentence of the value being replaced:"
                     " pick the sentence that states the corrected value, or type it"

@@ -44,7 +44,6 @@ from paramtrack.core.settings import ARXIV_OAI_URL, ARXIV_PDF_URL
 from paramtrack.sources._http import (
     RETRY_STATUSES,
     OwnsHttpClient,
-    backoff_delay,
     describe,
     is_connection_refused,
     parse_retry_after,
@@ -52,6 +51,7 @@ from paramtrack.sources._http import (
 from paramtrack.sources.arxiv_ids import parse_arxiv_id
 from paramtrack.sources.arxiv_source import ArxivPaper
 from paramtrack.sources.pacing import ARXIV, shared_limiter
+from paramtrack.sources.retrying import Backoff, Retry, refused
 from paramtrack.sources.user_agent import user_agent as make_user_agent
 
 __all__ = [
@@ -276,16 +276,12 @@ class ArxivOaiClient(OwnsHttpClient):
     ) -> None:
         self.base_url = base_url.rstrip("?")
         self.limiter = shared_limiter(ARXIV, delay_seconds)
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.max_backoff = max_backoff
         self.timeout = timeout
         self.pdf_url_format = pdf_url_format
         self._own_client = client is None
         self._client = client or httpx.Client(timeout=timeout, headers={"User-Agent": user_agent or make_user_agent()})
-        self._sleep = sleep
-        self._rng = random.Random(seed)
-        self.waits: list[float] = []  # backoff / Retry-After waits taken
+        self._backoff = Backoff(max_retries, backoff_base, max_backoff, sleep, random.Random(seed))
+        self.waits = self._backoff.waits  # backoff / Retry-After waits taken
         self.problems: list[str] = []  # one line per retried request (for run reports)
 
     # -- verbs
@@ -337,47 +333,37 @@ class ArxivOaiClient(OwnsHttpClient):
     def _fetch(self, params: dict[str, str], *, parse: bool = False) -> Any:
         url = self.base_url
         shown = f"{url}?verb={params.get('verb')}"
-        last = "no attempt made"
-        for attempt in range(self.max_retries + 1):
+
+        def attempt() -> Any:
             self.limiter.wait()
-            retry_after: float | None = None
             try:
                 resp = self._client.get(url, params=params, timeout=self.timeout)
                 body = resp.content
             except httpx.TransportError as exc:
                 if is_connection_refused(exc):
-                    raise SourceUnavailableError(
-                        f"arXiv OAI-PMH at {url} refused the connection",
-                        hint="is the replay server running? start it with `paramtrack replay-server`",
-                    ) from exc
-                last = describe(exc)
-            else:
-                if resp.status_code == 200:
-                    if not parse:
-                        return body
-                    try:
-                        return parse_oai_response(body, url=shown, pdf_url_format=self.pdf_url_format)
-                    except ET.ParseError as exc:
-                        last = f"malformed or truncated XML ({exc}, {len(body)} bytes)"
-                elif resp.status_code in RETRY_STATUSES:
-                    last = f"HTTP {resp.status_code}"
-                    retry_after = parse_retry_after(resp.headers.get("retry-after"))
-                else:
-                    raise SourceUnavailableError(
-                        f"arXiv OAI-PMH {shown} answered HTTP {resp.status_code}: "
-                        f"{body[:200].decode('utf-8', 'replace').strip()}"
-                    )
-            if attempt >= self.max_retries:
-                break
-            wait = backoff_delay(attempt, self.backoff_base, self.max_backoff, self._rng)
-            if retry_after is not None:
-                # arXiv's flow control: it says when to come back, and that is the rule.
-                wait = max(wait, retry_after)
-            self.waits.append(wait)
-            self.problems.append(last)
-            log.info("arXiv OAI-PMH %s failed (%s); retrying in %.1f s", shown, last, wait)
-            self._sleep(wait)
-        raise SourceUnavailableError(
-            f"arXiv OAI-PMH {shown} kept failing after {self.max_retries + 1} attempts (last: {last})",
-            hint="offline? run `paramtrack replay-server` and pass its --oai-url",
+                    raise refused("arXiv OAI-PMH", url) from exc
+                raise Retry(describe(exc)) from exc
+            if resp.status_code in RETRY_STATUSES:
+                # arXiv's flow control: it says when to come back (Retry-After), and that is the rule.
+                raise Retry(f"HTTP {resp.status_code}", retry_after=parse_retry_after(resp.headers.get("retry-after")))
+            if resp.status_code != 200:
+                raise SourceUnavailableError(
+                    f"arXiv OAI-PMH {shown} answered HTTP {resp.status_code}: "
+                    f"{body[:200].decode('utf-8', 'replace').strip()}",
+                    url=url,
+                )
+            if not parse:
+                return body
+            try:
+                return parse_oai_response(body, url=shown, pdf_url_format=self.pdf_url_format)
+            except ET.ParseError as exc:
+                raise Retry(f"malformed or truncated XML ({exc}, {len(body)} bytes)") from exc
+
+        def gave_up(last: str) -> SourceUnavailableError:
+            return SourceUnavailableError(
+                f"arXiv OAI-PMH {shown} kept failing after {self._backoff.tries} attempts (last: {last})", url=url
+            )
+
+        return self._backoff.run(
+            attempt, what=f"arXiv OAI-PMH {shown}", on_problem=self.problems.append, gave_up=gave_up
         )

@@ -37,11 +37,12 @@ import arxiv
 import requests
 from lxml import etree
 
-from paramtrack.core.errors import SourceUnavailableError, UserError
+from paramtrack.core.errors import ParamtrackError, SourceUnavailableError
 from paramtrack.core.settings import ARXIV_API_URL
-from paramtrack.sources._http import backoff_delay, is_connection_refused
+from paramtrack.sources._http import is_connection_refused
 from paramtrack.sources.arxiv_ids import parse_arxiv_id
 from paramtrack.sources.pacing import ARXIV, SourceProblems, shared_limiter
+from paramtrack.sources.retrying import Backoff, Retry, kind, refused
 from paramtrack.sources.user_agent import NO_CONTACT_AGENT
 from paramtrack.sources.user_agent import user_agent as make_user_agent
 
@@ -126,7 +127,7 @@ ARXIV_CATEGORIES = frozenset(
 )
 
 
-class UnknownCategoryError(UserError, ValueError):
+class UnknownCategoryError(ParamtrackError, ValueError):
     """A category that is not in arXiv's taxonomy (a ValueError and a one-line CLI error)."""
 
 
@@ -292,62 +293,49 @@ class _RetryingClient(arxiv.Client):
     ) -> None:
         # delay_seconds=0: the shared limiter in _Session paces every request instead.
         super().__init__(page_size=page_size, delay_seconds=0.0, num_retries=0)
-        self.max_tries = num_retries + 1
-        self.backoff_base = backoff_base
-        self.max_backoff = max_backoff
-        self._sleep = sleep
-        self._rng = random.Random()
-        self.waits: list[float] = []
+        self._backoff = Backoff(num_retries, backoff_base, max_backoff, sleep, random.Random())
+        self.waits = self._backoff.waits
         self.problems = problems
 
     def _record(self, problem: str) -> None:
         if self.problems is not None:
-            self.problems.record(ARXIV, problem)
+            self.problems.record(ARXIV, kind(problem))
 
     def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0):  # type: ignore[override]
-        last: Exception | None = None
-        for attempt in range(self.max_tries):
+        def attempt() -> arxiv.Feed:
             try:
-                feed = super()._parse_feed(url, first_page=first_page, _try_index=0)
-                if first_page and not feed.results and feed.header.total_results > feed.header.start_index:
-                    # The package would silently stop here; it is the same arXiv hiccup.
-                    raise arxiv.UnexpectedEmptyPageError(url, attempt, feed)
-                return feed
+                feed = super(_RetryingClient, self)._parse_feed(url, first_page=first_page, _try_index=0)
             except arxiv.HTTPError as exc:
                 if 400 <= exc.status < 500 and exc.status != 429:
                     raise SourceUnavailableError(
-                        f"arXiv API rejected the request with HTTP {exc.status}: {url}"
+                        f"arXiv API rejected the request with HTTP {exc.status}: {url}", url=url
                     ) from exc
-                last = exc
-                self._record(f"HTTP {exc.status}")
+                raise Retry(f"HTTP {exc.status}") from exc
             except arxiv.UnexpectedEmptyPageError as exc:
-                last = exc
-                self._record("empty page")
+                raise Retry(f"empty page ({exc})") from exc
             except requests.RequestException as exc:
                 if is_connection_refused(exc):
-                    raise SourceUnavailableError(
-                        f"arXiv API at {url.split('?', 1)[0]} refused the connection",
-                        hint="is the replay server running? start it with `paramtrack replay-server`",
-                    ) from exc
-                last = exc
-                self._record(
-                    "truncated feed"
-                    if isinstance(exc, _FeedTruncated)
-                    else "malformed feed"
-                    if isinstance(exc, _FeedMalformed)
-                    else "timeout"
-                    if isinstance(exc, requests.Timeout)
-                    else "connection error"
-                )
-            if attempt + 1 < self.max_tries:
-                wait = backoff_delay(attempt, self.backoff_base, self.max_backoff, self._rng)
-                self.waits.append(wait)
-                log.info("arXiv request failed (%s); retrying in %.2fs", last, wait)
-                self._sleep(wait)
-        raise SourceUnavailableError(
-            f"arXiv API kept failing after {self.max_tries} attempts: {url} (last: {last})",
-            hint="offline? run `paramtrack replay-server` and use its --arxiv URL",
-        ) from last
+                    raise refused("arXiv API", url.split("?", 1)[0]) from exc
+                raise Retry(f"{_problem_kind(exc)} ({exc})") from exc
+            if first_page and not feed.results and feed.header.total_results > feed.header.start_index:
+                # The package would silently stop here; it is the same arXiv hiccup.
+                raise Retry(f"empty page ({feed.header.total_results} results announced)")
+            return feed
+
+        def gave_up(last: str) -> SourceUnavailableError:
+            return SourceUnavailableError(
+                f"arXiv API kept failing after {self._backoff.tries} attempts: {url} (last: {last})", url=url
+            )
+
+        return self._backoff.run(attempt, what="arXiv API request", on_problem=self._record, gave_up=gave_up)
+
+
+def _problem_kind(exc: requests.RequestException) -> str:
+    if isinstance(exc, _FeedTruncated):
+        return "truncated feed"
+    if isinstance(exc, _FeedMalformed):
+        return "malformed feed"
+    return "timeout" if isinstance(exc, requests.Timeout) else "connection error"
 
 
 class ArxivSource:

@@ -43,16 +43,16 @@ from pathlib import Path
 
 import httpx
 
-from paramtrack.core.errors import SourceUnavailableError, UserError
+from paramtrack.core.errors import ParamtrackError, SourceUnavailableError
 from paramtrack.sources._http import (
     RETRY_STATUSES,
     OwnsHttpClient,
-    backoff_delay,
     describe,
     is_connection_refused,
     parse_retry_after,
 )
 from paramtrack.sources.pacing import ARXIV_PDF, SourceProblems, shared_limiter
+from paramtrack.sources.retrying import Backoff, Retry, kind, refused
 from paramtrack.sources.user_agent import user_agent as make_user_agent
 
 __all__ = ["CachedPdf", "PdfCache", "PdfTooLargeError", "NotAPdfError", "PdfNotFoundError"]
@@ -62,15 +62,15 @@ log = logging.getLogger(__name__)
 MiB = 1024 * 1024
 
 
-class PdfTooLargeError(UserError):
+class PdfTooLargeError(ParamtrackError):
     """The PDF is bigger than the cache's ``max_bytes``."""
 
 
-class NotAPdfError(UserError):
+class NotAPdfError(ParamtrackError):
     """The server answered something that does not start with ``%PDF-``."""
 
 
-class PdfNotFoundError(UserError):
+class PdfNotFoundError(ParamtrackError):
     """The server has no PDF at this URL (HTTP 404/410)."""
 
 
@@ -106,17 +106,13 @@ class PdfCache(OwnsHttpClient):
         self._limiter = shared_limiter(ARXIV_PDF, min_interval)
         self.problems = problems
         self.max_bytes = max_bytes
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.max_backoff = max_backoff
         self._own_client = client is None
         self._client = client or httpx.Client(
             timeout=timeout,
             follow_redirects=True,
             headers={"User-Agent": user_agent or make_user_agent()},  # PARAMTRACK_CONTACT
         )
-        self._sleep = sleep
-        self._rng = random.Random()
+        self._backoff = Backoff(max_retries, backoff_base, max_backoff, sleep, random.Random())
         self._lock = threading.Lock()
         self.partial_dir = self.root / "partial"
         self.index_path = self.root / "index.json"
@@ -183,42 +179,37 @@ class PdfCache(OwnsHttpClient):
 
     def _fetch_locked(self, url: str, arxiv_id: str, part: Path) -> CachedPdf:
         """The retry loop; the caller holds this download's lock."""
-        last = "no attempt made"
-        for attempt in range(self.max_retries + 1):
-            retry_after: float | None = None
+
+        def attempt() -> CachedPdf:
+            self._limiter.wait()
             try:
-                self._limiter.wait()
-                done = self._download(url, part)
-                if done:
-                    return self._finish(url, arxiv_id, part)
-                last = "connection closed before the whole file arrived"
+                if self._download(url, part):
+                    return self._finish(url, arxiv_id, part)  # verifies the bytes: may be _CorruptDownload
             except httpx.TransportError as exc:
                 if is_connection_refused(exc):
-                    raise SourceUnavailableError(
-                        f"PDF server refused the connection: {url}",
-                        hint="is the replay server running? start it with `paramtrack replay-server`",
-                    ) from exc
-                last = describe(exc)
+                    raise refused("PDF server", url) from exc
+                raise Retry(describe(exc)) from exc
             except _RetryableStatus as exc:
-                last = f"HTTP {exc.status}"
-                retry_after = exc.retry_after
+                raise Retry(f"HTTP {exc.status}", retry_after=exc.retry_after) from exc
             except _CorruptDownload as exc:
-                last = f"corrupt PDF ({exc})"  # garbled in transit: a fresh download may be fine
-            if self.problems is not None:
-                self.problems.record(ARXIV_PDF, last.split(" (", 1)[0])
-            if attempt >= self.max_retries:
-                break
-            wait = backoff_delay(attempt, self.backoff_base, self.max_backoff, self._rng)
-            if retry_after is not None:
-                wait = max(wait, retry_after)
-            self._sleep(wait)
-        # A file that arrives corrupt every time is that file's problem, not the server's: it
-        # does not count towards the run's circuit breaker.
-        error = SourceUnavailableError if last.startswith("corrupt PDF") else PdfServerFailingError
-        raise error(
-            f"PDF download kept failing after {self.max_retries + 1} attempts: {url} (last: {last})"
-            + (f"; partial data kept in {part}" if part.exists() else "")  # a corrupt file is not kept
-        )
+                raise Retry(f"corrupt PDF ({exc})") from exc  # garbled in transit: a fresh download may be fine
+            raise Retry("connection closed before the whole file arrived")
+
+        def gave_up(last: str) -> SourceUnavailableError:
+            # A file that arrives corrupt every time is that file's problem, not the server's:
+            # it does not count towards the run's circuit breaker.
+            error = SourceUnavailableError if last.startswith("corrupt PDF") else PdfServerFailingError
+            return error(
+                f"PDF download kept failing after {self._backoff.tries} attempts: {url} (last: {last})"
+                + (f"; partial data kept in {part}" if part.exists() else ""),  # a corrupt file is not kept
+                url=url,
+            )
+
+        return self._backoff.run(attempt, what=f"PDF download {url}", on_problem=self._problem, gave_up=gave_up)
+
+    def _problem(self, problem: str) -> None:
+        if self.problems is not None:
+            self.problems.record(ARXIV_PDF, kind(problem))
 
     def _download(self, url: str, part: Path) -> bool:
         """One attempt: append to ``part``; True when the response completed normally."""

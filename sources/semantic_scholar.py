@@ -34,13 +34,13 @@ from paramtrack.core.settings import S2_API_URL
 from paramtrack.sources._http import (
     RETRY_STATUSES,
     OwnsHttpClient,
-    backoff_delay,
     describe,
     is_connection_refused,
     parse_retry_after,
 )
 from paramtrack.sources.arxiv_ids import parse_arxiv_id
 from paramtrack.sources.pacing import S2, SourceProblems, shared_limiter
+from paramtrack.sources.retrying import Backoff, Retry, kind, refused
 from paramtrack.sources.user_agent import user_agent as make_user_agent
 
 __all__ = ["S2Paper", "SemanticScholarSource", "BATCH_LIMIT", "PAPER_FIELDS"]
@@ -120,9 +120,6 @@ class SemanticScholarSource(OwnsHttpClient):
         self.api_url = api_url.rstrip("/")
         self.api_key = api_key
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.max_backoff = max_backoff
         # With a key S2 allows ~1 request/s; without one we share a pool that answers 429 at the
         # slightest burst, so go slower.
         if min_interval is None:
@@ -136,9 +133,8 @@ class SemanticScholarSource(OwnsHttpClient):
         self._own_client = client is None
         self._client = client or httpx.Client(timeout=timeout)
         self._headers = headers
-        self._sleep = sleep
-        self._rng = random.Random(seed)
-        self.waits: list[float] = []  # backoff waits actually taken (for logs and tests)
+        self._backoff = Backoff(max_retries, backoff_base, max_backoff, sleep, random.Random(seed))
+        self.waits = self._backoff.waits  # backoff waits actually taken (for logs and tests)
 
     # -- public API
     def batch_by_arxiv(
@@ -210,10 +206,9 @@ class SemanticScholarSource(OwnsHttpClient):
     # -- transport
     def _request(self, method: str, path: str, *, params: dict | None = None, json_body: Any = None) -> Any:
         url = f"{self.api_url}{path}"
-        last_problem = "no attempt made"
-        for attempt in range(self.max_retries + 1):
+
+        def attempt() -> Any:
             self._limiter.wait()
-            retry_after: float | None = None
             try:
                 resp = self._client.request(
                     method, url, params=params, json=json_body, headers=self._headers, timeout=self.timeout
@@ -221,47 +216,36 @@ class SemanticScholarSource(OwnsHttpClient):
                 body = resp.content  # reads the whole body; a cut connection raises here
             except httpx.TransportError as exc:
                 if is_connection_refused(exc):
-                    raise SourceUnavailableError(
-                        f"Semantic Scholar API at {url} refused the connection",
-                        hint="is the replay server running? start it with `paramtrack replay-server`",
-                    ) from exc
-                last_problem = describe(exc)
-            else:
-                if resp.status_code == 200:
-                    try:
-                        # Decode leniently: one byte that is not UTF-8 (a bad title upstream)
-                        # would otherwise fail the whole batch of 500 papers, on every retry.
-                        # It becomes U+FFFD; screening keeps or rejects that one record.
-                        return json.loads(body.decode("utf-8", errors="replace"))
-                    except json.JSONDecodeError as exc:
-                        last_problem = f"malformed JSON ({exc.msg if hasattr(exc, 'msg') else exc}, {len(body)} bytes)"
-                elif resp.status_code in RETRY_STATUSES:
-                    last_problem = f"HTTP {resp.status_code}"
-                    retry_after = parse_retry_after(resp.headers.get("retry-after"))
-                else:
-                    raise SourceUnavailableError(
-                        f"Semantic Scholar API {method} {url} answered HTTP {resp.status_code}: {_error_text(body)}"
-                    )
-            if self.problems is not None:
-                self.problems.record(S2, _kind(last_problem))
-            if attempt >= self.max_retries:
-                break
-            wait = backoff_delay(attempt, self.backoff_base, self.max_backoff, self._rng)
-            if retry_after is not None:
-                wait = max(wait, retry_after)  # the server's hint wins over our guess
-            self.waits.append(wait)
-            self._sleep(wait)
-        raise SourceUnavailableError(
-            f"Semantic Scholar API {method} {url} kept failing after {self.max_retries + 1} attempts "
-            f"(last: {last_problem})",
-            hint="offline? run `paramtrack replay-server` and point S2 at it",
+                    raise refused("Semantic Scholar API", url) from exc
+                raise Retry(describe(exc)) from exc
+            if resp.status_code in RETRY_STATUSES:
+                raise Retry(f"HTTP {resp.status_code}", retry_after=parse_retry_after(resp.headers.get("retry-after")))
+            if resp.status_code != 200:
+                raise SourceUnavailableError(
+                    f"Semantic Scholar API {method} {url} answered HTTP {resp.status_code}: {_error_text(body)}",
+                    url=url,
+                )
+            try:
+                # Decode leniently: one byte that is not UTF-8 (a bad title upstream) would
+                # otherwise fail the whole batch of 500 papers, on every retry. It becomes
+                # U+FFFD; screening keeps or rejects that one record.
+                return json.loads(body.decode("utf-8", errors="replace"))
+            except json.JSONDecodeError as exc:
+                raise Retry(f"malformed JSON ({exc.msg}, {len(body)} bytes)") from exc
+
+        def gave_up(last: str) -> SourceUnavailableError:
+            return SourceUnavailableError(
+                f"Semantic Scholar API {method} {url} kept failing after {self._backoff.tries} attempts (last: {last})",
+                url=url,
+            )
+
+        return self._backoff.run(
+            attempt, what=f"Semantic Scholar {method} {path}", on_problem=self._problem, gave_up=gave_up
         )
 
-
-def _kind(problem: str) -> str:
-    """``"malformed JSON (Expecting value, 12 bytes)"`` -> ``"malformed JSON"``: the report
-    counts kinds, not every distinct message."""
-    return problem.split(" (", 1)[0]
+    def _problem(self, problem: str) -> None:
+        if self.problems is not None:
+            self.problems.record(S2, kind(problem))
 
 
 def _error_text(body: bytes) -> str:

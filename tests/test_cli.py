@@ -102,6 +102,18 @@ def test_an_unreachable_api_names_the_url_and_suggests_the_replay_server(paramtr
     )
     line = one_line_error(result)
     assert "http://127.0.0.1:9/api/query" in line and "replay-server" in line
+    assert result.returncode == 75  # EX_TEMPFAIL: nothing wrong with the request, try later
+
+
+def test_the_replay_hint_is_only_for_sources_on_this_machine():
+    from paramtrack.cli import error_line, exit_code_for
+    from paramtrack.core.errors import InputError, SourceUnavailableError
+
+    local = SourceUnavailableError("arXiv API refused the connection", url="http://127.0.0.1:8/api/query")
+    live = SourceUnavailableError("arXiv API refused the connection", url="https://export.arxiv.org/api/query")
+    assert "replay-server" in error_line(local)
+    assert "replay-server" not in error_line(live)
+    assert exit_code_for(live) == 75 and exit_code_for(InputError("bad --since")) == 2
 
 
 def test_a_locked_database_names_the_process_holding_it(paramtrack_exe, tmp_path):

@@ -164,11 +164,11 @@ def test_a_chart_failure_marks_the_run_failed_and_keeps_the_old_results(warehous
 
 
 def test_bad_output_folder_is_refused_before_a_run_starts(warehouse, corpus_dir, tmp_path):
-    from paramtrack.core.errors import UserError
+    from paramtrack.core.errors import ParamtrackError
 
     _import(warehouse, corpus_dir / "epoch" / PCD)
     (tmp_path / "charts").write_text("a file")
-    with pytest.raises(UserError, match="is a file, not a folder"):
+    with pytest.raises(ParamtrackError, match="is a file, not a folder"):
         recompute(warehouse, charts_dir=tmp_path / "charts", export_dir=tmp_path / "export")
     with warehouse.read() as con:
         assert con.execute("SELECT count(*) FROM runs WHERE flow = 'recompute'").fetchone()[0] == 0

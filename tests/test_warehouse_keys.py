@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from test_review_support import Cand, Result, add_paper
 
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import ParamtrackError
 from paramtrack.extractors import ExtractionWorker
 from paramtrack.warehouse import Warehouse
 from paramtrack.warehouse.extraction_store import has_extraction, store_extraction
@@ -111,7 +111,7 @@ def test_migration_0007_keeps_rows_extracted_under_the_old_key(tmp_path):
 
 def test_reading_a_missing_file_fails_without_creating_it(tmp_path):
     missing = tmp_path / "typo.duckdb"
-    with pytest.raises(UserError, match="no database at"):
+    with pytest.raises(ParamtrackError, match="no database at"):
         with Warehouse(missing).read():
             pass
     assert not missing.exists()

@@ -210,7 +210,7 @@ def _scatter(ax, pts: pd.DataFrame, *, size: float = 14) -> None:
             s=size,
             alpha=0.6,
             lw=0,
-            color=COLORS.get(dom, "#333333"),
+            color=COLORS.get(str(dom), "#333333"),  # "dom" holds domain names ("unknown" for none)
             label=f"{dom} ({len(grp)})",
         )
 
@@ -855,16 +855,16 @@ def _gap_svg(g: pd.DataFrame, band: pd.DataFrame, title: str, since: int) -> str
                 f'<text x="{sx(t):.1f}" y="{H - B + 18}" text-anchor="middle">{_size_label(t)}</text>'
             )
     if len(band) and "band_lo_log10" in band:
-        b = band.iloc[0]
-        a_, b_ = max(float(b["band_lo_log10"]), lo_all), min(float(b["band_hi_log10"]), hi_all)
+        named = band.iloc[0]
+        a_, b_ = max(float(named["band_lo_log10"]), lo_all), min(float(named["band_hi_log10"]), hi_all)
         if a_ < b_:
             x0, x1 = sx(a_), sx(b_)
             parts.append(
                 f'<rect x="{x0:.1f}" y="{T}" width="{x1 - x0:.1f}" height="{H - B - T}" '
                 f'fill="none" stroke="#222" stroke-width="1.5" stroke-dasharray="5,3" '
-                f'class="named-band" data-tip="{_esc(_named_label(b))}"/>'
+                f'class="named-band" data-tip="{_esc(_named_label(named))}"/>'
                 f'<text x="{(x0 + x1) / 2:.1f}" y="{T - 4}" text-anchor="middle" '
-                f'class="named-label">{_esc(b["label"])}</text>'
+                f'class="named-label">{_esc(named["label"])}</text>'
             )
     parts.append(
         f'<text class="axis-title" x="{(L + W - R) / 2:.0f}" y="{H - 12}" text-anchor="middle">'

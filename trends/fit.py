@@ -159,7 +159,7 @@ def _prepare(models: pd.DataFrame, cfg: TrendConfig) -> tuple[pd.DataFrame, np.n
     df["x"] = fractional_years(d) if len(df) else np.array([], float)
     df["domain"] = df["domain"].where(df["domain"].notna(), None)
     for m in METRICS:
-        vals = pd.to_numeric(df.get(m), errors="coerce") if m in df else pd.Series(np.nan, df.index)
+        vals = pd.to_numeric(df[m], errors="coerce") if m in df else pd.Series(np.nan, df.index)
         ok = vals > 0
         df[f"y_{m}"] = np.where(ok, np.log10(vals.where(ok, 1.0)), np.nan)
     cols = [f"y_{m}" for m in METRICS]
@@ -575,6 +575,7 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
         a_sums, bs = reduce_cells(cell_sums)
         boot_slopes[done : done + bc] = ols_from_stats(group_stats(a_sums))["slope"].T
         for m in bp_metrics:
+            assert bs is not None, "reduce_cells returns bin sums whenever there are breakpoint metrics"
             best, best_sse, _ = best_break(bs, metrics.index(m))
             yr = bins_edges[m][best]
             boot_breaks[m][done : done + bc] = np.where(np.isfinite(best_sse), yr, np.nan)
@@ -595,6 +596,7 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
         x_start = _frac(era.start) if era.start else float(xs.min())
         x_end = _frac(era.end) if era.end else float(xs.max())
         p05, p50, p95 = (float(v) for v in sp[:, g])
+        dbl: tuple[float | None, float | None, float | None]
         if np.isfinite(p05) and (p05 > 0 or p95 < 0):
             dbl = (float(doubling_months(p95)), float(doubling_months(p50)), float(doubling_months(p05)))
         else:
@@ -635,6 +637,7 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
     brows = []
     for m in bp_metrics:
         mi = metrics.index(m)
+        assert b_point is not None, "reduce_cells returns bin sums whenever there are breakpoint metrics"
         best, best_sse, single = best_break(b_point, mi)
         if not np.isfinite(best_sse):
             continue

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -73,7 +74,7 @@ class GapConfig:
     min_models: int = 10  # per-domain tables need this many models
     scarce_ratio: float = 0.5
     min_neighbour_mean: float = 2.0
-    until: object | None = None  # exclusive date cut-off, as in TrendConfig
+    until: date | None = None  # exclusive date cut-off, as in TrendConfig
     resamples: int = 1000  # bootstrap over models
     seed: int = 20220705
     firm_share: float = 0.95  # verdict: scarce in >= this share of resamples

@@ -15,7 +15,13 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             "ORDER BY table_name"
         ).fetchall()
     ]
-    return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in names}
+    return {t: _count(con, t) for t in names}
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+    assert row is not None, "count(*) always returns one row"
+    return row[0]
 
 
 def view_names(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -28,7 +28,12 @@ from pathlib import Path
 
 import duckdb
 
-from paramtrack.core.errors import CorruptDatabaseError, DatabaseLockedError, NewerSchemaError, UserError
+from paramtrack.core.errors import (
+    CorruptDatabaseError,
+    DatabaseLockedError,
+    InputError,
+    NewerSchemaError,
+)
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 
@@ -83,7 +88,7 @@ def _lock_timeout_from_env() -> float:
     except ValueError:
         value = -1.0
     if not value >= 0:  # also rejects nan
-        raise UserError(
+        raise InputError(
             f"PARAMTRACK_LOCK_TIMEOUT must be a number of seconds >= 0, not {raw!r}",
             hint="unset it to use the default of 30 s",
         )
@@ -96,14 +101,14 @@ def check_format(path: Path) -> None:
     A missing file is fine: DuckDB creates it (reads refuse a missing file earlier).
     """
     if path.is_dir():
-        raise UserError(f"{path} is a folder, not a database file", hint="pass --db FILE.duckdb")
+        raise InputError(f"{path} is a folder, not a database file", hint="pass --db FILE.duckdb")
     try:
         with open(path, "rb") as fh:
             head = fh.read(16)
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise UserError(f"cannot read database {path}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot read database {path}: {exc.strerror or exc}") from None
     if head[_MAGIC_OFFSET : _MAGIC_OFFSET + len(_MAGIC)] == _MAGIC:
         return
     what = "empty" if not head else next((name for magic, name in _OTHER_FORMATS if head.startswith(magic)), None)
@@ -149,7 +154,7 @@ class Warehouse:
     def _open(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         """Open the file, retrying while another process holds the lock."""
         if read_only and not self.path.exists():
-            raise UserError(
+            raise InputError(
                 f"no database at {self.path}",
                 hint="run 'paramtrack demo' or 'paramtrack ingest' first, or pass --db PATH",
             )
@@ -158,7 +163,7 @@ class Warehouse:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise UserError(
+                raise InputError(
                     f"cannot create the folder {self.path.parent} for the database: {exc.strerror or exc}",
                     hint="pass --db in a writable folder",
                 ) from None
@@ -183,7 +188,7 @@ class Warehouse:
                     ) from exc
                 if not _is_lock_error(exc):
                     first = message.splitlines()[0] if message else type(exc).__name__
-                    raise UserError(f"cannot open database {self.path}: {first}") from exc
+                    raise InputError(f"cannot open database {self.path}: {first}") from exc
                 if time.monotonic() >= deadline:
                     holder = _lock_holder(message) or "another process"
                     raise DatabaseLockedError(

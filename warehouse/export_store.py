@@ -131,9 +131,9 @@ def _query() -> str:
 
 def summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     """What the export holds: rows, reviewed rows, and the Epoch files (vintages) in it."""
-    rows, reviewed = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE source = 'review') FROM curated_models"
-    ).fetchone()
+    row = con.execute("SELECT count(*), count(*) FILTER (WHERE source = 'review') FROM curated_models").fetchone()
+    assert row is not None, "an aggregate without GROUP BY always returns one row"
+    rows, reviewed = row
     files = [
         r[0]
         for r in con.execute(
@@ -169,7 +169,9 @@ def _write_dictionary(out_dir: Path, info: dict[str, object]) -> list[Path]:
             w.writerow([c.name, c.type, c.meaning])
     os.replace(tmp, csv_path)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    files = ", ".join(str(f) for f in info["epoch_files"]) or "none"  # type: ignore[union-attr]
+    epoch_files = info["epoch_files"]
+    assert isinstance(epoch_files, list), "summary() stores the Epoch files as a list"
+    files = ", ".join(str(f) for f in epoch_files) or "none"
     lines = [
         "# paramtrack curated dataset: data dictionary",
         "",

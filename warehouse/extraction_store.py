@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import InputError
 from paramtrack.extractors.types import Candidate, ExtractionResult
 
 #: Identical transient failures of one PDF (bytes + extractor version) before they are its result.
@@ -36,7 +36,7 @@ def failure_limit_from_env() -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise UserError(
+        raise InputError(
             f"PARAMTRACK_FAILURE_LIMIT must be a whole number >= 1, not {raw!r}",
             hint=f"unset it to use the default of {DEFAULT_FAILURE_LIMIT}",
         )

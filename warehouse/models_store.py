@@ -227,7 +227,9 @@ def same_system_key(con: duckdb.DuckDBPyConnection, a: str | None, b: str | None
     """Whether two names are the same system name after normalisation (``system_key``)."""
     if not a or not b:
         return False
-    return bool(con.execute("SELECT system_key(?) = system_key(?)", [a, b]).fetchone()[0])
+    row = con.execute("SELECT system_key(?) = system_key(?)", [a, b]).fetchone()
+    assert row is not None, "a SELECT without FROM returns one row"
+    return bool(row[0])
 
 
 def epoch_rows_of_same_size(

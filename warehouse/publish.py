@@ -49,7 +49,9 @@ def publish_read_copy(wh: Warehouse) -> Path:
     alias = "paramtrack_read_copy"
     try:
         with wh.read() as con:
-            source = con.execute("SELECT current_database()").fetchone()[0]
+            row = con.execute("SELECT current_database()").fetchone()
+            assert row is not None, "a SELECT without FROM returns one row"
+            source = row[0]
             path_sql = str(tmp).replace("'", "''")
             con.execute(f"ATTACH '{path_sql}' AS {alias} (READ_WRITE, STORAGE_VERSION '{STORAGE_COMPATIBILITY}')")
             try:

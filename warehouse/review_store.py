@@ -359,7 +359,9 @@ def week_progress(con: duckdb.DuckDBPyConnection, week: date | None) -> tuple[in
     if week is not None:
         sql += " WHERE CAST(date_trunc('week', staged_at) AS DATE) = ?"
         params.append(week)
-    decided, total = con.execute(sql, params).fetchone()
+    row = con.execute(sql, params).fetchone()
+    assert row is not None, "an aggregate without GROUP BY always returns one row"
+    decided, total = row
     return int(decided or 0), int(total or 0)
 
 
@@ -396,6 +398,7 @@ def _insert_decision(
             request_id,
         ],
     ).fetchone()
+    assert row is not None, "INSERT ... RETURNING of one row returns that row"
     return int(row[0])
 
 

@@ -143,7 +143,9 @@ def _run(row: tuple) -> RunInfo:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0] > 0
+    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    assert row is not None, "count(*) always returns one row"
+    return row[0] > 0
 
 
 def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunInfo | None:
@@ -173,7 +175,9 @@ def queue_size(con: duckdb.DuckDBPyConnection) -> int:
     """Papers waiting for a decision: pending, or flagged for a second look (``review_queue``)."""
     if not _has_table(con, "review_items"):
         return 0
-    return con.execute("SELECT count(*) FROM review_items WHERE status IN ('pending', 'second_look')").fetchone()[0]
+    row = con.execute("SELECT count(*) FROM review_items WHERE status IN ('pending', 'second_look')").fetchone()
+    assert row is not None, "count(*) always returns one row"
+    return row[0]
 
 
 def source_problems(run: RunInfo) -> list[SourceProblem]:

@@ -85,18 +85,18 @@ def decision_examples(con: duckdb.DuckDBPyConnection) -> list[Example]:
         right: list[float] = []
         labelled = False
         key = None
-        for d in rows:
-            if d["action"] == "reject":
-                if d["reason"] != NO_COUNT_REASON:
+        for decision in rows:
+            if decision["action"] == "reject":
+                if decision["reason"] != NO_COUNT_REASON:
                     continue
                 right, labelled = [], True
             else:
-                value = _value(d["new_value"])
+                value = _value(decision["new_value"])
                 if value is None:
                     continue
                 right.append(value)
                 labelled = True
-            key = _extraction_for(con, d) or key
+            key = _extraction_for(con, decision) or key
         if not labelled or key is None:
             continue
         cands = _candidates(con, arxiv_id, key)

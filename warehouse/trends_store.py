@@ -103,11 +103,15 @@ def recompute_due(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any] | N
     scheduled default recompute think it is up to date.
     """
     last_run = last_completed_recompute(con, parameters)
-    last_event = con.execute("SELECT max(changed_at) FROM dataset_events").fetchone()[0]
+    event_row = con.execute("SELECT max(changed_at) FROM dataset_events").fetchone()
+    assert event_row is not None, "an aggregate without GROUP BY always returns one row"
+    last_event = event_row[0]
     if last_run is None:
         if last_event is not None:
             return True
-        return con.execute("SELECT count(*) FROM models").fetchone()[0] > 0
+        count_row = con.execute("SELECT count(*) FROM models").fetchone()
+        assert count_row is not None, "count(*) always returns one row"
+        return count_row[0] > 0
     return last_event is not None and last_event > last_run
 
 

@@ -19,7 +19,7 @@ from paramtrack.commands.ingest import (
     _parse_day,
     _refuse_if_running,
 )
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import InputError
 from paramtrack.core.progress import show_progress
 from paramtrack.core.settings import (
     ARXIV_API_URL,
@@ -39,7 +39,7 @@ def parse_month(value: str, option: str) -> tuple[int, int]:
     """``2020-03`` -> (2020, 3); anything else is a one-line error naming the option."""
     m = _MONTH_RE.fullmatch(value.strip())
     if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1991:
-        raise UserError(f"{option} {value!r} is not a month (expected YYYY-MM, e.g. 2020-03)")
+        raise InputError(f"{option} {value!r} is not a month (expected YYYY-MM, e.g. 2020-03)")
     return int(m.group(1)), int(m.group(2))
 
 
@@ -50,7 +50,7 @@ def month_window(start: str, end: str) -> tuple[date, date]:
     first = date(y0, m0, 1)
     last = date(y1, m1, calendar.monthrange(y1, m1)[1])
     if last < first:
-        raise UserError(f"--from {start} is after --to {end}")
+        raise InputError(f"--from {start} is after --to {end}")
     return first, last
 
 
@@ -58,7 +58,7 @@ def _check_dask_address(address: str) -> str:
     """``tcp://host:port`` of a running scheduler, checked now rather than after Prefect starts."""
     m = _DASK_RE.fullmatch(address.strip())
     if not m:
-        raise UserError(
+        raise InputError(
             f"--dask-address {address!r} is not a scheduler address "
             "(expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786)"
         )
@@ -66,7 +66,7 @@ def _check_dask_address(address: str) -> str:
     try:
         socket.create_connection((host, port), timeout=5).close()
     except OSError as exc:
-        raise UserError(
+        raise InputError(
             f"no Dask scheduler answers at {address} ({exc.strerror or exc})",
             hint="start one with `dask scheduler` and workers with "
             "`dask worker --no-nanny tcp://HOST:8786`, or drop --dask-address "
@@ -174,9 +174,9 @@ def backfill_command(
     if s2_interval is not None:
         _check_arxiv_delay(s2_interval, "--s2-interval")
     if workers < 1:
-        raise UserError(f"--workers must be at least 1, got {workers}")
+        raise InputError(f"--workers must be at least 1, got {workers}")
     if "{id}" not in pdf_url:
-        raise UserError(f"--pdf-url {pdf_url!r} has no {{id}} placeholder")
+        raise InputError(f"--pdf-url {pdf_url!r} has no {{id}} placeholder")
     as_of_day = _parse_day(as_of, "--as-of") if as_of else None
     contact = _check_contact(contact)
     address = _check_dask_address(dask_address) if dask_address else None

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import InputError
 from paramtrack.warehouse import Warehouse, catalog
 from paramtrack.warehouse.migrations import applied_migrations
 
@@ -61,7 +61,7 @@ def publish_command(ctx: typer.Context) -> None:
 
     wh = Warehouse(settings_from(ctx).db_path)
     if not wh.path.exists():
-        raise UserError(f"no database at {wh.path}", hint="pass --db PATH")
+        raise InputError(f"no database at {wh.path}", hint="pass --db PATH")
     typer.echo(f"read copy: {publish_read_copy(wh)}")
 
 

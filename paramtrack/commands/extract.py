@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import InputError
 
 DEFAULT_LIMIT = 10
 
@@ -33,9 +33,9 @@ def extract_command(
 ) -> None:
     """Rank the parameter counts a paper states, with evidence and page; exit 1 if the PDF cannot be read."""
     if not file.is_file():
-        raise UserError(f"file not found: {file}", hint="pass the path of a PDF")
+        raise InputError(f"file not found: {file}", hint="pass the path of a PDF")
     if not (math.isfinite(timeout) and timeout > 0):  # nan and inf pass a plain "> 0"
-        raise UserError(f"--timeout must be a number of seconds > 0, not {timeout:g}")
+        raise InputError(f"--timeout must be a number of seconds > 0, not {timeout:g}")
     from paramtrack.extractors import extract_pdf, extract_pdf_safely
 
     result = extract_pdf_safely(file, timeout_s=timeout) if safe else extract_pdf(file)

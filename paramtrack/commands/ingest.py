@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from paramtrack.core.errors import SourceUnavailableError, UserError
+from paramtrack.core.errors import InputError, SourceUnavailableError
 from paramtrack.core.progress import format_count, show_progress
 from paramtrack.core.settings import (
     ARXIV_API_URL,
@@ -38,7 +38,7 @@ def _parse_day(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UserError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from None
+        raise InputError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from None
 
 
 def _check_categories(categories: list[str]) -> list[str]:
@@ -47,7 +47,7 @@ def _check_categories(categories: list[str]) -> list[str]:
     try:
         return validate_categories(categories)
     except ValueError as exc:
-        raise UserError(str(exc)) from None
+        raise InputError(str(exc)) from None
 
 
 def _check_rule(rule: str) -> str:
@@ -56,21 +56,21 @@ def _check_rule(rule: str) -> str:
     try:
         NotabilityRule.parse(rule)
     except ValueError as exc:
-        raise UserError(f"--rule: {exc}") from None
+        raise InputError(f"--rule: {exc}") from None
     return rule
 
 
 def _check_arxiv_delay(seconds: float, option: str = "--arxiv-delay") -> float:
     """A negative (or nan/inf) delay would reach ``time.sleep`` mid-run as a ValueError."""
     if not (math.isfinite(seconds) and seconds >= 0):
-        raise UserError(f"{option} must be a number of seconds >= 0, got {seconds:g}")
+        raise InputError(f"{option} must be a number of seconds >= 0, got {seconds:g}")
     return seconds
 
 
 def _check_window_days(days: int) -> int:
     """A window of 0 or fewer days would make every scheduled run poll an empty window."""
     if days <= 0:
-        raise UserError(f"--window-days must be at least 1, got {days}")
+        raise InputError(f"--window-days must be at least 1, got {days}")
     return days
 
 
@@ -85,7 +85,7 @@ def _check_cron(cron: str) -> str:
     try:
         CronSchedule(cron=cron, timezone="UTC")
     except ValueError:
-        raise UserError(
+        raise InputError(
             f"--cron {cron!r} is not a valid cron expression",
             hint="five fields: minute hour day-of-month month day-of-week, e.g. '0 6 * * 1'",
         ) from None
@@ -100,7 +100,7 @@ def _check_prefect_api(url: str) -> None:
     try:
         check_reachable(url, name="Prefect")
     except SourceUnavailableError as exc:
-        raise UserError(exc.message, hint=_PREFECT_HINT) from None
+        raise InputError(exc.message, hint=_PREFECT_HINT) from None
 
 
 def _check_sources(arxiv_url: str, s2_url: str, contact: str | None = None) -> None:
@@ -130,7 +130,7 @@ def _check_contact(contact: str | None) -> str | None:
     try:
         return check_contact(contact)
     except ValueError as exc:
-        raise UserError(f"--contact: {exc}") from None
+        raise InputError(f"--contact: {exc}") from None
 
 
 def _check_pacing(arxiv_delay: float, s2_interval: float | None, pdf_delay: float) -> None:
@@ -273,13 +273,13 @@ def ingest_command(
     until_day = _parse_day(until, "--until") if until else today
     since_day = _parse_day(since, "--since") if since else until_day - timedelta(days=7)
     if since_day > until_day:
-        raise UserError(f"--since {since_day} is after --until {until_day}")
+        raise InputError(f"--since {since_day} is after --until {until_day}")
     categories = _check_categories(list(category or DEFAULT_CATEGORIES))
     _check_rule(rule)
     _check_pacing(arxiv_delay, s2_interval, pdf_delay)
     contact = _check_contact(contact)
     if not 1 <= batch_size <= 500:
-        raise UserError(f"--batch-size must be within 1..500 (Semantic Scholar's batch limit), got {batch_size}")
+        raise InputError(f"--batch-size must be within 1..500 (Semantic Scholar's batch limit), got {batch_size}")
     from paramtrack.warehouse.runs_store import discover_window_key
 
     _refuse_if_running(settings.db_path, discover_window_key(since_day, until_day, categories), "ingest")
@@ -346,7 +346,7 @@ def add_command(
         try:
             parsed.append(parse_arxiv_id(raw).id)
         except ValueError as exc:
-            raise UserError(str(exc)) from None
+            raise InputError(str(exc)) from None
     _check_pacing(arxiv_delay, s2_interval, pdf_delay)
     contact = _check_contact(contact)
     _check_sources(arxiv_url, s2_url, contact)
@@ -367,7 +367,7 @@ def add_command(
     _print_summary(summary, settings.db_path)
     _end_if_source_down(summary)
     if missing:
-        raise UserError(f"not found on arXiv: {', '.join(missing)}")
+        raise InputError(f"not found on arXiv: {', '.join(missing)}")
 
 
 def demo_command(
@@ -459,14 +459,14 @@ def serve_command(
         try:
             notify_url = check_webhook_url(notify_url)
         except ValueError as exc:
-            raise UserError(f"--notify-url: {exc}") from None
+            raise InputError(f"--notify-url: {exc}") from None
         # The scheduled runs (child processes of this one) read it in their failure hooks.
         os.environ[NOTIFY_ENV] = notify_url
     configure_prefect(settings.db_path.parent)
     _check_cron(cron)
     api_url = os.environ.get("PREFECT_API_URL")
     if not api_url:
-        raise UserError("scheduling needs a running Prefect server and PREFECT_API_URL", hint=_PREFECT_HINT)
+        raise InputError("scheduling needs a running Prefect server and PREFECT_API_URL", hint=_PREFECT_HINT)
     _check_prefect_api(api_url)
     from paramtrack.flows.recompute import prepare_output_dirs
 

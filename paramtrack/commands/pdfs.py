@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import InputError
 
 _URL = re.compile(r"https?://\S+")
 
@@ -64,12 +64,12 @@ def pdfs_command(
                 try:
                     ids.append(parse_arxiv_id(raw).id)
                 except ValueError as exc:
-                    raise UserError(f"--retry: {exc}") from None
+                    raise InputError(f"--retry: {exc}") from None
             with wh.read() as con:
                 keys = [(s.arxiv_id, s.version) for s in pdf_states(con, arxiv_ids=ids)]
             unknown = sorted(set(ids) - {k[0] for k in keys})
             if unknown:
-                raise UserError(
+                raise InputError(
                     f"--retry: no missing PDF recorded for {', '.join(unknown)}", hint="'paramtrack pdfs' lists them"
                 )
         with wh.write() as con:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import InputError
 
 ranker_app = typer.Typer(help="The learned ranker that orders parameter-count candidates.", no_args_is_help=True)
 
@@ -62,7 +62,7 @@ def train_command(
         from paramtrack.warehouse.training_store import decision_examples
 
         if not settings.db_path.is_file():
-            raise UserError(f"no warehouse at {settings.db_path}", hint="pass --db, or drop --with-decisions")
+            raise InputError(f"no warehouse at {settings.db_path}", hint="pass --db, or drop --with-decisions")
         with Warehouse(settings.db_path).read() as con:
             decisions = decision_examples(con)
         typer.echo(f"Reviewer decisions that label candidates: {len(decisions)} papers")
@@ -85,7 +85,7 @@ def train_command(
     try:
         outcome.model.save(target)
     except OSError as exc:
-        raise UserError(
+        raise InputError(
             f"cannot write the model to {target}: {exc.strerror or exc}", hint="pass --output PATH"
         ) from exc
     typer.echo(f"Adopted model r{outcome.model.tag} (C={outcome.model.meta.get('C')}): {target}")
@@ -102,7 +102,7 @@ def show_command(
     try:
         model = load_model(path)
     except RankerModelError as exc:
-        raise UserError(str(exc), hint="run 'paramtrack ranker train'") from exc
+        raise InputError(str(exc), hint="run 'paramtrack ranker train'") from exc
     typer.echo(describe_model(model, path))
     cv = model.meta.get("cv") or {}
     for part, label in (("corpus", "ground truth"), ("decisions", "decision papers")):

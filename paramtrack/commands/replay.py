@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import InputError
 
 
 def replay_server_command(
@@ -46,19 +46,19 @@ def replay_server_command(
         try:
             when = date.fromisoformat(as_of)
         except ValueError:
-            raise UserError(f"--as-of {as_of!r} is not a date (expected YYYY-MM-DD)") from None
+            raise InputError(f"--as-of {as_of!r} is not a date (expected YYYY-MM-DD)") from None
     plan = FaultPlan()
     for spec in fault or []:
         try:
             plan.add_spec(spec)
         except ValueError as exc:
-            raise UserError(f"--fault: {exc}") from None
-    data = load_corpus(corpus)  # CorpusNotFoundError is a UserError: one line, no traceback
+            raise InputError(f"--fault: {exc}") from None
+    data = load_corpus(corpus)  # CorpusNotFoundError is a ParamtrackError: one line, no traceback
     server = ReplayServer(data, port=port, as_of=when, faults=plan, hostile=hostile)
     try:
         server.start()
     except OSError as exc:
-        raise UserError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
     stats = data.stats(server.as_of)
     typer.echo(f"replay server on {server.base_url}  (corpus {data.root}, as of {server.as_of})")
     typer.echo(f"  papers {stats['papers']}, with PDFs {stats['with_pdfs']}, with citations {stats['with_citations']}")

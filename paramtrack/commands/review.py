@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import InputError
 
 queue_app = typer.Typer(help="Export the review queue as CSV and import decisions.", no_args_is_help=True)
 
@@ -53,14 +53,14 @@ def _check_bindable(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise UserError(f"cannot listen on {host}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot listen on {host}: {exc.strerror or exc}") from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
             probe.bind(address)
         except OSError as exc:
-            raise UserError(
+            raise InputError(
                 f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                 hint="pick another --port" if exc.errno == errno.EADDRINUSE else None,
             ) from None
@@ -104,7 +104,7 @@ def review_server_command(
 
     settings = settings_from(ctx)
     if not _is_loopback(host) and not token:
-        raise UserError(
+        raise InputError(
             f"refusing to listen on {host} without an access token",
             hint="pass --token TOKEN or set PARAMTRACK_REVIEW_TOKEN, or use --host 127.0.0.1",
         )
@@ -113,14 +113,14 @@ def review_server_command(
 
         weakness = token_weakness(token)
         if weakness:
-            raise UserError(weakness, hint=GENERATE_HINT)
+            raise InputError(weakness, hint=GENERATE_HINT)
     if not 1 <= port <= 65535:
-        raise UserError(f"--port must be within 1-65535, not {port}")
+        raise InputError(f"--port must be within 1-65535, not {port}")
     if (tls_cert is None) != (tls_key is None):
-        raise UserError("--tls-cert and --tls-key go together")
+        raise InputError("--tls-cert and --tls-key go together")
     for pem in (tls_cert, tls_key):
         if pem is not None and not pem.is_file():
-            raise UserError(f"no such file: {pem}")
+            raise InputError(f"no such file: {pem}")
     if reviewer:
         from paramtrack.review_queue.service import check_reviewer
 
@@ -177,12 +177,12 @@ def review_command(
     from paramtrack.warehouse.review_store import STATUS_FILTERS
 
     if status not in STATUS_FILTERS:
-        raise UserError(f"unknown status {status!r}", hint=", ".join(STATUS_FILTERS))
+        raise InputError(f"unknown status {status!r}", hint=", ".join(STATUS_FILTERS))
     if not reviewer:
         try:
             reviewer = typer.prompt("Reviewer name")
         except (typer.Abort, EOFError):
-            raise UserError("a reviewer name is required", hint="pass --reviewer NAME") from None
+            raise InputError("a reviewer name is required", hint="pass --reviewer NAME") from None
     reviewer = check_reviewer(reviewer)
     terminal.run(ReviewService(Warehouse(settings_from(ctx).db_path)), reviewer, status=status)
 
@@ -202,15 +202,15 @@ def export_command(
     from paramtrack.warehouse.review_store import STATUS_FILTERS
 
     if fmt != "csv":
-        raise UserError(f"unknown format {fmt!r}", hint="only csv is supported")
+        raise InputError(f"unknown format {fmt!r}", hint="only csv is supported")
     if status not in STATUS_FILTERS:
-        raise UserError(f"unknown status {status!r}", hint=", ".join(STATUS_FILTERS))
+        raise InputError(f"unknown status {status!r}", hint=", ".join(STATUS_FILTERS))
     service = ReviewService(Warehouse(settings_from(ctx).db_path))
     if output is None:
         export_csv(service, sys.stdout, status=status)
         return
     if output.is_dir():
-        raise UserError(f"cannot write {output}: it is a folder", hint="pass a file name")
+        raise InputError(f"cannot write {output}: it is a folder", hint="pass a file name")
     tmp = output.with_name(output.name + ".tmp")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
@@ -221,7 +221,7 @@ def export_command(
             tmp.unlink(missing_ok=True)  # never leave a half-written file behind
         if isinstance(exc, OSError):
             hint = "create the folder first" if isinstance(exc, FileNotFoundError) else None
-            raise UserError(f"cannot write {output}: {exc.strerror or exc}", hint=hint) from None
+            raise InputError(f"cannot write {output}: {exc.strerror or exc}", hint=hint) from None
         raise
     typer.echo(f"wrote {n} paper(s) to {output}", err=True)
 
@@ -244,7 +244,7 @@ def import_command(
     except ImportFailed as exc:
         for line in exc.errors:
             typer.echo(line, err=True)
-        raise UserError(str(exc)) from None
+        raise InputError(str(exc)) from None
     if decisions:
         from paramtrack.warehouse.publish import publish_after_run
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from paramtrack.core.errors import UserError
+from paramtrack.core.errors import InputError
 
 
 def import_epoch_command(
@@ -27,14 +27,14 @@ def import_epoch_command(
     from paramtrack.warehouse.models_store import import_epoch_rows
 
     if not file.is_file():
-        raise UserError(f"no such file: {file}")
+        raise InputError(f"no such file: {file}")
     data = file.read_bytes()
     try:
         parsed = parse_epoch_csv(file, text=data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise UserError(f"{file}: not UTF-8 text ({exc})") from exc
+        raise InputError(f"{file}: not UTF-8 text ({exc})") from exc
     except EpochFormatError as exc:
-        raise UserError(str(exc)) from exc
+        raise InputError(str(exc)) from exc
     wh = Warehouse(settings_from(ctx).db_path)
     with wh.write() as con:
         counts = import_epoch_rows(
@@ -79,14 +79,14 @@ def _parse_date(value: str | None) -> date | None:
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError as exc:
-        raise UserError(f"--until must be YYYY-MM-DD, got {value!r}") from exc
+        raise InputError(f"--until must be YYYY-MM-DD, got {value!r}") from exc
 
 
 def _check_gap_split(value: float) -> float:
     """A split of 0, a negative or a non-finite number puts every model on one side of the gap,
     which yields empty eras deep inside the fit rather than a useful message."""
     if not (math.isfinite(value) and value > 0):
-        raise UserError(f"--gap-split must be a number of parameters > 0, got {value:g}")
+        raise InputError(f"--gap-split must be a number of parameters > 0, got {value:g}")
     return value
 
 
@@ -131,7 +131,7 @@ def recompute_command(
 
     cut = _parse_date(until)
     if resamples < 1:
-        raise UserError("--resamples must be at least 1")
+        raise InputError("--resamples must be at least 1")
     _check_gap_split(gap_split)
     # Before Prefect starts (10-25 s) and before any fitting: a bad --charts/--export path is
     # one line here, not a failed flow run with a traceback.

@@ -1,16 +1,20 @@
-"""Errors a user can act on.
+"""The errors a caller can act on, rooted at :class:`ParamtrackError`.
 
-Anything raised as a :class:`UserError` reaches the terminal as one line (``Error: ...``) with a
-non-zero exit code and no traceback. Everything else is a bug and keeps its traceback.
+Library code (warehouse, sources, review queue, flows) raises these and knows nothing about
+terminals or exit codes: the CLI (``paramtrack/cli.py``) maps each class to an exit code and one
+line on stderr, the review app to an HTTP status. Anything else that escapes is a bug and keeps
+its traceback.
 """
 
 from __future__ import annotations
 
 
-class UserError(Exception):
-    """A problem with input, configuration or the environment, explained in one line."""
+class ParamtrackError(Exception):
+    """A problem with input, configuration or the environment, explained in one line.
 
-    exit_code: int = 2
+    ``hint`` is what to do about it, shown after the message; it names no command-line tool, so
+    the same error reads right in a notebook, a flow log or the terminal.
+    """
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -21,25 +25,37 @@ class UserError(Exception):
         return self.message if not self.hint else f"{self.message} ({self.hint})"
 
 
-class DatabaseLockedError(UserError):
+class InputError(ParamtrackError):
+    """A value someone gave (an option, a form field, a file) cannot be used as given."""
+
+
+class DatabaseLockedError(ParamtrackError):
     """Another process holds the DuckDB file read-write and did not let go in time."""
 
 
-class CorruptDatabaseError(UserError):
+class CorruptDatabaseError(ParamtrackError):
     """The file at the database path is not a readable DuckDB database."""
 
 
-class NewerSchemaError(UserError):
+class NewerSchemaError(ParamtrackError):
     """The warehouse was migrated by a newer paramtrack than this one."""
 
 
-class SourceUnavailableError(UserError):
-    """A remote API (arXiv, Semantic Scholar) could not be reached or kept failing."""
+class SourceUnavailableError(ParamtrackError):
+    """A remote API (arXiv, Semantic Scholar, a PDF server) could not be reached or kept failing.
+
+    ``url`` is the address that failed, when one did: the CLI suggests starting the local replay
+    server only when that address is on this machine.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, url: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.url = url
 
 
-class CorpusNotFoundError(UserError):
+class CorpusNotFoundError(ParamtrackError):
     """The offline corpus directory (../shared/data or --corpus) is missing or incomplete."""
 
 
-class RunLockedError(UserError):
+class RunLockedError(ParamtrackError):
     """Another live run is working on the same window (or backfill): one live run per job."""

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paramtrack.core.errors import CorpusNotFoundError, UserError
+from paramtrack.core.errors import CorpusNotFoundError, InputError
 
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_DB = DEFAULT_DATA_DIR / "paramtrack.duckdb"
@@ -100,7 +100,7 @@ def configure_prefect(data_dir: Path | None = None) -> None:
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(
+        raise InputError(
             f"cannot create Prefect's folder {home}: {exc.strerror or exc}",
             hint="pass --db in a writable folder, or set PREFECT_HOME",
         ) from None
