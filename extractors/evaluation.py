@@ -26,8 +26,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from paramtrack.core.units import format_count
 from paramtrack.extractors.metadata import DOMAINS
-from paramtrack.extractors.numbers import humanize
 from paramtrack.extractors.pipeline import extract_pdf
 from paramtrack.extractors.ranker import RankerModel, load_model
 from paramtrack.extractors.training import Example, cross_validated_models, label_candidates, rerank, within
@@ -254,13 +254,13 @@ class EvalReport:
         ]
         for o in self.cv:
             top = o.result.top
-            exp = humanize(o.expected[0]) if o.expected else "-"
+            exp = format_count(o.expected[0]) if o.expected else "-"
             if o.positive:
                 ok, ok3 = ("yes" if o.top1_ok else "NO"), ("yes" if o.top3_ok else "NO")
             else:
                 ok, ok3 = ("yes" if o.negative_clean else "NO"), ""
             lines.append(
-                f"{o.arxiv_id:<11} {exp:>9} {humanize(top.value) if top else '-':>9} {ok:>3} {ok3:>4} "
+                f"{o.arxiv_id:<11} {exp:>9} {format_count(top.value) if top else '-':>9} {ok:>3} {ok3:>4} "
                 f"{(top.kind if top else '-'):<13} {(top.page if top else 0):>4} {(top.score if top else 0):>5.2f} "
                 f"{o.result.domain:<14} {o.paper.domain:<14}" + (f"  error: {o.result.error}" if o.result.error else "")
             )

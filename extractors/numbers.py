@@ -119,15 +119,6 @@ def header_unit(header: str) -> int | None:
     return {"m": 10**6, "b": 10**9, "k": 10**3, "t": 10**12}[word[0]]
 
 
-def humanize(value: int) -> str:
-    """175_000_000_000 -> "175B"; for tables and logs."""
-    for div, suffix in ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")):
-        if value >= div:
-            q = value / div
-            return f"{q:.3g}{suffix}" if q < 100 else f"{q:.4g}{suffix}"
-    return str(value)
-
-
 def finditer_near(
     rx: re.Pattern[str], text: str, anchor: re.Pattern[str], *, before: int, after: int
 ) -> Iterator[re.Match[str]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from paramtrack.core.progress import format_count
+from paramtrack.core.units import format_count
 from paramtrack.warehouse.status_store import RunReport
 
 #: Rows per table; a digest of the first run over a big window would otherwise list hundreds.

@@ -29,9 +29,16 @@ from datetime import date
 from typing import Any
 
 from paramtrack.core.errors import ParamtrackError
+from paramtrack.core.units import format_count
 from paramtrack.warehouse import Connection, Warehouse, models_store
 from paramtrack.warehouse import review_store as store
 from paramtrack.warehouse.review_store import DecisionConflict, NotStaged, Outcome
+
+
+def format_params(value: float | None) -> str:
+    """The review surfaces' spelling of a count: an em dash for a value nobody extracted."""
+    return format_count(value, missing="—")
+
 
 __all__ = [
     "DecisionConflict",
@@ -221,18 +228,6 @@ def check_reviewer(reviewer: str | None) -> str:
     if len(name) > MAX_REVIEWER or any(ord(ch) < 32 for ch in name):
         raise InvalidDecision(f"reviewer name must be at most {MAX_REVIEWER} printable characters")
     return name
-
-
-def format_params(value: float | None) -> str:
-    """540e9 -> "540B", 1.3e9 -> "1.3B", 350e6 -> "350M"."""
-    if value is None:
-        return "—"
-    for factor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= factor:
-            scaled = value / factor
-            text = f"{scaled:.3g}" if scaled < 1000 else f"{scaled:,.0f}"
-            return f"{text}{suffix}"
-    return f"{value:g}"
 
 
 class ReviewService:

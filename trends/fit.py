@@ -48,6 +48,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from paramtrack.core.units import format_count
 from paramtrack.trends.epoch_csv import PRIMARY_DOMAINS
 
 LOG10_2 = math.log10(2.0)
@@ -87,17 +88,10 @@ class TrendConfig:
         return self.eras if self.eras is not None else default_eras(self)
 
 
-def _human(value: float) -> str:
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if value >= scale:
-            return f"{value / scale:g}{unit}"
-    return f"{value:g}"
-
-
 def default_eras(cfg: TrendConfig) -> tuple[Era, ...]:
     b = date(cfg.break_year, 1, 1)
     s = date(cfg.start_year, 1, 1)
-    split = _human(cfg.gap_split)
+    split = format_count(cfg.gap_split)
     post = f"{cfg.break_year}-"
     return (
         Era(f"pre_{cfg.break_year}", f"{cfg.start_year}-{cfg.break_year}", s, b),

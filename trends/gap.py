@@ -39,6 +39,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from paramtrack.core.units import format_count
 from paramtrack.trends.epoch_csv import PRIMARY_DOMAINS
 
 GAP_COLUMNS = [
@@ -78,14 +79,6 @@ class GapConfig:
     resamples: int = 1000  # bootstrap over models
     seed: int = 20220705
     firm_share: float = 0.95  # verdict: scarce in >= this share of resamples
-
-
-def human_size(value: float) -> str:
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if value >= scale * 0.9995:
-            v = value / scale
-            return f"{v:.0f}{unit}" if v >= 10 else f"{v:.2g}{unit}"
-    return f"{value:.2g}"
 
 
 def _score(n: float, below: float, above: float, cfg: GapConfig) -> tuple[float, bool]:
@@ -206,7 +199,7 @@ def _row(domain, cfg, kind, lo, hi, n, below, above, scarcity, scarce, label=Non
         "band_hi_log10": round(hi, 6),
         "band_lo": lo_v,
         "band_hi": hi_v,
-        "label": label or f"{human_size(lo_v)}-{human_size(hi_v)}",
+        "label": label or f"{format_count(lo_v, digits=2)}-{format_count(hi_v, digits=2)}",
         "n": int(n),
         "mean_below": float(below),
         "mean_above": float(above),

@@ -50,8 +50,8 @@ def extract_command(
 
 def render_table(result, *, limit: int | None, name: str) -> str:  # type: ignore[no-untyped-def]
     """A readable ranked table: rank, value, kind, score, page, model, evidence."""
+    from paramtrack.core.units import format_count
     from paramtrack.extractors import CONFIDENT_SCORE
-    from paramtrack.extractors.numbers import humanize
 
     lines = [
         f"{name}: {result.pages} pages, domain {result.domain} ({result.domain_confidence:.2f}), "
@@ -69,7 +69,7 @@ def render_table(result, *, limit: int | None, name: str) -> str:  # type: ignor
             mark = "*" if c.score >= CONFIDENT_SCORE else " "
             ev = c.evidence if len(c.evidence) <= 110 else c.evidence[:107] + "..."
             lines.append(
-                f"{i:>2} {humanize(c.value):>8} {c.kind:<13} {c.score:>5.2f}{mark}{c.page:>4}  {(c.model or '-')[:18]:<18} {ev}"
+                f"{i:>2} {format_count(c.value):>8} {c.kind:<13} {c.score:>5.2f}{mark}{c.page:>4}  {(c.model or '-')[:18]:<18} {ev}"
             )
         lines.append(f"(* = confident, score >= {CONFIDENT_SCORE}; {len(result.candidates)} candidates in total)")
     for c in result.other_candidates[:5]:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from paramtrack.core.errors import InputError, SourceUnavailableError
-from paramtrack.core.progress import format_count, show_progress
+from paramtrack.core.progress import show_progress
 from paramtrack.core.settings import (
     ARXIV_API_URL,
     DEFAULT_CATEGORIES,
@@ -20,6 +20,7 @@ from paramtrack.core.settings import (
     configure_prefect,
     find_corpus,
 )
+from paramtrack.core.units import format_count
 
 WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC
 # Exported before the server starts: Prefect's UI takes its API URL from it (else port 4200).

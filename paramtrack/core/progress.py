@@ -26,14 +26,3 @@ def show_progress(verbose: bool = True) -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-
-
-def format_count(value: float | None) -> str:
-    """175000000000 → '175B', 340000000 → '340M' (for terminal tables)."""
-    if value is None:
-        return "-"
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= size:
-            text = f"{value / size:.3g}"
-            return f"{text}{suffix}"
-    return f"{value:g}"
