@@ -34,15 +34,14 @@ from paramtrack.flows import notify, runlog
 from paramtrack.trends.charts import CHART_FILES, write_charts
 from paramtrack.trends.fit import TrendConfig, fit_trends
 from paramtrack.trends.gap import GapConfig, gap_table
-from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse import Warehouse, runs_store
 from paramtrack.warehouse.models_store import read_curated
 from paramtrack.warehouse.publish import publish_after_run
 from paramtrack.warehouse.trends_store import (
+    FLOW,
     RESULT_TABLES,
     export_results,
-    finish_run,
     recompute_due,
-    start_run,
     write_results,
 )
 
@@ -151,7 +150,7 @@ def recompute(
                 return RecomputeOutcome(run_id=None, skipped=True, seconds=time.perf_counter() - t0)
     run_id = run_id or f"recompute-{uuid.uuid4().hex[:12]}"
     with wh.write() as con:
-        start_run(con, run_id, params)
+        runs_store.start_run(con, FLOW, params, run_id=run_id)
     outcome = RecomputeOutcome(run_id=run_id)
     try:
         with wh.read() as con:
@@ -166,10 +165,10 @@ def recompute(
                 outcome.charts = write_charts(result.sample, result.trends, gap, charts)
             if exports is not None:
                 outcome.exports = export_results(con, exports)  # sees this transaction's rows
-            finish_run(con, run_id, "completed", counts=counts)
+            runs_store.finish_run(con, run_id, status="completed", counts=counts)
     except BaseException as exc:
         with wh.write() as con:
-            finish_run(con, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
+            runs_store.finish_run(con, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
         raise
     publish_after_run(wh)  # the analysts' read copy (warehouse/publish.py); never raises
     outcome.counts = counts

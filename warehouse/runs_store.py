@@ -79,8 +79,11 @@ def start_run(
     *,
     key: str | None = None,
     resumed_from: str | None = None,
+    run_id: str | None = None,
 ) -> str:
-    run_id = str(uuid.uuid4())
+    """Record a run as 'running' (with this process's pid and host, so a later run can tell a
+    dead one from a live one) and return its id: ``run_id`` when the caller names it."""
+    run_id = run_id or str(uuid.uuid4())
     con.execute(
         "INSERT INTO runs (run_id, flow, parameters, status, started_at, pid, host, job_key,"
         " resumed_from) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
@@ -306,3 +309,23 @@ def heartbeat(con: duckdb.DuckDBPyConnection, key: str, run_id: str) -> bool:
 def release_lock(con: duckdb.DuckDBPyConnection, key: str, run_id: str) -> None:
     """Drop the lock if ``run_id`` still holds it."""
     con.execute("DELETE FROM run_locks WHERE job_key = ? AND run_id = ?", [key, run_id])
+
+
+def last_completed(
+    con: duckdb.DuckDBPyConnection, flow: str, parameters: dict[str, Any] | None = None
+) -> datetime | None:
+    """Start of the last completed run of ``flow``; with ``parameters``, of the last one whose
+    stored parameters include all of these (the same configuration)."""
+    rows = con.execute(
+        "SELECT parameters, started_at FROM runs WHERE flow = ? AND status = 'completed'", [flow]
+    ).fetchall()
+    starts = [started for stored, started in rows if parameters is None or _includes(stored, parameters)]
+    return max(starts, default=None)
+
+
+def _includes(stored: str | None, wanted: dict[str, Any]) -> bool:
+    try:
+        params = json.loads(stored or "{}")
+    except ValueError:
+        return False
+    return isinstance(params, dict) and all(params.get(k) == v for k, v in wanted.items())

@@ -1,5 +1,6 @@
-"""SQL for the recompute results: the ``trends``, ``gap`` and ``breakpoints`` tables, the
-``runs`` bookkeeping of flow='recompute', "is a recompute due", and CSV/Parquet export.
+"""SQL for the recompute results: the ``trends``, ``gap`` and ``breakpoints`` tables, "is a
+recompute due", and CSV/Parquet export. The recompute's ``runs`` rows are ``runs_store``'s, like
+every other run's.
 
 ``write_results`` deletes and re-inserts all three tables inside the caller's transaction
 (``with wh.write() as con``), so a reader sees either the previous complete result or the new
@@ -8,42 +9,16 @@ one, never a mixture.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
+from paramtrack.warehouse import runs_store
+
 RESULT_TABLES = ("trends", "gap", "breakpoints")
 FLOW = "recompute"
-
-
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, parameters: dict[str, Any]) -> datetime:
-    started = datetime.now(UTC)
-    con.execute(
-        "INSERT INTO runs (run_id, flow, parameters, status, started_at) VALUES (?, ?, ?, 'running', ?)",
-        [run_id, FLOW, json.dumps(parameters, default=str), started],
-    )
-    return started
-
-
-def finish_run(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    status: str,
-    *,
-    counts: dict[str, Any] | None = None,
-    error: str | None = None,
-) -> None:
-    finished = datetime.now(UTC)
-    con.execute(
-        "UPDATE runs SET status = ?, finished_at = ?, "
-        "seconds = epoch(?::TIMESTAMPTZ) - epoch(started_at), counts = ?, error = ? "
-        "WHERE run_id = ?",
-        [status, finished, finished, json.dumps(counts or {}, default=str), error, run_id],
-    )
 
 
 def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, run_id: str) -> int:
@@ -73,26 +48,6 @@ def write_results(
     }
 
 
-def last_completed_recompute(
-    con: duckdb.DuckDBPyConnection, parameters: dict[str, Any] | None = None
-) -> datetime | None:
-    """Start of the last completed recompute; with ``parameters``, of the last one whose stored
-    parameters include all of these (the same fit configuration)."""
-    rows = con.execute(
-        "SELECT parameters, started_at FROM runs WHERE flow = ? AND status = 'completed'", [FLOW]
-    ).fetchall()
-    starts = [started for stored, started in rows if parameters is None or _includes(stored, parameters)]
-    return max(starts, default=None)
-
-
-def _includes(stored: str | None, wanted: dict[str, Any]) -> bool:
-    try:
-        params = json.loads(stored or "{}")
-    except ValueError:
-        return False
-    return isinstance(params, dict) and all(params.get(k) == v for k, v in wanted.items())
-
-
 def recompute_due(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any] | None = None) -> bool:
     """True when ``dataset_events`` has an event newer than the start of the last completed
     recompute (the start, not the end: a change that lands while a recompute runs may have
@@ -102,7 +57,7 @@ def recompute_due(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any] | N
     that configuration count, so an ad-hoc run with another ``--gap-split`` does not make the
     scheduled default recompute think it is up to date.
     """
-    last_run = last_completed_recompute(con, parameters)
+    last_run = runs_store.last_completed(con, FLOW, parameters)
     event_row = con.execute("SELECT max(changed_at) FROM dataset_events").fetchone()
     assert event_row is not None, "an aggregate without GROUP BY always returns one row"
     last_event = event_row[0]
