@@ -42,6 +42,7 @@ from paramtrack.core.settings import (
 )
 from paramtrack.discovery import intake, screening
 from paramtrack.discovery.notability import NotabilityRule
+from paramtrack.flows import extraction_worker
 from paramtrack.flows.discover import (
     LockKeeper,
     SourceSettings,
@@ -174,7 +175,7 @@ GUIDED_SHARE = 2
 class ExtractionWorkerPlugin(WorkerPlugin):
     """Gives each Dask worker process one long-lived ``ExtractionWorker`` child.
 
-    :func:`extract_batch` (and ``extract_paper``) use ``discover_module._worker`` when it is set;
+    :func:`extract_batch` (and ``extract_paper``) use it through :mod:`flows.extraction_worker`;
     without this plugin each batch would start (and import spaCy and pdfplumber in) a fresh
     child. Setting it up also imports the flow modules in the worker, before the first task.
     """
@@ -185,17 +186,12 @@ class ExtractionWorkerPlugin(WorkerPlugin):
         self.timeout_s = timeout_s
 
     def setup(self, worker: Any) -> None:
-        import paramtrack.flows.discover as discover_module
-        from paramtrack.extractors import ExtractionWorker
+        import paramtrack.flows.discover  # noqa: F401  (imports the flow modules before the first task)
 
-        discover_module._worker = ExtractionWorker(timeout_s=self.timeout_s).__enter__()
+        extraction_worker.install(self.timeout_s)
 
     def teardown(self, worker: Any) -> None:
-        import paramtrack.flows.discover as discover_module
-
-        if discover_module._worker is not None:
-            discover_module._worker.__exit__(None, None, None)
-            discover_module._worker = None
+        extraction_worker.uninstall()
 
 
 def _dask_client() -> Any:
@@ -305,26 +301,18 @@ def extract_batch_on_worker(
     ``extract_paper``'s Prefect retry does; if it fails again it comes back marked transient
     (stored, not staged, retried by the next run).
     """
-    import paramtrack.flows.discover as discover_module
     from paramtrack.extractors import ExtractionWorker
 
-    worker = discover_module._worker
+    worker = extraction_worker.current()
     own = None if worker is not None else ExtractionWorker(timeout_s=timeout_s).start()
     worker = worker or own
     out: list[tuple[str, str, Any, float]] = []
     try:
         for aid, sha, path, meta in items:
-            meta = meta or {}
-            kwargs = dict(
-                categories=meta.get("categories"),
-                published=meta.get("published"),
-                title=meta.get("title"),
-                abstract=meta.get("abstract"),
-            )
             t0 = time.monotonic()
-            result = worker.extract(Path(path), **kwargs)
+            result = extraction_worker.extract(path, meta, worker=worker)
             if result.error and result.error_transient:
-                result = worker.extract(Path(path), **kwargs)
+                result = extraction_worker.extract(path, meta, worker=worker)
             out.append((aid, sha, result, time.monotonic() - t0))
     finally:
         if own is not None:

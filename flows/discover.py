@@ -30,6 +30,7 @@ from paramtrack.core.settings import (
 )
 from paramtrack.discovery import intake, screening
 from paramtrack.discovery.notability import NotabilityRule
+from paramtrack.flows import extraction_worker
 from paramtrack.flows.digest import publish_digest_safely
 from paramtrack.sources.pacing import ARXIV_PDF, CircuitBreaker, SourceDownError, SourceProblems
 from paramtrack.warehouse import Warehouse, extraction_store, papers_store, rejections_store, review_store, runs_store
@@ -426,11 +427,6 @@ def _extraction_cache_key(context: Any, parameters: dict[str, Any]) -> str:
     return f"extract-{parameters['arxiv_id']}-{parameters['sha256']}-{EXTRACTOR_VERSION}"
 
 
-#: One extraction child process per flow run (spaCy and pdfplumber load once, not per PDF).
-#: Set by ``discover_flow`` around its extraction loop; tasks run in the flow's process.
-_worker: Any = None
-
-
 class TransientExtractionError(RuntimeError):
     """The extraction worker timed out or was killed; carries the error result to stage."""
 
@@ -449,18 +445,7 @@ def extract_paper(arxiv_id: str, sha256: str, path: str, meta: dict[str, Any]) -
     A transient error (timeout, memory kill) is raised instead, so Prefect retries it once and
     never caches it: only results that say something about the PDF are kept.
     """
-    from paramtrack.extractors import extract_pdf_safely
-
-    kwargs = dict(
-        categories=meta.get("categories"),
-        published=meta.get("published"),
-        title=meta.get("title"),
-        abstract=meta.get("abstract"),
-    )
-    if _worker is not None:
-        result = _worker.extract(Path(path), **kwargs)
-    else:
-        result = extract_pdf_safely(Path(path), **kwargs)
+    result = extraction_worker.extract(path, meta)
     if result.error and result.error_transient:
         raise TransientExtractionError(result)
     return result
@@ -502,33 +487,26 @@ def _extract_all(
     db_path: str, todo: list[tuple[str, str, str, dict | None]], summary: DiscoverSummary, timeout_s: float
 ) -> None:
     """Extract and stage each PDF through one worker process kept for the whole batch."""
-    global _worker
-    from paramtrack.extractors import ExtractionWorker
-
-    with ExtractionWorker(timeout_s=timeout_s) as worker:
-        _worker = worker
-        try:
-            for i, (arxiv_id, sha, path, meta) in enumerate(todo, 1):
-                t0 = time.monotonic()
-                try:
-                    result = extract_paper(arxiv_id, sha, path, meta or {})
-                except TransientExtractionError as exc:
-                    result = exc.result  # recorded, not staged; the next run tries again
-                staged = stage_extraction(db_path, arxiv_id, sha, result, time.monotonic() - t0)
-                summary.extracted += 1
-                summary.extraction_errors += 1 if result.error else 0
-                summary.staged += 1 if staged else 0
-                retry = "" if staged else "; retried next run"
-                log.info(
-                    "Extracted %d/%d: %s (%d pages)%s",
-                    i,
-                    len(todo),
-                    arxiv_id,
-                    result.pages or 0,
-                    f" (error: {result.error}{retry})" if result.error else "",
-                )
-        finally:
-            _worker = None
+    with extraction_worker.installed(timeout_s):
+        for i, (arxiv_id, sha, path, meta) in enumerate(todo, 1):
+            t0 = time.monotonic()
+            try:
+                result = extract_paper(arxiv_id, sha, path, meta or {})
+            except TransientExtractionError as exc:
+                result = exc.result  # recorded, not staged; the next run tries again
+            staged = stage_extraction(db_path, arxiv_id, sha, result, time.monotonic() - t0)
+            summary.extracted += 1
+            summary.extraction_errors += 1 if result.error else 0
+            summary.staged += 1 if staged else 0
+            retry = "" if staged else "; retried next run"
+            log.info(
+                "Extracted %d/%d: %s (%d pages)%s",
+                i,
+                len(todo),
+                arxiv_id,
+                result.pages or 0,
+                f" (error: {result.error}{retry})" if result.error else "",
+            )
 
 
 # -- flow --------------------------------------------------------------------------------------

@@ -85,7 +85,9 @@ def test_backfill_extracts_on_dask_workers_and_stages(prefect_harness, server, t
             summary = run_backfill(dask_address=cluster.scheduler_address, **_params(server, tmp_path))
         workers = set(cluster.scheduler_info["workers"])
         # The per-worker extraction children were stopped and the plugin removed afterwards.
-        children = client.run(lambda: __import__("paramtrack.flows.discover").flows.discover._worker)
+        children = client.run(
+            lambda: __import__("paramtrack.flows.extraction_worker").flows.extraction_worker.current()
+        )
         plugins = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.worker_plugins))
 
     # Harvested: every page of the cs set, then stat (nothing in the corpus: noRecordsMatch).
