@@ -20,7 +20,7 @@ lone ExtractionWorker's, and 2 workers >= 1.6x one. The machine's load average i
 the figures: other processes on the cores slow the parallel run most, so measure when it is
 quiet and read the figures with it.
 
-Pacing is off (``arxiv_delay_seconds=0``): these figures are what the machine can do, not what
+Pacing is off (``arxiv_delay_s=0``): these figures are what the machine can do, not what
 arXiv allows (one request per 3 s; see the README's extrapolation).
 """
 
@@ -131,6 +131,7 @@ def main() -> int:
     window_from, window_to = month_window(args.from_month, args.to_month)
     show_progress(False)
     from paramtrack.flows.backfill import run_backfill
+    from paramtrack.flows.options import RunOptions, SourceSettings
     from paramtrack.warehouse import Warehouse, papers_store
 
     rows = []
@@ -151,15 +152,19 @@ def main() -> int:
                 window_from=window_from,
                 window_to=window_to,
                 categories=list(DEFAULT_CATEGORIES),
-                oai_url=f"{server.base_url}/oai2",
-                arxiv_api_url=server.arxiv_api_url,
-                s2_api_url=server.s2_api_url,
-                pdf_url_format=f"{server.base_url}/pdf/{{id}}",
-                pdf_cache_dir=str(run_dir / "pdfs"),
-                arxiv_delay_seconds=0.0,
-                s2_min_interval=0.0,
-                pdf_delay_seconds=0.0,
-                as_of=server.as_of,
+                options=RunOptions(
+                    sources=SourceSettings(
+                        oai_url=f"{server.base_url}/oai2",
+                        arxiv_url=server.arxiv_api_url,
+                        s2_url=server.s2_api_url,
+                        pdf_url_format=f"{server.base_url}/pdf/{{id}}",
+                        arxiv_delay_s=0.0,
+                        s2_min_interval=0.0,
+                        pdf_delay_s=0.0,
+                    ),
+                    pdf_cache_dir=str(run_dir / "pdfs"),
+                    as_of=server.as_of,
+                ),
             )
             wall = time.monotonic() - t0
             rows.append((n, s, wall))

@@ -90,6 +90,7 @@ def main() -> int:
     os.environ["PREFECT_HOME"] = str(work / "prefect")
     configure_prefect(work)
     from paramtrack.flows.discover import discover_flow
+    from paramtrack.flows.options import RunOptions, SourceSettings
     from paramtrack.replay.corpus import load_corpus
     from paramtrack.replay.load import weekly_load
     from paramtrack.replay.server import ReplayServer
@@ -111,14 +112,18 @@ def main() -> int:
             db_path=str(work / "w.duckdb"),
             since=WEEK,
             until=until,
-            arxiv_api_url=server.arxiv_api_url,
-            s2_api_url=server.s2_api_url,
-            pdf_cache_dir=str(work / "pdfs"),
-            as_of=until + timedelta(days=1),
-            arxiv_delay_seconds=0.0,
-            s2_min_interval=0.0,
-            pdf_delay_seconds=0.0,
-            bulk_search=True,
+            options=RunOptions(
+                sources=SourceSettings(
+                    arxiv_url=server.arxiv_api_url,
+                    s2_url=server.s2_api_url,
+                    arxiv_delay_s=0.0,
+                    s2_min_interval=0.0,
+                    pdf_delay_s=0.0,
+                ),
+                pdf_cache_dir=str(work / "pdfs"),
+                as_of=until + timedelta(days=1),
+                bulk_search=True,
+            ),
         )
         wall = time.perf_counter() - t0
     tasks_after, flows_after = _count_runs()

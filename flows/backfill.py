@@ -31,12 +31,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from paramtrack.core.settings import (
-    ARXIV_API_URL,
-    ARXIV_OAI_URL,
-    ARXIV_PDF_URL,
     DEFAULT_CATEGORIES,
-    DEFAULT_RULE,
-    S2_API_URL,
     Settings,
     configure_ranker,
 )
@@ -45,12 +40,12 @@ from paramtrack.discovery.notability import NotabilityRule
 from paramtrack.flows import extraction_worker
 from paramtrack.flows.discover import (
     LockKeeper,
-    SourceSettings,
     download_pdfs,
     fetch_citations,
     find_missed,
     store_and_stage,
 )
+from paramtrack.flows.options import RunOptions, SourceSettings
 from paramtrack.sources.pacing import SourceProblems
 from paramtrack.warehouse import Warehouse, backfill_store, extraction_store, papers_store, rejections_store, runs_store
 from paramtrack.warehouse.publish import publish_after_run
@@ -101,24 +96,16 @@ class BackfillSummary:
 
 
 @task(name="harvest-oai-page", cache_policy=NO_CACHE)
-def harvest_page(
-    oai_url: str,
-    set_spec: str,
-    from_day: date,
-    token: str | None,
-    delay_s: float,
-    pdf_url_format: str,
-    user_agent: str | None = None,
-) -> tuple[Any, list[str]]:
+def harvest_page(sources: SourceSettings, set_spec: str, from_day: date, token: str | None) -> tuple[Any, list[str]]:
     """One ``ListRecords`` page (None when ``token`` has expired) and the problems its retries
     met (for the run report).
 
     An expired token is an answer, not a failure: returned as None, it neither marks the task
     run failed nor prints Prefect's error log with a traceback.
     """
-    from paramtrack.sources.arxiv_oai import ArxivOaiClient, BadResumptionTokenError
+    from paramtrack.sources.arxiv_oai import BadResumptionTokenError
 
-    with ArxivOaiClient(oai_url, delay_seconds=delay_s, pdf_url_format=pdf_url_format, user_agent=user_agent) as oai:
+    with sources.oai() as oai:
         try:
             page = oai.list_records(set_spec, from_day, token)
         except BadResumptionTokenError:
@@ -339,9 +326,7 @@ def _harvest(
     categories: list[str],
     window_from: date,
     window_to: date,
-    oai_url: str,
     sources: SourceSettings,
-    pdf_url_format: str,
     notability: NotabilityRule,
     as_of: date,
     problems: SourceProblems,
@@ -357,9 +342,7 @@ def _harvest(
             continue
         token = cp.resumption_token if cp.current_set == set_spec else None
         while True:
-            page, page_problems = harvest_page(
-                oai_url, set_spec, window_from, token, sources.arxiv_delay_s, pdf_url_format, sources.user_agent
-            )
+            page, page_problems = harvest_page(sources, set_spec, window_from, token)
             if page is None:  # the saved token expired
                 log.info(
                     "Backfill: the saved resumption token for %s expired; harvesting %s again from %s",
@@ -509,22 +492,7 @@ def backfill_flow(
     window_from: date,
     window_to: date,
     categories: list[str] | None = None,
-    oai_url: str = ARXIV_OAI_URL,
-    arxiv_api_url: str = ARXIV_API_URL,
-    s2_api_url: str = S2_API_URL,
-    pdf_url_format: str = ARXIV_PDF_URL,
-    pdf_cache_dir: str | None = None,
-    rule: str = DEFAULT_RULE,
-    as_of: date | None = None,
-    arxiv_delay_seconds: float = 3.0,
-    s2_min_interval: float | None = None,
-    bulk_search: bool = True,
-    bulk_query: str = intake.DEFAULT_BULK_QUERY,
-    extract: bool = True,
-    max_pdf_mb: int = 50,
-    extraction_timeout_s: float = 60.0,
-    pdf_delay_seconds: float = 1.0,
-    contact: str | None = None,
+    options: RunOptions | None = None,
 ) -> BackfillSummary:
     """Backfill papers first submitted in [window_from, window_to] and stage their candidates.
 
@@ -534,31 +502,25 @@ def backfill_flow(
     """
     started = time.monotonic()
     configure_ranker(Settings(db_path=Path(db_path)))  # the warehouse's adopted ranker, on every worker too
-    sources = SourceSettings(
-        arxiv_url=arxiv_api_url,
-        s2_url=s2_api_url,
-        arxiv_delay_s=arxiv_delay_seconds,
-        s2_min_interval=s2_min_interval,
-        pdf_delay_s=pdf_delay_seconds,
-        contact=contact,
-    )
+    options = options or RunOptions()
+    sources = options.sources
     problems = SourceProblems()
     categories = list(categories or DEFAULT_CATEGORIES)
-    notability = NotabilityRule.parse(rule)
-    as_of = as_of or datetime.now(UTC).date()
+    notability = NotabilityRule.parse(options.rule)
+    as_of = options.as_of or datetime.now(UTC).date()
     wh = Warehouse(db_path)
     key = backfill_store.backfill_key(window_from, window_to, categories)
     params = {
         "from": window_from,
         "to": window_to,
         "categories": categories,
-        "oai": oai_url,
-        "arxiv": arxiv_api_url,
-        "s2": s2_api_url,
-        "rule": rule,
+        "oai": sources.oai_url,
+        "arxiv": sources.arxiv_url,
+        "s2": sources.s2_url,
+        "rule": options.rule,
         "as_of": as_of,
-        "bulk_search": bulk_search,
-        "extract": extract,
+        "bulk_search": options.bulk_search,
+        "extract": options.extract,
     }
     with wh.write() as con:
         runs_store.check_lock(con, key, what="backfill")  # one live run per backfill window
@@ -569,7 +531,7 @@ def backfill_flow(
     keeper = LockKeeper(str(db_path), key, run_id)
     try:
         # The workers' extraction children start now and warm up during the harvest.
-        with _extraction_workers(extraction_timeout_s, enabled=extract):
+        with _extraction_workers(options.extraction_timeout_s, enabled=options.extract):
             return _backfill(
                 wh,
                 db_path,
@@ -577,21 +539,13 @@ def backfill_flow(
                 run_id=run_id,
                 key=key,
                 started=started,
-                sources=sources,
+                options=options,
                 problems=problems,
                 categories=categories,
                 notability=notability,
                 as_of=as_of,
                 window_from=window_from,
                 window_to=window_to,
-                oai_url=oai_url,
-                pdf_url_format=pdf_url_format,
-                bulk_search=bulk_search,
-                bulk_query=bulk_query,
-                extract=extract,
-                pdf_cache_dir=pdf_cache_dir,
-                max_pdf_mb=max_pdf_mb,
-                extraction_timeout_s=extraction_timeout_s,
             )
     finally:
         keeper.stop()
@@ -605,23 +559,16 @@ def _backfill(
     run_id: str,
     key: str,
     started: float,
-    sources: SourceSettings,
+    options: RunOptions,
     problems: SourceProblems,
     categories: list[str],
     notability: NotabilityRule,
     as_of: date,
     window_from: date,
     window_to: date,
-    oai_url: str,
-    pdf_url_format: str,
-    bulk_search: bool,
-    bulk_query: str,
-    extract: bool,
-    pdf_cache_dir: str | None,
-    max_pdf_mb: int,
-    extraction_timeout_s: float,
 ) -> BackfillSummary:
     """The body of :func:`backfill_flow` once its run holds the backfill's lock."""
+    sources = options.sources
     from paramtrack.core.errors import ParamtrackError, SourceUnavailableError
     from paramtrack.extractors import EXTRACTOR_VERSION
 
@@ -642,19 +589,17 @@ def _backfill(
                 categories=categories,
                 window_from=window_from,
                 window_to=window_to,
-                oai_url=oai_url,
                 sources=sources,
-                pdf_url_format=pdf_url_format,
                 notability=notability,
                 as_of=as_of,
                 problems=problems,
             )
-        if bulk_search and not cp.bulk_done:
+        if options.bulk_search and not cp.bulk_done:
             with wh.read() as con:
                 known = sorted(papers_store.all_ids(con))
             missed, hits = find_missed(
                 sources,
-                query=bulk_query,
+                query=options.bulk_query,
                 min_citations=min(c for _, c in notability.anchors),
                 date_range=f"{window_from.isoformat()}:{window_to.isoformat()}",
                 known=known,
@@ -680,9 +625,10 @@ def _backfill(
                 verdicts.get("notable", 0),
                 counts.inserted,
             )
-        if extract:
-            cache_dir = pdf_cache_dir or str(Path(db_path).parent / "pdfs")
-            downloads = download_pdfs(str(db_path), sources, cache_dir, max_pdf_mb, problems=problems)
+        if options.extract:
+            downloads = download_pdfs(
+                str(db_path), sources, options.cache_dir(db_path), options.max_pdf_mb, problems=problems
+            )
             summary.pdfs_downloaded, summary.pdfs_failed = downloads.downloaded, downloads.failed
             with wh.read() as con:
                 todo = [
@@ -691,7 +637,7 @@ def _backfill(
                     if not extraction_store.has_extraction(con, aid, sha, EXTRACTOR_VERSION)
                 ]
             if todo:
-                _extract_on_dask(str(db_path), todo, summary, extraction_timeout_s)
+                _extract_on_dask(str(db_path), todo, summary, options.extraction_timeout_s)
             if downloads.source_down:  # extracted what did arrive; the rest waits for a re-run
                 from paramtrack.sources.pacing import ARXIV_PDF, SourceDownError
 

@@ -21,10 +21,7 @@ from prefect.cache_policies import NO_CACHE
 
 from paramtrack.core.errors import SourceUnavailableError
 from paramtrack.core.settings import (
-    ARXIV_API_URL,
     DEFAULT_CATEGORIES,
-    DEFAULT_RULE,
-    S2_API_URL,
     Settings,
     configure_ranker,
 )
@@ -32,71 +29,12 @@ from paramtrack.discovery import intake, screening
 from paramtrack.discovery.notability import NotabilityRule
 from paramtrack.flows import extraction_worker
 from paramtrack.flows.digest import publish_digest_safely
+from paramtrack.flows.options import RunOptions, SourceSettings
 from paramtrack.sources.pacing import ARXIV_PDF, CircuitBreaker, SourceDownError, SourceProblems
 from paramtrack.warehouse import Warehouse, extraction_store, papers_store, rejections_store, review_store, runs_store
 from paramtrack.warehouse.publish import publish_after_run
 
 log = logging.getLogger("paramtrack.discover")
-
-
-@dataclass(frozen=True)
-class SourceSettings:
-    """Where the sources are and how politely to ask them: one value handed to every task."""
-
-    arxiv_url: str = ARXIV_API_URL
-    s2_url: str = S2_API_URL
-    arxiv_delay_s: float = 3.0
-    s2_min_interval: float | None = None
-    pdf_delay_s: float = 1.0
-    http_timeout_s: float = 30.0
-    backoff_base_s: float | None = None  # None: each client's own default
-    contact: str | None = None  # the User-Agent's mailto (None: PARAMTRACK_CONTACT, if set)
-
-    def _backoff(self) -> dict[str, float]:
-        return {} if self.backoff_base_s is None else {"backoff_base": self.backoff_base_s}
-
-    @property
-    def user_agent(self) -> str:
-        from paramtrack.sources.user_agent import user_agent
-
-        return user_agent(self.contact)
-
-    def arxiv(self, problems: SourceProblems | None = None) -> Any:
-        from paramtrack.sources.arxiv_source import ArxivSource
-
-        return ArxivSource(
-            self.arxiv_url,
-            delay_seconds=self.arxiv_delay_s,
-            timeout=self.http_timeout_s,
-            problems=problems,
-            user_agent=self.user_agent,
-            **self._backoff(),
-        )
-
-    def s2(self, problems: SourceProblems | None = None) -> Any:
-        from paramtrack.sources.semantic_scholar import SemanticScholarSource
-
-        return SemanticScholarSource(
-            self.s2_url,
-            min_interval=self.s2_min_interval,
-            timeout=self.http_timeout_s,
-            problems=problems,
-            user_agent=self.user_agent,
-            **self._backoff(),
-        )
-
-    def pdfs(self, cache_dir: str, max_mb: int, problems: SourceProblems | None = None) -> Any:
-        from paramtrack.sources.pdf_cache import PdfCache
-
-        return PdfCache(
-            Path(cache_dir),
-            max_bytes=max_mb * 1024 * 1024,
-            timeout=max(self.http_timeout_s, 1.0) * 2,
-            min_interval=self.pdf_delay_s,
-            problems=problems,
-            user_agent=self.user_agent,
-            **self._backoff(),
-        )
 
 
 @dataclass
@@ -520,68 +458,39 @@ def discover_flow(
     since: date | None = None,
     until: date | None = None,
     categories: list[str] | None = None,
-    arxiv_api_url: str = ARXIV_API_URL,
-    s2_api_url: str = S2_API_URL,
-    pdf_cache_dir: str | None = None,
-    rule: str = DEFAULT_RULE,
-    as_of: date | None = None,
-    arxiv_delay_seconds: float = 3.0,
-    s2_min_interval: float | None = None,
-    bulk_search: bool = True,
-    bulk_query: str = intake.DEFAULT_BULK_QUERY,
-    bulk_lookback_years: int = 3,
-    extract: bool = True,
-    max_pdf_mb: int = 50,
     arxiv_ids: list[str] | None = None,
-    extraction_timeout_s: float = 60.0,
-    pdf_delay_seconds: float = 1.0,
-    http_timeout_s: float = 30.0,
-    backoff_base_s: float | None = None,
-    batch_size: int = 500,
-    pdf_breaker_threshold: int = 5,
-    pdf_retry_base_days: float = papers_store.PDF_RETRY_BASE_DAYS,
-    contact: str | None = None,
+    options: RunOptions | None = None,
 ) -> DiscoverSummary:
     """Discover notable papers submitted in [since, until] and stage their candidates.
 
     With ``arxiv_ids`` instead of a window, those papers are fetched and kept as notable (a
     maintainer adding a paper by hand); the watchlist and bulk search are skipped, and only
     those papers' PDFs are downloaded (even if they wait for a retry) and extracted.
-    A PDF that fails waits ``pdf_retry_base_days`` days (doubling per failed run) before later
-    runs try it again; 0 retries it on every run. ``contact`` (default ``PARAMTRACK_CONTACT``)
-    is the e-mail address the User-Agent gives arXiv and Semantic Scholar.
-    ``extraction_timeout_s`` bounds each PDF's extraction; a paper that hits it is recorded with a
-    transient error (not staged) and extracted again by the next run.
+    ``options`` (:class:`~paramtrack.flows.options.RunOptions`) holds the sources, pacing and
+    limits; its defaults are the live APIs' and the documented notability rule.
+    A paper whose extraction hits ``options.extraction_timeout_s`` is recorded with a transient
+    error (not staged) and extracted again by the next run.
 
-    Resumable: the window is read page by page and stored ``batch_size`` papers at a time (one
-    Semantic Scholar batch), each batch committed with a checkpoint. A run that dies is marked
-    'interrupted' by the next run, which resumes the same window at the checkpoint; PDFs and
-    extractions are recorded one paper at a time, so nothing done is done twice.
+    Resumable: the window is read page by page and stored ``options.batch_size`` papers at a
+    time (one Semantic Scholar batch), each batch committed with a checkpoint. A run that dies is
+    marked 'interrupted' by the next run, which resumes the same window at the checkpoint; PDFs
+    and extractions are recorded one paper at a time, so nothing done is done twice.
 
     A source that stays down (arXiv or Semantic Scholar failing after all retries, or the PDF
-    server failing ``pdf_breaker_threshold`` papers in a row) ends the run cleanly: status
-    'source_down', everything committed so far kept, ``summary.error`` saying which and why.
+    server failing ``options.pdf_breaker_threshold`` papers in a row) ends the run cleanly:
+    status 'source_down', everything committed so far kept, ``summary.error`` saying which and why.
     """
     if arxiv_ids is None and (since is None or until is None):
         raise ValueError("discover_flow needs a window (since, until) or arxiv_ids")
-    if not 1 <= batch_size <= 500:
-        raise ValueError("batch_size must be within 1..500 (Semantic Scholar's batch limit)")
+    options = options or RunOptions()
+    sources = options.sources
 
     started = time.monotonic()
     configure_ranker(Settings(db_path=Path(db_path)))  # a worker's run uses the warehouse's adopted ranker too
     categories = list(categories or DEFAULT_CATEGORIES)
-    notability = NotabilityRule.parse(rule)
-    as_of = as_of or datetime.now(UTC).date()
-    sources = SourceSettings(
-        arxiv_url=arxiv_api_url,
-        s2_url=s2_api_url,
-        arxiv_delay_s=arxiv_delay_seconds,
-        s2_min_interval=s2_min_interval,
-        pdf_delay_s=pdf_delay_seconds,
-        http_timeout_s=http_timeout_s,
-        backoff_base_s=backoff_base_s,
-        contact=contact,
-    )
+    notability = NotabilityRule.parse(options.rule)
+    as_of = options.as_of or datetime.now(UTC).date()
+    bulk_search = options.bulk_search
     problems = SourceProblems()
     wh = Warehouse(db_path)
     params = {
@@ -589,9 +498,9 @@ def discover_flow(
         "until": until,
         "arxiv_ids": arxiv_ids,
         "categories": categories,
-        "arxiv": arxiv_api_url,
-        "s2": s2_api_url,
-        "rule": rule,
+        "arxiv": sources.arxiv_url,
+        "s2": sources.s2_url,
+        "rule": options.rule,
         "as_of": as_of,
         "bulk_search": bulk_search,
     }
@@ -611,7 +520,7 @@ def discover_flow(
     keeper = LockKeeper(db_path, key, run_id)
     try:
         summary = DiscoverSummary(run_id=run_id, resumed_from=resume.run_id if resume else None)
-        judge = dict(rule=rule, as_of=as_of, run_id=run_id, problems=problems)
+        judge = dict(rule=options.rule, as_of=as_of, run_id=run_id, problems=problems)
         try:
             if arxiv_ids is not None:
                 polled = fetch_arxiv_ids(sources, list(arxiv_ids), problems)
@@ -638,11 +547,11 @@ def discover_flow(
                         run_id,  # type: ignore[arg-type]
                         job_started_at,
                     ),
-                    batch_size=batch_size,
+                    batch_size=options.batch_size,
                 )
                 watched = read_watchlist(str(db_path), job_started_at)
                 summary.rechecked = len(watched)
-                for batch in intake.batches(watched, batch_size):
+                for batch in intake.batches(watched, options.batch_size):
                     summary.add(
                         judge_and_store(
                             str(db_path), sources, intake.merge_papers((p, "watchlist") for p in batch), **judge
@@ -654,14 +563,14 @@ def discover_flow(
                     known = sorted(papers_store.all_ids(con) | set(summary.found_ids))
                 missed, hits = find_missed(
                     sources,
-                    query=bulk_query,
+                    query=options.bulk_query,
                     min_citations=int(notability.threshold(0)),
-                    date_range=intake.bulk_date_range(since, until, bulk_lookback_years),  # type: ignore[arg-type]
+                    date_range=intake.bulk_date_range(since, until, options.bulk_lookback_years),  # type: ignore[arg-type]
                     known=known,
                     problems=problems,
                 )
                 summary.found_by_bulk = len(missed)
-                for batch in intake.batches(missed, batch_size):
+                for batch in intake.batches(missed, options.batch_size):
                     summary.add(
                         judge_and_store(
                             str(db_path),
@@ -678,22 +587,22 @@ def discover_flow(
                 len(summary.newly_notable),
             )
 
-            if extract:
-                cache_dir = pdf_cache_dir or str(Path(db_path).parent / "pdfs")
+            if options.extract:
+                cache_dir = options.cache_dir(db_path)
                 # the papers it names, found on arXiv now or already in the warehouse
                 only = sorted(set(summary.found_ids) | set(arxiv_ids)) if arxiv_ids is not None else None
                 downloads = download_pdfs(
                     str(db_path),
                     sources,
                     cache_dir,
-                    max_pdf_mb,
+                    options.max_pdf_mb,
                     problems=problems,
-                    breaker_threshold=pdf_breaker_threshold,
+                    breaker_threshold=options.pdf_breaker_threshold,
                     only=only,
-                    retry_base_days=pdf_retry_base_days,
+                    retry_base_days=options.pdf_retry_base_days,
                 )
                 summary.pdfs_downloaded, summary.pdfs_failed = downloads.downloaded, downloads.failed
-                _extract_pending(str(db_path), summary, extraction_timeout_s, only=only)
+                _extract_pending(str(db_path), summary, options.extraction_timeout_s, only=only)
                 if downloads.source_down:
                     raise SourceDownError(ARXIV_PDF, [downloads.source_down])
         except SourceUnavailableError as exc:

@@ -23,9 +23,17 @@ from prefect import flow, serve
 from prefect.schedules import Cron
 from prefect.states import Failed
 
-from paramtrack.core.settings import ARXIV_API_URL, DEFAULT_CATEGORIES, DEFAULT_RULE, S2_API_URL
+from paramtrack.core.settings import (
+    ARXIV_API_URL,
+    ARXIV_DELAY_S,
+    DEFAULT_CATEGORIES,
+    DEFAULT_RULE,
+    PDF_DELAY_S,
+    S2_API_URL,
+)
 from paramtrack.flows import notify, runlog
 from paramtrack.flows.discover import discover_flow
+from paramtrack.flows.options import RunOptions, SourceSettings
 from paramtrack.warehouse import Warehouse, runs_store
 
 runlog.install()  # loaded by file path in a deployment's process: see flows/runlog.py
@@ -53,32 +61,36 @@ def weekly_discover_flow(
     pdf_cache_dir: str | None = None,
     categories: list[str] | None = None,
     rule: str = DEFAULT_RULE,
-    arxiv_delay_seconds: float = 3.0,
+    arxiv_delay_seconds: float = ARXIV_DELAY_S,
     s2_min_interval: float | None = None,
-    pdf_delay_seconds: float = 1.0,
+    pdf_delay_seconds: float = PDF_DELAY_S,
     contact: str | None = None,
 ) -> dict:
     """Discover the ``window_days`` before today; ``categories`` None means the ML set.
 
-    The pacing parameters keep the live APIs' defaults; a deployment against the replay server
-    (or a test) turns them down. ``db_path`` None: :func:`resolve_db_path`. A failure or crash
+    Flat, JSON-friendly parameters on purpose: this is the deployment's face, shown and edited
+    in the Prefect UI; they become one :class:`~paramtrack.flows.options.RunOptions`. The pacing
+    parameters keep the live APIs' defaults; a deployment against the replay server (or a test)
+    turns them down. ``db_path`` None: :func:`resolve_db_path`. A failure or crash
     is posted to ``PARAMTRACK_NOTIFY_URL`` when set (:mod:`flows.notify`)."""
     db_path = resolve_db_path(db_path)
     until = datetime.now(UTC).date()
     # Both ends are included, so the window spans window_days + 1 dates and overlaps the previous
     # run by one: the run date is only partly over when the run starts (upserts make it harmless).
     since = until - timedelta(days=window_days)
-    common = dict(
-        db_path=db_path,
+    options = RunOptions(
+        sources=SourceSettings(
+            arxiv_url=arxiv_api_url,
+            s2_url=s2_api_url,
+            arxiv_delay_s=arxiv_delay_seconds,
+            s2_min_interval=s2_min_interval,
+            pdf_delay_s=pdf_delay_seconds,
+            contact=contact,
+        ),
         rule=rule,
-        arxiv_api_url=arxiv_api_url,
-        s2_api_url=s2_api_url,
         pdf_cache_dir=pdf_cache_dir,
-        arxiv_delay_seconds=arxiv_delay_seconds,
-        s2_min_interval=s2_min_interval,
-        pdf_delay_seconds=pdf_delay_seconds,
-        contact=contact,
     )
+    common: dict[str, Any] = dict(db_path=db_path, options=options)
     with Warehouse(db_path).write() as con:
         runs_store.mark_interrupted(con)
         unfinished = runs_store.unfinished_windows(con, "discover", newer_than_days=31)

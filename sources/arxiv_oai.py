@@ -40,7 +40,7 @@ from typing import Any
 import httpx
 
 from paramtrack.core.errors import SourceUnavailableError
-from paramtrack.core.settings import ARXIV_OAI_URL, ARXIV_PDF_URL
+from paramtrack.core.settings import ARXIV_DELAY_S, ARXIV_OAI_URL, ARXIV_PDF_URL
 from paramtrack.sources._http import (
     RETRY_STATUSES,
     OwnsHttpClient,
@@ -263,7 +263,7 @@ class ArxivOaiClient(OwnsHttpClient):
         self,
         base_url: str = ARXIV_OAI_URL,
         *,
-        delay_seconds: float = 3.0,
+        delay_seconds: float = ARXIV_DELAY_S,
         max_retries: int = 5,
         backoff_base: float = 3.0,
         max_backoff: float = 120.0,

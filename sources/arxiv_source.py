@@ -38,7 +38,7 @@ import requests
 from lxml import etree
 
 from paramtrack.core.errors import ParamtrackError, SourceUnavailableError
-from paramtrack.core.settings import ARXIV_API_URL
+from paramtrack.core.settings import ARXIV_API_URL, ARXIV_DELAY_S
 from paramtrack.sources._http import is_connection_refused
 from paramtrack.sources.arxiv_ids import parse_arxiv_id
 from paramtrack.sources.pacing import ARXIV, SourceProblems, shared_limiter
@@ -345,7 +345,7 @@ class ArxivSource:
         self,
         api_url: str = ARXIV_API_URL,
         *,
-        delay_seconds: float = 3.0,
+        delay_seconds: float = ARXIV_DELAY_S,
         page_size: int = 100,
         num_retries: int = 3,
         user_agent: str | None = None,

@@ -14,7 +14,7 @@ from datetime import date
 from urllib.parse import parse_qs
 
 import pytest
-from replay_support import replay_fixtures
+from replay_support import replay_fixtures, split_options
 
 from paramtrack.core.settings import DEFAULT_CATEGORIES, DEFAULT_RULE
 from paramtrack.discovery.notability import NotabilityRule
@@ -41,18 +41,10 @@ def _params(server, tmp_path, **kw):
         window_from=WINDOW[0],
         window_to=WINDOW[1],
         categories=list(DEFAULT_CATEGORIES),
-        oai_url=f"{server.base_url}/oai2",
-        arxiv_api_url=server.arxiv_api_url,
-        s2_api_url=server.s2_api_url,
-        pdf_url_format=f"{server.base_url}/pdf/{{id}}",
         pdf_cache_dir=str(tmp_path / "pdfs"),
-        arxiv_delay_seconds=0.0,
-        s2_min_interval=0.0,
-        pdf_delay_seconds=0.0,
         as_of=server.as_of,
     )
-    params.update(kw)
-    return params
+    return split_options(server, params | kw)
 
 
 def _in_window(server) -> list:

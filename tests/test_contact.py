@@ -39,7 +39,7 @@ def test_a_contact_that_is_not_a_plain_address_is_refused(bad):
 
 
 def test_every_source_client_sends_the_contact(monkeypatch, tmp_path):
-    from paramtrack.flows.discover import SourceSettings
+    from paramtrack.flows.options import SourceSettings
 
     monkeypatch.setenv(CONTACT_ENV, "env@example.org")
     sources = SourceSettings(contact="flag@example.org")

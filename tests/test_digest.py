@@ -11,6 +11,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from replay_support import split_options
 
 from paramtrack.reporting.digest import render_digest
 from paramtrack.review_queue.digests import digest_html
@@ -35,17 +36,12 @@ def _discover(db, server, **overrides):
         db_path=str(db),
         since=SINCE,
         until=UNTIL,
-        arxiv_api_url=server.arxiv_api_url,
-        s2_api_url=server.s2_api_url,
         pdf_cache_dir=str(db.parent / "pdfs"),
         as_of=AS_OF,
-        arxiv_delay_seconds=0.0,
-        s2_min_interval=0.0,
         bulk_search=False,
         return_state=True,
     )
-    params.update(overrides)
-    return discover_flow(**params)
+    return discover_flow(**split_options(server, params | overrides))
 
 
 def _artifacts_of(flow_run_id):

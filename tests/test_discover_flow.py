@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from replay_support import split_options
 
 from paramtrack.discovery.notability import NotabilityRule
+from paramtrack.flows.options import RunOptions, SourceSettings
 from paramtrack.warehouse import Warehouse
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
@@ -26,19 +28,9 @@ def _run(db, server, **overrides):
     from paramtrack.flows.discover import discover_flow
 
     params = dict(
-        db_path=str(db),
-        since=SINCE,
-        until=UNTIL,
-        arxiv_api_url=server.arxiv_api_url,
-        s2_api_url=server.s2_api_url,
-        pdf_cache_dir=str(db.parent / "pdfs"),
-        rule=RULE,
-        as_of=AS_OF,
-        arxiv_delay_seconds=0.0,
-        s2_min_interval=0.0,
+        db_path=str(db), since=SINCE, until=UNTIL, pdf_cache_dir=str(db.parent / "pdfs"), rule=RULE, as_of=AS_OF
     )
-    params.update(overrides)
-    return discover_flow(**params)
+    return discover_flow(**split_options(server, params | overrides))
 
 
 def _expected(server):
@@ -143,14 +135,8 @@ def test_an_unreachable_api_ends_the_run_cleanly_as_source_down_with_the_url(pre
     from paramtrack.flows.discover import discover_flow
 
     db = tmp_path / "w.duckdb"
-    summary = discover_flow(
-        db_path=str(db),
-        since=SINCE,
-        until=UNTIL,
-        arxiv_api_url="http://127.0.0.1:9/api/query",
-        s2_api_url="http://127.0.0.1:9",
-        arxiv_delay_seconds=0.0,
-    )
+    nobody = SourceSettings(arxiv_url="http://127.0.0.1:9/api/query", s2_url="http://127.0.0.1:9", arxiv_delay_s=0.0)
+    summary = discover_flow(db_path=str(db), since=SINCE, until=UNTIL, options=RunOptions(sources=nobody))
     assert summary.status == "source_down" and "127.0.0.1:9" in summary.error
     with Warehouse(db).read() as con:
         status, error = con.execute("SELECT status, error FROM runs").fetchone()

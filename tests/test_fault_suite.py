@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from replay_support import ids_with_pdfs, replay_fixtures
+from replay_support import ids_with_pdfs, replay_fixtures, replay_options
 
 from paramtrack.warehouse import Warehouse
 from paramtrack.warehouse.snapshot import content_snapshot, diff_snapshots
@@ -50,23 +50,16 @@ def with_pdf(server) -> set[str]:
 def _run(db: Path, srv):
     from paramtrack.flows.discover import discover_flow
 
-    return discover_flow(
-        db_path=str(db),
-        since=SINCE,
-        until=UNTIL,
-        arxiv_api_url=srv.arxiv_api_url,
-        s2_api_url=srv.s2_api_url,
+    options = replay_options(
+        srv,
+        sources=dict(http_timeout_s=HTTP_TIMEOUT_S, backoff_base_s=0.05),
         pdf_cache_dir=str(db.parent / "pdfs"),
         rule=RULE,
         as_of=AS_OF,
-        arxiv_delay_seconds=0.0,
-        s2_min_interval=0.0,
-        pdf_delay_seconds=0.0,
         bulk_search=False,
-        http_timeout_s=HTTP_TIMEOUT_S,
-        backoff_base_s=0.05,
         pdf_retry_base_days=0,  # "the next run" here comes seconds later: no wait between runs
     )
+    return discover_flow(db_path=str(db), since=SINCE, until=UNTIL, options=options)
 
 
 def _snapshot(db: Path):

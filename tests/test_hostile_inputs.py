@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from replay_support import ids_with_pdfs
+from replay_support import ids_with_pdfs, replay_options
 from test_review_browser import browser  # noqa: F401  (the module's Chromium fixture)
 
 from paramtrack.discovery.screening import clean_text
@@ -37,21 +37,15 @@ REJECTION_REASONS = {
 def _run(db: Path, srv):
     from paramtrack.flows.discover import discover_flow
 
-    return discover_flow(
-        db_path=str(db),
-        since=SINCE,
-        until=UNTIL,
-        arxiv_api_url=srv.arxiv_api_url,
-        s2_api_url=srv.s2_api_url,
+    options = replay_options(
+        srv,
+        sources=dict(http_timeout_s=30.0, backoff_base_s=0.05, pdf_delay_s=1.0),
         pdf_cache_dir=str(db.parent / "pdfs"),
         rule=RULE,
         as_of=AS_OF,
-        arxiv_delay_seconds=0.0,
-        s2_min_interval=0.0,
         bulk_search=False,
-        http_timeout_s=30.0,
-        backoff_base_s=0.05,
     )
+    return discover_flow(db_path=str(db), since=SINCE, until=UNTIL, options=options)
 
 
 @pytest.fixture(scope="module")

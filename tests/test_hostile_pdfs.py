@@ -18,6 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest_extract import bomb_pdf, build_pdf  # noqa: E402
+from replay_support import replay_options  # noqa: E402
 from test_review_support import Result, add_paper  # noqa: E402
 
 from paramtrack.extractors import ExtractionWorker  # noqa: E402
@@ -63,17 +64,13 @@ def _seed(db: Path, folder: Path) -> dict[str, str]:
 def _run(db: Path, srv):
     from paramtrack.flows.discover import discover_flow
 
-    return discover_flow(
-        db_path=str(db),
-        arxiv_ids=[BOMB, SLOW, DENSE],
-        arxiv_api_url=srv.arxiv_api_url,
-        s2_api_url=srv.s2_api_url,
+    options = replay_options(
+        srv,
+        sources=dict(backoff_base_s=0.05, pdf_delay_s=1.0),
         pdf_cache_dir=str(db.parent / "pdfs"),
-        arxiv_delay_seconds=0.0,
-        s2_min_interval=0.0,
         extraction_timeout_s=TIMEOUT_S,
-        backoff_base_s=0.05,
     )
+    return discover_flow(db_path=str(db), arxiv_ids=[BOMB, SLOW, DENSE], options=options)
 
 
 def _state(db: Path):

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from replay_support import replay_fixtures
+from replay_support import replay_fixtures, split_options
 
 from paramtrack.warehouse import Warehouse
 
@@ -34,19 +34,8 @@ def _run(db: Path, srv, **kwargs):
     from paramtrack.flows.discover import discover_flow
 
     window = {} if "arxiv_ids" in kwargs else {"since": SINCE, "until": UNTIL}
-    return discover_flow(
-        db_path=str(db),
-        arxiv_api_url=srv.arxiv_api_url,
-        s2_api_url=srv.s2_api_url,
-        pdf_cache_dir=str(db.parent / "pdfs"),
-        as_of=AS_OF,
-        arxiv_delay_seconds=0.0,
-        s2_min_interval=0.0,
-        pdf_delay_seconds=0.0,
-        bulk_search=False,
-        **window,
-        **kwargs,
-    )
+    params = dict(db_path=str(db), pdf_cache_dir=str(db.parent / "pdfs"), as_of=AS_OF, bulk_search=False)
+    return discover_flow(**split_options(srv, params | window | kwargs))
 
 
 def _pdf_requests(srv) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from replay_support import split_options
 
 from paramtrack.warehouse import Warehouse
 
@@ -18,19 +19,13 @@ def _run(db, server, **kw):
 
     kw.setdefault("since", SINCE)
     kw.setdefault("until", UNTIL)
-    return discover_flow(
+    params = dict(
         db_path=str(db),
-        arxiv_api_url=server.arxiv_api_url,
-        s2_api_url=server.s2_api_url,
         as_of=AS_OF,
-        arxiv_delay_seconds=0.0,
-        s2_min_interval=0.0,
-        pdf_delay_seconds=0.0,
-        backoff_base_s=0.01,
-        http_timeout_s=5,
+        sources=dict(backoff_base_s=0.01, http_timeout_s=5),
         pdf_cache_dir=str(db.parent / "pdfs"),
-        **kw,
     )
+    return discover_flow(**split_options(server, params | kw))
 
 
 def test_a_pdf_server_down_for_five_papers_in_a_row_stops_the_downloads(prefect_harness, replay_server, tmp_path):

@@ -80,9 +80,10 @@ def test_pdf_cache_and_s2_close_their_clients(server, tmp_path) -> None:
 def test_flow_tasks_leave_no_connection_open(server, tmp_path, warehouse) -> None:
     """The discover tasks that build sources close them (run as plain functions, no Prefect)."""
     from paramtrack.flows import discover
+    from paramtrack.flows.options import SourceSettings
     from paramtrack.warehouse import papers_store
 
-    sources = discover.SourceSettings(
+    sources = SourceSettings(
         arxiv_url=server.arxiv_api_url, s2_url=server.s2_api_url, arxiv_delay_s=0, s2_min_interval=0, pdf_delay_s=0
     )
     page = discover.poll_arxiv_page.fn(sources, ["cs.CL"], date(2022, 4, 1), date(2022, 4, 30), 0)

@@ -19,14 +19,28 @@ from paramtrack.commands.ingest import (
     _parse_day,
     _refuse_if_running,
 )
+from paramtrack.commands.options import (
+    ArxivDelay,
+    AsOf,
+    Categories,
+    Contact,
+    NoExtract,
+    PdfDelay,
+    Quiet,
+    Rule,
+    S2Interval,
+    S2Url,
+)
 from paramtrack.core.errors import InputError
 from paramtrack.core.progress import show_progress
 from paramtrack.core.settings import (
     ARXIV_API_URL,
+    ARXIV_DELAY_S,
     ARXIV_OAI_URL,
     ARXIV_PDF_URL,
     DEFAULT_CATEGORIES,
     DEFAULT_RULE,
+    PDF_DELAY_S,
     S2_API_URL,
     configure_prefect,
 )
@@ -109,9 +123,7 @@ def backfill_command(
     to_month: Annotated[
         str, typer.Option("--to", help="Last month of submissions (YYYY-MM); default this month.")
     ] = "",
-    category: Annotated[
-        list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")
-    ] = None,
+    category: Categories = None,
     dask_address: Annotated[
         str, typer.Option(help="Use a running Dask scheduler (tcp://HOST:PORT) instead of a local cluster.")
     ] = "",
@@ -123,15 +135,11 @@ def backfill_command(
             help="Serve Dask's dashboard (task stream, worker CPU and memory) for the local cluster and print its address.",
         ),
     ] = False,
-    no_extract: Annotated[
-        bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")
-    ] = False,
+    no_extract: NoExtract = False,
     no_bulk: Annotated[
         bool, typer.Option("--no-bulk", help="Skip the Semantic Scholar search for notable papers the harvest missed.")
     ] = False,
-    rule: Annotated[
-        str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")
-    ] = DEFAULT_RULE,
+    rule: Rule = DEFAULT_RULE,
     oai_url: Annotated[str, typer.Option(envvar="PARAMTRACK_OAI_URL", help="arXiv OAI-PMH base URL.")] = ARXIV_OAI_URL,
     arxiv_url: Annotated[
         str, typer.Option(envvar="PARAMTRACK_ARXIV_URL", help="arXiv API query URL (records of bulk-search finds).")
@@ -139,30 +147,20 @@ def backfill_command(
     pdf_url: Annotated[
         str, typer.Option(envvar="PARAMTRACK_PDF_URL", help="PDF URL template, {id} = arXiv id.")
     ] = ARXIV_PDF_URL,
-    s2_url: Annotated[
-        str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")
-    ] = S2_API_URL,
-    arxiv_delay: Annotated[float, typer.Option(help="Seconds between arXiv requests (arXiv asks for ≥ 3).")] = 3.0,
-    s2_interval: Annotated[
-        float | None,
-        typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without)."),
-    ] = None,
-    pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
-    as_of: Annotated[str, typer.Option(help="Judge notability as of this day (default today).")] = "",
-    contact: Annotated[
-        str | None,
-        typer.Option(
-            envvar="PARAMTRACK_CONTACT",
-            help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).",
-        ),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    s2_url: S2Url = S2_API_URL,
+    arxiv_delay: ArxivDelay = ARXIV_DELAY_S,
+    s2_interval: S2Interval = None,
+    pdf_delay: PdfDelay = PDF_DELAY_S,
+    as_of: AsOf = "",
+    contact: Contact = None,
+    quiet: Quiet = False,
 ) -> None:
     """Backfill past months: OAI-PMH harvest, citations, notability, PDF extraction on Dask.
 
     Re-running with the same --from/--to/--category resumes an interrupted backfill.
     """
     from paramtrack.commands import settings_from
+    from paramtrack.flows.options import RunOptions, SourceSettings  # lazily: --help stays fast
 
     settings = settings_from(ctx)
     this_month = datetime.now(UTC).strftime("%Y-%m")
@@ -199,19 +197,23 @@ def backfill_command(
         window_from=window_from,
         window_to=window_to,
         categories=categories,
-        oai_url=oai_url,
-        arxiv_api_url=arxiv_url,
-        s2_api_url=s2_url,
-        pdf_url_format=pdf_url,
-        pdf_cache_dir=str(settings.pdf_cache_dir),
-        rule=rule,
-        as_of=as_of_day,
-        arxiv_delay_seconds=arxiv_delay,
-        s2_min_interval=s2_interval,
-        pdf_delay_seconds=pdf_delay,
-        bulk_search=not no_bulk,
-        extract=not no_extract,
-        contact=contact,
+        options=RunOptions(
+            sources=SourceSettings(
+                arxiv_url=arxiv_url,
+                s2_url=s2_url,
+                oai_url=oai_url,
+                pdf_url_format=pdf_url,
+                arxiv_delay_s=arxiv_delay,
+                s2_min_interval=s2_interval,
+                pdf_delay_s=pdf_delay,
+                contact=contact,
+            ),
+            rule=rule,
+            as_of=as_of_day,
+            bulk_search=not no_bulk,
+            extract=not no_extract,
+            pdf_cache_dir=str(settings.pdf_cache_dir),
+        ),
     )
     _print_summary(summary)
 

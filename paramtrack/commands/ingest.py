@@ -10,12 +10,27 @@ from typing import Annotated, Any
 
 import typer
 
+from paramtrack.commands.options import (
+    ArxivDelay,
+    ArxivUrl,
+    AsOf,
+    Categories,
+    Contact,
+    NoExtract,
+    PdfDelay,
+    Quiet,
+    Rule,
+    S2Interval,
+    S2Url,
+)
 from paramtrack.core.errors import InputError, SourceUnavailableError
 from paramtrack.core.progress import show_progress
 from paramtrack.core.settings import (
     ARXIV_API_URL,
+    ARXIV_DELAY_S,
     DEFAULT_CATEGORIES,
     DEFAULT_RULE,
+    PDF_DELAY_S,
     S2_API_URL,
     configure_prefect,
     find_corpus,
@@ -229,45 +244,29 @@ def ingest_command(
     ctx: typer.Context,
     since: Annotated[str, typer.Option(help="First submission day (YYYY-MM-DD).")] = "",
     until: Annotated[str, typer.Option(help="Last submission day (YYYY-MM-DD); default today.")] = "",
-    category: Annotated[
-        list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")
-    ] = None,
-    arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL", help="arXiv API query URL.")] = ARXIV_API_URL,
-    s2_url: Annotated[
-        str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")
-    ] = S2_API_URL,
-    rule: Annotated[
-        str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")
-    ] = DEFAULT_RULE,
-    arxiv_delay: Annotated[float, typer.Option(help="Seconds between arXiv requests (arXiv asks for ≥ 3).")] = 3.0,
+    category: Categories = None,
+    arxiv_url: ArxivUrl = ARXIV_API_URL,
+    s2_url: S2Url = S2_API_URL,
+    rule: Rule = DEFAULT_RULE,
+    arxiv_delay: ArxivDelay = ARXIV_DELAY_S,
     no_bulk: Annotated[
         bool, typer.Option("--no-bulk", help="Skip the Semantic Scholar search for missed older papers.")
     ] = False,
-    no_extract: Annotated[
-        bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")
-    ] = False,
-    as_of: Annotated[str, typer.Option(help="Judge notability as of this day (default today).")] = "",
-    s2_interval: Annotated[
-        float | None,
-        typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without)."),
-    ] = None,
-    pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
+    no_extract: NoExtract = False,
+    as_of: AsOf = "",
+    s2_interval: S2Interval = None,
+    pdf_delay: PdfDelay = PDF_DELAY_S,
     batch_size: Annotated[
         int, typer.Option(help="Papers judged and committed together (1-500): what a killed run can lose.")
     ] = 500,
-    contact: Annotated[
-        str | None,
-        typer.Option(
-            envvar="PARAMTRACK_CONTACT",
-            help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).",
-        ),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    contact: Contact = None,
+    quiet: Quiet = False,
 ) -> None:
     """Discover notable papers submitted in a window, live from arXiv and Semantic Scholar.
 
     Re-running a window whose run was killed (or stopped by a source outage) resumes it."""
     from paramtrack.commands import settings_from
+    from paramtrack.flows.options import RunOptions, SourceSettings  # lazily: --help stays fast
 
     settings = settings_from(ctx)
     today = datetime.now(UTC).date()
@@ -286,24 +285,24 @@ def ingest_command(
     _refuse_if_running(settings.db_path, discover_window_key(since_day, until_day, categories), "ingest")
     _check_sources(arxiv_url, s2_url, contact)
     show_progress(not quiet)
-    summary = _run_discover(
-        settings.db_path,
-        since=since_day,
-        until=until_day,
-        categories=categories,
-        arxiv_api_url=arxiv_url,
-        s2_api_url=s2_url,
-        rule=rule,
-        arxiv_delay_seconds=arxiv_delay,
-        batch_size=batch_size,
+    sources = SourceSettings(
+        arxiv_url=arxiv_url,
+        s2_url=s2_url,
+        arxiv_delay_s=arxiv_delay,
         s2_min_interval=s2_interval,
-        pdf_delay_seconds=pdf_delay,
-        bulk_search=not no_bulk,
-        extract=not no_extract,
-        as_of=_parse_day(as_of, "--as-of") if as_of else None,
-        pdf_cache_dir=str(settings.pdf_cache_dir),
+        pdf_delay_s=pdf_delay,
         contact=contact,
     )
+    options = RunOptions(
+        sources=sources,
+        rule=rule,
+        as_of=_parse_day(as_of, "--as-of") if as_of else None,
+        bulk_search=not no_bulk,
+        extract=not no_extract,
+        batch_size=batch_size,
+        pdf_cache_dir=str(settings.pdf_cache_dir),
+    )
+    summary = _run_discover(settings.db_path, since=since_day, until=until_day, categories=categories, options=options)
     _print_summary(summary, settings.db_path)
     _end_if_source_down(summary)
 
@@ -313,32 +312,20 @@ def add_command(
     ids: Annotated[
         list[str], typer.Argument(help="arXiv ids: 2204.02311, 2204.02311v1, hep-th/9901001, or abs/pdf URLs.")
     ],
-    arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL", help="arXiv API query URL.")] = ARXIV_API_URL,
-    s2_url: Annotated[
-        str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")
-    ] = S2_API_URL,
-    arxiv_delay: Annotated[float, typer.Option(help="Seconds between arXiv requests (arXiv asks for ≥ 3).")] = 3.0,
-    s2_interval: Annotated[
-        float | None,
-        typer.Option(help="Seconds between Semantic Scholar requests (default 1 with S2_API_KEY, 3 without)."),
-    ] = None,
-    pdf_delay: Annotated[float, typer.Option(help="Seconds between PDF downloads.")] = 1.0,
-    no_extract: Annotated[
-        bool, typer.Option("--no-extract", help="Do not download PDFs or extract candidates.")
-    ] = False,
-    contact: Annotated[
-        str | None,
-        typer.Option(
-            envvar="PARAMTRACK_CONTACT",
-            help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).",
-        ),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    arxiv_url: ArxivUrl = ARXIV_API_URL,
+    s2_url: S2Url = S2_API_URL,
+    arxiv_delay: ArxivDelay = ARXIV_DELAY_S,
+    s2_interval: S2Interval = None,
+    pdf_delay: PdfDelay = PDF_DELAY_S,
+    no_extract: NoExtract = False,
+    contact: Contact = None,
+    quiet: Quiet = False,
 ) -> None:
     """Add papers by arXiv id (a maintainer's pick is notable), extract and stage them.
 
     Only the named papers' PDFs are downloaded (even one waiting for a retry) and extracted."""
     from paramtrack.commands import settings_from
+    from paramtrack.flows.options import RunOptions, SourceSettings  # lazily: --help stays fast
     from paramtrack.sources.arxiv_ids import parse_arxiv_id
 
     settings = settings_from(ctx)
@@ -352,18 +339,16 @@ def add_command(
     contact = _check_contact(contact)
     _check_sources(arxiv_url, s2_url, contact)
     show_progress(not quiet)
-    summary = _run_discover(
-        settings.db_path,
-        arxiv_ids=parsed,
-        arxiv_api_url=arxiv_url,
-        s2_api_url=s2_url,
-        pdf_cache_dir=str(settings.pdf_cache_dir),
-        arxiv_delay_seconds=arxiv_delay,
+    sources = SourceSettings(
+        arxiv_url=arxiv_url,
+        s2_url=s2_url,
+        arxiv_delay_s=arxiv_delay,
         s2_min_interval=s2_interval,
-        pdf_delay_seconds=pdf_delay,
-        extract=not no_extract,
+        pdf_delay_s=pdf_delay,
         contact=contact,
     )
+    options = RunOptions(sources=sources, extract=not no_extract, pdf_cache_dir=str(settings.pdf_cache_dir))
+    summary = _run_discover(settings.db_path, arxiv_ids=parsed, options=options)
     missing = sorted(set(parsed) - set(summary.found_ids))
     _print_summary(summary, settings.db_path)
     _end_if_source_down(summary)
@@ -376,10 +361,11 @@ def demo_command(
     corpus: Annotated[
         Path | None, typer.Option(envvar="PARAMTRACK_CORPUS", help="Offline corpus folder (default ../shared/data).")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Run the discover flow offline against the replay server on the bundled corpus."""
     from paramtrack.commands import settings_from
+    from paramtrack.flows.options import RunOptions, SourceSettings  # lazily: --help stays fast
 
     settings = settings_from(ctx)
     corpus_dir = find_corpus(corpus)
@@ -389,20 +375,17 @@ def demo_command(
     typer.echo(f"Replaying arXiv and Semantic Scholar from {corpus_dir}")
     with ReplayServer(corpus_dir) as server:
         typer.echo(f"  replay server on {server.base_url}")
-        summary = _run_discover(
-            settings.db_path,
-            since=DEMO_SINCE,
-            until=DEMO_UNTIL,
-            categories=list(DEFAULT_CATEGORIES),
-            arxiv_api_url=server.arxiv_api_url,
-            s2_api_url=server.s2_api_url,
-            rule=DEFAULT_RULE,
-            arxiv_delay_seconds=0.0,
+        # The replay server on loopback: no pacing, the documented rule, bulk search and extraction on.
+        sources = SourceSettings(
+            arxiv_url=server.arxiv_api_url,
+            s2_url=server.s2_api_url,
+            arxiv_delay_s=0.0,
             s2_min_interval=0.0,
-            pdf_delay_seconds=0.0,
-            bulk_search=True,
-            extract=True,
-            pdf_cache_dir=str(settings.pdf_cache_dir),
+            pdf_delay_s=0.0,
+        )
+        options = RunOptions(sources=sources, pdf_cache_dir=str(settings.pdf_cache_dir))
+        summary = _run_discover(
+            settings.db_path, since=DEMO_SINCE, until=DEMO_UNTIL, categories=list(DEFAULT_CATEGORIES), options=options
         )
     _print_summary(summary, settings.db_path)
     _end_if_source_down(summary)
@@ -422,14 +405,10 @@ def serve_command(
     ctx: typer.Context,
     cron: Annotated[str, typer.Option(help="Cron schedule (UTC) of the weekly ingest.")] = WEEKLY_CRON,
     window_days: Annotated[int, typer.Option(help="Days of submissions each run covers.")] = 7,
-    category: Annotated[
-        list[str] | None, typer.Option("--category", "-c", help="arXiv category (repeatable); default the ML set.")
-    ] = None,
-    rule: Annotated[
-        str, typer.Option(envvar="PARAMTRACK_NOTABILITY", help="Notability anchors AGE_MONTHS:MIN_CITATIONS,...")
-    ] = DEFAULT_RULE,
-    arxiv_url: Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL")] = ARXIV_API_URL,
-    s2_url: Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL")] = S2_API_URL,
+    category: Categories = None,
+    rule: Rule = DEFAULT_RULE,
+    arxiv_url: ArxivUrl = ARXIV_API_URL,
+    s2_url: S2Url = S2_API_URL,
     notify_url: Annotated[
         str | None,
         typer.Option(
@@ -437,13 +416,7 @@ def serve_command(
             help="Webhook that gets a JSON POST when a scheduled run fails or crashes (Slack-compatible 'text').",
         ),
     ] = None,
-    contact: Annotated[
-        str | None,
-        typer.Option(
-            envvar="PARAMTRACK_CONTACT",
-            help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).",
-        ),
-    ] = None,
+    contact: Contact = None,
 ) -> None:
     """Register the weekly ingest (and an hourly recompute-if-due) with a Prefect server and run them."""
     from paramtrack.commands import settings_from

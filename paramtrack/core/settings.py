@@ -22,6 +22,12 @@ ARXIV_PDF_URL = "https://arxiv.org/pdf/{id}"
 ARXIV_OAI_URL = "https://oaipmh.arxiv.org/oai"
 S2_API_URL = "https://api.semanticscholar.org"
 
+#: Seconds between arXiv requests: arXiv's API terms ask for no more than one every three
+#: seconds, from the API and OAI-PMH alike. The one place this default is written down.
+ARXIV_DELAY_S = 3.0
+#: Seconds between PDF downloads from arxiv.org (no published rule; one a second is gentle).
+PDF_DELAY_S = 1.0
+
 DEFAULT_CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.NE", "stat.ML")
 
 #: Notability anchors AGE_MONTHS:MIN_CITATIONS. Here (not in the ingest command) so that the
