@@ -1,5 +1,7 @@
 # Two commands on a fresh machine: `make demo` (the main job, offline) and `make test`.
 # Both create .venv on first use from the pinned requirements.lock (uv: ~5 s instead of ~70 s).
+# `make check` is the gate before a commit (and CI's first step): lint, format, types, import
+# contracts, and the fast test tier (no browser, no Prefect, nothing marked slow).
 
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -11,7 +13,7 @@ STAMP   := $(VENV)/.installed
 DUCKDB_CLI_VERSION := 1.5.6
 DUCKDB_CLI := $(VENV)/bin/duckdb
 
-.PHONY: demo test browser duckdb-cli lock bench eval clean
+.PHONY: demo test check fast docs browser duckdb-cli lock bench eval clean
 
 $(STAMP): pyproject.toml requirements.lock
 	python3 -m pip install --quiet --disable-pip-version-check uv
@@ -33,6 +35,21 @@ duckdb-cli: $(DUCKDB_CLI)
 
 test: $(STAMP) browser $(DUCKDB_CLI)
 	$(VENV)/bin/pytest
+
+# Static tools run against the tree the wheel installs (tools/installed_tree.py says why).
+check: $(STAMP) $(DUCKDB_CLI)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) tools/installed_tree.py types
+	$(PY) tools/installed_tree.py contracts
+	$(MAKE) --no-print-directory fast
+
+fast: $(STAMP) $(DUCKDB_CLI)
+	$(VENV)/bin/pytest -q -m "not slow and not browser and not prefect"
+
+# Regenerate docs/cli.md from the CLI itself (tests/test_docs.py fails while it is stale).
+docs: $(STAMP)
+	$(PY) docs/generate_cli_reference.py
 
 eval: $(STAMP)
 	$(PY) benchmarks/extraction_eval.py

@@ -308,7 +308,7 @@ def extract_batch_on_worker(
 
 
 #: The same, as a Prefect task: what runs when the flow has no Dask cluster (threads here).
-extract_batch = task(extract_batch_on_worker, name="extract-batch", cache_policy=NO_CACHE)
+extract_batch = task(name="extract-batch", cache_policy=NO_CACHE)(extract_batch_on_worker)
 
 
 # -- flow steps --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -33,6 +33,10 @@ from paramtrack.flows.options import RunOptions, SourceSettings
 from paramtrack.sources.pacing import ARXIV_PDF, CircuitBreaker, SourceDownError, SourceProblems
 from paramtrack.warehouse import Warehouse, extraction_store, papers_store, rejections_store, review_store, runs_store
 from paramtrack.warehouse.publish import publish_after_run
+
+if TYPE_CHECKING:
+    from paramtrack.extractors import ExtractionResult
+    from paramtrack.sources.arxiv_source import WindowPage
 
 log = logging.getLogger("paramtrack.discover")
 
@@ -161,7 +165,7 @@ def poll_arxiv_page(
     until: date,
     start: int,
     problems: SourceProblems | None = None,
-) -> Any:
+) -> WindowPage:
     """One page of the window listing (a task per page: each shows, and retries, on its own)."""
     with sources.arxiv(problems) as arxiv:
         return arxiv.window_page(categories, since, until, start)
@@ -377,7 +381,7 @@ class TransientExtractionError(RuntimeError):
 
 
 @task(name="extract-paper", cache_key_fn=_extraction_cache_key, persist_result=True, retries=1, retry_delay_seconds=1)
-def extract_paper(arxiv_id: str, sha256: str, path: str, meta: dict[str, Any]) -> Any:
+def extract_paper(arxiv_id: str, sha256: str, path: str, meta: dict[str, Any]) -> ExtractionResult:
     """Extract in the isolated worker (time and memory limits); errors come back as values.
 
     A transient error (timeout, memory kill) is raised instead, so Prefect retries it once and
@@ -504,7 +508,8 @@ def discover_flow(
         "as_of": as_of,
         "bulk_search": bulk_search,
     }
-    key = None if arxiv_ids is not None else runs_store.discover_window_key(since, until, categories)  # type: ignore[arg-type]
+    window = (since, until) if arxiv_ids is None and since is not None and until is not None else None
+    key = runs_store.discover_window_key(*window, categories) if window else None
     with wh.write() as con:
         if key is not None:
             # One live run per window: refuse (and write nothing) while another run holds it,
@@ -520,7 +525,7 @@ def discover_flow(
     keeper = LockKeeper(db_path, key, run_id)
     try:
         summary = DiscoverSummary(run_id=run_id, resumed_from=resume.run_id if resume else None)
-        judge = dict(rule=options.rule, as_of=as_of, run_id=run_id, problems=problems)
+        judge: dict[str, Any] = dict(rule=options.rule, as_of=as_of, run_id=run_id, problems=problems)
         try:
             if arxiv_ids is not None:
                 polled = fetch_arxiv_ids(sources, list(arxiv_ids), problems)
@@ -530,23 +535,17 @@ def discover_flow(
                 )
                 bulk_search = False
             else:
+                # A window run: checked on entry, and its run row was just written.
+                assert window is not None and key is not None and job_started_at is not None
                 _poll_window(
                     str(db_path),
                     sources,
                     categories,
-                    since,
-                    until,
+                    *window,
                     summary,
-                    judge,  # type: ignore[arg-type]
+                    judge,
                     resume=resume,
-                    progress=Progress(
-                        key,
-                        WINDOW_STEP,
-                        0,
-                        None,
-                        run_id,  # type: ignore[arg-type]
-                        job_started_at,
-                    ),
+                    progress=Progress(key, WINDOW_STEP, 0, None, run_id, job_started_at),
                     batch_size=options.batch_size,
                 )
                 watched = read_watchlist(str(db_path), job_started_at)

@@ -64,7 +64,7 @@ def extract(path: str | Path, meta: dict[str, Any] | None, *, worker: Any = None
     from paramtrack.extractors import extract_pdf_safely
 
     meta = meta or {}
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         categories=meta.get("categories"),
         published=meta.get("published"),
         title=meta.get("title"),

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from prefect.flows import FlowStateHook
 
 NOTIFY_ENV = "PARAMTRACK_NOTIFY_URL"
 
@@ -74,4 +77,4 @@ def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
 
 
 #: The hooks the scheduled flows carry: ``@flow(on_failure=HOOKS, on_crashed=HOOKS)``.
-HOOKS = [notify_failure]
+HOOKS: list[FlowStateHook[..., Any]] = [notify_failure]

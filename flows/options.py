@@ -44,7 +44,7 @@ class SourceSettings:
     backoff_base_s: float | None = None  # None: each client's own default
     contact: str | None = None  # the User-Agent's mailto (None: PARAMTRACK_CONTACT, if set)
 
-    def _backoff(self) -> dict[str, float]:
+    def _backoff(self) -> dict[str, Any]:
         return {} if self.backoff_base_s is None else {"backoff_base": self.backoff_base_s}
 
     @property

@@ -34,7 +34,7 @@ class RunLogHandler(logging.Handler):
         except MissingContextError:
             return  # outside a flow or task run (a plain function call, a CLI check)
         extra = dict(getattr(run_logger, "extra", None) or {})
-        target = getattr(run_logger, "logger", run_logger)
+        target = run_logger.logger if isinstance(run_logger, logging.LoggerAdapter) else run_logger
         forwarded = logging.makeLogRecord({**record.__dict__, **extra})
         forwarded.msg, forwarded.args = record.getMessage(), None
         for handler in target.handlers:

@@ -21,7 +21,7 @@ from typing import Any
 
 from prefect import flow, serve
 from prefect.schedules import Cron
-from prefect.states import Failed
+from prefect.states import Failed, State
 
 from paramtrack.core.settings import (
     ARXIV_API_URL,
@@ -65,7 +65,7 @@ def weekly_discover_flow(
     s2_min_interval: float | None = None,
     pdf_delay_seconds: float = PDF_DELAY_S,
     contact: str | None = None,
-) -> dict:
+) -> dict[str, Any] | State:
     """Discover the ``window_days`` before today; ``categories`` None means the ML set.
 
     Flat, JSON-friendly parameters on purpose: this is the deployment's face, shown and edited
@@ -255,7 +255,8 @@ def _finished_runs(
         deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
         flow_run_filter=FlowRunFilter(
             state=FlowRunFilterState(type=FlowRunFilterStateType(any_=types)),
-            end_time=FlowRunFilterEndTime(after_=ended_after) if ended_after else None,
+            # Prefect coerces a datetime (its annotation names its own DateTime alias)
+            end_time=FlowRunFilterEndTime(after_=ended_after) if ended_after else None,  # type: ignore[arg-type]
         ),
         sort=FlowRunSort.END_TIME_DESC,
         limit=limit,

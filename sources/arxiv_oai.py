@@ -328,7 +328,7 @@ class ArxivOaiClient(OwnsHttpClient):
 
     # -- transport
     def _request(self, params: dict[str, str]) -> OaiPage:
-        return self._fetch(params, parse=True)  # type: ignore[return-value]
+        return self._fetch(params, parse=True)
 
     def _fetch(self, params: dict[str, str], *, parse: bool = False) -> Any:
         url = self.base_url

@@ -264,7 +264,7 @@ class _Session(requests.Session):
         self.timeout = timeout
         self.limiter = shared_limiter(ARXIV, delay_seconds)
 
-    def request(self, method, url, **kwargs):  # type: ignore[override]
+    def request(self, method, url, **kwargs):
         self.limiter.wait()
         headers = dict(kwargs.pop("headers", None) or {})
         headers = {k: v for k, v in headers.items() if k.lower() != "user-agent"}
@@ -301,7 +301,7 @@ class _RetryingClient(arxiv.Client):
         if self.problems is not None:
             self.problems.record(ARXIV, kind(problem))
 
-    def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0):  # type: ignore[override]
+    def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> arxiv.Feed:
         def attempt() -> arxiv.Feed:
             try:
                 feed = super(_RetryingClient, self)._parse_feed(url, first_page=first_page, _try_index=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import duckdb
 
@@ -25,8 +26,22 @@ class RejectedRecord:
     excerpt: str
 
 
+class Rejected(Protocol):
+    """Any record of a rejection with these fields (``discovery.screening.Rejection`` is one):
+    the store does not import discovery."""
+
+    @property
+    def record_id(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def excerpt(self) -> str: ...
+
+
 def record_rejections(
-    con: duckdb.DuckDBPyConnection, run_id: str, rejections: Iterable[RejectedRecord], *, at: datetime | None = None
+    con: duckdb.DuckDBPyConnection, run_id: str, rejections: Iterable[Rejected], *, at: datetime | None = None
 ) -> int:
     """Insert this run's rejections (a record rejected twice in one run is kept once)."""
     when = at or datetime.now(UTC)

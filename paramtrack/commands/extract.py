@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from paramtrack.core.errors import InputError
+
+if TYPE_CHECKING:
+    from paramtrack.extractors import ExtractionResult
 
 DEFAULT_LIMIT = 10
 
@@ -48,7 +51,7 @@ def extract_command(
         raise typer.Exit(code=1)
 
 
-def render_table(result, *, limit: int | None, name: str) -> str:  # type: ignore[no-untyped-def]
+def render_table(result: ExtractionResult, *, limit: int | None, name: str) -> str:
     """A readable ranked table: rank, value, kind, score, page, model, evidence."""
     from paramtrack.core.units import format_count
     from paramtrack.extractors import CONFIDENT_SCORE

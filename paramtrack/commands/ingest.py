@@ -57,7 +57,7 @@ def _parse_day(value: str, option: str) -> date:
         raise InputError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from None
 
 
-def _check_categories(categories: list[str]) -> list[str]:
+def _check_categories(categories: list[str]) -> tuple[str, ...]:
     from paramtrack.sources.arxiv_source import validate_categories
 
     try:
@@ -274,7 +274,7 @@ def ingest_command(
     since_day = _parse_day(since, "--since") if since else until_day - timedelta(days=7)
     if since_day > until_day:
         raise InputError(f"--since {since_day} is after --until {until_day}")
-    categories = _check_categories(list(category or DEFAULT_CATEGORIES))
+    categories = list(_check_categories(list(category or DEFAULT_CATEGORIES)))
     _check_rule(rule)
     _check_pacing(arxiv_delay, s2_interval, pdf_delay)
     contact = _check_contact(contact)
