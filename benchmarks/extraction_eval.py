@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from paramtrack.core.settings import find_corpus  # noqa: E402
-from paramtrack.extractors.abstract_eval import evaluate_abstracts, render  # noqa: E402
-from paramtrack.extractors.evaluation import evaluate  # noqa: E402
+from paramtrack.core.settings import find_corpus
+from paramtrack.extractors.abstract_eval import evaluate_abstracts, render
+from paramtrack.extractors.evaluation import evaluate
 
 
 def main(argv: list[str] | None = None) -> int:

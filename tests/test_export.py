@@ -99,6 +99,7 @@ def reviewed_db(demo_db, corpus_dir, paramtrack_exe, tmp_path) -> Path:
     return db
 
 
+@pytest.mark.slow  # runs the demo (a session fixture, ~25 s) once for all of these
 def test_export_round_trips_through_import_epoch_to_the_same_fits(reviewed_db, paramtrack_exe, tmp_path):
     out = tmp_path / "export"
     r = _run(paramtrack_exe, reviewed_db, "export", str(out))
@@ -148,12 +149,14 @@ def test_export_round_trips_through_import_epoch_to_the_same_fits(reviewed_db, p
         pd.testing.assert_frame_equal(a[name], b[name])
 
 
+@pytest.mark.slow  # runs the demo (a session fixture, ~25 s) once for all of these
 def test_export_refuses_a_bad_folder_in_one_line(reviewed_db, paramtrack_exe, tmp_path):
     (tmp_path / "afile").write_text("x")
     r = _run(paramtrack_exe, reviewed_db, "export", str(tmp_path / "afile"))
     assert r.returncode != 0 and r.stderr.strip().count("\n") <= 1 and "is a file" in r.stderr
 
 
+@pytest.mark.slow  # runs the demo (a session fixture, ~25 s) once for all of these
 def test_the_registry_duckdb_cli_reads_the_demo_warehouse_and_its_read_copy(demo_db):
     assert DUCKDB_CLI.exists(), "the DuckDB CLI is installed by `make duckdb-cli` (make test does)"
     version = subprocess.run([str(DUCKDB_CLI), "--version"], capture_output=True, text=True)
@@ -205,6 +208,7 @@ def test_every_table_and_view_an_analyst_reads_has_a_comment(warehouse):
     assert "arXiv id" in commented["curated_models"] and "system_key" in commented["curated_models"]
 
 
+@pytest.mark.slow  # runs the demo (a session fixture, ~25 s) once for all of these
 def test_an_open_analyst_session_on_the_read_copy_does_not_stop_a_run(
     reviewed_db, corpus_dir, paramtrack_exe, tmp_path
 ):
