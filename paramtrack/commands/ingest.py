@@ -156,6 +156,22 @@ def _check_pacing(arxiv_delay: float, s2_interval: float | None, pdf_delay: floa
         _check_arxiv_delay(s2_interval, "--s2-interval")
 
 
+def _source_settings(
+    arxiv_url: str, s2_url: str, arxiv_delay: float, s2_interval: float | None, pdf_delay: float, contact: str | None
+) -> Any:
+    """The checked source options as the flows take them (``flows.options.SourceSettings``)."""
+    from paramtrack.flows.options import SourceSettings
+
+    return SourceSettings(
+        arxiv_url=arxiv_url,
+        s2_url=s2_url,
+        arxiv_delay_s=arxiv_delay,
+        s2_min_interval=s2_interval,
+        pdf_delay_s=pdf_delay,
+        contact=contact,
+    )
+
+
 def _run_discover(db_path: Path, **params: Any):
     """Import Prefect only now (slow), with the project-local defaults set first; its local
     API server (when no PREFECT_API_URL is set) dies with this process, even after kill -9."""
@@ -266,7 +282,7 @@ def ingest_command(
 
     Re-running a window whose run was killed (or stopped by a source outage) resumes it."""
     from paramtrack.commands import settings_from
-    from paramtrack.flows.options import RunOptions, SourceSettings  # lazily: --help stays fast
+    from paramtrack.flows.options import RunOptions  # lazily: --help stays fast
 
     settings = settings_from(ctx)
     today = datetime.now(UTC).date()
@@ -285,14 +301,7 @@ def ingest_command(
     _refuse_if_running(settings.db_path, discover_window_key(since_day, until_day, categories), "ingest")
     _check_sources(arxiv_url, s2_url, contact)
     show_progress(not quiet)
-    sources = SourceSettings(
-        arxiv_url=arxiv_url,
-        s2_url=s2_url,
-        arxiv_delay_s=arxiv_delay,
-        s2_min_interval=s2_interval,
-        pdf_delay_s=pdf_delay,
-        contact=contact,
-    )
+    sources = _source_settings(arxiv_url, s2_url, arxiv_delay, s2_interval, pdf_delay, contact)
     options = RunOptions(
         sources=sources,
         rule=rule,
@@ -325,7 +334,7 @@ def add_command(
 
     Only the named papers' PDFs are downloaded (even one waiting for a retry) and extracted."""
     from paramtrack.commands import settings_from
-    from paramtrack.flows.options import RunOptions, SourceSettings  # lazily: --help stays fast
+    from paramtrack.flows.options import RunOptions  # lazily: --help stays fast
     from paramtrack.sources.arxiv_ids import parse_arxiv_id
 
     settings = settings_from(ctx)
@@ -339,14 +348,7 @@ def add_command(
     contact = _check_contact(contact)
     _check_sources(arxiv_url, s2_url, contact)
     show_progress(not quiet)
-    sources = SourceSettings(
-        arxiv_url=arxiv_url,
-        s2_url=s2_url,
-        arxiv_delay_s=arxiv_delay,
-        s2_min_interval=s2_interval,
-        pdf_delay_s=pdf_delay,
-        contact=contact,
-    )
+    sources = _source_settings(arxiv_url, s2_url, arxiv_delay, s2_interval, pdf_delay, contact)
     options = RunOptions(sources=sources, extract=not no_extract, pdf_cache_dir=str(settings.pdf_cache_dir))
     summary = _run_discover(settings.db_path, arxiv_ids=parsed, options=options)
     missing = sorted(set(parsed) - set(summary.found_ids))
