@@ -148,12 +148,17 @@ _NOT_A_NAME = {
 }
 
 
+_FUNCTION_WORD = re.compile(r"(?:and|or|of|the|with|et|al\.?|in|on|by|for|to|from|vs\.?|than)\b")
+
+
 def clean_model_name(name: str | None, evidence: str, title: str | None = None) -> str | None:
     """A proposed system name, or None when it is not one a reviewer would write down.
 
     Never a fragment of a word ("eters" from a hyphenated "param-eters"): the name must start at a
     word boundary of its evidence. Never the paper's title, a long phrase, a generic word, or a
-    word with neither a capital nor a digit ("base", "large" alone name no system).
+    word with neither a capital nor a digit ("base", "large" alone name no system). Never a bare
+    number (a table row whose first cell is a score, "54.0") or the tail of a phrase cut at a
+    function word ("and Farhadi" from a citation "Redmon and Farhadi").
     """
     if not name:
         return None
@@ -161,6 +166,8 @@ def clean_model_name(name: str | None, evidence: str, title: str | None = None) 
     if not text or len(text) > 60 or len(text.split()) > 6:
         return None
     if not re.search(r"[A-Z0-9]", text) or text.lower() in _NOT_A_NAME or text.lower() in P.GENERIC_NAMES:
+        return None
+    if not re.search(r"[A-Za-z]", text) or _FUNCTION_WORD.match(text):
         return None
     if title and " ".join(title.split()).lower() in (text.lower(), text.lower().rstrip(":")):
         return None

@@ -112,6 +112,8 @@ def test_a_proposed_model_name_is_never_a_fragment_of_a_word() -> None:
     assert clean_model_name("eters", "Number of param-eters (in millions)") is None
     assert clean_model_name("base", "base 108M 12 768") is None
     assert clean_model_name("Swin-L", "Swin-L 384 197M 103.9G") == "Swin-L"
+    assert clean_model_name("54.0", "mIoU #param. FLOPs | 54.0 391M 3335G") is None  # a score, not a name
+    assert clean_model_name("and Farhadi", "YOLOv2 [Redmon and Farhadi] 50.7M") is None  # a citation's tail
 
 
 def test_an_abstract_alone_gives_candidates_on_page_zero() -> None:
