@@ -332,7 +332,9 @@ def _features(
         "own": own,
         "title": title,
         "cite": bool(P.CITATION.search(near)),
-        "comparison": bool(P.COMPARISON.search(before_near)),
+        # "less than 25 million": the "than" of a bound right before the number is the bound's
+        # (counted below), not a comparison with another system
+        "comparison": bool(P.COMPARISON.search(P.BOUND_BEFORE.sub("", before_near))),
         "hypothetical": bool(P.HYPOTHETICAL.search(sentence[max(0, start - 120) : end + 40])),
         "third_party": bool(P.THIRD_PARTY.search(sentence[max(0, start - 120) : start])),
         "hardware": bool(P.HARDWARE.search(near)),

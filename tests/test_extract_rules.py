@@ -148,3 +148,12 @@ def test_arxivs_abstract_marks_the_values_it_states_without_counting_them_twice(
     only_in_abstract = cands(page, title="Widgets: a Study", abstract="Our largest model has 52B parameters.")
     c = by_value(only_in_abstract, 52_000_000_000)
     assert c.page == 0 and c.source == "abstract"
+
+
+def test_the_than_of_a_bound_is_not_a_comparison_with_another_system() -> None:
+    """ "less than 25 million parameters" bounds the paper's own network; "than AlexNet's 60M"
+    compares with another one."""
+    bound = by_value(cands("Our network uses less than 25 million parameters in total."), 25_000_000)
+    assert bound.features["bound_share"] == 1.0 and bound.features["comparison_share"] == 0.0
+    other = by_value(cands("It needs fewer weights than AlexNet with its 60 million parameters."), 60_000_000)
+    assert other.features["comparison_share"] == 1.0
