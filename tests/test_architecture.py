@@ -97,3 +97,34 @@ def test_a_users_own_flows_package_is_not_shadowed(installed, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["user", "user", "flow", "paramtrack.flows.schedule", "True"]
+
+
+@pytest.mark.slow
+def test_the_installed_wheel_runs_the_demo_from_a_prefect_project(installed, corpus_dir, tmp_path):
+    """The whole product from the wheel's files (not this checkout), in a directory that holds
+    its own ``flows/``: ``paramtrack demo`` completes and stages candidates."""
+    import duckdb
+
+    project = tmp_path / "project"
+    (project / "flows").mkdir(parents=True)
+    (project / "flows" / "__init__.py").write_text("OWNER = 'user'\n")
+    run = (
+        "import sys, flows, paramtrack.cli as cli\n"
+        "assert flows.OWNER == 'user' and cli.__file__.startswith(sys.argv[1]), (flows, cli.__file__)\n"
+        "sys.argv = ['paramtrack', 'demo', '--quiet']\n"
+        "cli.main()\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(installed),  # first on the path: the wheel's paramtrack, not the editable one
+        "PARAMTRACK_CORPUS": str(corpus_dir),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", run, str(installed)], cwd=project, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "completed in" in result.stdout
+    with duckdb.connect(str(project / "data" / "paramtrack.duckdb"), read_only=True) as con:
+        (queued,) = con.execute("SELECT count(*) FROM review_queue").fetchone()
+    assert queued > 0
