@@ -26,8 +26,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from paramtrack.core.domains import DOMAINS
 from paramtrack.core.units import format_count
-from paramtrack.extractors.metadata import DOMAINS
 from paramtrack.extractors.pipeline import extract_pdf
 from paramtrack.extractors.ranker import RankerModel, load_model
 from paramtrack.extractors.training import Example, cross_validated_models, label_candidates, rerank, within

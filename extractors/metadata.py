@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-DOMAINS = ("language", "vision", "games", "speech", "multimodal", "recommendation", "robotics", "other")
-
 _STAMP = re.compile(
     r"arXiv:(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})v(?P<v>\d+)\s*\[(?P<cat>[\w.\-]+)\]\s*(?P<d>\d{1,2})\s+(?P<m>[A-Z][a-z]{2})[a-z]*\.?\s+(?P<y>\d{4})"
 )

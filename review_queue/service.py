@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from paramtrack.core.domains import DOMAINS
 from paramtrack.core.errors import ParamtrackError
 from paramtrack.core.units import format_count
 from paramtrack.warehouse import Connection, Warehouse, models_store
@@ -59,16 +60,6 @@ __all__ = [
 ]
 
 KINDS = ("dense_total", "moe_total", "moe_active", "non_embedding", "embedding", "unknown")
-DOMAINS = (
-    "language",
-    "vision",
-    "games",
-    "speech",
-    "multimodal",
-    "recommendation",
-    "robotics",
-    "other",
-)
 #: Reject reasons: key -> label shown to reviewers (either is accepted on input).
 REASONS = {
     "not_notable": "not notable",

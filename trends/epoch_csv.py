@@ -49,16 +49,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-PRIMARY_DOMAINS = (
-    "language",
-    "vision",
-    "games",
-    "speech",
-    "multimodal",
-    "recommendation",
-    "robotics",
-    "other",
-)
+from paramtrack.core.domains import DOMAINS
+
+PRIMARY_DOMAINS = DOMAINS
 
 DOMAIN_MAP: dict[str, str] = {
     "language": "language",
