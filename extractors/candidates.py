@@ -522,6 +522,7 @@ def _sentence_mentions(
             Mention(v, kind, model, _evidence(s, a, b), int(feats["page"]), "sentence" if explicit else "size", feats)
         )
         taken.add((a, b))
+    _mark_parts_of_total(out)
 
     # Sizes glued to names: "LLaMA-65B", "GPT-3 (175B)", "PaLM 540B".
     for rx, strength in ((P.NAME_SUFFIX, "name"), (P.NAME_PAREN, "name"), (P.NAME_SPACE, "name-space")):
@@ -544,6 +545,22 @@ def _sentence_mentions(
             out.append(Mention(v, kind, name, _evidence(s, m.start(), m.end()), int(feats["page"]), "name", feats))
             taken.add((a, b))
     return out
+
+
+def _mark_parts_of_total(mentions: list[Mention]) -> None:
+    """ "A with 110M and B with 406M, a total of 626M parameters": the total is the model, the
+    smaller counts of the same sentence are its parts (the dataset records the whole; the parts
+    stay candidates, marked, for the reviewer). Only a total stated with a parameter word counts."""
+    totals = [m for m in mentions if m.features.get("total") and m.features.get("param_word")]
+    if not totals:
+        return
+    top = max(totals, key=lambda m: m.value)
+    parts = [m for m in mentions if m is not top and m.features.get("param_word") and m.value < top.value]
+    if not parts:
+        return
+    top.features["sum_total"] = True
+    for m in parts:
+        m.features["part_of_total"] = True
 
 
 def _negative(s: str, start: int) -> bool:

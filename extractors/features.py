@@ -55,6 +55,8 @@ FEATURES: tuple[str, ...] = (
     "approx_any",  # "about", "approximately", "~": a rounded size of a real model
     "hardware_share",  # memory/GPU framing
     "total_any",  # "a total of N", "N total parameters"
+    "sum_total",  # the total of parts the same sentence states ("A and B, a total of N")
+    "part_share",  # a part of such a total
     "trainable_share",  # "N trainable parameters", a "# Trainable Params" column: what a method tunes
     # kind (dense total is the reference level)
     "kind_moe_total",
@@ -111,6 +113,8 @@ RULE_WEIGHTS: dict[str, float] = {
     "appendix_only": -0.8,  # ablations and sweeps
     "refs_only": -2.0,  # the bibliography
     "kind_moe_active": -1.5,  # parts of a model, not the model
+    "part_share": -1.5,
+    "sum_total": 1.0,  # the whole those parts make: what the dataset records
     "kind_embedding": -1.5,
     "table_layer_rows": -2.0,  # a per-layer table
 }
@@ -156,6 +160,7 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
         and (_share(ms, "other_name") < 0.5 or any(m.features.get("named_main") for m in ms))
         and not all(m.features.get("layer_row") for m in ms)
         and kind not in ("moe_active", "embedding")
+        and _share(ms, "part_of_total") < 1
         for _, kind, ms in groups
     ]
     explicit = [c and any(_explicit(m) for m in ms) for c, (_, _, ms) in zip(clean, groups)]
@@ -225,6 +230,8 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
             "approx_any": _any(ms, "approx"),
             "hardware_share": _share(ms, "hardware"),
             "total_any": _any(ms, "total"),
+            "sum_total": _any(ms, "sum_total"),
+            "part_share": _share(ms, "part_of_total"),
             "trainable_share": _share(ms, "trainable"),
             "kind_moe_total": float(kind == "moe_total"),
             "kind_moe_active": float(kind == "moe_active"),

@@ -24,6 +24,7 @@ from paramtrack.extractors.features import PaperContext
 from paramtrack.extractors.layout import PageLayout
 from paramtrack.extractors.metadata import classify_domain, find_stamp, first_version_date
 from paramtrack.extractors.names import system_names
+from paramtrack.extractors.page_breaks import join_page_breaks
 from paramtrack.extractors.pdf_text import MAX_PAGES, PdfTextError, normalise_text, read_pdf_text
 from paramtrack.extractors.quantities import find_other_quantities
 from paramtrack.extractors.ranker import RankerModel
@@ -159,6 +160,7 @@ def rank_pages(
     ``layouts`` (word positions of pages that may hold a parameter table) replace the text-based
     table reading on those pages: columns are read by position there.
     """
+    pages = join_page_breaks(pages)
     doc: Document = build_document(pages)
     terms = system_names(title, doc.text[: doc.refs_span[0]] if doc.refs_span else doc.text)
     mentions = find_mentions(doc, title_terms=terms)

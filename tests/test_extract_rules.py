@@ -157,3 +157,29 @@ def test_the_than_of_a_bound_is_not_a_comparison_with_another_system() -> None:
     assert bound.features["bound_share"] == 1.0 and bound.features["comparison_share"] == 0.0
     other = by_value(cands("It needs fewer weights than AlexNet with its 60 million parameters."), 60_000_000)
     assert other.features["comparison_share"] == 1.0
+
+
+def test_the_parts_of_a_stated_total_are_parts_and_the_total_is_proposed() -> None:
+    found = cands(
+        "Our system holds two encoders with 110M parameters each and a decoder with 406M parameters, "
+        "making a total of 626M parameters."
+    )
+    total = by_value(found, 626_000_000)
+    assert total.features["sum_total"] == 1.0 and total.features["largest_explicit"] == 1.0
+    assert by_value(found, 406_000_000).features["part_share"] == 1.0
+    assert by_value(found, 110_000_000).features["part_share"] == 1.0
+    assert found[0].value == 626_000_000
+
+
+def test_a_total_without_parts_beside_it_marks_nothing() -> None:
+    found = cands("We train a network with a total of 24M parameters on four GPUs.")
+    assert found[0].value == 24_000_000
+    assert found[0].features["sum_total"] == 0.0 and found[0].features["part_share"] == 0.0
+
+
+def test_a_sentence_cut_by_a_page_break_still_reads_its_parameter_word() -> None:
+    page_1 = "Our model stacks a wide encoder and a deep decoder, which together hold 626M trainable\n7"
+    page_2 = "Table 3: Datasets.\nTask Train Test\nQA 7916 3611\nparameters. The rest of the section follows."
+    _doc, found, _other = rank_pages([FILL + page_1, page_2 + FILL])
+    assert by_value(found, 626_000_000).source == "sentence"
+    assert by_value(found, 626_000_000).page == 1
