@@ -324,7 +324,9 @@ def _features(
     near = sentence[near_a:near_b]
     before_near = sentence[max(0, start - 70) : start]
     abs_start = s_off + start
-    own = bool(P.OWN_WORDS.search(win)) or any(sa < s_off + b and se > s_off + a for sa, se in own_spans)
+    own = bool(P.OWN_WORDS.search(P.WE_COMPARE.sub(" ", win))) or any(
+        sa < s_off + b and se > s_off + a for sa, se in own_spans
+    )
     low = win.lower()
     title = any(re.search(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])", low) for t in title_terms)
     return {
@@ -343,6 +345,11 @@ def _features(
         "abstract": doc.in_abstract(abs_start),
         "bound": bool(P.BOUND_BEFORE.search(sentence[max(0, start - 25) : start])),
         "baseline": bool(P.BASELINE.search(sentence[max(0, start - 120) : end + 40])),
+        "ensemble": bool(
+            P.ENSEMBLE.search(sentence[max(0, start - 120) : end + 60])
+            and not P.PER_MEMBER_AFTER.match(sentence[end:])
+            and not P.PER_MEMBER_BEFORE.search(sentence[max(0, start - 40) : start])
+        ),
         "total": bool(
             P.TOTAL_BEFORE.search(sentence[max(0, start - 20) : start])
             or re.match(r"\s*total\b", sentence[end : end + 8], re.I)
@@ -351,7 +358,9 @@ def _features(
     }
 
 
-_TRIGGER = re.compile(r"\d\s?(?:[KMBT]\b|[Mm]illion|[Bb]illion|[Tt]rillion|×\s*10|[eE]\d)|\d,\d{3}\s|-\d+(?:\.\d+)?b\b")
+_TRIGGER = re.compile(
+    r"\d\s?(?:[KMBT]\b)|\d[\s-]?(?:[Mm]illion|[Bb]illion|[Tt]rillion|×\s*10|[eE]\d)|\d,\d{3}\s|-\d+(?:\.\d+)?b\b|\b10\s*\^\s*\d"
+)
 CUE_REACH = 2  # tokens a cue match may start before a sentence (patterns in P.cue_matcher are <= 3 tokens)
 WINDOW = 400  # characters of context kept on each side of a possible size for sentence splitting (>= a long sentence)
 
@@ -461,6 +470,9 @@ def _sentence_mentions(
         scaled = parse_scaled(m.group(0))
         if scaled:
             sizes.append((m.start(), m.end(), scaled, "sci"))
+    for m in P.POWER_OF_TEN.finditer(s):
+        if not any(a <= m.start() < b for a, b, _, _ in sizes):
+            sizes.append((m.start(), m.end(), 10 ** int(m.group("exp")), "sci"))
     for m in P.BARE_COUNT.finditer(s):
         if not any(a <= m.start() < b for a, b, _, _ in sizes):
             sizes.append((m.start(), m.end(), int(m.group("num").replace(",", "")), "bare"))
@@ -471,7 +483,7 @@ def _sentence_mentions(
     ctx: list[str | None] = []
     for a, b, _v, form in sizes:
         before, after = s[:a], s[b:]
-        if P.PARAM_AFTER.match(after) or P.PARAM_BEFORE.search(before[-45:]):
+        if P.PARAM_AFTER.match(after) or P.PARAM_BEFORE.search(before[-45:]) or P.PARAM_OF_BEFORE.search(before[-90:]):
             ctx.append("param")
         elif re.search(r"\bof which\s*$", before[-12:]) and P.ACTIVE_WORDS.search(after[:30]):
             ctx.append("param")  # "236B total parameters, of which 21B are activated"
@@ -550,8 +562,13 @@ def _sentence_mentions(
 def _mark_parts_of_total(mentions: list[Mention]) -> None:
     """ "A with 110M and B with 406M, a total of 626M parameters": the total is the model, the
     smaller counts of the same sentence are its parts (the dataset records the whole; the parts
-    stay candidates, marked, for the reviewer). Only a total stated with a parameter word counts."""
-    totals = [m for m in mentions if m.features.get("total") and m.features.get("param_word")]
+    stay candidates, marked, for the reviewer). Only a total stated with a parameter word counts,
+    and never an ensemble's: its members are models, not parts."""
+    totals = [
+        m
+        for m in mentions
+        if m.features.get("total") and m.features.get("param_word") and not m.features.get("ensemble")
+    ]
     if not totals:
         return
     top = max(totals, key=lambda m: m.value)

@@ -32,6 +32,7 @@ FEATURES: tuple[str, ...] = (
     "pages_log",  # log(1 + distinct pages stating it)
     # where
     "in_abstract",  # the arXiv abstract or the title (page 0)
+    "in_title",  # the title states it ("Nemotron 15B", "... to 22 Billion Parameters")
     "first_page",  # page 1 of the PDF
     "intro",  # pages 2-3
     "position",  # 1 - where the first mention sits in the text (0 = end, 1 = start)
@@ -49,6 +50,7 @@ FEATURES: tuple[str, ...] = (
     "comparison_share",  # "than", "compared to", "such as", "previous"
     "third_party_share",  # "their model", "researchers have used"
     "baseline_share",  # "as baselines, we train ..."
+    "ensemble_share",  # stated for an ensemble of models, not for one member
     # hedges
     "hypothetical_share",  # "could scale to", "future", "up to"
     "bound_share",  # "over", "less than", "at least"
@@ -98,6 +100,7 @@ RULE_WEIGHTS: dict[str, float] = {
     "largest_own": 0.6,  # the largest size the paper states as its own
     "first_page": 0.6,  # abstract and introduction state the headline size
     "in_abstract": 0.6,
+    "in_title": 0.8,  # a title that states a size states the paper's own
     "own_any": 0.4,  # "we train", "our model"
     "range_high": 0.5,  # the top of "from 7B to 65B"
     "mentions_log": 0.3,  # repeated
@@ -108,6 +111,7 @@ RULE_WEIGHTS: dict[str, float] = {
     "comparison_share": -0.5,  # "larger than", "compared to"
     "hypothetical_share": -0.7,  # "could scale to"
     "baseline_share": -0.5,
+    "ensemble_share": -0.7,  # an ensemble's sum is not one model's size
     "bound_share": -0.3,  # "over 100B" is a bound, not a size
     "trainable_share": -0.8,  # what a method fine-tunes, not the model's size
     "appendix_only": -0.8,  # ablations and sweeps
@@ -129,6 +133,8 @@ class PaperContext:
     """What is known about the whole paper when its candidates are described."""
 
     moe: bool = False
+    #: sizes the title states (``patterns.title_sizes``): a title's size is the paper's own
+    title_values: frozenset[int] = frozenset()
 
 
 def _share(mentions: Sequence[Mention], key: str) -> float:
@@ -161,6 +167,7 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
         and not all(m.features.get("layer_row") for m in ms)
         and kind not in ("moe_active", "embedding")
         and _share(ms, "part_of_total") < 1
+        and _share(ms, "ensemble") < 1
         for _, kind, ms in groups
     ]
     explicit = [c and any(_explicit(m) for m in ms) for c, (_, _, ms) in zip(clean, groups)]
@@ -209,6 +216,7 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
             "mentions_log": math.log1p(len(ms)),
             "pages_log": math.log1p(len(pages)),
             "in_abstract": float(0 in pages or any(m.features.get("abstract") for m in ms)),
+            "in_title": float(value in paper.title_values),
             "first_page": float(1 in pages),
             "intro": float(bool(pages & {2, 3})),
             "position": 1.0 - first,
@@ -225,6 +233,7 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
             "comparison_share": _share(ms, "comparison"),
             "third_party_share": _share(ms, "third_party"),
             "baseline_share": _share(ms, "baseline"),
+            "ensemble_share": _share(ms, "ensemble"),
             "hypothetical_share": _share(ms, "hypothetical"),
             "bound_share": _share(ms, "bound"),
             "approx_any": _any(ms, "approx"),

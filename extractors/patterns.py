@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from paramtrack.extractors.numbers import NUMBER
+from paramtrack.extractors.numbers import NUMBER, to_int
 
 # --- size mentions -------------------------------------------------------------------------------
 
-#: "175B", "1.5 billion", "7,532M", "1.6 trillion", "350 M". Upper-case suffix letters only here:
-#: lower-case "b" is a sub-figure ("Figure 3b") or a year suffix ("2016b").
+#: "175B", "1.5 billion", "7,532M", "1.6 trillion", "350 M", "a 15-billion-parameter model" (a scale
+#: word may be hyphenated to its number; a scale letter may not: "3-B" is a label). Upper-case
+#: suffix letters only here: lower-case "b" is a sub-figure ("Figure 3b") or a year suffix ("2016b").
 SIZE = re.compile(
-    rf"(?<![\w.,^/])(?P<num>{NUMBER})\s?(?P<scale>[Tt]housand|[Mm]illion|[Bb]illion|[Tt]rillion|bn|[KMBT])(?![\w])"
+    rf"(?<![\w.,^/])(?P<num>{NUMBER})(?:\s|-(?=[TtMmBb](?:housand|illion|rillion)))?(?P<scale>[Tt]housand|[Mm]illion|[Bb]illion|[Tt]rillion|bn|[KMBT])(?![\w])"
 )
 #: "836,096 parameters", "130,000 trainable parameters": an exact count with no scale word.
 BARE_COUNT = re.compile(
@@ -50,6 +51,15 @@ PARAM_BEFORE = re.compile(
     r"(?:about|around|roughly|approximately|only|just|nearly|over|~)?\s*$",
     re.IGNORECASE,
 )
+#: "the total number of parameters in our model is 1.3 billion", "parameters of the network amount
+#: to 25M": the noun, what it counts, then the size.
+PARAM_OF_BEFORE = re.compile(
+    r"\b(?:parameters?|params?|parameter count)\s+(?:in|of|for)\s+(?:[\w-]+\s+){1,4}?"
+    r"(?:is|was|are|were|amounts? to|comes? to|totals?)\s*(?:about|around|roughly|approximately|only|just|nearly|~)?\s*$",
+    re.IGNORECASE,
+)
+#: "roughly 10^9 parameters": a power of ten alone (normalised from "10⁹"), 10^3 or more.
+POWER_OF_TEN = re.compile(r"(?<![\w.×x*·^])10\s*\^\s*(?P<exp>[3-9]|1[0-5])(?![\d.])")
 #: "a 7B model", "the 172M baseline", "at the 7B scale", "7B variants" (a size used as a model name).
 SIZE_NOUN_AFTER = re.compile(
     r"^\s*-?\s*(?:(?:dense|sparse|decoder-only|parameter|[A-Z][A-Za-z0-9-]*)\s+)?(?:models?|LMs?|LLMs?|variants?|versions?|baselines?|scale|size|configurations?|transformers?|networks?|checkpoints?)\b",
@@ -64,12 +74,14 @@ LIST_GAP = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or|to|-|/|,\s*to)\s*$", re.IGNORE
 NAME_SUFFIX = re.compile(
     r"(?<![\w-])(?P<name>[A-Za-z][A-Za-z0-9.]*(?:[- ][A-Za-z0-9][A-Za-z0-9.]*)?)-(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT]|b(?=[\s,.;:)]|$))(?![\w-])"
 )
-#: "GPT-3 (175B)", "Gopher (280B)" and "PaLM 540B", "DeepSeek 67B" (figure legends, tables).
+#: "GPT-3 (175B)", "Gopher (280B)" and "PaLM 540B", "DeepSeek 67B" (figure legends, tables). A size
+#: followed by a hyphen modifies the next word ("Unified 100B-Scale", "a 7B-parameter"): it is not
+#: glued to the word before it.
 NAME_PAREN = re.compile(
     r"(?<![\w-])(?P<name>[A-Z][A-Za-z0-9.-]*(?: [0-9]{1,2})?)\s*\((?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])\)"
 )
 NAME_SPACE = re.compile(
-    r"(?<![\w-])(?P<name>[A-Z][a-z]*[A-Z0-9][A-Za-z0-9.-]*|[A-Z][a-z]{2,}(?: [0-9]{1,2})?)\s(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])(?![\w.])(?!\s*(?:\d|[A-Z]{2}))"
+    r"(?<![\w-])(?P<name>[A-Z][a-z]*[A-Z0-9][A-Za-z0-9.-]*|[A-Z][a-z]{2,}(?: [0-9]{1,2}|-[0-9]{1,2}(?:\.[0-9])?)?)\s(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])(?![\w.-])(?!\s*(?:\d|[A-Z]{2}))"
 )
 
 #: A size followed by one of these is not a parameter count.
@@ -129,6 +141,12 @@ HARDWARE = re.compile(r"\b(?:memory|GB|GiB|out of memory|OOM|per GPU|per device|
 #: Own-work framing. Also used through spaCy's Matcher for sentence-level cues (see ``cue_matcher``).
 OWN_WORDS = re.compile(
     r"\b(?:we|our|ours|us)\b|\bthis (?:work|paper)\b|\b(?:these|the proposed) models?\b",
+    re.IGNORECASE,
+)
+#: "We compare against the ... 11-billion parameter model": the "we" of a comparison is the
+#: subject, and what it compares against is someone else's; the phrase is no own-work cue.
+WE_COMPARE = re.compile(
+    r"\bwe\s+(?:also\s+|further\s+)?(?:compare|benchmark|evaluate)\s+(?:\w+\s+){0,3}?(?:against|to|with)\b",
     re.IGNORECASE,
 )
 ACTIVE_WORDS = re.compile(r"\b(?:activ(?:e|ated)|used per token|per token)\b", re.IGNORECASE)
@@ -291,6 +309,28 @@ def cue_matcher():
     return m
 
 
+#: A name the title glues a size to: "Nemotron 15B", "Stable LM Zephyr 3B", "RDT-1B", "Nemotron-4 15B".
+_TITLE_SIZED_NAME = re.compile(
+    r"(?<![\w-])(?P<name>[A-Z][A-Za-z0-9.]*(?:-[0-9]{1,2}(?:\.[0-9])?)?)[- ](?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])(?![\w.])"
+)
+
+
+def title_sizes(title: str | None) -> frozenset[int]:
+    """The sizes a title states ("Nemotron 15B", "Scaling Vision Transformers to 22 Billion
+    Parameters"): a title that gives a size gives the paper's own. Token and data counts are not."""
+    if not title:
+        return frozenset()
+    out: set[int] = set()
+    for m in list(SIZE.finditer(title)) + list(_TITLE_SIZED_NAME.finditer(title)):
+        if NOT_PARAMS_AFTER.match(title[m.end() :]):
+            continue
+        try:
+            out.add(to_int(m.group("num"), m.group("scale")))
+        except ValueError:
+            continue
+    return frozenset(out)
+
+
 def title_terms(title: str | None) -> set[str]:
     """Distinctive words of a title that may name the paper's system.
 
@@ -301,6 +341,11 @@ def title_terms(title: str | None) -> set[str]:
     if not title:
         return set()
     terms: set[str] = set()
+    # a name the title glues a size to is the paper's system, however plainly it is spelled
+    for m in _TITLE_SIZED_NAME.finditer(title):
+        name = m.group("name").lower()
+        if len(name) >= 3 and name not in _STOP:
+            terms.update({name, name.split("-")[0]} - {""})
     head, sep, rest = title.partition(":")
     if sep and len(head.split()) <= 4:
         for w in re.findall(r"[A-Za-z][A-Za-z0-9-]*", head):
@@ -347,7 +392,14 @@ BOUND_BEFORE = re.compile(
     re.IGNORECASE,
 )
 BASELINE = re.compile(r"\bbaselines?\b", re.IGNORECASE)
-TOTAL_BEFORE = re.compile(r"(?:\ba total of|\bin total|\btotall?ing|\bsum of)\s*$", re.IGNORECASE)
+#: An ensemble of models: a count stated for it is the members' sum, not one model's size.
+ENSEMBLE = re.compile(r"\bensembl(?:e|es|ed|ing)\b", re.IGNORECASE)
+#: ... unless the count is said to be each member's: "(with 384M parameters ... each)", "a single
+#: model of 340M". "each" must follow in the same clause (a comma or semicolon ends it, a digit
+#: group's comma does not); "single", "individual", "each model" may precede.
+PER_MEMBER_AFTER = re.compile(r"^(?:[^,;]|,\d){0,60}?\beach\b", re.IGNORECASE)
+PER_MEMBER_BEFORE = re.compile(r"\b(?:single|individual|each|per)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+TOTAL_BEFORE = re.compile(r"(?:\ba total of|\bin total|\btotall?ing|\bsum of|\bout of)\s*$", re.IGNORECASE)
 #: A name followed by a citation marker: "GPT-3 [11]", "GPT-3 (Brown et al., 2020)", "Gopher (Rae et al., 2021)".
 CITED_NAME = re.compile(
     r"(?<![\w-])(?P<name>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)\s*(?:\(\d+(?:\.\d+)?[MBT]\)\s*)?"

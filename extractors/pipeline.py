@@ -108,7 +108,7 @@ def extract_abstract(
     mentions = find_mentions(doc, title_terms=terms)
     moe = P.is_moe_paper(title, front)
     apply_paper_kind(mentions, moe)
-    cands = group_mentions(mentions, PaperContext(moe=moe))
+    cands = group_mentions(mentions, PaperContext(moe=moe, title_values=P.title_sizes(title)))
     result.candidates = score_candidates(cands, model) if score else cands
     result.other_candidates = find_other_quantities(doc)
     result.domain, result.domain_confidence = classify_domain(front, categories, None)
@@ -178,7 +178,7 @@ def rank_pages(
         mentions += _merge_page_zero(page_zero(title, abstract), terms, mentions)
     moe = P.is_moe_paper(title, pages[0] if pages else "")
     apply_paper_kind(mentions, moe)
-    cands: list[Candidate] = group_mentions(mentions, PaperContext(moe=moe))
+    cands: list[Candidate] = group_mentions(mentions, PaperContext(moe=moe, title_values=P.title_sizes(title)))
     if score:
         cands = score_candidates(cands, model)
     return doc, cands, find_other_quantities(doc)

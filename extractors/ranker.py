@@ -72,8 +72,14 @@ class RankerModel:
         return json.dumps({"format": FORMAT, **self._params(), "meta": self.meta}, indent=1, sort_keys=False) + "\n"
 
     def weights(self) -> list[tuple[str, float]]:
-        """Features by the weight of one standard deviation, strongest first (``ranker show``)."""
-        return sorted(zip(self.features, self.coef), key=lambda t: -abs(t[1]))
+        """Features by the weight of one standard deviation, strongest first (``ranker show``).
+
+        A feature trained unshrunk is stored on a finer scale (``sd_in_scale_units`` in ``meta``
+        says how much finer); its weight is converted back, or the prior would look negligible.
+        """
+        units = self.meta.get("sd_in_scale_units") or {}
+        per_sd = [(name, w * float(units.get(name, 1.0))) for name, w in zip(self.features, self.coef)]
+        return sorted(per_sd, key=lambda t: -abs(t[1]))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -109,10 +109,17 @@ def _group_kind(mentions: Sequence[Mention], best: Mention) -> str:
     return max(kinds, key=lambda k: (kinds[k], _KIND_PRIORITY[k]))
 
 
-#: Active-parameter and embedding counts are parts of a model: the dataset records the whole, so
-#: a part is never proposed as confidently as the model it belongs to (a rule of the dataset's
-#: definition, which too few training papers exhibit for the model to learn it reliably).
+#: Active-parameter and embedding counts, the parts of a stated total, and an ensemble's sum are
+#: not one model's whole size: the dataset records the whole model, so such a count is never
+#: proposed as confidently as the model it belongs to (a rule of the dataset's definition, which
+#: too few training papers exhibit for the model to learn it reliably).
 PART_FACTOR = 0.5
+
+
+def not_a_whole_model(c: Candidate) -> bool:
+    """A part of a model (by kind, or every mention a part of a stated total) or an ensemble's sum."""
+    f = c.features or {}
+    return c.kind in _PARTS or f.get("part_share", 0.0) >= 1.0 or f.get("ensemble_share", 0.0) >= 1.0
 
 
 def score_candidates(cands: list[Candidate], model: RankerModel | None = None) -> list[Candidate]:
@@ -126,8 +133,8 @@ def score_candidates(cands: list[Candidate], model: RankerModel | None = None) -
 
 def candidate_score(c: Candidate, model: RankerModel) -> float:
     """The model's probability, with the two rules of the dataset's definition applied on top:
-    parts of a model score half, and an implausible size never scores above ``IMPLAUSIBLE_CAP``."""
-    p = model.score(c.features) * (PART_FACTOR if c.kind in _PARTS else 1.0)
+    what is not a whole model scores half, and an implausible size never scores above ``IMPLAUSIBLE_CAP``."""
+    p = model.score(c.features) * (PART_FACTOR if not_a_whole_model(c) else 1.0)
     if not plausible(c.quantity, c.value):
         p = min(p, IMPLAUSIBLE_CAP)
     return round(min(0.99, max(0.01, p)), 3)

@@ -132,7 +132,13 @@ def _fit_fixed(examples: Sequence[Example], c_value: float, feature_set: str = "
         tuple(scale.tolist()),
         tuple(float(w) for w in coef),
         intercept,
-        {"C": c_value, "feature_set": feature_set},
+        {
+            "C": c_value,
+            "feature_set": feature_set,
+            # how many stored scale units make one standard deviation, so that ``ranker show``
+            # reports the unshrunk prior's weight per standard deviation like the others
+            "sd_in_scale_units": {n: PRIOR_UNSHRUNK for n in names if n == "rule_score"},
+        },
     )
 
 

@@ -183,3 +183,59 @@ def test_a_sentence_cut_by_a_page_break_still_reads_its_parameter_word() -> None
     _doc, found, _other = rank_pages([FILL + page_1, page_2 + FILL])
     assert by_value(found, 626_000_000).source == "sentence"
     assert by_value(found, 626_000_000).page == 1
+
+
+def test_a_count_stated_for_an_ensemble_is_not_the_model_and_each_members_is() -> None:
+    found = cands(
+        "Our best result comes from an ensemble of five networks with 1.7B parameters in total; "
+        "a single network has 340M parameters."
+    )
+    assert by_value(found, 1_700_000_000).features["ensemble_share"] == 1.0
+    assert by_value(found, 340_000_000).features["ensemble_share"] == 0.0
+    assert found[0].value == 340_000_000
+    each = cands("We decode with an ensemble of 5 deep LSTMs (with 384M parameters and 8,000 dimensional state each).")
+    assert each[0].value == 384_000_000 and each[0].features["ensemble_share"] == 0.0
+
+
+def test_a_size_that_modifies_the_next_word_is_not_glued_to_the_word_before() -> None:
+    found = cands("Unified 100B-Scale Pre-trained Transformer for Proteins. We train it at 100 billion parameters.")
+    assert by_value(found, 100_000_000_000).features["other_name_share"] == 0.0
+
+
+def test_a_hyphenated_scale_word_is_a_size() -> None:
+    found = cands("We introduce a 15-billion-parameter multilingual model trained on 8 trillion tokens.")
+    assert found[0].value == 15_000_000_000 and found[0].source == "sentence"
+    assert cands("Figure 3-B shows the learning curves for all runs of the sweep.") == []
+
+
+def test_the_total_after_out_of_is_the_mixture_of_experts_total() -> None:
+    found = cands("Our sparse mixture-of-experts model uses only 39B active parameters out of 141B.")
+    assert found[0].value == 141_000_000_000 and found[0].kind == "moe_total"
+    assert by_value(found, 39_000_000_000).kind == "moe_active"
+
+
+def test_what_we_compare_against_is_not_our_own_model() -> None:
+    found = cands("We compare against the Base, Large, and even larger 11-billion parameter model of that work.")
+    assert by_value(found, 11_000_000_000).features["own_any"] == 0.0
+
+
+def test_a_size_the_title_states_is_the_papers_own_even_beside_a_larger_cited_model() -> None:
+    title = "Apriel Nemotron 15B: a small reasoning model"
+    abstract = (
+        "Nemotron 15B is a reasoning model that competes with models such as QwQ-32B while using half of their memory."
+    )
+    result = extract_abstract(title=title, abstract=abstract)
+    top = result.candidates[0]
+    assert top.value == 15_000_000_000 and top.features["in_title"] == 1.0
+    assert top.features["other_name_share"] == 0.0  # the name the title glues a size to is the paper's own
+    assert by_value(result.candidates, 32_000_000_000).features["in_title"] == 0.0
+
+
+def test_the_noun_and_what_it_counts_may_come_before_the_size() -> None:
+    found = cands("The total number of parameters in our model is 1.3 billion, twice the previous one.")
+    assert found[0].value == 1_300_000_000 and found[0].source == "sentence"
+
+
+def test_a_power_of_ten_alone_is_a_size_and_a_token_count_is_not() -> None:
+    assert cands("Our largest model has roughly 10^9 parameters.")[0].value == 1_000_000_000
+    assert cands("We trained the model on 10^9 tokens of web text.") == []
