@@ -563,7 +563,8 @@ def _mark_parts_of_total(mentions: list[Mention]) -> None:
     """ "A with 110M and B with 406M, a total of 626M parameters": the total is the model, the
     smaller counts of the same sentence are its parts (the dataset records the whole; the parts
     stay candidates, marked, for the reviewer). Only a total stated with a parameter word counts,
-    and never an ensemble's: its members are models, not parts."""
+    never an ensemble's (its members are models, not parts), and the members of a list or range
+    ("125M, 350M and 1.3B total parameters") are sibling models, never parts."""
     totals = [
         m
         for m in mentions
@@ -572,7 +573,17 @@ def _mark_parts_of_total(mentions: list[Mention]) -> None:
     if not totals:
         return
     top = max(totals, key=lambda m: m.value)
-    parts = [m for m in mentions if m is not top and m.features.get("param_word") and m.value < top.value]
+    in_list = ("range_low", "range_high")
+    if any(top.features.get(k) for k in in_list):
+        return
+    parts = [
+        m
+        for m in mentions
+        if m is not top
+        and m.features.get("param_word")
+        and m.value < top.value
+        and not any(m.features.get(k) for k in in_list)
+    ]
     if not parts:
         return
     top.features["sum_total"] = True

@@ -239,3 +239,9 @@ def test_the_noun_and_what_it_counts_may_come_before_the_size() -> None:
 def test_a_power_of_ten_alone_is_a_size_and_a_token_count_is_not() -> None:
     assert cands("Our largest model has roughly 10^9 parameters.")[0].value == 1_000_000_000
     assert cands("We trained the model on 10^9 tokens of web text.") == []
+
+
+def test_the_members_of_a_list_are_sibling_models_not_parts_of_its_last() -> None:
+    found = cands("We train models with 125M, 350M and 1.3B total parameters on the same data.")
+    assert {c.value for c in found} == {125_000_000, 350_000_000, 1_300_000_000}
+    assert all(c.features["part_share"] == 0.0 and c.features["sum_total"] == 0.0 for c in found)
