@@ -14,6 +14,8 @@ import duckdb
 import pytest
 from test_review_support import REPO_ROOT, Server
 
+from paramtrack.extractors.pipeline import page_zero
+
 pytestmark = [pytest.mark.slow, pytest.mark.prefect]
 
 TABLES = ["papers", "citation_snapshots", "pdfs", "extractions", "candidates", "review_items", "decisions", "models"]
@@ -154,8 +156,9 @@ def test_notable_papers_without_a_pdf_are_staged_from_their_abstract_and_shown_s
             " AND c.arxiv_id NOT IN (SELECT arxiv_id FROM pdfs WHERE sha256 IS NOT NULL)"
             " ORDER BY c.score DESC"
         ).fetchall()
+        # page 0 as the extractor reads it: the title as a sentence of its own, then the abstract
         fronts = {
-            a: " ".join(f"{t} {ab}".split())
+            a: " ".join(page_zero(t, ab).split())
             for a, t, ab in con.execute("SELECT arxiv_id, title, abstract FROM papers").fetchall()
         }
     finally:
