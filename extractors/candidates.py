@@ -322,13 +322,13 @@ def _features(
     win = sentence[a:b]
     near_a, near_b = _window(sentence, start, end, 90, 70)
     near = sentence[near_a:near_b]
-    before_near = sentence[max(0, start - 70) : start]
     abs_start = s_off + start
     own = bool(P.OWN_WORDS.search(P.WE_COMPARE.sub(" ", win))) or any(
         sa < s_off + b and se > s_off + a for sa, se in own_spans
     )
     low = win.lower()
     title = any(re.search(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])", low) for t in title_terms)
+    c_lo, c_hi = _clause(sentence, start, end)
     return {
         "page": doc.page_of(abs_start),
         "own": own,
@@ -336,15 +336,15 @@ def _features(
         "cite": bool(P.CITATION.search(near)),
         # "less than 25 million": the "than" of a bound right before the number is the bound's
         # (counted below), not a comparison with another system
-        "comparison": bool(P.COMPARISON.search(P.BOUND_BEFORE.sub("", before_near))),
+        "comparison": bool(P.COMPARISON.search(P.BOUND_BEFORE.sub("", sentence[max(c_lo, start - 70) : start]))),
         "hypothetical": bool(P.HYPOTHETICAL.search(sentence[max(0, start - 120) : end + 40])),
-        "third_party": bool(P.THIRD_PARTY.search(sentence[max(0, start - 120) : start])),
+        "third_party": bool(P.THIRD_PARTY.search(sentence[max(c_lo, start - 120) : start])),
         "hardware": bool(P.HARDWARE.search(near)),
         "refs": doc.in_references(abs_start) or bool(_BIB_LIKE.search(near)),
         "appendix": doc.in_appendix(abs_start),
         "abstract": doc.in_abstract(abs_start),
         "bound": bool(P.BOUND_BEFORE.search(sentence[max(0, start - 25) : start])),
-        "baseline": bool(P.BASELINE.search(sentence[max(0, start - 120) : end + 40])),
+        "baseline": bool(P.BASELINE.search(sentence[max(c_lo, start - 120) : min(c_hi, end + 40)])),
         "ensemble": bool(
             P.ENSEMBLE.search(sentence[max(0, start - 120) : end + 60])
             and not P.PER_MEMBER_AFTER.match(sentence[end:])
@@ -356,6 +356,15 @@ def _features(
         ),
         "offset_frac": abs_start / max(1, len(doc.text)),
     }
+
+
+def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The clause around a size, cut at contrasts: in "the baseline has 35M while ours has 8M"
+    the baseline's cue is not the 8M's. Only cues about whose model it is are scoped this way;
+    hedges ("could scale to") reach across."""
+    lo = max((m.end() for m in P.CONTRAST.finditer(sentence, 0, start)), default=0)
+    after = P.CONTRAST.search(sentence, end)
+    return lo, after.start() if after else len(sentence)
 
 
 _TRIGGER = re.compile(

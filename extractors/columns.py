@@ -247,9 +247,12 @@ def _row_label(words: list[Word], x_min: float) -> list[Word]:
     """The row's leading cells: words up to the first number that follows a word ("1.0 MobileNet-224 70.6%")."""
     out: list[Word] = []
     seen_alpha = False
-    for w in words:
-        if w.x0 < x_min:
-            continue
+    first = next((i for i, w in enumerate(words) if w.x0 >= x_min), len(words))
+    # a label wider than its header cell starts left of the cut: "Conv MobileNet" centred under
+    # "Model" keeps "Conv", the words of one cell being a space apart
+    while 0 < first < len(words) and words[first].x0 - words[first - 1].x1 < 0.6 * max(words[first].height, 6.0):
+        first -= 1
+    for w in words[first:]:
         if _is_value_word(w) and seen_alpha:
             break
         out.append(w)
@@ -367,9 +370,14 @@ def _row_layout(
         v = _value_at(line.words, k, unit)
         assert v is not None
         label_words: list[Word] = []
-        for lj in range(li - 1, max(-1, li - 9), -1):
+        # Up by distance, not by line count: on a two-column page the other column's lines
+        # interleave with the table's, and a header stacked over two lines ("FCN-" over
+        # "VGG16") sits seven rows above a "parameters" row.
+        for lj in range(li - 1, max(-1, li - 25), -1):
             if lines[lj].cy < line.cy - 10 * max(w.height, 6.0) or _CAPTION.match(lines[lj].text):
                 break
+            if _prose([a for a in lines[lj].words if x0 <= a.cx <= x1]):
+                break  # the caption's or the page's running text: the table starts below it
             above = [a for a in lines[lj].within(w.x0 - 4, w.x1 + 4) if x0 <= a.cx <= x1]
             if not above:
                 continue

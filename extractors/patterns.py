@@ -392,6 +392,8 @@ BOUND_BEFORE = re.compile(
     re.IGNORECASE,
 )
 BASELINE = re.compile(r"\bbaselines?\b", re.IGNORECASE)
+#: Words that turn a sentence to another system: "A has 35M parameters while B has 8M".
+CONTRAST = re.compile(r"\b(?:while|whereas|but)\b|;", re.IGNORECASE)
 #: An ensemble of models: a count stated for it is the members' sum, not one model's size.
 ENSEMBLE = re.compile(r"\bensembl(?:e|es|ed|ing)\b", re.IGNORECASE)
 #: ... unless the count is said to be each member's: "(with 384M parameters ... each)", "a single

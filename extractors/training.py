@@ -35,8 +35,8 @@ PRIOR_UNSHRUNK = 100.0
 DECISION_WEIGHT = 1.0
 #: The model families the inner cross-validation chooses between, richest first: every feature;
 #: the hand-written prior with the few features that say how a paper states its sizes; the prior
-#: alone. With few training papers a smaller model generalises better; ``choose_config`` takes the
-#: simplest one that is not clearly worse (measured, not assumed).
+#: alone. ``choose_config`` takes the one that scores best on the training papers' inner folds
+#: (measured, not assumed), the simpler one on a tie.
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "all": FEATURES,
     "prior+core": (
@@ -197,18 +197,21 @@ def fit_model(
 
 
 def choose_config(examples: Sequence[Example], *, k: int = 4, seed: int = 0) -> tuple[str, float]:
-    """The simplest (feature set, regularisation strength) within one standard error of the best.
+    """The (feature set, regularisation strength) with the best inner cross-validated score.
 
-    Scored by an inner cross-validation (see ``_paper_scores``). The one-standard-error rule
-    (Breiman et al.) prefers the smaller model when a richer one is not clearly better, which with
-    a few dozen training papers it rarely is; as reviewer decisions add papers, richer models win
-    on their merit. Simpler means: an earlier feature set in ``FEATURE_SETS`` reversed (the prior
-    alone first), then a smaller C (stronger regularisation).
+    Scored by an inner cross-validation on ``examples`` alone (see ``_paper_scores``); ties go to
+    the simpler choice (an earlier feature set in ``FEATURE_SETS`` reversed, the prior alone
+    first, then a smaller C). An earlier version took the simplest choice within one standard
+    error of the best (Breiman et al.'s rule): with 50-odd training papers scored 0, 1 or 1.5 that
+    error is wide enough to let the prior alone win whenever the inner folds fell badly, and the
+    outer figures then swung by two papers from one fold seed to the next. Taking the best is as
+    honest (the outer papers are never seen) and, measured, steadier.
     """
     import statistics
 
     folds = fold_of([e.key for e in examples], k, seed + 1)
-    results: list[tuple[float, float, str, float]] = []  # mean, standard error, feature set, C
+    simplicity = {name: i for i, name in enumerate(reversed(FEATURE_SETS))}
+    results: list[tuple[float, int, float, str]] = []  # mean, -simplicity, -C, feature set
     for feature_set in FEATURE_SETS:
         for c_value in C_GRID:
             models = {i: _fit_fixed([e for e in examples if folds[e.key] != i], c_value, feature_set) for i in range(k)}
@@ -216,14 +219,10 @@ def choose_config(examples: Sequence[Example], *, k: int = 4, seed: int = 0) -> 
             def model_for(ex: Example, models: dict[int, RankerModel] = models) -> RankerModel:
                 return models[folds[ex.key]]
 
-            scores = _paper_scores(examples, model_for)
-            sem = statistics.stdev(scores) / math.sqrt(len(scores)) if len(scores) > 1 else 0.0
-            results.append((statistics.fmean(scores), sem, feature_set, c_value))
-    best_mean, best_sem = max((m, e) for m, e, _, _ in results)
-    simplicity = {name: i for i, name in enumerate(reversed(FEATURE_SETS))}
-    eligible = [r for r in results if r[0] >= best_mean - best_sem]
-    _, _, feature_set, c_value = min(eligible, key=lambda r: (simplicity[r[2]], r[3]))
-    return feature_set, c_value
+            mean = round(statistics.fmean(_paper_scores(examples, model_for)), 9)
+            results.append((mean, -simplicity[feature_set], -c_value, feature_set))
+    best = max(results)
+    return best[3], -best[2]
 
 
 def cross_validated_models(

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest_extract import build_pdf, table_page  # noqa: E402
+from conftest_extract import build_pdf, positioned_stream, table_page  # noqa: E402
 
 from paramtrack.extractors import extract_pdf  # noqa: E402
 
@@ -81,3 +81,27 @@ def test_a_table_in_one_column_of_a_two_column_page_ignores_the_other_column() -
     row = next(c for c in result.candidates if c.value == 234_000_000)
     assert row.model == "UperNet Gadget-L"  # not words of the prose beside it
     assert row.features["named_main"] == 0.0  # a downstream system around the backbone, not the backbone
+
+
+def test_a_header_stacked_over_two_lines_names_a_parameter_row_far_below_it() -> None:
+    """ "FCN-" over "VGG16", then four rows of other figures, then "parameters": on a two-column
+    page the other column's lines interleave with the table's, so the header is found by distance,
+    not by counting lines, and the prose above the table is not part of it."""
+    items: list[tuple[float, float, str]] = [(60, 760, "Gadgets: Scaling Widgets")]
+    items += [(60, 705 - 11 * i, "running prose in the left column here") for i in range(12)]
+    items += [(330, 700, "the caption's last words run across the whole column here.")]
+    items += [(400, 688, "Gadget-"), (460, 688, "Gadget-")]
+    items += [(400, 679, "Small"), (460, 679, "Large")]
+    for i, label in enumerate(["mean IU", "forward time", "conv. layers", "rf size"]):
+        items += [(330, 667 - 11 * i, label), (400, 667 - 11 * i, f"{40 + i}.5"), (460, 667 - 11 * i, f"{50 + i}.5")]
+    items += [(330, 623, "parameters"), (400, 623, "57M"), (460, 623, "134M")]
+    values = table_values(build_pdf([positioned_stream(items)]))
+    assert values == {57_000_000: "Gadget-Small", 134_000_000: "Gadget-Large"}
+
+
+def test_a_row_label_wider_than_its_header_keeps_its_first_word() -> None:
+    """ "Full Gadget" centred under "Model" starts left of the header cell; it is still one label."""
+    header = [(80, "Model"), (160, "Accuracy"), (230, "Params (M)")]
+    rows = [[(56, "Full Gadget"), (165, "71.7%"), (235, "29.3")], [(74, "Gadget"), (165, "70.6%"), (235, "4.2")]]
+    pdf = build_pdf([table_page("Gadgets: Scaling Widgets", header, rows, caption="Table 4: Full vs separable.")])
+    assert table_values(pdf) == {29_300_000: "Full Gadget", 4_200_000: "Gadget"}

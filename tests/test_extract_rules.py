@@ -245,3 +245,17 @@ def test_the_members_of_a_list_are_sibling_models_not_parts_of_its_last() -> Non
     found = cands("We train models with 125M, 350M and 1.3B total parameters on the same data.")
     assert {c.value for c in found} == {125_000_000, 350_000_000, 1_300_000_000}
     assert all(c.features["part_share"] == 0.0 and c.features["sum_total"] == 0.0 for c in found)
+
+
+def test_a_contrast_ends_the_reach_of_another_systems_cues() -> None:
+    """ "the baseline has 35M while Gizmo has 8M": the baseline's cue belongs to its own clause."""
+    found = cands(
+        "In terms of size the baseline has 35.4M parameters while Gizmo has 8.2M parameters.",
+        title="Gizmo: Routing Between Capsules",
+    )
+    ours, theirs = by_value(found, 8_200_000), by_value(found, 35_400_000)
+    assert ours.features["baseline_share"] == 0.0 and ours.features["comparison_share"] == 0.0
+    assert theirs.features["baseline_share"] == 1.0
+    assert ours.features["rule_score"] > theirs.features["rule_score"]
+    after = cands("Gizmo has 8.2M parameters, whereas the baseline has 35.4M parameters.", title="Gizmo: Routing")
+    assert by_value(after, 8_200_000).features["baseline_share"] == 0.0
