@@ -53,6 +53,7 @@ docs: $(STAMP)
 
 eval: $(STAMP)
 	$(PY) benchmarks/extraction_eval.py
+	$(PY) benchmarks/ranker_families.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/pdf_throughput.py
