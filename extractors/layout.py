@@ -11,6 +11,7 @@ are laid out (see ``extractors.pdf_text``), so this costs a few milliseconds per
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -133,22 +134,32 @@ def find_gutter(lines: Sequence[Line], width: float) -> float | None:
     lines run across the middle.
     """
     text_lines = [ln for ln in lines if len(ln.words) >= 4]
-    if len(text_lines) < 10:
+    if len(text_lines) < 10 or width <= 0:
         return None
-    xs = [width / 2 + step * width / 200 for step in range(-12, 13)]
+    step = width / 200
+    xs = [width / 2 + k * width / 200 for k in range(-12, 13)]
+    crossing = [0] * len(xs)
+    both = [0] * len(xs)
+    for ln in text_lines:
+        # a gutter is wider than the space between two words: nothing within 4 pt of it. Each
+        # word blocks only the few candidate x it spans, so look those up instead of every x.
+        blocked = [False] * len(xs)
+        for w in ln.words:
+            lo = max(0, math.floor((w.x0 - 4 - xs[0]) / step))
+            hi = min(len(xs) - 1, math.ceil((w.x1 + 4 - xs[0]) / step))
+            for k in range(lo, hi + 1):
+                if w.x0 < xs[k] + 4 and w.x1 > xs[k] - 4:
+                    blocked[k] = True
+        first, last = ln.words[0].x0, ln.words[-1].x1
+        for k, x in enumerate(xs):
+            if blocked[k]:
+                crossing[k] += 1
+            elif first < x - 4 and last > x + 4:
+                both[k] += 1
     best: tuple[int, float] | None = None
-    for x in xs:
-        # a gutter is wider than the space between two words: nothing within 4 pt of it
-        crossing = sum(1 for ln in text_lines if any(w.x0 < x + 4 and w.x1 > x - 4 for w in ln.words))
-        both = sum(
-            1
-            for ln in text_lines
-            if ln.words[0].x0 < x - 4
-            and ln.words[-1].x1 > x + 4
-            and not any(w.x0 < x + 4 and w.x1 > x - 4 for w in ln.words)
-        )
-        if crossing <= 0.15 * len(text_lines) and both >= 5 and (best is None or both > best[0]):
-            best = (both, x)
+    for k, x in enumerate(xs):
+        if crossing[k] <= 0.15 * len(text_lines) and both[k] >= 5 and (best is None or both[k] > best[0]):
+            best = (both[k], x)
     return best[1] if best else None
 
 
