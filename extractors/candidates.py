@@ -216,8 +216,9 @@ def _nearest_model_name(before: str, after: str) -> str | None:
     """
     parts = re.split(r"[,;:()]\s|\.\s", before)
     clause = parts[-1]
-    if len(parts) > 1 and re.match(r"\s*(?:which|that|who)\b", clause) and len(clause) < 40:
-        clause = parts[-2].split(" ")[-1] + " " + clause  # "AlexNet, which used 60 million parameters"
+    if len(parts) > 1 and re.match(r"\s*(?:which|that|who|with|having|containing)\b", clause) and len(clause) < 40:
+        # "AlexNet, which used 60 million parameters", "GPT-3, with 175 billion parameters"
+        clause = parts[-2].split(" ")[-1] + " " + clause
     # "the same budget as Gopher but with 70B parameters": a name before a contrast belongs to
     # the compared system, not to the size after it
     clause = re.split(r"\b(?:but|whereas|while|than|unlike|versus|vs\.?)\b", clause)[-1]
@@ -283,8 +284,10 @@ def _kind(sentence: str, start: int, end: int, explicit: bool, next_start: int |
         return "embedding"
     if (
         P.ACTIVE_WORDS.search(after[:40]) and not re.search(r"\bdense(?:ly)?\s*activated", after[:40], re.I)
-    ) or re.search(r"\b(?:only|activat\w+|active)\s*$", before[-20:], re.I):
+    ) or re.search(r"\b(?:activat\w+|active)\s*$", before[-20:], re.I):
         return "moe_active"
+    if re.search(r"\bonly\s*$", before[-20:], re.I) and P.MOE_WORDS.search(_DENSELY_ACTIVATED.sub(" ", sentence)):
+        return "moe_active"  # "each token only uses 13B"; "a small model of only 10M parameters" is whole
     if P.NON_EMBEDDING.search(sentence):
         return "non_embedding"
     if not explicit:
@@ -323,8 +326,11 @@ def _features(
     near_a, near_b = _window(sentence, start, end, 90, 70)
     near = sentence[near_a:near_b]
     abs_start = s_off + start
-    own = bool(P.OWN_WORDS.search(P.WE_COMPARE.sub(" ", win))) or any(
-        sa < s_off + b and se > s_off + a for sa, se in own_spans
+    # "our model with 3.2B parameters outperforms the 48-layer model with 12B parameters": an
+    # own-work cue does not reach past a comparison into the compared system's size
+    own_a = max((m.end() for m in P.COMPARED_WITH.finditer(P.BOUND_BEFORE.sub("", sentence[a:start]))), default=0) + a
+    own = bool(P.OWN_WORDS.search(P.WE_COMPARE.sub(" ", sentence[own_a:b]))) or any(
+        sa < s_off + b and se > s_off + own_a for sa, se in own_spans
     )
     low = win.lower()
     title = any(re.search(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])", low) for t in title_terms)

@@ -387,11 +387,16 @@ _STOP = {
 
 #: A bound, not a size: "over 100B", "more than 1.4B", "beyond 1 trillion", "larger than 2B".
 BOUND_BEFORE = re.compile(
-    r"(?:\bover|\bmore than|\bbeyond|\bup to|\bat least|\bless than|\bfewer than|\bunder|\babove|\blarger than|"
+    r"(?:\bover|\bmore than|\bbeyond|\bup to|\bupwards of|\bin excess of|\bat least|\bless than|\bfewer than|\bunder|\babove|\blarger than|"
     r"\bsmaller than|\bexceed(?:s|ing)?|\bbelow|>|<|≥|≤)\s*(?:~|about|around)?\s*$",
     re.IGNORECASE,
 )
 BASELINE = re.compile(r"\bbaselines?\b", re.IGNORECASE)
+#: Words after which a sentence names the system compared with: "ours outperforms the 12B model".
+COMPARED_WITH = re.compile(
+    r"\b(?:outperform(?:s|ed|ing)?|surpass(?:es|ed|ing)?|beat(?:s|ing)?|than|compared (?:to|with)|versus|vs\.?)\s",
+    re.IGNORECASE,
+)
 #: Words that turn a sentence to another system: "A has 35M parameters while B has 8M".
 CONTRAST = re.compile(r"\b(?:while|whereas|but)\b|;", re.IGNORECASE)
 #: An ensemble of models: a count stated for it is the members' sum, not one model's size.

@@ -259,3 +259,49 @@ def test_a_contrast_ends_the_reach_of_another_systems_cues() -> None:
     assert ours.features["rule_score"] > theirs.features["rule_score"]
     after = cands("Gizmo has 8.2M parameters, whereas the baseline has 35.4M parameters.", title="Gizmo: Routing")
     assert by_value(after, 8_200_000).features["baseline_share"] == 0.0
+
+
+def test_a_name_set_off_by_a_comma_owns_the_size_after_it() -> None:
+    """ "Recently, GZM-3, with 175 billion parameters, ...": the appositive's "with" reaches back."""
+    found = cands(
+        "Recently, GZM-3, with 175 billion parameters, drew attention. "
+        "To our knowledge, WidgetLM, with 2.6 billion parameters, is the largest of its kind.",
+        title="WidgetLM: A Large-scale Generative Model",
+    )
+    theirs, ours = by_value(found, 175_000_000_000), by_value(found, 2_600_000_000)
+    assert theirs.model == "GZM-3" and theirs.features["other_name_share"] == 1.0
+    assert ours.model == "WidgetLM" and ours.features["named_main"] == 1.0
+    assert found[0].value == 2_600_000_000
+
+
+def test_a_name_glued_to_the_titles_size_is_the_papers_own() -> None:
+    """The title states 22 billion; "Gizmo-22B" in the text is the paper's system, not a cited one."""
+    found = cands(
+        "We present a recipe for training a 22B-parameter Gizmo (Gizmo-22B) on many chips.",
+        title="Scaling Gizmo Transformers to 22 Billion Parameters",
+    )
+    top = by_value(found, 22_000_000_000)
+    assert top.features["named_main"] == 1.0 and top.features["other_name_share"] == 0.0
+
+
+def test_upwards_of_is_a_bound() -> None:
+    found = cands("At present, the largest language models contain upwards of 100B parameters.")
+    assert by_value(found, 100_000_000_000).features["bound_share"] == 1.0
+
+
+def test_only_marks_an_active_count_on_a_sparse_model_alone() -> None:
+    dense = cands("Our recognizer reaches 2.9% error with only 10M parameters on the clean test set.")
+    assert by_value(dense, 10_000_000).kind == "dense_total"
+    sparse = cands("Each token is routed to two experts, so each step touches only 13B parameters.")
+    assert by_value(sparse, 13_000_000_000).kind == "moe_active"
+
+
+def test_an_own_cue_does_not_reach_past_a_comparison() -> None:
+    """ "our model with 3.2B parameters outperforms the 48-layer model with 12B parameters"."""
+    found = cands(
+        "On the benchmark, our 200-layer model with 3.2B parameters outperforms the 48-layer "
+        "state-of-the-art model with 12B parameters by 5 points."
+    )
+    ours, theirs = by_value(found, 3_200_000_000), by_value(found, 12_000_000_000)
+    assert ours.features["own_any"] == 1.0 and theirs.features["own_any"] == 0.0
+    assert ours.features["rule_score"] > theirs.features["rule_score"]
