@@ -8,9 +8,11 @@ model, which is not adopted.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from test_review_support import add_paper
 
 from paramtrack.extractors import extract_abstract, extract_pdf, extractor_version
 from paramtrack.extractors.abstract_eval import _STATES_A_SIZE, papers_of
-from paramtrack.extractors.evaluation import load_ground_truth
+from paramtrack.extractors.evaluation import GroundTruthPaper, load_ground_truth
 from paramtrack.extractors.ranker import load_model
 from paramtrack.extractors.training import within
 from paramtrack.review_queue.service import Correction, ReviewService
@@ -44,9 +46,9 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PARAMTRACK_RANKER_MODEL", "PREFECT_API_URL")}
 
 
-def _train(exe: str, db: Path) -> subprocess.CompletedProcess:
+def _train(exe: str, db: Path, corpus: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [exe, "--db", str(db), "ranker", "train", "--with-decisions"],
+        [exe, "--db", str(db), "ranker", "train", "--with-decisions", *(["--corpus", str(corpus)] if corpus else [])],
         capture_output=True,
         text=True,
         timeout=900,
@@ -122,11 +124,39 @@ def test_decisions_are_read_back_as_labelled_candidates(reviewed) -> None:
     assert all(c.features for ex in examples.values() for c in ex.candidates)  # the stored features
 
 
-def test_training_with_decisions_adopts_a_model_that_ranks_differently(reviewed, paramtrack_exe) -> None:
+def _small_ground_truth(corpus_dir: Path, dest: Path, papers: int) -> tuple[Path, list[GroundTruthPaper]]:
+    """A hand-checked set of the first ``papers`` rows of the shared one, PDFs linked, not copied."""
+    (dest / "pdfs").mkdir(parents=True)
+    with (corpus_dir / "pdfs" / "ground_truth.csv").open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames or [], list(reader)[:papers]
+    with (dest / "pdfs" / "ground_truth.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    for row in rows:
+        (dest / "pdfs" / row["file"]).symlink_to(corpus_dir / "pdfs" / row["file"])
+    return dest, load_ground_truth(dest)
+
+
+def test_training_with_decisions_adopts_a_model_that_ranks_differently(
+    reviewed, corpus_dir, tmp_path, paramtrack_exe
+) -> None:
+    """An installation whose reviewers have decided twice as many papers as its hand-checked set
+    holds (20 papers): cross-validated, the decided papers are ranked at least as well with the
+    decisions as without, the model is adopted, and it orders candidates differently from one
+    trained on the same hand-checked set alone. (Against all 70 shared papers these decisions are
+    adopted but reorder nothing: 36 of the 40 tops were right already and the other four values
+    are not among the candidates. See docs/extraction.md, "Learning from reviewers".)"""
     wh, data = reviewed
     decided = len(data["approved"]) + len(data["corrected"]) + 1
-    res = _train(paramtrack_exe, wh.path)
+    small, kept = _small_ground_truth(corpus_dir, tmp_path / "corpus", 20)
+    res = _train(paramtrack_exe, wh.path, small)
     assert res.returncode == 0, res.stdout + res.stderr
+    with_count = sum(1 for p in kept if p.expected)
+    assert f"({with_count} with a count, {len(kept) - with_count} without)" in res.stdout
+    top1 = dict(re.findall(r"decision papers, trained (with(?:out)?) decisions\s+top-1 ([\d.]+)%", res.stdout))
+    assert float(top1["with"]) >= float(top1["without"]), res.stdout
     assert f"Reviewer decisions that label candidates: {decided} papers" in res.stdout
     assert (
         "ground truth, trained without decisions" in res.stdout
@@ -136,13 +166,22 @@ def test_training_with_decisions_adopts_a_model_that_ranks_differently(reviewed,
     path = wh.path.parent / "ranker" / "model.json"
     meta = json.loads(path.read_text())["meta"]
     assert meta["decisions"] == decided and meta["papers"] > 0
-    adopted, packaged = load_model(path), load_model()
-    assert adopted.tag != packaged.tag
+    # the same hand-checked set without the decisions, for a like-for-like comparison
+    without = subprocess.run(
+        [paramtrack_exe, "ranker", "train", "--corpus", str(small), "--output", str(tmp_path / "without.json")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=_env(),
+    )
+    assert without.returncode == 0, without.stdout + without.stderr
+    adopted, baseline = load_model(path), load_model(tmp_path / "without.json")
+    assert adopted.tag != baseline.tag != load_model().tag
 
-    # the same papers, ranked by the adopted model: some order of candidates changed
+    # the same papers, ranked with and without what the reviewers taught: some order changed
     moved = 0
     for _aid, p, _ in data["chosen"]:
-        before = extract_abstract(title=p.title, abstract=p.abstract, model=packaged)
+        before = extract_abstract(title=p.title, abstract=p.abstract, model=baseline)
         after = extract_abstract(title=p.title, abstract=p.abstract, model=adopted)
         moved += [c.value for c in before.candidates] != [c.value for c in after.candidates]
     assert moved >= 1
