@@ -31,9 +31,9 @@ FEATURES: tuple[str, ...] = (
     "mentions_log",  # log(1 + distinct places stating it)
     "pages_log",  # log(1 + distinct pages stating it)
     # where
-    "in_abstract",  # the arXiv abstract or the title (page 0)
+    "in_abstract",  # the arXiv abstract or the title (page 0) states it, not as a bound or a hope
     "in_title",  # the title states it ("Nemotron 15B", "... to 22 Billion Parameters")
-    "first_page",  # page 1 of the PDF
+    "first_page",  # page 1 of the PDF states it, not as a bound or a hope
     "intro",  # pages 2-3
     "position",  # 1 - where the first mention sits in the text (0 = end, 1 = start)
     "refs_only",  # every mention is in the bibliography
@@ -98,7 +98,7 @@ RULE_WEIGHTS: dict[str, float] = {
     "largest_named": 1.0,  # the largest size of the paper's own system: the dataset records that one
     "largest_in_main_table": 1.0,  # the flagship row of the first table that lists own systems
     "largest_own": 0.6,  # the largest size the paper states as its own
-    "first_page": 0.6,  # abstract and introduction state the headline size
+    "first_page": 0.6,  # abstract and introduction state the headline size (a statement, not a bound)
     "in_abstract": 0.6,
     "in_title": 0.8,  # a title that states a size states the paper's own
     "own_any": 0.4,  # "we train", "our model"
@@ -145,6 +145,11 @@ def _any(mentions: Sequence[Mention], key: str) -> float:
     return float(any(m.features.get(key) for m in mentions))
 
 
+def _states(m: Mention) -> bool:
+    """A mention that states a size, not a bound or a hope ("over 100B", "could scale to 1T")."""
+    return not (m.features.get("bound") or m.features.get("hypothetical"))
+
+
 def _explicit(m: Mention) -> bool:
     return m.source in ("sentence", "table", "abstract") or bool(m.features.get("param_word"))
 
@@ -168,6 +173,9 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
         and kind not in ("moe_active", "embedding")
         and _share(ms, "part_of_total") < 1
         and _share(ms, "ensemble") < 1
+        # a size stated only as a comparison's reference point ("more than X with N") is not one
+        # the paper states for a model of its own: it cannot be the largest explicit/own/named one
+        and _share(ms, "comparison") < 1
         for _, kind, ms in groups
     ]
     explicit = [c and any(_explicit(m) for m in ms) for c, (_, _, ms) in zip(clean, groups)]
@@ -215,9 +223,9 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
             "src_table": float("table" in sources),
             "mentions_log": math.log1p(len(ms)),
             "pages_log": math.log1p(len(pages)),
-            "in_abstract": float(0 in pages or any(m.features.get("abstract") for m in ms)),
+            "in_abstract": float(any((m.page == 0 or m.features.get("abstract")) and _states(m) for m in ms)),
             "in_title": float(value in paper.title_values),
-            "first_page": float(1 in pages),
+            "first_page": float(any(m.page == 1 and _states(m) for m in ms)),
             "intro": float(bool(pages & {2, 3})),
             "position": 1.0 - first,
             "refs_only": float(all(m.features.get("refs") for m in ms)),

@@ -305,3 +305,30 @@ def test_an_own_cue_does_not_reach_past_a_comparison() -> None:
     ours, theirs = by_value(found, 3_200_000_000), by_value(found, 12_000_000_000)
     assert ours.features["own_any"] == 1.0 and theirs.features["own_any"] == 0.0
     assert ours.features["rule_score"] > theirs.features["rule_score"]
+
+
+def test_a_size_stated_only_as_the_reference_of_a_comparison_is_not_the_papers_largest() -> None:
+    """ "more parameters than GizNet with 12M": a reference point, not a statement of the model's size."""
+    found = cands(
+        "GizNet has 7.5M parameters and reaches 0.3% error on the test set. "
+        "A wider network with 25M parameters, more parameters than GizNet with 12M parameters, does worse.",
+        title="GizNet: Routing Between Capsules",
+    )
+    stated, reference = by_value(found, 7_500_000), by_value(found, 12_000_000)
+    assert reference.features["comparison_share"] == 1.0 and reference.features["largest_named"] == 0.0
+    assert stated.features["largest_named"] == 1.0
+    assert found[0].value == 7_500_000
+
+
+def test_a_bound_in_the_abstract_is_not_the_headline_size() -> None:
+    """ "trains models of over 100B parameters" says how far it scales, not what it trained."""
+    abstract = "We present GizTrain, which trains models of over 100B parameters on 400 GPUs."
+    found = cands(
+        "GizTrain runs a 170B parameter model on 400 GPUs with high throughput.",
+        title="GizTrain: Memory Optimizations Toward Training Large Models",
+        abstract=abstract,
+    )
+    bound = by_value(found, 100_000_000_000)
+    assert bound.features["bound_share"] > 0 and bound.features["in_abstract"] == 0.0
+    stated = cands("Our model is trained on text.", abstract="We train GizLM, a 13B parameter model, on web text.")
+    assert by_value(stated, 13_000_000_000).features["in_abstract"] == 1.0
