@@ -13,7 +13,7 @@ STAMP   := $(VENV)/.installed
 DUCKDB_CLI_VERSION := 1.5.6
 DUCKDB_CLI := $(VENV)/bin/duckdb
 
-.PHONY: demo test check fast docs browser duckdb-cli lock bench eval clean
+.PHONY: demo test check lint fast docs browser duckdb-cli lock bench eval clean
 
 $(STAMP): pyproject.toml requirements.lock
 	python3 -m pip install --quiet --disable-pip-version-check uv
@@ -37,11 +37,13 @@ test: $(STAMP) browser $(DUCKDB_CLI)
 	$(VENV)/bin/pytest
 
 # Static tools run against the tree the wheel installs (tools/installed_tree.py says why).
-check: $(STAMP) $(DUCKDB_CLI)
+lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) tools/installed_tree.py types
 	$(PY) tools/installed_tree.py contracts
+
+check: lint
 	$(MAKE) --no-print-directory fast
 
 fast: $(STAMP) $(DUCKDB_CLI)

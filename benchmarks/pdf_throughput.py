@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         "--plumber-pages", type=int, default=60, help="pages for the pdfplumber-only figure (it is ~50x slower)"
     )
     ap.add_argument(
-        "--repeats", type=int, default=3, help="interleaved raw/product passes; the median is reported (min 3)"
+        "--repeats", type=int, default=5, help="interleaved raw/product passes; the median is reported (min 3)"
     )
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = ap.parse_args(argv)

@@ -373,8 +373,11 @@ def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
     return lo, after.start() if after else len(sentence)
 
 
+#: Anything that may be a size. The leading lookahead only names the characters every alternative
+#: starts with: it lets the regex engine skip to them instead of trying five alternatives at every
+#: character of the paper (same matches, half the time; this scans the whole text).
 _TRIGGER = re.compile(
-    r"\d\s?(?:[KMBT]\b)|\d[\s-]?(?:[Mm]illion|[Bb]illion|[Tt]rillion|×\s*10|[eE]\d)|\d,\d{3}\s|-\d+(?:\.\d+)?b\b|\b10\s*\^\s*\d"
+    r"(?=[\d-])(?:\d\s?(?:[KMBT]\b)|\d[\s-]?(?:[Mm]illion|[Bb]illion|[Tt]rillion|×\s*10|[eE]\d)|\d,\d{3}\s|-\d+(?:\.\d+)?b\b|\b10\s*\^\s*\d)"
 )
 CUE_REACH = 2  # tokens a cue match may start before a sentence (patterns in P.cue_matcher are <= 3 tokens)
 WINDOW = 400  # characters of context kept on each side of a possible size for sentence splitting (>= a long sentence)
@@ -385,7 +388,7 @@ def _windows(text: str) -> list[tuple[int, int]]:
 
     spaCy's tokenizer is the slowest step by far; a paper's sizes sit in a few percent of its text,
     so tokenising only ±WINDOW characters around them (cut at line starts) keeps the pipeline
-    within 2x of raw pdfium text extraction.
+    within the 2.5x-of-raw-pdfium target (docs/extraction.md, "Speed and memory").
     """
     spans: list[tuple[int, int]] = []
     for m in _TRIGGER.finditer(text):
@@ -412,17 +415,21 @@ def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list
     spans = _windows(doc.text)
     for (a, _b), sdoc in zip(spans, nlp.pipe(doc.text[a:b] for a, b in spans)):
         for sent in sdoc.sents:
-            s = sent.text
+            # The sentence's text cut from the paper by offsets: ``Span.text`` builds a Python
+            # Token for every token, for every sentence of the window.
+            s = doc.text[a + sent.start_char : a + sent.end_char]
             if not _TRIGGER.search(s):
                 continue
             # Own-work cues only matter where they overlap this sentence, so match just around
             # it (cue patterns are at most 3 tokens): most of a window has no size in it, and
-            # matching whole windows was a fifth of the extraction time.
-            lo, hi = max(0, sent.start - CUE_REACH), min(len(sdoc), sent.end + CUE_REACH)
-            own_spans = [
-                (a + sdoc[lo + s_ : lo + e_].start_char, a + sdoc[lo + s_ : lo + e_].end_char)
-                for _, s_, e_ in matcher(sdoc[lo:hi])
-            ]
+            # matching whole windows was a fifth of the extraction time. Where none of the cue
+            # words occurs, the Matcher (which visits every token) cannot match and is not run.
+            near = sdoc[max(0, sent.start - CUE_REACH) : min(len(sdoc), sent.end + CUE_REACH)]
+            own_spans = (
+                [(a + near[s_:e_].start_char, a + near[s_:e_].end_char) for _, s_, e_ in matcher(near)]
+                if P.CUE_WORD.search(doc.text, a + near.start_char, a + near.end_char)
+                else []
+            )
             for m in _sentence_mentions(doc, s, a + sent.start_char, title_terms, own_spans, datasets):
                 if m.model and _cited(m.model, cited, title_terms):
                     m.features["cited_name"] = True
@@ -451,7 +458,9 @@ def _cited_name_just_before(evidence: str, value: int, cited: set[str], title_te
         before = evidence[max(0, m.start() - 60) : m.start()].lower()
         if any(t in before for t in title_terms):
             return False
-        return any(re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", before) for c in cited)
+        # the substring test first: a paper cites hundreds of names, and a regex per name per size
+        # would both be slow and thrash ``re``'s pattern cache
+        return any(c in before and re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", before) for c in cited)
     return False
 
 

@@ -77,36 +77,48 @@ class PageLayout:
     gutter: float | None  # x of the gap between two text columns, or None for one column
 
 
-_SPACE = {" ", "\t", "\r", "\n", "\x00"}
+#: Characters that end a word; their boxes are never read (``pdf_text`` does not even ask pdfium).
+WHITESPACE = frozenset({" ", "\t", "\r", "\n", "\x00"})
 #: pdfium's marker for a hyphen it judged to be a line-break hyphen ("FCN\ufffe" over "AlexNet").
-_BREAK_HYPHEN = {"\x02", "\ufffe"}
+_BREAK_HYPHEN = frozenset({"\x02", "\ufffe"})
 
 
 def words_from_chars(text: str, boxes: Sequence[tuple[float, float, float, float]], page_height: float) -> list[Word]:
-    """Group characters into words. ``boxes[i]`` is (left, bottom, right, top) in PDF coordinates."""
+    """Group characters into words. ``boxes[i]`` is (left, bottom, right, top) in PDF coordinates.
+
+    A new word starts after whitespace, at a horizontal gap wider than a fifth of the glyph height,
+    when the pen moves back left, or when the glyph sits off the word's vertical band. The loop is
+    written flat (no per-character min/max calls): it runs once per character of every table page.
+    """
     words: list[Word] = []
+    add = words.append
     cur: list[str] = []
     x0 = x1 = top = bottom = 0.0
     for ch, (left, low, right, high) in zip(text, boxes):
-        if ch in _SPACE:
+        if ch in WHITESPACE:
             if cur:
-                words.append(Word("".join(cur), x0, x1, top, bottom))
+                add(Word("".join(cur), x0, x1, top, bottom))
                 cur = []
             continue
         if ch in _BREAK_HYPHEN:
             ch = "-"
         t, b = page_height - high, page_height - low
-        h = max(b - t, 1.0)
+        h = b - t if b - t > 1.0 else 1.0
         if cur and (left - x1 > 0.18 * h or left < x0 - 0.5 * h or abs((t + b) / 2 - (top + bottom) / 2) > 0.45 * h):
-            words.append(Word("".join(cur), x0, x1, top, bottom))
+            add(Word("".join(cur), x0, x1, top, bottom))
             cur = []
-        if not cur:
-            x0, x1, top, bottom = left, right, t, b
+        if cur:
+            if right > x1:
+                x1 = right
+            if t < top:
+                top = t
+            if b > bottom:
+                bottom = b
         else:
-            x1, top, bottom = max(x1, right), min(top, t), max(bottom, b)
+            x0, x1, top, bottom = left, right, t, b
         cur.append(ch)
     if cur:
-        words.append(Word("".join(cur), x0, x1, top, bottom))
+        add(Word("".join(cur), x0, x1, top, bottom))
     return words
 
 

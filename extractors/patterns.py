@@ -240,26 +240,28 @@ class _FastSentences:
 
         self._np = np
         self._punct = np.array(sorted({vocab.strings.add(c) for c in Sentencizer.default_punct_chars}), dtype="uint64")
+        self._comma_dot = {vocab.strings.add(","), vocab.strings.add(".")}
 
     def __call__(self, doc):
         # spacy.attrs is a compiled Cython module that ships no .pyi stub (only .pyx/.pxd)
-        from spacy.attrs import IS_PUNCT, ORTH, SENT_START  # type: ignore[import-not-found]
+        from spacy.attrs import IS_PUNCT, LOWER, ORTH, SENT_START  # type: ignore[import-not-found]
 
         np = self._np
         n = len(doc)
         if n == 0:
             return doc
-        arr = doc.to_array([ORTH, IS_PUNCT])
+        arr = doc.to_array([ORTH, IS_PUNCT, LOWER])
         in_punct = np.isin(arr[:, 0], self._punct)
         cand = np.nonzero((arr[:, 1] == 0) & ~in_punct)[0]
         nxt = np.searchsorted(cand, np.nonzero(in_punct)[0], side="right")
         starts = np.zeros(n, dtype="int64")
         starts[cand[nxt[nxt < len(cand)]]] = 1
         starts[0] = 1
-        for i in np.nonzero(starts[1:])[0] + 1:
-            i = int(i)
-            prev = [t for t in (doc[j].text for j in range(max(0, i - 3), i)) if t not in (",", ".")]
-            if prev and prev[-1].lower().rstrip(".") in _ABBREV:
+        # The abbreviation check reads the strings store by hash: ``doc[j]`` would build a Token.
+        orth, lower, strings = arr[:, 0].tolist(), arr[:, 2].tolist(), doc.vocab.strings
+        for i in (np.nonzero(starts[1:])[0] + 1).tolist():
+            prev = [j for j in range(max(0, i - 3), i) if orth[j] not in self._comma_dot]
+            if prev and strings[lower[prev[-1]]].rstrip(".") in _ABBREV:
                 starts[i] = 0
         starts[starts == 0] = -1
         doc.from_array([SENT_START], starts.astype("uint64").reshape(-1, 1))
@@ -285,6 +287,12 @@ def nlp():
     pipeline.add_pipe("paramtrack_sentences")
     pipeline.max_length = 5_000_000
     return pipeline
+
+
+#: A word every ``cue_matcher`` pattern needs ("we", "our", "ours", "work", "paper", "report"),
+#: case-insensitive, not inside a longer word. No match here means no cue match, so the Matcher
+#: can be skipped (spaCy's English tokenizer never splits a token out of a run of letters).
+CUE_WORD = re.compile(r"(?<![^\W\d_])(?:we|ours?|work|paper|report)(?![^\W\d_])", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)

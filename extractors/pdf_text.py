@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from paramtrack.extractors.layout import PageLayout, layout_page
+from paramtrack.extractors.layout import WHITESPACE, PageLayout, layout_page
 
 #: Pages read at most; a 2,000-page "paper" is a thesis dump or a hostile file, and the parameter
 #: count of a paper's main model is stated in its first pages or its tables anyway.
@@ -155,15 +155,25 @@ def _open(source: Path | bytes) -> pdfium.PdfDocument:
 
 
 def _layout(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage, text: str) -> PageLayout:
-    """Word positions from pdfium's per-character boxes (the raw call: twice as fast as the helper)."""
+    """Word positions from pdfium's per-character boxes.
+
+    The raw call is twice as fast as the helper, and whitespace gets no call at all: word grouping
+    ignores its box, and a third of a table page's characters are spaces and line breaks.
+    """
     import pypdfium2.raw as pdfium_c
 
     rect = pdfium_c.FS_RECTF()
     raw = textpage.raw
-    boxes = []
-    for i in range(len(text)):
-        pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect)
-        boxes.append((rect.left, rect.bottom, rect.right, rect.top))
+    char_box = pdfium_c.FPDFText_GetLooseCharBox
+    blank = (0.0, 0.0, 0.0, 0.0)
+    boxes: list[tuple[float, float, float, float]] = []
+    add = boxes.append
+    for i, ch in enumerate(text):
+        if ch in WHITESPACE:
+            add(blank)
+            continue
+        char_box(raw, i, rect)
+        add((rect.left, rect.bottom, rect.right, rect.top))
     return layout_page(text, boxes, page.get_width(), page.get_height())
 
 
