@@ -291,7 +291,8 @@ def nlp():
 
 #: A word every ``cue_matcher`` pattern needs ("we", "our", "ours", "work", "paper", "report"),
 #: case-insensitive, not inside a longer word. No match here means no cue match, so the Matcher
-#: can be skipped (spaCy's English tokenizer never splits a token out of a run of letters).
+#: can be skipped: spaCy's English tokenizer splits a cue word out of a run of letters only in its
+#: contraction exceptions ("wed" -> "we" "d", "weve"), where the next token ends every pattern.
 CUE_WORD = re.compile(r"(?<![^\W\d_])(?:we|ours?|work|paper|report)(?![^\W\d_])", re.IGNORECASE)
 
 

@@ -158,7 +158,7 @@ def _layout(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage, text: str) -> Pa
     """Word positions from pdfium's per-character boxes.
 
     The raw call is twice as fast as the helper, and whitespace gets no call at all: word grouping
-    ignores its box, and a third of a table page's characters are spaces and line breaks.
+    ignores its box, and a sixth of a table page's characters are spaces and line breaks.
     """
     import pypdfium2.raw as pdfium_c
 

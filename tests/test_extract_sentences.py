@@ -43,6 +43,7 @@ CUE_TEXTS = [
     "Our flagship model: 70B.",
     "This paper's 6.7B model",
     "the report lists 8 models",
+    "weve trained 7B models; wed release them",  # tokenizer exceptions split "we" out of a word
     "They train a 175B model; its authors' paper is cited.",  # 'paper' after 'authors'' only
     "A 540B model of theirs, however, was weighed.",  # 'we' only inside words: no cue
     "Fourscore models, sourced from ourselves",  # 'our' only inside words: no cue
