@@ -70,6 +70,11 @@ SIZE_LIST_CONTEXT = re.compile(r"\bmodel\s+sizes?\b|\bsizes\b|\bscales\b|\bsizes
 #: A list continues between two sizes: "132M, 368M, 1.3B and 7.0B parameters", "from 125M to 175B".
 LIST_GAP = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or|to|-|/|,\s*to)\s*$", re.IGNORECASE)
 
+#: More sizes of the family a glued name opens: "Gizmo-1.5B/7B/72B", "Gizmo 30B and 175B",
+#: "Gizmo-7B, 13B, 33B, and 65B" (compact sizes only, each right after the list's separator).
+FAMILY_NEXT = re.compile(
+    r"(?:\s*/\s*|\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+)(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])(?!\w|[.-]\d)"
+)
 #: A size glued to a model name: "LLaMA-65B", "OPT-175B", "Pythia-6.9B".
 NAME_SUFFIX = re.compile(
     r"(?<![\w-])(?P<name>[A-Za-z][A-Za-z0-9.]*(?:[- ][A-Za-z0-9][A-Za-z0-9.]*)?)-(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT]|b(?=[\s,.;:)]|$))(?![\w-])"
@@ -493,7 +498,8 @@ DATASET_BEFORE = re.compile(
     re.IGNORECASE,
 )
 DATASET_AFTER = re.compile(
-    r"^\s*(?:\([^)]{0,40}\)\s*)?(?:data(?:set)?s?|corpus|corpora|benchmark|split|subset|collection|images|examples|queries|pairs)\b",
+    # "JFT-300M images", "LAION-2B English subset": one capitalised word may qualify the noun
+    r"^\s*(?:\([^)]{0,40}\)\s*)?(?:[A-Z][a-z]+\s+)?(?:data(?:set)?s?|corpus|corpora|benchmark|split|subset|collection|images|examples|queries|pairs)\b",
     re.IGNORECASE,
 )
 

@@ -18,7 +18,14 @@ from datetime import date
 from pathlib import Path
 
 from paramtrack.extractors import patterns as P
-from paramtrack.extractors.candidates import Document, Mention, apply_paper_kind, build_document, find_mentions
+from paramtrack.extractors.candidates import (
+    Document,
+    Mention,
+    apply_paper_kind,
+    apply_title_size,
+    build_document,
+    find_mentions,
+)
 from paramtrack.extractors.columns import may_hold_a_parameter_table, read_layout_tables
 from paramtrack.extractors.features import PaperContext
 from paramtrack.extractors.layout import PageLayout
@@ -106,6 +113,7 @@ def extract_abstract(
     doc = build_document([front], first_page=0)
     terms = system_names(title, doc.text)
     mentions = find_mentions(doc, title_terms=terms)
+    apply_title_size(mentions, title, doc.text)
     moe = P.is_moe_paper(title, front)
     apply_paper_kind(mentions, moe)
     cands = group_mentions(mentions, PaperContext(moe=moe, title_values=P.title_sizes(title)))
@@ -176,6 +184,7 @@ def rank_pages(
             pass
     if abstract:
         mentions += _merge_page_zero(page_zero(title, abstract), terms, mentions)
+    apply_title_size(mentions, title, doc.text)
     moe = P.is_moe_paper(title, pages[0] if pages else "")
     apply_paper_kind(mentions, moe)
     cands: list[Candidate] = group_mentions(mentions, PaperContext(moe=moe, title_values=P.title_sizes(title)))

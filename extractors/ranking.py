@@ -51,12 +51,14 @@ def group_mentions(mentions: Sequence[Mention], paper: PaperContext | None = Non
     built: list[tuple[int, str, list[Mention], Mention]] = []
     for ms in merged.values():
         unique: list[Mention] = []
-        seen: set[tuple[int, str]] = set()
+        seen: dict[tuple[int, str], Mention] = {}
         for m in sorted(ms, key=_evidence_key):
             key = (m.page, m.evidence[:80])
             if key not in seen:
-                seen.add(key)
+                seen[key] = m
                 unique.append(m)
+            else:
+                _absorb_name(seen[key], m)
         best = unique[0]
         kind = _group_kind(unique, best)
         built.append((best.value, kind, unique, best))
@@ -88,6 +90,15 @@ def group_mentions(mentions: Sequence[Mention], paper: PaperContext | None = Non
             )
         )
     return cands
+
+
+def _absorb_name(kept: Mention, dropped: Mention) -> None:
+    """One statement read twice keeps who it names: in "Baichuan-13B is ... containing 13 billion
+    parameters" the sentence mention is kept as evidence and the glued name "Baichuan-13B", the same
+    value in the same sentence, is dropped as a repeat; the name still says whose size it is."""
+    f = kept.features
+    if dropped.features.get("named_main") and not kept.model and not f.get("other_name"):
+        f["named_main"] = True
 
 
 _PARTS = ("moe_active", "embedding")

@@ -11,7 +11,7 @@ It is computed when read, not at import, because the active model is chosen by t
 
 from __future__ import annotations
 
-RULES_VERSION = "2.5.0"
+RULES_VERSION = "2.6.0"
 
 
 def extractor_version() -> str:

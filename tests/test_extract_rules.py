@@ -332,3 +332,56 @@ def test_a_bound_in_the_abstract_is_not_the_headline_size() -> None:
     assert bound.features["bound_share"] > 0 and bound.features["in_abstract"] == 0.0
     stated = cands("Our model is trained on text.", abstract="We train GizLM, a 13B parameter model, on web text.")
     assert by_value(stated, 13_000_000_000).features["in_abstract"] == 1.0
+
+
+def test_the_same_name_with_another_size_than_the_titles_is_a_sibling_not_the_papers_model() -> None:
+    """The title names "Gizmo-13B": "following Gizmo-7B" names its predecessor, and a size glued to
+    the title's name is not a bigger claim than the title's own."""
+    result = extract_abstract(
+        title="Gizmo-13B",
+        abstract="Gizmo-13B is an open language model trained by our lab following Gizmo-7B, with 13 billion parameters.",
+    )
+    top, sibling = result.candidates[0], by_value(result.candidates, 7_000_000_000)
+    assert top.value == 13_000_000_000 and top.confident
+    assert sibling.features["named_main"] == 0.0 and not sibling.confident
+    result = extract_abstract(
+        title="Introducing Widget Zed 3B: a small assistant",
+        abstract="Widget Zed 3B is a 3 billion parameter chat model inspired by the Zed 70B training recipe.",
+    )
+    assert result.candidates[0].value == 3_000_000_000
+    assert by_value(result.candidates, 70_000_000_000).features["named_main"] == 0.0
+
+
+def test_a_name_glued_to_a_size_is_read_in_its_own_context_not_the_word_before_it() -> None:
+    """ "Compared to Gizmo-33B": the match of a two-word name may start at "to"; the comparison
+    before the name is still seen."""
+    found = cands("Compared to Gizmo-33B, our new model reaches higher accuracy on every benchmark.")
+    assert by_value(found, 33_000_000_000).features["comparison_share"] == 1.0
+
+
+def test_a_sized_dataset_name_qualified_by_one_word_is_a_dataset() -> None:
+    found = cands("A GizNet model trained with the WebPix-2B English subset of WebPix-5B, a set of image-text pairs.")
+    assert 2_000_000_000 not in {c.value for c in found}
+
+
+def test_a_glued_name_that_lists_its_family_proposes_the_largest() -> None:
+    """ "Gizmo-Math-1.5B/7B/72B", "GIZ-IML 30B and 175B": every listed size is the system's, the
+    largest is the family's top, the rest its smaller siblings."""
+    for abstract, sizes in (
+        ("We release the Gizmo-Math series, including base models Gizmo-Math-1.5B/7B/72B.", (1.5e9, 7e9, 72e9)),
+        ("We use these insights to train GIZ-IML 30B and 175B, instruction-tuned versions of GIZ.", (30e9, 175e9)),
+        ("We release Gizmo-7B, 13B, 33B, and 65B, trained on public data.", (7e9, 13e9, 33e9, 65e9)),
+    ):
+        found = extract_abstract(title="Gizmo: open models", abstract=abstract).candidates
+        assert sorted(c.value for c in found) == [int(v) for v in sizes]
+        assert found[0].value == int(sizes[-1]) and found[0].features["range_high"] == 1.0
+        assert all(c.features["range_low"] == 1.0 for c in found[1:])
+
+
+def test_a_family_list_ends_at_its_conjunction_and_at_tokens() -> None:
+    found = extract_abstract(
+        title="Gizmo: x", abstract="Checkpoints at 780B for Gizmo 8B and 540B, and 795B for Gizmo 62B were used."
+    ).candidates
+    assert 795_000_000_000 not in {c.value for c in found}
+    found = extract_abstract(title="Gizmo: x", abstract="We train Gizmo-7B on 1T and 2T tokens.").candidates
+    assert [c.value for c in found] == [7_000_000_000]
