@@ -288,7 +288,10 @@ def _kind(sentence: str, start: int, end: int, explicit: bool, next_start: int |
         return "moe_active"
     if re.search(r"\bonly\s*$", before[-20:], re.I) and P.MOE_WORDS.search(_DENSELY_ACTIVATED.sub(" ", sentence)):
         return "moe_active"  # "each token only uses 13B"; "a small model of only 10M parameters" is whole
-    if P.NON_EMBEDDING.search(sentence):
+    # a total the sentence sums from its parts ("2.4B non-embedding and 0.3B embedding
+    # parameters, 2.7B in total") is the whole, unless its own words say non-embedding
+    total = P.TOTAL_BEFORE.search(before[-20:]) or P.TOTAL_AFTER.match(after) or re.match(r"\s*total\b", after, re.I)
+    if P.NON_EMBEDDING.search(after[:30] if total else sentence):
         return "non_embedding"
     if not explicit:
         return "unknown"
@@ -359,6 +362,7 @@ def _features(
         "total": bool(
             P.TOTAL_BEFORE.search(sentence[max(0, start - 20) : start])
             or re.match(r"\s*total\b", sentence[end : end + 8], re.I)
+            or P.TOTAL_AFTER.match(sentence[end : end + 16])
         ),
         "offset_frac": abs_start / max(1, len(doc.text)),
     }
@@ -517,6 +521,8 @@ def _sentence_mentions(
             and not P.NOT_PARAMS_AFTER.match(after)
         ):
             ctx.append("param")
+        elif P.TOTAL_AFTER.match(after) and _last_noun_is_params(before[-150:]):
+            ctx.append("param")  # "..., 2.7B in total" after the parts it sums
         elif P.size_rejected_by_context(before, after):
             ctx.append("reject")
         elif form == "compact" and P.SIZE_NOUN_AFTER.match(after):
@@ -660,6 +666,13 @@ def _mark_parts_of_total(mentions: list[Mention]) -> None:
     top.features["sum_total"] = True
     for m in parts:
         m.features["part_of_total"] = True
+
+
+def _last_noun_is_params(before: str) -> bool:
+    """The count nearest before a size counted parameters, not tokens or images."""
+    params = [m.end() for m in re.finditer(P.PARAM_NOUN, before, re.I)]
+    other = [m.end() for m in P.OTHER_COUNT_NOUN.finditer(before)]
+    return bool(params) and (not other or params[-1] > other[-1])
 
 
 def _negative(s: str, start: int) -> bool:

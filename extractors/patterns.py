@@ -421,6 +421,12 @@ ENSEMBLE = re.compile(r"\bensembl(?:e|es|ed|ing)\b", re.IGNORECASE)
 PER_MEMBER_AFTER = re.compile(r"^(?:[^,;]|,\d){0,60}?\beach\b", re.IGNORECASE)
 PER_MEMBER_BEFORE = re.compile(r"\b(?:single|individual|each|per)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 TOTAL_BEFORE = re.compile(r"(?:\ba total of|\bin total|\btotall?ing|\bsum of|\bout of)\s*$", re.IGNORECASE)
+#: "2.4B non-embedding and 0.3B embedding parameters, 2.7B in total": a total named after the size.
+TOTAL_AFTER = re.compile(r"^\s*(?:in\s+total|in\s+all|altogether|overall)\b", re.IGNORECASE)
+#: What a count earlier in the sentence counted, when it is not parameters ("1T tokens, 2T in total").
+OTHER_COUNT_NOUN = re.compile(
+    r"\b(?:tokens?|words?|images?|examples?|samples?|documents?|steps?|FLOPs?|hours?|GPUs?)\b", re.I
+)
 #: A name followed by a citation marker: "GPT-3 [11]", "GPT-3 (Brown et al., 2020)", "Gopher (Rae et al., 2021)".
 CITED_NAME = re.compile(
     r"(?<![\w-])(?P<name>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)\s*(?:\(\d+(?:\.\d+)?[MBT]\)\s*)?"

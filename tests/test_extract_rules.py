@@ -385,3 +385,18 @@ def test_a_family_list_ends_at_its_conjunction_and_at_tokens() -> None:
     assert 795_000_000_000 not in {c.value for c in found}
     found = extract_abstract(title="Gizmo: x", abstract="We train Gizmo-7B on 1T and 2T tokens.").candidates
     assert [c.value for c in found] == [7_000_000_000]
+
+
+def test_a_total_named_after_its_parts_is_proposed_whole() -> None:
+    """ "2.4B non-embedding and 0.3B embedding parameters, 2.7B in total": the dataset records the
+    whole model, so the total leads and the parts stay, marked, for the reviewer."""
+    found = cands("Widget has 2.4B non-embedding parameters and 0.3B embedding parameters, 2.7B in total.")
+    total = found[0]
+    assert total.value == 2_700_000_000 and total.kind == "dense_total" and total.features["sum_total"] == 1.0
+    assert by_value(found, 2_400_000_000).features["part_share"] == 1.0
+    assert by_value(found, 300_000_000).kind == "embedding"
+
+
+def test_in_total_after_a_token_count_is_not_a_parameter_count() -> None:
+    found = cands("We train on 1T tokens of code and 1T tokens of text, 2T in total, with a 7B parameter model.")
+    assert [c.value for c in found] == [7_000_000_000]
