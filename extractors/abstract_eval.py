@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from paramtrack.extractors.numbers import within
 from paramtrack.extractors.pipeline import extract_abstract
 from paramtrack.extractors.ranker import RankerModel
-from paramtrack.extractors.training import within
 from paramtrack.extractors.types import CONFIDENT_SCORE
 
 _STATES_A_SIZE = re.compile(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from paramtrack.extractors import patterns as P
 from paramtrack.extractors.names import is_other_system, is_own_name, title_sized_names
-from paramtrack.extractors.numbers import parse_scaled, to_int
+from paramtrack.extractors.numbers import parse_scaled, to_int, within
 
 
 @dataclass
@@ -720,7 +720,7 @@ def apply_title_size(mentions: list[Mention], title: str | None, text: str) -> N
         return
     for m in mentions:
         f = m.features
-        if f.get("named_main") and is_own_name(m.model, sized) and not any(abs(m.value - t) <= 0.05 * t for t in sizes):
+        if f.get("named_main") and is_own_name(m.model, sized) and not any(within(m.value, t) for t in sizes):
             f["named_main"] = False
             f["title_sibling"] = True
 

@@ -28,9 +28,10 @@ from typing import Any
 
 from paramtrack.core.domains import DOMAINS
 from paramtrack.core.units import format_count
+from paramtrack.extractors.numbers import within
 from paramtrack.extractors.pipeline import extract_pdf
 from paramtrack.extractors.ranker import RankerModel, load_model
-from paramtrack.extractors.training import Example, cross_validated_models, label_candidates, rerank, within
+from paramtrack.extractors.training import Example, cross_validated_models, label_candidates, rerank
 from paramtrack.extractors.types import CONFIDENT_SCORE, ExtractionResult
 
 TARGETS: dict[str, float] = {"top1": 0.90, "top3": 0.97, "negatives_clean": 0.90, "off_by_1000": 0, "domain": 0.95}

@@ -140,3 +140,11 @@ def finditer_near(
             windows.append([lo, hi])
     for lo, hi in windows:
         yield from rx.finditer(text, lo, hi)
+
+
+#: Two counts are the same figure when within 5 %: "7B" for 6.7B, a rounded label for its count.
+TOLERANCE = 0.05
+
+
+def within(value: float | None, expected: float | None, tol: float = TOLERANCE) -> bool:
+    return bool(value and expected) and abs(value - expected) <= tol * expected  # type: ignore[operator]

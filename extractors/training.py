@@ -24,6 +24,7 @@ from datetime import UTC
 from typing import Any
 
 from paramtrack.extractors.features import FEATURES, RULE_WEIGHTS
+from paramtrack.extractors.numbers import within
 from paramtrack.extractors.ranker import RankerModel
 from paramtrack.extractors.types import CONFIDENT_SCORE, Candidate
 
@@ -55,7 +56,6 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     # decides), and reviewer decisions can move them
     "prior": ("rule_score", *RULE_WEIGHTS),
 }
-TOLERANCE = 0.05
 
 
 @dataclass
@@ -71,10 +71,6 @@ class Example:
     @property
     def positive(self) -> bool:
         return any(self.labels)
-
-
-def within(value: float | None, expected: float | None, tol: float = TOLERANCE) -> bool:
-    return bool(value and expected) and abs(value - expected) <= tol * expected  # type: ignore[operator]
 
 
 def label_candidates(candidates: Sequence[Candidate], expected: Sequence[int]) -> list[bool]:

@@ -22,8 +22,8 @@ from test_review_support import add_paper
 from paramtrack.extractors import extract_abstract, extract_pdf, extractor_version
 from paramtrack.extractors.abstract_eval import _STATES_A_SIZE, papers_of
 from paramtrack.extractors.evaluation import GroundTruthPaper, load_ground_truth
+from paramtrack.extractors.numbers import within
 from paramtrack.extractors.ranker import load_model
-from paramtrack.extractors.training import within
 from paramtrack.review_queue.service import Correction, ReviewService
 from paramtrack.warehouse import Warehouse
 from paramtrack.warehouse.extraction_store import store_extraction
