@@ -19,6 +19,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from paramtrack.extractors.layout import WHITESPACE, PageLayout, layout_page
+from paramtrack.extractors.title import split_runs, title_from_runs
 
 #: Pages read at most; a 2,000-page "paper" is a thesis dump or a hostile file, and the parameter
 #: count of a paper's main model is stated in its first pages or its tables anyway.
@@ -38,6 +39,8 @@ class PdfText:
     raw_pages: list[str] = field(default_factory=list, repr=False)
     #: Word positions of the pages the caller asked to lay out (1-based page -> layout).
     layouts: dict[int, PageLayout] = field(default_factory=dict, repr=False)
+    #: The title as page 1 sets it (``extractors.title``), or None when no text stands out.
+    title: str | None = None
 
     def page_numbers(self) -> range:
         return range(1, len(self.pages) + 1)
@@ -177,6 +180,27 @@ def _layout(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage, text: str) -> Pa
     return layout_page(text, boxes, page.get_width(), page.get_height())
 
 
+#: Characters of page 1 whose heights are read for the title: the title comes before the body.
+TITLE_CHARS = 5000
+
+
+def _first_page_title(textpage: pdfium.PdfTextPage, text: str) -> str | None:
+    """The title of page 1 from character heights (rotated text, the arXiv stamp, is skipped)."""
+    import pypdfium2.raw as pdfium_c
+
+    rect = pdfium_c.FS_RECTF()
+    raw = textpage.raw
+    chars: list[tuple[str, float]] = []
+    for i, ch in enumerate(text[:TITLE_CHARS]):
+        if ch.isspace():
+            chars.append((ch, 0.0))
+        elif abs(pdfium_c.FPDFText_GetCharAngle(raw, i)) < 0.01:
+            pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect)
+            chars.append((ch, rect.top - rect.bottom))
+    title = title_from_runs(split_runs(chars))
+    return normalise_text(title) if title else None
+
+
 def read_pdf_text(
     source: Path | bytes, *, max_pages: int = MAX_PAGES, layout_if: Callable[[str], bool] | None = None
 ) -> PdfText:
@@ -195,6 +219,7 @@ def read_pdf_text(
         raw: list[str] = []
         pages: list[str] = []
         layouts: dict[int, PageLayout] = {}
+        title: str | None = None
         for i in range(n):
             try:
                 page = doc[i]
@@ -206,6 +231,8 @@ def read_pdf_text(
                     text = textpage.get_text_range()
                     raw.append(text)
                     pages.append(normalise_text(text))
+                    if i == 0:
+                        title = _first_page_title(textpage, text)
                     if layout_if is not None and layout_if(pages[-1]):
                         layouts[i + 1] = _layout(textpage, page, text)
                 finally:
@@ -216,4 +243,4 @@ def read_pdf_text(
         doc.close()
     if sum(len(p) - p.count(" ") - p.count("\n") for p in pages) < MIN_TEXT_CHARS:
         raise PdfTextError("no text layer (scanned?)")
-    return PdfText(pages=pages, page_count=count, truncated=count > n, raw_pages=raw, layouts=layouts)
+    return PdfText(pages=pages, page_count=count, truncated=count > n, raw_pages=raw, layouts=layouts, title=title)

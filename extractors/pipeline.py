@@ -82,6 +82,7 @@ def extract_pdf(
     if stamp:
         result.stamp, result.stamp_version = stamp.text, stamp.version
     result.date, result.date_source = first_version_date(published, stamp)
+    title = title or text.title  # a PDF without arXiv's metadata names its system in its title too
 
     doc, result.candidates, result.other_candidates = rank_pages(
         text.pages, title=title, abstract=abstract, source=source, model=model, score=score, layouts=text.layouts
