@@ -22,9 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from paramtrack.core.domains import accepted_domains
 from paramtrack.extractors.numbers import within
 from paramtrack.extractors.pipeline import extract_abstract
 from paramtrack.extractors.ranker import RankerModel
+from paramtrack.extractors.training import Example, label_candidates
 from paramtrack.extractors.types import CONFIDENT_SCORE
 
 _STATES_A_SIZE = re.compile(
@@ -77,6 +79,48 @@ def papers_of(path: Path) -> list[AbstractPaper]:
     return list(by_abstract.values())
 
 
+_ARXIV_LINK = re.compile(r"arxiv\.org/(?:abs|pdf|html)/(\d{4}\.\d{4,5})", re.IGNORECASE)
+
+
+def paper_key(link: str | None, title: str | None) -> str:
+    """The arXiv id in a row's Link, else its title folded: one key per paper across Epoch's files
+    and the ground truth, so a paper's abstract and its PDF always share a cross-validation fold."""
+    m = _ARXIV_LINK.search(link or "")
+    if m:
+        return m.group(1)
+    return "title:" + " ".join(re.sub(r"[^a-z0-9]+", " ", (title or "").lower()).split())[:80]
+
+
+def abstract_examples(epoch_dir: Path) -> list[Example]:
+    """Training examples from every Epoch file: each paper's title and abstract as page 0, its
+    candidates labelled by Epoch's counts for it (a label, never an input of extraction).
+
+    Rows are merged into papers across files by :func:`paper_key`; papers whose abstract states no
+    size give no candidate and teach nothing, so they are left out.
+    """
+    papers: dict[str, AbstractPaper] = {}
+    for path in sorted(epoch_dir.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            for row in csv.DictReader(fh):
+                abstract, count = (row.get("Abstract") or "").strip(), _count(row.get("Parameters"))
+                if not abstract or not count:
+                    continue
+                title = row.get("Reference") or ""
+                paper = papers.setdefault(
+                    paper_key(row.get("Link"), title), AbstractPaper(title, abstract, [], [], row.get("Domain") or "")
+                )
+                if not any(within(count, c) for c in paper.counts):
+                    paper.counts.append(count)
+    out = []
+    for key, paper in sorted(papers.items()):
+        result = extract_abstract(title=paper.title or None, abstract=paper.abstract, score=False)
+        if result.candidates:
+            expected = [int(c) for c in paper.counts]
+            labels = label_candidates(result.candidates, expected)
+            out.append(Example(key, result.candidates, labels, "abstract", expected, pdf=False))
+    return out
+
+
 def _count(text: str | None) -> float | None:
     try:
         v = float((text or "").replace(",", "").strip())
@@ -86,9 +130,7 @@ def _count(text: str | None) -> float | None:
 
 
 def _domains(cell: str) -> set[str]:
-    from paramtrack.extractors.evaluation import _epoch_domain_set
-
-    return _epoch_domain_set(cell) if cell else set()
+    return accepted_domains(cell) if cell else set()
 
 
 def evaluate_abstracts(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from paramtrack.extractors import patterns as P
 from paramtrack.extractors.names import is_other_system, is_own_name, title_sized_names
 from paramtrack.extractors.numbers import parse_scaled, to_int, within
+from paramtrack.extractors.rule_families import enabled
 
 
 @dataclass
@@ -331,13 +332,18 @@ def _features(
     abs_start = s_off + start
     # "our model with 3.2B parameters outperforms the 48-layer model with 12B parameters": an
     # own-work cue does not reach past a comparison into the compared system's size
-    own_a = max((m.end() for m in P.COMPARED_WITH.finditer(P.BOUND_BEFORE.sub("", sentence[a:start]))), default=0) + a
-    own = bool(P.OWN_WORDS.search(P.WE_COMPARE.sub(" ", sentence[own_a:b]))) or any(
-        sa < s_off + b and se > s_off + own_a for sa, se in own_spans
-    )
+    scoped = enabled("comparisons")
+    own_a = (
+        max((m.end() for m in P.COMPARED_WITH.finditer(P.BOUND_BEFORE.sub("", sentence[a:start]))), default=0)
+        if scoped
+        else 0
+    ) + a
+    own_text = P.WE_COMPARE.sub(" ", sentence[own_a:b]) if scoped else sentence[own_a:b]
+    own = bool(P.OWN_WORDS.search(own_text)) or any(sa < s_off + b and se > s_off + own_a for sa, se in own_spans)
     low = win.lower()
     title = any(re.search(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])", low) for t in title_terms)
-    c_lo, c_hi = _clause(sentence, start, end)
+    c_lo, c_hi = _clause(sentence, start, end) if scoped else (0, len(sentence))
+    hedges = enabled("hedges")
     return {
         "page": doc.page_of(abs_start),
         "own": own,
@@ -345,16 +351,18 @@ def _features(
         "cite": bool(P.CITATION.search(near)),
         # "less than 25 million": the "than" of a bound right before the number is the bound's
         # (counted below), not a comparison with another system
-        "comparison": bool(P.COMPARISON.search(P.BOUND_BEFORE.sub("", sentence[max(c_lo, start - 70) : start]))),
-        "hypothetical": bool(P.HYPOTHETICAL.search(sentence[max(0, start - 120) : end + 40])),
+        "comparison": scoped
+        and bool(P.COMPARISON.search(P.BOUND_BEFORE.sub("", sentence[max(c_lo, start - 70) : start]))),
+        "hypothetical": hedges and bool(P.HYPOTHETICAL.search(sentence[max(0, start - 120) : end + 40])),
         "third_party": bool(P.THIRD_PARTY.search(sentence[max(c_lo, start - 120) : start])),
         "hardware": bool(P.HARDWARE.search(near)),
         "refs": doc.in_references(abs_start) or bool(_BIB_LIKE.search(near)),
         "appendix": doc.in_appendix(abs_start),
         "abstract": doc.in_abstract(abs_start),
-        "bound": bool(P.BOUND_BEFORE.search(sentence[max(0, start - 25) : start])),
+        "bound": hedges and bool(P.BOUND_BEFORE.search(sentence[max(0, start - 25) : start])),
         "baseline": bool(P.BASELINE.search(sentence[max(c_lo, start - 120) : min(c_hi, end + 40)])),
-        "ensemble": bool(
+        "ensemble": enabled("ensembles")
+        and bool(
             P.ENSEMBLE.search(sentence[max(0, start - 120) : end + 60])
             and not P.PER_MEMBER_AFTER.match(sentence[end:])
             and not P.PER_MEMBER_BEFORE.search(sentence[max(0, start - 40) : start])
@@ -412,9 +420,13 @@ def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list
     nlp = P.nlp()
     matcher = P.cue_matcher()
     body = doc.text[: doc.refs_span[0]] if doc.refs_span else doc.text
-    cited = {m.group("name").lower() for m in P.CITED_NAME.finditer(body) if len(m.group("name")) >= 2}
+    cited = (
+        {m.group("name").lower() for m in P.CITED_NAME.finditer(body) if len(m.group("name")) >= 2}
+        if enabled("cited_names")
+        else set()
+    )
     cited -= title_terms
-    datasets = _dataset_names(body)
+    datasets = _dataset_names(body) if enabled("datasets") else set()
     out: list[Mention] = []
     spans = _windows(doc.text)
     for (a, _b), sdoc in zip(spans, nlp.pipe(doc.text[a:b] for a, b in spans)):
@@ -564,7 +576,8 @@ def _sentence_mentions(
             Mention(v, kind, model, _evidence(s, a, b), int(feats["page"]), "sentence" if explicit else "size", feats)
         )
         taken.add((a, b))
-    _mark_parts_of_total(out)
+    if enabled("parts_of_totals"):
+        _mark_parts_of_total(out)
 
     # Sizes glued to names: "LLaMA-65B", "GPT-3 (175B)", "PaLM 540B".
     for rx, strength in ((P.NAME_SUFFIX, "name"), (P.NAME_PAREN, "name"), (P.NAME_SPACE, "name-space")):
@@ -589,7 +602,8 @@ def _sentence_mentions(
             kind = _kind(s, a, b, False, None)
             family = [Mention(v, kind, name, _evidence(s, n_start, m.end()), int(feats["page"]), "name", feats)]
             taken.add((a, b))
-            family += _family_sizes(doc, s, s_off, m.end(), n_start, name, family[0], taken, title_terms, own_spans)
+            if enabled("name_families"):
+                family += _family_sizes(doc, s, s_off, m.end(), n_start, name, family[0], taken, title_terms, own_spans)
             out += family
     return out
 
@@ -714,7 +728,7 @@ def apply_title_size(mentions: list[Mention], title: str | None, text: str) -> N
     paper's own system. It is not marked as someone else's either: a family's other sizes may
     be the paper's too, they are just not the one its title names.
     """
-    sizes = P.title_sizes(title)
+    sizes = P.title_sizes(title) if enabled("title_sizes") else frozenset()
     sized = title_sized_names(title, text) if sizes else set()
     if not sized:
         return

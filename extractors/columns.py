@@ -25,10 +25,16 @@ from paramtrack.extractors.layout import Line, PageLayout, Word, median_line_gap
 from paramtrack.extractors.names import label_systems
 from paramtrack.extractors.numbers import header_unit, parse_scaled
 
-#: One word that heads a parameter column or row ("#param.", "Params", "Parameters", "#Params(M)").
+#: One word that heads a parameter column or row ("#param.", "Params", "Parameters", "#Params(M)",
+#: "Weights", "#weights": a network's weights are its parameters).
 PARAM_WORD = re.compile(
-    r"^[#(\[]?\s*(?:params?|parameters?|param\.|n_?params)\.?(?:\(\w+\))?[):\]]?[,:]?$", re.IGNORECASE
+    r"^[#(\[]?\s*(?:params?|parameters?|param\.|n_?params|weights|#weights)\.?(?:\(\w+\))?[):\]]?[,:]?$",
+    re.IGNORECASE,
 )
+#: "Size" heads a parameter column only with a count's unit beside it ("Size (B)", "Size (M)"):
+#: alone it is as often an image, batch or dataset size.
+SIZE_WORD = re.compile(r"^(?:model\s*)?size$", re.IGNORECASE)
+_COUNT_UNIT = re.compile(r"^\(?(?:[KMB]|millions?|billions?|thousands?|#\s*params?)\)?$", re.IGNORECASE)
 #: Words that may stand in a parameter header cell beside the parameter word.
 _HEADER_PARTS = re.compile(
     r"^(?:#|no\.?|num\.?|number|of|total|non-?emb\.?|non-?embedding|embedding|emb\.?|activ\w*|active|trainable|"
@@ -71,7 +77,16 @@ class HeaderCell:
         return min(abs(w.x0 - self.x1), abs(self.x0 - w.x1))
 
 
-_SIZE_LIKE = re.compile(r"\d(?:\.\d+)?\s?[KMBTmb]\b|\b(?:millions?|billions?)\b|\(M\)|\(B\)", re.IGNORECASE)
+_SIZE_LIKE = re.compile(
+    r"\d(?:\.\d+)?\s?[KMBTmb]\b|\b(?:millions?|billions?)\b|\(M\)|\(B\)|\d{1,3}(?:,\d{3}){2,}", re.IGNORECASE
+)
+
+
+def heads_parameters(words: list[str], i: int) -> bool:
+    """``words[i]`` heads a parameter column or row: a parameter word, or "Size" with a count unit."""
+    if PARAM_WORD.match(words[i]):
+        return True
+    return bool(SIZE_WORD.match(words[i]) and i + 1 < len(words) and _COUNT_UNIT.match(words[i + 1]))
 
 
 def may_hold_a_parameter_table(page_text: str) -> bool:
@@ -80,13 +95,13 @@ def may_hold_a_parameter_table(page_text: str) -> bool:
     Decides which pages get laid out (per-character boxes, a few milliseconds a page); prose that
     merely mentions parameters does not qualify, nor a header with no size or unit anywhere.
     """
-    if "aram" not in page_text:
+    if "aram" not in page_text and "eights" not in page_text and "EIGHTS" not in page_text and "ize" not in page_text:
         return False
     for line in page_text.split("\n"):
-        if len(line) > 120 or "aram" not in line:
+        if len(line) > 120 or not ("aram" in line or "EIGHT" in line or "eight" in line or "ize" in line):
             continue
         words = line.split()
-        if len(words) <= 16 and any(PARAM_WORD.match(w) for w in words):
+        if len(words) <= 16 and any(heads_parameters(words, i) for i in range(len(words))):
             prose = sum(1 for w in words if re.fullmatch(r"[a-z]{3,}[,;.]?", w))
             if prose <= max(2, len(words) // 3):
                 return bool(_SIZE_LIKE.search(page_text))
@@ -127,6 +142,8 @@ def _parse(tok: str, unit: int | None) -> int | None:
     if unit and re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", tok):
         v = parse_scaled(tok, unit=unit)
         return v if v and v >= 1_000 else None
+    if not unit and re.fullmatch(r"\d{1,3}(?:,\d{3}){2,}|\d{6,13}", tok):
+        return int(tok.replace(",", ""))  # a count written out in full ("22,855,952") needs no unit
     return None
 
 
@@ -329,8 +346,9 @@ def _page_mentions(page: int, layout: PageLayout, doc: Document, title_terms: se
     out: list[Mention] = []
     seen: set[tuple[float, float]] = set()
     for li, line in enumerate(lines):
+        texts = [w.text for w in line.words]
         for i, w in enumerate(line.words):
-            if not PARAM_WORD.match(w.text) or (w.x0, line.cy) in seen:
+            if not heads_parameters(texts, i) or (w.x0, line.cy) in seen:
                 continue
             seen.add((w.x0, line.cy))
             h = max(w.height, 6.0)

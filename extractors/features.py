@@ -3,7 +3,8 @@
 A candidate is one value with all its mentions (``extractors.candidates.Mention``). The features
 describe those mentions in words a reviewer would use -- "stated in the abstract", "next to a
 citation", "the largest size the paper attributes to itself", "the top of a range" -- so that the
-learned weights (``extractors.ranker``) read as rules and can be argued with. Nothing here looks at
+learned weights (``extractors.ranker``) read as rules and can be argued with. Each feature has a
+direction fixed in advance (``SIGNED_FEATURES``); the data decides only how much it counts. Nothing here looks at
 a paper's identity or at any dataset's value: the same features are computed for a paper nobody
 has curated yet.
 
@@ -21,111 +22,79 @@ from dataclasses import dataclass
 
 from paramtrack.extractors.candidates import Mention
 
-#: Every feature, in the order the model file stores its weights. Adding one means retraining.
-FEATURES: tuple[str, ...] = (
+#: Every feature with the direction its weight must take, and why: +1 (evidence for the paper's
+#: own main-model count), -1 (evidence against), 0 (no direction known in advance: learned freely).
+#: The signs come from how papers are written, not from any paper; training enforces them
+#: (``extractors.training``), so a handful of training papers cannot flip a principle. Adding a
+#: feature means retraining.
+SIGNED_FEATURES: dict[str, tuple[int, str]] = {
     # how the size is stated
-    "src_sentence",  # "N parameters", "a model with N parameters"
-    "src_size",  # "a 7B model", "at the 7B scale": a size used as a model's name
-    "src_name",  # "LLaMA-65B", "GPT-3 (175B)": glued to a system name
-    "src_table",  # a parameter column of a table
-    "mentions_log",  # log(1 + distinct places stating it)
-    "pages_log",  # log(1 + distinct pages stating it)
+    "src_sentence": (+1, 'a sentence with a parameter word: "N parameters", "a model with N parameters"'),
+    "src_size": (0, 'a size used as a name: "a 7B model", "at the 7B scale"'),
+    "src_name": (0, 'glued to a system name: "LLaMA-65B", "GPT-3 (175B)"'),
+    "src_table": (0, "a parameter column or row of a table"),
+    "mentions_log": (+1, "log(1 + distinct places stating it): the paper's own size is repeated"),
+    "pages_log": (+1, "log(1 + distinct pages stating it)"),
     # where
-    "in_abstract",  # the arXiv abstract or the title (page 0) states it, not as a bound or a hope
-    "in_title",  # the title states it ("Nemotron 15B", "... to 22 Billion Parameters")
-    "first_page",  # page 1 of the PDF states it, not as a bound or a hope
-    "intro",  # pages 2-3
-    "position",  # 1 - where the first mention sits in the text (0 = end, 1 = start)
-    "refs_only",  # every mention is in the bibliography
-    "appendix_only",  # every mention is after the bibliography
+    "in_abstract": (+1, "the abstract or the title states it, not as a bound or a hope"),
+    "in_title": (+1, 'the title states it ("Nemotron 15B")'),
+    "first_page": (+1, "page 1 states it, not as a bound or a hope"),
+    "intro": (+1, "pages 2-3 state it"),
+    "position": (+1, "how early its first mention comes (1 = the start of the text)"),
+    "refs_only": (-1, "every mention is in the bibliography"),
+    "appendix_only": (-1, "every mention is after the bibliography: ablations and sweeps"),
     # whose model
-    "own_any",  # "we train", "our model", an "Ours" row
-    "own_share",
-    "title_any",  # the paper's system name (title or most-used name) within the sentence
-    "named_main",  # glued to the paper's own system name ("the 7.5B Retro model", "Retro-7B")
-    "named_share",
-    "other_name_share",  # attached to another system's name ("AlexNet, which used 60M", "GPT-3 175B")
-    "cite_share",  # a citation marker right next to it
-    "cited_name_share",  # attributed to a system the paper cites elsewhere
-    "comparison_share",  # "than", "compared to", "such as", "previous"
-    "third_party_share",  # "their model", "researchers have used"
-    "baseline_share",  # "as baselines, we train ..."
-    "ensemble_share",  # stated for an ensemble of models, not for one member
+    "own_any": (+1, '"we train", "our model", an "Ours" row'),
+    "own_share": (+1, "the share of its mentions with an own-work cue"),
+    "title_any": (+1, "the paper's system name is in the sentence"),
+    "named_main": (+1, 'glued to the paper\'s own system name ("Retro-7B", "the 7.5B Retro model")'),
+    "named_share": (+1, "the share of its mentions glued to the paper's own system name"),
+    "other_name_share": (-1, "attached to another system's name (\"GPT-3 175B\", a baseline's table row)"),
+    "cite_share": (-1, "a citation marker right next to it"),
+    "cited_name_share": (-1, "attributed to a system the paper cites elsewhere"),
+    "comparison_share": (-1, '"than", "compared to", "such as", "previous"'),
+    "third_party_share": (-1, '"their model", "researchers have used"'),
+    "baseline_share": (-1, '"as baselines, we train ..."'),
+    "ensemble_share": (-1, "stated for an ensemble: the members' sum, not one model"),
     # hedges
-    "hypothetical_share",  # "could scale to", "future", "up to"
-    "bound_share",  # "over", "less than", "at least"
-    "approx_any",  # "about", "approximately", "~": a rounded size of a real model
-    "hardware_share",  # memory/GPU framing
-    "total_any",  # "a total of N", "N total parameters"
-    "sum_total",  # the total of parts the same sentence states ("A and B, a total of N")
-    "part_share",  # a part of such a total
-    "trainable_share",  # "N trainable parameters", a "# Trainable Params" column: what a method tunes
+    "hypothetical_share": (-1, '"could scale to", "future", "up to"'),
+    "bound_share": (-1, '"over", "less than", "at least": a bound, not a size'),
+    "approx_any": (0, '"about", "~": a rounded size, of the paper\'s model or another'),
+    "hardware_share": (-1, "memory or hardware framing: what fits, not what was trained"),
+    "total_any": (+1, '"a total of N", "N total parameters"'),
+    "sum_total": (+1, "the total of parts the same sentence states: the whole model"),
+    "part_share": (-1, "a part of such a total"),
+    "trainable_share": (-1, "what a method fine-tunes, not the model's size"),
     # kind (dense total is the reference level)
-    "kind_moe_total",
-    "kind_moe_active",
-    "kind_non_embedding",
-    "kind_embedding",
-    "kind_unknown",  # no parameter word: a bare size
+    "kind_moe_total": (0, "a mixture-of-experts total"),
+    "kind_moe_active": (-1, "parameters active per token: a part of the model"),
+    "kind_non_embedding": (0, "a count without embeddings (some papers report only this one)"),
+    "kind_embedding": (-1, "the embeddings alone"),
+    "kind_unknown": (0, "no parameter word: a bare size"),
     # relative size among the paper's candidates
-    "size_rank",  # 0 = the paper's smallest candidate, 1 = its largest (log scale)
-    "largest_explicit",  # the largest value stated with a parameter word or in a parameter column
-    "largest_own",  # the largest value with an own-work cue
-    "largest_named",  # the largest value attached to the paper's own system name
-    "range_high",  # the top of a range or list ("from 7B to 65B", "1.3B, 2.7B and 6.7B")
-    "range_low",  # the bottom of one
+    "size_rank": (0, "0 = the paper's smallest candidate, 1 = its largest (log scale)"),
+    "largest_explicit": (+1, "the largest value stated with a parameter word or in a parameter column"),
+    "largest_own": (+1, "the largest value with an own-work cue: the dataset records the flagship"),
+    "largest_named": (+1, "the largest value attached to the paper's own system name"),
+    "range_high": (+1, 'the top of a range or list ("from 7B to 65B")'),
+    "range_low": (-1, "the bottom or middle of one: a smaller sibling"),
     # tables
-    "table_own_row",  # a row named like the paper's system or marked "ours"
-    "table_cited_row",  # a row with a citation marker
-    "table_unit_header",  # read through a header unit ("Params (M)", "(in millions)")
-    "first_own_table",  # an own-named row of the first table that has one (main results come first)
-    "largest_in_main_table",  # the largest own-named row of that table: the flagship of the main results
-    "table_layer_rows",  # a per-layer table ("conv1", "inception (4a)"): layer sizes, not a model's
-    # the hand-written prior (see RULE_WEIGHTS)
-    "rule_score",
-    # paper level (same for all candidates of a paper)
-    "paper_own_sentence",  # the paper states some size as its own in a sentence
-    "paper_moe",  # the paper is about a mixture-of-experts model
-    "paper_candidates_log",  # log(1 + number of candidates)
-)
-
-
-#: A hand-written prior: what a careful reader weighs, one principle per line, set once by hand
-#: and never fitted. It enters the model as one more feature (``rule_score``), so the learned
-#: weights decide how far to trust it; with few training papers it carries principles that too
-#: few papers exhibit to be learned (a main-results table's flagship, for one).
-RULE_WEIGHTS: dict[str, float] = {
-    "named_main": 1.0,  # stated for the paper's own system by name
-    "largest_named": 1.0,  # the largest size of the paper's own system: the dataset records that one
-    "largest_in_main_table": 1.0,  # the flagship row of the first table that lists own systems
-    "largest_own": 0.6,  # the largest size the paper states as its own
-    "first_page": 0.6,  # abstract and introduction state the headline size (a statement, not a bound)
-    "in_abstract": 0.6,
-    "in_title": 0.8,  # a title that states a size states the paper's own
-    "own_any": 0.4,  # "we train", "our model"
-    "range_high": 0.5,  # the top of "from 7B to 65B"
-    "mentions_log": 0.3,  # repeated
-    "range_low": -0.7,  # the bottom of a range is a smaller sibling
-    "other_name_share": -1.5,  # another system's size
-    "cite_share": -1.0,  # next to a citation
-    "cited_name_share": -1.0,
-    "comparison_share": -0.5,  # "larger than", "compared to"
-    "hypothetical_share": -0.7,  # "could scale to"
-    "baseline_share": -0.5,
-    "ensemble_share": -0.7,  # an ensemble's sum is not one model's size
-    "bound_share": -0.3,  # "over 100B" is a bound, not a size
-    "trainable_share": -0.8,  # what a method fine-tunes, not the model's size
-    "appendix_only": -0.8,  # ablations and sweeps
-    "refs_only": -2.0,  # the bibliography
-    "kind_moe_active": -1.5,  # parts of a model, not the model
-    "part_share": -1.5,
-    "sum_total": 1.0,  # the whole those parts make: what the dataset records
-    "kind_embedding": -1.5,
-    "table_layer_rows": -2.0,  # a per-layer table
+    "table_own_row": (+1, 'a row named like the paper\'s system or marked "ours"'),
+    "table_cited_row": (-1, "a row with a citation marker"),
+    "table_unit_header": (0, 'read through a header unit ("Params (M)")'),
+    "first_own_table": (+1, "an own-named row of the first table that has one (main results come first)"),
+    "largest_in_main_table": (+1, "the largest own-named row of that table: the flagship"),
+    "table_layer_rows": (-1, 'a per-layer table ("conv1", "inception (4a)"): layer sizes'),
+    # paper level (the same for every candidate of a paper: they move confidence, not order)
+    "paper_own_sentence": (0, "the paper states some size as its own in a sentence"),
+    "paper_moe": (0, "the paper is about a mixture-of-experts model"),
+    "paper_candidates_log": (0, "log(1 + number of candidates)"),
 }
 
-
-def rule_score(f: dict[str, float]) -> float:
-    return sum(w * f.get(name, 0.0) for name, w in RULE_WEIGHTS.items())
+#: Every feature, in the order the model file stores its weights.
+FEATURES: tuple[str, ...] = tuple(SIGNED_FEATURES)
+#: The enforced direction of each feature's weight.
+SIGNS: dict[str, int] = {name: sign for name, (sign, _) in SIGNED_FEATURES.items()}
 
 
 @dataclass(frozen=True)
@@ -276,11 +245,9 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
                 )
             ),
             "table_layer_rows": _any(tables, "layer_row") if tables else 0.0,
-            "rule_score": 0.0,
             "paper_own_sentence": paper_own_sentence,
             "paper_moe": float(paper.moe),
             "paper_candidates_log": math.log1p(len(groups)),
         }
-        f["rule_score"] = rule_score(f)
         out.append(f)
     return out

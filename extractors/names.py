@@ -21,6 +21,7 @@ import re
 
 from paramtrack.extractors import patterns as P
 from paramtrack.extractors.numbers import to_int
+from paramtrack.extractors.rule_families import enabled
 
 _TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 _SMALL = {
@@ -103,13 +104,11 @@ def title_sized_names(title: str | None, text: str) -> set[str]:
 
 def system_names(title: str | None, body: str) -> set[str]:
     """Every name the paper uses for its own system (lower case)."""
-    names = (
-        P.title_terms(title)
-        | title_acronyms(title, body)
-        | introduced_names(body)
-        | P.main_system_names(body)
-        | title_sized_names(title, body)
-    )
+    names = P.title_terms(title)
+    if enabled("own_names"):
+        names |= title_acronyms(title, body) | introduced_names(body) | P.main_system_names(body)
+    if enabled("title_sizes"):
+        names |= title_sized_names(title, body)
     return {n for n in names if len(n) >= 2}
 
 

@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 
 from paramtrack.extractors.numbers import NUMBER, to_int
+from paramtrack.extractors.rule_families import enabled
 
 # --- size mentions -------------------------------------------------------------------------------
 
@@ -42,12 +43,13 @@ SCI = re.compile(
 #: Words between a size and the parameter noun that keep the reading ("175B total parameters",
 #: "7B (non-embedding) parameters", "13B active parameters", "a 540 billion parameter, densely").
 _MODIFIER = r"(?:total|active|activated|trainable|learnable|learned|model|network|sparse|dense|free|non-?embedding|\(non-?embedding\)|embedding|additional|extra|fewer|more|unique)"
-PARAM_NOUN = r"(?:parameters?|params?|weights)\b"
+PARAM_NOUN = r"(?:parameters?|params?|weights|connections)\b"
 PARAM_AFTER = re.compile(rf"^\s*-?\s*(?:{_MODIFIER}\s*-?\s*){{0,2}}{PARAM_NOUN}", re.IGNORECASE)
 #: "Total Parameters=340M", "parameters: 1.3B", "number of parameters is 1.3B", "model size of 6.7B",
 #: "parameter count of 7B" (the size comes after the noun).
 PARAM_BEFORE = re.compile(
-    r"(?:parameters?|params?|parameter count|model size|size of the model)\s*(?:\(|=|:|of|is|was|are|were|totals?|totall?ing|reaches|to)?\s*"
+    r"(?:parameters?|params?|parameter count|model size|size of the model)\s*(?:\(|=|:|of|is|was|are|were|totals?|totall?ing|reaches|to|"
+    r"ranging from|range from|from|between)?\s*"
     r"(?:about|around|roughly|approximately|only|just|nearly|over|~)?\s*$",
     re.IGNORECASE,
 )
@@ -60,12 +62,22 @@ PARAM_OF_BEFORE = re.compile(
 )
 #: "roughly 10^9 parameters": a power of ten alone (normalised from "10⁹"), 10^3 or more.
 POWER_OF_TEN = re.compile(r"(?<![\w.×x*·^])10\s*\^\s*(?P<exp>[3-9]|1[0-5])(?![\d.])")
-#: "a 7B model", "the 172M baseline", "at the 7B scale", "7B variants" (a size used as a model name).
-SIZE_NOUN_AFTER = re.compile(
-    r"^\s*-?\s*(?:(?:dense|sparse|decoder-only|parameter|[A-Z][A-Za-z0-9-]*)\s+)?(?:models?|LMs?|LLMs?|variants?|versions?|baselines?|scale|size|configurations?|transformers?|networks?|checkpoints?)\b",
+#: "a 7B model", "the 172M baseline", "at the 7B scale", "7B variants", "a compact 1.1B language
+#: model", "a 124B open-weights multimodal model", "a 3B VLM", "models at 7B and 13B scales" (a size
+#: used as a model's name). Up to three words may qualify the noun, none a preposition or conjunction.
+_QUALIFIER = r"(?!(?:of|on|in|to|for|with|and|or|from|at|by|as|than|per|that|which|is|are|was|were)\b)[A-Za-z][\w+.-]*"
+_MODEL_NOUN = (
+    r"(?:models?|[A-Z]{0,3}LMs?|variants?|versions?|baselines?|scales?|sizes?|configurations?|transformers?|"
+    r"networks?|checkpoints?|backbones?|encoders?|decoders?|architectures?|counterparts?|agents?|policies)"
 )
-#: "model sizes (i.e., 1.3B, 2.7B, and 6.7B)", "The model size is 6.7B".
-SIZE_LIST_CONTEXT = re.compile(r"\bmodel\s+sizes?\b|\bsizes\b|\bscales\b|\bsizes? of (?:the )?models?\b", re.IGNORECASE)
+SIZE_NOUN_AFTER = re.compile(rf"^\s*-?\s*(?:{_QUALIFIER}\s+){{0,3}}{_MODEL_NOUN}\b")
+#: "model sizes (i.e., 1.3B, 2.7B, and 6.7B)", "The model size is 6.7B", "six dense models (1.5B, 7B,
+#: 8B)", "offered in three configurations: 32B, 7.8B, and 2.4B", "vision LLMs (11B and 90B)".
+SIZE_LIST_CONTEXT = re.compile(
+    r"\bmodel\s+sizes?\b|\bsizes\b|\bscales\b|\bsizes? of (?:the )?models?\b"
+    r"|\b(?:models|[A-Z]{0,3}LMs|versions|variants|configurations|checkpoints)\s*(?:[:(]|\(?(?:i\.e\.|e\.g\.),?)\s*$",
+    re.IGNORECASE,
+)
 
 #: A list continues between two sizes: "132M, 368M, 1.3B and 7.0B parameters", "from 125M to 175B".
 LIST_GAP = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or|to|-|/|,\s*to)\s*$", re.IGNORECASE)
@@ -75,9 +87,15 @@ LIST_GAP = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or|to|-|/|,\s*to)\s*$", re.IGNORE
 FAMILY_NEXT = re.compile(
     r"(?:\s*/\s*|\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+)(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])(?!\w|[.-]\d)"
 )
-#: A size glued to a model name: "LLaMA-65B", "OPT-175B", "Pythia-6.9B".
+#: What may follow a size inside a model's name: "Gemma-2-9B-it", "Granite-3.1-8B-Base",
+#: "Qwen3-235B-A22B" (total and active sizes), "pplx-7b-online".
+_VARIANT = (
+    r"(?:-(?:[Ii]t|IT|[Ii]nstruct|[Bb]ase|[Cc]hat|[Pp]review|[Oo]nline|[Cc]ode|[Vv]\d[\w.]*|A\d+(?:\.\d+)?B|\d{4}))*"
+)
+#: A size glued to a model name: "LLaMA-65B", "OPT-175B", "Pythia-6.9B", "Gemma-2-9B-it".
 NAME_SUFFIX = re.compile(
-    r"(?<![\w-])(?P<name>[A-Za-z][A-Za-z0-9.]*(?:[- ][A-Za-z0-9][A-Za-z0-9.]*)?)-(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT]|b(?=[\s,.;:)]|$))(?![\w-])"
+    r"(?<![\w-])(?P<name>[A-Za-z][A-Za-z0-9.]*(?:[- ][A-Za-z0-9][A-Za-z0-9.]*)?)-(?P<num>\d+(?:\.\d+)?)"
+    rf"(?P<scale>[MBT]|[bm](?=[\s,.;:)]|$|-))(?={_VARIANT}(?![\w-]))"
 )
 #: "GPT-3 (175B)", "Gopher (280B)" and "PaLM 540B", "DeepSeek 67B" (figure legends, tables). A size
 #: followed by a hyphen modifies the next word ("Unified 100B-Scale", "a 7B-parameter"): it is not
@@ -86,7 +104,8 @@ NAME_PAREN = re.compile(
     r"(?<![\w-])(?P<name>[A-Z][A-Za-z0-9.-]*(?: [0-9]{1,2})?)\s*\((?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])\)"
 )
 NAME_SPACE = re.compile(
-    r"(?<![\w-])(?P<name>[A-Z][a-z]*[A-Z0-9][A-Za-z0-9.-]*|[A-Z][a-z]{2,}(?: [0-9]{1,2}|-[0-9]{1,2}(?:\.[0-9])?)?)\s(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])(?![\w.-])(?!\s*(?:\d|[A-Z]{2}))"
+    r"(?<![\w-])(?P<name>(?:[A-Z][a-z]*[A-Z0-9][A-Za-z0-9.-]*|[A-Z][a-z]{2,})(?: [0-9]{1,2}(?:\.[0-9])?|-[0-9]{1,2}(?:\.[0-9])?)?\+?)"
+    rf"\s(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])(?={_VARIANT}(?![\w.-]))(?!\s*(?:\d|[A-Z]{{2}}))"
 )
 
 #: A size followed by one of these is not a parameter count.
@@ -356,7 +375,7 @@ def title_terms(title: str | None) -> set[str]:
         return set()
     terms: set[str] = set()
     # a name the title glues a size to is the paper's system, however plainly it is spelled
-    for m in _TITLE_SIZED_NAME.finditer(title):
+    for m in _TITLE_SIZED_NAME.finditer(title) if enabled("title_sizes") else ():
         name = m.group("name").lower()
         if len(name) >= 3 and name not in _STOP:
             terms.update({name, name.split("-")[0]} - {""})

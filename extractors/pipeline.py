@@ -13,7 +13,6 @@ still gets candidates from page 0 alone (:func:`extract_abstract`, candidate sou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -27,15 +26,17 @@ from paramtrack.extractors.candidates import (
     find_mentions,
 )
 from paramtrack.extractors.columns import may_hold_a_parameter_table, read_layout_tables
+from paramtrack.extractors.domain import classify_domain
 from paramtrack.extractors.features import PaperContext
 from paramtrack.extractors.layout import PageLayout
-from paramtrack.extractors.metadata import classify_domain, find_stamp, first_version_date
+from paramtrack.extractors.metadata import find_stamp, first_version_date
 from paramtrack.extractors.names import system_names
 from paramtrack.extractors.page_breaks import join_page_breaks
 from paramtrack.extractors.pdf_text import MAX_PAGES, PdfTextError, normalise_text, read_pdf_text
 from paramtrack.extractors.quantities import find_other_quantities
 from paramtrack.extractors.ranker import RankerModel
 from paramtrack.extractors.ranking import _same_model, group_mentions, score_candidates
+from paramtrack.extractors.rule_families import enabled
 from paramtrack.extractors.tables import find_table_mentions, plumber_table_mentions
 from paramtrack.extractors.types import Candidate, ExtractionResult
 from paramtrack.extractors.version import extractor_version
@@ -44,7 +45,6 @@ from paramtrack.extractors.version import extractor_version
 def extract_pdf(
     source: Path | str | bytes,
     *,
-    categories: Sequence[str] | None = None,
     published: date | None = None,
     title: str | None = None,
     abstract: str | None = None,
@@ -54,9 +54,10 @@ def extract_pdf(
 ) -> ExtractionResult:
     """Extract ranked parameter-count candidates, compute/dataset proposals, date and domain.
 
-    ``categories``/``published``/``title``/``abstract`` are arXiv metadata when the caller has it:
-    categories drive the domain, ``published`` is the first-version date, the title's system name
-    ("PaLM: ...") marks sentences about the paper's own model, and title + abstract are page 0.
+    ``published``/``title``/``abstract`` are arXiv metadata when the caller has it: ``published``
+    is the first-version date, the title's system name ("PaLM: ...") marks sentences about the
+    paper's own model (without it, the title is read off page 1), and title + abstract are page 0.
+    The domain is read from the title and the abstract (arXiv's, else the one page 1 prints).
     ``model`` scores the candidates (default: the active ranker model); ``score=False`` leaves them
     unscored and unordered, for training and cross-validation, which score them with models of
     their own.
@@ -87,8 +88,7 @@ def extract_pdf(
     doc, result.candidates, result.other_candidates = rank_pages(
         text.pages, title=title, abstract=abstract, source=source, model=model, score=score, layouts=text.layouts
     )
-    body = (abstract or "") + "\n" + doc.text
-    result.domain, result.domain_confidence = classify_domain(body, categories, stamp)
+    result.domain, result.domain_confidence = classify_domain(f"{title or ''}. {abstract or front_matter(doc)}")
     return result
 
 
@@ -96,7 +96,6 @@ def extract_abstract(
     *,
     title: str | None,
     abstract: str | None,
-    categories: Sequence[str] | None = None,
     published: date | None = None,
     model: RankerModel | None = None,
     score: bool = True,
@@ -109,19 +108,34 @@ def extract_abstract(
     result.date, result.date_source = first_version_date(published, None)
     front = page_zero(title, abstract)
     if not front.strip():
-        result.domain, result.domain_confidence = classify_domain("", categories, None)
         return result
     doc = build_document([front], first_page=0)
     terms = system_names(title, doc.text)
     mentions = find_mentions(doc, title_terms=terms)
     apply_title_size(mentions, title, doc.text)
-    moe = P.is_moe_paper(title, front)
+    moe = enabled("moe_papers") and P.is_moe_paper(title, front)
     apply_paper_kind(mentions, moe)
-    cands = group_mentions(mentions, PaperContext(moe=moe, title_values=P.title_sizes(title)))
+    cands = group_mentions(mentions, PaperContext(moe=moe, title_values=_title_values(title)))
     result.candidates = score_candidates(cands, model) if score else cands
     result.other_candidates = find_other_quantities(doc)
-    result.domain, result.domain_confidence = classify_domain(front, categories, None)
+    result.domain, result.domain_confidence = classify_domain(front)
     return result
+
+
+def _title_values(title: str | None) -> frozenset[int]:
+    return P.title_sizes(title) if enabled("title_sizes") else frozenset()
+
+
+#: Characters of page 1 that stand in for an abstract the text does not head as one.
+FRONT_CHARS = 3000
+
+
+def front_matter(doc: Document) -> str:
+    """The abstract page 1 prints (from its heading to the first section), else page 1's start."""
+    if doc.abstract_span:
+        return doc.text[doc.abstract_span[0] : doc.abstract_span[1]]
+    end = doc.page_starts[1] if len(doc.page_starts) > 1 else len(doc.text)
+    return doc.text[: min(end, FRONT_CHARS)]
 
 
 def page_zero(title: str | None, abstract: str | None) -> str:
@@ -169,14 +183,16 @@ def rank_pages(
     ``layouts`` (word positions of pages that may hold a parameter table) replace the text-based
     table reading on those pages: columns are read by position there.
     """
-    pages = join_page_breaks(pages)
+    if enabled("page_breaks"):
+        pages = join_page_breaks(pages)
     doc: Document = build_document(pages)
     terms = system_names(title, doc.text[: doc.refs_span[0]] if doc.refs_span else doc.text)
     mentions = find_mentions(doc, title_terms=terms)
-    layouts = layouts or {}
-    table_mentions, plumber_pages = find_table_mentions(pages, doc, terms)
+    layouts = (layouts or {}) if enabled("layout_tables") else {}
+    table_mentions, plumber_pages = find_table_mentions(pages, doc, terms) if enabled("text_tables") else ([], [])
     mentions += [m for m in table_mentions if m.page not in layouts]
-    mentions += read_layout_tables(layouts, doc, terms)
+    if enabled("layout_tables"):
+        mentions += read_layout_tables(layouts, doc, terms)
     plumber_pages = [p for p in plumber_pages if p not in layouts]
     if plumber_pages and source is not None:
         try:
@@ -186,9 +202,9 @@ def rank_pages(
     if abstract:
         mentions += _merge_page_zero(page_zero(title, abstract), terms, mentions)
     apply_title_size(mentions, title, doc.text)
-    moe = P.is_moe_paper(title, pages[0] if pages else "")
+    moe = enabled("moe_papers") and P.is_moe_paper(title, pages[0] if pages else "")
     apply_paper_kind(mentions, moe)
-    cands: list[Candidate] = group_mentions(mentions, PaperContext(moe=moe, title_values=P.title_sizes(title)))
+    cands: list[Candidate] = group_mentions(mentions, PaperContext(moe=moe, title_values=_title_values(title)))
     if score:
         cands = score_candidates(cands, model)
     return doc, cands, find_other_quantities(doc)

@@ -1,13 +1,26 @@
-"""The learned weights that turn a candidate's features into a score, and where they are kept.
+"""The learned weights that turn a paper's candidates into scores, and where they are kept.
 
-A model is a small JSON file: the feature list, the standardisation (mean, scale), one weight per
-feature and an intercept (a logistic regression), plus what it was trained on (a hash of the
-training set, how many papers and reviewer decisions) and its cross-validated figures. JSON and
-not a pickle, so the file is readable, diffable and safe to load; scoring is a dot product, so
-extraction needs no scikit-learn (``extractors.training`` fits the weights).
+The model is a **conditional logit with a "none of these" alternative**: each candidate gets a
+utility ``z = intercept + sum(w * standardised feature)``, "the paper states no count of its own"
+gets utility 0, and a candidate's score is its share of ``exp(z)`` among all of them::
 
-The packaged default (``extractors/ranker_model.json``) is trained on the shared ground truth by
-``paramtrack ranker train``. A model adopted from reviewer decisions lives beside the user's
+    score_i = exp(z_i) / (1 + sum_j exp(z_j))
+
+So the scores of one paper's candidates sum to at most 1, and what is left is the probability
+that none of them is the paper's own main-model count. Ranking needs the whole paper at once,
+which is also how a reader decides: a size is the flagship because the others are not.
+
+Each weight's direction is fixed by ``extractors.features.SIGNS`` and was enforced when it was
+fitted (``extractors.training``). The intercept includes the confidence offset that training
+chose so that a top candidate scoring >= 0.5 (``CONFIDENT_SCORE``) was right at least as often as
+``CONFIDENT_PRECISION`` out of fold.
+
+A model is a small JSON file: feature list, signs, standardisation (mean, scale), weights, the
+intercept, and what it was trained on (a hash of the training set, how many papers, abstracts and
+reviewer decisions) with its cross-validated figures. JSON and not a pickle, so the file is
+readable, diffable and safe to load; scoring is a few dot products, so extraction needs neither
+scikit-learn nor SciPy. The packaged default (``extractors/ranker_model.json``) is trained by
+``paramtrack ranker train``; a model adopted from reviewer decisions lives beside the user's
 warehouse and is selected with ``PARAMTRACK_RANKER_MODEL`` (the CLI sets it when the file exists).
 The model's tag is part of ``EXTRACTOR_VERSION``: a new model re-extracts, and
 ``candidate_changes`` shows what moved.
@@ -19,17 +32,18 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from paramtrack.extractors.features import FEATURES
+from paramtrack.extractors.features import FEATURES, SIGNS
 
 MODEL_ENV = "PARAMTRACK_RANKER_MODEL"
 PACKAGED_MODEL = "ranker_model.json"
-FORMAT = 1
+FORMAT = 2
 
 
 class RankerModelError(ValueError):
@@ -38,7 +52,7 @@ class RankerModelError(ValueError):
 
 @dataclass(frozen=True)
 class RankerModel:
-    """A fitted logistic model over :data:`extractors.features.FEATURES`."""
+    """A fitted conditional logit over :data:`extractors.features.FEATURES`."""
 
     features: tuple[str, ...]
     mean: tuple[float, ...]
@@ -47,12 +61,26 @@ class RankerModel:
     intercept: float
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    def score(self, feats: dict[str, float]) -> float:
-        """P(this candidate is the paper's own main-model count), from its features."""
+    def utility(self, feats: Mapping[str, float]) -> float:
+        """The candidate's utility: how strongly its features say "the paper's own count"."""
         z = self.intercept
         for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef):
-            z += w * (float(feats.get(name, 0.0)) - mu) / sd
-        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+            if w:
+                z += w * (float(feats.get(name, 0.0)) - mu) / sd
+        return z
+
+    def scores(self, papers_candidates: Sequence[Mapping[str, float]]) -> list[float]:
+        """Each candidate's probability of being the paper's own main-model count (same order).
+
+        ``papers_candidates`` are the feature dicts of *all* of one paper's candidates.
+        """
+        if not papers_candidates:
+            return []
+        z = [max(-40.0, min(40.0, self.utility(f))) for f in papers_candidates]
+        top = max(0.0, *z)
+        e = [math.exp(v - top) for v in z]
+        denom = math.exp(-top) + sum(e)
+        return [v / denom for v in e]
 
     @property
     def tag(self) -> str:
@@ -62,6 +90,7 @@ class RankerModel:
     def _params(self) -> dict[str, Any]:
         return {
             "features": list(self.features),
+            "signs": [SIGNS.get(n, 0) for n in self.features],
             "mean": [round(x, 10) for x in self.mean],
             "scale": [round(x, 10) for x in self.scale],
             "coef": [round(x, 10) for x in self.coef],
@@ -71,15 +100,10 @@ class RankerModel:
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, **self._params(), "meta": self.meta}, indent=1, sort_keys=False) + "\n"
 
-    def weights(self) -> list[tuple[str, float]]:
-        """Features by the weight of one standard deviation, strongest first (``ranker show``).
-
-        A feature trained unshrunk is stored on a finer scale (``sd_in_scale_units`` in ``meta``
-        says how much finer); its weight is converted back, or the prior would look negligible.
-        """
-        units = self.meta.get("sd_in_scale_units") or {}
-        per_sd = [(name, w * float(units.get(name, 1.0))) for name, w in zip(self.features, self.coef)]
-        return sorted(per_sd, key=lambda t: -abs(t[1]))
+    def weights(self) -> list[tuple[str, int, float]]:
+        """``(feature, enforced sign, weight per standard deviation)``, strongest first (``ranker show``)."""
+        rows = [(name, SIGNS.get(name, 0), w) for name, w in zip(self.features, self.coef)]
+        return sorted(rows, key=lambda t: (-abs(t[2]), t[0]))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,7 +118,9 @@ def model_from_json(text: str, *, origin: str = "model") -> RankerModel:
     except json.JSONDecodeError as exc:
         raise RankerModelError(f"{origin}: not a ranker model file ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise RankerModelError(f"{origin}: not a ranker model file of format {FORMAT}")
+        raise RankerModelError(
+            f"{origin}: not a ranker model file of format {FORMAT} (retrain it with 'paramtrack ranker train')"
+        )
     feats = tuple(data["features"])
     unknown = set(feats) - set(FEATURES)
     if unknown:
@@ -102,6 +128,9 @@ def model_from_json(text: str, *, origin: str = "model") -> RankerModel:
     n = len(feats)
     if not all(len(data[k]) == n for k in ("mean", "scale", "coef")):
         raise RankerModelError(f"{origin}: weights do not match the feature list")
+    for name, w in zip(feats, data["coef"]):
+        if SIGNS.get(name, 0) * w < 0:
+            raise RankerModelError(f"{origin}: the weight of {name} ({w:+.3g}) breaks its enforced sign")
     return RankerModel(
         feats,
         tuple(data["mean"]),

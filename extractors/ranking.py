@@ -2,7 +2,8 @@
 
 Mentions of one value ("7.5B" on page 2, "7,532M" in Table 2) become one candidate whose features
 (``extractors.features``) describe all of them; the model (``extractors.ranker``) turns those
-features into P(the paper's own main-model count), which is the candidate's score. A score at or
+features of all of a paper's candidates into P(this one is the paper's own main-model count), which
+is the candidate's score. A score at or
 above ``CONFIDENT_SCORE`` (0.5) is a confident proposal. Which of a candidate's mentions is shown
 as its evidence is a fixed preference (a sentence before a table row before a bare size, own work
 before cited work, earlier pages first), so evidence never depends on the model in use.
@@ -120,35 +121,25 @@ def _group_kind(mentions: Sequence[Mention], best: Mention) -> str:
     return max(kinds, key=lambda k: (kinds[k], _KIND_PRIORITY[k]))
 
 
-#: Active-parameter and embedding counts, the parts of a stated total, and an ensemble's sum are
-#: not one model's whole size: the dataset records the whole model, so such a count is never
-#: proposed as confidently as the model it belongs to (a rule of the dataset's definition, which
-#: too few training papers exhibit for the model to learn it reliably).
-PART_FACTOR = 0.5
-
-
-def not_a_whole_model(c: Candidate) -> bool:
-    """A part of a model (by kind, or every mention a part of a stated total) or an ensemble's sum."""
-    f = c.features or {}
-    return c.kind in _PARTS or f.get("part_share", 0.0) >= 1.0 or f.get("ensemble_share", 0.0) >= 1.0
+def paper_scores(cands: Sequence[Candidate], model: RankerModel) -> list[float]:
+    """The model's probabilities for one paper's candidates (same order), with the one rule of the
+    dataset's definition on top: an implausible size never scores above ``IMPLAUSIBLE_CAP``."""
+    probs = model.scores([c.features for c in cands])
+    out = []
+    for c, p in zip(cands, probs):
+        if not plausible(c.quantity, c.value):
+            p = min(p, IMPLAUSIBLE_CAP)
+        out.append(round(min(0.99, max(0.001, p)), 3))
+    return out
 
 
 def score_candidates(cands: list[Candidate], model: RankerModel | None = None) -> list[Candidate]:
-    """Score each candidate with ``model`` (default: the active model) and sort, best first."""
+    """Score a paper's candidates with ``model`` (default: the active model) and sort, best first."""
     model = model or load_model()
-    for c in cands:
-        c.score = candidate_score(c, model)
+    for c, p in zip(cands, paper_scores(cands, model)):
+        c.score = p
     cands.sort(key=lambda c: (-c.score, -c.value))
     return cands
-
-
-def candidate_score(c: Candidate, model: RankerModel) -> float:
-    """The model's probability, with the two rules of the dataset's definition applied on top:
-    what is not a whole model scores half, and an implausible size never scores above ``IMPLAUSIBLE_CAP``."""
-    p = model.score(c.features) * (PART_FACTOR if not_a_whole_model(c) else 1.0)
-    if not plausible(c.quantity, c.value):
-        p = min(p, IMPLAUSIBLE_CAP)
-    return round(min(0.99, max(0.01, p)), 3)
 
 
 def rank(

@@ -28,7 +28,6 @@ import multiprocessing as mp
 import os
 import threading
 import time
-from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -147,7 +146,7 @@ class ExtractionWorker:
 
         with ExtractionWorker(timeout_s=60, max_memory_mb=1536) as worker:
             for path in pdfs:
-                result = worker.extract(path, categories=..., published=..., title=..., abstract=...)
+                result = worker.extract(path, published=..., title=..., abstract=...)
 
     Same isolation as :func:`extract_pdf_safely`: the child is a 'spawn' process killed when its
     resident memory passes ``max_memory_mb`` (default :data:`DEFAULT_MAX_MEMORY_MB`), with
@@ -253,7 +252,6 @@ class ExtractionWorker:
         self,
         path: Path | str | bytes,
         *,
-        categories: Sequence[str] | None = None,
         published: date | None = None,
         title: str | None = None,
         abstract: str | None = None,
@@ -262,7 +260,7 @@ class ExtractionWorker:
         payload = _payload(path)
         if isinstance(payload, ExtractionResult):
             return payload
-        kwargs = _kwargs(categories, published, title, abstract)
+        kwargs = _kwargs(published, title, abstract)
         with self._lock:
             result = self._run(payload, kwargs, startup_counts=False)
             if self._proc is None:
@@ -377,11 +375,8 @@ def _payload(source: Path | str | bytes) -> str | bytes | ExtractionResult:
     return bytes(source)
 
 
-def _kwargs(
-    categories: Sequence[str] | None, published: date | None, title: str | None, abstract: str | None
-) -> dict[str, Any]:
+def _kwargs(published: date | None, title: str | None, abstract: str | None) -> dict[str, Any]:
     return {
-        "categories": list(categories) if categories else None,
         "published": published,
         "title": title,
         "abstract": abstract,
@@ -393,7 +388,6 @@ def extract_pdf_safely(
     *,
     timeout_s: float = 60,
     max_memory_mb: int | None = None,
-    categories: Sequence[str] | None = None,
     published: date | None = None,
     title: str | None = None,
     abstract: str | None = None,
@@ -409,7 +403,7 @@ def extract_pdf_safely(
     worker = ExtractionWorker(timeout_s=timeout_s, max_memory_mb=max_memory_mb, max_pdfs_per_child=None)
     try:
         with worker._lock:
-            return worker._run(payload, _kwargs(categories, published, title, abstract), startup_counts=True)
+            return worker._run(payload, _kwargs(published, title, abstract), startup_counts=True)
     finally:
         worker._kill()
 

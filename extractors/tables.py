@@ -16,10 +16,12 @@ from pathlib import Path
 
 from paramtrack.extractors import patterns as P
 from paramtrack.extractors.candidates import Document, Mention
+from paramtrack.extractors.names import label_systems
 from paramtrack.extractors.numbers import header_unit, parse_scaled
 
 PARAM_HEADER = re.compile(
-    r"(?:#\s*params?\b|#\s*parameters\b|\bparams?\b|\bparameters\b|\bmodel size\b|\bnum(?:ber)?\.? of param|\bn_?params\b)",
+    r"(?:#\s*params?\b|#\s*parameters\b|\bparams?\b|\bparameters?\b|\bmodel size\b|\bnum(?:ber)?\.? of param|\bn_?params\b"
+    r"|#\s*(?:of\s+)?weights\b|\bweights\b(?!\s+(?:decay|init|sharing|of\b)))",
     re.IGNORECASE,
 )
 _NOT_HEADER = re.compile(r"hyper-?param|parametri[sz]|parameteri", re.IGNORECASE)
@@ -37,7 +39,7 @@ def _may_name_params(text: str) -> bool:
     Substring tests cost a fraction of the case-folded regex, which was a third of the table step.
     """
     low = text.lower()
-    return "param" in low or "model size" in low
+    return "param" in low or "model size" in low or "weights" in low
 
 
 def _header_like(line: str) -> bool:
@@ -216,10 +218,15 @@ def _row_features(
 ) -> dict[str, bool | int | float | str]:
     low = (row + " " + caption).lower()
     off = doc.page_starts[page - 1] if page - 1 < len(doc.page_starts) else 0
+    label = re.split(r"\s\d", row.strip(), maxsplit=1)[0]
+    own_name, other = label_systems(label, title_terms)
     return {
         "page": page,
         "own": bool(re.search(r"\b(?:ours|our)\b", low)),
         "title": any(re.search(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])", row.lower()) for t in title_terms),
+        # a row is named for the paper's system or another one, as in a laid-out table
+        "named_main": own_name and not other,
+        "other_name": other and not own_name,
         "cite": bool(P.CITATION.search(row)),
         "comparison": False,
         "hypothetical": False,

@@ -11,8 +11,11 @@ Quantity = Literal["parameters", "training_compute", "dataset_size"]
 KINDS = ("dense_total", "moe_total", "moe_active", "non_embedding", "embedding", "unknown")
 
 #: A candidate at or above this score is "confident": the extractor believes it is the paper's own
-#: main-model count. Calibrated so that papers stating no count get no confident candidate.
+#: main-model count. A reviewer prefers no confident proposal to a confident wrong one, so training
+#: sets the ranker's confidence offset (``extractors.training``) so that confident top candidates
+#: were right at least ``CONFIDENT_PRECISION`` of the time out of fold.
 CONFIDENT_SCORE = 0.5
+CONFIDENT_PRECISION = 0.95
 
 
 @dataclass

@@ -726,7 +726,6 @@ def _extract_abstracts(db_path: str, summary: DiscoverSummary, *, only: list[str
                 extract_abstract(
                     title=meta["title"],
                     abstract=meta["abstract"],
-                    categories=meta.get("categories"),
                     published=meta.get("published"),
                 ),
             )

@@ -65,7 +65,6 @@ def extract(path: str | Path, meta: dict[str, Any] | None, *, worker: Any = None
 
     meta = meta or {}
     kwargs: dict[str, Any] = dict(
-        categories=meta.get("categories"),
         published=meta.get("published"),
         title=meta.get("title"),
         abstract=meta.get("abstract"),

@@ -25,7 +25,7 @@ def test_extract_json_prints_one_object_and_exits_0(paramtrack_exe: str, corpus:
     assert d["candidates"][0]["parameters"] == 65_000_000_000 and d["error"] is None
     assert set(d["candidates"][0]) >= {"parameters", "kind", "model", "evidence", "page", "score"}
     assert d["date"] == "2023-05-23" and d["pages"] == 26 and d["domain"] == "language"
-    assert len(d["candidates"]) <= 10
+    assert len(d["candidates"]) > 10  # every candidate: the table shows ten, JSON is for machines
 
 
 def test_extract_table_shows_rank_evidence_and_page(paramtrack_exe: str, corpus: Path) -> None:  # noqa: F811
@@ -52,10 +52,11 @@ def test_extract_a_missing_file_is_a_one_line_error(paramtrack_exe: str, tmp_pat
 def test_eval_prints_cross_validated_and_in_sample_figures(paramtrack_exe: str, corpus: Path) -> None:  # noqa: F811
     res = _run(paramtrack_exe, "eval", "--corpus", str(corpus), "--cv", "4")
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "Cross-validated: 4 folds by paper (seed 0)" in res.stdout
+    assert "cross-validated: 4 folds by paper (seed 0)" in res.stdout
     header = next(line for line in res.stdout.splitlines() if line.startswith("metric"))
     assert "cross-validated" in header and "in-sample" in header
-    for label in ("top-1", "top-3", "negatives clean", "off-by-10^3", "domain agreement", "MoE papers"):
+    labels = ("top-1", "top-3", "right count among", "confident", "negatives clean", "off-by-10^3", "domain", "MoE")
+    for label in labels:
         assert any(line.startswith(label) for line in res.stdout.splitlines()), label
     with (corpus / "pdfs" / "ground_truth.csv").open() as fh:
         papers = sum(1 for _ in fh) - 1

@@ -124,9 +124,9 @@ def test_an_abstract_alone_gives_candidates_on_page_zero() -> None:
     )
     top = result.top
     assert top is not None and top.value == 70_000_000_000 and top.page == 0 and top.source == "abstract"
-    assert top.score >= CONFIDENT_SCORE and result.pages == 0 and result.error is None
+    assert result.pages == 0 and result.error is None
     gpt3 = next(c for c in result.candidates if c.value == 175_000_000_000)
-    assert gpt3.score < CONFIDENT_SCORE
+    assert gpt3.score < top.score and gpt3.features["other_name_share"] == 1.0
 
 
 def test_an_abstract_without_a_size_gives_no_confident_candidate() -> None:
@@ -256,7 +256,7 @@ def test_a_contrast_ends_the_reach_of_another_systems_cues() -> None:
     ours, theirs = by_value(found, 8_200_000), by_value(found, 35_400_000)
     assert ours.features["baseline_share"] == 0.0 and ours.features["comparison_share"] == 0.0
     assert theirs.features["baseline_share"] == 1.0
-    assert ours.features["rule_score"] > theirs.features["rule_score"]
+    assert ours.score > theirs.score
     after = cands("Gizmo has 8.2M parameters, whereas the baseline has 35.4M parameters.", title="Gizmo: Routing")
     assert by_value(after, 8_200_000).features["baseline_share"] == 0.0
 
@@ -304,7 +304,7 @@ def test_an_own_cue_does_not_reach_past_a_comparison() -> None:
     )
     ours, theirs = by_value(found, 3_200_000_000), by_value(found, 12_000_000_000)
     assert ours.features["own_any"] == 1.0 and theirs.features["own_any"] == 0.0
-    assert ours.features["rule_score"] > theirs.features["rule_score"]
+    assert ours.score > theirs.score
 
 
 def test_a_size_stated_only_as_the_reference_of_a_comparison_is_not_the_papers_largest() -> None:
@@ -342,8 +342,8 @@ def test_the_same_name_with_another_size_than_the_titles_is_a_sibling_not_the_pa
         abstract="Gizmo-13B is an open language model trained by our lab following Gizmo-7B, with 13 billion parameters.",
     )
     top, sibling = result.candidates[0], by_value(result.candidates, 7_000_000_000)
-    assert top.value == 13_000_000_000 and top.confident
-    assert sibling.features["named_main"] == 0.0 and not sibling.confident
+    assert top.value == 13_000_000_000 and top.features["named_main"] == 1.0
+    assert sibling.features["named_main"] == 0.0 and sibling.score < top.score
     result = extract_abstract(
         title="Introducing Widget Zed 3B: a small assistant",
         abstract="Widget Zed 3B is a 3 billion parameter chat model inspired by the Zed 70B training recipe.",

@@ -22,9 +22,9 @@ Skip reasons (the row is not imported, and the import report says why):
 * ``unparseable parameters: '...'`` - a value is present but is not a number (a missing value
   is *not* a skip reason: the row is kept with ``parameters`` NULL, and fits ignore it).
 
-Domain mapping (``primary_domain``), decided as follows and documented in the README:
+Domain mapping (``core.domains.primary_domain``), decided as follows and documented in the README:
 
-* each comma-separated label maps to one primary domain with ``DOMAIN_MAP`` (``Drawing``,
+* each comma-separated label maps to one primary domain with ``EPOCH_DOMAIN_MAP`` (``Drawing``,
   ``Image generation``, ``Video``, ``3D reconstruction`` -> vision; ``Audio`` -> speech;
   ``Driving`` -> robotics; ``Reading`` -> language; ``Biology``, ``Search``, ... -> other);
 * ``other`` is dropped when a more specific label is also present;
@@ -49,30 +49,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from paramtrack.core.domains import DOMAINS
+from paramtrack.core.domains import DOMAINS, primary_domain
 
 PRIMARY_DOMAINS = DOMAINS
 
-DOMAIN_MAP: dict[str, str] = {
-    "language": "language",
-    "reading": "language",
-    "text": "language",
-    "vision": "vision",
-    "image generation": "vision",
-    "drawing": "vision",
-    "video": "vision",
-    "3d reconstruction": "vision",
-    "3d modeling": "vision",
-    "image": "vision",
-    "games": "games",
-    "speech": "speech",
-    "audio": "speech",
-    "multimodal": "multimodal",
-    "recommendation": "recommendation",
-    "robotics": "robotics",
-    "driving": "robotics",
-    "other": "other",
-}
 
 _NA = {"", "n/a", "na", "nan", "none", "null", "-", "?", "unknown", "#n/a", "#value!"}
 _ARXIV_RE = re.compile(
@@ -168,25 +148,6 @@ def arxiv_id_from_links(value: Any) -> str | None:
     if not m:
         return None
     return re.sub(r"v\d+$", "", m.group("id"))
-
-
-def primary_domain(raw: Any) -> str | None:
-    """Map Epoch's Domain cell to one lowercase primary domain (rules in the module docstring)."""
-    text = _clean(raw)
-    if text is None:
-        return None
-    labels = [part.strip().lower() for part in text.split(",") if part.strip()]
-    mapped = [DOMAIN_MAP.get(label, "other") for label in labels]
-    if "multimodal" in mapped:
-        return "multimodal"
-    distinct = sorted(set(mapped))
-    if len(distinct) > 1 and "other" in distinct:
-        distinct.remove("other")
-    if not distinct:
-        return None
-    if len(distinct) == 1:
-        return distinct[0]
-    return "multimodal"
 
 
 def _first_col(header: list[str], *names: str) -> str | None:

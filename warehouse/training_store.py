@@ -103,7 +103,8 @@ def decision_examples(con: duckdb.DuckDBPyConnection) -> list[Example]:
         if not cands:
             continue
         expected = [int(v) for v in right]
-        examples.append(Example(arxiv_id, cands, label_candidates(cands, expected), "decision", expected))
+        pdf = any(c.source != "abstract" for c in cands)
+        examples.append(Example(arxiv_id, cands, label_candidates(cands, expected), "decision", expected, pdf=pdf))
     return examples
 
 

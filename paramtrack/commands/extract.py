@@ -27,8 +27,12 @@ DEFAULT_LIMIT = 10
 
 def extract_command(
     file: Annotated[Path, typer.Argument(help="PDF file to extract parameter counts from")],
-    json_output: Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")] = False,
-    show_all: Annotated[bool, typer.Option("--all", help="show every candidate, not only the top 10")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="print one JSON object (with every candidate) instead of a table")
+    ] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="list every candidate in the table, not only the top 10")
+    ] = False,
     safe: Annotated[
         bool, typer.Option("--safe/--in-process", help="run in a child process with time and memory limits")
     ] = True,
@@ -42,7 +46,7 @@ def extract_command(
     from paramtrack.extractors import extract_pdf, extract_pdf_safely
 
     result = extract_pdf_safely(file, timeout_s=timeout) if safe else extract_pdf(file)
-    limit = None if show_all else DEFAULT_LIMIT
+    limit = None if show_all or json_output else DEFAULT_LIMIT
     if json_output:
         typer.echo(result.to_json(limit=limit))
     else:

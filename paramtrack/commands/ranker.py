@@ -1,8 +1,8 @@
 """``paramtrack ranker train`` and ``paramtrack ranker show``: the learned candidate ranker.
 
-``train`` fits the ranker's weights on the shared ground truth (and, with ``--with-decisions``, on
-the reviewer decisions in the warehouse), prints cross-validated figures (folds by paper) and
-writes a model file. A model trained with decisions is adopted (written beside the warehouse,
+``train`` fits the ranker's weights on the shared ground truth and on Epoch's abstracts (and, with
+``--with-decisions``, on the reviewer decisions in the warehouse), prints cross-validated figures
+(folds by paper) and writes a model file. A model trained with decisions is adopted (written beside the warehouse,
 where every later run of this warehouse picks it up) only when cross-validation over the same
 papers does not get worse than without the decisions.
 """
@@ -26,8 +26,9 @@ def _progress(i: int, n: int, arxiv_id: str) -> None:
 
 def _figures(label: str, f: dict[str, Any]) -> str:
     return (
-        f"{label:<44} top-1 {f['top1']:.1%}  top-3 {f['top3']:.1%}  negatives clean {f['negatives_clean']:.1%}"
-        f"  papers right {f['right']:.1%}  ({f['positives']} with a count, {f['negatives']} without)"
+        f"{label:<44} top-1 {f['top1']:.1%}  top-3 {f['top3']:.1%}  among {f.get('among', 0):.1%}"
+        f"  confident right {f.get('confident_precision', 0):.1%} of {f.get('confident', 0)}"
+        f"  negatives clean {f['negatives_clean']:.1%}  ({f['positives']} with a count, {f['negatives']} without)"
     )
 
 
@@ -50,6 +51,7 @@ def train_command(
     """Fit the ranker, print cross-validated figures, and write the model file (when adopted)."""
     from paramtrack.commands import settings_from
     from paramtrack.core.settings import find_corpus
+    from paramtrack.extractors.abstract_eval import abstract_examples
     from paramtrack.extractors.evaluation import examples_from, extract_ground_truth, load_ground_truth
     from paramtrack.extractors.ranker import packaged_model_path
     from paramtrack.extractors.training import train
@@ -68,14 +70,23 @@ def train_command(
         typer.echo(f"Reviewer decisions that label candidates: {len(decisions)} papers")
     typer.echo(f"Extracting the ground truth in {root / 'pdfs'} ...", err=True)
     corpus_examples = examples_from(extract_ground_truth(root, load_ground_truth(root), progress=_progress))
-    outcome = train(corpus_examples, decisions, k=folds, seed=seed)
+    typer.echo(f"Reading Epoch's abstracts in {root / 'epoch'} ...", err=True)
+    abstracts = abstract_examples(root / "epoch")
+    typer.echo(
+        f"Training on {len(corpus_examples)} ground-truth PDFs and {len(abstracts)} Epoch abstracts"
+        + (f" and {len(decisions)} decided papers" if decisions else ""),
+        err=True,
+    )
+    outcome = train(corpus_examples, decisions, abstracts=abstracts, k=folds, seed=seed)
     typer.echo(f"Cross-validated ({folds} folds by paper, seed {seed}):")
+    parts = (("corpus", "ground truth (PDFs)"), ("abstract", "Epoch abstracts"))
     if decisions:
-        for part, label in (("corpus", "ground truth"), ("decisions", "decision papers")):
+        for part, label in (*parts, ("decision", "decision papers")):
             typer.echo(_figures(f"  {label}, trained without decisions", outcome.before[part]))
             typer.echo(_figures(f"  {label}, trained with decisions", outcome.after[part]))
     else:
-        typer.echo(_figures("  ground truth", outcome.after["corpus"]))
+        for part, label in parts:
+            typer.echo(_figures(f"  {label}", outcome.after[part]))
     target = output or (settings.ranker_model_path if with_decisions else packaged_model_path())
     if decisions and not outcome.adopted:
         typer.echo(
@@ -88,14 +99,18 @@ def train_command(
         raise InputError(
             f"cannot write the model to {target}: {exc.strerror or exc}", hint="pass --output PATH"
         ) from exc
-    typer.echo(f"Adopted model r{outcome.model.tag} (C={outcome.model.meta.get('C')}): {target}")
+    meta = outcome.model.meta
+    typer.echo(
+        f"Adopted model r{outcome.model.tag} (L2 {meta.get('l2')}, confidence offset {meta.get('confidence_offset')}): {target}"
+    )
 
 
 @ranker_app.command("show")
 def show_command(
-    weights: Annotated[int, typer.Option(help="how many of the strongest weights to list")] = 12,
+    weights: Annotated[int | None, typer.Option(help="list only this many of the strongest weights")] = None,
 ) -> None:
-    """Show the model in use: where it is, what it learned from, its cross-validated figures."""
+    """Show the model in use: where it is, what it learned from, its cross-validated figures, and
+    every feature with its enforced sign and learned weight."""
     from paramtrack.extractors.ranker import RankerModelError, active_model_path, load_model
 
     path = active_model_path()
@@ -105,19 +120,32 @@ def show_command(
         raise InputError(str(exc), hint="run 'paramtrack ranker train'") from exc
     typer.echo(describe_model(model, path))
     cv = model.meta.get("cv") or {}
-    for part, label in (("corpus", "ground truth"), ("decisions", "decision papers")):
+    for part, label in (("corpus", "ground truth"), ("abstract", "Epoch abstracts"), ("decision", "decision papers")):
         figures = (cv.get("after") or {}).get(part)
         if figures and figures.get("papers"):
             typer.echo(_figures(f"cross-validated on {label} ({cv.get('folds')} folds)", figures))
-    typer.echo("strongest weights (per standard deviation of the feature):")
-    for name, w in model.weights()[:weights]:
-        typer.echo(f"  {name:<26} {w:+.3f}")
+    typer.echo(
+        f"confidence offset {meta_value(model, 'confidence_offset')} (chosen so that confident top candidates"
+        " were right >= 95 % of the time out of fold)"
+    )
+    typer.echo("weights per standard deviation of the feature (sign: + must help, - must hurt, free: learned):")
+    for name, sign, w in model.weights()[:weights]:
+        mark = {1: "+", -1: "-", 0: "free"}[sign]
+        typer.echo(f"  {name:<24} {mark:>4}  {w:+.3f}" + ("  (not used)" if w == 0 else ""))
+
+
+def meta_value(model: Any, key: str) -> str:
+    value = model.meta.get(key)
+    return "?" if value is None else str(value)
 
 
 def describe_model(model: Any, path: Path) -> str:
     """One line: tag, file, what it learned from (shared with ``paramtrack status``)."""
     meta = model.meta
-    learned = f"{meta.get('papers', '?')} ground-truth papers + {meta.get('decisions', 0)} reviewer decisions"
+    learned = (
+        f"{meta.get('papers', '?')} ground-truth papers + {meta.get('abstracts', 0)} Epoch abstracts"
+        f" + {meta.get('decisions', 0)} reviewer decisions"
+    )
     return f"ranker r{model.tag} ({path}), trained {meta.get('trained_at', '?')} on {learned}"
 
 

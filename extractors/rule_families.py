@@ -1,0 +1,46 @@
+"""The extractor's hand-written rules in families, each of which can be switched off to measure it.
+
+Every family must earn its place on papers nobody here has read: ``benchmarks/ablation.py``
+switches each off in turn (``PARAMTRACK_RULES_OFF=family[,family...]``), retrains the ranker
+without it and measures the shared papers (cross-validated) and the blind set. A family that does
+not pay is removed from the code, not left switched off; docs/extraction.md holds the table.
+
+Only measurement switches families off: the product always runs with all of them.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+RULES_OFF_ENV = "PARAMTRACK_RULES_OFF"
+
+FAMILIES: dict[str, str] = {
+    "page_breaks": "a sentence cut by a page break is read whole",
+    "parts_of_totals": 'a stated total marks the counts it sums as its parts ("A and B, a total of N")',
+    "ensembles": "a count stated for an ensemble is the members' sum",
+    "title_sizes": "a size the title states, and the name it glues it to, are the paper's own",
+    "name_families": 'a glued name that lists its family proposes each size ("X-1.5B/7B/72B")',
+    "datasets": "a size glued to a dataset's name is no model's (\"JFT-300M\")",
+    "moe_papers": "on a mixture-of-experts paper, the paper's own totals are MoE totals",
+    "comparisons": 'comparison cues ("than", "compared to"), and own-work cues stop at a comparison',
+    "hedges": 'bounds and hopes ("over 100B", "could scale to") are not sizes',
+    "cited_names": "a size next to a name the paper cites is that system's",
+    "own_names": "the paper's own names beyond its title: introduced ones, title initials, the most used",
+    "layout_tables": "tables read by column from word positions",
+    "text_tables": "tables read from the text stream (and pdfplumber's column finder)",
+}
+
+
+@lru_cache(maxsize=4)
+def _off(value: str) -> frozenset[str]:
+    names = frozenset(n.strip() for n in value.split(",") if n.strip())
+    unknown = names - set(FAMILIES)
+    if unknown:
+        raise ValueError(f"{RULES_OFF_ENV}: unknown rule families {sorted(unknown)}; known: {sorted(FAMILIES)}")
+    return names
+
+
+def enabled(family: str) -> bool:
+    """Whether ``family`` runs (always, unless a measurement switched it off)."""
+    return family not in _off(os.environ.get(RULES_OFF_ENV, ""))
