@@ -13,7 +13,7 @@ STAMP   := $(VENV)/.installed
 DUCKDB_CLI_VERSION := 1.5.6
 DUCKDB_CLI := $(VENV)/bin/duckdb
 
-.PHONY: demo test check lint fast docs browser duckdb-cli lock bench eval clean
+.PHONY: demo test check lint fast docs browser duckdb-cli lock bench eval ablation clean
 
 $(STAMP): pyproject.toml requirements.lock
 	python3 -m pip install --quiet --disable-pip-version-check uv
@@ -53,9 +53,14 @@ fast: $(STAMP) $(DUCKDB_CLI)
 docs: $(STAMP)
 	$(PY) docs/generate_cli_reference.py
 
+# Accuracy: the shared papers cross-validated, the blind set, the gap between them, the targets.
 eval: $(STAMP)
 	$(PY) benchmarks/extraction_eval.py
 	$(PY) benchmarks/ranker_families.py
+
+# Each rule family switched off in turn, shared CV and blind figures (about an hour).
+ablation: $(STAMP)
+	$(PY) benchmarks/ablation.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/pdf_throughput.py

@@ -53,7 +53,6 @@ def lone_worker(pdfs: list[tuple[str, str, str, dict | None]]) -> tuple[int, int
             meta = meta or {}
             result = worker.extract(
                 Path(path),
-                categories=meta.get("categories"),
                 published=meta.get("published"),
                 title=meta.get("title"),
                 abstract=meta.get("abstract"),
@@ -88,7 +87,6 @@ def lone_workers_in_parallel(
                     workers[i]
                     .extract(
                         Path(path),
-                        categories=meta.get("categories"),
                         published=meta.get("published"),
                         title=meta.get("title"),
                         abstract=meta.get("abstract"),

@@ -1,16 +1,13 @@
-"""Which kind of ranker, measured: ``python benchmarks/ranker_families.py [--seeds 0 1 2 3 4]``.
+"""Which kind of ranker, measured: ``python benchmarks/ranker_families.py [--seeds 0 1 2]``.
 
-The issue asked for "a linear model or gradient-boosted trees; pick by CV". The product ships the
-logistic regression of ``extractors.training`` (its feature set and strength chosen by an inner
-cross-validation). This script shows the choice against gradient-boosted trees on the same
-papers and the same outer folds (by paper, fixed seeds): every paper is ranked by a model that
-never saw it, and the figures are those of ``make eval`` (top-1, top-3, negatives clean).
-
-The trees see every feature (the hand-written prior included) and get the same two rules of the
-dataset's definition on top (parts of a model score half), so the comparison is of the learner
-alone. Their settings are chosen per outer fold by an inner cross-validation on the training
-papers, like the linear model's. Prints one row per seed and family, then the means; exits 1 with
-``--check`` when the shipped family is not the better one on mean top-1.
+The product ships the sign-constrained conditional logit of ``extractors.training``. The other
+family that can enforce the features' directions is gradient-boosted trees with monotone
+constraints (scikit-learn's ``HistGradientBoostingClassifier(monotonic_cst=...)``), which can also
+learn interactions ("stated in the abstract *and* with an own-work cue"). Both are trained on the
+same examples (the shared PDFs and Epoch's abstracts) and scored on the same outer folds by
+paper, so every paper is ranked by a model that never saw it. Prints top-1 on the shared PDFs
+and on the abstracts per seed and family, then the means; ``--check`` exits 1 when the shipped
+family is not at least as good on both.
 """
 
 from __future__ import annotations
@@ -21,90 +18,56 @@ import time
 from collections.abc import Callable, Sequence
 
 from paramtrack.core.settings import find_corpus
+from paramtrack.extractors.abstract_eval import abstract_examples
 from paramtrack.extractors.evaluation import examples_from, extract_ground_truth, load_ground_truth
-from paramtrack.extractors.features import FEATURES
-from paramtrack.extractors.ranking import PART_FACTOR, candidate_score, not_a_whole_model
+from paramtrack.extractors.features import FEATURES, SIGNS
+from paramtrack.extractors.ranking import paper_scores
 from paramtrack.extractors.training import Example, fit_model, fold_of
-from paramtrack.extractors.types import CONFIDENT_SCORE
 
 #: Scores for one paper's candidates, in their order.
 Scorer = Callable[[Example], list[float]]
-#: Small trees, few of them: 70 papers and ~700 candidates do not carry more.
-TREE_GRID: tuple[dict[str, float], ...] = (
-    {"n_estimators": 100, "max_depth": 2, "learning_rate": 0.05},
-    {"n_estimators": 300, "max_depth": 1, "learning_rate": 0.1},
-    {"n_estimators": 200, "max_depth": 3, "learning_rate": 0.05},
-)
+#: Shallow trees: a few hundred papers carry no deeper interactions.
+TREES = {"max_depth": 2, "max_iter": 150, "learning_rate": 0.05, "l2_regularization": 1.0}
 
 
-def linear(train: Sequence[Example]) -> Scorer:
+def conditional_logit(train: Sequence[Example]) -> Scorer:
     """The shipped ranker, fitted as ``paramtrack ranker train`` fits it."""
     model = fit_model(train)
-    return lambda ex: [candidate_score(c, model) for c in ex.candidates]
+    return lambda ex: paper_scores(ex.candidates, model)
 
 
-def _matrix(examples: Sequence[Example]):
+def monotone_trees(train: Sequence[Example]) -> Scorer:
+    """Gradient-boosted trees on the same features, each constrained to its sign."""
     import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
-    rows = [[float(c.features.get(n, 0.0)) for n in FEATURES] for ex in examples for c in ex.candidates]
-    return np.array(rows, dtype=float).reshape(-1, len(FEATURES)), np.array(
-        [int(y) for ex in examples for y in ex.labels], dtype=int
-    )
+    def matrix(examples: Sequence[Example]):
+        rows = [[float(c.features.get(n, 0.0)) for n in FEATURES] for ex in examples for c in ex.candidates]
+        return np.array(rows, dtype=float).reshape(-1, len(FEATURES))
 
-
-def _trees_fixed(train: Sequence[Example], params: dict[str, float]) -> Scorer:
-    from sklearn.ensemble import GradientBoostingClassifier
-
-    x, y = _matrix(train)
-    clf = GradientBoostingClassifier(random_state=0, subsample=0.8, **params).fit(x, y)  # type: ignore[arg-type]
-
-    def score(ex: Example) -> list[float]:
-        if not ex.candidates:
-            return []
-        p = clf.predict_proba(_matrix([ex])[0])[:, 1]
-        return [float(pi) * (PART_FACTOR if not_a_whole_model(c) else 1.0) for pi, c in zip(p, ex.candidates)]
-
-    return score
-
-
-def trees(train: Sequence[Example]) -> Scorer:
-    """Gradient-boosted trees, their settings chosen by a 4-fold inner CV on ``train`` alone."""
-    best = max(
-        range(len(TREE_GRID)),
-        key=lambda i: (figures(train, lambda tr: _trees_fixed(tr, TREE_GRID[i]), k=4, seed=1)["right"], -i),
-    )
-    return _trees_fixed(train, TREE_GRID[best])
-
-
-def figures(examples: Sequence[Example], fit: Callable[[Sequence[Example]], Scorer], *, k: int, seed: int) -> dict:
-    """Outer cross-validation by paper: each paper scored by ``fit`` on the other folds."""
-    folds = fold_of([e.key for e in examples], k, seed)
-    pos = neg = top1 = top3 = clean = 0
-    for i in range(k):
-        scorer = fit([e for e in examples if folds[e.key] != i])
-        for ex in (e for e in examples if folds[e.key] == i):
-            scores = scorer(ex)
-            order = sorted(range(len(scores)), key=lambda j: (-scores[j], -ex.candidates[j].value))
-            if ex.expected:
-                pos += 1
-                top1 += bool(order) and ex.labels[order[0]]
-                top3 += any(ex.labels[j] for j in order[:3])
-            else:
-                neg += 1
-                clean += not any(s >= CONFIDENT_SCORE for s in scores)
-    return {
-        "top1": top1 / pos,
-        "top3": top3 / pos,
-        "clean": clean / neg if neg else 1.0,
-        "right": (top1 + clean) / (pos + neg),
-        "n": (top1, top3, pos, clean, neg),
-    }
+    y = [int(v) for ex in train for v in ex.labels]
+    clf = HistGradientBoostingClassifier(monotonic_cst=[SIGNS[n] for n in FEATURES], random_state=0, **TREES)
+    clf.fit(matrix(train), y)
+    return lambda ex: [float(p) for p in clf.predict_proba(matrix([ex]))[:, 1]] if ex.candidates else []
 
 
 FAMILIES: dict[str, Callable[[Sequence[Example]], Scorer]] = {
-    "logistic regression (shipped)": linear,
-    "gradient-boosted trees": trees,
+    "conditional logit (shipped)": conditional_logit,
+    "monotone gradient-boosted trees": monotone_trees,
 }
+
+
+def top1(examples: Sequence[Example], fit: Callable[[Sequence[Example]], Scorer], *, k: int, seed: int) -> dict:
+    """Outer cross-validation by paper: top-1 per origin, each paper scored by ``fit`` on the other folds."""
+    folds = fold_of([e.key for e in examples], k, seed)
+    right: dict[str, list[bool]] = {"corpus": [], "abstract": []}
+    for i in range(k):
+        scorer = fit([e for e in examples if folds[e.key] != i])
+        for ex in (e for e in examples if folds[e.key] == i and e.states_a_count):
+            scores = scorer(ex)
+            best = max(range(len(scores)), key=lambda j: (scores[j], ex.candidates[j].value), default=None)
+            right[ex.origin].append(best is not None and ex.labels[best])
+    return {origin: (sum(r), len(r)) for origin, r in right.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,34 +75,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", default=None, help="shared data folder (default: ../shared/data)")
     ap.add_argument("--cv", type=int, default=5, help="outer folds (by paper)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds that deal papers into folds")
-    ap.add_argument("--check", action="store_true", help="exit 1 unless the shipped family has the best mean top-1")
+    ap.add_argument("--check", action="store_true", help="exit 1 unless the shipped family is at least as good")
     args = ap.parse_args(argv)
     corpus = find_corpus(args.corpus)
 
     t0 = time.perf_counter()
     examples = examples_from(extract_ground_truth(corpus, load_ground_truth(corpus)))
+    examples += abstract_examples(corpus / "epoch")
     print(f"{len(examples)} papers extracted in {time.perf_counter() - t0:.1f} s; {args.cv} outer folds by paper\n")
-    print(f"{'family':<32} {'seed':>4} {'top-1':>14} {'top-3':>14} {'negatives clean':>16}")
-    means: dict[str, float] = {}
+    print(f"{'family':<34} {'seed':>4} {'shared PDFs top-1':>18} {'abstracts top-1':>16}")
+    means: dict[str, tuple[float, float]] = {}
     for name, fit in FAMILIES.items():
-        top1s = []
+        shared, abstracts = [], []
         for seed in args.seeds:
-            f = figures(examples, fit, k=args.cv, seed=seed)
-            t1, t3, pos, clean, neg = f["n"]
-            print(
-                f"{name:<32} {seed:>4} {f['top1']:>7.1%} ({t1}/{pos}) {f['top3']:>7.1%} ({t3}/{pos}) "
-                f"{f['clean']:>9.1%} ({clean}/{neg})"
-            )
-            top1s.append(f["top1"])
-        means[name] = statistics.fmean(top1s)
+            f = top1(examples, fit, k=args.cv, seed=seed)
+            (s, sn), (a, an) = f["corpus"], f["abstract"]
+            print(f"{name:<34} {seed:>4} {s / sn:>10.1%} ({s}/{sn}) {a / an:>8.1%} ({a}/{an})")
+            shared.append(s / sn)
+            abstracts.append(a / an)
+        means[name] = (statistics.fmean(shared), statistics.fmean(abstracts))
     print()
-    for name, m in means.items():
-        print(f"mean top-1 over seeds {args.seeds}: {m:.1%}  {name}")
-    shipped = next(iter(FAMILIES))
-    ok = means[shipped] >= max(means.values())
-    print(
-        f"({time.perf_counter() - t0:.1f} s)\nresult: " + ("the shipped family is the better one" if ok else "MISSED")
-    )
+    for name, (s, a) in means.items():
+        print(f"mean top-1 over seeds {args.seeds}: shared {s:.1%}, abstracts {a:.1%}  {name}")
+    shipped = means[next(iter(FAMILIES))]
+    ok = all(shipped[i] >= max(m[i] for m in means.values()) - 1e-9 for i in (0, 1))
+    print(f"({time.perf_counter() - t0:.1f} s)\nresult: " + ("the shipped family is as good or better" if ok else "MISSED"))
     return 1 if args.check and not ok else 0
 
 

@@ -53,6 +53,7 @@ def root(
 from paramtrack.commands import (  # noqa: E402
     backfill,
     database,
+    domain,
     extract,
     ingest,
     pdfs,
@@ -68,6 +69,7 @@ backfill.register(app)
 pdfs.register(app)
 extract.register(app)
 ranker.register(app)
+domain.register(app)
 review.register(app)
 trends.register(app)
 replay.register(app)

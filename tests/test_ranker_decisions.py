@@ -159,7 +159,7 @@ def test_training_with_decisions_adopts_a_model_that_ranks_differently(
     assert float(top1["with"]) >= float(top1["without"]), res.stdout
     assert f"Reviewer decisions that label candidates: {decided} papers" in res.stdout
     assert (
-        "ground truth, trained without decisions" in res.stdout
+        "ground truth (PDFs), trained without decisions" in res.stdout
         and "decision papers, trained with decisions" in res.stdout
     )
     assert "Adopted model r" in res.stdout, res.stdout
