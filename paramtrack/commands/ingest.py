@@ -181,11 +181,11 @@ def _run_discover(db_path: Path, **params: Any):
     # an unwritable folder) is one line here, not a failed flow run in Prefect's logs.
     Warehouse(db_path).migrate()
     configure_prefect(db_path.parent)
-    from paramtrack.flows.discover import discover_flow
+    from paramtrack.flows.discover import run_discover
     from paramtrack.flows.local_api import local_api
 
     with local_api():
-        return discover_flow(db_path=str(db_path), **params)
+        return run_discover(db_path=str(db_path), **params)
 
 
 def _end_if_source_down(summary: Any) -> None:
