@@ -215,7 +215,13 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
                 try:
                     store.check_version(con, state, version)
                 except DecisionConflict as exc:
-                    problems.append(f"{exc.message} after this file was exported")
+                    if version is None:
+                        problems.append(
+                            f"{exc.message}; a line without review_version decides only an open paper"
+                            " (export the queue again to decide it anew)"
+                        )
+                    else:
+                        problems.append(f"{exc.message} after this file was exported")
             if problems:
                 errors.extend(f"line {line}: {p}" for p in problems)
                 continue
