@@ -545,7 +545,7 @@ def create_app(config: AppConfig) -> FastAPI:
         reviewer = config.reviewer or form.get("reviewer") or reviewer_for(request)
         action = form.get("action", "")
         try:
-            reviewer = check_reviewer(reviewer)
+            check_reviewer(reviewer)  # the service stores it cleaned and keeps what was typed
             version = form.get("version")
             expected = int(version) if version not in (None, "") else None
             cid = form.get("candidate_id")
@@ -618,7 +618,7 @@ def create_app(config: AppConfig) -> FastAPI:
             target = f"/papers/{quote(upcoming)}?done={did}" if upcoming else f"/?done={did}"
         response = RedirectResponse(target, status_code=303)
         if not config.reviewer and form.get("reviewer"):
-            set_cookie(request, response, REVIEWER_COOKIE, reviewer, max_age=180 * 86400)
+            set_cookie(request, response, REVIEWER_COOKIE, outcome.decision["reviewer"], max_age=180 * 86400)
         return response
 
     @app.get("/papers/{arxiv_id:path}/match")

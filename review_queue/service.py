@@ -24,13 +24,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from paramtrack.core.domains import DOMAINS
 from paramtrack.core.errors import ParamtrackError
 from paramtrack.core.units import format_count
+from paramtrack.review_queue.reviewer_text import clean_fields, clean_line
 from paramtrack.warehouse import Connection, Warehouse, models_store
 from paramtrack.warehouse import review_store as store
 from paramtrack.warehouse.review_store import DecisionConflict, NotStaged, Outcome
@@ -210,14 +211,17 @@ def check_domain(domain: str) -> str:
 
 
 def check_reviewer(reviewer: str | None) -> str:
-    name = (reviewer or "").strip()
+    """The reviewer's name as decisions record it: cleaned like all reviewer text (control and
+    bidi characters removed, see :mod:`review_queue.reviewer_text`), non-empty, at most
+    :data:`MAX_REVIEWER` characters."""
+    name = clean_line(reviewer)
     if not name:
         raise InvalidDecision(
             "a reviewer name is required",
             hint="pass --reviewer NAME or set PARAMTRACK_REVIEWER",
         )
-    if len(name) > MAX_REVIEWER or any(ord(ch) < 32 for ch in name):
-        raise InvalidDecision(f"reviewer name must be at most {MAX_REVIEWER} printable characters")
+    if len(name) > MAX_REVIEWER:
+        raise InvalidDecision(f"reviewer name must be at most {MAX_REVIEWER} characters")
     return name
 
 
@@ -307,7 +311,22 @@ class ReviewService:
         (see :func:`match_ids`); when it differs from what the value would supersede now,
         :class:`MatchChanged` is raised and nothing is written. None skips the check (the CSV
         import, which shows no match).
+
+        Text the reviewer typed (name, note, system, evidence) is stored cleaned; what cleaning
+        changed is kept raw beside the decision (:mod:`review_queue.reviewer_text`).
         """
+        typed, raw_text = clean_fields(
+            {
+                "reviewer": reviewer,
+                "note": note,
+                "system": system,
+                "model": correction.model if correction else None,
+                "evidence": correction.evidence if correction else None,
+            }
+        )
+        note, system = typed["note"], typed["system"]
+        if correction is not None:
+            correction = replace(correction, model=typed["model"], evidence=typed["evidence"])
         reviewer = check_reviewer(reviewer)
         if action not in store.ACTIONS:
             raise InvalidDecision(f"action {action!r} is not one of {', '.join(store.ACTIONS)}")
@@ -393,7 +412,7 @@ class ReviewService:
                     for m in matches
                 ],
             }
-        return store.apply_decision(
+        outcome = store.apply_decision(
             con,
             arxiv_id=arxiv_id,
             reviewer=reviewer,
@@ -406,6 +425,9 @@ class ReviewService:
             request_id=request_id or None,
             expected_version=expected_version,
         )
+        if raw_text and not outcome.duplicate:
+            store.record_raw_input(con, int(outcome.decision["decision_id"]), raw_text)
+        return outcome
 
     def _evidence(
         self, con: Connection, arxiv_id: str, cand: dict[str, Any] | None, corr: Correction, value: float

@@ -554,6 +554,16 @@ def apply_decision(
     return Outcome(decision, duplicate=False)
 
 
+def record_raw_input(con: duckdb.DuckDBPyConnection, decision_id: int, raw: dict[str, str]) -> None:
+    """Keep what the reviewer sent for the fields cleaning changed (``{"note": "...\u202e..."}``)
+    beside decision ``decision_id``, in the caller's transaction: the audit log's raw text."""
+    for field_name, text in sorted(raw.items()):
+        con.execute(
+            "INSERT OR REPLACE INTO decision_raw_input (decision_id, field, raw) VALUES (?, ?, ?)",
+            [decision_id, field_name, text],
+        )
+
+
 # -- CSV export ---------------------------------------------------------------------------------
 
 
