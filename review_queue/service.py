@@ -55,6 +55,7 @@ __all__ = [
     "DOMAINS",
     "REASONS",
     "parse_parameters",
+    "check_parameters",
     "parse_date",
     "parse_reason",
     "format_params",
@@ -173,8 +174,26 @@ def parse_parameters(text: str) -> float:
         if factor is None:
             raise InvalidDecision(f"parameters {raw!r} is not a number")
         value *= factor
-    if not value > 0 or value > 1e16:
-        raise InvalidDecision(f"parameters {raw!r} is out of range")
+    return check_parameters(value, raw)
+
+
+#: The largest parameter count accepted (10^16: three orders of magnitude past any model yet).
+MAX_PARAMETERS = 1e16
+
+
+def check_parameters(value: float, shown: str | None = None) -> float:
+    """A parameter count a decision may record: a finite number from 1 to :data:`MAX_PARAMETERS`.
+
+    Every entry point (web form, terminal, CSV, a script calling the service) ends here, so a
+    count of 1e-9 or 0.5 parameters, or NaN, never reaches the curated dataset and its fits.
+    """
+    text = shown if shown is not None else f"{value:g}"
+    if not math.isfinite(value):
+        raise InvalidDecision(f"parameters {text!r} is not a number")
+    if value < 1:
+        raise InvalidDecision(f"parameters {text!r} is below 1: a model has at least one parameter")
+    if value > MAX_PARAMETERS:
+        raise InvalidDecision(f"parameters {text!r} is out of range (at most {MAX_PARAMETERS:.0e})")
     return value
 
 
@@ -327,6 +346,8 @@ class ReviewService:
         note, system = typed["note"], typed["system"]
         if correction is not None:
             correction = replace(correction, model=typed["model"], evidence=typed["evidence"])
+            if correction.parameters is not None:
+                check_parameters(float(correction.parameters))  # whoever built the Correction
         reviewer = check_reviewer(reviewer)
         if action not in store.ACTIONS:
             raise InvalidDecision(f"action {action!r} is not one of {', '.join(store.ACTIONS)}")
