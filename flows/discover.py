@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed, State
 
 from paramtrack.core.errors import SourceUnavailableError
 from paramtrack.core.settings import (
@@ -88,6 +89,26 @@ class DiscoverSummary:
         for key in ("run_id", "status", "error", "resumed_from"):
             data.pop(key)
         return data
+
+
+class RunStoppedError(SourceUnavailableError):
+    """A source outage cut the run short (``runs.status = 'source_down'``).
+
+    :func:`discover_flow` ends such a run in a Prefect *Failed* state carrying this error, so
+    the UI, ``paramtrack status`` and the failure webhook see an outage rather than a
+    completed run; the run's summary rides along for whoever called the flow
+    (:func:`run_discover` hands it back).
+    """
+
+    def __init__(self, summary: DiscoverSummary) -> None:
+        super().__init__(
+            f"run stopped early: {summary.error}",
+            hint="everything finished so far is kept; run the same command again to resume",
+        )
+        self.summary = summary
+
+    def __reduce__(self) -> tuple[Any, ...]:  # Prefect may pickle a state's data
+        return (type(self), (self.summary,))
 
 
 @dataclass(frozen=True)
@@ -271,6 +292,38 @@ def find_missed(
             papers = arxiv.fetch_ids(sorted(hits))
     log.info("Semantic Scholar bulk search: %d notable papers not yet known", len(papers))
     return papers, hits
+
+
+@task(name="refresh-pdf-addresses", cache_policy=NO_CACHE)
+def refresh_pdf_addresses(
+    db_path: str,
+    sources: SourceSettings,
+    *,
+    read_before: datetime,
+    only: list[str] | None = None,
+    problems: SourceProblems | None = None,
+) -> int:
+    """Ask arXiv again where the PDFs this run is about to download are, for every paper whose
+    record this run did not read itself (stored by an earlier run).
+
+    An address is only as good as the server that gave it: a run killed together with its
+    source (the demo's replay server dies with it) leaves addresses that nobody answers, and
+    an older record may name a version arXiv has since replaced. Re-reading costs one arXiv
+    request per 100 papers; trusting a dead address costs each paper a refused download and a
+    day's wait. Papers arXiv no longer lists keep what was stored. Returns how many moved.
+    """
+    with Warehouse(db_path).read() as con:
+        stale = papers_store.papers_needing_pdf(
+            con, only=only, ignore_backoff=only is not None, seen_before=read_before
+        )
+    if not stale:
+        return 0
+    with sources.arxiv(problems) as arxiv:
+        fresh = arxiv.fetch_ids([arxiv_id for arxiv_id, _, _ in stale])
+    with Warehouse(db_path).write() as con:
+        moved = papers_store.set_pdf_addresses(con, [(p.arxiv_id, p.version, p.pdf_url) for p in fresh if p.pdf_url])
+    log.info("PDFs: re-read %d addresses stored by an earlier run from arXiv (%d changed)", len(stale), moved)
+    return moved
 
 
 @dataclass(frozen=True)
@@ -464,7 +517,7 @@ def discover_flow(
     categories: list[str] | None = None,
     arxiv_ids: list[str] | None = None,
     options: RunOptions | None = None,
-) -> DiscoverSummary:
+) -> DiscoverSummary | State:
     """Discover notable papers submitted in [since, until] and stage their candidates.
 
     With ``arxiv_ids`` instead of a window, those papers are fetched and kept as notable (a
@@ -481,8 +534,10 @@ def discover_flow(
     and extractions are recorded one paper at a time, so nothing done is done twice.
 
     A source that stays down (arXiv or Semantic Scholar failing after all retries, or the PDF
-    server failing ``options.pdf_breaker_threshold`` papers in a row) ends the run cleanly:
-    status 'source_down', everything committed so far kept, ``summary.error`` saying which and why.
+    server failing ``options.pdf_breaker_threshold`` papers in a row, refused connections
+    included) ends the run cleanly: status 'source_down', everything committed so far kept, and
+    the Prefect run Failed with a :class:`RunStoppedError` whose ``summary.error`` says which
+    source and why (:func:`run_discover` returns that summary instead of raising).
     """
     if arxiv_ids is None and (since is None or until is None):
         raise ValueError("discover_flow needs a window (since, until) or arxiv_ids")
@@ -521,7 +576,8 @@ def discover_flow(
         run_id = runs_store.start_run(con, "discover", params, key=key, resumed_from=resume.run_id if resume else None)
         if key is not None:
             runs_store.acquire_lock(con, key, run_id, what="ingest")
-        job_started_at = resume.job_started_at if resume else runs_store.run_started_at(con, run_id)
+        run_started_at = runs_store.run_started_at(con, run_id)
+        job_started_at = resume.job_started_at if resume else run_started_at
     keeper = LockKeeper(db_path, key, run_id)
     try:
         summary = DiscoverSummary(run_id=run_id, resumed_from=resume.run_id if resume else None)
@@ -590,6 +646,8 @@ def discover_flow(
                 cache_dir = options.cache_dir(db_path)
                 # the papers it names, found on arXiv now or already in the warehouse
                 only = sorted(set(summary.found_ids) | set(arxiv_ids)) if arxiv_ids is not None else None
+                assert run_started_at is not None  # written by start_run above
+                refresh_pdf_addresses(str(db_path), sources, read_before=run_started_at, only=only, problems=problems)
                 downloads = download_pdfs(
                     str(db_path),
                     sources,
@@ -605,14 +663,31 @@ def discover_flow(
                 if downloads.source_down:
                     raise SourceDownError(ARXIV_PDF, [downloads.source_down])
         except SourceUnavailableError as exc:
-            # A source stayed down: end cleanly, keep everything committed, let the next run resume.
-            return _finish(wh, summary, started, problems, status="source_down", error=str(exc))
+            # A source stayed down: end cleanly, keep everything committed, let the next run resume,
+            # and tell Prefect the run did not complete.
+            stopped = _finish(wh, summary, started, problems, status="source_down", error=str(exc))
+            return Failed(message=f"run stopped early: {stopped.error}", data=RunStoppedError(stopped))
         except BaseException as exc:
             _finish(wh, summary, started, problems, status="failed", error=f"{type(exc).__name__}: {exc}")
             raise
         return _finish(wh, summary, started, problems, status="completed")
     finally:
         keeper.stop()
+
+
+def run_discover(**params: Any) -> DiscoverSummary:
+    """Run :func:`discover_flow` and return its summary, also when a source outage stopped it.
+
+    The flow run is then Failed in Prefect (an outage is not a completed run), which calling a
+    flow turns into a raised :class:`RunStoppedError`; callers that print or act on the
+    summary (the CLI, the weekly flow) read ``summary.status == 'source_down'`` instead.
+    """
+    try:
+        summary = discover_flow(**params)
+    except RunStoppedError as stopped:
+        return stopped.summary
+    assert isinstance(summary, DiscoverSummary), "a flow run that returns a state raises instead"
+    return summary
 
 
 def _poll_window(

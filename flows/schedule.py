@@ -32,7 +32,7 @@ from paramtrack.core.settings import (
     S2_API_URL,
 )
 from paramtrack.flows import notify, runlog
-from paramtrack.flows.discover import discover_flow
+from paramtrack.flows.discover import run_discover
 from paramtrack.flows.options import RunOptions, SourceSettings
 from paramtrack.warehouse import Warehouse, runs_store
 
@@ -101,10 +101,10 @@ def weekly_discover_flow(
             sorted(categories or DEFAULT_CATEGORIES),
         ):
             continue  # this week's window: run below
-        earlier = discover_flow(since=job["since"], until=job["until"], categories=job["categories"], **common)
+        earlier = run_discover(since=job["since"], until=job["until"], categories=job["categories"], **common)
         if earlier.status == "source_down":
             return Failed(message=f"resuming {job['since']}..{job['until']}: {earlier.error}")
-    summary = discover_flow(since=since, until=until, categories=categories, **common)
+    summary = run_discover(since=since, until=until, categories=categories, **common)
     if summary.status == "source_down":
         return Failed(message=summary.error, data=summary.counts())
     return summary.counts()

@@ -7,7 +7,9 @@ Endpoints (``base`` = ``http://127.0.0.1:PORT``):
   phrases, ``AND``/``OR``/``ANDNOT``, parentheses, ``submittedDate:[A TO B]``,
   ``lastUpdatedDate:[A TO B]``), ``id_list``, ``start``, ``max_results``, ``sortBy``,
   ``sortOrder``. A malformed id in ``id_list`` answers HTTP 400 with arXiv's Atom error entry.
-* ``GET  /pdf/<id>[vN]`` (Range requests honoured), ``GET /abs/<id>[vN]``.
+* ``GET  /pdf/<id>[vN]`` (Range requests honoured), ``GET /abs/<id>[vN]``. The feeds' PDF links
+  point at this server unless ``state.pdf_base`` names another (a closed port, an ``https://``
+  address of this plain-HTTP server): arxiv.org's PDF host down while its API answers.
 * ``POST /graph/v1/paper/batch``, ``GET /graph/v1/paper/search/bulk``, ``GET /graph/v1/paper/search``,
   ``GET /graph/v1/paper/{id}`` — Semantic Scholar Graph API shapes as in the recorded cassettes.
 * ``POST/GET/DELETE /_replay/faults``, ``GET/DELETE /_replay/log`` — test control (never faulted).
@@ -244,7 +246,7 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _entry_xml(p: CorpusPaper, version: int, base: str) -> str:
+def _entry_xml(p: CorpusPaper, version: int, base: str, pdf_base: str | None = None) -> str:
     vid = f"{p.arxiv_id}v{version}"
     updated = p.updated if version == p.version else p.published
     lines = [
@@ -253,7 +255,7 @@ def _entry_xml(p: CorpusPaper, version: int, base: str) -> str:
         f"    <title>{escape(p.title)}</title>",
         f"    <updated>{_iso(updated)}</updated>",
         f'    <link href={quoteattr(f"{base}/abs/{vid}")} rel="alternate" type="text/html"/>',
-        f'    <link href={quoteattr(f"{base}/pdf/{vid}")} rel="related" type="application/pdf" title="pdf"/>',
+        f'    <link href={quoteattr(f"{pdf_base or base}/pdf/{vid}")} rel="related" type="application/pdf" title="pdf"/>',
         f"    <summary>{escape(p.abstract)}</summary>",
     ]
     for c in p.categories:
@@ -453,6 +455,9 @@ class ReplayState:
         self.log: list[dict[str, Any]] = []
         self.log_lock = threading.Lock()
         self.stopping = threading.Event()
+        #: Where the feeds' PDF links point (None: this server). Tests set it to an address
+        #: that refuses or fails TLS to take the PDF host down while the API still answers.
+        self.pdf_base: str | None = None
         self._by_paper_id = {p.paper_id: p for p in corpus.papers.values()}
         self._by_corpus_id = {p.corpus_id: p for p in corpus.papers.values()}
         self._by_doi = {p.doi.lower(): p for p in corpus.papers.values() if p.doi}
@@ -564,7 +569,7 @@ def create_app(state: ReplayState, hostile: list | None = None) -> Any:
                 selected.sort(key=lambda pv: pv[0].arxiv_id)
         total = len(selected)
         page = selected[start : start + max_results]
-        entries = [_entry_xml(p, v, base) for p, v in page]
+        entries = [_entry_xml(p, v, base, state.pdf_base) for p, v in page]
         return Response(_feed_xml(title_q, link_q, entries, total, start, max_results), media_type=ATOM_TYPE)
 
     def _pdf_paper(ident: str) -> tuple[CorpusPaper | None, int | None]:

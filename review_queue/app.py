@@ -54,6 +54,7 @@ from paramtrack.review_queue.csrf import UNSAFE_METHODS, CsrfTokens, foreign_ori
 from paramtrack.review_queue.digests import digest_html
 from paramtrack.review_queue.highlight import highlight
 from paramtrack.review_queue.limits import MAX_BODY_BYTES, BodySizeLimit, FailureThrottle
+from paramtrack.review_queue.pdf_files import cached_pdf_file
 from paramtrack.review_queue.service import (
     DOMAINS,
     KINDS,
@@ -528,12 +529,9 @@ def create_app(config: AppConfig) -> FastAPI:
             return busy(request, exc)
         if not stored:
             raise HTTPException(404, f"no cached PDF for {arxiv_id}")
-        path = Path(stored)
-        if not path.is_absolute() and not path.is_file():
-            base = config.pdf_dir or config.db_path.parent / "pdfs"
-            path = base / path.name
-        if not path.is_file():
-            raise HTTPException(404, f"the cached PDF for {arxiv_id} is missing on disk")
+        path = cached_pdf_file(stored, config.pdf_dir or config.db_path.parent / "pdfs")  # never outside the cache
+        if path is None:
+            raise HTTPException(404, f"the cached PDF for {arxiv_id} is missing from the PDF cache")
         return FileResponse(
             path,
             media_type="application/pdf",
@@ -545,7 +543,7 @@ def create_app(config: AppConfig) -> FastAPI:
         reviewer = config.reviewer or form.get("reviewer") or reviewer_for(request)
         action = form.get("action", "")
         try:
-            reviewer = check_reviewer(reviewer)
+            check_reviewer(reviewer)  # the service stores it cleaned and keeps what was typed
             version = form.get("version")
             expected = int(version) if version not in (None, "") else None
             cid = form.get("candidate_id")
@@ -618,7 +616,7 @@ def create_app(config: AppConfig) -> FastAPI:
             target = f"/papers/{quote(upcoming)}?done={did}" if upcoming else f"/?done={did}"
         response = RedirectResponse(target, status_code=303)
         if not config.reviewer and form.get("reviewer"):
-            set_cookie(request, response, REVIEWER_COOKIE, reviewer, max_age=180 * 86400)
+            set_cookie(request, response, REVIEWER_COOKIE, outcome.decision["reviewer"], max_age=180 * 86400)
         return response
 
     @app.get("/papers/{arxiv_id:path}/match")

@@ -4,7 +4,9 @@ Import validates every line before touching anything and then applies all decisi
 transaction: either the whole file lands or none of it does. Errors are reported per line
 (``line 7: parameters 'abc' is not a number``), line numbers counting the header as line 1.
 Untrusted text cells (title, evidence, model) are neutralised against spreadsheet formula
-injection on export (a leading ``=``, ``+``, ``-``, ``@`` gets a ``'`` prefix); import ignores them.
+injection on export by :func:`paramtrack.core.text.neutralise_cell`, the rule of every CSV the
+product writes (a leading ``=``, ``+``, ``-``, ``@``, tab or CR gets a ``'`` prefix); import
+ignores them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from paramtrack.core.text import neutralise_cell
 from paramtrack.review_queue.service import (
     DOMAINS,
     KINDS,
@@ -63,12 +66,6 @@ DECISION = [
 HEADER = PROPOSED + DECISION
 
 
-def _neutral(text: Any) -> Any:
-    if isinstance(text, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def export_csv(service: ReviewService, out: TextIO, *, status: str = "pending") -> int:
     """Write the queue as CSV; returns the number of rows."""
     with service.wh.read() as con:
@@ -79,14 +76,14 @@ def export_csv(service: ReviewService, out: TextIO, *, status: str = "pending") 
         writer.writerow(
             [
                 r["arxiv_id"],
-                _neutral(r["title"]),
+                neutralise_cell(r["title"]),
                 r["status"],
                 r["version"],
                 r["candidate_id"] or "",
                 "" if r["top_value"] is None else f"{r['top_value']:.0f}",
                 r["top_kind"] or "",
-                _neutral(r["top_model"] or ""),
-                _neutral(r["top_evidence"] or ""),
+                neutralise_cell(r["top_model"] or ""),
+                neutralise_cell(r["top_evidence"] or ""),
                 r["top_page"] or "",
                 "" if r["top_score"] is None else f"{r['top_score']:.3f}",
                 "" if r["citations"] is None else r["citations"],
@@ -163,7 +160,7 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
                     f"reviewer {row['reviewer']!r} disagrees with --reviewer {reviewer.strip()!r}"
                     " (leave the column empty or pass the same name)"
                 )
-            name = check(check_reviewer, row.get("reviewer") or reviewer)
+            check(check_reviewer, row.get("reviewer") or reviewer)
             params = check(parse_parameters, row["parameters"]) if row.get("parameters") else None
             kind = check(check_kind, row["kind"]) if row.get("kind") else None
             domain = check(check_domain, row["domain"]) if row.get("domain") else None
@@ -215,14 +212,20 @@ def plan_import(service: ReviewService, text: str, *, reviewer: str | None) -> l
                 try:
                     store.check_version(con, state, version)
                 except DecisionConflict as exc:
-                    problems.append(f"{exc.message} after this file was exported")
+                    if version is None:
+                        problems.append(
+                            f"{exc.message}; a line without review_version decides only an open paper"
+                            " (export the queue again to decide it anew)"
+                        )
+                    else:
+                        problems.append(f"{exc.message} after this file was exported")
             if problems:
                 errors.extend(f"line {line}: {p}" for p in problems)
                 continue
             if action != "note":
                 seen[arxiv_id] = line
             kwargs: dict[str, Any] = {
-                "reviewer": name,
+                "reviewer": row.get("reviewer") or reviewer,  # as typed: the service cleans it, keeping the raw text
                 "action": action,
                 "candidate_id": cid,
                 "reason": reason,

@@ -24,13 +24,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from paramtrack.core.domains import DOMAINS
 from paramtrack.core.errors import ParamtrackError
 from paramtrack.core.units import format_count
+from paramtrack.review_queue.reviewer_text import clean_fields, clean_line
 from paramtrack.warehouse import Connection, Warehouse, models_store
 from paramtrack.warehouse import review_store as store
 from paramtrack.warehouse.review_store import DecisionConflict, NotStaged, Outcome
@@ -54,6 +55,7 @@ __all__ = [
     "DOMAINS",
     "REASONS",
     "parse_parameters",
+    "check_parameters",
     "parse_date",
     "parse_reason",
     "format_params",
@@ -172,8 +174,26 @@ def parse_parameters(text: str) -> float:
         if factor is None:
             raise InvalidDecision(f"parameters {raw!r} is not a number")
         value *= factor
-    if not value > 0 or value > 1e16:
-        raise InvalidDecision(f"parameters {raw!r} is out of range")
+    return check_parameters(value, raw)
+
+
+#: The largest parameter count accepted (10^16: three orders of magnitude past any model yet).
+MAX_PARAMETERS = 1e16
+
+
+def check_parameters(value: float, shown: str | None = None) -> float:
+    """A parameter count a decision may record: a finite number from 1 to :data:`MAX_PARAMETERS`.
+
+    Every entry point (web form, terminal, CSV, a script calling the service) ends here, so a
+    count of 1e-9 or 0.5 parameters, or NaN, never reaches the curated dataset and its fits.
+    """
+    text = shown if shown is not None else f"{value:g}"
+    if not math.isfinite(value):
+        raise InvalidDecision(f"parameters {text!r} is not a number")
+    if value < 1:
+        raise InvalidDecision(f"parameters {text!r} is below 1: a model has at least one parameter")
+    if value > MAX_PARAMETERS:
+        raise InvalidDecision(f"parameters {text!r} is out of range (at most {MAX_PARAMETERS:.0e})")
     return value
 
 
@@ -210,14 +230,17 @@ def check_domain(domain: str) -> str:
 
 
 def check_reviewer(reviewer: str | None) -> str:
-    name = (reviewer or "").strip()
+    """The reviewer's name as decisions record it: cleaned like all reviewer text (control and
+    bidi characters removed, see :mod:`review_queue.reviewer_text`), non-empty, at most
+    :data:`MAX_REVIEWER` characters."""
+    name = clean_line(reviewer)
     if not name:
         raise InvalidDecision(
             "a reviewer name is required",
             hint="pass --reviewer NAME or set PARAMTRACK_REVIEWER",
         )
-    if len(name) > MAX_REVIEWER or any(ord(ch) < 32 for ch in name):
-        raise InvalidDecision(f"reviewer name must be at most {MAX_REVIEWER} printable characters")
+    if len(name) > MAX_REVIEWER:
+        raise InvalidDecision(f"reviewer name must be at most {MAX_REVIEWER} characters")
     return name
 
 
@@ -307,7 +330,24 @@ class ReviewService:
         (see :func:`match_ids`); when it differs from what the value would supersede now,
         :class:`MatchChanged` is raised and nothing is written. None skips the check (the CSV
         import, which shows no match).
+
+        Text the reviewer typed (name, note, system, evidence) is stored cleaned; what cleaning
+        changed is kept raw beside the decision (:mod:`review_queue.reviewer_text`).
         """
+        typed, raw_text = clean_fields(
+            {
+                "reviewer": reviewer,
+                "note": note,
+                "system": system,
+                "model": correction.model if correction else None,
+                "evidence": correction.evidence if correction else None,
+            }
+        )
+        note, system = typed["note"], typed["system"]
+        if correction is not None:
+            correction = replace(correction, model=typed["model"], evidence=typed["evidence"])
+            if correction.parameters is not None:
+                check_parameters(float(correction.parameters))  # whoever built the Correction
         reviewer = check_reviewer(reviewer)
         if action not in store.ACTIONS:
             raise InvalidDecision(f"action {action!r} is not one of {', '.join(store.ACTIONS)}")
@@ -393,7 +433,7 @@ class ReviewService:
                     for m in matches
                 ],
             }
-        return store.apply_decision(
+        outcome = store.apply_decision(
             con,
             arxiv_id=arxiv_id,
             reviewer=reviewer,
@@ -406,6 +446,9 @@ class ReviewService:
             request_id=request_id or None,
             expected_version=expected_version,
         )
+        if raw_text and not outcome.duplicate:
+            store.record_raw_input(con, int(outcome.decision["decision_id"]), raw_text)
+        return outcome
 
     def _evidence(
         self, con: Connection, arxiv_id: str, cand: dict[str, Any] | None, corr: Correction, value: float

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from paramtrack.core.errors import DatabaseLockedError
+from paramtrack.core.text import for_terminal, for_terminal_values
 from paramtrack.review_queue.service import (
     DOMAINS,
     KINDS,
@@ -41,13 +42,19 @@ class _Quit(Exception):
 
 
 def _ask(text: str, default: str | None = None, **kw: Any) -> str:
+    if default not in (None, "") and "type" not in kw:
+        # A default may be a name read from a paper or an Epoch file: shown escaped, kept as it is.
+        text, shown_by_click = f"{text} [{for_terminal(default)}]", False
+    else:
+        shown_by_click = default not in (None, "")
     try:
-        return click.prompt(text, default=default, show_default=default not in (None, ""), **kw)
+        return click.prompt(text, default=default, show_default=shown_by_click, **kw)
     except (click.Abort, EOFError):
         raise _Quit from None
 
 
 def _show(echo: Callable[[str], None], view: dict[str, Any], position: str) -> None:
+    view = for_terminal_values(view)  # titles, names and evidence come from outside: no escape codes
     p = view["paper"]
     echo("")
     echo("=" * 78)
@@ -140,7 +147,7 @@ def _system(service: ReviewService, arxiv_id: str, default: str) -> tuple[str, t
             click.echo("  name the system this value belongs to")
             continue
         matches = service.match_preview(arxiv_id, name)
-        click.echo(f"  {name}: {_match_line(matches)}")
+        click.echo(for_terminal(f"  {name}: {_match_line(matches)}"))
         answer = _ask("  save for this system? [y/n/r=rename]", default="y").strip().lower()
         if answer in ("y", "yes"):
             return name, tuple(sorted(int(m["model_id"]) for m in matches))
@@ -250,14 +257,14 @@ def run(service: ReviewService, reviewer: str, *, status: str = "open") -> dict[
                 try:
                     outcome = service.decide(arxiv_id, reviewer=reviewer, expected_version=version, **kwargs)
                 except MatchChanged as exc:  # the Epoch rows changed since they were shown
-                    click.echo(f"  not saved: {exc.message}")
+                    click.echo(f"  not saved: {for_terminal(exc.message)}")
                     continue
                 except DecisionConflict as exc:
-                    click.echo(f"  conflict: {exc.message}; not applied")
+                    click.echo(f"  conflict: {for_terminal(exc.message)}; not applied")
                     counts["conflicts"] = counts.get("conflicts", 0) + 1
                     break
                 except InvalidDecision as exc:
-                    click.echo(f"  not saved: {exc}")
+                    click.echo(f"  not saved: {for_terminal(exc)}")
                     continue
                 except DatabaseLockedError as exc:
                     click.echo(f"  not saved, database busy: {exc}; try again")

@@ -52,10 +52,18 @@ from paramtrack.sources._http import (
     parse_retry_after,
 )
 from paramtrack.sources.pacing import ARXIV_PDF, SourceProblems, shared_limiter
-from paramtrack.sources.retrying import Backoff, Retry, kind, refused
+from paramtrack.sources.retrying import Backoff, Retry, kind
 from paramtrack.sources.user_agent import user_agent as make_user_agent
 
-__all__ = ["CachedPdf", "PdfCache", "PdfTooLargeError", "NotAPdfError", "PdfNotFoundError"]
+__all__ = [
+    "CachedPdf",
+    "PdfCache",
+    "PdfTooLargeError",
+    "NotAPdfError",
+    "PdfNotFoundError",
+    "PdfServerFailingError",
+    "PdfServerUnreachableError",
+]
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +84,14 @@ class PdfNotFoundError(ParamtrackError):
 
 class PdfServerFailingError(SourceUnavailableError):
     """Every attempt failed in a way that says the server (not the file) is the problem: 5xx,
-    429, timeouts, cut connections. Consecutive ones are what a run's circuit breaker counts."""
+    429, timeouts, cut connections, a name that does not resolve, a TLS handshake that fails.
+    Consecutive ones are what a run's circuit breaker counts."""
+
+
+class PdfServerUnreachableError(PdfServerFailingError):
+    """Nobody listens at the PDF server's address (connection refused): failed at once, without
+    retries, and counted by the circuit breaker like any other outage of the server. A refused
+    connection says nothing about the file, so it must not put the paper off for a day."""
 
 
 @dataclass(frozen=True)
@@ -187,8 +202,8 @@ class PdfCache(OwnsHttpClient):
                     return self._finish(url, arxiv_id, part)  # verifies the bytes: may be _CorruptDownload
             except httpx.TransportError as exc:
                 if is_connection_refused(exc):
-                    raise refused("PDF server", url) from exc
-                raise Retry(describe(exc)) from exc
+                    raise PdfServerUnreachableError(f"PDF server at {url} refused the connection", url=url) from exc
+                raise Retry(describe(exc)) from exc  # DNS and TLS failures too: retried, then counted
             except _RetryableStatus as exc:
                 raise Retry(f"HTTP {exc.status}", retry_after=exc.retry_after) from exc
             except _CorruptDownload as exc:

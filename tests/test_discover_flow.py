@@ -132,11 +132,11 @@ def test_running_the_same_window_twice_changes_nothing(prefect_harness, replay_s
 
 
 def test_an_unreachable_api_ends_the_run_cleanly_as_source_down_with_the_url(prefect_harness, tmp_path):
-    from paramtrack.flows.discover import discover_flow
+    from paramtrack.flows.discover import run_discover
 
     db = tmp_path / "w.duckdb"
     nobody = SourceSettings(arxiv_url="http://127.0.0.1:9/api/query", s2_url="http://127.0.0.1:9", arxiv_delay_s=0.0)
-    summary = discover_flow(db_path=str(db), since=SINCE, until=UNTIL, options=RunOptions(sources=nobody))
+    summary = run_discover(db_path=str(db), since=SINCE, until=UNTIL, options=RunOptions(sources=nobody))
     assert summary.status == "source_down" and "127.0.0.1:9" in summary.error
     with Warehouse(db).read() as con:
         status, error = con.execute("SELECT status, error FROM runs").fetchone()

@@ -44,6 +44,7 @@ ANALYST_TABLES = [
     "review_overview",
     "review_items",
     "decisions",
+    "decision_raw_input",
     "models",
     "curated_models",
     "superseded_models",

@@ -15,7 +15,7 @@ SINCE, UNTIL, AS_OF = date(2019, 1, 1), date(2020, 12, 31), date(2025, 6, 1)
 
 
 def _run(db, server, **kw):
-    from paramtrack.flows.discover import discover_flow
+    from paramtrack.flows.discover import run_discover
 
     kw.setdefault("since", SINCE)
     kw.setdefault("until", UNTIL)
@@ -25,7 +25,7 @@ def _run(db, server, **kw):
         sources=dict(backoff_base_s=0.01, http_timeout_s=5),
         pdf_cache_dir=str(db.parent / "pdfs"),
     )
-    return discover_flow(**split_options(server, params | kw))
+    return run_discover(**split_options(server, params | kw))
 
 
 def test_a_pdf_server_down_for_five_papers_in_a_row_stops_the_downloads(prefect_harness, replay_server, tmp_path):

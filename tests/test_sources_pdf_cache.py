@@ -85,6 +85,20 @@ def test_exhausted_retries(server, tmp_path) -> None:
         c.fetch(server.pdf_url(ID), arxiv_id=ID)
 
 
+def test_a_refused_connection_fails_at_once_as_an_outage_of_the_server(tmp_path) -> None:
+    """Refused means nobody listens: no retries, and the error is one the run's circuit breaker
+    counts (a server failure), not one that says the file is missing."""
+    from support_processes import free_port
+
+    from paramtrack.sources.pdf_cache import PdfServerFailingError
+
+    waits: list[float] = []
+    url = f"http://127.0.0.1:{free_port()}/pdf/{ID}v3"
+    with cache(tmp_path, sleep=waits.append) as c, pytest.raises(PdfServerFailingError, match="refused") as caught:
+        c.fetch(url, arxiv_id=ID)
+    assert waits == [] and caught.value.url == url
+
+
 class _Handler(BaseHTTPRequestHandler):
     body = b""
     seen: list = []

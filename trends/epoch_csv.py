@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from paramtrack.core.domains import DOMAINS, primary_domain
+from paramtrack.core.text import restore_cell
 
 PRIMARY_DOMAINS = DOMAINS
 
@@ -201,7 +202,8 @@ def parse_epoch_csv(source: Path | str, *, file_name: str | None = None, text: s
         if col is None:
             return None
         i = index[col]
-        return record[i] if i < len(record) else None
+        # restore_cell: paramtrack's own export marks formula-like text with a leading "'"
+        return restore_cell(record[i]) if i < len(record) else None
 
     for row_no, record in enumerate(reader, start=1):
         if not any(field.strip() for field in record):

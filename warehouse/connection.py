@@ -34,6 +34,7 @@ from paramtrack.core.errors import (
     InputError,
     NewerSchemaError,
 )
+from paramtrack.core.files import private_files
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 
@@ -210,8 +211,11 @@ class Warehouse:
 
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One read-write transaction: committed if the block succeeds, rolled back otherwise."""
-        with self._local_lock:
+        """One read-write transaction: committed if the block succeeds, rolled back otherwise.
+
+        Files created meanwhile (the warehouse itself, its WAL) are the owner's (at most 0640,
+        :func:`paramtrack.core.files.private_files`)."""
+        with self._local_lock, private_files():
             con = self._open(read_only=False)
             try:
                 if not self._migrated:
@@ -239,9 +243,11 @@ class Warehouse:
         behind) and opens read-write only when the file lacks migrations, so reads of a current
         file coexist with an analyst's read-only connections. ``migrate=False`` leaves an older
         file as it is (``paramtrack status`` reports pending migrations instead of applying them,
-        and a schema newer than the code as a health problem instead of refusing).
+        and a schema newer than the code as a health problem instead of refusing). A file written
+        inside the block (the read copy, :mod:`warehouse.publish`) is the owner's, as in
+        :meth:`write`.
         """
-        with self._local_lock:
+        with self._local_lock, private_files():
             con = self._open(read_only=True)
             try:
                 if migrate and not self._migrated:
@@ -279,7 +285,7 @@ class Warehouse:
         """Apply pending migrations now; returns the names applied."""
         from paramtrack.warehouse.migrations import migrate
 
-        with self._local_lock:
+        with self._local_lock, private_files():
             con = self._open(read_only=False)
             try:
                 check_schema(con, self.path)

@@ -22,6 +22,9 @@ from pathlib import Path
 
 import duckdb
 
+from paramtrack.core.text import neutralise_cell
+from paramtrack.warehouse.csv_files import copy_csv
+
 EXPORT_FILES = ("models.csv", "models.parquet", "data_dictionary.csv", "data_dictionary.md")
 
 
@@ -151,7 +154,10 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
         target = out_dir / name
         tmp = out_dir / f".{name}.{os.getpid()}.tmp"
         path_sql = str(tmp).replace("'", "''")
-        con.execute(f"COPY ({query}) TO '{path_sql}' ({opts})")
+        if name.endswith(".csv"):
+            copy_csv(con, query, tmp)  # text cells neutralised against spreadsheet formulas
+        else:
+            con.execute(f"COPY ({query}) TO '{path_sql}' ({opts})")
         os.replace(tmp, target)
         written.append(target)
     info = summary(con)
@@ -166,7 +172,7 @@ def _write_dictionary(out_dir: Path, info: dict[str, object]) -> list[Path]:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["column", "type", "meaning"])
         for c in COLUMNS:
-            w.writerow([c.name, c.type, c.meaning])
+            w.writerow([neutralise_cell(cell) for cell in (c.name, c.type, c.meaning)])
     os.replace(tmp, csv_path)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     epoch_files = info["epoch_files"]

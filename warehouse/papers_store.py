@@ -236,12 +236,15 @@ def papers_needing_pdf(
     only: Sequence[str] | None = None,
     now: datetime | None = None,
     ignore_backoff: bool = False,
+    seen_before: datetime | None = None,
 ) -> list[tuple[str, str, int]]:
     """Notable papers whose current version's PDF is not cached and is due for a try:
     ``(arxiv_id, pdf_url, version)``.
 
     ``only`` limits it to those papers (``paramtrack add`` names its papers); ``ignore_backoff``
-    tries them even while they wait (a maintainer asking for a paper by name).
+    tries them even while they wait (a maintainer asking for a paper by name); ``seen_before``
+    keeps only papers whose record was last read from the source before then (by an earlier
+    run, whose addresses a run re-reads rather than trusts).
     """
     sql = (
         f"SELECT p.arxiv_id, p.pdf_url, {_PAPER_PDF_VERSION} AS v FROM papers p"
@@ -255,7 +258,26 @@ def papers_needing_pdf(
     if only is not None:
         sql += " AND list_contains(?, p.arxiv_id)"
         params.append(list(only))
+    if seen_before is not None:
+        sql += " AND p.last_seen < ?"
+        params.append(seen_before)
     return [(r[0], r[1], int(r[2])) for r in con.execute(sql + " ORDER BY p.arxiv_id", params).fetchall()]
+
+
+def set_pdf_addresses(con: duckdb.DuckDBPyConnection, addresses: Iterable[tuple[str, int | None, str]]) -> int:
+    """Store where each paper's current PDF is now, as its source just said: ``(arxiv_id,
+    version, pdf_url)``. Only the address moves (and the version it names); the rest of the
+    record, and when it was last seen, stay as the run that read them wrote them. Returns how
+    many papers changed."""
+    changed = 0
+    for arxiv_id, version, url in addresses:
+        rows = con.execute(
+            "UPDATE papers SET version = coalesce(?, version), pdf_url = ? WHERE arxiv_id = ?"
+            " AND (pdf_url IS DISTINCT FROM ? OR version IS DISTINCT FROM coalesce(?, version)) RETURNING arxiv_id",
+            [version, url, arxiv_id, url, version],
+        ).fetchall()
+        changed += len(rows)
+    return changed
 
 
 def record_pdf(

@@ -7,7 +7,8 @@ the queue safe for several writers (review app, terminal review, CSV import, sch
 * ``decisions`` is append-only; ``review_items`` holds each paper's current state and a
   ``version`` that every decision bumps. A decision states the version it was made against
   (``expected_version``); if another decision landed first, :class:`DecisionConflict` is raised
-  and nothing is written. The check and the write happen in one transaction, and DuckDB lets one
+  and nothing is written. A decision that states no version counts as made against an open
+  item, so it cannot overturn a decided one unseen. The check and the write happen in one transaction, and DuckDB lets one
   writer at a time into the file, so two reviewers can never both win.
 * ``request_id`` is UNIQUE: a request applied once is answered from the log when it comes again
   (double-click, retried POST, re-run import), never applied twice.
@@ -161,8 +162,16 @@ def stage_paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str:
 
 
 def check_version(con: duckdb.DuckDBPyConnection, state: dict[str, Any], expected_version: int | None) -> None:
-    """Raise :class:`DecisionConflict` when ``expected_version`` is given and stale."""
-    if expected_version is None or state["version"] == expected_version:
+    """Raise :class:`DecisionConflict` unless the decision was made against the item as it is.
+
+    A decision names the ``version`` it was made against. One that names none (a form or CSV
+    without the field, a script calling the service) is taken as made against an *open* item:
+    on a decided one it is a conflict, never a silent overwrite of another reviewer's decision.
+    """
+    if expected_version is None:
+        if state["status"] not in DECIDED_STATUSES:
+            return
+    elif state["version"] == expected_version:
         return
     last = get_decision(con, state["last_decision_id"]) if state["last_decision_id"] else None
     if last is not None and state["updated_at"] > last["decided_at"]:
@@ -543,6 +552,16 @@ def apply_decision(
     decision = get_decision(con, decision_id)
     assert decision is not None
     return Outcome(decision, duplicate=False)
+
+
+def record_raw_input(con: duckdb.DuckDBPyConnection, decision_id: int, raw: dict[str, str]) -> None:
+    """Keep what the reviewer sent for the fields cleaning changed (``{"note": "...\u202e..."}``)
+    beside decision ``decision_id``, in the caller's transaction: the audit log's raw text."""
+    for field_name, text in sorted(raw.items()):
+        con.execute(
+            "INSERT OR REPLACE INTO decision_raw_input (decision_id, field, raw) VALUES (?, ?, ?)",
+            [decision_id, field_name, text],
+        )
 
 
 # -- CSV export ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from paramtrack.warehouse import runs_store
+from paramtrack.warehouse.csv_files import copy_csv
 
 RESULT_TABLES = ("trends", "gap", "breakpoints")
 FLOW = "recompute"
@@ -91,6 +92,9 @@ def export_results(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
         for fmt, opts in (("csv", "FORMAT csv, HEADER true"), ("parquet", "FORMAT parquet")):
             path = out_dir / f"{table}.{fmt}"
             target = str(path).replace("'", "''")
-            con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO '{target}' ({opts})")
+            if fmt == "csv":
+                copy_csv(con, f"SELECT * FROM {table} ORDER BY ALL", path)  # no formula runs in a spreadsheet
+            else:
+                con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO '{target}' ({opts})")
             written.append(path)
     return written

@@ -12,6 +12,8 @@ Heavy imports (pypdfium2, spaCy) happen inside the commands so ``paramtrack --he
 from __future__ import annotations
 
 import math
+import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -39,8 +41,7 @@ def extract_command(
     timeout: Annotated[float, typer.Option(help="seconds before a --safe extraction is abandoned")] = 60.0,
 ) -> None:
     """Rank the parameter counts a paper states, with evidence and page; exit 1 if the PDF cannot be read."""
-    if not file.is_file():
-        raise InputError(f"file not found: {file}", hint="pass the path of a PDF")
+    _check_pdf_path(file)
     if not (math.isfinite(timeout) and timeout > 0):  # nan and inf pass a plain "> 0"
         raise InputError(f"--timeout must be a number of seconds > 0, not {timeout:g}")
     from paramtrack.extractors import extract_pdf, extract_pdf_safely
@@ -53,6 +54,32 @@ def extract_command(
         typer.echo(render_table(result, limit=limit, name=file.name))
     if result.error:
         raise typer.Exit(code=1)
+
+
+#: What a path that is not a regular file is, by the type bits of its mode.
+_NOT_A_FILE = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _check_pdf_path(file: Path) -> None:
+    """One line naming what is wrong with ``file``: missing, unreadable, or not a regular file
+    (a folder, a FIFO, a device). Looked at with ``stat`` only: opening a FIFO would block."""
+    try:
+        mode = file.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"file not found: {file}", hint="pass the path of a PDF") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {file}: {exc.strerror or exc}", hint="pass the path of a PDF") from None
+    for is_kind, what in _NOT_A_FILE:
+        if is_kind(mode):
+            raise InputError(f"{file} is {what}, not a PDF file", hint="pass the path of a PDF")
+    if not os.access(file, os.R_OK):
+        raise InputError(f"cannot read {file}: permission denied", hint="pass the path of a PDF")
 
 
 def render_table(result: ExtractionResult, *, limit: int | None, name: str) -> str:

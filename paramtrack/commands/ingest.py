@@ -35,6 +35,7 @@ from paramtrack.core.settings import (
     configure_prefect,
     find_corpus,
 )
+from paramtrack.core.text import for_terminal
 from paramtrack.core.units import format_count
 
 WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC
@@ -181,11 +182,11 @@ def _run_discover(db_path: Path, **params: Any):
     # an unwritable folder) is one line here, not a failed flow run in Prefect's logs.
     Warehouse(db_path).migrate()
     configure_prefect(db_path.parent)
-    from paramtrack.flows.discover import discover_flow
+    from paramtrack.flows.discover import run_discover
     from paramtrack.flows.local_api import local_api
 
     with local_api():
-        return discover_flow(db_path=str(db_path), **params)
+        return run_discover(db_path=str(db_path), **params)
 
 
 def _end_if_source_down(summary: Any) -> None:
@@ -245,12 +246,14 @@ def _print_top_candidates(db_path: Path, limit: int = 40) -> None:
     typer.echo("")
     typer.echo(f"{'paper':<12} {'proposed':>9} {'kind':<13} {'page':>4} {'score':>5}  title")
     for t in tops[:limit]:
-        if t.error:
-            typer.echo(f"{t.arxiv_id:<12} {'-':>9} {'error':<13} {'':>4} {'':>5}  {t.title[:50]}  ({t.error})")
+        if t.error:  # titles and errors come from outside: escaped for the terminal
+            typer.echo(
+                for_terminal(f"{t.arxiv_id:<12} {'-':>9} {'error':<13} {'':>4} {'':>5}  {t.title[:50]}  ({t.error})")
+            )
         else:
             typer.echo(
                 f"{t.arxiv_id:<12} {format_count(t.value):>9} {(t.kind or '-'):<13} "
-                f"{t.page or '':>4} {t.score if t.score is not None else 0:>5.2f}  {t.title[:60]}"
+                f"{t.page or '':>4} {t.score if t.score is not None else 0:>5.2f}  {for_terminal(t.title[:60])}"
             )
     if len(tops) > limit:
         typer.echo(f"... and {len(tops) - limit} more")

@@ -15,13 +15,15 @@ from typing import Annotated, Any
 import typer
 
 from paramtrack.core.errors import InputError
+from paramtrack.core.text import for_terminal
 
 _URL = re.compile(r"https?://\S+")
 
 
 def _short_error(error: str | None) -> str:
-    """One line, the URL (the row names the paper already) cut, so the reason fits."""
-    return _URL.sub("…", " ".join((error or "").split()))[:80]
+    """One line, the URL (the row names the paper already) cut, so the reason fits; a server's
+    words in it are escaped for the terminal."""
+    return for_terminal(_URL.sub("…", " ".join((error or "").split()))[:80])
 
 
 def _when(value: datetime | None) -> str:

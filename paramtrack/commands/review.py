@@ -126,9 +126,8 @@ def review_server_command(
 
         reviewer = check_reviewer(reviewer)
 
-    import uvicorn
-
     from paramtrack.review_queue.app import AppConfig, create_app
+    from paramtrack.review_queue.serving import serve
 
     charts_dir = charts or settings.data_dir / "charts"
     _check_serveable(settings.db_path)
@@ -153,7 +152,7 @@ def review_server_command(
             err=True,
         )
     typer.echo(f"paramtrack review: {scheme}://{shown}:{port}/  (database {settings.db_path}; Ctrl-C stops)")
-    uvicorn.run(
+    serve(  # uvicorn with time limits on a request's head and body (review_queue/serving.py)
         app,
         host=host,
         port=port,

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from paramtrack.core.errors import SourceUnavailableError
+from paramtrack.core.text import for_terminal
 
 SCHEDULE_HINT = (
     "export PREFECT_API_URL=http://127.0.0.1:4200/api, start 'prefect server start "
@@ -242,7 +243,7 @@ def _print_text(
             typer.echo(
                 f"{started:<17} {r.flow[:10]:<10} {r.status[:12]:<12} {_duration(r.seconds):>8} "
                 f"{r.count('newly_notable'):>7} {r.count('staged'):>6} "
-                f"{r.count('extraction_errors'):>6}" + (f"  {r.error[:90]}" if r.error else "")
+                f"{r.count('extraction_errors'):>6}" + (f"  {for_terminal(r.error[:90])}" if r.error else "")
             )
     else:
         typer.echo("No runs yet: 'paramtrack ingest' or 'paramtrack demo' starts one.")
@@ -271,7 +272,7 @@ def _print_text(
     if problems:
         typer.echo(f"Health: {len(problems)} problem(s)")
         for p in problems:
-            typer.echo(f"  - {p}")
+            typer.echo(f"  - {for_terminal(p)}")  # may quote a source's or Prefect's message
     else:
         typer.echo("Health: ok")
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paramtrack.core.errors import CorpusNotFoundError, InputError
+from paramtrack.core.files import create_private_file
 
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_DB = DEFAULT_DATA_DIR / "paramtrack.duckdb"
@@ -110,6 +111,10 @@ def configure_prefect(data_dir: Path | None = None) -> None:
             f"cannot create Prefect's folder {home}: {exc.strerror or exc}",
             hint="pass --db in a writable folder, or set PREFECT_HOME",
         ) from None
+    if not os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL"):
+        # The local API's SQLite file (runs, parameters, logs): created here for the owner only,
+        # since Prefect would create it readable by everyone.
+        create_private_file(home / "prefect.db")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
