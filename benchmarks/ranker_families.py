@@ -99,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mean top-1 over seeds {args.seeds}: shared {s:.1%}, abstracts {a:.1%}  {name}")
     shipped = means[next(iter(FAMILIES))]
     ok = all(shipped[i] >= max(m[i] for m in means.values()) - 1e-9 for i in (0, 1))
-    print(f"({time.perf_counter() - t0:.1f} s)\nresult: " + ("the shipped family is as good or better" if ok else "MISSED"))
+    print(
+        f"({time.perf_counter() - t0:.1f} s)\nresult: "
+        + ("the shipped family is as good or better" if ok else "MISSED")
+    )
     return 1 if args.check and not ok else 0
 
 

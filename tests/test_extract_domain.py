@@ -57,7 +57,16 @@ def test_the_packaged_model_file_round_trips_and_records_its_cross_validation() 
     import json
 
     model = load_domain_model()
-    assert set(model.classes) <= {"language", "vision", "games", "speech", "multimodal", "recommendation", "robotics", "other"}
+    assert set(model.classes) <= {
+        "language",
+        "vision",
+        "games",
+        "speech",
+        "multimodal",
+        "recommendation",
+        "robotics",
+        "other",
+    }
     cv = model.meta["cv"]
     assert cv["folds"] >= 2 and 0.5 < cv["accuracy"] <= cv["in_sample"] <= 1
     data = json.dumps({"format": 1, **model._params(), "meta": model.meta})

@@ -19,7 +19,6 @@ from paramtrack.extractors.ranker import RankerModel, RankerModelError, model_fr
 from paramtrack.extractors.training import Example, choose_offset, fit_model, fit_weights, rerank, shifted
 from paramtrack.extractors.types import CONFIDENT_SCORE, Candidate
 
-
 B = 1_000_000_000
 
 
