@@ -25,7 +25,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,9 @@ class DomainModel:
         return {i: v / norm for i, v in vec.items()} if norm else {}
 
     def probabilities(self, text: str) -> dict[str, float]:
-        vec = self.vector(text)
+        return self._probabilities(self.vector(text))
+
+    def _probabilities(self, vec: dict[int, float]) -> dict[str, float]:
         z = [b + sum(row[i] * v for i, v in vec.items()) for row, b in zip(self.coef, self.intercept)]
         top = max(z)
         e = [math.exp(v - top) for v in z]
@@ -72,13 +74,14 @@ class DomainModel:
 
     def classify(self, text: str) -> tuple[str, float]:
         """(domain, probability); ``other`` at probability 0 for a text with no known word."""
-        if not text.strip() or not self.vector(text):
+        vec = self.vector(text)
+        if not vec:
             return "other", 0.0
-        probs = self.probabilities(text)
+        probs = self._probabilities(vec)
         best = max(probs, key=lambda c: probs[c])
         return best, probs[best]
 
-    @property
+    @cached_property
     def tag(self) -> str:
         """Eight hex digits that change whenever the model changes (part of the extractor version)."""
         return hashlib.sha256(json.dumps(self._params(), sort_keys=True).encode()).hexdigest()[:8]

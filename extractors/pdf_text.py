@@ -181,7 +181,7 @@ def _layout(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage, text: str) -> Pa
 
 
 #: Characters of page 1 whose heights are read for the title: the title comes before the body.
-TITLE_CHARS = 5000
+TITLE_CHARS = 2500
 
 
 def _first_page_title(textpage: pdfium.PdfTextPage, text: str) -> str | None:

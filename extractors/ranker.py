@@ -34,7 +34,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,7 @@ class RankerModel:
         denom = math.exp(-top) + sum(e)
         return [v / denom for v in e]
 
-    @property
+    @cached_property
     def tag(self) -> str:
         """Eight hex digits that change whenever a weight changes (part of the extractor version)."""
         return hashlib.sha256(json.dumps(self._params(), sort_keys=True).encode()).hexdigest()[:8]
