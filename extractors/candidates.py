@@ -361,12 +361,6 @@ def _features(
         "abstract": doc.in_abstract(abs_start),
         "bound": hedges and bool(P.BOUND_BEFORE.search(sentence[max(0, start - 25) : start])),
         "baseline": bool(P.BASELINE.search(sentence[max(c_lo, start - 120) : min(c_hi, end + 40)])),
-        "ensemble": enabled("ensembles")
-        and bool(
-            P.ENSEMBLE.search(sentence[max(0, start - 120) : end + 60])
-            and not P.PER_MEMBER_AFTER.match(sentence[end:])
-            and not P.PER_MEMBER_BEFORE.search(sentence[max(0, start - 40) : start])
-        ),
         "total": bool(
             P.TOTAL_BEFORE.search(sentence[max(0, start - 20) : start])
             or re.match(r"\s*total\b", sentence[end : end + 8], re.I)
@@ -576,8 +570,6 @@ def _sentence_mentions(
             Mention(v, kind, model, _evidence(s, a, b), int(feats["page"]), "sentence" if explicit else "size", feats)
         )
         taken.add((a, b))
-    if enabled("parts_of_totals"):
-        _mark_parts_of_total(out)
 
     # Sizes glued to names: "LLaMA-65B", "GPT-3 (175B)", "PaLM 540B".
     for rx, strength in ((P.NAME_SUFFIX, "name"), (P.NAME_PAREN, "name"), (P.NAME_SPACE, "name-space")):
@@ -648,38 +640,6 @@ def _family_sizes(
         for m in family:
             m.features["range_high" if m is top else "range_low"] = True
     return more
-
-
-def _mark_parts_of_total(mentions: list[Mention]) -> None:
-    """ "A with 110M and B with 406M, a total of 626M parameters": the total is the model, the
-    smaller counts of the same sentence are its parts (the dataset records the whole; the parts
-    stay candidates, marked, for the reviewer). Only a total stated with a parameter word counts,
-    never an ensemble's (its members are models, not parts), and the members of a list or range
-    ("125M, 350M and 1.3B total parameters") are sibling models, never parts."""
-    totals = [
-        m
-        for m in mentions
-        if m.features.get("total") and m.features.get("param_word") and not m.features.get("ensemble")
-    ]
-    if not totals:
-        return
-    top = max(totals, key=lambda m: m.value)
-    in_list = ("range_low", "range_high")
-    if any(top.features.get(k) for k in in_list):
-        return
-    parts = [
-        m
-        for m in mentions
-        if m is not top
-        and m.features.get("param_word")
-        and m.value < top.value
-        and not any(m.features.get(k) for k in in_list)
-    ]
-    if not parts:
-        return
-    top.features["sum_total"] = True
-    for m in parts:
-        m.features["part_of_total"] = True
 
 
 def _last_noun_is_params(before: str) -> bool:

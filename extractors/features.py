@@ -55,15 +55,12 @@ SIGNED_FEATURES: dict[str, tuple[int, str]] = {
     "comparison_share": (-1, '"than", "compared to", "such as", "previous"'),
     "third_party_share": (-1, '"their model", "researchers have used"'),
     "baseline_share": (-1, '"as baselines, we train ..."'),
-    "ensemble_share": (-1, "stated for an ensemble: the members' sum, not one model"),
     # hedges
     "hypothetical_share": (-1, '"could scale to", "future", "up to"'),
     "bound_share": (-1, '"over", "less than", "at least": a bound, not a size'),
     "approx_any": (0, '"about", "~": a rounded size, of the paper\'s model or another'),
     "hardware_share": (-1, "memory or hardware framing: what fits, not what was trained"),
     "total_any": (+1, '"a total of N", "N total parameters"'),
-    "sum_total": (+1, "the total of parts the same sentence states: the whole model"),
-    "part_share": (-1, "a part of such a total"),
     "trainable_share": (-1, "what a method fine-tunes, not the model's size"),
     # kind (dense total is the reference level)
     "kind_moe_total": (0, "a mixture-of-experts total"),
@@ -140,8 +137,6 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
         and (_share(ms, "other_name") < 0.5 or any(m.features.get("named_main") for m in ms))
         and not all(m.features.get("layer_row") for m in ms)
         and kind not in ("moe_active", "embedding")
-        and _share(ms, "part_of_total") < 1
-        and _share(ms, "ensemble") < 1
         # a size stated only as a comparison's reference point ("more than X with N") is not one
         # the paper states for a model of its own: it cannot be the largest explicit/own/named one
         and _share(ms, "comparison") < 1
@@ -210,14 +205,11 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
             "comparison_share": _share(ms, "comparison"),
             "third_party_share": _share(ms, "third_party"),
             "baseline_share": _share(ms, "baseline"),
-            "ensemble_share": _share(ms, "ensemble"),
             "hypothetical_share": _share(ms, "hypothetical"),
             "bound_share": _share(ms, "bound"),
             "approx_any": _any(ms, "approx"),
             "hardware_share": _share(ms, "hardware"),
             "total_any": _any(ms, "total"),
-            "sum_total": _any(ms, "sum_total"),
-            "part_share": _share(ms, "part_of_total"),
             "trainable_share": _share(ms, "trainable"),
             "kind_moe_total": float(kind == "moe_total"),
             "kind_moe_active": float(kind == "moe_active"),

@@ -432,13 +432,6 @@ COMPARED_WITH = re.compile(
 )
 #: Words that turn a sentence to another system: "A has 35M parameters while B has 8M".
 CONTRAST = re.compile(r"\b(?:while|whereas|but)\b|;", re.IGNORECASE)
-#: An ensemble of models: a count stated for it is the members' sum, not one model's size.
-ENSEMBLE = re.compile(r"\bensembl(?:e|es|ed|ing)\b", re.IGNORECASE)
-#: ... unless the count is said to be each member's: "(with 384M parameters ... each)", "a single
-#: model of 340M". "each" must follow in the same clause (a comma or semicolon ends it, a digit
-#: group's comma does not); "single", "individual", "each model" may precede.
-PER_MEMBER_AFTER = re.compile(r"^(?:[^,;]|,\d){0,60}?\beach\b", re.IGNORECASE)
-PER_MEMBER_BEFORE = re.compile(r"\b(?:single|individual|each|per)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 TOTAL_BEFORE = re.compile(r"(?:\ba total of|\bin total|\btotall?ing|\bsum of|\bout of)\s*$", re.IGNORECASE)
 #: "2.4B non-embedding and 0.3B embedding parameters, 2.7B in total": a total named after the size.
 TOTAL_AFTER = re.compile(r"^\s*(?:in\s+total|in\s+all|altogether|overall)\b", re.IGNORECASE)

@@ -31,7 +31,6 @@ from paramtrack.extractors.features import PaperContext
 from paramtrack.extractors.layout import PageLayout
 from paramtrack.extractors.metadata import find_stamp, first_version_date
 from paramtrack.extractors.names import system_names
-from paramtrack.extractors.page_breaks import join_page_breaks
 from paramtrack.extractors.pdf_text import MAX_PAGES, PdfTextError, normalise_text, read_pdf_text
 from paramtrack.extractors.quantities import find_other_quantities
 from paramtrack.extractors.ranker import RankerModel
@@ -39,7 +38,7 @@ from paramtrack.extractors.ranking import _same_model, group_mentions, score_can
 from paramtrack.extractors.rule_families import enabled
 from paramtrack.extractors.tables import find_table_mentions, plumber_table_mentions
 from paramtrack.extractors.types import Candidate, ExtractionResult
-from paramtrack.extractors.version import extractor_version
+from paramtrack.extractors.version import RULES_VERSION, extractor_version
 
 
 def extract_pdf(
@@ -62,7 +61,8 @@ def extract_pdf(
     unscored and unordered, for training and cross-validation, which score them with models of
     their own.
     """
-    result = ExtractionResult(extractor_version=extractor_version())
+    # unscored results are training material: they name the rules only, whatever model is installed
+    result = ExtractionResult(extractor_version=extractor_version() if score else RULES_VERSION)
     if isinstance(source, str):
         source = Path(source)
     try:
@@ -104,7 +104,8 @@ def extract_abstract(
 
     Every candidate's page is 0 and its source ``abstract``; ``pages`` is 0 (no PDF was read).
     """
-    result = ExtractionResult(extractor_version=extractor_version())
+    # unscored results are training material: they name the rules only, whatever model is installed
+    result = ExtractionResult(extractor_version=extractor_version() if score else RULES_VERSION)
     result.date, result.date_source = first_version_date(published, None)
     front = page_zero(title, abstract)
     if not front.strip():
@@ -183,8 +184,6 @@ def rank_pages(
     ``layouts`` (word positions of pages that may hold a parameter table) replace the text-based
     table reading on those pages: columns are read by position there.
     """
-    if enabled("page_breaks"):
-        pages = join_page_breaks(pages)
     doc: Document = build_document(pages)
     terms = system_names(title, doc.text[: doc.refs_span[0]] if doc.refs_span else doc.text)
     mentions = find_mentions(doc, title_terms=terms)

@@ -16,9 +16,6 @@ from functools import lru_cache
 RULES_OFF_ENV = "PARAMTRACK_RULES_OFF"
 
 FAMILIES: dict[str, str] = {
-    "page_breaks": "a sentence cut by a page break is read whole",
-    "parts_of_totals": 'a stated total marks the counts it sums as its parts ("A and B, a total of N")',
-    "ensembles": "a count stated for an ensemble is the members' sum",
     "title_sizes": "a size the title states, and the name it glues it to, are the paper's own",
     "name_families": 'a glued name that lists its family proposes each size ("X-1.5B/7B/72B")',
     "datasets": "a size glued to a dataset's name is no model's (\"JFT-300M\")",
