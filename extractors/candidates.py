@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from paramtrack.extractors import patterns as P
-from paramtrack.extractors.names import is_other_system, is_own_name, title_sized_names
-from paramtrack.extractors.numbers import parse_scaled, to_int, within
+from paramtrack.extractors.names import is_other_system, is_own_name
+from paramtrack.extractors.numbers import parse_scaled, to_int
 from paramtrack.extractors.rule_families import enabled
 
 
@@ -594,52 +594,8 @@ def _sentence_mentions(
             kind = _kind(s, a, b, False, None)
             family = [Mention(v, kind, name, _evidence(s, n_start, m.end()), int(feats["page"]), "name", feats)]
             taken.add((a, b))
-            if enabled("name_families"):
-                family += _family_sizes(doc, s, s_off, m.end(), n_start, name, family[0], taken, title_terms, own_spans)
             out += family
     return out
-
-
-def _family_sizes(
-    doc: Document,
-    s: str,
-    s_off: int,
-    pos: int,
-    n_start: int,
-    name: str,
-    head: Mention,
-    taken: set[tuple[int, int]],
-    title_terms: set[str],
-    own_spans: list[tuple[int, int]],
-) -> list[Mention]:
-    """The rest of a family a glued name lists: "Gizmo-1.5B/7B/72B", "Gizmo 30B and 175B".
-
-    Each listed size is the same system's at another scale, so it carries the name; like the
-    members of any list, the largest is the top of the family and the others its smaller siblings
-    (the dataset records the largest). Without this, only the first, smallest size was read.
-    """
-    more: list[Mention] = []
-    while c := P.FAMILY_NEXT.match(s, pos):
-        a, b = c.start("num"), c.end("scale")
-        if any(ta <= a < tb for ta, tb in taken) or P.NOT_PARAMS_AFTER.match(s[c.end() :]):
-            break
-        try:
-            v = to_int(c.group("num"), c.group("scale"))
-        except ValueError:
-            break
-        feats = _features(doc, s, s_off, n_start, c.end(), title_terms, own_spans)
-        feats["name_space"] = head.features.get("name_space", False)
-        more.append(Mention(v, _kind(s, a, b, False, None), name, head.evidence, head.page, "name", feats))
-        taken.add((a, b))
-        pos = c.end()
-        if re.search(r"\b(?:and|or)\b|&", c.group(0)[: c.start("num") - c.start()]):
-            break  # a list has one conjunction: in "8B and 540B, and 795B for ..." the last is not a size
-    if more:
-        family = [head, *more]
-        top = max(family, key=lambda m: m.value)
-        for m in family:
-            m.features["range_high" if m is top else "range_low"] = True
-    return more
 
 
 def _last_noun_is_params(before: str) -> bool:
@@ -679,24 +635,6 @@ def _range_ends(s: str, sizes: list[tuple[int, int, int, str]], ctx: list[str | 
                 out[k] = "range_high" if k == top else "range_low"
         i = j + 1
     return out
-
-
-def apply_title_size(mentions: list[Mention], title: str | None, text: str) -> None:
-    """A title that glues a size to its system ("Baichuan-13B", "Stable LM Zephyr 3B") says which
-    member of the family the paper is about: the same name with another size is a predecessor or
-    a sibling ("following Baichuan-7B", "inspired by Zephyr 7B"), so it is not stated for the
-    paper's own system. It is not marked as someone else's either: a family's other sizes may
-    be the paper's too, they are just not the one its title names.
-    """
-    sizes = P.title_sizes(title) if enabled("title_sizes") else frozenset()
-    sized = title_sized_names(title, text) if sizes else set()
-    if not sized:
-        return
-    for m in mentions:
-        f = m.features
-        if f.get("named_main") and is_own_name(m.model, sized) and not any(within(m.value, t) for t in sizes):
-            f["named_main"] = False
-            f["title_sibling"] = True
 
 
 def apply_paper_kind(mentions: list[Mention], moe_paper: bool) -> None:

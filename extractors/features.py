@@ -37,7 +37,6 @@ SIGNED_FEATURES: dict[str, tuple[int, str]] = {
     "pages_log": (+1, "log(1 + distinct pages stating it)"),
     # where
     "in_abstract": (+1, "the abstract or the title states it, not as a bound or a hope"),
-    "in_title": (+1, 'the title states it ("Nemotron 15B")'),
     "first_page": (+1, "page 1 states it, not as a bound or a hope"),
     "intro": (+1, "pages 2-3 state it"),
     "position": (+1, "how early its first mention comes (1 = the start of the text)"),
@@ -99,8 +98,6 @@ class PaperContext:
     """What is known about the whole paper when its candidates are described."""
 
     moe: bool = False
-    #: sizes the title states (``patterns.title_sizes``): a title's size is the paper's own
-    title_values: frozenset[int] = frozenset()
 
 
 def _share(mentions: Sequence[Mention], key: str) -> float:
@@ -188,7 +185,6 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
             "mentions_log": math.log1p(len(ms)),
             "pages_log": math.log1p(len(pages)),
             "in_abstract": float(any((m.page == 0 or m.features.get("abstract")) and _states(m) for m in ms)),
-            "in_title": float(value in paper.title_values),
             "first_page": float(any(m.page == 1 and _states(m) for m in ms)),
             "intro": float(bool(pages & {2, 3})),
             "position": 1.0 - first,

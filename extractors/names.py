@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 
 from paramtrack.extractors import patterns as P
-from paramtrack.extractors.numbers import to_int
 from paramtrack.extractors.rule_families import enabled
 
 _TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
@@ -82,33 +81,11 @@ def introduced_names(text: str) -> set[str]:
     return out
 
 
-def title_sized_names(title: str | None, text: str) -> set[str]:
-    """Names the text glues to a size the title states: with the title "Scaling Vision
-    Transformers to 22 Billion Parameters", "ViT-22B" names the paper's own system, however many
-    other ViTs it cites."""
-    sizes = P.title_sizes(title)
-    if not sizes:
-        return set()
-    out: set[str] = set()
-    for rx in (P.NAME_SUFFIX, P.NAME_PAREN, P.NAME_SPACE):
-        for m in rx.finditer(text[:20_000]):
-            try:
-                value = to_int(m.group("num"), m.group("scale").upper())
-            except ValueError:
-                continue
-            name = m.group("name").lower()
-            if value in sizes and name not in P.GENERIC_NAMES:
-                out.update(n for n in (name, name.split("-")[0]) if len(n) >= 2)
-    return out
-
-
 def system_names(title: str | None, body: str) -> set[str]:
     """Every name the paper uses for its own system (lower case)."""
     names = P.title_terms(title)
     if enabled("own_names"):
         names |= title_acronyms(title, body) | introduced_names(body) | P.main_system_names(body)
-    if enabled("title_sizes"):
-        names |= title_sized_names(title, body)
     return {n for n in names if len(n) >= 2}
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from paramtrack.extractors.numbers import NUMBER, to_int
-from paramtrack.extractors.rule_families import enabled
+from paramtrack.extractors.numbers import NUMBER
 
 # --- size mentions -------------------------------------------------------------------------------
 
@@ -82,11 +81,6 @@ SIZE_LIST_CONTEXT = re.compile(
 #: A list continues between two sizes: "132M, 368M, 1.3B and 7.0B parameters", "from 125M to 175B".
 LIST_GAP = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or|to|-|/|,\s*to)\s*$", re.IGNORECASE)
 
-#: More sizes of the family a glued name opens: "Gizmo-1.5B/7B/72B", "Gizmo 30B and 175B",
-#: "Gizmo-7B, 13B, 33B, and 65B" (compact sizes only, each right after the list's separator).
-FAMILY_NEXT = re.compile(
-    r"(?:\s*/\s*|\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+)(?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])(?!\w|[.-]\d)"
-)
 #: What may follow a size inside a model's name: "Gemma-2-9B-it", "Granite-3.1-8B-Base",
 #: "Qwen3-235B-A22B" (total and active sizes), "pplx-7b-online".
 _VARIANT = (
@@ -342,28 +336,6 @@ def cue_matcher():
     return m
 
 
-#: A name the title glues a size to: "Nemotron 15B", "Stable LM Zephyr 3B", "RDT-1B", "Nemotron-4 15B".
-_TITLE_SIZED_NAME = re.compile(
-    r"(?<![\w-])(?P<name>[A-Z][A-Za-z0-9.]*(?:-[0-9]{1,2}(?:\.[0-9])?)?)[- ](?P<num>\d+(?:\.\d+)?)(?P<scale>[MBT])(?![\w.])"
-)
-
-
-def title_sizes(title: str | None) -> frozenset[int]:
-    """The sizes a title states ("Nemotron 15B", "Scaling Vision Transformers to 22 Billion
-    Parameters"): a title that gives a size gives the paper's own. Token and data counts are not."""
-    if not title:
-        return frozenset()
-    out: set[int] = set()
-    for m in list(SIZE.finditer(title)) + list(_TITLE_SIZED_NAME.finditer(title)):
-        if NOT_PARAMS_AFTER.match(title[m.end() :]):
-            continue
-        try:
-            out.add(to_int(m.group("num"), m.group("scale")))
-        except ValueError:
-            continue
-    return frozenset(out)
-
-
 def title_terms(title: str | None) -> set[str]:
     """Distinctive words of a title that may name the paper's system.
 
@@ -374,11 +346,6 @@ def title_terms(title: str | None) -> set[str]:
     if not title:
         return set()
     terms: set[str] = set()
-    # a name the title glues a size to is the paper's system, however plainly it is spelled
-    for m in _TITLE_SIZED_NAME.finditer(title) if enabled("title_sizes") else ():
-        name = m.group("name").lower()
-        if len(name) >= 3 and name not in _STOP:
-            terms.update({name, name.split("-")[0]} - {""})
     head, sep, rest = title.partition(":")
     if sep and len(head.split()) <= 4:
         for w in re.findall(r"[A-Za-z][A-Za-z0-9-]*", head):

@@ -21,7 +21,6 @@ from paramtrack.extractors.candidates import (
     Document,
     Mention,
     apply_paper_kind,
-    apply_title_size,
     build_document,
     find_mentions,
 )
@@ -113,18 +112,13 @@ def extract_abstract(
     doc = build_document([front], first_page=0)
     terms = system_names(title, doc.text)
     mentions = find_mentions(doc, title_terms=terms)
-    apply_title_size(mentions, title, doc.text)
     moe = enabled("moe_papers") and P.is_moe_paper(title, front)
     apply_paper_kind(mentions, moe)
-    cands = group_mentions(mentions, PaperContext(moe=moe, title_values=_title_values(title)))
+    cands = group_mentions(mentions, PaperContext(moe=moe))
     result.candidates = score_candidates(cands, model) if score else cands
     result.other_candidates = find_other_quantities(doc)
     result.domain, result.domain_confidence = classify_domain(front)
     return result
-
-
-def _title_values(title: str | None) -> frozenset[int]:
-    return P.title_sizes(title) if enabled("title_sizes") else frozenset()
 
 
 #: Characters of page 1 that stand in for an abstract the text does not head as one.
@@ -200,10 +194,9 @@ def rank_pages(
             pass
     if abstract:
         mentions += _merge_page_zero(page_zero(title, abstract), terms, mentions)
-    apply_title_size(mentions, title, doc.text)
     moe = enabled("moe_papers") and P.is_moe_paper(title, pages[0] if pages else "")
     apply_paper_kind(mentions, moe)
-    cands: list[Candidate] = group_mentions(mentions, PaperContext(moe=moe, title_values=_title_values(title)))
+    cands: list[Candidate] = group_mentions(mentions, PaperContext(moe=moe))
     if score:
         cands = score_candidates(cands, model)
     return doc, cands, find_other_quantities(doc)

@@ -16,8 +16,6 @@ from functools import lru_cache
 RULES_OFF_ENV = "PARAMTRACK_RULES_OFF"
 
 FAMILIES: dict[str, str] = {
-    "title_sizes": "a size the title states, and the name it glues it to, are the paper's own",
-    "name_families": 'a glued name that lists its family proposes each size ("X-1.5B/7B/72B")',
     "datasets": "a size glued to a dataset's name is no model's (\"JFT-300M\")",
     "moe_papers": "on a mixture-of-experts paper, the paper's own totals are MoE totals",
     "comparisons": 'comparison cues ("than", "compared to"), and own-work cues stop at a comparison',
