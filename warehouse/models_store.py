@@ -167,6 +167,40 @@ def import_epoch_rows(
     return counts
 
 
+#: ``curated_models.provenance``'s fields, in the order people read them.
+PROVENANCE_FIELDS = (
+    "system",
+    "parameters",
+    "parameters_kind",
+    "publication_date",
+    "domain",
+    "organization",
+    "training_compute",
+    "dataset_size",
+)
+
+
+def curated_rows(con: duckdb.DuckDBPyConnection, model_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The dataset's (merged) rows of these ``models`` ids, with per-column provenance: what a
+    reviewed system looks like once Epoch's other columns are kept."""
+    if not model_ids:
+        return {}
+    rows = _dicts(
+        con.execute(
+            f"SELECT {', '.join(CURATED_COLUMNS)}, provenance FROM curated_models WHERE list_contains(?, model_id)",
+            [model_ids],
+        )
+    )
+    return {int(r["model_id"]): r for r in rows}
+
+
+def has_epoch_rows(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any Epoch vintage was imported: without one no name is prefilled from Epoch and
+    no review supersedes anything."""
+    row = con.execute("SELECT EXISTS (SELECT 1 FROM models WHERE source = 'epoch')").fetchone()
+    return bool(row and row[0])
+
+
 def read_curated(con: duckdb.DuckDBPyConnection, *, until: date | None = None) -> pd.DataFrame:
     """The curated dataset as the fits see it (view ``curated_models``), in a stable order."""
     sql = f"SELECT {', '.join(CURATED_COLUMNS)} FROM curated_models"
