@@ -558,6 +558,13 @@ def create_app(config: AppConfig) -> FastAPI:
         if view is None:
             raise HTTPException(404, f"unknown paper {arxiv_id}")
         undone = {d["undoes"] for d in view["decisions"] if d.get("undoes")}
+        if form_error is not None:
+            # shown beside its form; a form the page does not have (a forged or stale candidate,
+            # an unknown action) gets the message above the candidates instead
+            shown = {str(c["candidate_id"]) for c in view["candidates"]}
+            form_error["placed"] = form_error["action"] in ("correct", "reject", "second_look", "note", "undo") or (
+                form_error["action"] == "approve" and form_error["candidate_id"] in shown
+            )
         return render(
             request,
             "paper.html",
