@@ -202,8 +202,10 @@ def has_epoch_rows(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def read_curated(con: duckdb.DuckDBPyConnection, *, until: date | None = None) -> pd.DataFrame:
-    """The curated dataset as the fits see it (view ``curated_models``), in a stable order."""
-    sql = f"SELECT {', '.join(CURATED_COLUMNS)} FROM curated_models"
+    """The curated dataset as the fits see it (view ``curated_models``), in a stable order,
+    with ``provenance`` (per column: which decision, or which Epoch file and row) for the
+    charts' downloads."""
+    sql = f"SELECT {', '.join(CURATED_COLUMNS)}, provenance FROM curated_models"
     params: list[Any] = []
     if until is not None:
         sql += " WHERE publication_date < ?"
