@@ -137,6 +137,9 @@ def error_line(exc: ParamtrackError) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: Typer reports usage errors; library errors become one line."""
+    from paramtrack.core import exit_noise
+
+    exit_noise.install()  # DuckDB's "nanobind: leaked ..." report at exit is noise
     try:
         app(args=argv, prog_name="paramtrack")
     except ParamtrackError as exc:
