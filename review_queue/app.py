@@ -529,6 +529,8 @@ def create_app(config: AppConfig) -> FastAPI:
         if target is None or target["decision_id"] != last["decision_id"]:
             return None
         state = store.item_state(con, last["arxiv_id"])
+        if state is None:
+            return None
         return {"decision_id": last["decision_id"], "arxiv_id": last["arxiv_id"], "version": state["version"]}
 
     def paper_response(

@@ -111,7 +111,7 @@ def _correction(view: dict[str, Any]) -> Correction:
         except InvalidDecision as exc:
             click.echo(f"  {exc}")
     changed = params is not None and (top is None or not math.isclose(params, float(top["value"]), rel_tol=1e-9))
-    evidence = _evidence(view, params) if changed else {}
+    evidence = _evidence(view, params) if params is not None and changed else {}
     kind = _ask("  kind", default=(top or {}).get("kind") or "unknown", type=click.Choice(KINDS))
     published = view["paper"]["published"]
     while True:
