@@ -495,8 +495,8 @@ svg text.axis-title{font-size:13px;font-weight:600}
 svg text.panel-title{font-size:14px;font-weight:600}
 .caption{font-size:13px;color:#555;max-width:75em}
 .note{font-size:13px;color:#7a4b00;background:#fff6e0;border:1px solid #f0d9a0;padding:4px 8px;display:inline-block}
-.legend{margin:.4em 0}
-.legend span{cursor:pointer;margin-right:1em;user-select:none;white-space:nowrap}
+.legend{margin:.4em 0;display:flex;flex-wrap:wrap;gap:.2em 1em}
+.legend span{cursor:pointer;user-select:none;white-space:nowrap}
 .legend span.off{opacity:.3}
 .fits{list-style:none;padding:0;margin:.3em 0;font-size:13px}
 .fits li{margin:.15em 0}
