@@ -75,7 +75,7 @@ from paramtrack.review_queue.service import (
     parse_date,
     parse_match_ids,
     parse_parameters,
-    suggested_system,
+    suggested_systems,
 )
 from paramtrack.review_queue.tokens import same_token
 from paramtrack.warehouse import Warehouse, models_store, undo_store
@@ -491,13 +491,13 @@ def create_app(config: AppConfig) -> FastAPI:
                 last = store.get_decision(con, done) if done else None
                 last_undo = undo_offer(con, last, reviewer_for(request))
                 epoch_imported = models_store.has_epoch_rows(con)
+                # the name Approve saves each top candidate under; none: the row asks for one
+                approvable = [r for r in rows if r["candidate_id"] is not None and r["status"] in store.OPEN_STATUSES]
+                names = suggested_systems(
+                    con, [(r["arxiv_id"], {"model": r["top_model"], "value": r["top_value"]}) for r in approvable]
+                )
                 for r in rows:
-                    # the name Approve saves the top candidate under; none: the row asks for one
-                    r["system"] = (
-                        suggested_system(con, r["arxiv_id"], {"model": r["top_model"], "value": r["top_value"]})
-                        if r["candidate_id"] is not None and r["status"] in store.OPEN_STATUSES
-                        else ""
-                    )
+                    r["system"] = names.get(r["arxiv_id"], "")
         except DatabaseLockedError as exc:
             return busy(request, exc)
         return render(

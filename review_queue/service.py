@@ -527,6 +527,22 @@ def offered_names(con: Connection, arxiv_id: str, cand: dict[str, Any] | None, v
     return {n for n in names if n}
 
 
+def suggested_systems(con: Connection, cands: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    """:func:`suggested_system` for each paper's candidate of a whole queue page, in one query:
+    the name its Approve button saves the value under ("" when it names none)."""
+    asked = [(arxiv_id, _model_name(cand), cand.get("value")) for arxiv_id, cand in cands]
+    epoch = models_store.epoch_names_of_same_size(con, asked)
+    out = {}
+    for arxiv_id, cand in cands:
+        names = epoch.get(arxiv_id, set())
+        out[arxiv_id] = next(iter(names)) if len(names) == 1 else (_model_name(cand) or "")
+    return out
+
+
+def _model_name(cand: dict[str, Any] | None) -> str | None:
+    return " ".join(str((cand or {}).get("model") or "").split())[:200] or None
+
+
 def suggested_system(con: Connection, arxiv_id: str, cand: dict[str, Any] | None, value: float | None = None) -> str:
     """The system name a value is prefilled with.
 

@@ -157,3 +157,25 @@ def test_a_corrected_date_and_domain_replace_epochs(epoch_db):
         "publication_date",
         "domain",
     ]
+
+
+def test_the_queue_names_its_rows_as_the_paper_page_does(epoch_db):
+    """The queue asks for every row's name in one query; it must be the paper page's name."""
+    from paramtrack.review_queue.service import suggested_system, suggested_systems
+
+    seed_paper(
+        epoch_db,
+        "2005.14165",
+        "Language Models are Few-Shot Learners",
+        [Cand(175e9, model="GPT-3", evidence="175 billion parameters", page=1)],
+    )
+    seed_paper(epoch_db, "2401.00009", "Nameless", [Cand(3e9, model=None, evidence="A 3B model.", page=2)])
+    asked = [
+        ("1810.04805", {"model": "BERTLARGE", "value": 335e6}),
+        ("2005.14165", {"model": "GPT-3", "value": 175e9}),
+        ("2401.00009", {"model": None, "value": 3e9}),
+    ]
+    with epoch_db.read() as con:
+        batch = suggested_systems(con, asked)
+        one_by_one = {arxiv_id: suggested_system(con, arxiv_id, cand) for arxiv_id, cand in asked}
+    assert batch == one_by_one == {"1810.04805": "BERT-Large", "2005.14165": "GPT-3 175B", "2401.00009": ""}

@@ -292,3 +292,31 @@ def epoch_rows_of_same_size(
             [value, rel_tol, value, arxiv_id, model, model],
         )
     )
+
+
+def epoch_names_of_same_size(
+    con: duckdb.DuckDBPyConnection,
+    asked: list[tuple[str, str | None, float | None]],
+    *,
+    rel_tol: float = 0.02,
+) -> dict[str, set[str]]:
+    """:func:`epoch_rows_of_same_size` for many candidates in one query: for each
+    ``(arxiv_id, model, value)``, the names of the Epoch rows that are probably that system.
+    The review queue asks it for every row it lists (one query instead of one per row)."""
+    wanted = [(a, m, float(v)) for a, m, v in asked if v is not None and v > 0]
+    if not wanted:
+        return {}
+    frame = pd.DataFrame(wanted, columns=["arxiv_id", "model", "value"])
+    con.register("_asked_sizes", frame)
+    try:
+        rows = con.execute(
+            "SELECT a.arxiv_id, list(DISTINCT m.system) FROM _asked_sizes a JOIN models m"
+            " ON m.source = 'epoch' AND abs(m.parameters - a.value) <= ? * a.value"
+            " AND (m.arxiv_id = a.arxiv_id OR (m.arxiv_id IS NULL AND a.model IS NOT NULL"
+            "      AND starts_with(system_key(m.system), system_key(a.model))))"
+            " GROUP BY a.arxiv_id",
+            [rel_tol],
+        ).fetchall()
+    finally:
+        con.unregister("_asked_sizes")
+    return {arxiv_id: set(names) for arxiv_id, names in rows}
