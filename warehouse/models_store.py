@@ -197,8 +197,8 @@ def curated_rows(con: duckdb.DuckDBPyConnection, model_ids: list[int]) -> dict[i
 def has_epoch_rows(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether any Epoch vintage was imported: without one no name is prefilled from Epoch and
     no review supersedes anything."""
-    row = con.execute("SELECT EXISTS (SELECT 1 FROM models WHERE source = 'epoch')").fetchone()
-    return bool(row and row[0])
+    rows = con.execute("SELECT EXISTS (SELECT 1 FROM models WHERE source = 'epoch')").fetchall()
+    return bool(rows and rows[0][0])
 
 
 def read_curated(con: duckdb.DuckDBPyConnection, *, until: date | None = None) -> pd.DataFrame:
@@ -306,17 +306,15 @@ def epoch_names_of_same_size(
     wanted = [(a, m, float(v)) for a, m, v in asked if v is not None and v > 0]
     if not wanted:
         return {}
-    frame = pd.DataFrame(wanted, columns=["arxiv_id", "model", "value"])
-    con.register("_asked_sizes", frame)
-    try:
-        rows = con.execute(
-            "SELECT a.arxiv_id, list(DISTINCT m.system) FROM _asked_sizes a JOIN models m"
-            " ON m.source = 'epoch' AND abs(m.parameters - a.value) <= ? * a.value"
-            " AND (m.arxiv_id = a.arxiv_id OR (m.arxiv_id IS NULL AND a.model IS NOT NULL"
-            "      AND starts_with(system_key(m.system), system_key(a.model))))"
-            " GROUP BY a.arxiv_id",
-            [rel_tol],
-        ).fetchall()
-    finally:
-        con.unregister("_asked_sizes")
+    ids, models, values = (list(column) for column in zip(*wanted))
+    rows = con.execute(
+        "WITH a AS (SELECT unnest(?::VARCHAR[]) AS arxiv_id, unnest(?::VARCHAR[]) AS model,"
+        " unnest(?::DOUBLE[]) AS value)"
+        " SELECT a.arxiv_id, list(DISTINCT m.system) FROM a JOIN models m"
+        " ON m.source = 'epoch' AND abs(m.parameters - a.value) <= ? * a.value"
+        " AND (m.arxiv_id = a.arxiv_id OR (m.arxiv_id IS NULL AND a.model IS NOT NULL"
+        "      AND starts_with(system_key(m.system), system_key(a.model))))"
+        " GROUP BY a.arxiv_id",
+        [ids, models, values, rel_tol],
+    ).fetchall()
     return {arxiv_id: set(names) for arxiv_id, names in rows}
