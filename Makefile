@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make demo` (the main job, offline) and `make test`.
-# Both create .venv on first use from the pinned requirements.lock (uv: ~5 s instead of ~70 s).
+# Both create .venv on first use from the pinned requirements.lock (uv: ~5 s instead of ~70 s);
+# `make demo` also puts the DuckDB CLI in .venv/bin (`. .venv/bin/activate` puts both on PATH).
 # `make check` is the gate before a commit (and CI's first step): lint, format, types, import
 # contracts, and the fast test tier (no browser, no Prefect, nothing marked slow).
 
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml requirements.lock
 	python3 -m uv pip install --quiet --python $(PY) --compile-bytecode --no-deps -e .
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(DUCKDB_CLI)
 	$(VENV)/bin/paramtrack demo
 
 browser:

@@ -9,10 +9,13 @@ otherwise, so a busy review session costs one refit, not one per click.
 A weekly run first finishes what earlier runs left unfinished (killed, or stopped because a
 source was down): their windows are re-run, resuming at their checkpoints, before this week's.
 A run that ends with a source down is reported to Prefect as Failed, so it shows in the UI.
+The weekly run's own log says in its first line what happened: the summary of each window it
+read, or the one-line reason it failed (its discover subflow keeps the progress lines).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,6 +40,7 @@ from paramtrack.flows.options import RunOptions, SourceSettings
 from paramtrack.warehouse import Warehouse, runs_store
 
 runlog.install()  # loaded by file path in a deployment's process: see flows/runlog.py
+log = logging.getLogger("paramtrack.schedule")
 
 DEPLOYMENT_NAME = "weekly-ingest"
 RECOMPUTE_DEPLOYMENT_NAME = "recompute-if-due"
@@ -91,23 +95,65 @@ def weekly_discover_flow(
         pdf_cache_dir=pdf_cache_dir,
     )
     common: dict[str, Any] = dict(db_path=db_path, options=options)
-    with Warehouse(db_path).write() as con:
-        runs_store.mark_interrupted(con)
-        unfinished = runs_store.unfinished_windows(con, "discover", newer_than_days=31)
-    for job in unfinished:
-        if (job["since"], job["until"], sorted(job["categories"])) == (
-            since,
-            until,
-            sorted(categories or DEFAULT_CATEGORIES),
-        ):
-            continue  # this week's window: run below
-        earlier = run_discover(since=job["since"], until=job["until"], categories=job["categories"], **common)
-        if earlier.status == "source_down":
-            return Failed(message=f"resuming {job['since']}..{job['until']}: {earlier.error}")
-    summary = run_discover(since=since, until=until, categories=categories, **common)
+    done: list[str] = []  # what the run did, window by window, for its one summary line
+    window = f"{since}..{until}"
+    # Nothing is logged to this (parent) run until the end: its first log line is the summary,
+    # or the one-line reason it failed, before any traceback (the discover subflow's run keeps
+    # its own progress lines and, for an unexpected error, the one traceback).
+    try:
+        with Warehouse(db_path).write() as con:
+            runs_store.mark_interrupted(con)
+            unfinished = runs_store.unfinished_windows(con, "discover", newer_than_days=31)
+        for job in unfinished:
+            if (job["since"], job["until"], sorted(job["categories"])) == (
+                since,
+                until,
+                sorted(categories or DEFAULT_CATEGORIES),
+            ):
+                continue  # this week's window: run below
+            window = f"{job['since']}..{job['until']} (resumed)"
+            earlier = run_discover(since=job["since"], until=job["until"], categories=job["categories"], **common)
+            if earlier.status == "source_down":
+                return _failed(f"resuming {window}: {earlier.error}", done)
+            done.append(_summary_line(window, earlier))
+        window = f"{since}..{until}"
+        summary = run_discover(since=since, until=until, categories=categories, **common)
+    except Exception as exc:
+        return _failed(f"{window}: {one_line(exc)}", done)
     if summary.status == "source_down":
-        return Failed(message=summary.error, data=summary.counts())
+        return _failed(f"{window}: {summary.error}", done)
+    done.append(_summary_line(window, summary))
+    log.info("Weekly run completed: %s", "; ".join(done))
     return summary.counts()
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line: a ParamtrackError's message (and hint), else the type and the
+    first line of the message (the traceback stays with the run that raised it)."""
+    from paramtrack.core.errors import ParamtrackError
+
+    if isinstance(exc, ParamtrackError):
+        return " ".join(str(exc).split())
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _summary_line(window: str, summary: Any) -> str:
+    """What one discover run of the weekly run did, in the words of the terminal's summary."""
+    return (
+        f"{window}: {summary.polled} papers read, {len(summary.newly_notable)} newly notable, "
+        f"{summary.pdfs_downloaded} PDFs downloaded ({summary.pdfs_failed} unavailable), "
+        f"{summary.staged + summary.abstracts_staged} staged for review in {summary.seconds:.0f} s"
+    )
+
+
+def _failed(reason: str, done: list[str]) -> State:
+    """Log the reason as the run's (first) line and end the run Failed with it as the state's
+    message, which the UI, ``paramtrack status`` and the failure webhook show. Returned rather
+    than raised, so Prefect's engine adds no traceback of its own to the run."""
+    line = reason + (f" (done before: {'; '.join(done)})" if done else "")
+    log.error("Weekly run failed: %s", line)
+    return Failed(message=line)
 
 
 def weekly_deployment(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from paramtrack.core.errors import (
     DatabaseLockedError,
@@ -22,8 +23,43 @@ from paramtrack.core.errors import (
 from paramtrack.core.settings import DEFAULT_DB, Settings, configure_ranker
 from paramtrack.sources.retrying import is_loopback
 
+#: Options of the root command: given after a subcommand, the subcommand knows them not.
+GLOBAL_OPTIONS = ("--db",)
+
+
+def misplaced_global_hint(option: str, args: list[str]) -> str | None:
+    """For ``args`` after the root options (the subcommand and its arguments), the hint when
+    ``option`` is among them: where it goes, with the value given and the rest of the command
+    ("--db goes before the command: paramtrack --db X recompute"); None when it is not."""
+    for i, arg in enumerate(args[1:], start=1):
+        if arg == "--":
+            return None
+        if arg == option or arg.startswith(option + "="):
+            if arg == option:
+                value = args[i + 1] if i + 1 < len(args) else "PATH"
+                rest = args[:i] + args[i + 2 :]
+            else:
+                value, rest = arg.split("=", 1)[1], args[:i] + args[i + 1 :]
+            return f"{option} goes before the command: paramtrack {option} {value} {' '.join(rest)}"
+    return None
+
+
+class RootGroup(TyperGroup):
+    """The root command: a global option given after a subcommand is a usage error with a hint
+    saying where it goes, not only "No such option"."""
+
+    def invoke(self, ctx: Any) -> Any:
+        args = [*getattr(ctx, "_protected_args", getattr(ctx, "protected_args", [])), *ctx.args]
+        for option in GLOBAL_OPTIONS:
+            hint = misplaced_global_hint(option, args)
+            if hint is not None:
+                ctx.fail(f"No such option: {option} (it is an option of paramtrack itself)\n{hint}")
+        return super().invoke(ctx)
+
+
 app = typer.Typer(
     name="paramtrack",
+    cls=RootGroup,
     help="Keep a curated dataset of ML model sizes current: discover, extract, review, refit.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -103,6 +139,9 @@ def error_line(exc: ParamtrackError) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: Typer reports usage errors; library errors become one line."""
+    from paramtrack.core import exit_noise
+
+    exit_noise.install()  # DuckDB's "nanobind: leaked ..." report at exit is noise
     try:
         app(args=argv, prog_name="paramtrack")
     except ParamtrackError as exc:

@@ -8,7 +8,9 @@ Routes
 ``GET  /papers/{id}/match?system=`` the Epoch rows a value for that system would supersede (JSON)
 ``POST /papers/{id}/decide``        approve | correct | reject | second_look | note (a value whose
                                     superseded Epoch rows differ from the ones shown gets a
-                                    confirmation page first)
+                                    confirmation page first; a refused one shows the paper
+                                    again with the message at its form and the input kept)
+``POST /papers/{id}/undo``          undo the reviewer's own last decision on the paper
 ``POST /reviewer``                  remember the reviewer's name in a cookie
 ``GET|POST /login``, ``POST /logout``  token login (only when started with a token)
 ``GET  /digests``, ``/digests/{name}``  run digests (newest first), one rendered to HTML
@@ -49,10 +51,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.types import Receive, Scope, Send
 
 from paramtrack.core.errors import DatabaseLockedError, ParamtrackError
+from paramtrack.core.units import format_count
 from paramtrack.reporting.files import digest_path, list_digests
 from paramtrack.review_queue.csrf import UNSAFE_METHODS, CsrfTokens, foreign_origin
 from paramtrack.review_queue.digests import digest_html
 from paramtrack.review_queue.highlight import highlight
+from paramtrack.review_queue.history import describe
 from paramtrack.review_queue.limits import MAX_BODY_BYTES, BodySizeLimit, FailureThrottle
 from paramtrack.review_queue.pdf_files import cached_pdf_file
 from paramtrack.review_queue.service import (
@@ -65,15 +69,17 @@ from paramtrack.review_queue.service import (
     MatchChanged,
     NotStaged,
     ReviewService,
+    UndoRefused,
     check_reviewer,
     format_params,
     match_ids,
     parse_date,
     parse_match_ids,
     parse_parameters,
+    suggested_systems,
 )
 from paramtrack.review_queue.tokens import same_token
-from paramtrack.warehouse import Warehouse
+from paramtrack.warehouse import Warehouse, models_store, undo_store
 from paramtrack.warehouse import review_store as store
 from paramtrack.warehouse.publish import ReadCopyPublisher
 
@@ -81,6 +87,7 @@ HERE = Path(__file__).resolve().parent
 CSRF_COOKIE = "pt_csrf"
 SESSION_COOKIE = "pt_session"
 REVIEWER_COOKIE = "pt_reviewer"
+VIEW_COOKIE = "pt_view"  # "compact": denser queue rows (set by app.js, read when rendering)
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -253,7 +260,10 @@ def create_app(config: AppConfig) -> FastAPI:
     env.filters["params"] = format_params
     env.filters["dt"] = _fmt_dt
     env.filters["highlight"] = highlight
-    env.globals.update(KINDS=KINDS, DOMAINS=DOMAINS, REASONS=REASONS)
+    env.filters["describe"] = describe
+    # a decided value to the digit that tells it from the proposal: 174.6B, not 175B
+    env.filters["exact_params"] = lambda v: format_count(v, digits=4, missing="—")
+    env.globals.update(KINDS=KINDS, DOMAINS=DOMAINS, REASONS=REASONS, match_ids=match_ids)
     sessions = Sessions(config.session_ttl_s)
     csrf_tokens = CsrfTokens()
     throttle = Throttles()
@@ -384,6 +394,8 @@ def create_app(config: AppConfig) -> FastAPI:
             charts=charts_available(),
             new_request_id=lambda: uuid.uuid4().hex,
             path=request.url.path,
+            compact=request.cookies.get(VIEW_COOKIE) == "compact",
+            db_path=str(config.db_path),
             **ctx,
         )
         return HTMLResponse(html, status_code=status_code)
@@ -478,6 +490,15 @@ def create_app(config: AppConfig) -> FastAPI:
                 decided, total = store.week_progress(con, week_value)
                 domains = store.queue_domains(con)
                 last = store.get_decision(con, done) if done else None
+                last_undo = undo_offer(con, last, reviewer_for(request))
+                epoch_imported = models_store.has_epoch_rows(con)
+                # the name Approve saves each top candidate under; none: the row asks for one
+                approvable = [r for r in rows if r["candidate_id"] is not None and r["status"] in store.OPEN_STATUSES]
+                names = suggested_systems(
+                    con, [(r["arxiv_id"], {"model": r["top_model"], "value": r["top_value"]}) for r in approvable]
+                )
+                for r in rows:
+                    r["system"] = names.get(r["arxiv_id"], "")
         except DatabaseLockedError as exc:
             return busy(request, exc)
         return render(
@@ -496,6 +517,69 @@ def create_app(config: AppConfig) -> FastAPI:
             total=total,
             domains=domains,
             last=last,
+            last_undo=last_undo,
+            epoch_imported=epoch_imported,
+        )
+
+    def undo_offer(con: Any, last: dict[str, Any] | None, reviewer: str | None) -> dict[str, Any] | None:
+        """The Undo button of the "Saved decision" line: the decision just saved, while it is
+        still the reviewer's own last decision on its paper, with that paper's version."""
+        if not last or last["action"] == "undo":
+            return None
+        target = undo_store.undoable(con, last["arxiv_id"], reviewer)
+        if target is None or target["decision_id"] != last["decision_id"]:
+            return None
+        state = store.item_state(con, last["arxiv_id"])
+        if state is None:
+            return None
+        return {"decision_id": last["decision_id"], "arxiv_id": last["arxiv_id"], "version": state["version"]}
+
+    def paper_response(
+        request: Request,
+        arxiv_id: str,
+        *,
+        done: int | None = None,
+        status_code: int = 200,
+        form_error: dict[str, Any] | None = None,
+        form_values: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        """The paper page; after a refused decision, with the message beside the form that was
+        sent and everything typed into it kept (``form_values``), never a separate error page."""
+        reviewer = reviewer_for(request) or (form_values or {}).get("reviewer") or None
+        typed = (form_values or {}).get("system" if (form_error or {}).get("action") == "approve" else "model")
+        try:
+            view = service.paper_view(arxiv_id, reviewer)
+            # what the name kept in a refused form supersedes, shown again beside it
+            form_matches = service.match_preview(arxiv_id, typed) if form_error and typed else []
+            last = last_undo = None
+            if done:
+                with wh.read() as con:
+                    last = store.get_decision(con, done)
+                    last_undo = undo_offer(con, last, reviewer)
+        except DatabaseLockedError as exc:
+            return busy(request, exc)
+        if view is None:
+            raise HTTPException(404, f"unknown paper {arxiv_id}")
+        undone = {d["undoes"] for d in view["decisions"] if d.get("undoes")}
+        if form_error is not None:
+            # shown beside its form; a form the page does not have (a forged or stale candidate,
+            # an unknown action) gets the message above the candidates instead
+            shown = {str(c["candidate_id"]) for c in view["candidates"]}
+            form_error["placed"] = form_error["action"] in ("correct", "reject", "second_look", "note", "undo") or (
+                form_error["action"] == "approve" and form_error["candidate_id"] in shown
+            )
+        return render(
+            request,
+            "paper.html",
+            status_code=status_code,
+            title=view["paper"]["title"] or arxiv_id,
+            last=last,
+            last_undo=last_undo,
+            undone=undone,
+            form_error=form_error,
+            form=form_values or {},
+            form_matches=form_matches,
+            **view,
         )
 
     digest_dir = config.digest_dir or config.db_path.parent / "digests"
@@ -587,13 +671,13 @@ def create_app(config: AppConfig) -> FastAPI:
                 supersedes=match_ids(exc.matches),
             )
         except (InvalidDecision, ValueError) as exc:
-            return render(
+            # In place: the paper again, the message at the form that was sent, its input kept.
+            return paper_response(
                 request,
-                "message.html",
+                arxiv_id,
                 status_code=400,
-                title="Not saved",
-                message=f"Not saved: {exc}",
-                back=f"/papers/{arxiv_id}",
+                form_error={"action": action, "candidate_id": form.get("candidate_id") or "", "message": str(exc)},
+                form_values=form,
             )
         except NotStaged:
             raise HTTPException(404, f"{arxiv_id} is not in the review queue") from None
@@ -619,6 +703,42 @@ def create_app(config: AppConfig) -> FastAPI:
             set_cookie(request, response, REVIEWER_COOKIE, outcome.decision["reviewer"], max_age=180 * 86400)
         return response
 
+    @app.post("/papers/{arxiv_id:path}/undo")
+    def undo(request: Request, arxiv_id: str, form: dict[str, str] = Depends(csrf_form)) -> Response:
+        """Undo the reviewer's own last decision on the paper (a decision of its own), then show
+        the paper as it is again."""
+        reviewer = config.reviewer or form.get("reviewer") or reviewer_for(request)
+        try:
+            version = form.get("version")
+            outcome = service.undo(
+                arxiv_id,
+                reviewer=reviewer,
+                decision_id=int(form.get("decision_id") or "0"),
+                expected_version=int(version) if version not in (None, "") else None,
+                request_id=form.get("request_id") or None,
+            )
+        except (InvalidDecision, UndoRefused, ValueError) as exc:
+            return paper_response(
+                request,
+                arxiv_id,
+                status_code=409 if isinstance(exc, UndoRefused) else 400,
+                form_error={"action": "undo", "candidate_id": "", "message": str(exc)},
+            )
+        except NotStaged:
+            raise HTTPException(404, f"{arxiv_id} is not in the review queue") from None
+        except DecisionConflict as exc:
+            return render(
+                request,
+                "conflict.html",
+                status_code=409,
+                title="Already decided" if exc.last else "Changed since you loaded it",
+                conflict=exc,
+                arxiv_id=arxiv_id,
+            )
+        except DatabaseLockedError as exc:
+            return busy(request, exc)
+        return RedirectResponse(f"/papers/{quote(arxiv_id)}?done={outcome.decision['decision_id']}", status_code=303)
+
     @app.get("/papers/{arxiv_id:path}/match")
     def match_preview(request: Request, arxiv_id: str, system: str = "") -> Response:
         """What saving a value for ``system`` would supersede: the page shows it as you type."""
@@ -643,17 +763,7 @@ def create_app(config: AppConfig) -> FastAPI:
 
     @app.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
     def paper_page(request: Request, arxiv_id: str, done: int | None = None) -> HTMLResponse:
-        try:
-            view = service.paper_view(arxiv_id)
-            last = None
-            if done:
-                with wh.read() as con:
-                    last = store.get_decision(con, done)
-        except DatabaseLockedError as exc:
-            return busy(request, exc)
-        if view is None:
-            raise HTTPException(404, f"unknown paper {arxiv_id}")
-        return render(request, "paper.html", title=view["paper"]["title"] or arxiv_id, last=last, **view)
+        return paper_response(request, arxiv_id, done=done)
 
     @app.post("/reviewer")
     def set_reviewer(request: Request, form: dict[str, str] = Depends(csrf_form)) -> Response:

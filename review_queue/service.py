@@ -32,9 +32,10 @@ from paramtrack.core.domains import DOMAINS
 from paramtrack.core.errors import ParamtrackError
 from paramtrack.core.units import format_count
 from paramtrack.review_queue.reviewer_text import clean_fields, clean_line
-from paramtrack.warehouse import Connection, Warehouse, models_store
+from paramtrack.warehouse import Connection, Warehouse, models_store, undo_store
 from paramtrack.warehouse import review_store as store
 from paramtrack.warehouse.review_store import DecisionConflict, NotStaged, Outcome
+from paramtrack.warehouse.undo_store import UndoRefused
 
 
 def format_params(value: float | None) -> str:
@@ -45,6 +46,7 @@ def format_params(value: float | None) -> str:
 __all__ = [
     "DecisionConflict",
     "NotStaged",
+    "UndoRefused",
     "Outcome",
     "InvalidDecision",
     "Correction",
@@ -259,13 +261,18 @@ class ReviewService:
 
     # -- reads --------------------------------------------------------------------------------
 
-    def paper_view(self, arxiv_id: str) -> dict[str, Any] | None:
+    def paper_view(self, arxiv_id: str, reviewer: str | None = None) -> dict[str, Any] | None:
+        """Everything a paper page or the terminal shows; ``reviewer`` decides which decision
+        (their own last one) is offered for undo."""
         with self.wh.read() as con:
             paper = store.paper(con, arxiv_id)
             if paper is None:
                 return None
             cands = store.candidates(con, arxiv_id)
             systems = store.review_models(con, arxiv_id)
+            dataset = models_store.curated_rows(con, [int(m["model_id"]) for m in systems])
+            for m in systems:
+                m["curated"] = dataset.get(int(m["model_id"]))
             epoch_rows = models_store.epoch_rows_of_paper(con, arxiv_id)
             for c in cands:
                 # what approving this candidate would write and supersede, shown before it applies
@@ -278,8 +285,21 @@ class ReviewService:
                 "decisions": store.paper_decisions(con, arxiv_id),
                 "systems": systems,
                 "epoch_rows": epoch_rows,
+                "epoch_imported": models_store.has_epoch_rows(con),
+                "undoable": undo_store.undoable(con, arxiv_id, reviewer),
                 "pdf_path": store.cached_pdf_path(con, arxiv_id),
             }
+
+    def name_for_value(self, arxiv_id: str, cand: dict[str, Any] | None, value: float | None) -> str:
+        """The system name to offer for a corrected value: the candidate's suggestion while its
+        count is kept; for another count, Epoch's name of this paper's row with that count, or
+        nothing. Never the name of another system the candidate happened to name (correcting
+        VGG's count must not offer "MultiBox", which Enter would save it under)."""
+        with self.wh.read() as con:
+            if value is None or (cand is not None and math.isclose(value, float(cand["value"]), rel_tol=1e-9)):
+                return suggested_system(con, arxiv_id, cand)
+            names = {r["system"] for r in models_store.epoch_rows_of_same_size(con, arxiv_id, None, value)}
+        return names.pop() if len(names) == 1 else ""
 
     def match_preview(self, arxiv_id: str, system: str) -> list[dict[str, Any]]:
         """The Epoch rows a value for ``system`` of this paper would supersede (read only)."""
@@ -287,6 +307,32 @@ class ReviewService:
             return models_store.matching_epoch_rows(con, arxiv_id, system.strip()[:200])
 
     # -- writes -------------------------------------------------------------------------------
+
+    def undo(
+        self,
+        arxiv_id: str,
+        *,
+        reviewer: str | None,
+        decision_id: int,
+        expected_version: int | None = None,
+        request_id: str | None = None,
+    ) -> Outcome:
+        """Undo the reviewer's own last decision on the paper, as a decision of its own (one
+        short transaction); :class:`~warehouse.undo_store.UndoRefused` says why not."""
+        name = check_reviewer(reviewer)
+        if request_id is not None and len(request_id) > 100:
+            raise InvalidDecision("request id too long")
+        with self.wh.write() as con:
+            outcome = undo_store.undo_decision(
+                con,
+                arxiv_id=arxiv_id,
+                reviewer=name,
+                decision_id=decision_id,
+                request_id=request_id or None,
+                expected_version=expected_version,
+            )
+        self._written()
+        return outcome
 
     def decide(self, arxiv_id: str, **kwargs: Any) -> Outcome:
         """Validate and apply one decision in its own transaction (see :meth:`decide_in`)."""
@@ -334,7 +380,7 @@ class ReviewService:
         Text the reviewer typed (name, note, system, evidence) is stored cleaned; what cleaning
         changed is kept raw beside the decision (:mod:`review_queue.reviewer_text`).
         """
-        typed, raw_text = clean_fields(
+        cleaned, raw_text = clean_fields(
             {
                 "reviewer": reviewer,
                 "note": note,
@@ -343,9 +389,9 @@ class ReviewService:
                 "evidence": correction.evidence if correction else None,
             }
         )
-        note, system = typed["note"], typed["system"]
+        note, system = cleaned["note"], cleaned["system"]
         if correction is not None:
-            correction = replace(correction, model=typed["model"], evidence=typed["evidence"])
+            correction = replace(correction, model=cleaned["model"], evidence=cleaned["evidence"])
             if correction.parameters is not None:
                 check_parameters(float(correction.parameters))  # whoever built the Correction
         reviewer = check_reviewer(reviewer)
@@ -399,12 +445,16 @@ class ReviewService:
             if params is None:
                 raise InvalidDecision("correct needs a parameter count (no candidate to start from)")
             name = " ".join((corr.model or system or "").split())[:200]
+            # What the page prefilled (or the terminal offered) is not the reviewer's own
+            # spelling: then Epoch's name of the same system stays in the dataset.
+            offered = offered_names(con, arxiv_id, cand, float(params))
+            typed = bool(name) and name not in offered
             if not name:
                 name = suggested_system(con, arxiv_id, cand, float(params))
             if not name:
                 raise InvalidDecision(
-                    "name the system this value belongs to (the candidate names none)",
-                    hint="type the model name, e.g. ResNet-152",
+                    "the candidate names no system: type the name of the system this value belongs to",
+                    hint="e.g. ResNet-152",
                 )
             kind = corr.kind or (cand or {}).get("kind") or "unknown"
             domain = corr.domain or paper.get("domain") or "other"
@@ -422,6 +472,7 @@ class ReviewService:
                 "domain": check_domain(domain) if corr.domain else (domain if domain in DOMAINS else "other"),
                 **evidence,
                 "replaces": corr.replaces,
+                "reviewed_columns": reviewed_columns(typed, corr),
                 "supersedes": [
                     {
                         "model_id": m["model_id"],
@@ -495,6 +546,44 @@ class ReviewService:
             f"a corrected value ({format_params(value)}) needs its own evidence: pick the"
             " candidate whose sentence states it, or type the sentence and its page",
         )
+
+
+def reviewed_columns(typed_name: bool, corr: Correction) -> list[str]:
+    """The columns a review decides, and so takes over from Epoch's row of the system: the
+    count and its kind always; the name, date and domain only when the reviewer gave them."""
+    columns = ["parameters", "parameters_kind"]
+    if typed_name:
+        columns.append("system")
+    if corr.date is not None:
+        columns.append("publication_date")
+    if corr.domain:
+        columns.append("domain")
+    return columns
+
+
+def offered_names(con: Connection, arxiv_id: str, cand: dict[str, Any] | None, value: float) -> set[str]:
+    """The names a reviewer was offered rather than typed: the candidate's model name and the
+    suggestion for its value and for the value saved (a correction may change the count)."""
+    names = {suggested_system(con, arxiv_id, cand), suggested_system(con, arxiv_id, cand, value)}
+    if cand is not None and cand.get("model"):
+        names.add(" ".join(str(cand["model"]).split())[:200])
+    return {n for n in names if n}
+
+
+def suggested_systems(con: Connection, cands: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    """:func:`suggested_system` for each paper's candidate of a whole queue page, in one query:
+    the name its Approve button saves the value under ("" when it names none)."""
+    asked = [(arxiv_id, _model_name(cand), cand.get("value")) for arxiv_id, cand in cands]
+    epoch = models_store.epoch_names_of_same_size(con, asked)
+    out = {}
+    for arxiv_id, cand in cands:
+        names = epoch.get(arxiv_id, set())
+        out[arxiv_id] = next(iter(names)) if len(names) == 1 else (_model_name(cand) or "")
+    return out
+
+
+def _model_name(cand: dict[str, Any] | None) -> str | None:
+    return " ".join(str((cand or {}).get("model") or "").split())[:200] or None
 
 
 def suggested_system(con: Connection, arxiv_id: str, cand: dict[str, Any] | None, value: float | None = None) -> str:

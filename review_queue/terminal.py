@@ -7,6 +7,7 @@ Prompts go through ``click.prompt`` so piped stdin works (tests, scripts); end o
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Callable
 from typing import Any
@@ -97,6 +98,9 @@ def _exact(value: float) -> str:
 
 
 def _correction(view: dict[str, Any]) -> Correction:
+    """Ask for the corrected values. A count that changes needs its own evidence, so that is
+    asked right after the count, before anything else, and without offering the replaced
+    candidate's sentence (which the service would refuse only after every other question)."""
     top = view["candidates"][0] if view["candidates"] else None
     params: float | None = None
     while True:
@@ -113,6 +117,8 @@ def _correction(view: dict[str, Any]) -> Correction:
             break
         except InvalidDecision as exc:
             click.echo(f"  {exc}")
+    changed = params is not None and (top is None or not math.isclose(params, float(top["value"]), rel_tol=1e-9))
+    evidence = _evidence(view, params) if params is not None and changed else {}
     kind = _ask("  kind", default=(top or {}).get("kind") or "unknown", type=click.Choice(KINDS))
     published = view["paper"]["published"]
     while True:
@@ -127,7 +133,7 @@ def _correction(view: dict[str, Any]) -> Correction:
         default=view["paper"]["domain"] if view["paper"]["domain"] in DOMAINS else "other",
         type=click.Choice(DOMAINS),
     )
-    return Correction(parameters=params, kind=kind, date=when, domain=domain, **_evidence(view, params))
+    return Correction(parameters=params, kind=kind, date=when, domain=domain, **evidence)
 
 
 def _match_line(matches: list[dict[str, Any]]) -> str:
@@ -156,19 +162,20 @@ def _system(service: ReviewService, arxiv_id: str, default: str) -> tuple[str, t
         default = name
 
 
-def _evidence(view: dict[str, Any], value: float | None) -> dict[str, Any]:
-    """The evidence for a corrected count: a candidate's sentence (by number) or typed text.
-    Enter keeps the candidate's own sentence, which the service accepts only for its own value."""
+def _evidence(view: dict[str, Any], value: float) -> dict[str, Any]:
+    """The evidence for a changed count: a candidate's sentence (by number) or typed text.
+    Required: the replaced candidate's sentence states another count, so it is never offered."""
     cands = view["candidates"]
-    if value is None:
-        return {}
+    click.echo(f"  a new count needs the sentence that states {format_params(value)}:")
+    for i, c in enumerate(cands[:9], start=1):
+        if math.isclose(float(c["value"]), value, rel_tol=1e-9):
+            where = "abstract" if c["page"] == 0 else f"page {c['page'] or '-'}"
+            click.echo(f"    {i}. {where}: {for_terminal(textwrap.shorten(c['evidence'] or '', 90))}")
     while True:
-        raw = _ask(
-            "  evidence: candidate number whose sentence states it, or type the sentence [Enter: the candidate's own]",
-            default="",
-        ).strip()
+        raw = _ask("  evidence: candidate number whose sentence states it, or type the sentence", default="").strip()
         if not raw:
-            return {}
+            click.echo("  evidence is required for a changed count")
+            continue
         if raw.isdigit() and 1 <= int(raw) <= len(cands):
             return {"evidence_candidate_id": cands[int(raw) - 1]["candidate_id"]}
         if raw.isdigit():
@@ -235,7 +242,9 @@ def run(service: ReviewService, reviewer: str, *, status: str = "open") -> dict[
                 elif key == "e":
                     correction = _correction(view)
                     top = view["candidates"][0] if view["candidates"] else {}
-                    named = _system(service, arxiv_id, top.get("system") or "")
+                    # the name offered is that of the value saved: never another system's
+                    default = service.name_for_value(arxiv_id, top or None, correction.parameters)
+                    named = _system(service, arxiv_id, default)
                     if named is None:
                         continue
                     kwargs = {

@@ -141,6 +141,23 @@ def flow_run_logs(api: str, flow_run_id: str) -> list[dict]:
             return out
 
 
+def own_logs(api: str, flow_run_id: str) -> list[dict]:
+    """The log lines of this flow run itself (not its subflows'), oldest first."""
+    r = httpx.post(
+        f"{api}/logs/filter",
+        timeout=10,
+        json={"logs": {"flow_run_id": {"any_": [flow_run_id]}}, "sort": "TIMESTAMP_ASC", "limit": 200},
+    )
+    r.raise_for_status()
+    return r.json()
+
+
+def flow_run(api: str, flow_run_id: str) -> dict:
+    r = httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=10)
+    r.raise_for_status()
+    return r.json()
+
+
 def child_pids(pid: int) -> list[int]:
     """Pids of the live direct children of ``pid`` (from /proc)."""
     out = []

@@ -108,7 +108,21 @@ def test_charts_and_the_model_table_in_chromium(browser, charted):  # noqa: F811
         assert second.locator("line.fit").count() == second.locator("path.fit-band").count() == 1
         notes = " ".join(page.locator("p.note").all_inner_texts())
         assert "above gap (>=20B): not drawn (R² 0.0" in notes and "crosses 0" in notes
+        # the reviewed systems are diamonds apart from Epoch's circles, their tooltip in the
+        # axis' units and naming the reviewer
+        assert first.locator("path.pt.reviewed").count() == 2
+        first.locator("path.pt.reviewed").first.hover()
+        page.wait_for_selector("#tip", state="visible")
+        tip = page.inner_text("#tip")
+        assert "M parameters" in tip and "reviewed in paramtrack by ada" in tip and "e+" not in tip
+        # every fit line and band is drawn inside the plot area's clip path
+        assert first.locator("g.plot[clip-path] line.fit").count() == 2
         page.screenshot(path=str(ARTIFACTS / "charts-trends-page.png"))
+        # the data of the page, with provenance, one click away
+        download = page.locator("a[href='chart_models.csv']").first
+        assert "with provenance" in download.inner_text()
+        data = page.request.get(srv.url + "/charts/chart_models.csv").text()
+        assert data.splitlines()[0].endswith(",provenance") and f"{PCD} row " in data
 
         # the model table: search, then domain + year, then size, then source
         page.locator("#model-table").scroll_into_view_if_needed()

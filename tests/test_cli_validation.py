@@ -23,14 +23,27 @@ def _no_prefect_api() -> dict[str, str]:
 # -- recompute: output folders -------------------------------------------------------------------
 
 
+def _warehouse(tmp_path: Path) -> str:
+    """An empty, migrated warehouse: recompute refuses a missing one before any path check."""
+    from paramtrack.warehouse import Warehouse
+
+    db = tmp_path / "w.duckdb"
+    Warehouse(db).migrate()
+    return str(db)
+
+
 def test_recompute_charts_pointing_at_a_file_is_one_line(paramtrack_exe, tmp_path):
     target = tmp_path / "charts.png"
     target.write_text("not a folder")
-    result = run(paramtrack_exe, "--db", str(tmp_path / "w.duckdb"), "recompute", "--charts", str(target), timeout=60)
+    db = _warehouse(tmp_path)
+    result = run(paramtrack_exe, "--db", db, "recompute", "--charts", str(target), timeout=60)
     line = one_line_error(result)
     assert "--charts" in line and "is a file, not a folder" in line
     assert target.read_text() == "not a folder"
-    assert not (tmp_path / "w.duckdb").exists()  # refused before any work
+    from paramtrack.warehouse import Warehouse
+
+    with Warehouse(db).read() as con:  # refused before any work: no run started
+        assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
 
 
 def test_recompute_charts_under_a_file_is_one_line(paramtrack_exe, tmp_path):
@@ -38,7 +51,7 @@ def test_recompute_charts_under_a_file_is_one_line(paramtrack_exe, tmp_path):
     result = run(
         paramtrack_exe,
         "--db",
-        str(tmp_path / "w.duckdb"),
+        _warehouse(tmp_path),
         "recompute",
         "--no-prefect",
         "--charts",
@@ -53,7 +66,7 @@ def test_recompute_export_file_slot_taken_by_a_folder_is_one_line(paramtrack_exe
     result = run(
         paramtrack_exe,
         "--db",
-        str(tmp_path / "w.duckdb"),
+        _warehouse(tmp_path),
         "recompute",
         "--no-prefect",
         "--export",
@@ -72,7 +85,7 @@ def test_recompute_gap_split_must_be_positive(paramtrack_exe, tmp_path, value):
     result = run(
         paramtrack_exe,
         "--db",
-        str(tmp_path / "w.duckdb"),
+        _warehouse(tmp_path),
         "recompute",
         "--no-prefect",
         f"--gap-split={value}",
@@ -140,9 +153,9 @@ def test_serve_with_an_unreachable_prefect_api_names_it(paramtrack_exe, tmp_path
     assert api in line and "prefect server start" in line
 
 
-def test_serve_with_an_exports_path_that_is_a_file_is_one_line(paramtrack_exe, tmp_path, replay_server):
+def test_serve_with_an_export_path_that_is_a_file_is_one_line(paramtrack_exe, tmp_path, replay_server):
     # Any HTTP answer counts as reachable, so the replay server stands in for a Prefect API here.
-    (tmp_path / "exports").write_text("x")
+    (tmp_path / "export").write_text("x")
     result = run(
         paramtrack_exe,
         "--db",
@@ -151,7 +164,7 @@ def test_serve_with_an_exports_path_that_is_a_file_is_one_line(paramtrack_exe, t
         env={"PREFECT_API_URL": replay_server.base_url + "/api", "PREFECT_HOME": str(tmp_path / "ph")},
         timeout=120,
     )
-    assert "exports folder" in one_line_error(result)
+    assert "export folder" in one_line_error(result)
 
 
 # -- recompute-if-due counts only runs with the same (default) configuration ----------------------
@@ -213,8 +226,8 @@ def test_recompute_writes_charts_and_exports_before_the_run_completes(paramtrack
 
 @pytest.mark.slow
 def test_a_recompute_without_charts_leaves_the_scheduled_chart_run_due(paramtrack_exe, corpus_dir, tmp_path):
-    """The hourly deployment writes charts; a manual run without --charts must not make it skip
-    (the charts would go stale), while one with the same --charts folder does."""
+    """The hourly deployment writes charts; a manual run with --no-charts must not make it skip
+    (the charts would go stale), while one with the same charts folder does."""
     db, charts = str(tmp_path / "w.duckdb"), str(tmp_path / "charts")
 
     def ok(*args: str) -> str:
@@ -223,7 +236,7 @@ def test_a_recompute_without_charts_leaves_the_scheduled_chart_run_due(paramtrac
         return result.stdout
 
     ok("import-epoch", str(corpus_dir / "epoch" / PCD))
-    ok("recompute", "--no-prefect")
-    assert "not due" in ok("recompute", "--no-prefect", "--if-due")  # no outputs wanted
+    ok("recompute", "--no-prefect", "--no-charts")
+    assert "not due" in ok("recompute", "--no-prefect", "--if-due", "--no-charts")  # no outputs wanted
     assert "not due" not in ok("recompute", "--no-prefect", "--if-due", "--charts", charts)
-    assert "not due" in ok("recompute", "--no-prefect", "--if-due", "--charts", charts)
+    assert "not due" in ok("recompute", "--no-prefect", "--if-due")  # the default folder: the same

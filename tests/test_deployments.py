@@ -20,9 +20,12 @@ from support_processes import (
     WebhookReceiver,
     child_pids,
     deployment_id,
+    flow_run,
     flow_run_logs,
     free_port,
+    own_logs,
     prefect_server,
+    subflow_runs,
     trigger,
     wait_final,
     wait_for,
@@ -130,6 +133,9 @@ def test_the_weekly_ingest_deployment_runs_to_completed(served):
     assert any(m.startswith("arXiv: ") and "papers submitted" in m for m in lines), lines
     assert any(m.startswith("Warehouse: ") for m in lines), lines
     assert any(line["task_run_id"] and line["name"].startswith("paramtrack.") for line in logs), logs
+    # The weekly (parent) run's own log is not empty: its first line is the run's summary.
+    first = wait_for(lambda: own_logs(served.api, run["id"]), 30, "the parent run's own log")[0]["message"]
+    assert first.startswith("Weekly run completed: ") and "papers read" in first and "staged for review" in first
 
 
 def test_the_recompute_deployment_refits_after_an_approval_and_does_nothing_when_nothing_is_due(served):
@@ -210,6 +216,64 @@ def test_a_failed_scheduled_run_is_a_health_problem_and_the_next_digest_lists_it
     assert failed["name"] in newest and "refused the connection" in newest
     after = json.loads(_status(paramtrack_exe, served).stdout)
     assert not [p for p in after["health"]["problems"] if "weekly-discover/weekly-ingest" in p]
+
+
+def test_a_failed_weekly_run_says_why_in_its_first_log_line_and_its_subflow_is_not_completed(served):
+    """A real cause that fails the discover subflow itself: another live ingest holds this
+    week's window (the run-lock of a process that is alive). Read back from Prefect's API."""
+    import socket
+    from datetime import UTC, datetime, timedelta
+
+    from paramtrack.core.settings import DEFAULT_CATEGORIES
+    from paramtrack.warehouse import runs_store
+
+    until = datetime.now(UTC).date()
+    key = runs_store.discover_window_key(until - timedelta(days=7), until, list(DEFAULT_CATEGORIES))
+    with Warehouse(served.db).write() as con:
+        con.execute(
+            "INSERT INTO run_locks (job_key, run_id, pid, host, acquired_at, heartbeat_at)"
+            " VALUES (?, 'another-ingest', ?, ?, now(), now())",
+            [key, os.getpid(), socket.gethostname()],  # this test process: alive
+        )
+    try:
+        failed = served.run("weekly-ingest", FAST)
+    finally:
+        with Warehouse(served.db).write() as con:
+            con.execute("DELETE FROM run_locks WHERE run_id = 'another-ingest'")
+    assert failed["state_type"] == "FAILED", _message(failed)
+    assert "another ingest of this window is running" in failed["state"]["message"]
+
+    logs = wait_for(lambda: own_logs(served.api, failed["id"]), 30, "the parent run's own log")
+    first = logs[0]["message"]
+    assert first.startswith(f"Weekly run failed: {until - timedelta(days=7)}..{until}: another ingest of this window")
+    assert "\n" not in first and "Traceback" not in first
+    assert not [line for line in logs if "Traceback" in line["message"]]  # the engine added none
+    subflows = [flow_run(served.api, i) for i in subflow_runs(served.api, failed["id"]) if i != failed["id"]]
+    assert [(r["name"] != failed["name"], r["state_type"]) for r in subflows] == [(True, "FAILED")]
+    # the serving terminal: one traceback at most per failure, and no library noise
+    served_log = served.log.read_text()
+    assert "Traceback" not in served_log  # this failure and the refused connection's before it
+    assert "nanobind" not in served_log and "leaked" not in served_log
+    assert "Unexpected result for failed state" not in served_log
+
+
+def test_status_shows_both_schedules(served, paramtrack_exe):
+    import json
+
+    report = json.loads(_status(paramtrack_exe, served).stdout)
+    assert [(s["deployment"], s["state"]) for s in report["schedules"]] == [
+        ("weekly-discover/weekly-ingest", "scheduled"),
+        ("recompute/recompute-if-due", "scheduled"),
+    ]
+    text = subprocess.run(
+        [paramtrack_exe, "--db", str(served.db), "status"],
+        env={**os.environ, "PREFECT_API_URL": served.api},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert "Next scheduled recompute: " in text and "(recompute/recompute-if-due)" in text
+    assert "Recompute: " in text
 
 
 def test_a_crashed_scheduled_run_makes_status_exit_1_with_its_message(served, paramtrack_exe):

@@ -20,6 +20,7 @@ import pytest
 PCD = "pcd_notable_ml_systems_2022-09.csv"
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"  # `make duckdb-cli` (a `make test` prerequisite)
 ANALYST_TABLES = [
+    "review_epoch_base",
     "papers",
     "notable_papers",
     "watchlist",

@@ -154,6 +154,7 @@ def test_review_server_refuses_a_port_out_of_range_in_one_line(paramtrack_exe, t
 
 
 def test_review_server_on_a_port_in_use_is_one_line(paramtrack_exe, tmp_path):
+    Warehouse(tmp_path / "w.duckdb").migrate()  # (a missing one is refused first)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

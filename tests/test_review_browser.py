@@ -194,3 +194,192 @@ def test_charts_work_under_the_csp(browser, warehouse, tmp_path):
     csp = [m for m in console if "Content Security Policy" in m or "Refused to" in m]
     assert csp == [] and errors == [], (csp, errors)
     assert all(u.startswith(srv.url) or u.startswith("data:") for u in requests), requests
+
+
+# -- review without dead ends (issue 27) ---------------------------------------------------------
+
+NAMELESS = "2301.00042"
+
+
+@pytest.fixture()
+def dead_ends_server(warehouse, tmp_path):
+    """The demo queue plus a paper whose top candidate names no system, and 30 more papers so
+    that the queue is longer than a screen."""
+    from test_review_support import Cand, seed_paper
+
+    seed_demo_queue(warehouse)
+    seed_paper(
+        warehouse,
+        NAMELESS,
+        "Scaling Laws Without a Name",
+        [Cand(3e9, model=None, evidence="We train a model with 3B parameters.", page=2, score=0.9)],
+        citations=9000,
+    )
+    for i in range(30):
+        seed_paper(
+            warehouse,
+            f"2302.{i:05d}",
+            f"Filler paper {i} about a model of moderate size and a long enough title to wrap",
+            [
+                Cand(
+                    (i + 1) * 1e8,
+                    model=f"Filler-{i}",
+                    evidence=f"Filler-{i} has {(i + 1) * 100}M parameters, trained on a corpus we describe at length.",
+                    page=4,
+                )
+            ],
+            citations=100 - i,
+        )
+    with Server(warehouse.path) as srv:
+        yield srv
+
+
+def _name(page, base: str, name: str = "hana") -> None:
+    page.goto(base + "/")
+    page.fill("[data-reviewer-name]", name)
+    page.click("form.name-form button")
+    page.wait_for_url(base + "/")
+
+
+def test_approving_a_nameless_candidate_asks_for_the_name_in_place(browser, dead_ends_server, warehouse):
+    ARTIFACTS.mkdir(exist_ok=True)
+    base = dead_ends_server.url
+    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    _name(page, base)
+    # The queue's first row is the nameless paper: 'a' asks for the name in the row instead of
+    # sending a form the server would refuse on a page of its own.
+    row = page.locator("tr[data-nav-row]").first
+    assert NAMELESS in row.inner_text()
+    page.keyboard.press("a")
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'system'")
+    assert page.url == base + "/"
+    assert page.evaluate("document.activeElement.placeholder") == "name it, then Enter"
+    page.screenshot(path=str(ARTIFACTS / "review-nameless-ask.png"))
+    page.keyboard.type("Scaling-3B")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/papers/*?done=*")
+    assert f"approve {NAMELESS} by hana" in page.inner_text(".flash")
+
+    # Without the page's script (or a name cleared by hand), the server's refusal comes back in
+    # place: the paper again, the message at the candidate's form, the name field focused.
+    page.goto(base + f"/papers/{NAMELESS}")
+    page.click("[data-undo] button")  # undo the approval first: the paper is open again
+    page.wait_for_url(f"**/papers/{NAMELESS}?done=*")
+    page.evaluate(
+        "() => { const i = document.querySelector('[data-approve] input[name=system]');"
+        " i.required = false; i.value = '   '; i.form.submit(); }"
+    )
+    page.wait_for_load_state()
+    error = page.locator("[data-approve] [data-form-error]")
+    assert "names no system" in error.inner_text()
+    assert page.evaluate("document.activeElement.name") == "system"
+    page.screenshot(path=str(ARTIFACTS / "review-nameless-refused.png"), full_page=True)
+    page.close()
+
+
+def test_a_refused_form_keeps_everything_typed(browser, dead_ends_server, warehouse):
+    base = dead_ends_server.url
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    _name(page, base)
+    page.goto(base + "/papers/2005.14165")
+    page.fill("[data-correct] input[name=parameters]", "174.6 gazillion")
+    page.fill("[data-correct] input[name=model]", "GPT-3 davinci")
+    page.select_option("[data-correct] select[name=kind]", "dense_total")
+    page.fill("[data-correct] input[name=date]", "2020-05-28")
+    page.fill("[data-correct] textarea[name=evidence]", "GPT-3 175B has 174.6 billion parameters.")
+    page.fill("[data-correct] input[name=evidence_page]", "8")
+    page.fill("[data-correct] input[name=note]", "checked table 2.1")
+    page.click("[data-correct] button")
+    page.wait_for_load_state()
+    assert "'174.6 gazillion' is not a number" in page.inner_text("#edit [data-form-error]")
+    kept = {
+        name: page.input_value(f"[data-correct] [name={name}]")
+        for name in ("parameters", "model", "kind", "date", "evidence", "evidence_page", "note")
+    }
+    assert kept == {
+        "parameters": "174.6 gazillion",
+        "model": "GPT-3 davinci",
+        "kind": "dense_total",
+        "date": "2020-05-28",
+        "evidence": "GPT-3 175B has 174.6 billion parameters.",
+        "evidence_page": "8",
+        "note": "checked table 2.1",
+    }
+    assert page.evaluate("document.activeElement.name") == "parameters"
+    page.screenshot(path=str(ARTIFACTS / "review-refused-form.png"), full_page=True)
+    page.fill("[data-correct] input[name=parameters]", "174.6B")  # fix only what was wrong
+    page.click("[data-correct] button")
+    page.wait_for_url("**/papers/*?done=*")
+    page.close()
+    with warehouse.read() as con:
+        assert con.execute(
+            "SELECT system, parameters, evidence_page, publication_date::VARCHAR FROM models"
+        ).fetchall() == [("GPT-3 davinci", 174.6e9, 8, "2020-05-28")]
+        assert con.execute("SELECT note FROM decisions").fetchall() == [("checked table 2.1",)]
+
+
+def test_undo_restores_the_previous_state_and_is_audited(browser, dead_ends_server, warehouse):
+    base = dead_ends_server.url
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    _name(page, base)
+    page.goto(base + "/papers/2204.02311")
+    page.keyboard.press("a")  # approve PaLM's top candidate: on to the next paper
+    page.wait_for_url("**/papers/*?done=*")
+    assert "approve 2204.02311 by hana" in page.inner_text(".flash")
+    page.screenshot(path=str(ARTIFACTS / "review-saved-with-undo.png"))
+    page.keyboard.press("z")  # undo it from the next paper's page
+    page.wait_for_url("**/papers/2204.02311?done=*")
+    assert "Undone" in page.inner_text(".flash") and "pending again" in page.inner_text(".flash")
+    assert page.inner_text(".paper-head .status") == "pending"
+    history = page.inner_text("#history")
+    assert "undid #1 (approve)" in history and "(undone)" in history
+    assert "{" not in history  # readable, not the log's JSON
+    page.screenshot(path=str(ARTIFACTS / "review-undone.png"), full_page=True)
+    page.close()
+    with warehouse.read() as con:
+        assert con.execute("SELECT action, reviewer, undoes FROM decisions ORDER BY decision_id").fetchall() == [
+            ("approve", "hana", None),
+            ("undo", "hana", 1),
+        ]
+        assert con.execute("SELECT count(*) FROM models").fetchone()[0] == 0
+        assert con.execute("SELECT status FROM review_items WHERE arxiv_id = '2204.02311'").fetchone()[0] == "pending"
+
+
+def test_the_decided_list_shows_the_datasets_value_and_reviewer_and_a_compact_mode(
+    browser, dead_ends_server, warehouse
+):
+    from paramtrack.review_queue.service import Correction, ReviewService
+
+    ReviewService(warehouse).decide(
+        "2005.14165",
+        reviewer="ivan",
+        action="correct",
+        correction=Correction(parameters=174.6e9, evidence="It has 174.6B parameters.", evidence_page=8),
+        expected_version=0,
+    )
+    base = dead_ends_server.url
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    _name(page, base)
+    assert page.is_visible("[data-epoch-notice]")  # no Epoch vintage in this warehouse: says how
+    page.goto(base + "/?status=decided&week=all")
+    cell = page.locator("[data-dataset-value]").first.inner_text()
+    assert cell == "GPT-3 174.6B", cell  # the dataset's value, to the digit that differs ...
+    assert "proposed 175B" in page.locator("td.value").first.inner_text()  # ... beside the proposal
+    assert "by ivan" in page.inner_text("[data-decided-by]")
+    page.screenshot(path=str(ARTIFACTS / "review-decided-list.png"))
+
+    def rows_on_screen() -> int:
+        return page.evaluate(
+            "Array.from(document.querySelectorAll('tr[data-nav-row]'))"
+            ".filter((r) => r.getBoundingClientRect().bottom <= window.innerHeight).length"
+        )
+
+    page.goto(base + "/?week=all")
+    roomy = rows_on_screen()
+    page.keyboard.press("c")
+    compact = rows_on_screen()
+    assert compact >= 2 * roomy, (roomy, compact)
+    page.reload()  # the choice is remembered
+    assert page.evaluate("document.body.classList.contains('compact')") and rows_on_screen() == compact
+    page.screenshot(path=str(ARTIFACTS / "review-queue-compact.png"))
+    page.close()

@@ -32,8 +32,7 @@ def test_terminal_review_with_piped_stdin(warehouse, paramtrack_exe):
                 "175 billion",
                 "dense_total",
                 "2020-05-28",
-                "language",  # GPT-3: correct ...
-                "",  # ... evidence: the candidate's (same value)
+                "language",  # GPT-3: correct (same count: its own sentence stays, nothing asked)
                 "GPT-3 175B",
                 "y",  # ... system, shown its Epoch match, confirmed
                 "x",  # unknown key: help, same paper

@@ -148,8 +148,8 @@ def test_a_missing_database_is_a_one_line_error(paramtrack_exe, tmp_path):
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        f"Error: no database at {tmp_path / 'nope.duckdb'} (run 'paramtrack demo' or "
-        "'paramtrack ingest' first, or pass --db PATH)"
+        f"Error: no database at {tmp_path / 'nope.duckdb'} (create one with 'paramtrack demo', "
+        "'paramtrack ingest' or 'paramtrack import-epoch FILE', or pass the right one: paramtrack --db PATH COMMAND)"
     ]
     assert not (tmp_path / "nope.duckdb").exists()
 

@@ -104,7 +104,7 @@ def test_results_replaced_in_one_transaction(warehouse, corpus_dir, monkeypatch)
     _import(warehouse, corpus_dir / "epoch" / PCD)
     recompute(warehouse, config=TrendConfig(resamples=100))
     before = _tables(warehouse)
-    import paramtrack.flows.recompute as fr
+    import paramtrack.flows.refit as fr
 
     def broken_gap(models, cfg):
         return pd.DataFrame(
@@ -142,12 +142,12 @@ def test_a_chart_failure_marks_the_run_failed_and_keeps_the_old_results(warehous
     _import(warehouse, corpus_dir / "epoch" / PCD)
     recompute(warehouse, config=TrendConfig(resamples=100))
     before = _tables(warehouse)
-    import paramtrack.flows.recompute as fr
+    import paramtrack.trends.charts as charts_module
 
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fr, "write_charts", full_disk)
+    monkeypatch.setattr(charts_module, "write_charts", full_disk)
     with pytest.raises(OSError):
         recompute(
             warehouse,

@@ -31,10 +31,13 @@ serves them). File names are stable: :data:`CHART_FILES`.
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import html
 import math
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -42,8 +45,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from scipy import stats  # noqa: E402
+from scipy.special import stdtrit  # noqa: E402  (the t quantile; scipy.stats imports 2x slower)
+
+from paramtrack.core.text import neutralise_cell  # noqa: E402
+from paramtrack.core.units import format_count  # noqa: E402
+from paramtrack.trends.fit import MIN_POINTS, MIN_R2, fit_support, mark_support  # noqa: E402
 
 COLORS = {
     "language": "#1f77b4",
@@ -69,29 +78,19 @@ CHART_FILES = (
     "index.html",
     "charts.css",
     "charts.js",
+    "chart_models.csv",
+    "chart_trends.csv",
+    "chart_gap.csv",
 )
 
-MIN_POINTS = 10  # fewer models than this: no line
-MIN_R2 = 0.1  # the fit explains less than 10 % of the variance: no line
 LEVEL = 0.90  # confidence band of the fitted mean line (5-95 %, as the tables)
+REVIEWED_LABEL = "reviewed in paramtrack"
+#: The chart pages' downloads: the data each chart shows, with its provenance.
+DATA_FILES = ("chart_models.csv", "chart_trends.csv", "chart_gap.csv")
 
 
 # -- what may be drawn ---------------------------------------------------------------------
-
-
-def fit_support(row: pd.Series | dict) -> str | None:
-    """None when the fit may be drawn, else why not, in words a reader understands."""
-    reasons = []
-    n = int(row.get("n") or 0)
-    if n < MIN_POINTS:
-        reasons.append(f"too few models (n={n} < {MIN_POINTS})")
-    r2 = row.get("r2")
-    if r2 is None or not np.isfinite(r2) or r2 < MIN_R2:
-        reasons.append(f"R² {r2:.2f} < {MIN_R2}" if r2 is not None and np.isfinite(r2) else "no R²")
-    lo, hi = row.get("slope_p05"), row.get("slope_p95")
-    if lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi) and lo <= 0 <= hi:
-        reasons.append(f"slope interval [{lo:.2f}; {hi:.2f}] OOM/yr crosses 0")
-    return "; ".join(reasons) or None
+# fit_support (trends/fit.py) decides, for the charts and every table alike.
 
 
 def _band(row: pd.Series, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -102,7 +101,7 @@ def _band(row: pd.Series, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
         return None
     if not all(np.isfinite([mx, sxx, se])) or n < 3 or sxx <= 0:
         return None
-    t = stats.t.ppf(0.5 + LEVEL / 2, n - 2)
+    t = stdtrit(n - 2, 0.5 + LEVEL / 2)
     half = t * se * np.sqrt(1.0 / n + (xs - mx) ** 2 / sxx)
     y = row["intercept"] + row["slope"] * xs
     return y - half, y + half
@@ -111,6 +110,7 @@ def _band(row: pd.Series, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | Non
 def _points(sample: pd.DataFrame) -> pd.DataFrame:
     pts = sample[sample["y_parameters"].notna()].copy()
     pts["dom"] = pts["domain"].fillna("unknown")
+    pts["reviewed"] = (pts["source"] == "review") if "source" in pts else False
     return pts
 
 
@@ -170,8 +170,8 @@ def caption(sample: pd.DataFrame, when: datetime | None = None, *, bands: bool =
     reviewed = 0
     if "source" in sample:
         reviewed = int((sample["source"] == "review").sum())
-        if "source_file" in sample:
-            files = sorted(set(sample.loc[sample["source"] == "epoch", "source_file"].dropna()))
+    if "source_file" in sample:  # a reviewed row keeps the other columns of an Epoch file's row too
+        files = sorted(set(sample["source_file"].dropna()))
     vintage = ", ".join(files) if files else "no Epoch file"
     return (
         f"Data: paramtrack curated dataset (view curated_models): Epoch AI, {vintage} "
@@ -203,16 +203,48 @@ def _draw_fits(ax, lines: pd.DataFrame, pts: pd.DataFrame, *, colors=FIT_COLORS)
 
 
 def _scatter(ax, pts: pd.DataFrame, *, size: float = 14) -> None:
+    """Points by domain colour; a reviewed value is a black-edged diamond, so what paramtrack's
+    reviewers decided stands out from what Epoch lists."""
     for dom, grp in pts.groupby("dom", sort=True):
+        color = COLORS.get(str(dom), "#333333")  # "dom" holds domain names ("unknown" for none)
+        epoch, reviewed = grp[~grp["reviewed"]], grp[grp["reviewed"]]
         ax.scatter(
-            grp["x"],
-            10 ** grp["y_parameters"],
-            s=size,
-            alpha=0.6,
-            lw=0,
-            color=COLORS.get(str(dom), "#333333"),  # "dom" holds domain names ("unknown" for none)
-            label=f"{dom} ({len(grp)})",
+            epoch["x"], 10 ** epoch["y_parameters"], s=size, alpha=0.6, lw=0, color=color, label=f"{dom} ({len(grp)})"
         )
+        if len(reviewed):
+            ax.scatter(
+                reviewed["x"],
+                10 ** reviewed["y_parameters"],
+                s=size * 3,
+                marker="D",
+                alpha=0.95,
+                color=color,
+                edgecolors="black",
+                linewidths=0.9,
+                zorder=4,
+                label="_nolegend_",
+            )
+
+
+def _reviewed_handle(pts: pd.DataFrame) -> list[tuple[Line2D, str]]:
+    """The legend entry of the reviewed marker, when the chart has reviewed points."""
+    n = int(pts["reviewed"].sum())
+    if not n:
+        return []
+    marker = Line2D([], [], marker="D", ls="", color="#dddddd", markeredgecolor="black", markersize=6)
+    return [(marker, f"{REVIEWED_LABEL} ({n})")]
+
+
+def _limit_to_points(ax, pts: pd.DataFrame) -> None:
+    """Axes that fit the points, not the fit bands: a band running out at 1952 must not stretch
+    the axis (or be drawn below it); matplotlib clips what falls outside."""
+    if not len(pts):
+        return
+    y = pts["y_parameters"]
+    ax.set_ylim(10 ** (math.floor(float(y.min())) - 0.2), 10 ** (math.ceil(float(y.max())) + 0.2))
+    x0, x1 = float(pts["x"].min()), float(pts["x"].max())
+    pad = max((x1 - x0) * 0.02, 0.3)
+    ax.set_xlim(x0 - pad, x1 + pad)
 
 
 def _shade_gap(ax, x0: float | None = None, x1: float | None = None) -> None:
@@ -246,6 +278,13 @@ def _note(ax, lines: list[str], x: float = 0.01) -> None:
 
 
 def trends_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
+    fig = trends_figure(sample, trends)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def trends_figure(sample: pd.DataFrame, trends: pd.DataFrame) -> Figure:
+    """The two trend panels (what ``trends.png`` shows), as a figure to save or inspect."""
     pts = _points(sample)
     single, gap_eras = _split_eras(_era_lines(trends))
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(13, 11), dpi=100)
@@ -253,11 +292,13 @@ def trends_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
     _shade_gap(top)
     skipped = _draw_fits(top, single, pts)
     _axes(top, "(a) All eras: the single trend of each era, with its 90 % confidence band")
+    _limit_to_points(top, pts)
     dom_handles, dom_labels = top.get_legend_handles_labels()
     n_dom = pts["dom"].nunique()
+    reviewed = _reviewed_handle(pts)
     doms = top.legend(
-        dom_handles[:n_dom] + [Patch(color="#d62728", alpha=0.15)],
-        dom_labels[:n_dom] + [GAP_LABEL],
+        dom_handles[:n_dom] + [h for h, _ in reviewed] + [Patch(color="#d62728", alpha=0.15)],
+        dom_labels[:n_dom] + [label for _, label in reviewed] + [GAP_LABEL],
         title="domain (models)",
         fontsize=9,
         loc="upper left",
@@ -276,6 +317,7 @@ def trends_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
         _shade_gap(bottom)
     skipped = _draw_fits(bottom, gap_eras, recent, colors=FIT_COLORS[1:])
     _axes(bottom, "(b) Since the break: models below and above the gap, fitted separately (colours: domain, as in (a))")
+    _limit_to_points(bottom, recent)
     handles, labels = bottom.get_legend_handles_labels()
     fits = [(h, lab) for h, lab in zip(handles, labels) if "OOM/yr" in lab]
     if fits:
@@ -284,8 +326,7 @@ def trends_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
     fig.suptitle("Parameters of notable ML models over time", fontsize=14, x=0.01, ha="left")
     fig.text(0.01, 0.005, caption(sample), fontsize=8.5, color="#444444", ha="left", va="bottom", wrap=True)
     fig.tight_layout(rect=(0, 0.03, 1, 0.97))
-    fig.savefig(path)
-    plt.close(fig)
+    return fig
 
 
 def trends_by_domain_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
@@ -299,13 +340,16 @@ def trends_by_domain_png(sample: pd.DataFrame, trends: pd.DataFrame, path: Path)
     )
     for ax, dom in zip(axes.flat, doms):
         mine = pts if dom == "all" else pts[pts["dom"] == dom]
-        ax.scatter(mine["x"], 10 ** mine["y_parameters"], s=14, alpha=0.6, lw=0, color=COLORS.get(dom, "#333333"))
+        _scatter(ax, mine)
         _shade_gap(ax)
         single, _ = _split_eras(_era_lines(trends, dom))
         skipped = _draw_fits(ax, single, mine)
         _axes(ax, f"{dom} ({len(mine)} models)")
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8, loc="lower right", framealpha=0.9)
+        _limit_to_points(ax, pts)  # shared axes: every panel's points fit
+        handles, labels = ax.get_legend_handles_labels()
+        fits = [(h, lab) for h, lab in zip(handles, labels) if "OOM/yr" in lab] + _reviewed_handle(mine)
+        if fits:
+            ax.legend(*zip(*fits), fontsize=8, loc="lower right", framealpha=0.9)
         _note(ax, skipped)
     for ax in list(axes.flat)[len(doms) :]:
         ax.set_visible(False)
@@ -349,6 +393,13 @@ def _gap_domains(gap: pd.DataFrame) -> list[str]:
 
 
 def gap_png(gap: pd.DataFrame, path: Path, sample: pd.DataFrame | None = None) -> None:
+    fig = gap_figure(gap, sample)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def gap_figure(gap: pd.DataFrame, sample: pd.DataFrame | None = None) -> Figure:
+    """The gap bars per domain (what ``gap.png`` shows), as a figure to save or inspect."""
     grid = gap[gap["band_kind"] == "grid"]
     named = gap[gap["band_kind"] == "named"]
     domains = _gap_domains(gap)
@@ -376,13 +427,19 @@ def gap_png(gap: pd.DataFrame, path: Path, sample: pd.DataFrame | None = None) -
                 lw=1.2,
                 zorder=3,
             )
+            # Inside the axes, top right (the legend is top left), with an arrow to the band:
+            # beside the band the label ran out of the axes when the band sat near an edge.
             ax.annotate(
                 f"paper's {b['label']} gap: n={int(b['n'])}, scarcity {b['scarcity']:.2f}{_interval(b)}: {_verdict(b)}",
-                xy=(b["band_hi_log10"], max(g["n"].max() if len(g) else 1, 1) * 0.92),
-                xytext=(8, 0),
-                textcoords="offset points",
+                xy=((b["band_lo_log10"] + b["band_hi_log10"]) / 2, max(g["n"].max() if len(g) else 1, 1) * 0.9),
+                xytext=(0.99, 0.97),
+                textcoords="axes fraction",
+                ha="right",
+                va="top",
                 fontsize=9.5,
                 bbox={"facecolor": "white", "edgecolor": "#222222", "alpha": 0.95},
+                arrowprops={"arrowstyle": "->", "color": "#222222", "lw": 1.0},
+                annotation_clip=False,
             )
         if "band_lo_log10" in g and len(g):
             ticks = np.arange(math.floor(lo.min()), math.ceil(hi.max()) + 1)
@@ -393,7 +450,7 @@ def gap_png(gap: pd.DataFrame, path: Path, sample: pd.DataFrame | None = None) -
         ax.set_ylabel(f"models published since {since}")
         ax.set_title(f"{dom}: models per parameter band, coloured by the bootstrap verdict", loc="left", fontsize=11)
         ax.grid(True, axis="y", alpha=0.3)
-        ax.set_ylim(0, max(g["n"].max() if len(g) else 1, 1) * 1.15)
+        ax.set_ylim(0, max(g["n"].max() if len(g) else 1, 1) * 1.35)  # room for the label at the top
     handles = [Patch(color=c, label=v) for v, c in VERDICT_COLORS.items()]
     handles.append(Patch(facecolor="none", edgecolor="#222222", hatch="///", label=GAP_LABEL))
     axes[0, 0].legend(handles=handles, fontsize=9, loc="upper left", title="verdict")
@@ -411,8 +468,7 @@ def gap_png(gap: pd.DataFrame, path: Path, sample: pd.DataFrame | None = None) -
         wrap=True,
     )
     fig.tight_layout(rect=(0, 0.04, 1, 0.96))
-    fig.savefig(path)
-    plt.close(fig)
+    return fig
 
 
 # -- HTML (inline SVG) -----------------------------------------------------------------------
@@ -440,8 +496,8 @@ svg text.axis-title{font-size:13px;font-weight:600}
 svg text.panel-title{font-size:14px;font-weight:600}
 .caption{font-size:13px;color:#555;max-width:75em}
 .note{font-size:13px;color:#7a4b00;background:#fff6e0;border:1px solid #f0d9a0;padding:4px 8px;display:inline-block}
-.legend{margin:.4em 0}
-.legend span{cursor:pointer;margin-right:1em;user-select:none;white-space:nowrap}
+.legend{margin:.4em 0;display:flex;flex-wrap:wrap;gap:.2em 1em}
+.legend span{cursor:pointer;user-select:none;white-space:nowrap}
 .legend span.off{opacity:.3}
 .fits{list-style:none;padding:0;margin:.3em 0;font-size:13px}
 .fits li{margin:.15em 0}
@@ -451,7 +507,10 @@ svg text.panel-title{font-size:14px;font-weight:600}
 .tip{position:fixed;pointer-events:none;background:#fff;border:1px solid #999;padding:4px 6px;
 font-size:12px;max-width:30em}
 .tip[hidden]{display:none}
-circle.off{display:none}
+.pt.off{display:none}
+.downloads{font-size:13px;margin:.4em 0}
+.downloads a{margin-right:1em}
+.legend .reviewed-key{cursor:default}
 table{border-collapse:collapse;font-size:13px}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;vertical-align:top;white-space:nowrap}
 td.text,th.text{text-align:left}
@@ -487,7 +546,7 @@ document.addEventListener('DOMContentLoaded', () => {
   document.querySelectorAll('.legend span[data-dom]').forEach((sp) => {
     sp.addEventListener('click', () => {
       const off = sp.classList.toggle('off');
-      document.querySelectorAll('circle[data-dom]').forEach((c) => {
+      document.querySelectorAll('.pt[data-dom]').forEach((c) => {
         if (c.dataset.dom === sp.dataset.dom) c.classList.toggle('off', off);
       });
     });
@@ -546,6 +605,37 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _clip_id(title: str) -> str:
+    """A clip-path id unique per chart of a page (several SVGs share one document)."""
+    return "plot-" + hashlib.sha1(title.encode()).hexdigest()[:10]
+
+
+def _clipped_span(a: float, b: float, intercept: float, slope: float, y0: float, y1: float) -> tuple[float, float]:
+    """The part of [a, b] where the line stays within [y0, y1] (empty when a >= b): a fit line
+    ends where it leaves the axes instead of running below them (1952 in panel (a))."""
+    if slope:
+        xs = sorted(((y0 - intercept) / slope, (y1 - intercept) / slope))
+        return max(a, xs[0]), min(b, xs[1])
+    return (a, b) if y0 <= intercept <= y1 else (b, a)
+
+
+def _point_tip(r: pd.Series) -> str:
+    """A point's tooltip, its count written as the axis writes it ("175B", never "1.75e+11")."""
+    when = pd.Timestamp(r["publication_date"]).date()
+    tip = f"{r.get('system', '')} — {format_count(10 ** r['y_parameters'])} parameters, {when}, {r['dom']}"
+    if r.get("reviewed"):
+        who = r.get("reviewer")
+        return tip + f"; {REVIEWED_LABEL}" + (f" by {who}" if isinstance(who, str) and who else "")
+    file, row_no = r.get("source_file"), r.get("source_row")
+    if isinstance(file, str) and row_no is not None and not pd.isna(row_no):
+        return tip + f"; Epoch: {file} row {int(row_no)}"
+    return tip
+
+
+def _diamond(cx: float, cy: float, r: float) -> str:
+    return f"M{cx:.1f},{cy - r:.1f} L{cx + r:.1f},{cy:.1f} L{cx:.1f},{cy + r:.1f} L{cx - r:.1f},{cy:.1f} Z"
+
+
 def _trend_svg(
     pts: pd.DataFrame,
     lines: pd.DataFrame,
@@ -556,7 +646,8 @@ def _trend_svg(
     x_from: float | None = None,
 ) -> tuple[str, list[str]]:
     """An SVG scatter (log10 parameters against year) with the supported fits, their bands
-    and the gap band shaded; returns (svg, notes on fits not drawn)."""
+    and the gap band shaded, everything clipped to the plot area; returns (svg, notes on fits
+    not drawn). Reviewed points are black-edged diamonds, Epoch's circles."""
     W, H, L, R, T, B = width, height, 78, 20, 34, 52
     if x_from is not None:
         pts = pts[pts["x"] >= x_from]
@@ -574,16 +665,13 @@ def _trend_svg(
     def sy(y: float) -> float:
         return H - B - (y - y0) / (y1 - y0) * (H - T - B)
 
+    clip = _clip_id(title)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
         f'viewBox="0 0 {W} {H}" role="img" aria-label="{_esc(title)}">',
+        f'<defs><clipPath id="{clip}"><rect x="{L}" y="{T}" width="{W - L - R}" height="{H - T - B}"/></clipPath></defs>',
         f'<text class="panel-title" x="{L}" y="20">{_esc(title)}</text>',
     ]
-    g0, g1 = (max(min(math.log10(v), y1), y0) for v in GAP_BAND)
-    parts.append(
-        f'<rect x="{L}" y="{sy(g1):.1f}" width="{W - L - R}" height="{sy(g0) - sy(g1):.1f}" '
-        f'fill="#d62728" fill-opacity="0.10" class="gap-band" data-tip="{_esc(GAP_LABEL)}"/>'
-    )
     for y in range(int(y0), int(y1) + 1):
         parts.append(
             f'<line x1="{L}" x2="{W - R}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="#eee"/>'
@@ -603,17 +691,24 @@ def _trend_svg(
         f'<text class="axis-title" transform="translate(18 {(T + H - B) / 2:.0f}) rotate(-90)" '
         'text-anchor="middle">parameters (log scale)</text>'
     )
+    # Everything data-driven is drawn inside the plot area's clip path.
+    parts.append(f'<g class="plot" clip-path="url(#{clip})">')
+    g0, g1 = (max(min(math.log10(v), y1), y0) for v in GAP_BAND)
+    parts.append(
+        f'<rect x="{L}" y="{sy(g1):.1f}" width="{W - L - R}" height="{sy(g0) - sy(g1):.1f}" '
+        f'fill="#d62728" fill-opacity="0.10" class="gap-band" data-tip="{_esc(GAP_LABEL)}"/>'
+    )
     for _, r in pts.iterrows():
         dom = r["dom"]
-        label = (
-            f"{r.get('system', '')} — {10 ** r['y_parameters']:.3g} parameters, "
-            f"{pd.Timestamp(r['publication_date']).date()}, {dom}"
-        )
-        parts.append(
-            f'<circle cx="{sx(r["x"]):.1f}" cy="{sy(r["y_parameters"]):.1f}" r="3.5" '
-            f'fill="{COLORS.get(dom, "#333")}" fill-opacity="0.7" data-dom="{_esc(dom)}" '
-            f'data-tip="{_esc(label)}"/>'
-        )
+        cx, cy = sx(r["x"]), sy(r["y_parameters"])
+        common = f'fill="{COLORS.get(dom, "#333")}" data-dom="{_esc(dom)}" data-tip="{_esc(_point_tip(r))}"'
+        if r.get("reviewed"):
+            parts.append(
+                f'<path d="{_diamond(cx, cy, 5.5)}" {common} fill-opacity="0.95" stroke="#000" '
+                'stroke-width="1.2" class="pt reviewed"/>'
+            )
+        else:
+            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.5" {common} fill-opacity="0.7" class="pt"/>')
     notes = []  # the fits go on top of the points, so a dense cloud never hides a line
     for i, (_, row) in enumerate(lines.iterrows()):
         why = fit_support(row)
@@ -634,11 +729,16 @@ def _trend_svg(
                 + " Z"
             )
             parts.append(f'<path d="{d}" fill="{color}" fill-opacity="0.16" class="fit-band"/>')
+        a, b = _clipped_span(a, b, float(row["intercept"]), float(row["slope"]), y0, y1)
+        if a >= b:
+            continue
         ya, yb = row["intercept"] + row["slope"] * a, row["intercept"] + row["slope"] * b
         parts.append(
             f'<line x1="{sx(a):.1f}" y1="{sy(ya):.1f}" x2="{sx(b):.1f}" y2="{sy(yb):.1f}" '
             f'stroke="{color}" stroke-width="2.5" class="fit" data-tip="{_esc(_fit_label(row))}"/>'
         )
+    parts.append("</g>")
+    parts.append(f'<rect x="{L}" y="{T}" width="{W - L - R}" height="{H - T - B}" fill="none" stroke="#bbb"/>')
     parts.append("</svg>")
     return "".join(parts), notes
 
@@ -706,7 +806,13 @@ def _model_table(sample: pd.DataFrame) -> str:
                 else ""
             )
             who = f" (reviewed by {_esc(r.get('reviewer'))})" if r.get("reviewer") else ""
-            evidence = f"{link}{who}<br>{_esc(text[:240])}{'…' if len(text) > 240 else ''}"
+            row_no = r.get("source_row")
+            kept = (
+                f"<br>other columns: Epoch {_esc(file)} row {int(row_no)}"
+                if file and row_no is not None and not pd.isna(row_no)
+                else ""
+            )
+            evidence = f"{link}{who}<br>{_esc(text[:240])}{'…' if len(text) > 240 else ''}{kept}"
             src_label = "reviewed"
         else:
             row_no = r.get("source_row")
@@ -747,15 +853,20 @@ def trends_html(sample: pd.DataFrame, trends: pd.DataFrame, path: Path) -> None:
         f'<span data-dom="{_esc(d)}" class="{_dom_class(str(d))}">&#9679; {_esc(d)} ({n})</span>'
         for d, n in pts["dom"].value_counts().sort_index().items()
     )
+    n_reviewed = int(pts["reviewed"].sum())
+    if n_reviewed:
+        legend += f'<span class="reviewed-key">&#9670; {REVIEWED_LABEL} ({n_reviewed}); &#9679; Epoch</span>'
+
     single, gap_eras = _split_eras(_era_lines(trends))
     svg_a, notes_a = _trend_svg(pts, single, title="(a) All eras: the single trend of each era")
     break_x = min((_frac(r["era_start"]) for _, r in gap_eras.iterrows()), default=None)
     parts = [
         f'<p class="caption">{_esc(caption(sample))}</p>',
+        _downloads(),
         "<p>Hover a point for the model, a line for its fit; click a domain to hide it. "
         "Shaded around each line: its 90 % confidence band. A fit the data cannot support "
-        f"(fewer than {MIN_POINTS} models, R² below {MIN_R2}, or a slope interval crossing "
-        "0) is not drawn; the note says why.</p>",
+        f"(fewer than {MIN_POINTS} models, R² below {MIN_R2}, a slope interval crossing "
+        "0, or a slope that is not positive) is not drawn; the note says why.</p>",
         f'<div class="legend">{legend}</div>',
         svg_a,
         _fit_list(single),
@@ -805,7 +916,9 @@ def _trend_table(trends: pd.DataFrame) -> str:
             if isinstance(v, float):
                 v = "" if math.isnan(v) else f"{v:.3g}"
             cells.append(f"<td>{_esc(v)}</td>")
-        why = fit_support(r) if r["metric"] == "parameters" else "compute: not charted"
+        why = fit_support(r)
+        if r["metric"] != "parameters":
+            why = "not charted" + (f"; not supported: {why}" if why else "")
         cells.append(f'<td class="text">{_esc(why or "yes")}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<h2>Trend table</h2><table><tr>{head}</tr>{''.join(body)}</table>"
@@ -916,7 +1029,8 @@ def gap_html(gap: pd.DataFrame, path: Path, sample: pd.DataFrame | None = None) 
     cap = caption(sample, bands=False) if sample is not None else "Data: paramtrack curated dataset."
     body = (
         f'<p class="caption">{_esc(cap)}</p>'
-        "<p>Models per half-order-of-magnitude parameter band (grid anchored at 2·10^k, so "
+        + _downloads()
+        + "<p>Models per half-order-of-magnitude parameter band (grid anchored at 2·10^k, so "
         "one band is 20B-63B). A band is <em>scarce</em> when it holds at most half as many "
         "models as the thinner of its two neighbourhoods, both populated. The verdict comes "
         "from 1,000 bootstrap resamples of the models (fixed seed): scarce in at least 95 % "
@@ -938,6 +1052,7 @@ def index_html(path: Path, trends: pd.DataFrame | None = None, sample: pd.DataFr
         '<li><a href="gap.html">The parameter gap with its uncertainty (interactive)</a> — '
         '<a href="gap.png">PNG</a></li></ul>'
     )
+    body += _downloads()
     if sample is not None:
         body = f'<p class="caption">{_esc(caption(sample))}</p>' + body
     if trends is not None and len(trends):
@@ -945,11 +1060,76 @@ def index_html(path: Path, trends: pd.DataFrame | None = None, sample: pd.DataFr
     path.write_text(_PAGE.format(title="paramtrack charts", body=body), encoding="utf-8")
 
 
+def _downloads() -> str:
+    return (
+        '<p class="downloads">Download (CSV): <a href="chart_models.csv" download>the models shown, with '
+        'provenance</a> <a href="chart_trends.csv" download>the fits, and whether each is drawn</a> '
+        '<a href="chart_gap.csv" download>the gap table</a></p>'
+    )
+
+
+def provenance_text(provenance: Any) -> str:
+    """``curated_models.provenance`` as one cell: the columns grouped by where they come from,
+    a decision first ("decision 12: parameters, parameters_kind; FILE row 351: system, ...")."""
+    if not isinstance(provenance, dict):
+        return ""
+    by_source: dict[str, list[str]] = {}
+    for column, source in provenance.items():
+        if isinstance(source, str) and source:
+            by_source.setdefault(source, []).append(column)
+    order = sorted(by_source, key=lambda src: (not src.startswith("decision"), src))
+    return "; ".join(f"{src}: {', '.join(by_source[src])}" for src in order)
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows([[neutralise_cell(v) for v in row] for row in rows])
+    return path
+
+
+def _opt(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def write_data(sample: pd.DataFrame, trends: pd.DataFrame, gap: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """The chart pages' downloads (:data:`DATA_FILES`): every model drawn with where each of
+    its values comes from, the fits with whether (and why not) they are drawn, the gap table."""
+    pts = _points(sample).sort_values(["publication_date", "system"] if "system" in sample else ["publication_date"])
+    model_cols = ["system", "domain", "publication_date", "parameters", "source", "reviewer", "decision_id"]
+    model_cols += ["evidence", "evidence_page", "arxiv_id", "source_file", "source_row"]
+    rows = []
+    for _, r in pts.iterrows():
+        values = [_opt(r.get(c)) for c in model_cols]
+        values[2] = pd.Timestamp(r["publication_date"]).date().isoformat()
+        values[3] = 10 ** float(r["y_parameters"]) if values[3] is None else values[3]
+        rows.append([*values, provenance_text(r.get("provenance"))])
+    written = [_write_csv(out_dir / DATA_FILES[0], [*model_cols, "provenance"], rows)]
+    fits = mark_drawn(trends)
+    fit_cols = [c for c in fits.columns if c != "run_id"]
+    written.append(
+        _write_csv(out_dir / DATA_FILES[1], fit_cols, [[_opt(r.get(c)) for c in fit_cols] for _, r in fits.iterrows()])
+    )
+    gap_cols = [c for c in gap.columns if c != "run_id"]
+    written.append(
+        _write_csv(out_dir / DATA_FILES[2], gap_cols, [[_opt(r.get(c)) for c in gap_cols] for _, r in gap.iterrows()])
+    )
+    return written
+
+
+def mark_drawn(trends: pd.DataFrame) -> pd.DataFrame:
+    """``trends`` with ``drawn``/``not_drawn_reason`` (a table read back from the warehouse has
+    them; a hand-made one gets them from the same rule)."""
+    return trends if {"drawn", "not_drawn_reason"} <= set(trends.columns) else mark_support(trends)
+
+
 def write_charts(sample: pd.DataFrame, trends: pd.DataFrame, gap: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Write the chart files (:data:`CHART_FILES`) into ``out_dir``; returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     assets(out_dir)
+    write_data(sample, mark_drawn(trends), gap, out_dir)
     trends_png(sample, trends, out_dir / "trends.png")
     trends_by_domain_png(sample, trends, out_dir / "trends_by_domain.png")
     trends_html(sample, trends, out_dir / "trends.html")

@@ -367,6 +367,45 @@ class Groups:
     atom_of_group: list[np.ndarray]  # atom indices summed into each group
 
 
+MIN_POINTS = 10  # fewer models than this: no line
+MIN_R2 = 0.1  # the fit explains less than 10 % of the variance: no line
+
+
+def fit_support(row: pd.Series | dict) -> str | None:
+    """None when the data support the fit (so charts draw it), else why not, in words a reader
+    understands. One rule for every place a fit is shown: the charts, their notes and tables,
+    the ``trends`` table (``drawn``, ``not_drawn_reason``) and ``paramtrack recompute``.
+
+    Not supported: fewer than :data:`MIN_POINTS` models, R² below :data:`MIN_R2`, a 5-95 %
+    slope interval that crosses 0 (no trend, so no doubling time), or a slope that is not
+    positive (sizes shrink: a negative "doubling time" is a halving time, not a doubling).
+    """
+    reasons = []
+    n = int(row.get("n") or 0)
+    if n < MIN_POINTS:
+        reasons.append(f"too few models (n={n} < {MIN_POINTS})")
+    r2 = row.get("r2")
+    if r2 is None or not np.isfinite(r2) or r2 < MIN_R2:
+        reasons.append(f"R² {r2:.2f} < {MIN_R2}" if r2 is not None and np.isfinite(r2) else "no R²")
+    lo, hi = row.get("slope_p05"), row.get("slope_p95")
+    crosses = lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi) and lo <= 0 <= hi
+    if crosses:
+        reasons.append(f"slope interval [{lo:.2f}; {hi:.2f}] OOM/yr crosses 0")
+    slope = row.get("slope")
+    if not crosses and slope is not None and np.isfinite(slope) and slope <= 0:
+        reasons.append(f"slope {slope:.2f} OOM/yr is not positive: sizes shrink, no doubling time")
+    return "; ".join(reasons) or None
+
+
+def mark_support(trends: pd.DataFrame) -> pd.DataFrame:
+    """``trends`` with ``drawn`` and ``not_drawn_reason`` filled in by :func:`fit_support`."""
+    out = trends.copy()
+    reasons = [fit_support(row) for _, row in out.iterrows()]
+    out["not_drawn_reason"] = pd.Series(reasons, index=out.index, dtype=object)
+    out["drawn"] = pd.Series([r is None for r in reasons], index=out.index, dtype=bool)
+    return out
+
+
 @dataclass
 class TrendResult:
     trends: pd.DataFrame
@@ -401,6 +440,8 @@ TREND_COLUMNS = [
     "x_mean",
     "x_sxx",
     "resid_se",
+    "drawn",
+    "not_drawn_reason",
 ]
 BREAK_COLUMNS = [
     "metric",
@@ -625,7 +666,7 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
                 **_band_terms(g_point[g], float(point["sse"][g])),
             }
         )
-    trends_df = pd.DataFrame(rows, columns=TREND_COLUMNS)
+    trends_df = mark_support(pd.DataFrame(rows, columns=TREND_COLUMNS))
 
     # Assemble the breakpoints table.
     brows = []
@@ -702,6 +743,8 @@ __all__ = [
     "TrendResult",
     "default_eras",
     "fit_trends",
+    "fit_support",
+    "mark_support",
     "ols_from_stats",
     "doubling_months",
     "poisson_weights",

@@ -14,17 +14,25 @@ def _f(value, fmt: str) -> str:
 
 
 def format_trends(trends: pd.DataFrame, metric: str | None = None) -> str:
+    """The trend table; the last column says whether each fit is drawn, and why not (the rule of
+    ``trends.fit.fit_support``), so a negative "doubling" is never read as a drawn trend."""
+    from paramtrack.trends.fit import fit_support
+
     t = trends if metric is None else trends[trends["metric"] == metric]
     header = (
         f"{'metric':<16} {'domain':<14} {'era':<30} {'n':>5} {'OOM/yr':>7} {'doubling mo [5; 50; 95]':>28} {'R2':>5}"
+        "  fit"
     )
     lines = [header, "-" * len(header)]
     for _, r in t.iterrows():
         ci = f"[{_f(r['doubling_p05'], '.1f')}; {_f(r['doubling_p50'], '.1f')}; {_f(r['doubling_p95'], '.1f')}]"
+        why = r.get("not_drawn_reason") if "drawn" in r and not pd.isna(r.get("drawn")) else fit_support(r)
+        if isinstance(why, float) and math.isnan(why):
+            why = None
         lines.append(
             f"{r['metric']:<16} {r['domain']:<14} {r['era_label']:<30} {int(r['n']):>5} "
             f"{_f(r['slope'], '.2f'):>7} {_f(r['doubling_months'], '.1f'):>7} {ci:>20} "
-            f"{_f(r['r2'], '.2f'):>5}"
+            f"{_f(r['r2'], '.2f'):>5}  {'drawn' if not why else 'not drawn: ' + str(why)}"
         )
     return "\n".join(lines)
 

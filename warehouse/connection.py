@@ -17,6 +17,7 @@ pandas frames to DuckDB (both built in, no extension needed).
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import re
@@ -35,8 +36,12 @@ from paramtrack.core.errors import (
     NewerSchemaError,
 )
 from paramtrack.core.files import private_files
+from paramtrack.core.settings import MISSING_HINT
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
+log = logging.getLogger("paramtrack.warehouse")
+#: A lock held this long is worth a line: shorter waits are the normal interleaving of writers.
+WAIT_NOTICE_AFTER_S = 1.0
 
 #: Passed to every ``duckdb.connect``: nothing fetched or loaded behind our back, and SQL cannot
 #: switch it back on (``lock_configuration``).
@@ -155,10 +160,7 @@ class Warehouse:
     def _open(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         """Open the file, retrying while another process holds the lock."""
         if read_only and not self.path.exists():
-            raise InputError(
-                f"no database at {self.path}",
-                hint="run 'paramtrack demo' or 'paramtrack ingest' first, or pass --db PATH",
-            )
+            raise InputError(f"no database at {self.path}", hint=MISSING_HINT)
         check_format(self.path)
         if not read_only:
             try:
@@ -168,8 +170,10 @@ class Warehouse:
                     f"cannot create the folder {self.path.parent} for the database: {exc.strerror or exc}",
                     hint="pass --db in a writable folder",
                 ) from None
-        deadline = time.monotonic() + self.lock_timeout_s
+        started = time.monotonic()
+        deadline = started + self.lock_timeout_s
         delay = 0.01
+        told = False  # a long wait is said once, not once per retry
         while True:
             try:
                 if read_only:
@@ -196,6 +200,14 @@ class Warehouse:
                         f"database {self.path} is locked by {holder}; gave up after {self.lock_timeout_s:.0f} s",
                         hint="wait for that process to finish or stop it",
                     ) from exc
+                if not told and time.monotonic() - started >= WAIT_NOTICE_AFTER_S:
+                    told = True
+                    log.warning(
+                        "Waiting for the warehouse %s: %s holds its lock (up to %.0f s more)",
+                        self.path,
+                        _lock_holder(message) or "another process",
+                        max(deadline - time.monotonic(), 0),
+                    )
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.1)
             except duckdb.ConnectionException as exc:

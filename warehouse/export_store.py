@@ -28,6 +28,27 @@ from paramtrack.warehouse.csv_files import copy_csv
 EXPORT_FILES = ("models.csv", "models.parquet", "data_dictionary.csv", "data_dictionary.md")
 
 
+#: ``curated_models.provenance`` field -> the exported column it describes.
+_PROVENANCE_LABELS = (
+    ("system", "System"),
+    ("parameters", "Parameters"),
+    ("parameters_kind", "Parameters kind"),
+    ("publication_date", "Publication date"),
+    ("domain", "Domain"),
+    ("organization", "Organization"),
+    ("training_compute", "Training compute (FLOP)"),
+    ("dataset_size", "Training dataset size (datapoints)"),
+)
+# One text cell: the columns grouped by where they come from, decision first ("decision 12:
+# Parameters, Parameters kind; pcd_...csv row 351: System, Organization, ...").
+_PROVENANCE_SQL = (
+    "(SELECT string_agg(src || ': ' || cols, '; ' ORDER BY src NOT LIKE 'decision%', src) FROM ("
+    "SELECT src, string_agg(label, ', ' ORDER BY pos) AS cols FROM (VALUES "
+    + ", ".join(f"({i}, c.provenance.{field}, '{label}')" for i, (field, label) in enumerate(_PROVENANCE_LABELS))
+    + ") AS p(pos, src, label) WHERE src IS NOT NULL GROUP BY src))"
+)
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -108,8 +129,21 @@ COLUMNS: tuple[Column, ...] = (
         "URL",
         "reviewed rows: the PDF at the evidence page",
     ),
-    Column("Epoch file", "c.source_file", "text", "Epoch rows: the imported CSV file"),
-    Column("Epoch row", "c.source_row", "integer", "Epoch rows: 1-based data row in that file"),
+    Column(
+        "Epoch file",
+        "c.source_file",
+        "text",
+        "the imported Epoch CSV the row's Epoch columns come from (a reviewed row: that of the Epoch row it supersedes)",
+    ),
+    Column("Epoch row", "c.source_row", "integer", "1-based data row in that file"),
+    Column(
+        "Provenance",
+        _PROVENANCE_SQL,
+        "text",
+        "where each column's value comes from, grouped by source: 'decision N: Parameters, Parameters kind; "
+        "FILE row N: System, Organization, ...' (a reviewed row keeps every column of its Epoch row that the "
+        "reviewer did not decide)",
+    ),
     Column(
         "Supersedes",
         "s.supersedes",

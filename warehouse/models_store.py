@@ -167,9 +167,45 @@ def import_epoch_rows(
     return counts
 
 
+#: ``curated_models.provenance``'s fields, in the order people read them.
+PROVENANCE_FIELDS = (
+    "system",
+    "parameters",
+    "parameters_kind",
+    "publication_date",
+    "domain",
+    "organization",
+    "training_compute",
+    "dataset_size",
+)
+
+
+def curated_rows(con: duckdb.DuckDBPyConnection, model_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The dataset's (merged) rows of these ``models`` ids, with per-column provenance: what a
+    reviewed system looks like once Epoch's other columns are kept."""
+    if not model_ids:
+        return {}
+    rows = _dicts(
+        con.execute(
+            f"SELECT {', '.join(CURATED_COLUMNS)}, provenance FROM curated_models WHERE list_contains(?, model_id)",
+            [model_ids],
+        )
+    )
+    return {int(r["model_id"]): r for r in rows}
+
+
+def has_epoch_rows(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any Epoch vintage was imported: without one no name is prefilled from Epoch and
+    no review supersedes anything."""
+    rows = con.execute("SELECT EXISTS (SELECT 1 FROM models WHERE source = 'epoch')").fetchall()
+    return bool(rows and rows[0][0])
+
+
 def read_curated(con: duckdb.DuckDBPyConnection, *, until: date | None = None) -> pd.DataFrame:
-    """The curated dataset as the fits see it (view ``curated_models``), in a stable order."""
-    sql = f"SELECT {', '.join(CURATED_COLUMNS)} FROM curated_models"
+    """The curated dataset as the fits see it (view ``curated_models``), in a stable order,
+    with ``provenance`` (per column: which decision, or which Epoch file and row) for the
+    charts' downloads."""
+    sql = f"SELECT {', '.join(CURATED_COLUMNS)}, provenance FROM curated_models"
     params: list[Any] = []
     if until is not None:
         sql += " WHERE publication_date < ?"
@@ -256,3 +292,29 @@ def epoch_rows_of_same_size(
             [value, rel_tol, value, arxiv_id, model, model],
         )
     )
+
+
+def epoch_names_of_same_size(
+    con: duckdb.DuckDBPyConnection,
+    asked: list[tuple[str, str | None, float | None]],
+    *,
+    rel_tol: float = 0.02,
+) -> dict[str, set[str]]:
+    """:func:`epoch_rows_of_same_size` for many candidates in one query: for each
+    ``(arxiv_id, model, value)``, the names of the Epoch rows that are probably that system.
+    The review queue asks it for every row it lists (one query instead of one per row)."""
+    wanted = [(a, m, float(v)) for a, m, v in asked if v is not None and v > 0]
+    if not wanted:
+        return {}
+    ids, models, values = (list(column) for column in zip(*wanted))
+    rows = con.execute(
+        "WITH a AS (SELECT unnest(?::VARCHAR[]) AS arxiv_id, unnest(?::VARCHAR[]) AS model,"
+        " unnest(?::DOUBLE[]) AS value)"
+        " SELECT a.arxiv_id, list(DISTINCT m.system) FROM a JOIN models m"
+        " ON m.source = 'epoch' AND abs(m.parameters - a.value) <= ? * a.value"
+        " AND (m.arxiv_id = a.arxiv_id OR (m.arxiv_id IS NULL AND a.model IS NOT NULL"
+        "      AND starts_with(system_key(m.system), system_key(a.model))))"
+        " GROUP BY a.arxiv_id",
+        [ids, models, values, rel_tol],
+    ).fetchall()
+    return {arxiv_id: set(names) for arxiv_id, names in rows}

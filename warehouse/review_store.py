@@ -138,6 +138,7 @@ def stage_paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str:
                 note=f"was {state['status']}",
                 request_id=None,
                 at=now,
+                item_before=_item_before(state),
             )
             con.execute(
                 "UPDATE review_items SET status = 'second_look', flag_reason = ?, staged_at = ?,"
@@ -245,7 +246,7 @@ def candidate(con: duckdb.DuckDBPyConnection, candidate_id: int) -> dict[str, An
 _MODEL_COLUMNS = (
     "model_id, system, arxiv_id, parameters, parameters_kind, publication_date, domain,"
     " decision_id, reviewer, evidence, evidence_page, evidence_source, evidence_candidate_id,"
-    " updated_at"
+    " reviewed_columns, updated_at"
 )
 
 
@@ -301,6 +302,20 @@ STATUS_FILTERS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: A queue row: ``review_overview`` plus, for a decided paper, who made its last decision and
+#: when, and the values the dataset holds for it now (``dataset``: system and parameters of each
+#: of its reviewed systems, as ``curated_models`` shows them), not only the extracted candidate.
+_QUEUE_ROWS = (
+    "SELECT o.*, d.reviewer AS decided_by, d.decided_at, d.action AS decided_action, d.reason AS decided_reason,"
+    " s.dataset FROM review_overview o"
+    " LEFT JOIN review_items i USING (arxiv_id)"
+    " LEFT JOIN decisions d ON d.decision_id = i.last_decision_id"
+    " LEFT JOIN (SELECT m.arxiv_id, list(struct_pack(system := c.system, parameters := c.parameters)"
+    "   ORDER BY m.model_id) AS dataset FROM models m JOIN curated_models c USING (model_id)"
+    "   WHERE m.source = 'review' GROUP BY m.arxiv_id) s USING (arxiv_id)"
+)
+
+
 def queue(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -334,7 +349,7 @@ def queue(
         if sort == "score"
         else "citations DESC NULLS LAST, top_score DESC NULLS LAST"
     )
-    sql = f"SELECT * FROM review_overview WHERE {' AND '.join(where)} ORDER BY {order}, arxiv_id"
+    sql = f"SELECT * FROM ({_QUEUE_ROWS}) WHERE {' AND '.join(where)} ORDER BY {order}, arxiv_id"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(int(limit))
@@ -390,10 +405,13 @@ def _insert_decision(
     note: str | None,
     request_id: str | None,
     at: datetime,
+    item_before: dict[str, Any] | None = None,
+    undoes: int | None = None,
 ) -> int:
     row = con.execute(
         "INSERT INTO decisions (arxiv_id, reviewer, decided_at, action, candidate_id, old_value,"
-        " new_value, reason, note, request_id) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING decision_id",
+        " new_value, reason, note, request_id, item_before, undoes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+        " RETURNING decision_id",
         [
             arxiv_id,
             reviewer,
@@ -405,6 +423,8 @@ def _insert_decision(
             reason,
             note,
             request_id,
+            None if item_before is None else json.dumps(item_before, default=str),
+            undoes,
         ],
     ).fetchone()
     assert row is not None, "INSERT ... RETURNING of one row returns that row"
@@ -412,6 +432,7 @@ def _insert_decision(
 
 
 def _model_value(row: dict[str, Any]) -> dict[str, Any]:
+    """A review row as the audit log keeps it: everything an undo needs to write it back."""
     return {
         "model_id": row["model_id"],
         "system": row["system"],
@@ -422,6 +443,21 @@ def _model_value(row: dict[str, Any]) -> dict[str, Any]:
         "evidence": row["evidence"],
         "evidence_page": row["evidence_page"],
         "evidence_source": row["evidence_source"],
+        "evidence_candidate_id": row["evidence_candidate_id"],
+        "decision_id": row["decision_id"],
+        "reviewer": row["reviewer"],
+        "reviewed_columns": row["reviewed_columns"],
+    }
+
+
+def _item_before(state: dict[str, Any]) -> dict[str, Any]:
+    """The part of a paper's review state a decision changes, kept with the decision so that
+    an undo can put it back exactly."""
+    return {
+        "status": state["status"],
+        "flag_reason": state["flag_reason"],
+        "last_decision_id": state["last_decision_id"],
+        "reviewed_candidates": state["reviewed_candidates"],
     }
 
 
@@ -488,6 +524,7 @@ def apply_decision(
         note=note,
         request_id=request_id,
         at=now,
+        item_before=_item_before(state),
     )
 
     if action in ("approve", "correct"):
@@ -504,6 +541,7 @@ def apply_decision(
             new_value.get("evidence_page"),
             new_value.get("evidence_source"),
             new_value.get("evidence_candidate_id"),
+            new_value.get("reviewed_columns"),
             now,
         ]
         if current:
@@ -511,15 +549,15 @@ def apply_decision(
                 "UPDATE models SET system = ?, parameters = ?, parameters_kind = ?,"
                 " publication_date = ?, domain = ?, decision_id = ?, reviewer = ?, evidence = ?,"
                 " evidence_page = ?, evidence_source = ?, evidence_candidate_id = ?,"
-                " updated_at = ? WHERE model_id = ?",
+                " reviewed_columns = ?, updated_at = ? WHERE model_id = ?",
                 [*values, current["model_id"]],
             )
         else:
             con.execute(
                 "INSERT INTO models (system, parameters, parameters_kind, publication_date,"
                 " domain, decision_id, reviewer, evidence, evidence_page, evidence_source,"
-                " evidence_candidate_id, updated_at, arxiv_id, source)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'review')",
+                " evidence_candidate_id, reviewed_columns, updated_at, arxiv_id, source)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?, 'review')",
                 [*values, arxiv_id],
             )
         mark_dataset_changed(

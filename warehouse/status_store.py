@@ -171,6 +171,15 @@ def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[RunInfo
     return [_run(r) for r in rows]
 
 
+def last_dataset_change(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the curated dataset last changed (an approval, an undo, an Epoch import), or None:
+    what ``status`` compares with the last recompute to say whether one is due."""
+    if not _has_table(con, "dataset_events"):
+        return None
+    row = con.execute("SELECT max(changed_at) FROM dataset_events").fetchone()
+    return row[0] if row else None
+
+
 def queue_size(con: duckdb.DuckDBPyConnection) -> int:
     """Papers waiting for a decision: pending, or flagged for a second look (``review_queue``)."""
     if not _has_table(con, "review_items"):

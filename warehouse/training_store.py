@@ -8,7 +8,8 @@ notable, not ML, a duplicate) say nothing about the numbers and are skipped.
 The candidates are the ones the reviewer saw: those of the extraction the decided candidate came
 from, else the paper's newest lasting extraction made before the decision. Their features were
 stored with them (``candidates.features``); candidates from before features were stored are
-skipped, so old warehouses simply contribute nothing.
+skipped, so old warehouses simply contribute nothing. An undone decision (``decisions.undoes``)
+labels nothing.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def decision_examples(con: duckdb.DuckDBPyConnection) -> list[Example]:
     """One example per paper whose decisions label its candidates, in paper order."""
     decisions = con.execute(
         "SELECT decision_id, arxiv_id, decided_at, action, candidate_id, new_value, reason FROM decisions"
-        " WHERE action IN ('approve', 'correct', 'reject') ORDER BY arxiv_id, decided_at, decision_id"
+        " WHERE action IN ('approve', 'correct', 'reject') AND decision_id NOT IN (SELECT undoes FROM decisions"
+        " WHERE undoes IS NOT NULL) ORDER BY arxiv_id, decided_at, decision_id"
     ).fetchall()
     by_paper: dict[str, list[dict[str, Any]]] = {}
     for d in decisions:
@@ -111,7 +113,8 @@ def decision_examples(con: duckdb.DuckDBPyConnection) -> list[Example]:
 def decision_count(con: duckdb.DuckDBPyConnection) -> int:
     """How many decisions could label candidates (for ``paramtrack status``)."""
     row = con.execute(
-        "SELECT count(*) FROM decisions WHERE action IN ('approve', 'correct') OR (action = 'reject' AND reason = ?)",
+        "SELECT count(*) FROM decisions WHERE (action IN ('approve', 'correct') OR (action = 'reject' AND reason = ?))"
+        " AND decision_id NOT IN (SELECT undoes FROM decisions WHERE undoes IS NOT NULL)",
         [NO_COUNT_REASON],
     ).fetchone()
     return int(row[0]) if row else 0

@@ -183,9 +183,11 @@ def backfill_command(
     _refuse_if_running(settings.db_path, backfill_key(window_from, window_to, categories), "backfill")
     _check_sources(oai_url, s2_url, contact)
     show_progress(not quiet)
+    from paramtrack.commands import creating_warehouse
     from paramtrack.warehouse import Warehouse
 
-    Warehouse(settings.db_path).migrate()  # an unusable path is one line, not a failed flow run
+    with creating_warehouse(settings):
+        Warehouse(settings.db_path).migrate()  # an unusable path is one line, not a failed flow run
     configure_prefect(settings.db_path.parent)
     from paramtrack.flows.backfill import run_backfill
 

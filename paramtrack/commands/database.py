@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from paramtrack.core.errors import InputError
 from paramtrack.warehouse import Warehouse, catalog
 from paramtrack.warehouse.migrations import applied_migrations
 
@@ -16,10 +15,11 @@ db_app = typer.Typer(help="Create, migrate and inspect the DuckDB warehouse.", n
 @db_app.command("migrate")
 def migrate_command(ctx: typer.Context) -> None:
     """Create the database file or bring it up to the current schema."""
-    from paramtrack.commands import settings_from
+    from paramtrack.commands import creating_warehouse, settings_from
 
     wh = Warehouse(settings_from(ctx).db_path)
-    applied = wh.migrate()
+    with creating_warehouse(settings_from(ctx)):
+        applied = wh.migrate()
     if applied:
         typer.echo(f"{wh.path}: applied {', '.join(applied)}")
     else:
@@ -34,9 +34,9 @@ def info_command(
     """Show the schema version and how many rows each table holds."""
     import json
 
-    from paramtrack.commands import settings_from
+    from paramtrack.commands import existing_warehouse, settings_from
 
-    wh = Warehouse(settings_from(ctx).db_path)
+    wh = Warehouse(existing_warehouse(settings_from(ctx)))
     with wh.read() as con:
         migrations = [name for name, _ in applied_migrations(con)]
         counts = catalog.table_counts(con)
@@ -56,12 +56,10 @@ def info_command(
 @db_app.command("publish")
 def publish_command(ctx: typer.Context) -> None:
     """Publish the analysts' read copy (<db>.read.duckdb) now; runs that write do it themselves."""
-    from paramtrack.commands import settings_from
+    from paramtrack.commands import existing_warehouse, settings_from
     from paramtrack.warehouse.publish import publish_read_copy
 
-    wh = Warehouse(settings_from(ctx).db_path)
-    if not wh.path.exists():
-        raise InputError(f"no database at {wh.path}", hint="pass --db PATH")
+    wh = Warehouse(existing_warehouse(settings_from(ctx)))
     typer.echo(f"read copy: {publish_read_copy(wh)}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -176,11 +177,14 @@ def _source_settings(
 def _run_discover(db_path: Path, **params: Any):
     """Import Prefect only now (slow), with the project-local defaults set first; its local
     API server (when no PREFECT_API_URL is set) dies with this process, even after kill -9."""
-    from paramtrack.warehouse import Warehouse
-
     # Created or brought up to date now: an unusable path or file (not DuckDB, a newer schema,
     # an unwritable folder) is one line here, not a failed flow run in Prefect's logs.
-    Warehouse(db_path).migrate()
+    from paramtrack.commands import creating_warehouse
+    from paramtrack.core.settings import Settings
+    from paramtrack.warehouse import Warehouse
+
+    with creating_warehouse(Settings(db_path=db_path)):
+        Warehouse(db_path).migrate()
     configure_prefect(db_path.parent)
     from paramtrack.flows.discover import run_discover
     from paramtrack.flows.local_api import local_api
@@ -394,6 +398,7 @@ def demo_command(
         )
     _print_summary(summary, settings.db_path)
     _end_if_source_down(summary)
+    _import_demo_vintage(settings.db_path, corpus_dir)
     _print_top_candidates(settings.db_path)
     db = settings.db_path
     typer.echo("")
@@ -404,6 +409,26 @@ def demo_command(
 
     # analysts open the read copy, so a long session never blocks the pipeline's writes
     typer.echo(f'  duckdb -readonly {read_copy_path(db)} "SELECT * FROM review_queue"')
+
+
+#: The Epoch vintage the demo imports: the one Villalobos et al. (2022) worked from.
+DEMO_VINTAGE = "pcd_notable_ml_systems_2022-09.csv"
+
+
+def _import_demo_vintage(db_path: Path, corpus_dir: Path) -> None:
+    """Import the corpus's 2022-09 Epoch vintage: without one, the review page prefills no name
+    from Epoch and no reviewed value supersedes (or keeps the other columns of) an Epoch row."""
+    from paramtrack.commands.trends import import_epoch_file
+
+    path = corpus_dir / "epoch" / DEMO_VINTAGE
+    if not path.is_file():
+        typer.echo(f"Epoch vintage: {path} not found; import one with 'paramtrack import-epoch FILE'")
+        return
+    parsed, counts = import_epoch_file(db_path, path)
+    typer.echo(
+        f"Epoch vintage: {parsed.file_name}, {counts.inserted + counts.updated + counts.unchanged} rows"
+        f" ({counts.inserted} new): review names prefill from it, and a reviewed value supersedes its row"
+    )
 
 
 def serve_command(
@@ -452,10 +477,12 @@ def serve_command(
     data_dir = settings.db_path.resolve().parent
     # The hourly recompute writes here; a bad folder should stop serve, not fail every hour.
     charts_dir, export_dir = prepare_output_dirs(
-        data_dir / "charts", data_dir / "exports", labels=("charts folder", "exports folder")
+        data_dir / "charts", data_dir / "export", labels=("charts folder", "export folder")
     )
     from paramtrack.flows.schedule import serve_weekly
 
+    # Prefect's runner, stopped by SIGTERM, leaves this warning on the terminal: library noise.
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     typer.echo(f"Serving the weekly ingest ({cron}, UTC) and an hourly recompute-if-due against {api_url}")
     if notify_url:
         typer.echo(f"  a failed or crashed run is posted to {notify_url}")

@@ -51,12 +51,12 @@ def pdfs_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List missing PDFs with their last error and when the next run tries them again."""
-    from paramtrack.commands import settings_from
+    from paramtrack.commands import existing_warehouse, settings_from
     from paramtrack.sources.arxiv_ids import parse_arxiv_id
     from paramtrack.warehouse import Warehouse
     from paramtrack.warehouse.papers_store import clear_pdf_waits, pdf_states
 
-    wh = Warehouse(settings_from(ctx).db_path)
+    wh = Warehouse(existing_warehouse(settings_from(ctx)))
     if retry:
         if [r.lower() for r in retry] == ["all"]:
             keys = None

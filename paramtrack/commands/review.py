@@ -35,13 +35,14 @@ def _allowed_hosts(host: str) -> tuple[str, ...] | None:
 
 
 def _check_serveable(db: Path) -> None:
-    """Refuse to start on a file that is not a usable warehouse, instead of serving 500s.
-
-    A missing file is fine (the app creates it on the first write); anything else must open as
-    a DuckDB warehouse this code understands (format, schema version).
-    """
+    """Refuse to start on anything but a usable warehouse, instead of serving 500s: a missing
+    file (nothing to review: the browser would only show errors) or one that does not open as a
+    DuckDB warehouse this code understands (format, schema version)."""
+    from paramtrack.core.settings import MISSING_HINT
     from paramtrack.warehouse import Warehouse
 
+    if not db.exists():
+        raise InputError(f"no database at {db}", hint=MISSING_HINT)
     Warehouse(db).check()
 
 
@@ -183,7 +184,9 @@ def review_command(
         except (typer.Abort, EOFError):
             raise InputError("a reviewer name is required", hint="pass --reviewer NAME") from None
     reviewer = check_reviewer(reviewer)
-    terminal.run(ReviewService(Warehouse(settings_from(ctx).db_path)), reviewer, status=status)
+    from paramtrack.commands import existing_warehouse
+
+    terminal.run(ReviewService(Warehouse(existing_warehouse(settings_from(ctx)))), reviewer, status=status)
 
 
 @queue_app.command("export")
@@ -204,7 +207,9 @@ def export_command(
         raise InputError(f"unknown format {fmt!r}", hint="only csv is supported")
     if status not in STATUS_FILTERS:
         raise InputError(f"unknown status {status!r}", hint=", ".join(STATUS_FILTERS))
-    service = ReviewService(Warehouse(settings_from(ctx).db_path))
+    from paramtrack.commands import existing_warehouse
+
+    service = ReviewService(Warehouse(existing_warehouse(settings_from(ctx))))
     if output is None:
         export_csv(service, sys.stdout, status=status)
         return
@@ -232,12 +237,12 @@ def import_command(
     reviewer: ReviewerOpt = None,
 ) -> None:
     """Validate every line, then apply all decisions in one transaction (or none)."""
-    from paramtrack.commands import settings_from
+    from paramtrack.commands import existing_warehouse, settings_from
     from paramtrack.review_queue.csv_io import ImportFailed, import_csv
     from paramtrack.review_queue.service import ReviewService
     from paramtrack.warehouse import Warehouse
 
-    service = ReviewService(Warehouse(settings_from(ctx).db_path))
+    service = ReviewService(Warehouse(existing_warehouse(settings_from(ctx))))
     try:
         decisions = import_csv(service, file, reviewer=reviewer)
     except ImportFailed as exc:

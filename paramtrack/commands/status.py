@@ -1,4 +1,5 @@
-"""``paramtrack status``: the last runs, the queue, the newest digest, the schedule, the health.
+"""``paramtrack status``: the last runs, the queue, the newest digest, both schedules (the weekly
+ingest and the hourly recompute) and whether a recompute is due, the health.
 
 Exit code 0 when the warehouse is healthy, 1 when its health lists problems (pending
 migrations, a run stuck in 'running', no completed discover run in 8 days, or, with a Prefect
@@ -27,8 +28,12 @@ SCHEDULE_HINT = (
 )
 
 
-def _schedule() -> dict[str, Any]:
-    """The next scheduled weekly run, or why there is none; never raises."""
+#: The two scheduled deployments, as ``status`` names them.
+SCHEDULES = (("weekly ingest", "weekly-discover/weekly-ingest"), ("hourly recompute", "recompute/recompute-if-due"))
+
+
+def _schedule(deployment: str = SCHEDULES[0][1]) -> dict[str, Any]:
+    """The next scheduled run of ``deployment``, or why there is none; never raises."""
     api_url = os.environ.get("PREFECT_API_URL")
     if not api_url:
         return {
@@ -45,10 +50,10 @@ def _schedule() -> dict[str, Any]:
     from paramtrack.core.settings import configure_prefect
 
     configure_prefect()
-    from paramtrack.flows.schedule import WEEKLY_DEPLOYMENT, next_scheduled_run
+    from paramtrack.flows.schedule import next_scheduled_run
 
     try:
-        when = next_scheduled_run()
+        when = next_scheduled_run(deployment)
     except LookupError as exc:
         return {
             "state": "no_deployment",
@@ -65,12 +70,51 @@ def _schedule() -> dict[str, Any]:
         return {
             "state": "none",
             "next_run": None,
-            "message": f"{WEEKLY_DEPLOYMENT} has no scheduled run (is 'paramtrack serve' running?)",
+            "message": f"{deployment} has no scheduled run (is 'paramtrack serve' running?)",
         }
     return {
         "state": "scheduled",
         "next_run": when.isoformat(),
-        "message": f"{when:%Y-%m-%d %H:%M} UTC ({WEEKLY_DEPLOYMENT})",
+        "message": f"{when:%Y-%m-%d %H:%M} UTC ({deployment})",
+    }
+
+
+def _schedules() -> list[dict[str, Any]]:
+    """Both deployments' next runs (one Prefect check when no server is configured)."""
+    first = _schedule(SCHEDULES[0][1])
+    if first["state"] in ("unset", "unreachable"):
+        return [first | {"name": name, "deployment": dep} for name, dep in SCHEDULES]
+    return [first | {"name": SCHEDULES[0][0], "deployment": SCHEDULES[0][1]}] + [
+        _schedule(dep) | {"name": name, "deployment": dep} for name, dep in SCHEDULES[1:]
+    ]
+
+
+def _when(moment: Any) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if moment else "never"
+
+
+def _recompute_state(con: Any) -> dict[str, Any]:
+    """Whether the hourly recompute has something to do: a change to the dataset after the last
+    completed recompute with the default fit settings (what the scheduled run uses)."""
+    from paramtrack.flows.refit import config_parameters
+    from paramtrack.trends.fit import TrendConfig
+    from paramtrack.trends.gap import GapConfig
+    from paramtrack.warehouse.runs_store import last_completed
+    from paramtrack.warehouse.status_store import last_dataset_change
+    from paramtrack.warehouse.trends_store import FLOW, recompute_due
+
+    wanted = config_parameters(TrendConfig(), GapConfig())
+    last_run, last_change = last_completed(con, FLOW, wanted), last_dataset_change(con)
+    due = recompute_due(con, wanted)
+    if due:
+        message = f"due: the dataset changed at {_when(last_change)}, after the last recompute ({_when(last_run)})"
+    else:
+        message = f"not due: nothing changed since the last recompute ({_when(last_run)})"
+    return {
+        "due": due,
+        "last_recompute": last_run.isoformat() if last_run else None,
+        "last_change": last_change.isoformat() if last_change else None,
+        "message": message,
     }
 
 
@@ -167,21 +211,24 @@ def status_command(
 ) -> None:
     """Show recent runs, the review queue, the newest digest, the next scheduled run and the
     warehouse's health (exit code 1 when the health lists problems)."""
-    from paramtrack.commands import settings_from
+    from paramtrack.commands import existing_warehouse, settings_from
     from paramtrack.reporting.files import list_digests
     from paramtrack.warehouse import Warehouse
     from paramtrack.warehouse.status_store import health, queue_size, recent_runs
 
     settings = settings_from(ctx)
-    wh = Warehouse(settings.db_path)
+    wh = Warehouse(existing_warehouse(settings))
     with wh.read(migrate=False) as con:  # status reports pending migrations, never applies them
         state = health(con, settings.db_path)
-        # A schema newer than this code is reported, not read: its tables may not be ours.
-        last = [] if state.unknown else recent_runs(con, runs)
-        queued = 0 if state.unknown else queue_size(con)
+        # A schema newer (or older) than this code is reported, not read: its tables may differ.
+        readable = not state.unknown and not state.pending
+        last = recent_runs(con, runs) if not state.unknown else []
+        queued = queue_size(con) if not state.unknown else 0
+        recompute = _recompute_state(con) if readable else None
     digests = list_digests(digest_dir or settings.data_dir / "digests")
     newest = str(digests[0]) if digests else None
-    schedule = _schedule()
+    schedules = _schedules()
+    schedule = schedules[0]
     ranker = _ranker()
     scheduled, scheduled_error = _scheduled_runs(schedule)
     # A scheduled run that failed or crashed is a health problem (unlike an absent schedule):
@@ -198,6 +245,8 @@ def status_command(
                     "queue_size": queued,
                     "newest_digest": newest,
                     "schedule": schedule,
+                    "schedules": schedules,
+                    "recompute": recompute,
                     "ranker": ranker,
                     "scheduled_runs": [_scheduled_json(r) for r in scheduled],
                     "health": {
@@ -214,7 +263,17 @@ def status_command(
         )
     else:
         _print_text(
-            settings.db_path, last, queued, newest, schedule, state, scheduled, scheduled_error, problems, ranker
+            settings.db_path,
+            last,
+            queued,
+            newest,
+            schedules,
+            recompute,
+            state,
+            scheduled,
+            scheduled_error,
+            problems,
+            ranker,
         )
     if problems:
         raise typer.Exit(1)
@@ -225,7 +284,8 @@ def _print_text(
     last: list,
     queued: int,
     newest: str | None,
-    schedule: dict[str, Any],
+    schedules: list[dict[str, Any]],
+    recompute: dict[str, Any] | None,
     state: Any,
     scheduled: list[Any],
     scheduled_error: str | None,
@@ -253,7 +313,12 @@ def _print_text(
         f"Review queue: {queued} {noun} for a decision" + (f" ('paramtrack --db {db} review-server')" if queued else "")
     )
     typer.echo(f"Newest digest: {newest or 'none yet (written at the end of each discover run)'}")
-    typer.echo(f"Next scheduled run: {schedule['message']}")
+    typer.echo(f"Next scheduled run: {schedules[0]['message']}")
+    if schedules[0]["state"] not in ("unset", "unreachable"):
+        for sched in schedules[1:]:
+            typer.echo(f"Next scheduled {sched['name'].split()[-1]}: {sched['message']}")
+    if recompute is not None:
+        typer.echo(f"Recompute: {recompute['message']}")
     for r in scheduled:
         when = f"{r.ended_at:%Y-%m-%d %H:%M} UTC" if r.ended_at else "-"
         typer.echo(f"Last scheduled run of {r.deployment}: {r.state_name} ({when}, {r.name})")

@@ -1,4 +1,8 @@
-"""``paramtrack import-epoch FILE`` and ``paramtrack recompute``."""
+"""``paramtrack import-epoch FILE``, ``paramtrack recompute`` and ``paramtrack export``.
+
+One export folder: ``export`` writes the dataset into ``data/export`` (beside the database),
+and the scheduled recompute writes its tables there too (``recompute --export DIR`` on demand).
+"""
 
 from __future__ import annotations
 
@@ -7,24 +11,22 @@ import json
 import math
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from paramtrack.core.errors import InputError
 
 
-def import_epoch_command(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="An Epoch AI model CSV (any published vintage).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
-    show_skipped: Annotated[int, typer.Option(help="List this many skipped rows.")] = 10,
-) -> None:
-    """Import Epoch AI's published model CSV into the curated dataset (idempotent)."""
-    from paramtrack.commands import settings_from
+def import_epoch_file(db_path: Path, file: Path) -> tuple[Any, Any]:
+    """Parse ``file`` (an Epoch CSV) and upsert its rows into the warehouse at ``db_path``, then
+    publish the read copy; returns (the parse, the import counts). Shared by ``import-epoch``
+    and ``demo`` (which imports the corpus's 2022-09 vintage so that names prefill from Epoch
+    and reviews supersede its rows from the first run)."""
     from paramtrack.trends.epoch_csv import EpochFormatError, parse_epoch_csv
     from paramtrack.warehouse import Warehouse
     from paramtrack.warehouse.models_store import import_epoch_rows
+    from paramtrack.warehouse.publish import publish_after_run
 
     if not file.is_file():
         raise InputError(f"no such file: {file}")
@@ -35,7 +37,7 @@ def import_epoch_command(
         raise InputError(f"{file}: not UTF-8 text ({exc})") from exc
     except EpochFormatError as exc:
         raise InputError(str(exc)) from exc
-    wh = Warehouse(settings_from(ctx).db_path)
+    wh = Warehouse(db_path)
     with wh.write() as con:
         counts = import_epoch_rows(
             con,
@@ -45,9 +47,21 @@ def import_epoch_command(
             skipped=len(parsed.skipped),
             skip_reasons=parsed.skip_reasons(),
         )
-    from paramtrack.warehouse.publish import publish_after_run
-
     publish_after_run(wh)  # the analysts' read copy, beside the warehouse
+    return parsed, counts
+
+
+def import_epoch_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="An Epoch AI model CSV (any published vintage).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+    show_skipped: Annotated[int, typer.Option(help="List this many skipped rows.")] = 10,
+) -> None:
+    """Import Epoch AI's published model CSV into the curated dataset (idempotent)."""
+    from paramtrack.commands import creating_warehouse, settings_from
+
+    with creating_warehouse(settings_from(ctx)):
+        parsed, counts = import_epoch_file(settings_from(ctx).db_path, file)
     if as_json:
         report = counts.as_dict() | {
             "layout": parsed.layout,
@@ -93,10 +107,15 @@ def _check_gap_split(value: float) -> float:
 def recompute_command(
     ctx: typer.Context,
     charts: Annotated[
-        Path | None, typer.Option("--charts", help="Write trends/gap charts (PNG + HTML) into DIR.")
+        Path | None,
+        typer.Option(
+            "--charts",
+            help="Folder for the trend and gap charts (PNG, HTML, CSV) [default: charts/ beside the database].",
+        ),
     ] = None,
+    no_charts: Annotated[bool, typer.Option("--no-charts", help="Refit the tables only; write no charts.")] = False,
     export: Annotated[
-        Path | None, typer.Option("--export", help="Write trends/gap/breakpoints as CSV and Parquet into DIR.")
+        Path | None, typer.Option("--export", help="Also write trends/gap/breakpoints as CSV and Parquet into DIR.")
     ] = None,
     if_due: Annotated[
         bool, typer.Option("--if-due", help="Only recompute when the dataset changed since the last recompute.")
@@ -104,7 +123,8 @@ def recompute_command(
     no_prefect: Annotated[
         bool,
         typer.Option(
-            "--no-prefect", help="Run the plain function instead of the Prefect flow (no local Prefect server)."
+            "--no-prefect",
+            help="Fit in this process even when PREFECT_API_URL names a Prefect server (without one, it always does).",
         ),
     ] = False,
     until: Annotated[str | None, typer.Option(help="Only models published before this date (YYYY-MM-DD).")] = None,
@@ -114,30 +134,36 @@ def recompute_command(
     gap_split: Annotated[float, typer.Option(help="Above/below-gap split in parameters.")] = 2e10,
     break_year: Annotated[int, typer.Option(help="Era break year.")] = 2018,
 ) -> None:
-    """Refit trend, gap and breakpoint tables from the curated dataset (via the Prefect flow)."""
-    from paramtrack.commands import settings_from
-    from paramtrack.core.settings import configure_prefect
+    """Refit trend, gap and breakpoint tables from the curated dataset and draw the charts.
+
+    In this process, in seconds; as a run of the Prefect flow when PREFECT_API_URL names a
+    Prefect server (so the run shows in its UI).
+    """
+    import os
+
+    from paramtrack.commands import existing_warehouse, settings_from
+    from paramtrack.core.progress import show_progress
     from paramtrack.trends.report import format_breakpoints, format_gap, format_trends
     from paramtrack.warehouse import Warehouse
     from paramtrack.warehouse.trends_store import read_table
 
     settings = settings_from(ctx)
-    # flows.recompute imports Prefect (it defines the deployable flow): its home first.
-    configure_prefect(settings.data_dir)
-    from paramtrack.core.progress import show_progress
-
-    show_progress()  # the flow's progress line as a terminal line, not in Prefect's log format
-    from paramtrack.flows.recompute import prepare_output_dirs
-
+    existing_warehouse(settings)  # before any folder is made: a wrong --db creates nothing
     cut = _parse_date(until)
     if resamples < 1:
         raise InputError("--resamples must be at least 1")
     _check_gap_split(gap_split)
-    # Before Prefect starts (10-25 s) and before any fitting: a bad --charts/--export path is
-    # one line here, not a failed flow run with a traceback.
-    charts, export = prepare_output_dirs(charts, export)
-    if no_prefect:
-        from paramtrack.flows.recompute import recompute
+    if no_charts and charts is not None:
+        raise InputError("--charts and --no-charts contradict each other")
+    show_progress()  # progress lines (and a lock wait) as terminal lines
+    from paramtrack.flows.refit import prepare_output_dirs
+
+    # Before any fitting (and before Prefect starts): a bad --charts/--export path is one line
+    # here, not a failed run with a traceback.
+    charts, export = prepare_output_dirs(None if no_charts else (charts or settings.data_dir / "charts"), export)
+    use_prefect = bool(os.environ.get("PREFECT_API_URL")) and not no_prefect
+    if not use_prefect:
+        from paramtrack.flows.refit import recompute
         from paramtrack.trends.fit import TrendConfig
         from paramtrack.trends.gap import GapConfig
 
@@ -151,22 +177,23 @@ def recompute_command(
         )
         summary = outcome.summary()
     else:
-        from paramtrack.flows.local_api import local_api
+        from paramtrack.core.settings import configure_prefect
+
+        configure_prefect(settings.data_dir)  # flows.recompute imports Prefect: its settings first
         from paramtrack.flows.recompute import recompute_flow
 
-        with local_api():
-            summary = recompute_flow(
-                db_path=str(settings.db_path.resolve()),
-                charts_dir=str(charts.resolve()) if charts else None,
-                export_dir=str(export.resolve()) if export else None,
-                if_due=if_due,
-                until=cut,
-                since_year=since_year,
-                resamples=resamples,
-                seed=seed,
-                gap_split=gap_split,
-                break_year=break_year,
-            )
+        summary = recompute_flow(
+            db_path=str(settings.db_path.resolve()),
+            charts_dir=str(charts.resolve()) if charts else None,
+            export_dir=str(export.resolve()) if export else None,
+            if_due=if_due,
+            until=cut,
+            since_year=since_year,
+            resamples=resamples,
+            seed=seed,
+            gap_split=gap_split,
+            break_year=break_year,
+        )
     if summary["skipped"]:
         typer.echo("recompute not due: no dataset change since the last completed recompute")
         return
@@ -181,9 +208,13 @@ def recompute_command(
     typer.echo("")
     typer.echo(format_gap(gap))
     typer.echo("")
-    typer.echo(f"run {summary['run_id']}: {summary['counts']} in {summary['seconds']:.2f} s")
-    for p in summary["charts"]:
-        typer.echo(f"  chart: {p}")
+    where = f" (Prefect run, {os.environ['PREFECT_API_URL']})" if use_prefect else ""
+    typer.echo(f"run {summary['run_id']}{where}: {summary['counts']} in {summary['seconds']:.2f} s")
+    if summary["charts"]:
+        index = next((p for p in summary["charts"] if p.endswith("index.html")), summary["charts"][0])
+        typer.echo(f"charts: {len(summary['charts'])} files in {Path(index).parent} (open {index})")
+    else:
+        typer.echo("charts: none (--no-charts)")
     for p in summary["exports"]:
         typer.echo(f"  export: {p}")
 
@@ -199,12 +230,13 @@ def export_command(
     ] = None,
 ) -> None:
     """Export the curated dataset (Epoch's column names plus provenance) as CSV and Parquet."""
-    from paramtrack.commands import settings_from
-    from paramtrack.flows.recompute import prepare_output_dir
+    from paramtrack.commands import existing_warehouse, settings_from
+    from paramtrack.flows.outputs import prepare_output_dir
     from paramtrack.warehouse import Warehouse
     from paramtrack.warehouse.export_store import EXPORT_FILES, export_dataset, summary
 
     settings = settings_from(ctx)
+    existing_warehouse(settings)
     out = prepare_output_dir(out_dir or settings.data_dir / "export", label="export folder", files=EXPORT_FILES)
     with Warehouse(settings.db_path).read() as con:
         written = export_dataset(con, out)

@@ -16,6 +16,12 @@ from paramtrack.core.files import create_private_file
 
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_DB = DEFAULT_DATA_DIR / "paramtrack.duckdb"
+#: What to do about a missing warehouse: the one message of every command that refuses one
+#: (the CLI's and the warehouse's own, for a read of a path that does not exist).
+MISSING_HINT = (
+    "create one with 'paramtrack demo', 'paramtrack ingest' or 'paramtrack import-epoch FILE', "
+    "or pass the right one: paramtrack --db PATH COMMAND"
+)
 
 ARXIV_API_URL = "https://export.arxiv.org/api/query"
 ARXIV_PDF_URL = "https://arxiv.org/pdf/{id}"

@@ -110,6 +110,39 @@
     if (form.requestSubmit) form.requestSubmit(); else form.submit();
   }
 
+  // Approve needs a system name: a candidate that names none asks for it in place (focus and
+  // a hint) instead of sending a form the server would refuse.
+  function approve(form) {
+    if (!form) return;
+    const name = form.querySelector("input[name=system]:not([type=hidden])");
+    if (name && !name.value.trim()) {
+      name.classList.add("asking");
+      name.focus();
+      name.setAttribute("placeholder", "name it, then Enter");
+      return;
+    }
+    submit(form);
+  }
+
+  // Compact rows: a cookie the server reads when it renders (no flash of the roomy layout).
+  function toggleCompact() {
+    const on = !document.body.classList.contains("compact");
+    document.body.classList.toggle("compact", on);
+    document.cookie = "pt_view=" + (on ? "compact" : "comfortable") + "; path=/; max-age=15552000; SameSite=Strict";
+    document.querySelectorAll("[data-compact-toggle]").forEach((b) => {
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+      b.firstChild.textContent = on ? "Comfortable view " : "Compact view ";
+    });
+  }
+  document.querySelectorAll("[data-compact-toggle]").forEach((b) => b.addEventListener("click", toggleCompact));
+
+  // A refused form comes back with its input kept: put the cursor where it needs fixing.
+  const errorField = document.querySelector("[data-error-focus]");
+  if (errorField) {
+    errorField.scrollIntoView({ block: "center" });
+    errorField.focus();
+  }
+
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const t = e.target;
@@ -128,9 +161,16 @@
         break;
       case "a": {
         const form = (row && row.querySelector("[data-approve]")) || document.querySelector("[data-approve]");
-        submit(form);
+        approve(form);
         break;
       }
+      case "z": {
+        const undo = document.querySelector("[data-undo]");
+        if (!undo) return;
+        submit(undo);
+        break;
+      }
+      case "c": if (document.querySelector("[data-compact-toggle]")) toggleCompact(); else return; break;
       case "e":
         if (onPaper) focusIn("[data-edit-first]", "edit");
         else if (row && row.dataset.href) window.location.href = row.dataset.href + "#edit";
