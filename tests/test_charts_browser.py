@@ -48,14 +48,21 @@ def charted(warehouse, corpus_dir, paramtrack_exe, tmp_path):
     )
     svc = ReviewService(warehouse)
     view = svc.paper_view("1512.03385")
+
+    def version() -> int:  # each decision names the version of the paper it was made against
+        return svc.paper_view("1512.03385")["paper"]["version"]
+
     for c in view["candidates"]:
-        svc.decide("1512.03385", reviewer="ada", action="approve", candidate_id=c["candidate_id"])
+        svc.decide(
+            "1512.03385", reviewer="ada", action="approve", candidate_id=c["candidate_id"], expected_version=version()
+        )
     svc.decide(
         "1512.03385",
         reviewer="ada",
         action="correct",
         candidate_id=view["candidates"][0]["candidate_id"],
         correction=Correction(parameters=60.19e6, evidence="Table 1: 60.19M", evidence_page=5),
+        expected_version=version(),
     )
     charts = tmp_path / "charts"
     r = subprocess.run(

@@ -15,9 +15,8 @@ import pandas as pd
 import pytest
 
 from paramtrack.flows.recompute import recompute
-from paramtrack.trends.charts import fit_support
 from paramtrack.trends.epoch_csv import parse_epoch_csv
-from paramtrack.trends.fit import TrendConfig
+from paramtrack.trends.fit import TrendConfig, fit_support
 from paramtrack.warehouse.models_store import import_epoch_rows
 from paramtrack.warehouse.trends_store import read_table, recompute_due
 
