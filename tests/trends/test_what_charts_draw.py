@@ -1,7 +1,7 @@
-"""What the charts draw (trends/charts.py, pure): reviewed points marked apart from Epoch's,
-tooltips in the axes' units, everything inside its axes, and an unsupported fit (a negative
-"doubling") said to be not drawn everywhere. On Epoch's 2022-09 vintage, parsed without a
-database, with two of its systems marked as reviewed."""
+"""What the charts draw (pure: no database, no browser): reviewed points marked apart from
+Epoch's, tooltips in the axes' units, everything inside its axes, an unsupported fit (a negative
+"doubling") said to be not drawn everywhere, the pages' colours, and text from outside shown as
+text. On Epoch's 2022-09 vintage, with two of its systems marked as reviewed."""
 
 from __future__ import annotations
 
@@ -16,19 +16,17 @@ from paramtrack.trends import charts
 from paramtrack.trends.chart_content import REVIEWED_LABEL, chart_points, era_lines, split_eras
 from paramtrack.trends.chart_figures import gap_figure, trends_figure
 from paramtrack.trends.chart_pages import trend_svg
-from paramtrack.trends.epoch_csv import parse_epoch_csv
 from paramtrack.trends.fit import TrendConfig, fit_support, fit_trends
 from paramtrack.trends.gap import GapConfig, gap_table
 from paramtrack.trends.report import format_trends
 
-PCD = "pcd_notable_ml_systems_2022-09.csv"
 REVIEWED = {"GPT-3 175B", "BERT-Large"}
 
 
 @pytest.fixture(scope="module")
-def fitted(corpus_dir):
-    rows = parse_epoch_csv(corpus_dir / "epoch" / PCD).rows
-    models = pd.DataFrame(rows)
+def fitted(pcd_rows):
+    """The 2022-09 vintage fitted (200 resamples), GPT-3 175B and BERT-Large reviewed by alice."""
+    models = pd.DataFrame(pcd_rows)
     models["source"] = ["review" if s in REVIEWED else "epoch" for s in models["system"]]
     models["reviewer"] = ["alice" if s in REVIEWED else None for s in models["system"]]
     models["provenance"] = None
