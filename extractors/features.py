@@ -171,9 +171,7 @@ def _paper_facts(groups: Sequence[Group], paper: PaperContext) -> _PaperFacts:
         str(min(own_rows, key=lambda m: int(m.features.get("table_pos", 0))).features["table_id"]) if own_rows else None
     )
     own_sentence = any(
-        m.source in ("sentence", "abstract")
-        and m.features.get("own")
-        and not m.features.get("cite")
+        m.source in ("sentence", "abstract") and m.features.get("own") and not m.features.get("cite")
         for _, _, ms in groups
         for m in ms
     )

@@ -69,9 +69,7 @@ def group_mentions(mentions: Sequence[Mention], paper: PaperContext | None = Non
         models = Counter(name for m in ms if (name := clean_model_name(m.model, m.evidence)))
         model = clean_model_name(best.model, best.evidence) or (models.most_common(1)[0][0] if models else None)
         bf = best.features
-        hedged = bool(
-            bf.get("hypothetical") or bf.get("bound") or bf.get("cite") or bf.get("comparison")
-        )
+        hedged = bool(bf.get("hypothetical") or bf.get("bound") or bf.get("cite") or bf.get("comparison"))
         source = "abstract" if best.page == 0 else best.source
         evidence = clean_text(best.evidence)
         cands.append(
