@@ -414,12 +414,6 @@ def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list
     nlp = P.nlp()
     matcher = P.cue_matcher()
     body = doc.text[: doc.refs_span[0]] if doc.refs_span else doc.text
-    cited = (
-        {m.group("name").lower() for m in P.CITED_NAME.finditer(body) if len(m.group("name")) >= 2}
-        if enabled("cited_names")
-        else set()
-    )
-    cited -= title_terms
     datasets = _dataset_names(body) if enabled("datasets") else set()
     out: list[Mention] = []
     spans = _windows(doc.text)
@@ -441,45 +435,12 @@ def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list
                 else []
             )
             for m in _sentence_mentions(doc, s, a + sent.start_char, title_terms, own_spans, datasets):
-                if m.model and _cited(m.model, cited, title_terms):
-                    m.features["cited_name"] = True
-                elif (
-                    not m.model
-                    and not m.features.get("total")
-                    and _cited_name_just_before(m.evidence, m.value, cited, title_terms)
-                ):
-                    m.features["cited_name"] = True
                 if is_own_name(m.model, title_terms):
                     m.features["named_main"] = True
                 elif is_other_system(m.model, title_terms) or (m.source == "name" and m.model):
                     m.features["other_name"] = True  # a size glued to a name ("Llama 2 70B") names a system
                 out.append(m)
     return out
-
-
-def _cited_name_just_before(evidence: str, value: int, cited: set[str], title_terms: set[str]) -> bool:
-    """ "GPT-3 (Brown et al., 2020) with 175B parameters": a cited name shortly before an unattributed size."""
-    for m in P.SIZE.finditer(evidence):
-        try:
-            if to_int(m.group("num"), m.group("scale")) != value:
-                continue
-        except ValueError:
-            continue
-        before = evidence[max(0, m.start() - 60) : m.start()].lower()
-        if any(t in before for t in title_terms):
-            return False
-        # the substring test first: a paper cites hundreds of names, and a regex per name per size
-        # would both be slow and thrash ``re``'s pattern cache
-        return any(c in before and re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", before) for c in cited)
-    return False
-
-
-def _cited(model: str, cited: set[str], title_terms: set[str]) -> bool:
-    """The paper cites this name elsewhere ("GPT-3 [11]"), so a size next to it is someone else's model."""
-    low = model.lower()
-    if any(t in low for t in title_terms):
-        return False
-    return low in cited or low.split("-")[0] in cited and len(low.split("-")[0]) >= 2
 
 
 #: A possible size in a sentence: start, end, value, form ("compact" 7B, "word" 7 billion,
@@ -673,7 +634,7 @@ def apply_paper_kind(mentions: list[Mention], moe_paper: bool) -> None:
         f = m.features
         if m.kind != "dense_total" or m.source == "table" and not f.get("own") and not f.get("title"):
             continue
-        if f.get("cite") or f.get("cited_name") or f.get("comparison") or f.get("third_party") or f.get("baseline"):
+        if f.get("cite") or f.get("comparison") or f.get("third_party") or f.get("baseline"):
             continue
         if P.DENSE_WORDS.search(m.evidence):
             continue

@@ -50,7 +50,6 @@ SIGNED_FEATURES: dict[str, tuple[int, str]] = {
     "named_share": (+1, "the share of its mentions glued to the paper's own system name"),
     "other_name_share": (-1, "attached to another system's name (\"GPT-3 175B\", a baseline's table row)"),
     "cite_share": (-1, "a citation marker right next to it"),
-    "cited_name_share": (-1, "attributed to a system the paper cites elsewhere"),
     "comparison_share": (-1, '"than", "compared to", "such as", "previous"'),
     "third_party_share": (-1, '"their model", "researchers have used"'),
     "baseline_share": (-1, '"as baselines, we train ..."'),
@@ -142,7 +141,6 @@ def _clean(kind: str, ms: Sequence[Mention]) -> bool:
     return (
         not all(m.features.get("refs") or m.features.get("appendix") for m in ms)
         and _share(ms, "cite") < 1
-        and _share(ms, "cited_name") < 1
         and (_share(ms, "other_name") < 0.5 or any(m.features.get("named_main") for m in ms))
         and not all(m.features.get("layer_row") for m in ms)
         and kind not in ("moe_active", "embedding")
@@ -173,10 +171,7 @@ def _paper_facts(groups: Sequence[Group], paper: PaperContext) -> _PaperFacts:
         str(min(own_rows, key=lambda m: int(m.features.get("table_pos", 0))).features["table_id"]) if own_rows else None
     )
     own_sentence = any(
-        m.source in ("sentence", "abstract")
-        and m.features.get("own")
-        and not m.features.get("cite")
-        and not m.features.get("cited_name")
+        m.source in ("sentence", "abstract") and m.features.get("own") and not m.features.get("cite")
         for _, _, ms in groups
         for m in ms
     )
@@ -224,7 +219,6 @@ def _whose_and_hedges(ms: Sequence[Mention]) -> dict[str, float]:
         "named_share": _share(ms, "named_main"),
         "other_name_share": _share(ms, "other_name"),
         "cite_share": _share(ms, "cite"),
-        "cited_name_share": _share(ms, "cited_name"),
         "comparison_share": _share(ms, "comparison"),
         "third_party_share": _share(ms, "third_party"),
         "baseline_share": _share(ms, "baseline"),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from paramtrack.core.version import __version__
 
 __all__ = ["__version__", "curated_models", "extract_pdf", "fit_trends", "gap_table", "query", "review_queue"]
 

@@ -9,6 +9,7 @@ logging: a notebook that only wants the dataset should not pay for Prefect or ar
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
 import pkgutil
 import subprocess
@@ -29,6 +30,10 @@ def test_the_analysts_api_is_exactly_these_names() -> None:
 
     assert sorted(api.__all__) == sorted(n for n in API if n != "__version__")
     assert paramtrack.curated_models is api.curated_models
+
+
+def test_the_version_is_the_one_the_package_was_installed_with() -> None:
+    assert paramtrack.__version__ == importlib.metadata.version("paramtrack")
 
 
 #: The packages of the one namespace (each kept in its own top-level folder of the repository).
