@@ -10,7 +10,7 @@ STAMP   := $(VENV)/.installed
 
 # The DuckDB CLI analysts open the warehouse with: the newest the package registries serve
 # (PyPI's duckdb-cli; it reads DuckDB storage formats up to 1.5, see warehouse/connection.py).
-# Installed into the venv beside paramtrack, for tests/test_export.py and for analysts.
+# Installed into the venv beside paramtrack, for tests/warehouse/test_export.py and for analysts.
 DUCKDB_CLI_VERSION := 1.5.6
 DUCKDB_CLI := $(VENV)/bin/duckdb
 
@@ -50,7 +50,7 @@ check: lint
 fast: $(STAMP) $(DUCKDB_CLI)
 	$(VENV)/bin/pytest -q -m "not slow and not browser and not prefect"
 
-# Regenerate docs/cli.md from the CLI itself (tests/test_docs.py fails while it is stale).
+# Regenerate docs/cli.md from the CLI itself (tests/project/test_docs.py fails while it is stale).
 docs: $(STAMP)
 	$(PY) docs/generate_cli_reference.py
 

@@ -1,6 +1,6 @@
 """Write ``docs/cli.md``, the reference of every paramtrack command and option, from the CLI itself.
 
-``python docs/generate_cli_reference.py`` (``make docs``) regenerates it; ``tests/test_docs.py``
+``python docs/generate_cli_reference.py`` (``make docs``) regenerates it; ``tests/project/test_docs.py``
 checks that the committed file is what this prints, so the reference cannot drift from the code
 (the habit of sqlite-utils, whose CLI reference is generated from ``--help`` the same way).
 """
@@ -15,7 +15,7 @@ OUT = Path(__file__).resolve().parent / "cli.md"
 HEADER = """# CLI reference
 
 Every command and option of `paramtrack`, generated from the CLI itself by
-`docs/generate_cli_reference.py` (run `make docs` after changing a command; `tests/test_docs.py`
+`docs/generate_cli_reference.py` (run `make docs` after changing a command; `tests/project/test_docs.py`
 fails while this page is out of date). Global option, before the command:
 
 """

@@ -314,102 +314,194 @@ extract_batch = task(name="extract-batch", cache_policy=NO_CACHE)(extract_batch_
 # -- flow steps --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _BackfillRun:
+    """One backfill run's fixed context, handed to each step; ``summary`` fills as it goes."""
+
+    wh: Warehouse
+    db_path: str
+    run_id: str
+    key: str
+    started: float  # time.monotonic() when the flow started
+    options: RunOptions
+    problems: SourceProblems
+    categories: list[str]
+    notability: NotabilityRule
+    as_of: date
+    window_from: date
+    window_to: date
+    summary: BackfillSummary
+
+    @property
+    def sources(self) -> SourceSettings:
+        return self.options.sources
+
+
 def _problems(counter: Counter) -> list[dict[str, Any]]:
     return [{"source": "arxiv_oai", "problem": problem, "count": n} for problem, n in sorted(counter.items())]
 
 
-def _harvest(
-    wh: Warehouse,
-    cp: Any,
-    summary: BackfillSummary,
-    *,
-    categories: list[str],
-    window_from: date,
-    window_to: date,
-    sources: SourceSettings,
-    notability: NotabilityRule,
-    as_of: date,
-    problems: SourceProblems,
-) -> Any:
+def _judge(run: _BackfillRun, papers: dict[str, tuple[Any, str]], citations: dict[str, Any]) -> list[Any]:
+    """The rule's verdict on screened papers, with the citation history the warehouse keeps."""
+    with run.wh.read() as con:
+        history = papers_store.citation_history(con, sorted(papers))
+    return intake.judge(papers, citations, rule=run.notability, as_of=run.as_of, history=history)
+
+
+def _harvest(run: _BackfillRun, cp: Any) -> Any:
     """Harvest every set page by page, committing each page with its checkpoint."""
-    from paramtrack.sources.arxiv_oai import in_window, oai_sets_for
+    from paramtrack.sources.arxiv_oai import oai_sets_for
 
     oai_problems: Counter = Counter()
     started = time.monotonic()
-    seen_ids: set[str] = set()
-    for set_spec in oai_sets_for(categories):
-        if set_spec in cp.sets_done:
-            continue
-        token = cp.resumption_token if cp.current_set == set_spec else None
-        while True:
-            page, page_problems = harvest_page(sources, set_spec, window_from, token)
-            if page is None:  # the saved token expired
-                log.info(
-                    "Backfill: the saved resumption token for %s expired; harvesting %s again from %s",
-                    set_spec,
-                    set_spec,
-                    window_from,
-                )
-                with wh.write() as con:
-                    cp = backfill_store.restart_set(con, cp)
-                summary.restarts += 1
-                oai_problems["badResumptionToken (set harvested again)"] += 1
-                token = None
-                continue
-            oai_problems.update(page_problems)
-            kept = [
-                p
-                for p in page.records
-                if in_window(p, window_from, window_to, categories) and p.arxiv_id not in seen_ids
-            ]
-            seen_ids.update(p.arxiv_id for p in kept)
-            screened = screening.screen_papers(intake.merge_papers((p, FOUND_BY) for p in kept), as_of=as_of)
-            papers = screened.kept
-            summary.rejected += len(screened.rejected)
-            citations = dict(fetch_citations(sources, sorted(papers), problems)) if papers else {}
-            with wh.read() as con:
-                history = papers_store.citation_history(con, sorted(papers))
-            rows = intake.judge(papers, citations, rule=notability, as_of=as_of, history=history)
-            aged = [r.arxiv_id for r in rows if r.status == "aged_out"]
-            cp, counts = store_page(
-                str(wh.path),
-                cp,
-                set_spec,
-                page.token,
-                len(page.records),
-                [r for r in rows if r.status != "aged_out"],
-                aged,
-                summary.run_id,
-                screened.rejected,
-            )
-            summary.pages += 1
-            summary.harvested += len(page.records)
-            summary.kept += len(kept)
-            summary.with_citations += sum(1 for v in citations.values() if v is not None)
-            for verdict, n in intake.summarise(rows).items():
-                summary.verdicts[verdict] = summary.verdicts.get(verdict, 0) + n
-            summary.inserted += counts.inserted
-            summary.updated += counts.updated
-            summary.newly_notable.extend(counts.newly_notable)
-            in_set = (page.cursor or 0) + len(page.records)
-            of = f" of {page.complete_list_size:,}" if page.complete_list_size else ""
-            log.info(
-                "Backfill: harvested %s records (page %d; set %s: %s%s); %s submitted in the window, %d notable so far",
-                f"{summary.harvested:,}",
-                cp.pages,
-                set_spec,
-                f"{in_set:,}",
-                of,
-                f"{summary.kept:,}",
-                len(summary.newly_notable),
-            )
-            token = page.token
-            if not token:
-                break
-    summary.harvest_seconds = time.monotonic() - started
-    summary.source_problems = _problems(oai_problems)
-    with wh.write() as con:
+    seen_ids: set[str] = set()  # a paper listed in two sets is counted once
+    for set_spec in oai_sets_for(run.categories):
+        if set_spec not in cp.sets_done:
+            cp = _harvest_set(run, cp, set_spec, seen_ids, oai_problems)
+    run.summary.harvest_seconds = time.monotonic() - started
+    run.summary.source_problems = _problems(oai_problems)
+    with run.wh.write() as con:
         return backfill_store.mark(con, cp, harvest_done=True)
+
+
+def _harvest_set(run: _BackfillRun, cp: Any, set_spec: str, seen_ids: set[str], oai_problems: Counter) -> Any:
+    """One OAI set from its saved resumption point (or its start) to its last page. A saved
+    token that has expired since is no failure: the set is harvested again from its start."""
+    token = cp.resumption_token if cp.current_set == set_spec else None
+    while True:
+        page, page_problems = harvest_page(run.sources, set_spec, run.window_from, token)
+        if page is None:  # the saved token expired
+            log.info(
+                "Backfill: the saved resumption token for %s expired; harvesting %s again from %s",
+                set_spec,
+                set_spec,
+                run.window_from,
+            )
+            with run.wh.write() as con:
+                cp = backfill_store.restart_set(con, cp)
+            run.summary.restarts += 1
+            oai_problems["badResumptionToken (set harvested again)"] += 1
+            token = None
+            continue
+        oai_problems.update(page_problems)
+        cp = _store_harvested_page(run, cp, set_spec, page, seen_ids)
+        token = page.token
+        if not token:
+            return cp
+
+
+def _store_harvested_page(run: _BackfillRun, cp: Any, set_spec: str, page: Any, seen_ids: set[str]) -> Any:
+    """Keep the page's papers first submitted in the window, screen and judge them, and commit
+    them with the checkpoint past this page; returns that checkpoint."""
+    from paramtrack.sources.arxiv_oai import in_window
+
+    summary = run.summary
+    kept = [
+        p
+        for p in page.records
+        if in_window(p, run.window_from, run.window_to, run.categories) and p.arxiv_id not in seen_ids
+    ]
+    seen_ids.update(p.arxiv_id for p in kept)
+    screened = screening.screen_papers(intake.merge_papers((p, FOUND_BY) for p in kept), as_of=run.as_of)
+    papers = screened.kept
+    summary.rejected += len(screened.rejected)
+    citations = dict(fetch_citations(run.sources, sorted(papers), run.problems)) if papers else {}
+    rows = _judge(run, papers, citations)
+    cp, counts = store_page(
+        str(run.wh.path),
+        cp,
+        set_spec,
+        page.token,
+        len(page.records),
+        [r for r in rows if r.status != "aged_out"],
+        [r.arxiv_id for r in rows if r.status == "aged_out"],
+        run.run_id,
+        screened.rejected,
+    )
+    summary.pages += 1
+    summary.harvested += len(page.records)
+    summary.kept += len(kept)
+    summary.with_citations += sum(1 for v in citations.values() if v is not None)
+    for verdict, n in intake.summarise(rows).items():
+        summary.verdicts[verdict] = summary.verdicts.get(verdict, 0) + n
+    summary.inserted += counts.inserted
+    summary.updated += counts.updated
+    summary.newly_notable.extend(counts.newly_notable)
+    _log_page(summary, cp, set_spec, page)
+    return cp
+
+
+def _log_page(summary: BackfillSummary, cp: Any, set_spec: str, page: Any) -> None:
+    """One progress line per committed page: how far into the set, how much was kept."""
+    in_set = (page.cursor or 0) + len(page.records)
+    of = f" of {page.complete_list_size:,}" if page.complete_list_size else ""
+    log.info(
+        "Backfill: harvested %s records (page %d; set %s: %s%s); %s submitted in the window, %d notable so far",
+        f"{summary.harvested:,}",
+        cp.pages,
+        set_spec,
+        f"{in_set:,}",
+        of,
+        f"{summary.kept:,}",
+        len(summary.newly_notable),
+    )
+
+
+def _store_bulk_finds(run: _BackfillRun, cp: Any) -> Any:
+    """Notable papers of the window that the harvest missed (Semantic Scholar's bulk search),
+    committed with the checkpoint saying the search is done; returns that checkpoint."""
+    summary = run.summary
+    with run.wh.read() as con:
+        known = sorted(papers_store.all_ids(con))
+    missed, hits = find_missed(
+        run.sources,
+        query=run.options.bulk_query,
+        min_citations=min(c for _, c in run.notability.anchors),
+        date_range=f"{run.window_from.isoformat()}:{run.window_to.isoformat()}",
+        known=known,
+        problems=run.problems,
+    )
+    screened = screening.screen_papers(intake.merge_papers((p, "s2_bulk") for p in missed), as_of=run.as_of)
+    summary.rejected += len(screened.rejected)
+    rows = _judge(run, screened.kept, hits)
+    with run.wh.write() as con:
+        counts = papers_store.upsert_papers(con, [r for r in rows if r.status != "aged_out"])
+        rejections_store.record_rejections(con, run.run_id, screened.rejected)
+        cp = backfill_store.mark(con, cp, bulk_done=True)
+    summary.found_by_bulk = len(missed)
+    summary.inserted += counts.inserted
+    summary.newly_notable.extend(counts.newly_notable)
+    log.info(
+        "Bulk search: %d papers the harvest missed; %d notable by the rule, %d new in the warehouse",
+        len(missed),
+        intake.summarise(rows).get("notable", 0),
+        counts.inserted,
+    )
+    return cp
+
+
+def _download_and_extract(run: _BackfillRun) -> None:
+    """Download the due PDFs here (paced), extract every cached one not yet read on Dask; an
+    open PDF breaker ends the run after extracting what did arrive (the rest waits for a re-run)."""
+    from paramtrack.extractors import EXTRACTOR_VERSION
+
+    options, summary = run.options, run.summary
+    downloads = download_pdfs(
+        run.db_path, run.sources, options.cache_dir(run.db_path), options.max_pdf_mb, problems=run.problems
+    )
+    summary.pdfs_downloaded, summary.pdfs_failed = downloads.downloaded, downloads.failed
+    with run.wh.read() as con:
+        todo = [
+            (aid, sha, path, papers_store.paper_metadata(con, aid))
+            for aid, sha, path in papers_store.cached_pdfs(con)
+            if not extraction_store.has_extraction(con, aid, sha, EXTRACTOR_VERSION)
+        ]
+    if todo:
+        _extract_on_dask(run.db_path, todo, summary, options.extraction_timeout_s)
+    if downloads.source_down:
+        from paramtrack.sources.pacing import ARXIV_PDF, SourceDownError
+
+        raise SourceDownError(ARXIV_PDF, [downloads.source_down])
 
 
 #: The flow process writes arrived results once this many PDFs ...
@@ -504,8 +596,6 @@ def backfill_flow(
     started = time.monotonic()
     configure_ranker(Settings(db_path=Path(db_path)))  # the warehouse's adopted ranker, on every worker too
     options = options or RunOptions()
-    sources = options.sources
-    problems = SourceProblems()
     categories = list(categories or DEFAULT_CATEGORIES)
     notability = NotabilityRule.parse(options.rule)
     as_of = options.as_of or datetime.now(UTC).date()
@@ -515,9 +605,9 @@ def backfill_flow(
         "from": window_from,
         "to": window_to,
         "categories": categories,
-        "oai": sources.oai_url,
-        "arxiv": sources.arxiv_url,
-        "s2": sources.s2_url,
+        "oai": options.sources.oai_url,
+        "arxiv": options.sources.arxiv_url,
+        "s2": options.sources.s2_url,
         "rule": options.rule,
         "as_of": as_of,
         "bulk_search": options.bulk_search,
@@ -529,138 +619,72 @@ def backfill_flow(
         run_id = runs_store.start_run(con, "backfill", params, key=key)
         runs_store.acquire_lock(con, key, run_id, what="backfill")
         cp = backfill_store.start(con, key, window_from, window_to, categories, run_id)
+    run = _BackfillRun(
+        wh=wh,
+        db_path=str(db_path),
+        run_id=run_id,
+        key=key,
+        started=started,
+        options=options,
+        problems=SourceProblems(),
+        categories=categories,
+        notability=notability,
+        as_of=as_of,
+        window_from=window_from,
+        window_to=window_to,
+        summary=BackfillSummary(run_id=run_id, backfill_key=key, resumed_after_pages=cp.pages),
+    )
     keeper = LockKeeper(str(db_path), key, run_id)
     try:
         # The workers' extraction children start now and warm up during the harvest.
         with _extraction_workers(options.extraction_timeout_s, enabled=options.extract):
-            return _backfill(
-                wh,
-                db_path,
-                cp,
-                run_id=run_id,
-                key=key,
-                started=started,
-                options=options,
-                problems=problems,
-                categories=categories,
-                notability=notability,
-                as_of=as_of,
-                window_from=window_from,
-                window_to=window_to,
-            )
+            return _backfill(run, cp)
     finally:
         keeper.stop()
 
 
-def _backfill(
-    wh: Warehouse,
-    db_path: str,
-    cp: Any,
-    *,
-    run_id: str,
-    key: str,
-    started: float,
-    options: RunOptions,
-    problems: SourceProblems,
-    categories: list[str],
-    notability: NotabilityRule,
-    as_of: date,
-    window_from: date,
-    window_to: date,
-) -> BackfillSummary:
-    """The body of :func:`backfill_flow` once its run holds the backfill's lock."""
-    sources = options.sources
+def _backfill(run: _BackfillRun, cp: Any) -> BackfillSummary:
+    """The body of :func:`backfill_flow` once its run holds the backfill's lock: the steps an
+    earlier run of this backfill has not committed, then the run's row closed either way."""
     from paramtrack.core.errors import ParamtrackError, SourceUnavailableError
-    from paramtrack.extractors import EXTRACTOR_VERSION
 
-    summary = BackfillSummary(run_id=run_id, backfill_key=key, resumed_after_pages=cp.pages)
+    summary = run.summary
     if cp.resuming:
         log.info(
             "Backfill: resuming %s after %d committed pages%s",
-            key,
+            run.key,
             cp.pages,
             " (harvest already complete)" if cp.harvest_done else "",
         )
     try:
         if not cp.harvest_done:
-            cp = _harvest(
-                wh,
-                cp,
-                summary,
-                categories=categories,
-                window_from=window_from,
-                window_to=window_to,
-                sources=sources,
-                notability=notability,
-                as_of=as_of,
-                problems=problems,
-            )
-        if options.bulk_search and not cp.bulk_done:
-            with wh.read() as con:
-                known = sorted(papers_store.all_ids(con))
-            missed, hits = find_missed(
-                sources,
-                query=options.bulk_query,
-                min_citations=min(c for _, c in notability.anchors),
-                date_range=f"{window_from.isoformat()}:{window_to.isoformat()}",
-                known=known,
-                problems=problems,
-            )
-            screened = screening.screen_papers(intake.merge_papers((p, "s2_bulk") for p in missed), as_of=as_of)
-            papers = screened.kept
-            summary.rejected += len(screened.rejected)
-            with wh.read() as con:
-                history = papers_store.citation_history(con, sorted(papers))
-            rows = intake.judge(papers, hits, rule=notability, as_of=as_of, history=history)
-            with wh.write() as con:
-                counts = papers_store.upsert_papers(con, [r for r in rows if r.status != "aged_out"])
-                rejections_store.record_rejections(con, run_id, screened.rejected)
-                cp = backfill_store.mark(con, cp, bulk_done=True)
-            summary.found_by_bulk = len(missed)
-            summary.inserted += counts.inserted
-            summary.newly_notable.extend(counts.newly_notable)
-            verdicts = intake.summarise(rows)
-            log.info(
-                "Bulk search: %d papers the harvest missed; %d notable by the rule, %d new in the warehouse",
-                len(missed),
-                verdicts.get("notable", 0),
-                counts.inserted,
-            )
-        if options.extract:
-            downloads = download_pdfs(
-                str(db_path), sources, options.cache_dir(db_path), options.max_pdf_mb, problems=problems
-            )
-            summary.pdfs_downloaded, summary.pdfs_failed = downloads.downloaded, downloads.failed
-            with wh.read() as con:
-                todo = [
-                    (aid, sha, path, papers_store.paper_metadata(con, aid))
-                    for aid, sha, path in papers_store.cached_pdfs(con)
-                    if not extraction_store.has_extraction(con, aid, sha, EXTRACTOR_VERSION)
-                ]
-            if todo:
-                _extract_on_dask(str(db_path), todo, summary, options.extraction_timeout_s)
-            if downloads.source_down:  # extracted what did arrive; the rest waits for a re-run
-                from paramtrack.sources.pacing import ARXIV_PDF, SourceDownError
-
-                raise SourceDownError(ARXIV_PDF, [downloads.source_down])
+            cp = _harvest(run, cp)
+        if run.options.bulk_search and not cp.bulk_done:
+            cp = _store_bulk_finds(run, cp)
+        if run.options.extract:
+            _download_and_extract(run)
     except BaseException as exc:
-        summary.seconds = time.monotonic() - started
-        summary.source_problems = [*summary.source_problems, *problems.as_list()]
+        _close_summary(run)
         status = "source_down" if isinstance(exc, SourceUnavailableError) else "failed"
-        with wh.write() as con:
+        with run.wh.write() as con:
             runs_store.finish_run(
-                con, run_id, status=status, counts=summary.counts(), error=f"{type(exc).__name__}: {exc}"
+                con, run.run_id, status=status, counts=summary.counts(), error=f"{type(exc).__name__}: {exc}"
             )
         if isinstance(exc, ParamtrackError):
             log.info("Backfill stopped: %s; committed pages are kept, re-run to resume", exc)
         raise
-    summary.seconds = time.monotonic() - started
-    summary.source_problems = [*summary.source_problems, *problems.as_list()]
-    with wh.write() as con:
+    _close_summary(run)
+    with run.wh.write() as con:
         backfill_store.finish(con, cp)
-        runs_store.finish_run(con, run_id, status="completed", counts=summary.counts())
-    publish_after_run(wh)  # the analysts' read copy (warehouse/publish.py); never raises
+        runs_store.finish_run(con, run.run_id, status="completed", counts=summary.counts())
+    publish_after_run(run.wh)  # the analysts' read copy (warehouse/publish.py); never raises
     return summary
+
+
+def _close_summary(run: _BackfillRun) -> None:
+    """The run's duration and every source problem its retries met, for its ``runs`` row."""
+    run.summary.seconds = time.monotonic() - run.started
+    run.summary.source_problems = [*run.summary.source_problems, *run.problems.as_list()]
 
 
 def run_backfill(

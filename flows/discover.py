@@ -361,21 +361,7 @@ def download_pdfs(
     from paramtrack.sources.pdf_cache import PdfServerFailingError
 
     wh = Warehouse(db_path)
-    with wh.read() as con:
-        todo = papers_store.papers_needing_pdf(con, only=only, ignore_backoff=only is not None)
-        waiting = (
-            [s for s in papers_store.pdf_states(con, arxiv_ids=only) if s.current and s.next_try_at is not None]
-            if only is None
-            else []
-        )
-    if waiting:
-        soonest = min(s.next_try_at for s in waiting if s.next_try_at is not None)
-        log.info(
-            "PDFs: %d to fetch; %d unavailable ones wait for a later run (next try %s)",
-            len(todo),
-            len(waiting),
-            f"{soonest.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
-        )
+    todo = _pdfs_due(wh, only)
     breaker = CircuitBreaker(ARXIV_PDF, breaker_threshold)
     streak: list[tuple[str, int]] = []  # server failures since the last success
     ok = failed = 0
@@ -414,6 +400,27 @@ def download_pdfs(
             if i % 10 == 0 or i == len(todo):
                 log.info("PDFs: %d/%d (%d cached, %d unavailable)", i, len(todo), ok, failed)
     return DownloadResult(ok, failed)
+
+
+def _pdfs_due(wh: Warehouse, only: list[str] | None) -> list[tuple[str, str, int]]:
+    """``(arxiv_id, url, version)`` of the PDFs to fetch now; says how many wait for a later run
+    (and when the first of them is due), so an operator sees why a notable paper has no PDF yet."""
+    with wh.read() as con:
+        todo = papers_store.papers_needing_pdf(con, only=only, ignore_backoff=only is not None)
+        waiting = (
+            [s for s in papers_store.pdf_states(con, arxiv_ids=only) if s.current and s.next_try_at is not None]
+            if only is None
+            else []
+        )
+    if waiting:
+        soonest = min(s.next_try_at for s in waiting if s.next_try_at is not None)
+        log.info(
+            "PDFs: %d to fetch; %d unavailable ones wait for a later run (next try %s)",
+            len(todo),
+            len(waiting),
+            f"{soonest.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+        )
+    return todo
 
 
 def _extraction_cache_key(context: Any, parameters: dict[str, Any]) -> str:
@@ -542,29 +549,98 @@ def discover_flow(
     runlog.install()  # this run's progress lines reach its Prefect run (not at import: no side effects)
     if arxiv_ids is None and (since is None or until is None):
         raise ValueError("discover_flow needs a window (since, until) or arxiv_ids")
-    options = options or RunOptions()
-    sources = options.sources
-
     started = time.monotonic()
     configure_ranker(Settings(db_path=Path(db_path)))  # a worker's run uses the warehouse's adopted ranker too
+    options = options or RunOptions()
+    notability = NotabilityRule.parse(options.rule)  # a bad rule stops the run before it writes anything
     categories = list(categories or DEFAULT_CATEGORIES)
-    notability = NotabilityRule.parse(options.rule)
     as_of = options.as_of or datetime.now(UTC).date()
-    bulk_search = options.bulk_search
-    problems = SourceProblems()
+    window = (since, until) if arxiv_ids is None and since is not None and until is not None else None
     wh = Warehouse(db_path)
-    params = {
+    run = _start_run(wh, _run_params(since, until, arxiv_ids, categories, options, as_of), window, categories)
+    problems = SourceProblems()
+    summary = DiscoverSummary(run_id=run.run_id, resumed_from=run.resume.run_id if run.resume else None)
+    judge = dict(rule=options.rule, as_of=as_of, run_id=run.run_id, problems=problems)
+    ctx = _RunContext(str(db_path), options, notability, problems, summary, judge)
+    keeper = LockKeeper(db_path, run.key, run.run_id)
+    try:
+        try:
+            _discover(ctx, run, window=window, categories=categories, arxiv_ids=arxiv_ids)
+        except SourceUnavailableError as exc:
+            # A source stayed down: end cleanly, keep everything committed, let the next run resume,
+            # and tell Prefect the run did not complete.
+            stopped = _finish(wh, summary, started, problems, status="source_down", error=str(exc))
+            return Failed(message=f"run stopped early: {stopped.error}", data=RunStoppedError(stopped))
+        except BaseException as exc:
+            _finish(wh, summary, started, problems, status="failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        return _finish(wh, summary, started, problems, status="completed")
+    finally:
+        keeper.stop()
+
+
+@dataclass(frozen=True)
+class _RunStart:
+    """The run row :func:`_start_run` wrote: its id, the window lock it holds (None for papers
+    added by id) and, when it resumes a killed run of the same window, that run's checkpoint."""
+
+    run_id: str
+    key: str | None
+    resume: runs_store.Checkpoint | None
+    started_at: datetime | None  # this run's start, as the warehouse wrote it
+    job_started_at: datetime | None  # the window job's start: the resumed run's, else this run's
+
+
+@dataclass(frozen=True)
+class _RunContext:
+    """What every step of one run hands down: where, how, and what it has done so far.
+
+    ``judge`` holds the keyword arguments every :func:`judge_and_store` call of the run shares.
+    """
+
+    db_path: str
+    options: RunOptions
+    notability: NotabilityRule
+    problems: SourceProblems
+    summary: DiscoverSummary
+    judge: dict[str, Any]
+
+    @property
+    def sources(self) -> SourceSettings:
+        return self.options.sources
+
+    def store(self, papers: dict[str, tuple[Any, str]], **extra: Any) -> None:
+        """Judge and store one batch of papers and add what it did to the summary."""
+        self.summary.add(judge_and_store(self.db_path, self.sources, papers, **self.judge, **extra))
+
+
+def _run_params(
+    since: date | None,
+    until: date | None,
+    arxiv_ids: list[str] | None,
+    categories: list[str],
+    options: RunOptions,
+    as_of: date,
+) -> dict[str, Any]:
+    """The parameters the ``runs`` row keeps (what an operator reads back to tell runs apart)."""
+    return {
         "since": since,
         "until": until,
         "arxiv_ids": arxiv_ids,
         "categories": categories,
-        "arxiv": sources.arxiv_url,
-        "s2": sources.s2_url,
+        "arxiv": options.sources.arxiv_url,
+        "s2": options.sources.s2_url,
         "rule": options.rule,
         "as_of": as_of,
-        "bulk_search": bulk_search,
+        "bulk_search": options.bulk_search,
     }
-    window = (since, until) if arxiv_ids is None and since is not None and until is not None else None
+
+
+def _start_run(
+    wh: Warehouse, params: dict[str, Any], window: tuple[date, date] | None, categories: list[str]
+) -> _RunStart:
+    """Write the run's row and take its window's lock in one transaction, marking dead runs
+    interrupted on the way; a run of the window a dead run left unfinished resumes it."""
     key = runs_store.discover_window_key(*window, categories) if window else None
     with wh.write() as con:
         if key is not None:
@@ -577,103 +653,104 @@ def discover_flow(
         run_id = runs_store.start_run(con, "discover", params, key=key, resumed_from=resume.run_id if resume else None)
         if key is not None:
             runs_store.acquire_lock(con, key, run_id, what="ingest")
-        run_started_at = runs_store.run_started_at(con, run_id)
-        job_started_at = resume.job_started_at if resume else run_started_at
-    keeper = LockKeeper(db_path, key, run_id)
-    try:
-        summary = DiscoverSummary(run_id=run_id, resumed_from=resume.run_id if resume else None)
-        judge: dict[str, Any] = dict(rule=options.rule, as_of=as_of, run_id=run_id, problems=problems)
-        try:
-            if arxiv_ids is not None:
-                polled = fetch_arxiv_ids(sources, list(arxiv_ids), problems)
-                summary.polled = len(polled)
-                summary.add(
-                    judge_and_store(str(db_path), sources, intake.merge_papers((p, "manual") for p in polled), **judge)
-                )
-                bulk_search = False
-            else:
-                # A window run: checked on entry, and its run row was just written.
-                assert window is not None and key is not None and job_started_at is not None
-                _poll_window(
-                    str(db_path),
-                    sources,
-                    categories,
-                    *window,
-                    summary,
-                    judge,
-                    resume=resume,
-                    progress=Progress(key, WINDOW_STEP, 0, None, run_id, job_started_at),
-                    batch_size=options.batch_size,
-                )
-                watched = read_watchlist(str(db_path), job_started_at)
-                summary.rechecked = len(watched)
-                for batch in intake.batches(watched, options.batch_size):
-                    summary.add(
-                        judge_and_store(
-                            str(db_path), sources, intake.merge_papers((p, "watchlist") for p in batch), **judge
-                        )
-                    )
-            if bulk_search:
-                with wh.read() as con:
-                    # Papers this run judged but did not store (aged out) count as known too.
-                    known = sorted(papers_store.all_ids(con) | set(summary.found_ids))
-                missed, hits = find_missed(
-                    sources,
-                    query=options.bulk_query,
-                    min_citations=int(notability.threshold(0)),
-                    date_range=intake.bulk_date_range(since, until, options.bulk_lookback_years),  # type: ignore[arg-type]
-                    known=known,
-                    problems=problems,
-                )
-                summary.found_by_bulk = len(missed)
-                for batch in intake.batches(missed, options.batch_size):
-                    summary.add(
-                        judge_and_store(
-                            str(db_path),
-                            sources,
-                            intake.merge_papers((p, "s2_bulk") for p in batch),
-                            known_citations={p.arxiv_id: hits.get(p.arxiv_id) for p in batch},
-                            **judge,
-                        )
-                    )
-            log.info(
-                "Warehouse: %d new, %d updated, %d newly notable",
-                summary.inserted,
-                summary.updated,
-                len(summary.newly_notable),
-            )
+        started_at = runs_store.run_started_at(con, run_id)
+    return _RunStart(run_id, key, resume, started_at, resume.job_started_at if resume else started_at)
 
-            if options.extract:
-                cache_dir = options.cache_dir(db_path)
-                # the papers it names, found on arXiv now or already in the warehouse
-                only = sorted(set(summary.found_ids) | set(arxiv_ids)) if arxiv_ids is not None else None
-                assert run_started_at is not None  # written by start_run above
-                refresh_pdf_addresses(str(db_path), sources, read_before=run_started_at, only=only, problems=problems)
-                downloads = download_pdfs(
-                    str(db_path),
-                    sources,
-                    cache_dir,
-                    options.max_pdf_mb,
-                    problems=problems,
-                    breaker_threshold=options.pdf_breaker_threshold,
-                    only=only,
-                    retry_base_days=options.pdf_retry_base_days,
-                )
-                summary.pdfs_downloaded, summary.pdfs_failed = downloads.downloaded, downloads.failed
-                _extract_pending(str(db_path), summary, options.extraction_timeout_s, only=only)
-                if downloads.source_down:
-                    raise SourceDownError(ARXIV_PDF, [downloads.source_down])
-        except SourceUnavailableError as exc:
-            # A source stayed down: end cleanly, keep everything committed, let the next run resume,
-            # and tell Prefect the run did not complete.
-            stopped = _finish(wh, summary, started, problems, status="source_down", error=str(exc))
-            return Failed(message=f"run stopped early: {stopped.error}", data=RunStoppedError(stopped))
-        except BaseException as exc:
-            _finish(wh, summary, started, problems, status="failed", error=f"{type(exc).__name__}: {exc}")
-            raise
-        return _finish(wh, summary, started, problems, status="completed")
-    finally:
-        keeper.stop()
+
+def _discover(
+    ctx: _RunContext,
+    run: _RunStart,
+    *,
+    window: tuple[date, date] | None,
+    categories: list[str],
+    arxiv_ids: list[str] | None,
+) -> None:
+    """The run's steps in order: the papers (named ones, or the window and the watchlist), the
+    notable ones the windows missed, then PDFs and extraction."""
+    if arxiv_ids is not None:
+        _store_named(ctx, arxiv_ids)
+    else:
+        # A window run: checked on entry, and its run row was just written.
+        assert window is not None and run.key is not None and run.job_started_at is not None
+        _store_window(ctx, run, window, categories)
+        if ctx.options.bulk_search:  # papers added by id skip it
+            _store_bulk_finds(ctx, window)
+    summary = ctx.summary
+    log.info(
+        "Warehouse: %d new, %d updated, %d newly notable", summary.inserted, summary.updated, len(summary.newly_notable)
+    )
+    if ctx.options.extract:
+        # the papers it names, found on arXiv now or already in the warehouse
+        only = sorted(set(summary.found_ids) | set(arxiv_ids)) if arxiv_ids is not None else None
+        assert run.started_at is not None  # written by start_run
+        _fetch_and_extract(ctx, read_before=run.started_at, only=only)
+
+
+def _store_named(ctx: _RunContext, arxiv_ids: list[str]) -> None:
+    """Papers a maintainer named: fetched from arXiv and stored as one batch."""
+    polled = fetch_arxiv_ids(ctx.sources, list(arxiv_ids), ctx.problems)
+    ctx.summary.polled = len(polled)
+    ctx.store(intake.merge_papers((p, "manual") for p in polled))
+
+
+def _store_window(ctx: _RunContext, run: _RunStart, window: tuple[date, date], categories: list[str]) -> None:
+    """The window's papers (resumed at the checkpoint), then the watchlist's: papers not yet
+    notable whose citation counts this run asks for again."""
+    assert run.key is not None and run.job_started_at is not None
+    _poll_window(
+        ctx,
+        categories,
+        *window,
+        resume=run.resume,
+        progress=Progress(run.key, WINDOW_STEP, 0, None, run.run_id, run.job_started_at),
+    )
+    watched = read_watchlist(ctx.db_path, run.job_started_at)
+    ctx.summary.rechecked = len(watched)
+    for batch in intake.batches(watched, ctx.options.batch_size):
+        ctx.store(intake.merge_papers((p, "watchlist") for p in batch))
+
+
+def _store_bulk_finds(ctx: _RunContext, window: tuple[date, date]) -> None:
+    """Notable papers older windows never saw, from Semantic Scholar's bulk search."""
+    options, summary = ctx.options, ctx.summary
+    with Warehouse(ctx.db_path).read() as con:
+        # Papers this run judged but did not store (aged out) count as known too.
+        known = sorted(papers_store.all_ids(con) | set(summary.found_ids))
+    missed, hits = find_missed(
+        ctx.sources,
+        query=options.bulk_query,
+        min_citations=int(ctx.notability.threshold(0)),
+        date_range=intake.bulk_date_range(*window, options.bulk_lookback_years),
+        known=known,
+        problems=ctx.problems,
+    )
+    summary.found_by_bulk = len(missed)
+    for batch in intake.batches(missed, options.batch_size):
+        ctx.store(
+            intake.merge_papers((p, "s2_bulk") for p in batch),
+            known_citations={p.arxiv_id: hits.get(p.arxiv_id) for p in batch},
+        )
+
+
+def _fetch_and_extract(ctx: _RunContext, *, read_before: datetime, only: list[str] | None) -> None:
+    """Download the due PDFs (at fresh addresses), extract what arrived and the abstracts of
+    papers without one; an open PDF breaker ends the run after the extraction."""
+    options, summary = ctx.options, ctx.summary
+    refresh_pdf_addresses(ctx.db_path, ctx.sources, read_before=read_before, only=only, problems=ctx.problems)
+    downloads = download_pdfs(
+        ctx.db_path,
+        ctx.sources,
+        options.cache_dir(ctx.db_path),
+        options.max_pdf_mb,
+        problems=ctx.problems,
+        breaker_threshold=options.pdf_breaker_threshold,
+        only=only,
+        retry_base_days=options.pdf_retry_base_days,
+    )
+    summary.pdfs_downloaded, summary.pdfs_failed = downloads.downloaded, downloads.failed
+    _extract_pending(ctx.db_path, summary, options.extraction_timeout_s, only=only)
+    if downloads.source_down:
+        raise SourceDownError(ARXIV_PDF, [downloads.source_down])
 
 
 def run_discover(**params: Any) -> DiscoverSummary:
@@ -692,30 +769,27 @@ def run_discover(**params: Any) -> DiscoverSummary:
 
 
 def _poll_window(
-    db_path: str,
-    sources: SourceSettings,
+    ctx: _RunContext,
     categories: list[str],
     since: date,
     until: date,
-    summary: DiscoverSummary,
-    judge: dict[str, Any],
     *,
     resume: runs_store.Checkpoint | None,
     progress: Progress,
-    batch_size: int,
 ) -> None:
     """Page through the window, storing every ``batch_size`` papers with a checkpoint.
 
     Resuming starts at the checkpoint's position, unless the listing's size changed since (new
     submissions moved the offsets): then it starts over, which costs time but never leaves a gap.
     """
+    batch_size, summary = ctx.options.batch_size, ctx.summary
     start = 0
     if resume is not None:
         start = resume.position
         log.info("Resuming the window at record %d of %s (run %s was interrupted)", start, resume.total, resume.run_id)
     pending: list[Any] = []
     while True:
-        page = poll_arxiv_page(sources, categories, since, until, start, judge["problems"])
+        page = poll_arxiv_page(ctx.sources, categories, since, until, start, ctx.problems)
         if resume is not None and start and page.total != resume.total:
             log.warning(
                 "The window's listing changed (%s -> %d records); reading it from the start", resume.total, page.total
@@ -730,15 +804,7 @@ def _poll_window(
         while len(pending) >= batch_size or (page.last and pending):
             batch, pending = pending[:batch_size], pending[batch_size:]
             at = start - len(pending)
-            summary.add(
-                judge_and_store(
-                    db_path,
-                    sources,
-                    intake.merge_papers((p, "arxiv_window") for p in batch),
-                    progress=_at(progress, at, page.total),
-                    **judge,
-                )
-            )
+            ctx.store(intake.merge_papers((p, "arxiv_window") for p in batch), progress=_at(progress, at, page.total))
             log.info("Stored %d/%d papers of the window", at, page.total)
         if page.last:
             break

@@ -69,7 +69,7 @@ DEFAULT_LOCK_TIMEOUT_S = 30.0
 #: Python duckdb (2.0) would write storage version 69, which the newest DuckDB CLI the package
 #: registries serve (duckdb-cli 1.5.6 on PyPI) cannot open; DuckDB keeps a file in the format it
 #: was created with, so creating it in the 1.4 format lets analysts open it with any DuckDB CLI
-#: from 1.4 (the long-term release) on. Checked by tests/test_export.py with that CLI.
+#: from 1.4 (the long-term release) on. Checked by tests/warehouse/test_export.py with that CLI.
 STORAGE_COMPATIBILITY = "v1.4.0"
 
 

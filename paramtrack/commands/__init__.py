@@ -44,3 +44,15 @@ def creating_warehouse(settings: Settings) -> Iterator[None]:
     yield
     if missing and settings.db_path.exists():
         typer.echo(f"Created a new warehouse at {settings.db_path} (there was none).", err=True)
+
+
+def prepare_run(db_path: Path) -> None:
+    """Before a run starts Prefect: create the warehouse or bring it up to date (an unusable
+    path or file, not DuckDB, a newer schema, an unwritable folder, is one line here, not a
+    failed flow run in Prefect's logs), then point Prefect's home beside it."""
+    from paramtrack.core.settings import configure_prefect
+    from paramtrack.warehouse import Warehouse
+
+    with creating_warehouse(Settings(db_path=db_path)):
+        Warehouse(db_path).migrate()
+    configure_prefect(db_path.parent)

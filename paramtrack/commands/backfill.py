@@ -10,14 +10,14 @@ from typing import Annotated, Any
 
 import typer
 
-from paramtrack.commands.ingest import (
-    _check_arxiv_delay,
-    _check_categories,
-    _check_contact,
-    _check_rule,
-    _check_sources,
-    _parse_day,
-    _refuse_if_running,
+from paramtrack.commands.checks import (
+    check_categories,
+    check_contact,
+    check_pacing,
+    check_rule,
+    check_sources,
+    parse_day,
+    refuse_if_running,
 )
 from paramtrack.commands.options import (
     ArxivDelay,
@@ -42,7 +42,6 @@ from paramtrack.core.settings import (
     DEFAULT_RULE,
     PDF_DELAY_S,
     S2_API_URL,
-    configure_prefect,
 )
 
 _MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
@@ -159,38 +158,40 @@ def backfill_command(
 
     Re-running with the same --from/--to/--category resumes an interrupted backfill.
     """
-    from paramtrack.commands import settings_from
+    from paramtrack.commands import prepare_run, settings_from
     from paramtrack.flows.options import RunOptions, SourceSettings  # lazily: --help stays fast
 
     settings = settings_from(ctx)
     this_month = datetime.now(UTC).strftime("%Y-%m")
     window_from, window_to = month_window(from_month, to_month or this_month)
-    categories = list(_check_categories(list(category or DEFAULT_CATEGORIES)))
-    _check_rule(rule)
-    _check_arxiv_delay(arxiv_delay)
-    _check_arxiv_delay(pdf_delay, "--pdf-delay")
-    if s2_interval is not None:
-        _check_arxiv_delay(s2_interval, "--s2-interval")
+    categories = list(check_categories(list(category or DEFAULT_CATEGORIES)))
+    check_rule(rule)
+    check_pacing(arxiv_delay, s2_interval, pdf_delay)
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
     if "{id}" not in pdf_url:
         raise InputError(f"--pdf-url {pdf_url!r} has no {{id}} placeholder")
-    as_of_day = _parse_day(as_of, "--as-of") if as_of else None
-    contact = _check_contact(contact)
+    as_of_day = parse_day(as_of, "--as-of") if as_of else None
+    contact = check_contact(contact)
     address = _check_dask_address(dask_address) if dask_address else None
     from paramtrack.warehouse.backfill_store import backfill_key
 
-    _refuse_if_running(settings.db_path, backfill_key(window_from, window_to, categories), "backfill")
-    _check_sources(oai_url, s2_url, contact)
+    refuse_if_running(settings.db_path, backfill_key(window_from, window_to, categories), "backfill")
+    check_sources(oai_url, s2_url, contact)
     show_progress(not quiet)
-    from paramtrack.commands import creating_warehouse
-    from paramtrack.warehouse import Warehouse
-
-    with creating_warehouse(settings):
-        Warehouse(settings.db_path).migrate()  # an unusable path is one line, not a failed flow run
-    configure_prefect(settings.db_path.parent)
+    prepare_run(settings.db_path)
     from paramtrack.flows.backfill import run_backfill
 
+    sources = SourceSettings(
+        arxiv_url=arxiv_url,
+        s2_url=s2_url,
+        oai_url=oai_url,
+        pdf_url_format=pdf_url,
+        arxiv_delay_s=arxiv_delay,
+        s2_min_interval=s2_interval,
+        pdf_delay_s=pdf_delay,
+        contact=contact,
+    )
     summary = run_backfill(
         workers=workers,
         dask_address=address,
@@ -200,16 +201,7 @@ def backfill_command(
         window_to=window_to,
         categories=categories,
         options=RunOptions(
-            sources=SourceSettings(
-                arxiv_url=arxiv_url,
-                s2_url=s2_url,
-                oai_url=oai_url,
-                pdf_url_format=pdf_url,
-                arxiv_delay_s=arxiv_delay,
-                s2_min_interval=s2_interval,
-                pdf_delay_s=pdf_delay,
-                contact=contact,
-            ),
+            sources=sources,
             rule=rule,
             as_of=as_of_day,
             bulk_search=not no_bulk,

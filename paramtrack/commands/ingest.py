@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from datetime import UTC, date, datetime, timedelta
@@ -11,6 +10,19 @@ from typing import Annotated, Any
 
 import typer
 
+from paramtrack.commands.checks import (
+    PREFECT_HINT,
+    check_categories,
+    check_contact,
+    check_cron,
+    check_pacing,
+    check_prefect_api,
+    check_rule,
+    check_sources,
+    check_window_days,
+    parse_day,
+    refuse_if_running,
+)
 from paramtrack.commands.options import (
     ArxivDelay,
     ArxivUrl,
@@ -40,122 +52,11 @@ from paramtrack.core.text import for_terminal
 from paramtrack.core.units import format_count
 
 WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC
-# Exported before the server starts: Prefect's UI takes its API URL from it (else port 4200).
-_PREFECT_HINT = (
-    "export PREFECT_API_URL=http://127.0.0.1:4200/api, then start a server with "
-    "'prefect server start --host 127.0.0.1 --port 4200'"
-)
 
 #: The demo window covers every paper in the offline corpus (ground truth: 2013-12 .. 2024-05;
 #: Epoch rows with arXiv links reach further back and forward).
 DEMO_SINCE = date(2012, 1, 1)
 DEMO_UNTIL = date(2025, 12, 31)
-
-
-def _parse_day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from None
-
-
-def _check_categories(categories: list[str]) -> tuple[str, ...]:
-    from paramtrack.sources.arxiv_source import validate_categories
-
-    try:
-        return validate_categories(categories)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-
-
-def _check_rule(rule: str) -> str:
-    from paramtrack.discovery.notability import NotabilityRule
-
-    try:
-        NotabilityRule.parse(rule)
-    except ValueError as exc:
-        raise InputError(f"--rule: {exc}") from None
-    return rule
-
-
-def _check_arxiv_delay(seconds: float, option: str = "--arxiv-delay") -> float:
-    """A negative (or nan/inf) delay would reach ``time.sleep`` mid-run as a ValueError."""
-    if not (math.isfinite(seconds) and seconds >= 0):
-        raise InputError(f"{option} must be a number of seconds >= 0, got {seconds:g}")
-    return seconds
-
-
-def _check_window_days(days: int) -> int:
-    """A window of 0 or fewer days would make every scheduled run poll an empty window."""
-    if days <= 0:
-        raise InputError(f"--window-days must be at least 1, got {days}")
-    return days
-
-
-def _check_cron(cron: str) -> str:
-    """Validate with Prefect's own schedule model (the one the deployment is built from), so a
-    typo is refused here rather than by the server after Prefect has started.
-
-    Imports Prefect: call :func:`configure_prefect` first.
-    """
-    from prefect.client.schemas.schedules import CronSchedule
-
-    try:
-        CronSchedule(cron=cron, timezone="UTC")
-    except ValueError:
-        raise InputError(
-            f"--cron {cron!r} is not a valid cron expression",
-            hint="five fields: minute hour day-of-month month day-of-week, e.g. '0 6 * * 1'",
-        ) from None
-    return cron
-
-
-def _check_prefect_api(url: str) -> None:
-    """Fail before deploying when nothing answers at PREFECT_API_URL (serve would otherwise
-    retry and time out with a long traceback)."""
-    from paramtrack.sources.reachability import check_reachable
-
-    try:
-        check_reachable(url, name="Prefect")
-    except SourceUnavailableError as exc:
-        raise InputError(exc.message, hint=_PREFECT_HINT) from None
-
-
-def _check_sources(arxiv_url: str, s2_url: str, contact: str | None = None) -> None:
-    from paramtrack.sources.reachability import check_reachable
-
-    check_reachable(arxiv_url, name="arXiv", contact=contact)
-    check_reachable(s2_url, name="Semantic Scholar", contact=contact)
-
-
-def _refuse_if_running(db_path: Path, key: str, what: str) -> None:
-    """One line, before Prefect starts (10-25 s), when a live run already works on this job.
-    The flow checks again atomically when it starts its run; this is the fast, friendly path."""
-    if not db_path.exists():
-        return
-    from paramtrack.warehouse import Warehouse, runs_store
-
-    with Warehouse(db_path).read() as con:
-        runs_store.check_lock(con, key, what=what)
-
-
-def _check_contact(contact: str | None) -> str | None:
-    """The --contact / PARAMTRACK_CONTACT address, checked before anything starts."""
-    if contact is None or not contact.strip():
-        return None
-    from paramtrack.sources.user_agent import check_contact
-
-    try:
-        return check_contact(contact)
-    except ValueError as exc:
-        raise InputError(f"--contact: {exc}") from None
-
-
-def _check_pacing(arxiv_delay: float, s2_interval: float | None, pdf_delay: float) -> None:
-    _check_arxiv_delay(arxiv_delay)
-    _check_arxiv_delay(pdf_delay, "--pdf-delay")
-    if s2_interval is not None:
-        _check_arxiv_delay(s2_interval, "--s2-interval")
 
 
 def _source_settings(
@@ -177,15 +78,9 @@ def _source_settings(
 def _run_discover(db_path: Path, **params: Any):
     """Import Prefect only now (slow), with the project-local defaults set first; its local
     API server (when no PREFECT_API_URL is set) dies with this process, even after kill -9."""
-    # Created or brought up to date now: an unusable path or file (not DuckDB, a newer schema,
-    # an unwritable folder) is one line here, not a failed flow run in Prefect's logs.
-    from paramtrack.commands import creating_warehouse
-    from paramtrack.core.settings import Settings
-    from paramtrack.warehouse import Warehouse
+    from paramtrack.commands import prepare_run
 
-    with creating_warehouse(Settings(db_path=db_path)):
-        Warehouse(db_path).migrate()
-    configure_prefect(db_path.parent)
+    prepare_run(db_path)
     from paramtrack.flows.discover import run_discover
     from paramtrack.flows.local_api import local_api
 
@@ -293,26 +188,26 @@ def ingest_command(
 
     settings = settings_from(ctx)
     today = datetime.now(UTC).date()
-    until_day = _parse_day(until, "--until") if until else today
-    since_day = _parse_day(since, "--since") if since else until_day - timedelta(days=7)
+    until_day = parse_day(until, "--until") if until else today
+    since_day = parse_day(since, "--since") if since else until_day - timedelta(days=7)
     if since_day > until_day:
         raise InputError(f"--since {since_day} is after --until {until_day}")
-    categories = list(_check_categories(list(category or DEFAULT_CATEGORIES)))
-    _check_rule(rule)
-    _check_pacing(arxiv_delay, s2_interval, pdf_delay)
-    contact = _check_contact(contact)
+    categories = list(check_categories(list(category or DEFAULT_CATEGORIES)))
+    check_rule(rule)
+    check_pacing(arxiv_delay, s2_interval, pdf_delay)
+    contact = check_contact(contact)
     if not 1 <= batch_size <= 500:
         raise InputError(f"--batch-size must be within 1..500 (Semantic Scholar's batch limit), got {batch_size}")
     from paramtrack.warehouse.runs_store import discover_window_key
 
-    _refuse_if_running(settings.db_path, discover_window_key(since_day, until_day, categories), "ingest")
-    _check_sources(arxiv_url, s2_url, contact)
+    refuse_if_running(settings.db_path, discover_window_key(since_day, until_day, categories), "ingest")
+    check_sources(arxiv_url, s2_url, contact)
     show_progress(not quiet)
     sources = _source_settings(arxiv_url, s2_url, arxiv_delay, s2_interval, pdf_delay, contact)
     options = RunOptions(
         sources=sources,
         rule=rule,
-        as_of=_parse_day(as_of, "--as-of") if as_of else None,
+        as_of=parse_day(as_of, "--as-of") if as_of else None,
         bulk_search=not no_bulk,
         extract=not no_extract,
         batch_size=batch_size,
@@ -351,9 +246,9 @@ def add_command(
             parsed.append(parse_arxiv_id(raw).id)
         except ValueError as exc:
             raise InputError(str(exc)) from None
-    _check_pacing(arxiv_delay, s2_interval, pdf_delay)
-    contact = _check_contact(contact)
-    _check_sources(arxiv_url, s2_url, contact)
+    check_pacing(arxiv_delay, s2_interval, pdf_delay)
+    contact = check_contact(contact)
+    check_sources(arxiv_url, s2_url, contact)
     show_progress(not quiet)
     sources = _source_settings(arxiv_url, s2_url, arxiv_delay, s2_interval, pdf_delay, contact)
     options = RunOptions(sources=sources, extract=not no_extract, pdf_cache_dir=str(settings.pdf_cache_dir))
@@ -453,10 +348,10 @@ def serve_command(
 
     settings = settings_from(ctx)
     # Every option first, so a typo is reported before anything is deployed.
-    _check_window_days(window_days)
-    categories = list(_check_categories(list(category or DEFAULT_CATEGORIES)))
-    _check_rule(rule)
-    contact = _check_contact(contact)
+    check_window_days(window_days)
+    categories = list(check_categories(list(category or DEFAULT_CATEGORIES)))
+    check_rule(rule)
+    contact = check_contact(contact)
     if notify_url:
         from paramtrack.flows.notify import NOTIFY_ENV, check_webhook_url
 
@@ -467,11 +362,11 @@ def serve_command(
         # The scheduled runs (child processes of this one) read it in their failure hooks.
         os.environ[NOTIFY_ENV] = notify_url
     configure_prefect(settings.db_path.parent)
-    _check_cron(cron)
+    check_cron(cron)
     api_url = os.environ.get("PREFECT_API_URL")
     if not api_url:
-        raise InputError("scheduling needs a running Prefect server and PREFECT_API_URL", hint=_PREFECT_HINT)
-    _check_prefect_api(api_url)
+        raise InputError("scheduling needs a running Prefect server and PREFECT_API_URL", hint=PREFECT_HINT)
+    check_prefect_api(api_url)
     from paramtrack.flows.recompute import prepare_output_dirs
 
     data_dir = settings.db_path.resolve().parent

@@ -52,68 +52,77 @@ def pdfs_command(
 ) -> None:
     """List missing PDFs with their last error and when the next run tries them again."""
     from paramtrack.commands import existing_warehouse, settings_from
-    from paramtrack.sources.arxiv_ids import parse_arxiv_id
     from paramtrack.warehouse import Warehouse
-    from paramtrack.warehouse.papers_store import clear_pdf_waits, pdf_states
+    from paramtrack.warehouse.papers_store import pdf_states
 
     wh = Warehouse(existing_warehouse(settings_from(ctx)))
     if retry:
-        if [r.lower() for r in retry] == ["all"]:
-            keys = None
-        else:
-            ids = []
-            for raw in retry:
-                try:
-                    ids.append(parse_arxiv_id(raw).id)
-                except ValueError as exc:
-                    raise InputError(f"--retry: {exc}") from None
-            with wh.read() as con:
-                keys = [(s.arxiv_id, s.version) for s in pdf_states(con, arxiv_ids=ids)]
-            unknown = sorted(set(ids) - {k[0] for k in keys})
-            if unknown:
-                raise InputError(
-                    f"--retry: no missing PDF recorded for {', '.join(unknown)}", hint="'paramtrack pdfs' lists them"
-                )
-        with wh.write() as con:
-            n = clear_pdf_waits(con, keys)
-        typer.echo(f"{n} PDF(s) will be tried by the next run")
+        typer.echo(f"{_retry_now(wh, retry)} PDF(s) will be tried by the next run")
         return
-
     now = datetime.now(UTC)
     with wh.read() as con:
         states = pdf_states(con, failed_only=not show_all)
         every = states if show_all else pdf_states(con, failed_only=False)
-    cached = sum(1 for s in every if s.sha256)
-    waiting = sum(1 for s in every if not s.sha256 and s.current and _state(s, now) == "waiting")
-    due = sum(1 for s in every if not s.sha256 and s.current and _state(s, now) == "due")
+    counts = {
+        "cached": sum(1 for s in every if s.sha256),
+        "waiting": sum(1 for s in every if not s.sha256 and s.current and _state(s, now) == "waiting"),
+        "due": sum(1 for s in every if not s.sha256 and s.current and _state(s, now) == "due"),
+    }
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "cached": cached,
-                    "waiting": waiting,
-                    "due": due,
-                    "pdfs": [
-                        {
-                            "arxiv_id": s.arxiv_id,
-                            "version": s.version,
-                            "state": _state(s, now),
-                            "current_version": s.current,
-                            "error": s.error,
-                            "runs_tried": s.attempts,
-                            "failed_runs_in_a_row": s.failures,
-                            "url": s.url,
-                            "last_try": s.fetched_at.isoformat() if s.fetched_at else None,
-                            "next_try": s.next_try_at.isoformat() if s.next_try_at else None,
-                        }
-                        for s in states[:limit]
-                    ],
-                },
-                indent=2,
+        typer.echo(json.dumps({**counts, "pdfs": [_as_json(s, now) for s in states[:limit]]}, indent=2))
+    else:
+        _print_table(counts, states, now, limit)
+
+
+def _retry_now(wh: Any, retry: list[str]) -> int:
+    """Let the next run try these papers' PDFs now (``all``: every waiting one); how many.
+
+    A paper with no missing PDF recorded is refused by name rather than silently counted 0,
+    so a mistyped id shows."""
+    from paramtrack.sources.arxiv_ids import parse_arxiv_id
+    from paramtrack.warehouse.papers_store import clear_pdf_waits, pdf_states
+
+    keys: list[tuple[str, int]] | None = None  # None: every waiting PDF
+    if [r.lower() for r in retry] != ["all"]:
+        ids = []
+        for raw in retry:
+            try:
+                ids.append(parse_arxiv_id(raw).id)
+            except ValueError as exc:
+                raise InputError(f"--retry: {exc}") from None
+        with wh.read() as con:
+            keys = [(s.arxiv_id, s.version) for s in pdf_states(con, arxiv_ids=ids)]
+        unknown = sorted(set(ids) - {k[0] for k in keys})
+        if unknown:
+            raise InputError(
+                f"--retry: no missing PDF recorded for {', '.join(unknown)}", hint="'paramtrack pdfs' lists them"
             )
-        )
-        return
-    typer.echo(f"PDFs: {cached} cached, {waiting} unavailable, waiting for their next try, {due} due on the next run")
+    with wh.write() as con:
+        return clear_pdf_waits(con, keys)
+
+
+def _as_json(s: Any, now: datetime) -> dict[str, Any]:
+    """One PDF's row of ``--json``: its state, last error and retry schedule."""
+    return {
+        "arxiv_id": s.arxiv_id,
+        "version": s.version,
+        "state": _state(s, now),
+        "current_version": s.current,
+        "error": s.error,
+        "runs_tried": s.attempts,
+        "failed_runs_in_a_row": s.failures,
+        "url": s.url,
+        "last_try": s.fetched_at.isoformat() if s.fetched_at else None,
+        "next_try": s.next_try_at.isoformat() if s.next_try_at else None,
+    }
+
+
+def _print_table(counts: dict[str, int], states: list[Any], now: datetime, limit: int) -> None:
+    """The counts, a row per listed PDF, and how the retry schedule works."""
+    typer.echo(
+        f"PDFs: {counts['cached']} cached, {counts['waiting']} unavailable, waiting for their next try,"
+        f" {counts['due']} due on the next run"
+    )
     if not states:
         return
     typer.echo("")

@@ -76,6 +76,29 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _check_server_options(host: str, port: int, token: str | None, tls_cert: Path | None, tls_key: Path | None) -> None:
+    """Refuse an exposed bind without a token, a guessable token, a port out of range and a
+    half or missing TLS pair, each in one line before the app is built."""
+    if not _is_loopback(host) and not token:
+        raise InputError(
+            f"refusing to listen on {host} without an access token",
+            hint="pass --token TOKEN or set PARAMTRACK_REVIEW_TOKEN, or use --host 127.0.0.1",
+        )
+    if token is not None:
+        from paramtrack.review_queue.tokens import GENERATE_HINT, token_weakness
+
+        weakness = token_weakness(token)
+        if weakness:
+            raise InputError(weakness, hint=GENERATE_HINT)
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port must be within 1-65535, not {port}")
+    if (tls_cert is None) != (tls_key is None):
+        raise InputError("--tls-cert and --tls-key go together")
+    for pem in (tls_cert, tls_key):
+        if pem is not None and not pem.is_file():
+            raise InputError(f"no such file: {pem}")
+
+
 def review_server_command(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on; non-loopback needs --token.")] = "127.0.0.1",
@@ -104,24 +127,7 @@ def review_server_command(
     from paramtrack.commands import settings_from
 
     settings = settings_from(ctx)
-    if not _is_loopback(host) and not token:
-        raise InputError(
-            f"refusing to listen on {host} without an access token",
-            hint="pass --token TOKEN or set PARAMTRACK_REVIEW_TOKEN, or use --host 127.0.0.1",
-        )
-    if token is not None:
-        from paramtrack.review_queue.tokens import GENERATE_HINT, token_weakness
-
-        weakness = token_weakness(token)
-        if weakness:
-            raise InputError(weakness, hint=GENERATE_HINT)
-    if not 1 <= port <= 65535:
-        raise InputError(f"--port must be within 1-65535, not {port}")
-    if (tls_cert is None) != (tls_key is None):
-        raise InputError("--tls-cert and --tls-key go together")
-    for pem in (tls_cert, tls_key):
-        if pem is not None and not pem.is_file():
-            raise InputError(f"no such file: {pem}")
+    _check_server_options(host, port, token, tls_cert, tls_key)
     if reviewer:
         from paramtrack.review_queue.service import check_reviewer
 

@@ -143,9 +143,7 @@ def recompute_command(
 
     from paramtrack.commands import existing_warehouse, settings_from
     from paramtrack.core.progress import show_progress
-    from paramtrack.trends.report import format_breakpoints, format_gap, format_trends
-    from paramtrack.warehouse import Warehouse
-    from paramtrack.warehouse.trends_store import read_table
+    from paramtrack.flows.refit import prepare_output_dirs
 
     settings = settings_from(ctx)
     existing_warehouse(settings)  # before any folder is made: a wrong --db creates nothing
@@ -156,49 +154,67 @@ def recompute_command(
     if no_charts and charts is not None:
         raise InputError("--charts and --no-charts contradict each other")
     show_progress()  # progress lines (and a lock wait) as terminal lines
-    from paramtrack.flows.refit import prepare_output_dirs
-
     # Before any fitting (and before Prefect starts): a bad --charts/--export path is one line
     # here, not a failed run with a traceback.
     charts, export = prepare_output_dirs(None if no_charts else (charts or settings.data_dir / "charts"), export)
-    use_prefect = bool(os.environ.get("PREFECT_API_URL")) and not no_prefect
-    if not use_prefect:
-        from paramtrack.flows.refit import recompute
-        from paramtrack.trends.fit import TrendConfig
-        from paramtrack.trends.gap import GapConfig
-
-        outcome = recompute(
-            Warehouse(settings.db_path),
-            config=TrendConfig(until=cut, resamples=resamples, seed=seed, gap_split=gap_split, break_year=break_year),
-            gap_config=GapConfig(since_year=since_year, until=cut),
-            charts_dir=charts,
-            export_dir=export,
-            if_due=if_due,
-        )
-        summary = outcome.summary()
+    fit: dict[str, Any] = dict(until=cut, resamples=resamples, seed=seed, gap_split=gap_split, break_year=break_year)
+    prefect_api = None if no_prefect else os.environ.get("PREFECT_API_URL")
+    if prefect_api:
+        summary = _refit_on_prefect(settings, charts, export, if_due=if_due, since_year=since_year, **fit)
     else:
-        from paramtrack.core.settings import configure_prefect
-
-        configure_prefect(settings.data_dir)  # flows.recompute imports Prefect: its settings first
-        from paramtrack.flows.recompute import recompute_flow
-
-        summary = recompute_flow(
-            db_path=str(settings.db_path.resolve()),
-            charts_dir=str(charts.resolve()) if charts else None,
-            export_dir=str(export.resolve()) if export else None,
-            if_due=if_due,
-            until=cut,
-            since_year=since_year,
-            resamples=resamples,
-            seed=seed,
-            gap_split=gap_split,
-            break_year=break_year,
-        )
+        summary = _refit_here(settings, charts, export, if_due=if_due, since_year=since_year, **fit)
     if summary["skipped"]:
         typer.echo("recompute not due: no dataset change since the last completed recompute")
         return
-    wh = Warehouse(settings.db_path)
-    with wh.read() as con:
+    _print_refit(settings.db_path, summary, f" (Prefect run, {prefect_api})" if prefect_api else "")
+
+
+def _refit_here(
+    settings: Any, charts: Path | None, export: Path | None, *, if_due: bool, since_year: int, **fit: Any
+) -> dict[str, Any]:
+    """Fit in this process, in seconds (no Prefect server named, or ``--no-prefect``)."""
+    from paramtrack.flows.refit import recompute
+    from paramtrack.trends.fit import TrendConfig
+    from paramtrack.trends.gap import GapConfig
+    from paramtrack.warehouse import Warehouse
+
+    outcome = recompute(
+        Warehouse(settings.db_path),
+        config=TrendConfig(**fit),
+        gap_config=GapConfig(since_year=since_year, until=fit["until"]),
+        charts_dir=charts,
+        export_dir=export,
+        if_due=if_due,
+    )
+    return outcome.summary()
+
+
+def _refit_on_prefect(
+    settings: Any, charts: Path | None, export: Path | None, *, if_due: bool, since_year: int, **fit: Any
+) -> dict[str, Any]:
+    """Fit as a run of the recompute flow, so it shows in the Prefect server's UI."""
+    from paramtrack.core.settings import configure_prefect
+
+    configure_prefect(settings.data_dir)  # flows.recompute imports Prefect: its settings first
+    from paramtrack.flows.recompute import recompute_flow
+
+    return recompute_flow(
+        db_path=str(settings.db_path.resolve()),
+        charts_dir=str(charts.resolve()) if charts else None,
+        export_dir=str(export.resolve()) if export else None,
+        if_due=if_due,
+        since_year=since_year,
+        **fit,
+    )
+
+
+def _print_refit(db_path: Path, summary: dict[str, Any], where: str) -> None:
+    """The refitted tables as the warehouse now holds them, then where the run left its files."""
+    from paramtrack.trends.report import format_breakpoints, format_gap, format_trends
+    from paramtrack.warehouse import Warehouse
+    from paramtrack.warehouse.trends_store import read_table
+
+    with Warehouse(db_path).read() as con:
         trends = read_table(con, "trends")
         gap = read_table(con, "gap")
         bps = read_table(con, "breakpoints")
@@ -208,7 +224,6 @@ def recompute_command(
     typer.echo("")
     typer.echo(format_gap(gap))
     typer.echo("")
-    where = f" (Prefect run, {os.environ['PREFECT_API_URL']})" if use_prefect else ""
     typer.echo(f"run {summary['run_id']}{where}: {summary['counts']} in {summary['seconds']:.2f} s")
     if summary["charts"]:
         index = next((p for p in summary["charts"] if p.endswith("index.html")), summary["charts"][0])
