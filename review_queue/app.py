@@ -32,11 +32,6 @@ Each request is one short ``Warehouse`` transaction; see :mod:`review_queue.serv
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -78,6 +73,7 @@ from paramtrack.review_queue.service import (
     parse_parameters,
     suggested_systems,
 )
+from paramtrack.review_queue.sessions import SESSION_TTL_S, Sessions
 from paramtrack.review_queue.tokens import same_token
 from paramtrack.warehouse import Warehouse, models_store, undo_store
 from paramtrack.warehouse import review_store as store
@@ -93,7 +89,6 @@ CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 PUBLIC_PATHS = ("/login", "/healthz", "/static/")
-SESSION_TTL_S = 12 * 3600
 
 
 @dataclass
@@ -111,59 +106,6 @@ class AppConfig:
     allowed_hosts: tuple[str, ...] | None = None
     max_body_bytes: int = MAX_BODY_BYTES
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-class Sessions:
-    """Login cookies: ``<issued-at>.<nonce>.<HMAC(per-process key)>``; never the token itself.
-
-    The key is random per process, so a restart signs everyone out; a cookie older than ``ttl_s``
-    is refused; logout revokes the cookie it was sent with (kept until it would expire anyway).
-    """
-
-    def __init__(self, ttl_s: float = SESSION_TTL_S) -> None:
-        self.ttl_s = ttl_s
-        self._key = secrets.token_bytes(32)
-        self._revoked: dict[str, float] = {}  # signature -> expiry
-        self._lock = threading.Lock()
-
-    def _sign(self, payload: str) -> str:
-        return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
-
-    def issue(self) -> str:
-        payload = f"{int(time.time())}.{secrets.token_urlsafe(12)}"
-        return f"{payload}.{self._sign(payload)}"
-
-    def _parse(self, cookie: str | None) -> tuple[float, str] | None:
-        """(expiry, signature) of a well-signed, unexpired cookie, else None."""
-        if not cookie or cookie.count(".") != 2:
-            return None
-        issued, nonce, sig = cookie.split(".")
-        if not hmac.compare_digest(sig.encode(), self._sign(f"{issued}.{nonce}").encode()):
-            return None
-        issued_at = int(issued)  # signed by us, so a number
-        expiry = issued_at + self.ttl_s
-        if not issued_at - 60 <= time.time() < expiry:
-            return None
-        return expiry, sig
-
-    def valid(self, cookie: str | None) -> bool:
-        parsed = self._parse(cookie)
-        if parsed is None:
-            return False
-        with self._lock:
-            return parsed[1] not in self._revoked
-
-    def binding(self, cookie: str | None) -> str:
-        """What CSRF tokens are bound to: the valid session's signature, else nothing."""
-        return cookie.rsplit(".", 1)[1] if cookie and self.valid(cookie) else ""
-
-    def revoke(self, cookie: str | None) -> None:
-        parsed = self._parse(cookie)
-        now = time.time()
-        with self._lock:
-            self._revoked = {s: e for s, e in self._revoked.items() if e > now}
-            if parsed is not None:
-                self._revoked[parsed[1]] = parsed[0]
 
 
 class _ChartFiles(StaticFiles):

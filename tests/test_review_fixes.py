@@ -14,6 +14,7 @@ import duckdb
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from itsdangerous.encoding import base64_decode, base64_encode, bytes_to_int, int_to_bytes
 from test_review_support import (
     Cand,
     Server,
@@ -342,8 +343,9 @@ def test_session_expires_and_is_secure_over_https(warehouse):
         assert "max-age=2" in set_cookie
         assert client.get("/").status_code == 200
         session = client.cookies.get("pt_session")
-        issued, nonce, sig = session.split(".")
-        forged = f"{int(issued) + 3600}.{nonce}.{sig}"  # a later issue time breaks the signature
+        nonce, issued, sig = session.split(".")  # itsdangerous: value, issue time, signature
+        later = base64_encode(int_to_bytes(bytes_to_int(base64_decode(issued)) + 3600)).decode()
+        forged = f"{nonce}.{later}.{sig}"  # a later issue time breaks the signature
         assert client.get("/", cookies={"pt_session": forged}).status_code == 401
         time.sleep(2.2)
         assert client.get("/", cookies={"pt_session": session}).status_code == 401
