@@ -86,6 +86,7 @@ __all__ = [
     "offered_names",
     "suggested_system",
     "suggested_systems",
+    "undo_offer",
 ]
 
 
@@ -199,3 +200,17 @@ class ReviewService:
         supersedes); :mod:`review_queue.decisions` says what each action does.
         """
         return decisions.decide(con, decisions.clean_request(arxiv_id, **asked))
+
+
+def undo_offer(con: Connection, last: dict[str, Any] | None, reviewer: str | None) -> dict[str, Any] | None:
+    """The Undo button of the "Saved decision" line: the decision just saved, while it is
+    still the reviewer's own last decision on its paper, with that paper's version."""
+    if not last or last["action"] == "undo":
+        return None
+    target = undo_store.undoable(con, last["arxiv_id"], reviewer)
+    if target is None or target["decision_id"] != last["decision_id"]:
+        return None
+    state = store.item_state(con, last["arxiv_id"])
+    if state is None:
+        return None
+    return {"decision_id": last["decision_id"], "arxiv_id": last["arxiv_id"], "version": state["version"]}

@@ -27,7 +27,8 @@ from test_review_support import (
     write_demo_charts,
 )
 
-from paramtrack.review_queue.app import AppConfig, _safe_next, create_app
+from paramtrack.review_queue.app import AppConfig, create_app
+from paramtrack.review_queue.routes.login import safe_next as _safe_next
 from paramtrack.warehouse.review_store import stage_paper
 
 
