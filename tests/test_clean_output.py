@@ -17,7 +17,7 @@ import io
 import subprocess
 
 import pytest
-from review_support import EXE, Cand, seed_paper
+from test_review_support import EXE, Cand, seed_paper
 
 from paramtrack.core.text import for_terminal, neutralise_cell, restore_cell
 from paramtrack.review_queue.service import Correction, ReviewService
