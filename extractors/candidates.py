@@ -414,12 +414,6 @@ def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list
     nlp = P.nlp()
     matcher = P.cue_matcher()
     body = doc.text[: doc.refs_span[0]] if doc.refs_span else doc.text
-    cited = (
-        {m.group("name").lower() for m in P.CITED_NAME.finditer(body) if len(m.group("name")) >= 2}
-        if enabled("cited_names")
-        else set()
-    )
-    cited -= title_terms
     datasets = _dataset_names(body) if enabled("datasets") else set()
     out: list[Mention] = []
     spans = _windows(doc.text)
@@ -441,14 +435,6 @@ def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list
                 else []
             )
             for m in _sentence_mentions(doc, s, a + sent.start_char, title_terms, own_spans, datasets):
-                if m.model and _cited(m.model, cited, title_terms):
-                    m.features["cited_name"] = True
-                elif (
-                    not m.model
-                    and not m.features.get("total")
-                    and _cited_name_just_before(m.evidence, m.value, cited, title_terms)
-                ):
-                    m.features["cited_name"] = True
                 if is_own_name(m.model, title_terms):
                     m.features["named_main"] = True
                 elif is_other_system(m.model, title_terms) or (m.source == "name" and m.model):
@@ -457,40 +443,14 @@ def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list
     return out
 
 
-def _cited_name_just_before(evidence: str, value: int, cited: set[str], title_terms: set[str]) -> bool:
-    """ "GPT-3 (Brown et al., 2020) with 175B parameters": a cited name shortly before an unattributed size."""
-    for m in P.SIZE.finditer(evidence):
-        try:
-            if to_int(m.group("num"), m.group("scale")) != value:
-                continue
-        except ValueError:
-            continue
-        before = evidence[max(0, m.start() - 60) : m.start()].lower()
-        if any(t in before for t in title_terms):
-            return False
-        # the substring test first: a paper cites hundreds of names, and a regex per name per size
-        # would both be slow and thrash ``re``'s pattern cache
-        return any(c in before and re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", before) for c in cited)
-    return False
+#: A possible size in a sentence: start, end, value, form ("compact" 7B, "word" 7 billion,
+#: "sci" 1.2 x 10^9, "bare" 836,096).
+Size = tuple[int, int, int, str]
 
 
-def _cited(model: str, cited: set[str], title_terms: set[str]) -> bool:
-    """The paper cites this name elsewhere ("GPT-3 [11]"), so a size next to it is someone else's model."""
-    low = model.lower()
-    if any(t in low for t in title_terms):
-        return False
-    return low in cited or low.split("-")[0] in cited and len(low.split("-")[0]) >= 2
-
-
-def _sentence_mentions(
-    doc: Document,
-    s: str,
-    s_off: int,
-    title_terms: set[str],
-    own_spans: list[tuple[int, int]],
-    datasets: set[str] | frozenset[str] = frozenset(),
-) -> list[Mention]:
-    sizes: list[tuple[int, int, int, str]] = []  # start, end, value, form ("compact" | "word" | "sci")
+def _sizes_in(s: str) -> list[Size]:
+    """Every possible size in a sentence, in order; an overlapping later reading is dropped."""
+    sizes: list[Size] = []
     for m in P.SIZE.finditer(s):
         if _negative(s, m.start()):
             continue  # "-175B" is a difference or a typo, never a model's size
@@ -510,34 +470,32 @@ def _sentence_mentions(
     for m in P.BARE_COUNT.finditer(s):
         if not any(a <= m.start() < b for a, b, _, _ in sizes):
             sizes.append((m.start(), m.end(), int(m.group("num").replace(",", "")), "bare"))
-    sizes.sort()
-    if not sizes and not P.NAME_SUFFIX.search(s):
-        return []
+    return sorted(sizes)
 
-    ctx: list[str | None] = []
-    for a, b, _v, form in sizes:
-        before, after = s[:a], s[b:]
-        if P.PARAM_AFTER.match(after) or P.PARAM_BEFORE.search(before[-45:]) or P.PARAM_OF_BEFORE.search(before[-90:]):
-            ctx.append("param")
-        elif re.search(r"\bof which\s*$", before[-12:]) and P.ACTIVE_WORDS.search(after[:30]):
-            ctx.append("param")  # "236B total parameters, of which 21B are activated"
-        elif (
-            P.TOTAL_BEFORE.search(before[-20:])
-            and re.search(P.PARAM_NOUN, before[-200:], re.I)
-            and not P.NOT_PARAMS_AFTER.match(after)
-        ):
-            ctx.append("param")
-        elif P.TOTAL_AFTER.match(after) and _last_noun_is_params(before[-150:]):
-            ctx.append("param")  # "..., 2.7B in total" after the parts it sums
-        elif P.size_rejected_by_context(before, after):
-            ctx.append("reject")
-        elif form == "compact" and P.SIZE_NOUN_AFTER.match(after):
-            ctx.append("size")
-        elif form == "compact" and P.SIZE_LIST_CONTEXT.search(s[max(0, a - 60) : a]):
-            ctx.append("size")
-        else:
-            ctx.append(None)
-    # Lists share their noun: "132M, 368M, 1.3B and 7.0B parameters", "from 169 million to 14 billion parameters".
+
+def _reading(s: str, a: int, b: int, form: str) -> str | None:
+    """What the words around one size say it is: "param" (a parameter count), "size" (a size used
+    as a model's name), "reject" (a count of something else) or None (nothing says)."""
+    before, after = s[:a], s[b:]
+    if P.PARAM_AFTER.match(after) or P.PARAM_BEFORE.search(before[-45:]) or P.PARAM_OF_BEFORE.search(before[-90:]):
+        return "param"
+    if re.search(r"\bof which\s*$", before[-12:]) and P.ACTIVE_WORDS.search(after[:30]):
+        return "param"  # "236B total parameters, of which 21B are activated"
+    if P.TOTAL_BEFORE.search(before[-20:]) and re.search(P.PARAM_NOUN, before[-200:], re.I):
+        if not P.NOT_PARAMS_AFTER.match(after):
+            return "param"
+    if P.TOTAL_AFTER.match(after) and _last_noun_is_params(before[-150:]):
+        return "param"  # "..., 2.7B in total" after the parts it sums
+    if P.size_rejected_by_context(before, after):
+        return "reject"
+    if form == "compact" and (P.SIZE_NOUN_AFTER.match(after) or P.SIZE_LIST_CONTEXT.search(s[max(0, a - 60) : a])):
+        return "size"
+    return None
+
+
+def _share_list_nouns(s: str, sizes: list[Size], ctx: list[str | None]) -> None:
+    """Lists share their noun: "132M, 368M, 1.3B and 7.0B parameters", "from 169 million to 14
+    billion parameters" (a reading spreads backwards, then forwards, over list separators)."""
     for i in range(len(sizes) - 2, -1, -1):
         if (
             ctx[i] in (None, "size")
@@ -550,6 +508,22 @@ def _sentence_mentions(
         if ctx[i] is None and ctx[i - 1] in ("param", "size") and P.LIST_GAP.match(s[sizes[i - 1][1] : sizes[i][0]]):
             ctx[i] = ctx[i - 1]
 
+
+def _sentence_mentions(
+    doc: Document,
+    s: str,
+    s_off: int,
+    title_terms: set[str],
+    own_spans: list[tuple[int, int]],
+    datasets: set[str] | frozenset[str] = frozenset(),
+) -> list[Mention]:
+    """The mentions of one sentence: sizes with a parameter word or a model noun, then sizes glued
+    to names ("LLaMA-65B") that no reading above took."""
+    sizes = _sizes_in(s)
+    if not sizes and not P.NAME_SUFFIX.search(s):
+        return []
+    ctx = [_reading(s, a, b, form) for a, b, _v, form in sizes]
+    _share_list_nouns(s, sizes, ctx)
     ends = _range_ends(s, sizes, ctx)
     out: list[Mention] = []
     taken: set[tuple[int, int]] = set()
@@ -558,20 +532,33 @@ def _sentence_mentions(
             continue
         nxt = sizes[i + 1][0] if i + 1 < len(sizes) else None
         explicit = ctx[i] == "param"
-        kind = _kind(s, a, b, explicit, nxt)
         feats = _features(doc, s, s_off, a, b, title_terms, own_spans)
         feats["param_word"] = explicit
         feats["approx"] = bool(P.APPROX_BEFORE.search(s[max(0, a - 16) : a]))
         feats["trainable"] = bool(explicit and P.TRAINABLE.search(s[b : b + 30]))
         if i in ends:
             feats[ends[i]] = True
+        kind = _kind(s, a, b, explicit, nxt)
         model = _nearest_model_name(s[:a], s[b:])
         out.append(
             Mention(v, kind, model, _evidence(s, a, b), int(feats["page"]), "sentence" if explicit else "size", feats)
         )
         taken.add((a, b))
+    out += _glued_mentions(doc, s, s_off, title_terms, own_spans, datasets, taken)
+    return out
 
-    # Sizes glued to names: "LLaMA-65B", "GPT-3 (175B)", "PaLM 540B".
+
+def _glued_mentions(
+    doc: Document,
+    s: str,
+    s_off: int,
+    title_terms: set[str],
+    own_spans: list[tuple[int, int]],
+    datasets: set[str] | frozenset[str],
+    taken: set[tuple[int, int]],
+) -> list[Mention]:
+    """Sizes glued to names: "LLaMA-65B", "GPT-3 (175B)", "PaLM 540B" (not a dataset's "JFT-300M")."""
+    out: list[Mention] = []
     for rx, strength in ((P.NAME_SUFFIX, "name"), (P.NAME_PAREN, "name"), (P.NAME_SPACE, "name-space")):
         for m in rx.finditer(s):
             name = _clean_name(m.group("name"))
@@ -580,10 +567,7 @@ def _sentence_mentions(
             if rx is P.NAME_SUFFIX and (name.lower() + m.group(0)[len(m.group("name")) :].lower()) in datasets:
                 continue  # "pre-trained on JFT-300M": a dataset's size, not a model's
             a, b = m.start("num"), m.end("scale")
-            if any(ta <= a < tb for ta, tb in taken):
-                continue
-            after = s[m.end() :]
-            if P.NOT_PARAMS_AFTER.match(after):
+            if any(ta <= a < tb for ta, tb in taken) or P.NOT_PARAMS_AFTER.match(s[m.end() :]):
                 continue
             v = to_int(m.group("num"), m.group("scale").upper())
             # context is read from where the name starts, not the match: in "Compared to
@@ -592,9 +576,8 @@ def _sentence_mentions(
             feats = _features(doc, s, s_off, n_start, m.end(), title_terms, own_spans)
             feats["name_space"] = strength == "name-space"
             kind = _kind(s, a, b, False, None)
-            family = [Mention(v, kind, name, _evidence(s, n_start, m.end()), int(feats["page"]), "name", feats)]
+            out.append(Mention(v, kind, name, _evidence(s, n_start, m.end()), int(feats["page"]), "name", feats))
             taken.add((a, b))
-            out += family
     return out
 
 
@@ -651,7 +634,7 @@ def apply_paper_kind(mentions: list[Mention], moe_paper: bool) -> None:
         f = m.features
         if m.kind != "dense_total" or m.source == "table" and not f.get("own") and not f.get("title"):
             continue
-        if f.get("cite") or f.get("cited_name") or f.get("comparison") or f.get("third_party") or f.get("baseline"):
+        if f.get("cite") or f.get("comparison") or f.get("third_party") or f.get("baseline"):
             continue
         if P.DENSE_WORDS.search(m.evidence):
             continue

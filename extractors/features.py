@@ -17,7 +17,7 @@ says "we train N parameters" should propose nothing confidently).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from paramtrack.extractors.candidates import Mention
@@ -50,7 +50,6 @@ SIGNED_FEATURES: dict[str, tuple[int, str]] = {
     "named_share": (+1, "the share of its mentions glued to the paper's own system name"),
     "other_name_share": (-1, "attached to another system's name (\"GPT-3 175B\", a baseline's table row)"),
     "cite_share": (-1, "a citation marker right next to it"),
-    "cited_name_share": (-1, "attributed to a system the paper cites elsewhere"),
     "comparison_share": (-1, '"than", "compared to", "such as", "previous"'),
     "third_party_share": (-1, '"their model", "researchers have used"'),
     "baseline_share": (-1, '"as baselines, we train ..."'),
@@ -117,35 +116,51 @@ def _explicit(m: Mention) -> bool:
     return m.source in ("sentence", "table", "abstract") or bool(m.features.get("param_word"))
 
 
-def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: PaperContext) -> list[dict[str, float]]:
-    """Features for each ``(value, kind, mentions)`` group of one paper, in the same order.
+Group = tuple[int, str, Sequence[Mention]]
 
-    Cross-candidate features (size rank, "largest") need every group at once, so this works on
-    the whole paper rather than one candidate.
-    """
-    if not groups:
-        return []
-    logs = [math.log10(max(v, 1)) for v, _, _ in groups]
-    lo, hi = min(logs), max(logs)
-    clean = [
+
+@dataclass(frozen=True)
+class _PaperFacts:
+    """What the "largest" and table features compare a candidate with: the whole paper's values."""
+
+    lo: float  # log10 of the paper's smallest and largest candidate
+    hi: float
+    max_explicit: int | None
+    max_own: int | None
+    max_named: int | None
+    first_table: str | None  # the first table with a row named for the paper's system
+    main_max: int | None  # the largest such row of that table
+    own_sentence: float
+    moe: float
+    candidates_log: float
+
+
+def _clean(kind: str, ms: Sequence[Mention]) -> bool:
+    """A value the paper states for a model of its own (not only cited, compared against, a layer,
+    a part, or in the bibliography): only these can be its "largest" of anything."""
+    return (
         not all(m.features.get("refs") or m.features.get("appendix") for m in ms)
         and _share(ms, "cite") < 1
-        and _share(ms, "cited_name") < 1
         and (_share(ms, "other_name") < 0.5 or any(m.features.get("named_main") for m in ms))
         and not all(m.features.get("layer_row") for m in ms)
         and kind not in ("moe_active", "embedding")
         # a size stated only as a comparison's reference point ("more than X with N") is not one
-        # the paper states for a model of its own: it cannot be the largest explicit/own/named one
+        # the paper states for a model of its own
         and _share(ms, "comparison") < 1
-        for _, kind, ms in groups
-    ]
-    explicit = [c and any(_explicit(m) for m in ms) for c, (_, _, ms) in zip(clean, groups)]
-    own = [
-        c and any(m.features.get("own") or m.features.get("named_main") for m in ms)
-        for c, (_, _, ms) in zip(clean, groups)
-    ]
-    max_explicit = max((v for e, (v, _, _) in zip(explicit, groups) if e), default=None)
-    max_own = max((v for o, (v, _, _) in zip(own, groups) if o), default=None)
+    )
+
+
+def _largest(groups: Sequence[Group], keep: list[bool]) -> int | None:
+    return max((v for k, (v, _, _) in zip(keep, groups) if k), default=None)
+
+
+def _paper_facts(groups: Sequence[Group], paper: PaperContext) -> _PaperFacts:
+    logs = [math.log10(max(v, 1)) for v, _, _ in groups]
+    clean = [_clean(kind, ms) for _, kind, ms in groups]
+
+    def clean_with(test: Callable[[Mention], object]) -> list[bool]:
+        return [c and any(test(m) for m in ms) for c, (_, _, ms) in zip(clean, groups)]
+
     own_rows = [
         m
         for _, _, ms in groups
@@ -153,89 +168,120 @@ def group_features(groups: Sequence[tuple[int, str, Sequence[Mention]]], paper: 
         if m.source == "table" and m.features.get("named_main") and m.features.get("table_id")
     ]
     first_table = (
-        min(own_rows, key=lambda m: int(m.features.get("table_pos", 0))).features["table_id"] if own_rows else None
+        str(min(own_rows, key=lambda m: int(m.features.get("table_pos", 0))).features["table_id"]) if own_rows else None
     )
-    main_rows = [m.value for m in own_rows if m.features["table_id"] == first_table]
-    main_max = max(main_rows, default=None)
-    named = [c and any(m.features.get("named_main") for m in ms) for c, (_, _, ms) in zip(clean, groups)]
-    max_named = max((v for n, (v, _, _) in zip(named, groups) if n), default=None)
-    all_mentions = [m for _, _, ms in groups for m in ms]
-    paper_own_sentence = float(
-        any(
-            m.source in ("sentence", "abstract")
-            and m.features.get("own")
-            and not m.features.get("cite")
-            and not m.features.get("cited_name")
-            for m in all_mentions
-        )
+    own_sentence = any(
+        m.source in ("sentence", "abstract") and m.features.get("own") and not m.features.get("cite")
+        for _, _, ms in groups
+        for m in ms
     )
-    out: list[dict[str, float]] = []
-    for (value, kind, ms), log_v in zip(groups, logs):
-        sources = {m.source for m in ms}
-        pages = {m.page for m in ms}
-        first = min(float(m.features.get("offset_frac", 1.0)) for m in ms)
-        tables = [m for m in ms if m.source == "table"]
-        f = {
-            "src_sentence": float(
-                "sentence" in sources or "abstract" in sources and any(m.features.get("param_word") for m in ms)
-            ),
-            "src_size": float("size" in sources),
-            "src_name": float("name" in sources),
-            "src_table": float("table" in sources),
-            "mentions_log": math.log1p(len(ms)),
-            "pages_log": math.log1p(len(pages)),
-            "in_abstract": float(any((m.page == 0 or m.features.get("abstract")) and _states(m) for m in ms)),
-            "first_page": float(any(m.page == 1 and _states(m) for m in ms)),
-            "intro": float(bool(pages & {2, 3})),
-            "position": 1.0 - first,
-            "refs_only": float(all(m.features.get("refs") for m in ms)),
-            "appendix_only": float(all(m.features.get("appendix") for m in ms)),
-            "own_any": _any(ms, "own"),
-            "own_share": _share(ms, "own"),
-            "title_any": _any(ms, "title"),
-            "named_main": _any(ms, "named_main"),
-            "named_share": _share(ms, "named_main"),
-            "other_name_share": _share(ms, "other_name"),
-            "cite_share": _share(ms, "cite"),
-            "cited_name_share": _share(ms, "cited_name"),
-            "comparison_share": _share(ms, "comparison"),
-            "third_party_share": _share(ms, "third_party"),
-            "baseline_share": _share(ms, "baseline"),
-            "hypothetical_share": _share(ms, "hypothetical"),
-            "bound_share": _share(ms, "bound"),
-            "approx_any": _any(ms, "approx"),
-            "hardware_share": _share(ms, "hardware"),
-            "total_any": _any(ms, "total"),
-            "trainable_share": _share(ms, "trainable"),
-            "kind_moe_total": float(kind == "moe_total"),
-            "kind_moe_active": float(kind == "moe_active"),
-            "kind_non_embedding": float(kind == "non_embedding"),
-            "kind_embedding": float(kind == "embedding"),
-            "kind_unknown": float(kind == "unknown"),
-            "size_rank": (log_v - lo) / (hi - lo) if hi > lo else 1.0,
-            "largest_explicit": float(max_explicit is not None and value == max_explicit),
-            "largest_own": float(max_own is not None and value == max_own),
-            "largest_named": float(max_named is not None and value == max_named),
-            "range_high": _any(ms, "range_high"),
-            "range_low": float(all(m.features.get("range_low") for m in ms)),
-            "table_own_row": float(any(m.features.get("own") or m.features.get("title") for m in tables)),
-            "table_cited_row": float(bool(tables) and all(m.features.get("cite") for m in tables)),
-            "table_unit_header": _any(tables, "unit_header") if tables else 0.0,
-            "first_own_table": float(
-                first_table is not None
-                and any(m.features.get("table_id") == first_table and m.features.get("named_main") for m in tables)
-            ),
-            "largest_in_main_table": float(
-                main_max is not None
-                and any(
-                    m.value == main_max and m.features.get("table_id") == first_table and m.features.get("named_main")
-                    for m in tables
-                )
-            ),
-            "table_layer_rows": _any(tables, "layer_row") if tables else 0.0,
-            "paper_own_sentence": paper_own_sentence,
-            "paper_moe": float(paper.moe),
-            "paper_candidates_log": math.log1p(len(groups)),
+    return _PaperFacts(
+        lo=min(logs),
+        hi=max(logs),
+        max_explicit=_largest(groups, clean_with(_explicit)),
+        max_own=_largest(groups, clean_with(lambda m: m.features.get("own") or m.features.get("named_main"))),
+        max_named=_largest(groups, clean_with(lambda m: m.features.get("named_main"))),
+        first_table=first_table,
+        main_max=max((m.value for m in own_rows if m.features["table_id"] == first_table), default=None),
+        own_sentence=float(own_sentence),
+        moe=float(paper.moe),
+        candidates_log=math.log1p(len(groups)),
+    )
+
+
+def _how_and_where(ms: Sequence[Mention]) -> dict[str, float]:
+    sources = {m.source for m in ms}
+    pages = {m.page for m in ms}
+    return {
+        "src_sentence": float(
+            "sentence" in sources or "abstract" in sources and any(m.features.get("param_word") for m in ms)
+        ),
+        "src_size": float("size" in sources),
+        "src_name": float("name" in sources),
+        "src_table": float("table" in sources),
+        "mentions_log": math.log1p(len(ms)),
+        "pages_log": math.log1p(len(pages)),
+        "in_abstract": float(any((m.page == 0 or m.features.get("abstract")) and _states(m) for m in ms)),
+        "first_page": float(any(m.page == 1 and _states(m) for m in ms)),
+        "intro": float(bool(pages & {2, 3})),
+        "position": 1.0 - min(float(m.features.get("offset_frac", 1.0)) for m in ms),
+        "refs_only": float(all(m.features.get("refs") for m in ms)),
+        "appendix_only": float(all(m.features.get("appendix") for m in ms)),
+    }
+
+
+def _whose_and_hedges(ms: Sequence[Mention]) -> dict[str, float]:
+    return {
+        "own_any": _any(ms, "own"),
+        "own_share": _share(ms, "own"),
+        "title_any": _any(ms, "title"),
+        "named_main": _any(ms, "named_main"),
+        "named_share": _share(ms, "named_main"),
+        "other_name_share": _share(ms, "other_name"),
+        "cite_share": _share(ms, "cite"),
+        "comparison_share": _share(ms, "comparison"),
+        "third_party_share": _share(ms, "third_party"),
+        "baseline_share": _share(ms, "baseline"),
+        "hypothetical_share": _share(ms, "hypothetical"),
+        "bound_share": _share(ms, "bound"),
+        "approx_any": _any(ms, "approx"),
+        "hardware_share": _share(ms, "hardware"),
+        "total_any": _any(ms, "total"),
+        "trainable_share": _share(ms, "trainable"),
+    }
+
+
+def _kind_and_size(value: int, kind: str, ms: Sequence[Mention], facts: _PaperFacts) -> dict[str, float]:
+    log_v = math.log10(max(value, 1))
+    return {
+        "kind_moe_total": float(kind == "moe_total"),
+        "kind_moe_active": float(kind == "moe_active"),
+        "kind_non_embedding": float(kind == "non_embedding"),
+        "kind_embedding": float(kind == "embedding"),
+        "kind_unknown": float(kind == "unknown"),
+        "size_rank": (log_v - facts.lo) / (facts.hi - facts.lo) if facts.hi > facts.lo else 1.0,
+        "largest_explicit": float(value == facts.max_explicit),
+        "largest_own": float(value == facts.max_own),
+        "largest_named": float(value == facts.max_named),
+        "range_high": _any(ms, "range_high"),
+        "range_low": float(all(m.features.get("range_low") for m in ms)),
+    }
+
+
+def _tables(value: int, ms: Sequence[Mention], facts: _PaperFacts) -> dict[str, float]:
+    tables = [m for m in ms if m.source == "table"]
+    main = [m for m in tables if m.features.get("table_id") == facts.first_table and m.features.get("named_main")]
+    return {
+        "table_own_row": float(any(m.features.get("own") or m.features.get("title") for m in tables)),
+        "table_cited_row": float(bool(tables) and all(m.features.get("cite") for m in tables)),
+        "table_unit_header": _any(tables, "unit_header") if tables else 0.0,
+        "first_own_table": float(facts.first_table is not None and bool(main)),
+        "largest_in_main_table": float(facts.main_max is not None and any(m.value == facts.main_max for m in main)),
+        "table_layer_rows": _any(tables, "layer_row") if tables else 0.0,
+    }
+
+
+def group_features(groups: Sequence[Group], paper: PaperContext) -> list[dict[str, float]]:
+    """Features for each ``(value, kind, mentions)`` group of one paper, in the same order.
+
+    Cross-candidate features (size rank, "largest") need every group at once, so this works on
+    the whole paper rather than one candidate.
+    """
+    if not groups:
+        return []
+    facts = _paper_facts(groups, paper)
+    paper_level = {
+        "paper_own_sentence": facts.own_sentence,
+        "paper_moe": facts.moe,
+        "paper_candidates_log": facts.candidates_log,
+    }
+    return [
+        {
+            **_how_and_where(ms),
+            **_whose_and_hedges(ms),
+            **_kind_and_size(value, kind, ms, facts),
+            **_tables(value, ms, facts),
+            **paper_level,
         }
-        out.append(f)
-    return out
+        for value, kind, ms in groups
+    ]

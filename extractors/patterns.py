@@ -406,13 +406,6 @@ TOTAL_AFTER = re.compile(r"^\s*(?:in\s+total|in\s+all|altogether|overall)\b", re
 OTHER_COUNT_NOUN = re.compile(
     r"\b(?:tokens?|words?|images?|examples?|samples?|documents?|steps?|FLOPs?|hours?|GPUs?)\b", re.I
 )
-#: A name followed by a citation marker: "GPT-3 [11]", "GPT-3 (Brown et al., 2020)", "Gopher (Rae et al., 2021)".
-CITED_NAME = re.compile(
-    r"(?<![\w-])(?P<name>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)\s*(?:\(\d+(?:\.\d+)?[MBT]\)\s*)?"
-    r"(?:\[\s*\d{1,3}(?:\s*[,-]\s*\d{1,3})*\s*\]|\(\s*[A-Z][A-Za-z'-]+(?:\s+et\s+al\.?|\s+(?:and|&)\s+[A-Z][A-Za-z'-]+)?,?\s*\d{4}[a-z]?\s*\))"
-)
-
-
 _PROPER_MID = re.compile(r"(?<=[a-z,] )(?P<name>[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w-])")
 GENERIC_NAMES = {
     "table",

@@ -34,7 +34,7 @@ def _evidence_key(m: Mention) -> tuple[int, ...]:
     f = m.features
     return (
         int(bool(f.get("refs"))),
-        int(bool(f.get("cite") or f.get("cited_name"))),
+        int(bool(f.get("cite"))),
         int(bool(f.get("comparison") or f.get("third_party") or f.get("hypothetical"))),
         int(not (f.get("own") or f.get("named_main") or f.get("title"))),
         _SOURCE_ORDER.get(m.source, 4),
@@ -69,9 +69,7 @@ def group_mentions(mentions: Sequence[Mention], paper: PaperContext | None = Non
         models = Counter(name for m in ms if (name := clean_model_name(m.model, m.evidence)))
         model = clean_model_name(best.model, best.evidence) or (models.most_common(1)[0][0] if models else None)
         bf = best.features
-        hedged = bool(
-            bf.get("hypothetical") or bf.get("bound") or bf.get("cite") or bf.get("cited_name") or bf.get("comparison")
-        )
+        hedged = bool(bf.get("hypothetical") or bf.get("bound") or bf.get("cite") or bf.get("comparison"))
         source = "abstract" if best.page == 0 else best.source
         evidence = clean_text(best.evidence)
         cands.append(

@@ -20,7 +20,6 @@ FAMILIES: dict[str, str] = {
     "moe_papers": "on a mixture-of-experts paper, the paper's own totals are MoE totals",
     "comparisons": 'comparison cues ("than", "compared to"), and own-work cues stop at a comparison',
     "hedges": 'bounds and hopes ("over 100B", "could scale to") are not sizes',
-    "cited_names": "a size next to a name the paper cites is that system's",
     "own_names": "the paper's own names beyond its title: introduced ones, title initials, the most used",
     "layout_tables": "tables read by column from word positions",
     "text_tables": "tables read from the text stream (and pdfplumber's column finder)",

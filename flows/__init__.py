@@ -1,6 +1,3 @@
-"""Prefect flows (thin orchestration). Importing any of them routes paramtrack's progress lines
-to the Prefect run they belong to as well as to the terminal (:mod:`flows.runlog`)."""
-
-from paramtrack.flows import runlog as _runlog
-
-_runlog.install()
+"""Prefect flows (thin orchestration). Importing them has no side effects: each flow attaches the
+run-log handler (:mod:`flows.runlog`) when it starts, so its progress lines reach its Prefect run
+as well as the terminal."""

@@ -37,7 +37,7 @@ from paramtrack.core.settings import (
 )
 from paramtrack.discovery import intake, screening
 from paramtrack.discovery.notability import NotabilityRule
-from paramtrack.flows import extraction_worker
+from paramtrack.flows import extraction_worker, runlog
 from paramtrack.flows.discover import (
     LockKeeper,
     download_pdfs,
@@ -500,6 +500,7 @@ def backfill_flow(
     default runner it still works, extracting in threads of this process. One live run per
     backfill window: a second one refuses while the first is alive (``run_locks``).
     """
+    runlog.install()  # this run's progress lines reach its Prefect run (not at import: no side effects)
     started = time.monotonic()
     configure_ranker(Settings(db_path=Path(db_path)))  # the warehouse's adopted ranker, on every worker too
     options = options or RunOptions()

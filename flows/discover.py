@@ -28,7 +28,7 @@ from paramtrack.core.settings import (
 )
 from paramtrack.discovery import intake, screening
 from paramtrack.discovery.notability import NotabilityRule
-from paramtrack.flows import extraction_worker
+from paramtrack.flows import extraction_worker, runlog
 from paramtrack.flows.digest import publish_digest_safely
 from paramtrack.flows.options import RunOptions, SourceSettings
 from paramtrack.sources.pacing import ARXIV_PDF, CircuitBreaker, SourceDownError, SourceProblems
@@ -539,6 +539,7 @@ def discover_flow(
     the Prefect run Failed with a :class:`RunStoppedError` whose ``summary.error`` says which
     source and why (:func:`run_discover` returns that summary instead of raising).
     """
+    runlog.install()  # this run's progress lines reach its Prefect run (not at import: no side effects)
     if arxiv_ids is None and (since is None or until is None):
         raise ValueError("discover_flow needs a window (since, until) or arxiv_ids")
     options = options or RunOptions()

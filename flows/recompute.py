@@ -31,10 +31,6 @@ from paramtrack.trends.fit import TrendConfig
 from paramtrack.trends.gap import GapConfig
 from paramtrack.warehouse import Warehouse
 
-# A deployment loads this file by its path, not as ``flows.recompute``: attach the run-log
-# handler here too, so the flow's lines reach its Prefect run.
-runlog.install()
-
 __all__ = [
     "EXPORT_FILES",
     "RecomputeOutcome",
@@ -70,6 +66,7 @@ def recompute_flow(
     ``charts``) is beside the warehouse, not wherever the worker happens to run. A failure
     or crash is posted to ``PARAMTRACK_NOTIFY_URL`` when set (:mod:`flows.notify`).
     """
+    runlog.install()  # in the deployment's process, where this file is loaded by its path
     from paramtrack.core.settings import DEFAULT_DB
 
     db = Path(db_path or os.environ.get("PARAMTRACK_DB") or DEFAULT_DB).expanduser().resolve()

@@ -39,7 +39,6 @@ from paramtrack.flows.discover import run_discover
 from paramtrack.flows.options import RunOptions, SourceSettings
 from paramtrack.warehouse import Warehouse, runs_store
 
-runlog.install()  # loaded by file path in a deployment's process: see flows/runlog.py
 log = logging.getLogger("paramtrack.schedule")
 
 DEPLOYMENT_NAME = "weekly-ingest"
@@ -77,6 +76,7 @@ def weekly_discover_flow(
     parameters keep the live APIs' defaults; a deployment against the replay server (or a test)
     turns them down. ``db_path`` None: :func:`resolve_db_path`. A failure or crash
     is posted to ``PARAMTRACK_NOTIFY_URL`` when set (:mod:`flows.notify`)."""
+    runlog.install()  # in the deployment's process, where this file is loaded by its path
     db_path = resolve_db_path(db_path)
     until = datetime.now(UTC).date()
     # Both ends are included, so the window spans window_days + 1 dates and overlaps the previous

@@ -77,129 +77,137 @@ def _iso(dt: datetime) -> bytes:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """One hostile record before it gets its id and dates (see :func:`hostile_records`)."""
+
+    n: int
+    key: str
+    expect: str
+    why: str
+    title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ("A. Author",)
+    published: bytes | None = None  # what the wire says instead of the real <published>
+    updated: bytes | None = None  # ... and instead of the real <updated>
+    with_pdf: bool = False
+
+
+def _specs() -> list[_Spec]:
+    """The records; built on demand (two of them are megabytes)."""
+    return [
+        _Spec(
+            1,
+            "xss_title",
+            "kept",
+            "markup in a title is text; the review app must escape it",
+            title=XSS_TITLE,
+            authors=('<b onmouseover="window.__xss=3">Mallory</b>',),
+            with_pdf=True,
+        ),
+        _Spec(
+            2,
+            "sql_title",
+            "kept",
+            "quotes and SQL are text; the warehouse binds parameters",
+            title=SQL_TITLE,
+            abstract="x'); DELETE FROM review_items; SELECT ('1",
+            with_pdf=True,
+        ),
+        _Spec(
+            3,
+            "control_characters",
+            "cleaned",
+            "bidi overrides, zero-width and control characters are removed",
+            title=CONTROL_TITLE,
+            abstract="Bell\x07 and\u200b bidi\u202e text\x00.",
+            with_pdf=True,
+        ),
+        _Spec(
+            4,
+            "bad_utf8",
+            "cleaned",
+            "bytes that are not UTF-8 become U+FFFD instead of losing the page",
+            title=BAD_BYTES_TITLE,
+            abstract=f"Abstract with {PLACEHOLDER} raw bytes.",
+        ),
+        _Spec(
+            5,
+            "published_1899",
+            "rejected",
+            "published before arXiv existed",
+            title="A Paper Published in 1899",
+            published=b"1899-01-01T00:00:00Z",
+        ),
+        _Spec(
+            6,
+            "published_2999",
+            "rejected",
+            "published after the run's date",
+            title="A Paper Published in 2999",
+            published=b"2999-12-31T00:00:00Z",
+            updated=b"2999-12-31T00:00:00Z",
+        ),
+        _Spec(
+            7,
+            "updated_before_published",
+            "rejected",
+            "a version updated before it was published",
+            title="A Paper Updated Before It Was Published",
+            updated=b"2001-01-01T00:00:00Z",
+        ),
+        _Spec(
+            8,
+            "huge_abstract",
+            "rejected",
+            "a 5 MB abstract",
+            title="A Paper With a Five Megabyte Abstract",
+            abstract=("All work and no play makes Jack a dull boy. " * 120_000)[:5_000_000],
+        ),
+        _Spec(
+            9,
+            "many_authors",
+            "rejected",
+            "50,000 authors",
+            title="A Paper With Fifty Thousand Authors",
+            authors=tuple(f"Author Number{i:05d}" for i in range(50_000)),
+        ),
+        _Spec(10, "huge_title", "rejected", "a 100 KB title", title=("Scaling " * 12_800)[:100_000].strip()),
+    ]
+
+
+def _record(spec: _Spec, submitted: date, pdf: Path | None) -> HostileRecord:
+    """The record as a corpus paper submitted on ``submitted``, with its wire edits."""
+    prefix = submitted.strftime("%y%m")
+    # Ids had four digits after the dot until 2014, five since 1501 (arXiv's id scheme).
+    number = f"990{spec.n:02d}" if submitted >= date(2015, 1, 1) else f"99{spec.n:02d}"
+    vintage = date(2022, 9, 1)  # the corpus's oldest citation vintage: known for any as_of after it
+    when = _stamp(submitted, spec.n)
+    # Version 1: the feed's <updated> is then the record's own `updated`, unique per record.
+    later = when + timedelta(days=1)
+    paper = CorpusPaper(
+        arxiv_id=f"{prefix}.{number}",
+        version=1,
+        title=spec.title,
+        abstract=spec.abstract or f"A hostile test record ({spec.key}).",
+        authors=spec.authors,
+        categories=("cs.LG",),
+        published=when,
+        updated=later,
+        citations={vintage: HOSTILE_CITATIONS},
+        pdf_path=pdf if spec.with_pdf else None,
+    )
+    edits: list[tuple[bytes, bytes]] = []
+    if spec.published is not None:
+        edits.append((b"<published>" + _iso(when) + b"</published>", b"<published>" + spec.published + b"</published>"))
+    if spec.updated is not None:
+        edits.append((b"<updated>" + _iso(later) + b"</updated>", b"<updated>" + spec.updated + b"</updated>"))
+    return HostileRecord(spec.key, paper, spec.expect, spec.why, tuple(edits))
+
+
 def hostile_records(submitted: date = HOSTILE_DATE, *, pdf: Path | None = None) -> list[HostileRecord]:
     """The hostile records, each with an unused arXiv id in ``submitted``'s month (``YYMM.990NN``)."""
-    prefix = submitted.strftime("%y%m")
-    vintage = date(2022, 9, 1)  # the corpus's oldest citation vintage: known for any as_of after it
-    out: list[HostileRecord] = []
-
-    def number(n: int) -> str:
-        # Ids had four digits after the dot until 2014, five since 1501 (arXiv's id scheme).
-        return f"990{n:02d}" if submitted >= date(2015, 1, 1) else f"99{n:02d}"
-
-    def add(
-        n: int,
-        key: str,
-        expect: str,
-        why: str,
-        *,
-        title: str,
-        abstract: str = "",
-        authors: tuple[str, ...] = ("A. Author",),
-        published: bytes | None = None,
-        updated: bytes | None = None,
-        with_pdf: bool = False,
-    ) -> None:
-        when = _stamp(submitted, n)
-        # Version 1: the feed's <updated> is then the record's own `updated`, unique per record.
-        later = when + timedelta(days=1)
-        paper = CorpusPaper(
-            arxiv_id=f"{prefix}.{number(n)}",
-            version=1,
-            title=title,
-            abstract=abstract or f"A hostile test record ({key}).",
-            authors=authors,
-            categories=("cs.LG",),
-            published=when,
-            updated=later,
-            citations={vintage: HOSTILE_CITATIONS},
-            pdf_path=pdf if with_pdf else None,
-        )
-        edits: list[tuple[bytes, bytes]] = []
-        if published is not None:
-            edits.append((b"<published>" + _iso(when) + b"</published>", b"<published>" + published + b"</published>"))
-        if updated is not None:
-            edits.append((b"<updated>" + _iso(later) + b"</updated>", b"<updated>" + updated + b"</updated>"))
-        out.append(HostileRecord(key, paper, expect, why, tuple(edits)))
-
-    add(
-        1,
-        "xss_title",
-        "kept",
-        "markup in a title is text; the review app must escape it",
-        title=XSS_TITLE,
-        authors=('<b onmouseover="window.__xss=3">Mallory</b>',),
-        with_pdf=True,
-    )
-    add(
-        2,
-        "sql_title",
-        "kept",
-        "quotes and SQL are text; the warehouse binds parameters",
-        title=SQL_TITLE,
-        abstract="x'); DELETE FROM review_items; SELECT ('1",
-        with_pdf=True,
-    )
-    add(
-        3,
-        "control_characters",
-        "cleaned",
-        "bidi overrides, zero-width and control characters are removed",
-        title=CONTROL_TITLE,
-        abstract="Bell\x07 and\u200b bidi\u202e text\x00.",
-        with_pdf=True,
-    )
-    add(
-        4,
-        "bad_utf8",
-        "cleaned",
-        "bytes that are not UTF-8 become U+FFFD instead of losing the page",
-        title=BAD_BYTES_TITLE,
-        abstract=f"Abstract with {PLACEHOLDER} raw bytes.",
-    )
-    add(
-        5,
-        "published_1899",
-        "rejected",
-        "published before arXiv existed",
-        title="A Paper Published in 1899",
-        published=b"1899-01-01T00:00:00Z",
-    )
-    add(
-        6,
-        "published_2999",
-        "rejected",
-        "published after the run's date",
-        title="A Paper Published in 2999",
-        published=b"2999-12-31T00:00:00Z",
-        updated=b"2999-12-31T00:00:00Z",
-    )
-    add(
-        7,
-        "updated_before_published",
-        "rejected",
-        "a version updated before it was published",
-        title="A Paper Updated Before It Was Published",
-        updated=b"2001-01-01T00:00:00Z",
-    )
-    add(
-        8,
-        "huge_abstract",
-        "rejected",
-        "a 5 MB abstract",
-        title="A Paper With a Five Megabyte Abstract",
-        abstract=("All work and no play makes Jack a dull boy. " * 120_000)[:5_000_000],
-    )
-    add(
-        9,
-        "many_authors",
-        "rejected",
-        "50,000 authors",
-        title="A Paper With Fifty Thousand Authors",
-        authors=tuple(f"Author Number{i:05d}" for i in range(50_000)),
-    )
-    add(10, "huge_title", "rejected", "a 100 KB title", title=("Scaling " * 12_800)[:100_000].strip())
-    return out
+    return [_record(spec, submitted, pdf) for spec in _specs()]
 
 
 def with_hostile(corpus: Corpus, records: list[HostileRecord]) -> Corpus:

@@ -3,17 +3,21 @@
 Pure: it takes a :class:`~warehouse.status_store.RunReport` and returns text, so the same digest
 is written to a file, shown as a Prefect artifact and rendered by the review app. Paper titles,
 error messages and source problems come from outside (arXiv, PDFs, servers) and may be hostile;
-every such string goes through :func:`escape_text`, so it shows as the characters it holds
-and can never become a link, an image, a table cell break or raw HTML.
+every such string goes through :func:`escape_text` (the template's ``md`` filter), so it shows as
+the characters it holds and can never become a link, an image, a table cell break or raw HTML.
+The layout is ``templates/digest.md.j2``; this module prepares what it shows.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
+
+import jinja2
 
 from paramtrack.core.units import format_count
 from paramtrack.warehouse.status_store import RunReport
@@ -105,123 +109,40 @@ def summary_line(report: RunReport) -> str:
     return f"Run `{run.run_id[:8]}` **{run.status}** (started {_utc(run.started_at)}{took}): " + ", ".join(parts) + "."
 
 
-def _table(header: list[str], rows: list[list[str]], more_hint: str) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows[:MAX_ROWS]]
-    if len(rows) > MAX_ROWS:
-        lines += ["", f"… and {len(rows) - MAX_ROWS} more ({more_hint})."]
-    return lines
+@functools.cache
+def _template() -> jinja2.Template:
+    """``templates/digest.md.j2``, loaded on first use (importing this module reads no file)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("paramtrack.reporting", "templates"),
+        autoescape=False,  # Markdown, not HTML: untrusted text is escaped by the `md` filter
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        md=escape_text,
+        paper=_paper_link,
+        format_count=format_count,
+        utc=_utc,
+        day=lambda dt: f"{dt.astimezone(UTC):%Y-%m-%d}",
+    )
+    return env.get_template("digest.md.j2")
 
 
 def render_digest(
     report: RunReport, *, db_path: str | None = None, scheduled_failures: Sequence[ScheduledFailure] | None = None
 ) -> str:
-    """The digest as Markdown (CommonMark + tables).
+    """The digest as Markdown (CommonMark + tables), laid out by ``templates/digest.md.j2``.
 
     ``scheduled_failures``: the scheduled deployments' Failed/Crashed runs since the previous
     digest, or None when no Prefect server with those deployments was asked (the section is
     left out rather than claiming the schedule is fine)."""
-    run = report.run
-    db = f" --db {db_path}" if db_path else ""
-    out: list[str] = [
-        f"# paramtrack {escape_text(run.flow)} digest, {run.started_at.astimezone(UTC):%Y-%m-%d}"
-        f" ({escape_text(window_text(report))})",
-        "",
-        summary_line(report),
-        "",
-    ]
-    if run.error:
-        out += [f"**Error:** {escape_text(run.error, limit=500)}", ""]
-    if run.status == "running":
-        out += ["The run had not finished when this digest was written.", ""]
-
-    out += [f"## New notable papers ({len(report.new_notable)})", ""]
-    if report.new_notable:
-        rows = [
-            [
-                _paper_link(p.arxiv_id),
-                escape_text(p.title, limit=120),
-                "-" if p.citations is None else str(p.citations),
-                format_count(p.proposed) if p.proposed is not None else "not extracted",
-                escape_text(p.kind or "-"),
-                "-" if p.score is None else f"{p.score:.2f}",
-            ]
-            for p in report.new_notable
-        ]
-        out += _table(
-            ["paper", "title", "citations", "proposed parameters", "kind", "score"],
-            rows,
-            "SELECT * FROM notable_papers ORDER BY notable_since DESC",
-        )
-    else:
-        out.append("Nothing to report: no paper became notable in this run.")
-    out.append("")
-
-    out += ["## Review queue", ""]
-    if report.queue_size:
-        out.append(
-            f"**{report.queue_size}** {'paper waits' if report.queue_size == 1 else 'papers wait'}"
-            f" for a decision. Triage them with `paramtrack{db} review-server` (browser)"
-            f" or `paramtrack{db} review` (terminal)."
-        )
-    else:
-        out.append("Nothing to report: the review queue is empty.")
-    out.append("")
-
-    out += [f"## Extraction failures ({len(report.extraction_failures)})", ""]
-    if report.extraction_failures:
-        rows = [
-            [
-                _paper_link(f.arxiv_id),
-                escape_text(f.title, limit=80),
-                escape_text(f.error, limit=160),
-                "transient: retried next run" if f.transient else "lasting: staged for a reviewer",
-            ]
-            for f in report.extraction_failures
-        ]
-        out += _table(["paper", "title", "error", "kind"], rows, "SELECT * FROM extraction_errors")
-    else:
-        out.append("Nothing to report: every PDF extracted in this run was read.")
-    out.append("")
-
-    out += [f"## PDF download failures ({len(report.pdf_failures)})", ""]
-    if report.pdf_failures:
-        rows = [
-            [_paper_link(f.arxiv_id), escape_text(f.title, limit=80), escape_text(f.error, limit=160), str(f.attempts)]
-            for f in report.pdf_failures
-        ]
-        out += _table(["paper", "title", "error", "runs tried"], rows, "SELECT * FROM pdfs WHERE error IS NOT NULL")
-    else:
-        out.append("Nothing to report: every PDF this run tried was downloaded.")
-    out.append("")
-
-    out += ["## Source problems", ""]
-    if report.source_problems:
-        rows = [[escape_text(p.source), escape_text(p.problem), str(p.count)] for p in report.source_problems]
-        out += _table(["source", "problem", "count"], rows, "see the run's counts in `runs`")
-    else:
-        out.append("Nothing to report: arXiv and Semantic Scholar answered without trouble.")
-    out.append("")
-
-    if scheduled_failures is not None:
-        out += [f"## Scheduled runs that failed ({len(scheduled_failures)})", ""]
-        if scheduled_failures:
-            rows = [
-                [
-                    escape_text(f.deployment),
-                    escape_text(f.name),
-                    escape_text(f.state_name),
-                    _utc(f.ended_at),
-                    escape_text(f.message or "-", limit=300),
-                ]
-                for f in scheduled_failures
-            ]
-            out += _table(
-                ["deployment", "flow run", "state", "ended", "message"],
-                rows,
-                "see the deployments' runs in the Prefect UI",
-            )
-        else:
-            out.append("Nothing to report: every scheduled run since the previous digest completed.")
-        out.append("")
-    return "\n".join(out)
+    return _template().render(
+        report=report,
+        run=report.run,
+        window=window_text(report),
+        summary=summary_line(report),
+        db=f" --db {db_path}" if db_path else "",
+        scheduled_failures=scheduled_failures,
+        max_rows=MAX_ROWS,
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 
-from paramtrack import __version__
+from paramtrack.core.version import __version__
 
 CONTACT_ENV = "PARAMTRACK_CONTACT"
 PROJECT_URL = "https://github.com/paramtrack"

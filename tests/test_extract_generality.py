@@ -234,7 +234,7 @@ def test_a_generic_architecture_word_is_not_taken_for_a_cited_model() -> None:
     # make the paper's own count look like someone else's
     title, pages = GPT2
     top = ranked(title, *pages)[0]
-    assert abs(top.value - 1.5e9) < 0.05e9 and top.model != "Transformer" and top.features["cited_name_share"] == 0.0
+    assert abs(top.value - 1.5e9) < 0.05e9 and top.model != "Transformer" and top.features["other_name_share"] == 0.0
 
 
 def test_moe_cue_needs_the_architecture_named_not_incidental_words() -> None:

@@ -81,7 +81,9 @@ def test_a_traceback_is_logged_once_and_never_for_an_explained_error():
 
 
 def test_the_engine_loggers_carry_the_filter():
-    import paramtrack.flows  # noqa: F401  (installs the run-log handler and the filter)
+    from paramtrack.flows import runlog
+
+    runlog.install()  # what every flow does when it starts
 
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         assert any(isinstance(f, TracebackOnce) for f in logging.getLogger(name).filters), name
@@ -162,7 +164,8 @@ def test_duckdbs_leak_report_stays_off_stderr_at_exit(tmp_path, installed):
     code = textwrap.dedent(f"""
         import sys, threading, time
         if {installed!r}:
-            import paramtrack.flows  # what every flow process and the CLI install
+            from paramtrack.core import exit_noise
+            exit_noise.install()  # what the CLI does at start, and every flow through runlog.install()
         import duckdb
         con = duckdb.connect({str(tmp_path / "w.duckdb")!r})
         con.execute("SELECT 1").fetchall()

@@ -148,15 +148,15 @@ def test_a_field_over_lxmls_10_mb_cap_is_cut_not_taking_the_rest_of_the_page_wit
 
     import arxiv._feed
 
+    from paramtrack.replay.atom import entry, feed
     from paramtrack.replay.hostile import hostile_records
-    from paramtrack.replay.server import _entry_xml, _feed_xml
     from paramtrack.sources.arxiv_source import _MAX_FIELD_CHARS, _clean_feed_bytes
 
     first, second, big = (r.paper for r in hostile_records()[:3])
     big = replace(big, abstract="word " * 2_400_000)  # 12 MB
-    feed = _feed_xml("q", "q", [_entry_xml(p, 1, "http://x") for p in (first, big, second)], 3, 0, 100).encode()
-    assert len(arxiv._feed.parse(feed).results) == 1  # what the package alone makes of it
-    results = arxiv._feed.parse(_clean_feed_bytes(feed, "http://x")).results
+    body = feed("q", "q", [entry(p, 1, "http://x") for p in (first, big, second)], 3, 0, 100)
+    assert len(arxiv._feed.parse(body).results) == 1  # what the package alone makes of it
+    results = arxiv._feed.parse(_clean_feed_bytes(body, "http://x")).results
     assert [len(r.summary) for r in results] == [len(first.abstract), _MAX_FIELD_CHARS, len(second.abstract)]
     kept, reason = screen_paper(ArxivPaper.from_result(results[1]), as_of=AS_OF)
     assert kept is None and reason == "abstract is 999,999 characters, over the 20,000 limit"  # (trailing space)

@@ -173,7 +173,7 @@ def test_a_count_below_one_is_refused_from_the_web_form_and_the_terminal(warehou
         form.update(parameters="0.5", evidence="It has half a parameter.", evidence_page="1", model="Half")
         answer = client.post("/papers/2301.00001/decide", data=form)
         assert answer.status_code == 400 and "is below 1" in answer.text
-    keys = "e\n0.5\n7B\n\n\n\n\nSeven\ny\nq\n"  # correct: 0.5 refused, asked again; 7B kept
+    keys = "e\n0.5\n7B\n\n\n\n\ny\nq\n"  # correct: 0.5 refused, asked again; 7B kept; kind, date, domain, system as offered
     proc = subprocess.run(
         [paramtrack_exe, "--db", str(warehouse.path), "review", "--reviewer", "erin"],
         input=keys,

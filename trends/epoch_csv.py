@@ -178,84 +178,108 @@ def parse_epoch_csv(source: Path | str, *, file_name: str | None = None, text: s
         header = next(reader)
     except StopIteration:
         raise EpochFormatError(f"{name}: empty file") from None
-    header = [h.strip() for h in header]
-    key_col = _first_col(header, "Model", "System")
-    date_col = _first_col(header, "Publication date")
-    if key_col is None or date_col is None:
-        raise EpochFormatError(
-            f"{name}: not an Epoch model CSV (needs a 'Model' or 'System' column and "
-            f"'Publication date'; found {', '.join(header[:8])}...)"
-        )
-    cols = {
-        "domain": _first_col(header, "Domain"),
-        "organization": _first_col(header, "Organization", "Organization(s)"),
-        "link": _first_col(header, "Link"),
-        "parameters": _first_col(header, "Parameters"),
-        "compute": _first_col(header, "Training compute (FLOP)", "Training compute (FLOPs)"),
-        "dataset": _first_col(header, "Training dataset size (datapoints)"),
-    }
-    index = {h: i for i, h in enumerate(header)}
-    layout = key_col  # "System" (2022-2023 sheets) or "Model" (2025 files)
-    result = ParseResult(file_name=name, layout=layout)
+    columns = _Columns.find(name, header)
+    result = ParseResult(file_name=name, layout=columns.key)  # "System" (2022-2023) or "Model" (2025)
+    for row_no, record in enumerate(reader, start=1):
+        parsed = _parse_record(columns, record, row_no)
+        if isinstance(parsed, SkippedRow):
+            result.skipped.append(parsed)
+        else:
+            result.rows.append({**parsed, "source_file": name, "source_row": row_no})
+    return result
 
-    def cell(record: list[str], col: str | None) -> str | None:
+
+@dataclass(frozen=True)
+class _Columns:
+    """Where each field is in a file's records: the key and date columns every vintage has,
+    and the optional ones (None when the vintage lacks them), whatever the vintage calls them."""
+
+    key: str
+    date: str
+    domain: str | None
+    organization: str | None
+    link: str | None
+    parameters: str | None
+    compute: str | None
+    dataset: str | None
+    index: dict[str, int]
+
+    @classmethod
+    def find(cls, name: str, header: list[str]) -> _Columns:
+        """The columns of ``header``; EpochFormatError without a key or a date column."""
+        header = [h.strip() for h in header]
+        key_col = _first_col(header, "Model", "System")
+        date_col = _first_col(header, "Publication date")
+        if key_col is None or date_col is None:
+            raise EpochFormatError(
+                f"{name}: not an Epoch model CSV (needs a 'Model' or 'System' column and "
+                f"'Publication date'; found {', '.join(header[:8])}...)"
+            )
+        return cls(
+            key=key_col,
+            date=date_col,
+            domain=_first_col(header, "Domain"),
+            organization=_first_col(header, "Organization", "Organization(s)"),
+            link=_first_col(header, "Link"),
+            parameters=_first_col(header, "Parameters"),
+            compute=_first_col(header, "Training compute (FLOP)", "Training compute (FLOPs)"),
+            dataset=_first_col(header, "Training dataset size (datapoints)"),
+            index={h: i for i, h in enumerate(header)},
+        )
+
+    def cell(self, record: list[str], col: str | None) -> str | None:
+        """The record's text in ``col`` (None for a missing column or a short record), with the
+        leading "'" that paramtrack's own export puts on formula-like text taken off again."""
         if col is None:
             return None
-        i = index[col]
-        # restore_cell: paramtrack's own export marks formula-like text with a leading "'"
+        i = self.index[col]
         return restore_cell(record[i]) if i < len(record) else None
 
-    for row_no, record in enumerate(reader, start=1):
-        if not any(field.strip() for field in record):
-            result.skipped.append(SkippedRow(row_no, None, "blank row"))
-            continue
-        system = _clean(cell(record, key_col))
-        if system is None:
-            result.skipped.append(SkippedRow(row_no, None, "missing system name"))
-            continue
-        system = re.sub(r"\s+", " ", system)
-        raw_date = cell(record, date_col)
-        try:
-            pub = parse_date(raw_date)
-        except ValueError:
-            result.skipped.append(SkippedRow(row_no, system, f"unparseable publication date: {raw_date!r}"))
-            continue
-        if pub is None:
-            result.skipped.append(SkippedRow(row_no, system, "missing publication date"))
-            continue
-        numbers: dict[str, float | None] = {}
-        bad = None
-        for key in ("parameters", "compute", "dataset"):
-            raw = cell(record, cols[key])
-            try:
-                numbers[key] = parse_number(raw)
-            except ValueError:
-                if key == "parameters":
-                    bad = f"unparseable parameters: {raw!r}"
-                numbers[key] = None  # compute/dataset garbage: keep the row, drop the value
-        if bad:
-            result.skipped.append(SkippedRow(row_no, system, bad))
-            continue
-        params = numbers["parameters"]
-        if params is not None and params <= 0:
-            params = None  # "0.00E+00" in the PCD sheet means unknown, not a 0-parameter model
-        domain_raw = _clean(cell(record, cols["domain"]))
-        result.rows.append(
-            {
-                "system": system,
-                "arxiv_id": arxiv_id_from_links(cell(record, cols["link"])),
-                "parameters": params,
-                "training_compute": numbers["compute"] if (numbers["compute"] or 0) > 0 else None,
-                "dataset_size": numbers["dataset"] if (numbers["dataset"] or 0) > 0 else None,
-                "publication_date": pub,
-                "domain": primary_domain(domain_raw),
-                "domain_raw": domain_raw,
-                "organization": _clean(cell(record, cols["organization"])),
-                "source_file": name,
-                "source_row": row_no,
-            }
-        )
-    return result
+
+def _parse_record(columns: _Columns, record: list[str], row_no: int) -> dict[str, Any] | SkippedRow:
+    """One CSV record as a model row (without its source file and row), or why it is skipped."""
+    if not any(field.strip() for field in record):
+        return SkippedRow(row_no, None, "blank row")
+    system = _clean(columns.cell(record, columns.key))
+    if system is None:
+        return SkippedRow(row_no, None, "missing system name")
+    system = re.sub(r"\s+", " ", system)
+    raw_date = columns.cell(record, columns.date)
+    try:
+        pub = parse_date(raw_date)
+    except ValueError:
+        return SkippedRow(row_no, system, f"unparseable publication date: {raw_date!r}")
+    if pub is None:
+        return SkippedRow(row_no, system, "missing publication date")
+    raw_params = columns.cell(record, columns.parameters)
+    try:
+        params = parse_number(raw_params)
+    except ValueError:
+        return SkippedRow(row_no, system, f"unparseable parameters: {raw_params!r}")
+    if params is not None and params <= 0:
+        params = None  # "0.00E+00" in the PCD sheet means unknown, not a 0-parameter model
+    domain_raw = _clean(columns.cell(record, columns.domain))
+    return {
+        "system": system,
+        "arxiv_id": arxiv_id_from_links(columns.cell(record, columns.link)),
+        "parameters": params,
+        "training_compute": _positive_or_none(columns.cell(record, columns.compute)),
+        "dataset_size": _positive_or_none(columns.cell(record, columns.dataset)),
+        "publication_date": pub,
+        "domain": primary_domain(domain_raw),
+        "domain_raw": domain_raw,
+        "organization": _clean(columns.cell(record, columns.organization)),
+    }
+
+
+def _positive_or_none(raw: str | None) -> float | None:
+    """A training compute or dataset size: a positive number, else None. Garbage here costs
+    the value, not the row (unlike an unparseable parameter count, which skips the row)."""
+    try:
+        number = parse_number(raw)
+    except ValueError:
+        return None
+    return number if (number or 0) > 0 else None
 
 
 def fractional_year(d: date | datetime) -> float:

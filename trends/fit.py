@@ -358,13 +358,7 @@ class _Tiles:
         return S.astype(np.float64)
 
 
-# -- the analysis ----------------------------------------------------------------------------
-
-
-@dataclass
-class Groups:
-    keys: list[tuple[str, str, Era]]  # (metric, domain, era)
-    atom_of_group: list[np.ndarray]  # atom indices summed into each group
+# -- what a fit needs to be drawn ---------------------------------------------------------
 
 
 MIN_POINTS = 10  # fewer models than this: no line
@@ -467,224 +461,342 @@ BREAK_COLUMNS = [
 ]
 
 
+# -- the analysis ----------------------------------------------------------------------------
+
+
 def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendResult:
     """Fit every (metric, domain, era) and the all-domain breakpoint; bootstrap all of them.
 
     ``models`` needs columns publication_date, domain, parameters, training_compute (extra
-    columns are ignored).
+    columns are ignored). The steps: lay the rows out in cells (:class:`_Cells`), choose the
+    groups worth fitting (:func:`_choose_groups`), fit them and the breakpoint on the point
+    sums, redo both on every bootstrap replicate (:func:`_bootstrap`), and assemble the tables.
     """
     cfg = cfg or TrendConfig()
     df, d64 = _prepare(models, cfg)
     metrics = tuple(m for m in cfg.metrics if f"y_{m}" in df and df[f"y_{m}"].notna().any())
     eras = cfg.resolved_eras()
-    N = len(df)
-    if N == 0 or not metrics:
+    if len(df) == 0 or not metrics:
         return TrendResult(pd.DataFrame(columns=TREND_COLUMNS), pd.DataFrame(columns=BREAK_COLUMNS), df)
 
-    # Atoms: rows with the same domain and the same era memberships. Every group (metric,
-    # domain, era) is a union of atoms, so per-atom weighted sums are all the bootstrap needs.
-    era_bits = np.zeros(N, dtype=np.int64)
+    atoms = _atoms(df, d64, eras)
+    cand = _break_candidates(df["x"].to_numpy(), cfg)
+    cells = _Cells.lay_out(df, atoms, cand, metrics, cfg.start_year)
+    point_atoms, point_bins = cells.point_sums()
+    groups = _choose_groups(atoms, point_atoms, metrics, eras, cfg.min_n)
+    boot_slopes, boot_breaks = _bootstrap(cells, groups, cand, metrics, cfg)
+    trends = _trend_table(df, d64, atoms.row_atom, groups, groups.sums(point_atoms, metrics), boot_slopes, cfg)
+    breakpoints = _breakpoint_table(point_bins, boot_breaks, cand, metrics, cfg)
+    return TrendResult(trends, breakpoints, df)
+
+
+@dataclass
+class _Atoms:
+    """Rows with the same domain and the same era memberships form an atom. Every group
+    (metric, domain, era) is a union of atoms, so per-atom weighted sums are all the bootstrap
+    needs to refit every group."""
+
+    row_atom: np.ndarray  # atom index of each row
+    domain: np.ndarray  # domain of each atom ("~none" for rows without one)
+    era_bits: np.ndarray  # bit i set: the atom's rows are in era i
+    domains_present: set[str]
+
+
+def _atoms(df: pd.DataFrame, d64: np.ndarray, eras: tuple[Era, ...]) -> _Atoms:
+    """Each row's atom, and each atom's domain and eras (atoms sorted by domain, then eras)."""
+    n = len(df)
+    era_bits = np.zeros(n, dtype=np.int64)
     params = (
         pd.to_numeric(df["parameters"], errors="coerce").to_numpy(dtype=float)
         if "parameters" in df
-        else np.full(N, np.nan)
+        else np.full(n, np.nan)
     )
     for i, era in enumerate(eras):
         era_bits |= _era_mask(d64, params, era).astype(np.int64) << i
     dom = df["domain"].fillna("~none").to_numpy(dtype=object)
     dom_codes, dom_uniques = pd.factorize(dom, sort=True)
     atom_codes, atom_ids = pd.factorize(dom_codes.astype(np.int64) << len(eras) | era_bits, sort=True)
-    atom_dom = np.asarray(dom_uniques, dtype=object)[atom_ids >> len(eras)]
-    atom_bits = atom_ids & ((1 << len(eras)) - 1)
+    return _Atoms(
+        row_atom=atom_codes,
+        domain=np.asarray(dom_uniques, dtype=object)[atom_ids >> len(eras)],
+        era_bits=atom_ids & ((1 << len(eras)) - 1),
+        domains_present=set(dom_uniques),
+    )
 
-    # Breakpoint bins (all domains). Bin k holds window rows with cand[k-1] <= x < cand[k],
-    # bin 0 everything in the window before cand[0]; rows outside the window get bin -1.
-    x = df["x"].to_numpy()
+
+def _break_candidates(x: np.ndarray, cfg: TrendConfig) -> np.ndarray:
+    """Candidate break years: every ``breakpoint_step`` from ``breakpoint_from`` to
+    ``breakpoint_to`` (default: a year before the last model); empty when that window is."""
     bp_from = cfg.breakpoint_from
     bp_to = cfg.breakpoint_to if cfg.breakpoint_to is not None else float(x.max()) - 1.0
-    cand = np.arange(bp_from, bp_to + 1e-9, cfg.breakpoint_step) if bp_to > bp_from else np.array([])
-    bp_metrics = list(metrics) if len(cand) else []
-    if len(cand):
-        bin_of_row = np.where(x >= cfg.start_year, np.searchsorted(cand, x, side="right"), -1)
-    else:
-        bin_of_row = np.full(N, -1)
+    return np.arange(bp_from, bp_to + 1e-9, cfg.breakpoint_step) if bp_to > bp_from else np.array([])
 
-    # Cells: rows with the same atom *and* the same bin. Both the group fits (unions of atoms)
-    # and the breakpoint search (per-bin sums over all domains) are sums of cell sums, so one
-    # pass of weighted sums per cell serves both. Rows are laid out cell by cell (stable, so
-    # the canonical order of ``prepare`` is kept inside a cell and the layout — hence which
-    # row gets which weight — depends only on the data, not on the input row order).
-    cell_key = atom_codes.astype(np.int64) * (len(cand) + 2) + (bin_of_row + 1)
-    order = np.argsort(cell_key, kind="stable")
-    key_sorted = cell_key[order]
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(key_sorted)) + 1])
-    ends = np.append(starts[1:], N)
-    cell_atom = atom_codes[order][starts]
-    cell_bin = bin_of_row[order][starts]
-    slim = df[["x", *(f"y_{m}" for m in metrics)]]  # only what _design reads
-    Z, centres = _design(slim.iloc[order].reset_index(drop=True), metrics, (starts, ends))
-    atom_first_cell = np.flatnonzero(np.diff(cell_atom, prepend=-1))  # cells sorted by atom
-    win_cells = np.flatnonzero(cell_bin >= 0)
-    win_cells = win_cells[np.argsort(cell_bin[win_cells], kind="stable")]
-    bins_present, bin_first = np.unique(cell_bin[win_cells], return_index=True)
 
-    def reduce_cells(cell_sums: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Uncentred cell sums [C, ..., 6M] -> (atom sums [A, ..., 6M], bin sums [K+1, ..., 6M]).
+@dataclass
+class _Cells:
+    """Rows with the same atom *and* the same breakpoint bin form a cell.
+
+    Both the group fits (unions of atoms) and the breakpoint search (per-bin sums over all
+    domains) are sums of cell sums, so one pass of weighted sums per cell serves both. Rows are
+    laid out cell by cell (stable, so the canonical order of ``prepare`` is kept inside a cell
+    and the layout — hence which row gets which weight — depends only on the data, not on the
+    input row order). Bin k holds window rows with cand[k-1] <= x < cand[k], bin 0 everything
+    in the window before cand[0]; rows outside the window get bin -1 and no bin sums.
+    """
+
+    starts: np.ndarray  # first row of each cell in the cell-ordered layout
+    ends: np.ndarray
+    design: np.ndarray  # _design of the cell-ordered rows, centred per cell
+    maps: np.ndarray  # _uncenter_maps of the cells' centres
+    atom_first_cell: np.ndarray  # cells are sorted by atom: where each atom's cells begin
+    n_bins: int  # len(cand) + 1; 0 when there is no breakpoint search
+    win_cells: np.ndarray  # the cells inside the search window, ordered by bin
+    bins_present: np.ndarray  # the bins those cells fall in, and where each bin's cells begin
+    bin_first: np.ndarray
+
+    @classmethod
+    def lay_out(
+        cls, df: pd.DataFrame, atoms: _Atoms, cand: np.ndarray, metrics: tuple[str, ...], start_year: int
+    ) -> _Cells:
+        """Sort the rows into cells and build the centred design matrix in that order."""
+        x = df["x"].to_numpy()
+        if len(cand):
+            bin_of_row = np.where(x >= start_year, np.searchsorted(cand, x, side="right"), -1)
+        else:
+            bin_of_row = np.full(len(df), -1)
+        cell_key = atoms.row_atom.astype(np.int64) * (len(cand) + 2) + (bin_of_row + 1)
+        order = np.argsort(cell_key, kind="stable")
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(cell_key[order])) + 1])
+        ends = np.append(starts[1:], len(df))
+        cell_atom = atoms.row_atom[order][starts]
+        cell_bin = bin_of_row[order][starts]
+        slim = df[["x", *(f"y_{m}" for m in metrics)]]  # only what _design reads
+        design, centres = _design(slim.iloc[order].reset_index(drop=True), metrics, (starts, ends))
+        win_cells = np.flatnonzero(cell_bin >= 0)
+        win_cells = win_cells[np.argsort(cell_bin[win_cells], kind="stable")]
+        bins_present, bin_first = np.unique(cell_bin[win_cells], return_index=True)
+        return cls(
+            starts=starts,
+            ends=ends,
+            design=design,
+            maps=_uncenter_maps(centres),
+            atom_first_cell=np.flatnonzero(np.diff(cell_atom, prepend=-1)),
+            n_bins=len(cand) + 1 if len(cand) else 0,
+            win_cells=win_cells,
+            bins_present=bins_present,
+            bin_first=bin_first,
+        )
+
+    def reduce(self, centred_cell_sums: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Centred cell sums [C, ..., 6M] -> (atom sums [A, ..., 6M], bin sums [K+1, ..., 6M]
+        or None without a breakpoint search), both uncentred.
 
         The segment axis comes first throughout, so these reductions run over contiguous
         [replicates × 6M] slabs."""
-        atoms = np.add.reduceat(cell_sums, atom_first_cell, axis=0)
-        if not bp_metrics:
+        cell_sums = _uncenter(centred_cell_sums, self.maps)
+        atoms = np.add.reduceat(cell_sums, self.atom_first_cell, axis=0)
+        if not self.n_bins:
             return atoms, None
-        bins = np.zeros((len(cand) + 1,) + cell_sums.shape[1:])
-        if len(win_cells):
-            bins[bins_present] = np.add.reduceat(cell_sums[win_cells], bin_first, axis=0)
+        bins = np.zeros((self.n_bins,) + cell_sums.shape[1:])
+        if len(self.win_cells):
+            bins[self.bins_present] = np.add.reduceat(cell_sums[self.win_cells], self.bin_first, axis=0)
         return atoms, bins
 
-    maps = _uncenter_maps(centres)
-    point_atoms, b_point = reduce_cells(_uncenter(np.add.reduceat(Z, starts, axis=0), maps))
+    def point_sums(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The unweighted (point estimate) atom and bin sums."""
+        return self.reduce(np.add.reduceat(self.design, self.starts, axis=0))
 
-    # Groups worth fitting, decided on the point estimate counts.
-    present = set(dom_uniques)
-    domains = ["all"] + [d for d in PRIMARY_DOMAINS if d in present]
-    keys: list[tuple[str, str, Era]] = []
-    members: list[np.ndarray] = []
+
+@dataclass
+class Groups:
+    """The (metric, domain, era) groups worth fitting and the atoms each one sums."""
+
+    keys: list[tuple[str, str, Era]]  # (metric, domain, era)
+    atom_of_group: list[np.ndarray]  # atom indices summed into each group
+
+    def sums(self, atom_sums: np.ndarray, metrics: tuple[str, ...]) -> np.ndarray:
+        """atom_sums [A, ..., 6M] -> group sums [G, ..., 6]."""
+        out = np.empty((len(self.keys),) + atom_sums.shape[1:-1] + (6,))
+        for g, ((metric, _, _), idx) in enumerate(zip(self.keys, self.atom_of_group)):
+            mi = metrics.index(metric)
+            out[g] = atom_sums[idx, ..., mi * 6 : (mi + 1) * 6].sum(axis=0)
+        return out
+
+
+def _choose_groups(
+    atoms: _Atoms, point_atoms: np.ndarray, metrics: tuple[str, ...], eras: tuple[Era, ...], min_n: int
+) -> Groups:
+    """Every (metric, domain, era) with enough models on the point estimate: 3 for all domains
+    together, ``min_n`` for one domain. Decided once, so every replicate fits the same groups."""
+    domains = ["all"] + [d for d in PRIMARY_DOMAINS if d in atoms.domains_present]
+    groups = Groups([], [])
     for mi, metric in enumerate(metrics):
         for d in domains:
             for ei, era in enumerate(eras):
                 if metric not in era.metrics:
                     continue
-                sel = ((atom_bits >> ei) & 1).astype(bool)
+                sel = ((atoms.era_bits >> ei) & 1).astype(bool)
                 if d != "all":
-                    sel &= atom_dom == d
+                    sel &= atoms.domain == d
                 idx = np.flatnonzero(sel)
                 n = point_atoms[idx, mi * 6].sum() if len(idx) else 0
-                if n >= (3 if d == "all" else cfg.min_n):
-                    keys.append((metric, d, era))
-                    members.append(idx)
-    bins_edges = {m: cand for m in bp_metrics}
+                if n >= (3 if d == "all" else min_n):
+                    groups.keys.append((metric, d, era))
+                    groups.atom_of_group.append(idx)
+    return groups
 
-    def group_stats(atom_sums: np.ndarray) -> np.ndarray:
-        """atom_sums [A, ..., 6M] -> group sums [G, ..., 6]."""
-        out = np.empty((len(keys),) + atom_sums.shape[1:-1] + (6,))
-        for g, ((metric, _, _), idx) in enumerate(zip(keys, members)):
-            mi = metrics.index(metric)
-            out[g] = atom_sums[idx, ..., mi * 6 : (mi + 1) * 6].sum(axis=0)
-        return out
 
-    def best_break(bsums: np.ndarray, mi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """bsums [K+1, ..., 6M] -> (best candidate index, sse at best, sse single).
+def _best_break(bsums: np.ndarray, mi: int, min_segment: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """bsums [K+1, ..., 6M] -> (best candidate index, sse at best, sse single) for metric ``mi``.
 
-        Cumulative sums over the time-ordered bins give the left/right sufficient statistics
-        of every candidate at once, so each candidate's SSE is O(1)."""
-        s = bsums[..., mi * 6 : (mi + 1) * 6]
-        cum = np.cumsum(s, axis=0)  # cum[k] = bins 0..k = rows x < cand[k]
-        total = cum[-1:]
-        left = cum[:-1]
-        right = total - left
-        fl, fr = ols_from_stats(left), ols_from_stats(right)
-        sse = fl["sse"] + fr["sse"]
-        okn = (left[..., 0] >= cfg.min_segment) & (right[..., 0] >= cfg.min_segment)
-        sse = np.where(okn & np.isfinite(sse), sse, np.inf)
-        best = np.argmin(sse, axis=0)
-        best_sse = np.take_along_axis(sse, best[None], axis=0)[0]
-        single = ols_from_stats(total[0])["sse"]
-        return best, best_sse, single
+    Cumulative sums over the time-ordered bins give the left/right sufficient statistics of
+    every candidate at once, so each candidate's SSE is O(1)."""
+    s = bsums[..., mi * 6 : (mi + 1) * 6]
+    cum = np.cumsum(s, axis=0)  # cum[k] = bins 0..k = rows x < cand[k]
+    total = cum[-1:]
+    left = cum[:-1]
+    right = total - left
+    fl, fr = ols_from_stats(left), ols_from_stats(right)
+    sse = fl["sse"] + fr["sse"]
+    okn = (left[..., 0] >= min_segment) & (right[..., 0] >= min_segment)
+    sse = np.where(okn & np.isfinite(sse), sse, np.inf)
+    best = np.argmin(sse, axis=0)
+    best_sse = np.take_along_axis(sse, best[None], axis=0)[0]
+    single = ols_from_stats(total[0])["sse"]
+    return best, best_sse, single
 
-    # Point estimates.
-    g_point = group_stats(point_atoms)
-    point = ols_from_stats(g_point)
 
-    # Bootstrap: Poisson weights for a chunk of replicates, drawn tile by tile (see
-    # ``_Tiles``) and shared by every group and the breakpoint search.
+def _bootstrap(
+    cells: _Cells, groups: Groups, cand: np.ndarray, metrics: tuple[str, ...], cfg: TrendConfig
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every group's slope and every metric's best break year on each Poisson replicate:
+    ([replicates, groups], {metric: [replicates]}). Weights are drawn a chunk of replicates at
+    a time, tile by tile (see ``_Tiles``), and shared by every group and the breakpoint search."""
+    bp_metrics = list(metrics) if cells.n_bins else []
     B = int(cfg.resamples)
     rng = np.random.default_rng(cfg.seed)
-    boot_slopes = np.full((B, len(keys)), np.nan)
+    boot_slopes = np.full((B, len(groups.keys)), np.nan)
     boot_breaks = {m: np.full(B, np.nan) for m in bp_metrics}
-    tiles = _Tiles.plan(starts, ends, cfg.chunk, Z.shape[1])
-    Z32 = Z.astype(np.float32)
+    tiles = _Tiles.plan(cells.starts, cells.ends, cfg.chunk, cells.design.shape[1])
+    Z32 = cells.design.astype(np.float32)
     done = 0
     while done < B:
         bc = min(cfg.chunk, B - done)
-        cell_sums = _uncenter(tiles.weighted_cell_sums(rng, Z32, bc), maps)  # [C, bc, 6M]
-        a_sums, bs = reduce_cells(cell_sums)
-        boot_slopes[done : done + bc] = ols_from_stats(group_stats(a_sums))["slope"].T
+        a_sums, bs = cells.reduce(tiles.weighted_cell_sums(rng, Z32, bc))  # cells: [C, bc, 6M]
+        boot_slopes[done : done + bc] = ols_from_stats(groups.sums(a_sums, metrics))["slope"].T
         for m in bp_metrics:
-            assert bs is not None, "reduce_cells returns bin sums whenever there are breakpoint metrics"
-            best, best_sse, _ = best_break(bs, metrics.index(m))
-            yr = bins_edges[m][best]
-            boot_breaks[m][done : done + bc] = np.where(np.isfinite(best_sse), yr, np.nan)
+            assert bs is not None, "_Cells.reduce returns bin sums whenever there is a breakpoint search"
+            best, best_sse, _ = _best_break(bs, metrics.index(m), cfg.min_segment)
+            boot_breaks[m][done : done + bc] = np.where(np.isfinite(best_sse), cand[best], np.nan)
         done += bc
+    return boot_slopes, boot_breaks
 
-    # Assemble the trends table.
-    rows = []
+
+def _trend_table(
+    df: pd.DataFrame,
+    d64: np.ndarray,
+    row_atom: np.ndarray,
+    groups: Groups,
+    g_point: np.ndarray,
+    boot_slopes: np.ndarray,
+    cfg: TrendConfig,
+) -> pd.DataFrame:
+    """One row per group (:data:`TREND_COLUMNS`): the point fit from ``g_point`` (group sums),
+    the bootstrap percentiles, and whether the fit is drawn (:func:`mark_support`)."""
+    point = ols_from_stats(g_point)
+    B = int(cfg.resamples)
     with np.errstate(all="ignore"):
-        sp = np.nanpercentile(boot_slopes, [5, 50, 95], axis=0) if B else np.full((3, len(keys)), np.nan)
+        sp = np.nanpercentile(boot_slopes, [5, 50, 95], axis=0) if B else np.full((3, len(groups.keys)), np.nan)
     last_year = pd.Timestamp(d64.max()).year
-    row_atom = atom_codes
-    for g, (metric, d, era) in enumerate(keys):
-        sel = np.isin(row_atom, members[g]) & df[f"y_{metric}"].notna().to_numpy()
-        xs = x[sel]
-        first, last = d64[sel].min(), d64[sel].max()
+    x = df["x"].to_numpy()
+    rows = []
+    for g, (metric, d, era) in enumerate(groups.keys):
+        sel = np.isin(row_atom, groups.atom_of_group[g]) & df[f"y_{metric}"].notna().to_numpy()
         slope = float(point["slope"][g])
         icpt = float(point["intercept_c"][g]) - slope * X_CENTER
-        x_start = _frac(era.start) if era.start else float(xs.min())
-        x_end = _frac(era.end) if era.end else float(xs.max())
-        p05, p50, p95 = (float(v) for v in sp[:, g])
-        dbl: tuple[float | None, float | None, float | None]
-        if np.isfinite(p05) and (p05 > 0 or p95 < 0):
-            dbl = (float(doubling_months(p95)), float(doubling_months(p50)), float(doubling_months(p05)))
-        else:
-            dbl = (None, None, None)
-        # open-ended labels ("2018- below gap") get the last model's year: "2018-2022 below gap"
-        label = re.sub(r"^(\d{4})-(?!\d)", rf"\g<1>-{last_year}", era.label)
         rows.append(
             {
                 "metric": metric,
                 "domain": d,
-                "era": era.key,
-                "era_label": label,
-                "era_start": era.start or _as_date(first),
-                "era_end": era.end or _as_date(last),
+                **_era_columns(era, d64[sel], last_year),
                 "n": int(round(point["n"][g])),
                 "slope": slope,
                 "intercept": icpt,
                 "doubling_months": float(doubling_months(slope)) if slope else None,
-                "doubling_p05": dbl[0],
-                "doubling_p50": dbl[1],
-                "doubling_p95": dbl[2],
-                "slope_p05": p05,
-                "slope_p50": p50,
-                "slope_p95": p95,
+                **_percentile_columns(*(float(v) for v in sp[:, g])),
                 "r2": float(point["r2"][g]),
-                "scale_start": 10 ** (icpt + slope * x_start),
-                "scale_end": 10 ** (icpt + slope * x_end),
-                "first_date": _as_date(first),
-                "last_date": _as_date(last),
+                **_scale_columns(era, x[sel], icpt, slope),
                 "resamples": B,
                 "seed": cfg.seed,
                 **_band_terms(g_point[g], float(point["sse"][g])),
             }
         )
-    trends_df = mark_support(pd.DataFrame(rows, columns=TREND_COLUMNS))
+    return mark_support(pd.DataFrame(rows, columns=TREND_COLUMNS))
 
-    # Assemble the breakpoints table.
-    brows = []
-    for m in bp_metrics:
-        mi = metrics.index(m)
-        assert b_point is not None, "reduce_cells returns bin sums whenever there are breakpoint metrics"
-        best, best_sse, single = best_break(b_point, mi)
+
+def _era_columns(era: Era, dates: np.ndarray, last_year: int) -> dict[str, object]:
+    """The era's key, label and bounds, and the dates of the group's first and last model. An
+    open-ended label ("2018- below gap") gets the last model's year: "2018-2022 below gap"."""
+    first, last = dates.min(), dates.max()
+    return {
+        "era": era.key,
+        "era_label": re.sub(r"^(\d{4})-(?!\d)", rf"\g<1>-{last_year}", era.label),
+        "era_start": era.start or _as_date(first),
+        "era_end": era.end or _as_date(last),
+        "first_date": _as_date(first),
+        "last_date": _as_date(last),
+    }
+
+
+def _percentile_columns(p05: float, p50: float, p95: float) -> dict[str, float | None]:
+    """Slope percentiles, and the doubling-time percentiles mapped through them (p95 of the
+    slope is p05 of the doubling time); none when the slope interval crosses zero."""
+    dbl: tuple[float | None, float | None, float | None]
+    if np.isfinite(p05) and (p05 > 0 or p95 < 0):
+        dbl = (float(doubling_months(p95)), float(doubling_months(p50)), float(doubling_months(p05)))
+    else:
+        dbl = (None, None, None)
+    return {
+        "doubling_p05": dbl[0],
+        "doubling_p50": dbl[1],
+        "doubling_p95": dbl[2],
+        "slope_p05": p05,
+        "slope_p50": p50,
+        "slope_p95": p95,
+    }
+
+
+def _scale_columns(era: Era, xs: np.ndarray, icpt: float, slope: float) -> dict[str, float]:
+    """The fitted metric at the era's start and end (the group's first/last model when open)."""
+    x_start = _frac(era.start) if era.start else float(xs.min())
+    x_end = _frac(era.end) if era.end else float(xs.max())
+    return {"scale_start": 10 ** (icpt + slope * x_start), "scale_end": 10 ** (icpt + slope * x_end)}
+
+
+def _breakpoint_table(
+    point_bins: np.ndarray | None,
+    boot_breaks: dict[str, np.ndarray],
+    cand: np.ndarray,
+    metrics: tuple[str, ...],
+    cfg: TrendConfig,
+) -> pd.DataFrame:
+    """One row per metric with a valid break (:data:`BREAK_COLUMNS`): the best single break on
+    the point sums, the two fits either side, and the replicates' 5/50/95 % break years."""
+    rows: list[dict[str, object]] = []
+    if point_bins is None:  # no candidate years: no search
+        return pd.DataFrame(rows, columns=BREAK_COLUMNS)
+    for mi, m in enumerate(metrics):
+        best, best_sse, single = _best_break(point_bins, mi, cfg.min_segment)
         if not np.isfinite(best_sse):
             continue
         k = int(best)
-        year = float(bins_edges[m][k])
-        s = b_point[:, mi * 6 : (mi + 1) * 6]
-        cum = np.cumsum(s, axis=0)
+        year = float(cand[k])
+        cum = np.cumsum(point_bins[:, mi * 6 : (mi + 1) * 6], axis=0)
         left, right = cum[k], cum[-1] - cum[k]
         fl, fr = ols_from_stats(left), ols_from_stats(right)
         with np.errstate(all="ignore"):
-            q = np.nanpercentile(boot_breaks[m], [5, 50, 95]) if B else [np.nan] * 3
-        brows.append(
+            q = np.nanpercentile(boot_breaks[m], [5, 50, 95]) if cfg.resamples else [np.nan] * 3
+        rows.append(
             {
                 "metric": m,
                 "domain": "all",
@@ -704,11 +816,11 @@ def fit_trends(models: pd.DataFrame, cfg: TrendConfig | None = None) -> TrendRes
                 "search_from": float(cand[0]),
                 "search_to": float(cand[-1]),
                 "step_years": cfg.breakpoint_step,
-                "resamples": B,
+                "resamples": int(cfg.resamples),
                 "seed": cfg.seed,
             }
         )
-    return TrendResult(trends_df, pd.DataFrame(brows, columns=BREAK_COLUMNS), df)
+    return pd.DataFrame(rows, columns=BREAK_COLUMNS)
 
 
 def _band_terms(stats: np.ndarray, sse: float) -> dict[str, float | None]:

@@ -1,5 +1,6 @@
-"""Trend fits: OLS agrees with statsmodels, the bootstrap is deterministic and sensible, the
-breakpoint search finds a planted break, the gap table finds a planted hole."""
+"""Trend fits: OLS agrees with statsmodels, the Poisson bootstrap is deterministic and as wide
+as the OLS standard error says, the breakpoint search finds a planted break, and the options
+(a cut-off date, a minimum per domain) do what they say."""
 
 from __future__ import annotations
 
@@ -10,34 +11,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from paramtrack.trends.epoch_csv import parse_epoch_csv
 from paramtrack.trends.fit import TrendConfig, fit_trends, fractional_years, poisson_weights
-from paramtrack.trends.gap import GapConfig, gap_table
-
-
-def synthetic(n=3000, seed=1, break_year=2015.0, hole=None) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(1960, 2023, n)
-    y = np.where(
-        x < break_year, 2 + 0.1 * (x - 1960), 2 + 0.1 * (break_year - 1960) + 0.6 * (x - break_year)
-    ) + rng.normal(0, 0.5, n)
-    if hole:
-        y = np.where((y >= hole[0]) & (y < hole[1]), y + (hole[1] - hole[0]), y)
-    dates = pd.to_datetime("1960-01-01") + pd.to_timedelta((x - 1960) * 365.2425, unit="D")
-    return pd.DataFrame(
-        {
-            "system": [f"m{i}" for i in range(n)],
-            "publication_date": dates.normalize(),
-            "domain": rng.choice(["language", "vision", "games"], n),
-            "parameters": 10**y,
-            "training_compute": np.where(rng.random(n) < 0.5, 10 ** (y * 1.5 + 3), np.nan),
-        }
-    )
-
-
-@pytest.fixture(scope="module")
-def pcd(corpus_dir) -> pd.DataFrame:
-    return pd.DataFrame(parse_epoch_csv(corpus_dir / "epoch" / "pcd_notable_ml_systems_2022-09.csv").rows)
 
 
 def test_fractional_years():
@@ -45,8 +19,8 @@ def test_fractional_years():
     assert xs[0] == 2018.0 and xs[1] == pytest.approx(2018 + 182 / 365) and 2020.99 < xs[2] < 2021
 
 
-def test_ols_matches_statsmodels(pcd):
-    res = fit_trends(pcd, TrendConfig(resamples=10))
+def test_ols_matches_statsmodels(pcd_models):
+    res = fit_trends(pcd_models, TrendConfig(resamples=10))
     s = res.sample
     for _, row in res.trends[res.trends["metric"] == "parameters"].iterrows():
         d = pd.to_datetime(s["publication_date"])
@@ -67,8 +41,8 @@ def test_ols_matches_statsmodels(pcd):
         assert row["doubling_months"] == pytest.approx(12 * np.log10(2) / row["slope"])
 
 
-def test_bootstrap_deterministic_and_brackets_estimate():
-    df = synthetic()
+def test_bootstrap_deterministic_and_brackets_estimate(synthetic_models):
+    df = synthetic_models()
     a = fit_trends(df, TrendConfig(resamples=1000, seed=7))
     b = fit_trends(df.sample(frac=1.0, random_state=3), TrendConfig(resamples=1000, seed=7))
     pd.testing.assert_frame_equal(a.trends, b.trends)
@@ -124,8 +98,8 @@ def test_fractional_years_calendar():
     assert fractional_years(d) == pytest.approx(expected, abs=1e-12)
 
 
-def test_breakpoint_found():
-    res = fit_trends(synthetic(break_year=2015.0), TrendConfig(resamples=300))
+def test_breakpoint_found(synthetic_models):
+    res = fit_trends(synthetic_models(break_year=2015.0), TrendConfig(resamples=300))
     bp = res.breakpoints.set_index("metric").loc["parameters"]
     assert abs(bp["break_year"] - 2015.0) <= 0.5
     assert bp["break_p05"] <= 2015.0 <= bp["break_p95"] + 0.25
@@ -134,26 +108,14 @@ def test_breakpoint_found():
     assert bp["sse_break"] < bp["sse_single"]
 
 
-def test_until_and_min_n():
-    df = synthetic()
+def test_until_and_min_n(synthetic_models):
+    df = synthetic_models()
     res = fit_trends(df, TrendConfig(until=date(2020, 1, 1), resamples=50, min_n=10**6))
     assert set(res.trends["domain"]) == {"all"}
     assert pd.to_datetime(res.sample["publication_date"]).max() < pd.Timestamp("2020-01-01")
 
 
-def test_empty_input():
+def test_no_models_no_fits():
     empty = pd.DataFrame(columns=["publication_date", "domain", "parameters", "training_compute"])
     res = fit_trends(empty)
     assert res.trends.empty and res.breakpoints.empty
-    assert gap_table(empty).empty
-
-
-def test_gap_finds_planted_hole():
-    df = synthetic(n=5000, hole=(10.30103, 10.80103))  # nothing in 20B-63B
-    g = gap_table(df, GapConfig(since_year=2018))
-    flagged = g[(g.domain == "all") & g.scarce]
-    assert "20B-63B" in set(flagged["label"])
-    named = g[(g.domain == "all") & (g.band_kind == "named")].iloc[0]
-    assert named["label"] == "20B-70B" and named["n"] < named["mean_below"]
-    # a smooth distribution has no scarce band
-    assert not gap_table(synthetic(n=5000), GapConfig(since_year=2018))["scarce"].any()

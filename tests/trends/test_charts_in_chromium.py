@@ -1,4 +1,4 @@
-"""Charts worth publishing (issue 12), looked at in Debian's Chromium under the review app's CSP.
+"""Charts worth publishing, looked at in Debian's Chromium under the review app's CSP.
 
 A real warehouse (Epoch's 2022-09 vintage plus reviewed systems) is recomputed with charts;
 ``paramtrack review-server --charts`` serves them. The test checks what a reader sees (panels,
@@ -10,14 +10,9 @@ charts and the filtered table in ``test-artifacts/``.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from datetime import date
-from pathlib import Path
 
-import duckdb
 import pytest
-from test_review_browser import ARTIFACTS, browser  # noqa: F401  (the shared Chromium fixture)
-from test_review_support import Cand, Server, seed_paper
 
 pytestmark = pytest.mark.browser
 
@@ -25,65 +20,78 @@ PCD = "pcd_notable_ml_systems_2022-09.csv"
 
 
 @pytest.fixture()
-def charted(warehouse, corpus_dir, paramtrack_exe, tmp_path):
-    """The 2022-09 vintage, two reviewed systems of one paper, recomputed with charts."""
+def charted(warehouse, cli, pcd_csv, stage_paper_for_review, tmp_path, monkeypatch):
+    """The 2022-09 vintage, two reviewed systems of one paper (one of them corrected),
+    recomputed with charts; the CLI runs in this process."""
+    from paramtrack.extractors.types import Candidate
     from paramtrack.review_queue.service import Correction, ReviewService
 
-    r = subprocess.run(
-        [paramtrack_exe, "--db", str(warehouse.path), "import-epoch", str(corpus_dir / "epoch" / PCD)],
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 0, r.stderr
-    seed_paper(
+    r = cli("--db", str(warehouse.path), "import-epoch", str(pcd_csv))
+    assert r.exit_code == 0, r.stderr
+    stage_paper_for_review(
         warehouse,
         "1512.03385",
         "Deep Residual Learning for Image Recognition",
         [
-            Cand(60.2e6, model="ResNet-152", evidence="ResNet-152 has 60.2M parameters.", page=4),
-            Cand(1.7e6, model="ResNet-110", evidence="110 layers, 1.7M parameters", page=7),
+            Candidate(
+                "parameters",
+                60_200_000,
+                "dense_total",
+                model="ResNet-152",
+                page=4,
+                score=0.8,
+                evidence="ResNet-152 has 60.2M parameters.",
+            ),
+            Candidate(
+                "parameters",
+                1_700_000,
+                "dense_total",
+                model="ResNet-110",
+                page=7,
+                score=0.8,
+                evidence="110 layers, 1.7M parameters",
+            ),
         ],
         domain="vision",
         published=date(2015, 12, 10),
     )
     svc = ReviewService(warehouse)
     view = svc.paper_view("1512.03385")
+
+    def version() -> int:  # each decision names the version of the paper it was made against
+        return svc.paper_view("1512.03385")["paper"]["version"]
+
     for c in view["candidates"]:
-        svc.decide("1512.03385", reviewer="ada", action="approve", candidate_id=c["candidate_id"])
+        svc.decide(
+            "1512.03385", reviewer="ada", action="approve", candidate_id=c["candidate_id"], expected_version=version()
+        )
     svc.decide(
         "1512.03385",
         reviewer="ada",
         action="correct",
         candidate_id=view["candidates"][0]["candidate_id"],
         correction=Correction(parameters=60.19e6, evidence="Table 1: 60.19M", evidence_page=5),
+        expected_version=version(),
     )
     charts = tmp_path / "charts"
-    r = subprocess.run(
-        [paramtrack_exe, "--db", str(warehouse.path), "recompute", "--no-prefect", "--charts", str(charts)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert r.returncode == 0, r.stderr
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    r = cli("--db", str(warehouse.path), "recompute", "--no-prefect", "--charts", str(charts))
+    assert r.exit_code == 0, r.stderr
     return warehouse, charts
 
 
-def _count(db: Path, sql: str) -> int:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
+def _count(wh, sql: str) -> int:
+    with wh.read() as con:
         return con.execute(sql).fetchone()[0]
-    finally:
-        con.close()
 
 
-def test_charts_and_the_model_table_in_chromium(browser, charted):  # noqa: F811
+def test_charts_and_the_model_table_in_chromium(chromium, charted, review_server, artifacts):
     wh, charts = charted
-    ARTIFACTS.mkdir(exist_ok=True)
     for name in ("trends.png", "trends_by_domain.png", "gap.png"):  # the PNGs as published
-        shutil.copy(charts / name, ARTIFACTS / f"charts-{name}")
-    fitted = _count(wh.path, "SELECT count(*) FROM curated_models WHERE parameters > 0")
-    with Server(wh.path, "--charts", str(charts)) as srv:
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        shutil.copy(charts / name, artifacts / f"charts-{name}")
+    fitted = _count(wh, "SELECT count(*) FROM curated_models WHERE parameters > 0")
+    with review_server(wh.path, "--charts", str(charts)) as srv:
+        page = chromium.new_page(viewport={"width": 1280, "height": 1000})
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
@@ -117,7 +125,7 @@ def test_charts_and_the_model_table_in_chromium(browser, charted):  # noqa: F811
         assert "M parameters" in tip and "reviewed in paramtrack by ada" in tip and "e+" not in tip
         # every fit line and band is drawn inside the plot area's clip path
         assert first.locator("g.plot[clip-path] line.fit").count() == 2
-        page.screenshot(path=str(ARTIFACTS / "charts-trends-page.png"))
+        page.screenshot(path=str(artifacts / "charts-trends-page.png"))
         # the data of the page, with provenance, one click away
         download = page.locator("a[href='chart_models.csv']").first
         assert "with provenance" in download.inner_text()
@@ -137,7 +145,7 @@ def test_charts_and_the_model_table_in_chromium(browser, charted):  # noqa: F811
         page.select_option("#f-domain", "language")
         page.fill("#f-from", "2020")
         expected = _count(
-            wh.path,
+            wh,
             "SELECT count(*) FROM curated_models WHERE parameters > 0"
             " AND domain = 'language' AND year(publication_date) >= 2020",
         )
@@ -145,13 +153,13 @@ def test_charts_and_the_model_table_in_chromium(browser, charted):  # noqa: F811
         page.select_option("#f-min", "10")  # at least 10B
         page.select_option("#f-max", "11")  # below 100B
         expected = _count(
-            wh.path,
+            wh,
             "SELECT count(*) FROM curated_models WHERE domain = 'language'"
             " AND year(publication_date) >= 2020"
             " AND parameters >= 1e10 AND parameters < 1e11",
         )
         assert count.inner_text() == f"{expected} of {fitted} models" and expected > 0
-        page.screenshot(path=str(ARTIFACTS / "charts-model-table-language-2020-10B-100B.png"))
+        page.screenshot(path=str(artifacts / "charts-model-table-language-2020-10B-100B.png"))
         page.click("#f-reset")
         page.select_option("#f-source", "review")
         rows = page.locator("#models tbody tr:not([hidden])")
@@ -161,7 +169,7 @@ def test_charts_and_the_model_table_in_chromium(browser, charted):  # noqa: F811
         assert hrefs == ["https://arxiv.org/pdf/1512.03385#page=5", "https://arxiv.org/pdf/1512.03385#page=7"]
         assert "Table 1: 60.19M" in rows.nth(0).inner_text() + rows.nth(1).inner_text()
         page.locator("#model-table").scroll_into_view_if_needed()
-        page.screenshot(path=str(ARTIFACTS / "charts-model-table-reviewed.png"))
+        page.screenshot(path=str(artifacts / "charts-model-table-reviewed.png"))
 
         page.goto(srv.url + "/charts/gap.html")
         assert PCD in page.inner_text("p.caption")
@@ -170,7 +178,7 @@ def test_charts_and_the_model_table_in_chromium(browser, charted):  # noqa: F811
         assert page.locator("svg text.axis-title").first.text_content().startswith("parameters")
         language = page.locator("table tr", has_text="language").filter(has_text="20B-70B")
         assert "undetermined" in language.inner_text() and "[0.1" in language.inner_text()
-        page.screenshot(path=str(ARTIFACTS / "charts-gap-page.png"), full_page=True)
+        page.screenshot(path=str(artifacts / "charts-gap-page.png"), full_page=True)
         page.close()
     assert problems == []
     assert all(u.startswith(srv.url) or u.startswith("data:") for u in requests), requests

@@ -1,9 +1,10 @@
-"""Epoch CSV parsing (pure) and import into the curated ``models`` table (idempotent upsert)."""
+"""Epoch's CSVs: every vintage parses (numbers, dates, links, domains, and why a row is skipped),
+and importing one into the curated ``models`` table is an idempotent upsert in which the newest
+vintage's row of a system counts."""
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -14,36 +15,8 @@ from paramtrack.trends.epoch_csv import (
     parse_number,
     primary_domain,
 )
-from paramtrack.warehouse.models_store import import_epoch_rows, read_curated
+from paramtrack.warehouse.models_store import read_curated
 from paramtrack.warehouse.trends_store import recompute_due
-
-EPOCH_FILES = [
-    "pcd_notable_ml_systems_2022-09.csv",
-    "pcd_all_ml_systems_2023-03.csv",
-    "all_ml_systems_full_view_2023-12-14.csv",
-    "all_ai_models_2025-04.csv",
-    "notable_ai_models_2025-05.csv",
-    "large_scale_ai_models_2025-05.csv",
-    "all_ml_systems_full_view_2025-08.csv",
-]
-
-
-@pytest.fixture(scope="session")
-def epoch_dir(corpus_dir: Path) -> Path:
-    return corpus_dir / "epoch"
-
-
-def _import(wh, path: Path, text: str | None = None):
-    parsed = parse_epoch_csv(path, text=text)
-    with wh.write() as con:
-        return parsed, import_epoch_rows(
-            con,
-            parsed.file_name,
-            parsed.rows,
-            sha256="x",
-            skipped=len(parsed.skipped),
-            skip_reasons=parsed.skip_reasons(),
-        )
 
 
 def test_number_and_date_formats():
@@ -104,9 +77,8 @@ def test_skip_reasons_and_kept_rows_without_parameters(tmp_path):
     assert reasons[6].startswith("unparseable parameters")
 
 
-@pytest.mark.parametrize("name", EPOCH_FILES)
-def test_every_vintage_parses(epoch_dir, name):
-    r = parse_epoch_csv(epoch_dir / name)
+def test_every_vintage_parses(epoch_dir, vintage):
+    r = parse_epoch_csv(epoch_dir / vintage)
     assert len(r.rows) > 300
     assert sum(row["parameters"] is not None for row in r.rows) > 200
     assert sum(row["arxiv_id"] is not None for row in r.rows) > 100
@@ -124,9 +96,9 @@ def test_every_vintage_parses(epoch_dir, name):
     }
 
 
-def test_import_is_idempotent_and_upserts(warehouse, epoch_dir, tmp_path):
-    path = epoch_dir / "pcd_notable_ml_systems_2022-09.csv"
-    parsed, first = _import(warehouse, path)
+def test_import_is_idempotent_and_upserts(warehouse, import_epoch, pcd_csv):
+    path = pcd_csv
+    parsed, first = import_epoch(warehouse, path)
     assert first.inserted == len(parsed.rows) == 362 and first.skipped == 150
     assert first.skip_reasons == {"missing system name": 150}
     with warehouse.read() as con:
@@ -139,23 +111,23 @@ def test_import_is_idempotent_and_upserts(warehouse, epoch_dir, tmp_path):
     assert n_models == 362 and n_events == 1
     assert gpt3 and gpt3[0][0] == "2005.14165" and gpt3[0][1] == 1.75e11 and gpt3[0][2] == "language"
     # same file again: nothing changes, no dataset event
-    _, again = _import(warehouse, path)
+    _, again = import_epoch(warehouse, path)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 362)
     with warehouse.read() as con:
         assert con.execute("SELECT * FROM models ORDER BY model_id").fetchall() == snapshot
         assert con.execute("SELECT count(*) FROM dataset_events").fetchone()[0] == 1
     # an edited copy with the same name: the changed (file, row) is updated in place
     text = path.read_text(encoding="utf-8-sig").replace("1.75E+11", "1.76E+11", 1)
-    _, edited = _import(warehouse, path, text=text)
+    _, edited = import_epoch(warehouse, path, text=text)
     assert edited.updated >= 1 and edited.inserted == 0
     with warehouse.read() as con:
         assert con.execute("SELECT count(*) FROM models").fetchone()[0] == 362
         assert con.execute("SELECT count(*) FROM dataset_events").fetchone()[0] == 2
 
 
-def test_two_vintages_do_not_double_count(warehouse, epoch_dir):
-    _import(warehouse, epoch_dir / "pcd_notable_ml_systems_2022-09.csv")
-    _import(warehouse, epoch_dir / "pcd_all_ml_systems_2023-03.csv")
+def test_two_vintages_do_not_double_count(warehouse, import_epoch, epoch_dir):
+    import_epoch(warehouse, epoch_dir / "pcd_notable_ml_systems_2022-09.csv")
+    import_epoch(warehouse, epoch_dir / "pcd_all_ml_systems_2023-03.csv")
     with warehouse.read() as con:
         df = read_curated(con)
         due = recompute_due(con)

@@ -1,6 +1,6 @@
-"""Recompute end to end: the plain function (determinism, one transaction, due logic, every
-vintage), the CLI through the installed console script (the paper bands), and the Prefect flow
-once through prefect_test_harness."""
+"""Recompute: the plain function (the paper's bands, determinism, one transaction, when it is
+due, every vintage), the CLI in this process, once through the installed console script, and
+the Prefect flow once through Prefect's test harness."""
 
 from __future__ import annotations
 
@@ -9,44 +9,19 @@ import json
 import os
 import re
 import subprocess
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from paramtrack.flows.recompute import recompute
-from paramtrack.trends.charts import fit_support
-from paramtrack.trends.epoch_csv import parse_epoch_csv
-from paramtrack.trends.fit import TrendConfig
-from paramtrack.warehouse.models_store import import_epoch_rows
-from paramtrack.warehouse.trends_store import read_table, recompute_due
-
-EPOCH_FILES = sorted(
-    p.name for p in (Path(__file__).resolve().parents[2] / "shared" / "data" / "epoch").glob("*.csv")
-) or ["(corpus missing)"]
-
-PCD = "pcd_notable_ml_systems_2022-09.csv"
-
-
-def _import(wh, path: Path):
-    parsed = parse_epoch_csv(path)
-    with wh.write() as con:
-        import_epoch_rows(
-            con,
-            parsed.file_name,
-            parsed.rows,
-            sha256="t",
-            skipped=len(parsed.skipped),
-            skip_reasons=parsed.skip_reasons(),
-        )
-
-
-def _tables(wh):
-    with wh.read() as con:
-        return {t: read_table(con, t).drop(columns="run_id") for t in ("trends", "gap", "breakpoints")}
+from paramtrack.trends.fit import TrendConfig, fit_support
+from paramtrack.warehouse.trends_store import recompute_due
 
 
 def assert_paper_bands(trends: pd.DataFrame, gap: pd.DataFrame) -> None:
+    """The 2022-09 vintage's fits and gap within reach of the paper's table (the differences
+    are explained in docs/analyst.md): doubling ~35 months before 2018, ~5 after, ~8 below the
+    gap, a flat trend above it, and the 20B-70B language band scarce as a point estimate."""
     t = trends[(trends.metric == "parameters") & (trends.domain == "all")].set_index("era")
     assert 33 <= t.loc["pre_2018", "doubling_months"] <= 46
     assert 3.0 <= t.loc["post_2018", "doubling_months"] <= 6.0
@@ -59,12 +34,12 @@ def assert_paper_bands(trends: pd.DataFrame, gap: pd.DataFrame) -> None:
     assert bool(grid["scarce"].iloc[0])
 
 
-def test_recompute_plain_deterministic_and_due(warehouse, corpus_dir, tmp_path):
-    _import(warehouse, corpus_dir / "epoch" / PCD)
+def test_recompute_plain_deterministic_and_due(warehouse, import_epoch, pcd_csv, recomputed_tables, tmp_path):
+    import_epoch(warehouse, pcd_csv)
     with warehouse.read() as con:
         assert recompute_due(con)
     out1 = recompute(warehouse, charts_dir=tmp_path / "charts", export_dir=tmp_path / "export")
-    first = _tables(warehouse)
+    first = recomputed_tables(warehouse)
     assert_paper_bands(first["trends"], first["gap"])
     with warehouse.read() as con:
         assert not recompute_due(con)
@@ -72,7 +47,7 @@ def test_recompute_plain_deterministic_and_due(warehouse, corpus_dir, tmp_path):
     assert [r[0] for r in runs] == ["completed"] and json.loads(runs[0][1])["trends"] > 0
     assert recompute(warehouse, if_due=True).skipped
     out2 = recompute(warehouse)
-    second = _tables(warehouse)
+    second = recomputed_tables(warehouse)
     for name in first:
         pd.testing.assert_frame_equal(first[name], second[name])
     assert out1.run_id != out2.run_id
@@ -100,10 +75,10 @@ def test_recompute_plain_deterministic_and_due(warehouse, corpus_dir, tmp_path):
     assert (tmp_path / "export" / "gap.csv").read_text().startswith("run_id")
 
 
-def test_results_replaced_in_one_transaction(warehouse, corpus_dir, monkeypatch):
-    _import(warehouse, corpus_dir / "epoch" / PCD)
+def test_results_replaced_in_one_transaction(warehouse, import_epoch, pcd_csv, recomputed_tables, monkeypatch):
+    import_epoch(warehouse, pcd_csv)
     recompute(warehouse, config=TrendConfig(resamples=100))
-    before = _tables(warehouse)
+    before = recomputed_tables(warehouse)
     import paramtrack.flows.refit as fr
 
     def broken_gap(models, cfg):
@@ -128,7 +103,7 @@ def test_results_replaced_in_one_transaction(warehouse, corpus_dir, monkeypatch)
     monkeypatch.setattr(fr, "gap_table", broken_gap)
     with pytest.raises(Exception):  # noqa: B017 (whatever the database makes of the bad table)
         recompute(warehouse, config=TrendConfig(resamples=100, seed=1))  # trends differ, gap fails
-    after = _tables(warehouse)
+    after = recomputed_tables(warehouse)
     for name in before:
         pd.testing.assert_frame_equal(before[name], after[name])
     with warehouse.read() as con:
@@ -138,10 +113,12 @@ def test_results_replaced_in_one_transaction(warehouse, corpus_dir, monkeypatch)
     assert statuses == ["completed", "failed"]
 
 
-def test_a_chart_failure_marks_the_run_failed_and_keeps_the_old_results(warehouse, corpus_dir, tmp_path, monkeypatch):
-    _import(warehouse, corpus_dir / "epoch" / PCD)
+def test_a_chart_failure_marks_the_run_failed_and_keeps_the_old_results(
+    warehouse, import_epoch, pcd_csv, recomputed_tables, tmp_path, monkeypatch
+):
+    import_epoch(warehouse, pcd_csv)
     recompute(warehouse, config=TrendConfig(resamples=100))
-    before = _tables(warehouse)
+    before = recomputed_tables(warehouse)
     import paramtrack.trends.charts as charts_module
 
     def full_disk(*args, **kwargs):
@@ -155,7 +132,7 @@ def test_a_chart_failure_marks_the_run_failed_and_keeps_the_old_results(warehous
             charts_dir=tmp_path / "charts",
             export_dir=tmp_path / "export",
         )
-    after = _tables(warehouse)
+    after = recomputed_tables(warehouse)
     for name in before:
         pd.testing.assert_frame_equal(before[name], after[name])
     with warehouse.read() as con:
@@ -163,10 +140,10 @@ def test_a_chart_failure_marks_the_run_failed_and_keeps_the_old_results(warehous
     assert [r[0] for r in rows] == ["completed", "failed"] and "No space" in rows[1][1]
 
 
-def test_bad_output_folder_is_refused_before_a_run_starts(warehouse, corpus_dir, tmp_path):
+def test_bad_output_folder_is_refused_before_a_run_starts(warehouse, import_epoch, pcd_csv, tmp_path):
     from paramtrack.core.errors import ParamtrackError
 
-    _import(warehouse, corpus_dir / "epoch" / PCD)
+    import_epoch(warehouse, pcd_csv)
     (tmp_path / "charts").write_text("a file")
     with pytest.raises(ParamtrackError, match="is a file, not a folder"):
         recompute(warehouse, charts_dir=tmp_path / "charts", export_dir=tmp_path / "export")
@@ -175,66 +152,74 @@ def test_bad_output_folder_is_refused_before_a_run_starts(warehouse, corpus_dir,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", EPOCH_FILES)
-def test_every_vintage_recomputes(warehouse, corpus_dir, name):
-    _import(warehouse, corpus_dir / "epoch" / name)
+def test_every_vintage_recomputes(warehouse, import_epoch, epoch_dir, vintage):
+    import_epoch(warehouse, epoch_dir / vintage)
     out = recompute(warehouse)
     t = out.trends
     eras = set(t[(t.metric == "parameters") & (t.domain == "all")].era)
-    assert "post_2018" in eras and ("pre_2018" in eras or name.startswith("large_scale"))
+    assert "post_2018" in eras and ("pre_2018" in eras or vintage.startswith("large_scale"))
     assert len(out.gap) > 0 and len(out.breakpoints) >= 1
 
 
-@pytest.mark.slow
-@pytest.mark.prefect
-def test_cli_import_and_recompute_reproduce_paper_bands(paramtrack_exe, corpus_dir, tmp_path):
+def test_import_epoch_says_what_it_imported_skipped_and_left_unchanged(cli, pcd_csv, tmp_path):
     db = tmp_path / "x.duckdb"
-    csv = corpus_dir / "epoch" / PCD
-    prefect_home = tmp_path / "prefect"
-    prefect_home.mkdir()
-    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}  # a home Prefect can create
+    r = cli("--db", str(db), "import-epoch", str(pcd_csv))
+    assert r.exit_code == 0, r.stderr
+    assert "362 imported" in r.stdout and "150 skipped" in r.stdout and "missing system name" in r.stdout
+    r = cli("--db", str(db), "import-epoch", str(pcd_csv))
+    assert "0 imported, 0 updated, 362 unchanged" in r.stdout
+    r = cli("--db", str(db), "import-epoch", str(tmp_path / "missing.csv"))
+    assert r.exit_code != 0 and "no such file" in r.stderr
+
+
+def test_recompute_prints_the_tables_and_is_then_not_due(
+    cli, warehouse, import_epoch, pcd_csv, recomputed_tables, monkeypatch
+):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)  # fitted in this process
+    import_epoch(warehouse, pcd_csv)
+    r = cli("--db", str(warehouse.path), "recompute", "--no-charts")
+    assert r.exit_code == 0, r.stderr
+    assert "doubling mo [5; 50; 95]" in r.stdout and "SCARCE" in r.stdout and "charts: none (--no-charts)" in r.stdout
+    tables = recomputed_tables(warehouse)
+    assert_paper_bands(tables["trends"], tables["gap"])
+    r = cli("--db", str(warehouse.path), "recompute", "--if-due", "--no-prefect", "--no-charts")  # same outputs
+    assert r.exit_code == 0 and "not due" in r.stdout
+
+
+@pytest.mark.slow
+def test_the_installed_command_imports_recomputes_and_draws(paramtrack_exe, pcd_csv, recomputed_tables, tmp_path):
+    """End to end through the console script a user runs: import-epoch, then recompute with
+    its charts, each in its own process."""
+    from paramtrack.warehouse import Warehouse
+
+    db = tmp_path / "x.duckdb"
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [paramtrack_exe, "--db", str(db), *args], capture_output=True, text=True, timeout=400, cwd=tmp_path, env=env
         )
 
-    r = run("import-epoch", str(csv))
+    r = run("import-epoch", str(pcd_csv))
     assert r.returncode == 0, r.stderr
-    assert "362 imported" in r.stdout and "150 skipped" in r.stdout and "missing system name" in r.stdout
-    r = run("import-epoch", str(csv))
-    assert "0 imported, 0 updated, 362 unchanged" in r.stdout
-    r = run("recompute", "--charts", str(tmp_path / "charts"))  # through the Prefect flow
+    assert "362 imported" in r.stdout
+    r = run("recompute", "--charts", str(tmp_path / "charts"))
     assert r.returncode == 0, r.stderr
     assert "doubling mo [5; 50; 95]" in r.stdout and "SCARCE" in r.stdout
-    from paramtrack.warehouse import Warehouse
-
-    tables = _tables(Warehouse(db))
+    tables = recomputed_tables(Warehouse(db))
     assert_paper_bands(tables["trends"], tables["gap"])
     assert (tmp_path / "charts" / "index.html").exists()
-    r = run("recompute", "--if-due", "--no-prefect")
-    assert r.returncode == 0 and "not due" in r.stdout
-    r = run("import-epoch", str(tmp_path / "missing.csv"))
-    assert r.returncode != 0 and "no such file" in r.stderr
-
-
-@pytest.fixture(scope="session")
-def prefect_harness():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness():
-        yield
 
 
 @pytest.mark.slow
 @pytest.mark.prefect
-def test_recompute_flow_through_prefect(prefect_harness, warehouse, corpus_dir, tmp_path):
-    _import(warehouse, corpus_dir / "epoch" / PCD)
+def test_recompute_flow_through_prefect(prefect_harness, warehouse, import_epoch, pcd_csv, recomputed_tables, tmp_path):
+    import_epoch(warehouse, pcd_csv)
     from paramtrack.flows.recompute import recompute_flow
 
     summary = recompute_flow(db_path=str(warehouse.path), export_dir=str(tmp_path / "exp"), resamples=1000)
     assert not summary["skipped"] and summary["counts"]["trends"] > 0
-    tables = _tables(warehouse)
+    tables = recomputed_tables(warehouse)
     assert_paper_bands(tables["trends"], tables["gap"])
     assert (tmp_path / "exp" / "breakpoints.parquet").exists()
     again = recompute_flow(db_path=str(warehouse.path), if_due=True)

@@ -1,5 +1,6 @@
-"""The gap with its uncertainty (issue 12): a bootstrap over models (fixed seed) beside each
-band's scarcity, and a plain verdict scarce / not scarce / undetermined."""
+"""The parameter gap: the table finds a planted hole in the size distribution and none in a
+smooth one, and every band's scarcity comes with its uncertainty (a bootstrap over models,
+fixed seed) and a plain verdict: scarce / not scarce / undetermined."""
 
 from __future__ import annotations
 
@@ -8,11 +9,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from paramtrack.trends.epoch_csv import parse_epoch_csv
 from paramtrack.trends.gap import GapConfig, gap_table
 from paramtrack.trends.report import format_gap
-
-PCD = "pcd_notable_ml_systems_2022-09.csv"
 
 
 def _models(counts: dict[float, int]) -> pd.DataFrame:
@@ -23,6 +21,20 @@ def _models(counts: dict[float, int]) -> pd.DataFrame:
         for i in range(n)
     ]
     return pd.DataFrame(rows)
+
+
+def test_a_planted_hole_is_found_and_a_smooth_distribution_has_none(synthetic_models):
+    df = synthetic_models(n=5000, hole=(10.30103, 10.80103))  # nothing in 20B-63B
+    g = gap_table(df, GapConfig(since_year=2018))
+    flagged = g[(g.domain == "all") & g.scarce]
+    assert "20B-63B" in set(flagged["label"])
+    named = g[(g.domain == "all") & (g.band_kind == "named")].iloc[0]
+    assert named["label"] == "20B-70B" and named["n"] < named["mean_below"]
+    assert not gap_table(synthetic_models(n=5000), GapConfig(since_year=2018))["scarce"].any()
+
+
+def test_no_models_no_bands():
+    assert gap_table(pd.DataFrame(columns=["publication_date", "domain", "parameters", "training_compute"])).empty
 
 
 def _band(gap: pd.DataFrame, domain: str = "language", label: str = "20B-63B") -> pd.Series:
@@ -59,11 +71,10 @@ def test_the_bootstrap_is_deterministic_and_its_seed_is_recorded():
     assert set(a["resamples"]) == {1000} and set(a["seed"]) == {GapConfig().seed}
 
 
-def test_the_2022_09_language_gap_was_never_statistically_firm(corpus_dir):
+def test_the_2022_09_language_gap_was_never_statistically_firm(pcd_models):
     """The paper's 20B-70B language band, 2020 on, in Epoch's 2022-09 vintage: 3 models is
     scarce as a point estimate, but one model more or less flips it."""
-    rows = parse_epoch_csv(corpus_dir / "epoch" / PCD).rows
-    gap = gap_table(pd.DataFrame(rows))
+    gap = gap_table(pcd_models)
     named = _band(gap, label="20B-70B")
     assert (named["n"], named["mean_below"], named["mean_above"]) == (3, 8.5, 7.5)
     assert bool(named["scarce"]) and round(named["scarcity"], 2) == 0.44
