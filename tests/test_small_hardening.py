@@ -1,6 +1,6 @@
 """The smaller items of issue 28: file modes, the PDF route, ``extract``'s error for what is not a
 file, and parameter counts below 1 at every entry point. (Time limits and quiet disconnects of
-the review server: ``tests/test_review_server_limits.py``.)"""
+the review server: ``tests/review/test_request_limits.py``.)"""
 
 from __future__ import annotations
 
