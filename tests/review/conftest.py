@@ -470,10 +470,12 @@ def artifacts() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium through Playwright, launched once for the session (installed with
-    ``.ci/install-browser`` if missing; the test is skipped when it cannot be had)."""
+    """Debian's Chromium through Playwright, launched once per module (installed with
+    ``.ci/install-browser`` if missing; the test is skipped when it cannot be had). Not once per
+    session: a live Playwright keeps its event loop in this thread, which would stop later
+    modules from starting their own browser or running a flow (``asyncio.run``)."""
     if not Path(CHROMIUM).exists():
         subprocess.run([str(REPO_ROOT / ".ci" / "install-browser")], check=False, timeout=900)
     if not Path(CHROMIUM).exists():
