@@ -28,6 +28,8 @@ from paramtrack.core.settings import find_corpus
 from paramtrack.extractors.rule_families import FAMILIES, RULES_OFF_ENV
 
 HERE = Path(__file__).resolve().parent
+#: Seconds per PDF: a row must not lose papers to a busy machine (the CLI's default is 60 s).
+EXTRACT_TIMEOUT_S = 240
 
 
 def measure(corpus: Path, off: str, workdir: Path, *, blind: bool) -> dict[str, Any]:
@@ -44,7 +46,10 @@ def measure(corpus: Path, off: str, workdir: Path, *, blind: bool) -> dict[str, 
     row: dict[str, Any] = {"off": off or "(none: the full extractor)", **json.loads(shared.stdout.splitlines()[-1])}
     if blind:
         tool = corpus.parent / "tools" / "blind_eval.py"
-        cmd = f"env {RULES_OFF_ENV}={off} PARAMTRACK_RANKER_MODEL={model_path} {Path(sys.executable).parent / 'paramtrack'} extract"
+        cmd = (
+            f"env {RULES_OFF_ENV}={off} PARAMTRACK_RANKER_MODEL={model_path}"
+            f" {Path(sys.executable).parent / 'paramtrack'} extract --timeout {EXTRACT_TIMEOUT_S}"
+        )
         out = subprocess.run(
             [sys.executable, str(tool), "--json", "--cmd", cmd, "--data", str(corpus / "blind")],
             capture_output=True,

@@ -409,7 +409,7 @@ def _windows(text: str) -> list[tuple[int, int]]:
 
 
 def find_mentions(doc: Document, *, title_terms: set[str] | None = None) -> list[Mention]:
-    """All parameter-count mentions in running text (tables are read by ``extractors.tables``)."""
+    """All parameter-count mentions in running text (tables are read by ``extractors.columns``)."""
     title_terms = title_terms or set()
     nlp = P.nlp()
     matcher = P.cue_matcher()

@@ -36,7 +36,7 @@ from paramtrack.core.units import format_count
 from paramtrack.extractors.numbers import within
 from paramtrack.extractors.pipeline import extract_pdf
 from paramtrack.extractors.ranker import RankerModel, load_model
-from paramtrack.extractors.training import Example, cross_validated_models, label_candidates, rerank
+from paramtrack.extractors.training import Example, cross_validated_models, cv_figures, label_candidates, rerank
 from paramtrack.extractors.types import CONFIDENT_SCORE, ExtractionResult
 
 #: What extraction must reach on papers nobody here has read (the blind set), and on the shared
@@ -256,6 +256,8 @@ class EvalReport:
     folds: int = DEFAULT_FOLDS
     seed: int = DEFAULT_SEED
     model_tag: str = ""
+    #: ``training.cv_figures`` of the Epoch abstracts that joined the training folds, if any.
+    abstracts_cv: dict[str, Any] | None = None
 
     @property
     def totals(self) -> dict[str, Any]:
@@ -304,6 +306,13 @@ class EvalReport:
         )
         if self.model_tag:
             lines.append(f"in-sample model: {self.model_tag}")
+        if self.abstracts_cv:
+            a = self.abstracts_cv
+            lines.append(
+                f"Epoch abstracts in the same folds ({a['positives']} that state a size, title + abstract only): "
+                f"top-1 {a['top1']:.1%}, top-3 {a['top3']:.1%}, among {a['among']:.1%}, "
+                f"confident right {a['confident_precision']:.1%} of {a['confident']}"
+            )
         return "\n".join(lines)
 
 
@@ -412,16 +421,24 @@ def evaluate(
     seed: int = DEFAULT_SEED,
     limit: int | None = None,
     model: RankerModel | None = None,
+    abstracts: Sequence[Example] = (),
     progress: Callable[[int, int, str], None] | None = None,
 ) -> EvalReport:
-    """Extract every ground-truth paper once, then rank it cross-validated and in-sample."""
+    """Extract every ground-truth paper once, then rank it cross-validated and in-sample.
+
+    ``abstracts`` (``abstract_eval.abstract_examples``) join every training fold, as they train
+    the packaged ranker (``paramtrack ranker train``): the cross-validated figures then measure
+    the method that ships, and equal ``ranker train``'s for the same folds and seed.
+    """
     papers = load_ground_truth(corpus)[:limit]
     extracted = extract_ground_truth(corpus, papers, progress=progress)
     examples = examples_from(extracted)
-    held_out = cross_validated_models(examples, k=folds, seed=seed)
+    held_out = cross_validated_models([*examples, *abstracts], k=folds, seed=seed)
     in_sample_model = model or load_model()
     epoch = _epoch_domains(corpus)
     report = EvalReport(folds=folds, seed=seed, model_tag=in_sample_model.tag)
+    if abstracts:
+        report.abstracts_cv = cv_figures(abstracts, held_out)
     for paper, result in extracted:
         domains = epoch.get(paper.arxiv_id, [])
         report.cv.append(PaperOutcome(paper, _ranked(result, held_out[paper.arxiv_id]), domains))

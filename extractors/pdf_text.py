@@ -1,8 +1,7 @@
 """PDF bytes/path -> normalised per-page text.
 
-pypdfium2 is the fast path (100-300 pages/s per core, see ENVIRONMENT.md); pdfplumber is ~50x
-slower and is only used by :mod:`extractors.tables` for the few pages that look like they hold a
-parameter table. Every pdfium handle is closed explicitly: relying on the garbage collector keeps
+pypdfium2 reads every page (100-300 pages/s per core, see ENVIRONMENT.md), and lays out, from its
+character boxes, the few pages that look like they hold a parameter table. Every pdfium handle is closed explicitly: relying on the garbage collector keeps
 native memory alive across thousands of extractions.
 
 Errors are returned as values (:class:`PdfTextError`) so that one bad PDF never takes down a batch.

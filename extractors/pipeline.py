@@ -35,7 +35,6 @@ from paramtrack.extractors.quantities import find_other_quantities
 from paramtrack.extractors.ranker import RankerModel
 from paramtrack.extractors.ranking import _same_model, group_mentions, score_candidates
 from paramtrack.extractors.rule_families import enabled
-from paramtrack.extractors.tables import find_table_mentions, plumber_table_mentions
 from paramtrack.extractors.types import Candidate, ExtractionResult
 from paramtrack.extractors.version import RULES_VERSION, extractor_version
 
@@ -85,7 +84,7 @@ def extract_pdf(
     title = title or text.title  # a PDF without arXiv's metadata names its system in its title too
 
     doc, result.candidates, result.other_candidates = rank_pages(
-        text.pages, title=title, abstract=abstract, source=source, model=model, score=score, layouts=text.layouts
+        text.pages, title=title, abstract=abstract, model=model, score=score, layouts=text.layouts
     )
     result.domain, result.domain_confidence = classify_domain(f"{title or ''}. {abstract or front_matter(doc)}")
     return result
@@ -166,32 +165,22 @@ def rank_pages(
     *,
     title: str | None = None,
     abstract: str | None = None,
-    source: Path | bytes | None = None,
     model: RankerModel | None = None,
     score: bool = True,
     layouts: dict[int, PageLayout] | None = None,
 ):
     """Candidates from already-extracted page texts (``pages[0]`` is page 1).
 
-    Separate from the PDF reading so rules can be tested on plain sentences; ``source`` enables
-    pdfplumber's column finder for tables whose columns the text alone cannot resolve.
-    ``layouts`` (word positions of pages that may hold a parameter table) replace the text-based
-    table reading on those pages: columns are read by position there.
+    Separate from the PDF reading so rules can be tested on plain sentences. Tables are read only
+    from ``layouts`` (word positions of the pages that may hold a parameter table), by column
+    position: reading them from the text stream as well paid nothing on the blind set
+    (docs/extraction.md, the ablation).
     """
     doc: Document = build_document(pages)
     terms = system_names(title, doc.text[: doc.refs_span[0]] if doc.refs_span else doc.text)
     mentions = find_mentions(doc, title_terms=terms)
     layouts = (layouts or {}) if enabled("layout_tables") else {}
-    table_mentions, plumber_pages = find_table_mentions(pages, doc, terms) if enabled("text_tables") else ([], [])
-    mentions += [m for m in table_mentions if m.page not in layouts]
-    if enabled("layout_tables"):
-        mentions += read_layout_tables(layouts, doc, terms)
-    plumber_pages = [p for p in plumber_pages if p not in layouts]
-    if plumber_pages and source is not None:
-        try:
-            mentions += plumber_table_mentions(source, plumber_pages, doc, terms)
-        except Exception:  # a table finder failure must not lose the text candidates
-            pass
+    mentions += read_layout_tables(layouts, doc, terms)
     if abstract:
         mentions += _merge_page_zero(page_zero(title, abstract), terms, mentions)
     moe = enabled("moe_papers") and P.is_moe_paper(title, pages[0] if pages else "")

@@ -22,7 +22,6 @@ FAMILIES: dict[str, str] = {
     "hedges": 'bounds and hopes ("over 100B", "could scale to") are not sizes',
     "own_names": "the paper's own names beyond its title: introduced ones, title initials, the most used",
     "layout_tables": "tables read by column from word positions",
-    "text_tables": "tables read from the text stream (and pdfplumber's column finder)",
 }
 
 

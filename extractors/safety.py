@@ -17,7 +17,7 @@ PDF and extractor version and makes the failure a lasting result once it repeats
 (:func:`warehouse.extraction_store.store_extraction`).
 
 :class:`ExtractionWorker` keeps one such child alive across PDFs, so the 1-2 s of imports (spaCy,
-pdfium, pdfplumber) are paid once per worker rather than once per PDF; after a timeout, a crash or
+pdfium) are paid once per worker rather than once per PDF; after a timeout, a crash or
 a MemoryError that child is killed and a fresh one takes the next PDF. :func:`extract_pdf_safely`
 is the one-shot form (one child, one PDF).
 """
@@ -91,10 +91,6 @@ def _worker_main(conn: Any, max_memory_mb: int) -> None:
 
         patterns.nlp()
         patterns.cue_matcher()
-        try:  # used for a few table pages only; importing it here keeps it off the per-PDF clock
-            import pdfplumber  # noqa: F401
-        except ImportError:
-            pass
     except BaseException as exc:
         why = (
             f"memory limit ({max_memory_mb} MB) too low to start"

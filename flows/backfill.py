@@ -163,7 +163,7 @@ class ExtractionWorkerPlugin(WorkerPlugin):
     """Gives each Dask worker process one long-lived ``ExtractionWorker`` child.
 
     :func:`extract_batch` (and ``extract_paper``) use it through :mod:`flows.extraction_worker`;
-    without this plugin each batch would start (and import spaCy and pdfplumber in) a fresh
+    without this plugin each batch would start (and import spaCy and pdfium in) a fresh
     child. Setting it up also imports the flow modules in the worker, before the first task.
     """
 

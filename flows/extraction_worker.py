@@ -1,6 +1,6 @@
 """The process's one extraction child: who starts it, who uses it, who stops it.
 
-Extraction runs in a child process (time and memory limits; spaCy and pdfplumber load once per
+Extraction runs in a child process (time and memory limits; spaCy and pdfium load once per
 child, not once per PDF). A discover run keeps one child for its extraction loop; on a Dask
 cluster each worker process keeps one for the whole backfill (``ExtractionWorkerPlugin``).
 Tasks find it here instead of in another module's global, and fall back to a child of their own

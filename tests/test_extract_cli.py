@@ -61,6 +61,7 @@ def test_eval_prints_cross_validated_and_in_sample_figures(paramtrack_exe: str, 
     with (corpus / "pdfs" / "ground_truth.csv").open() as fh:
         papers = sum(1 for _ in fh) - 1
     assert f"papers: {papers} (" in res.stdout  # every ground-truth paper, counted from the corpus
+    assert "Epoch abstracts in the same folds (" in res.stdout  # they train the ranker, so they join the folds
     assert "extracted" in res.stderr  # progress while the PDFs are read
 
 

@@ -122,13 +122,15 @@ def eval_command(
     """Evaluate extraction against the corpus ground truth: per-paper rows, cross-validated totals
     (each paper ranked by a model fitted without it) and, beside them, the in-sample figures."""
     from paramtrack.core.settings import find_corpus
+    from paramtrack.extractors.abstract_eval import abstract_examples
     from paramtrack.extractors.evaluation import evaluate
 
     def progress(i: int, n: int, arxiv_id: str) -> None:
         if i == n or i % 10 == 0:
             typer.echo(f"  extracted {i}/{n} ({arxiv_id})", err=True)
 
-    report = evaluate(find_corpus(corpus), folds=cv, seed=seed, progress=progress)
+    root = find_corpus(corpus)
+    report = evaluate(root, folds=cv, seed=seed, abstracts=abstract_examples(root / "epoch"), progress=progress)
     typer.echo(report.render())
     if strict and report.missed_targets():
         raise typer.Exit(code=1)
