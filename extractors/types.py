@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from paramtrack.core.vocabulary import KINDS  # noqa: F401  (re-exported as paramtrack.extractors.KINDS)
+
 Quantity = Literal["parameters", "training_compute", "dataset_size"]
-KINDS = ("dense_total", "moe_total", "moe_active", "non_embedding", "embedding", "unknown")
 
 #: A candidate at or above this score is "confident": the extractor believes it is the paper's own
 #: main-model count. A reviewer prefers no confident proposal to a confident wrong one, so training

@@ -8,11 +8,12 @@ the body is read:
   ``127.0.0.1``, so a page on another local port is same-*site* but not same-*origin*: only this
   check tells it apart. ``Sec-Fetch-Site`` (Fetch Metadata), when sent, must say ``same-origin``.
   A request with neither ``Origin`` nor ``Referer`` is refused, as OWASP recommends.
-* **Signed double-submit token**: the ``pt_csrf`` cookie is ``<nonce>.<HMAC(server key, nonce |
-  binding)>`` and the form repeats it. A value another page planted (cookies can be set across
-  ports) carries no valid signature, because the key never leaves this process. ``binding`` is
-  the login session's signature in token mode, so a token minted without logging in is worthless
-  after login, and one from an old session is worthless after logout.
+* **Signed double-submit token**: the ``pt_csrf`` cookie is ``<nonce>.<signature>``, signed with
+  itsdangerous (HMAC-SHA256, a random per-process key), and the form repeats it. A value another
+  page planted (cookies can be set across ports) carries no valid signature, because the key
+  never leaves this process. The signature's salt holds the ``binding``, the login session's
+  signature in token mode, so a token minted without logging in is worthless after login, and
+  one from an old session is worthless after logout.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ import secrets
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from itsdangerous import Signer
+
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: No token this app issues is longer; a longer one is refused before any signature work.
+MAX_TOKEN = 200
 
 
 class CsrfTokens:
@@ -36,19 +41,18 @@ class CsrfTokens:
     def __init__(self) -> None:
         self._key = secrets.token_bytes(32)
 
-    def _sign(self, nonce: str, binding: str) -> str:
-        message = f"{len(nonce)}!{nonce}!{len(binding)}!{binding}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+    def _signer(self, binding: str) -> Signer:
+        return Signer(self._key, salt=f"pt-csrf:{binding}", digest_method=hashlib.sha256)
 
     def issue(self, binding: str = "") -> str:
-        nonce = secrets.token_urlsafe(18)
-        return f"{nonce}.{self._sign(nonce, binding)}"
+        """A fresh token for pages shown under ``binding`` (a session's signature, or none)."""
+        return self._signer(binding).sign(secrets.token_urlsafe(18)).decode()
 
     def valid(self, token: str | None, binding: str = "") -> bool:
-        if not token or token.count(".") != 1 or len(token) > 200:
+        """Whether this process signed ``token`` for ``binding``."""
+        if not token or len(token) > MAX_TOKEN:
             return False
-        nonce, sig = token.split(".")
-        return hmac.compare_digest(sig.encode(), self._sign(nonce, binding).encode())
+        return self._signer(binding).validate(token)
 
     def matches(self, cookie: str | None, field: str | None, binding: str = "") -> bool:
         """The double submit: the form field equals the cookie, and the cookie is ours."""

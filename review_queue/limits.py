@@ -182,3 +182,30 @@ class FailureThrottle:
     def succeeded(self, client: str) -> None:
         with self._lock:
             self._clients.pop(client, None)
+
+
+class Throttles:
+    """Per-client lockouts, plus one for all clients together.
+
+    The per-client one slows a single guesser without locking anyone else out; the overall one
+    (more free failures) caps guessing by a client that changes its apparent address (a local
+    process can send ``X-Forwarded-For``, which uvicorn trusts from 127.0.0.1). Under such an
+    attack logins wait too; signed-in sessions are never throttled.
+    """
+
+    def __init__(self) -> None:
+        self.client = FailureThrottle()
+        self.overall = FailureThrottle(free_failures=20)
+
+    def retry_after(self, client: str) -> int:
+        """Whole seconds ``client`` must wait before its next token (0: it may try now)."""
+        return max(self.client.retry_after(client), self.overall.retry_after("*"))
+
+    def failed(self, client: str) -> None:
+        """Count a wrong token against ``client`` and against everyone."""
+        self.client.failed(client)
+        self.overall.failed("*")
+
+    def succeeded(self, client: str) -> None:
+        """The right token: ``client`` starts afresh (the overall count stays)."""
+        self.client.succeeded(client)

@@ -196,6 +196,103 @@ def _reason() -> str:
     return keys[int(choice) - 1]
 
 
+def _approve(service: ReviewService, arxiv_id: str, view: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """Approve candidate ``key`` (``a``: the top one) for the system the reviewer confirms;
+    None when there is no such candidate or the reviewer declines the system."""
+    index = 1 if key == "a" else int(key)
+    if not 1 <= index <= len(view["candidates"]):
+        click.echo(
+            "  no such candidate" if view["candidates"] else "  no candidate to approve: use e (correct) or r (reject)"
+        )
+        return None
+    chosen = view["candidates"][index - 1]
+    named = _system(service, arxiv_id, chosen["system"])
+    if named is None:
+        return None
+    return {"action": "approve", "candidate_id": chosen["candidate_id"], "system": named[0], "supersedes": named[1]}
+
+
+def _correct(service: ReviewService, arxiv_id: str, view: dict[str, Any]) -> dict[str, Any] | None:
+    """Correct the top candidate (values asked for), for the system the reviewer confirms."""
+    correction = _correction(view)
+    top = view["candidates"][0] if view["candidates"] else {}
+    # the name offered is that of the value saved: never another system's
+    default = service.name_for_value(arxiv_id, top or None, correction.parameters)
+    named = _system(service, arxiv_id, default)
+    if named is None:
+        return None
+    return {
+        "action": "correct",
+        "system": named[0],
+        "supersedes": named[1],
+        "correction": correction,
+        "candidate_id": top.get("candidate_id"),
+    }
+
+
+def _asked(service: ReviewService, arxiv_id: str, view: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """The decision a key asks for, its details prompted; None: ask for a key again."""
+    if key == "a" or key.isdigit():
+        return _approve(service, arxiv_id, view, key)
+    if key == "e":
+        return _correct(service, arxiv_id, view)
+    if key == "r":
+        return {"action": "reject", "reason": _reason(), "note": _ask("  note (optional)", default="")}
+    if key == "s":
+        return {"action": "second_look", "note": _ask("  why (optional)", default="")}
+    if key == "n":
+        return {"action": "note", "note": _ask("  note")}
+    click.echo(f"  unknown key {key!r}. {HELP}")
+    return None
+
+
+def _saved(service: ReviewService, reviewer: str, arxiv_id: str, version: int, decision: dict[str, Any]) -> str | None:
+    """Apply the decision; the action saved, ``"conflicts"`` when someone decided first, or None
+    when it was not saved (the reviewer is asked again)."""
+    try:
+        outcome = service.decide(arxiv_id, reviewer=reviewer, expected_version=version, **decision)
+    except MatchChanged as exc:  # the Epoch rows changed since they were shown
+        click.echo(f"  not saved: {for_terminal(exc.message)}")
+        return None
+    except DecisionConflict as exc:
+        click.echo(f"  conflict: {for_terminal(exc.message)}; not applied")
+        return "conflicts"
+    except InvalidDecision as exc:
+        click.echo(f"  not saved: {for_terminal(exc)}")
+        return None
+    except DatabaseLockedError as exc:
+        click.echo(f"  not saved, database busy: {exc}; try again")
+        return None
+    d = outcome.decision
+    click.echo(f"  saved decision #{d['decision_id']}: {d['action']} {arxiv_id}")
+    return str(d["action"])
+
+
+def _review_paper(
+    service: ReviewService, reviewer: str, arxiv_id: str, view: dict[str, Any], counts: dict[str, int]
+) -> None:
+    """Ask for keys until the paper is decided or skipped (a note stays on the paper); ``q``
+    raises :class:`_Quit`."""
+    version = view["paper"]["version"]
+    while True:
+        key = _ask("action [a/1-9/e/r/s/n/k/q/?]", default="").strip().lower()
+        if key == "?":
+            click.echo(HELP)
+            continue
+        if key == "q":
+            raise _Quit
+        if key in ("k", ""):
+            counts["skipped"] = counts.get("skipped", 0) + 1
+            return
+        decision = _asked(service, arxiv_id, view, key)
+        done = _saved(service, reviewer, arxiv_id, version, decision) if decision is not None else None
+        if done is None:
+            continue
+        counts[done] = counts.get(done, 0) + 1
+        if done != "note":  # a note does not decide: stay on the paper
+            return
+
+
 def run(service: ReviewService, reviewer: str, *, status: str = "open") -> dict[str, int]:
     """Walk the queue once; returns counts per action (plus 'skipped', 'conflicts')."""
     with service.wh.read() as con:
@@ -207,83 +304,8 @@ def run(service: ReviewService, reviewer: str, *, status: str = "open") -> dict[
             view = service.paper_view(arxiv_id)
             if view is None or view["paper"]["status"] not in store.OPEN_STATUSES:
                 continue  # decided meanwhile by someone else
-            version = view["paper"]["version"]
             _show(click.echo, view, f"{n}/{len(ids)}")
-            while True:
-                key = _ask("action [a/1-9/e/r/s/n/k/q/?]", default="").strip().lower()
-                kwargs: dict[str, Any] = {}
-                if key == "?":
-                    click.echo(HELP)
-                    continue
-                if key == "q":
-                    raise _Quit
-                if key in ("k", ""):
-                    counts["skipped"] = counts.get("skipped", 0) + 1
-                    break
-                if key == "a" or key.isdigit():
-                    index = 1 if key == "a" else int(key)
-                    if not 1 <= index <= len(view["candidates"]):
-                        click.echo(
-                            "  no such candidate"
-                            if view["candidates"]
-                            else "  no candidate to approve: use e (correct) or r (reject)"
-                        )
-                        continue
-                    chosen = view["candidates"][index - 1]
-                    named = _system(service, arxiv_id, chosen["system"])
-                    if named is None:
-                        continue
-                    kwargs = {
-                        "action": "approve",
-                        "candidate_id": chosen["candidate_id"],
-                        "system": named[0],
-                        "supersedes": named[1],
-                    }
-                elif key == "e":
-                    correction = _correction(view)
-                    top = view["candidates"][0] if view["candidates"] else {}
-                    # the name offered is that of the value saved: never another system's
-                    default = service.name_for_value(arxiv_id, top or None, correction.parameters)
-                    named = _system(service, arxiv_id, default)
-                    if named is None:
-                        continue
-                    kwargs = {
-                        "action": "correct",
-                        "system": named[0],
-                        "supersedes": named[1],
-                        "correction": correction,
-                        "candidate_id": top.get("candidate_id"),
-                    }
-                elif key == "r":
-                    kwargs = {"action": "reject", "reason": _reason(), "note": _ask("  note (optional)", default="")}
-                elif key == "s":
-                    kwargs = {"action": "second_look", "note": _ask("  why (optional)", default="")}
-                elif key == "n":
-                    kwargs = {"action": "note", "note": _ask("  note")}
-                else:
-                    click.echo(f"  unknown key {key!r}. {HELP}")
-                    continue
-                try:
-                    outcome = service.decide(arxiv_id, reviewer=reviewer, expected_version=version, **kwargs)
-                except MatchChanged as exc:  # the Epoch rows changed since they were shown
-                    click.echo(f"  not saved: {for_terminal(exc.message)}")
-                    continue
-                except DecisionConflict as exc:
-                    click.echo(f"  conflict: {for_terminal(exc.message)}; not applied")
-                    counts["conflicts"] = counts.get("conflicts", 0) + 1
-                    break
-                except InvalidDecision as exc:
-                    click.echo(f"  not saved: {for_terminal(exc)}")
-                    continue
-                except DatabaseLockedError as exc:
-                    click.echo(f"  not saved, database busy: {exc}; try again")
-                    continue
-                d = outcome.decision
-                counts[d["action"]] = counts.get(d["action"], 0) + 1
-                click.echo(f"  saved decision #{d['decision_id']}: {d['action']} {arxiv_id}")
-                if d["action"] == "note":
-                    continue  # a note does not decide: stay on the paper
-                break
+            _review_paper(service, reviewer, arxiv_id, view, counts)
     except _Quit:
         pass
     if any(k not in ("skipped", "conflicts") for k in counts):

@@ -1,7 +1,8 @@
-"""Helpers shared by the review tests: seed papers/extractions through the warehouse, run servers.
+"""Review helpers for test modules of other areas that still import them from here: seed
+papers/extractions through the warehouse, run the review server. (No tests in this module.)
 
-``seed_demo_queue(wh)`` is the single seeding entry point of the browser test; the end-to-end
-test can swap it for the real demo pipeline. (No tests in this module.)
+The review tests themselves receive these as fixtures from ``tests/review/conftest.py``.
+``seed_demo_queue(wh)`` is the single seeding entry point of the end-to-end tests.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """The review queue's SQL: staging papers, reading the queue, appending decisions.
 
-Every function takes a connection from ``Warehouse.write()`` / ``Warehouse.read()`` and runs inside
-the caller's transaction; nothing here opens, commits or holds a connection. The rules that make
-the queue safe for several writers (review app, terminal review, CSV import, scheduled ingest):
+What a decision means (which row it writes, what the log keeps, the status it leaves) is decided
+in :mod:`review_queue.decisions`; this module reads and writes the rows. Every function takes a
+connection from ``Warehouse.write()`` / ``Warehouse.read()`` and runs inside the caller's
+transaction; nothing here opens, commits or holds a connection. The rules that make the queue
+safe for several writers (review app, terminal review, CSV import, scheduled ingest):
 
 * ``decisions`` is append-only; ``review_items`` holds each paper's current state and a
   ``version`` that every decision bumps. A decision states the version it was made against
@@ -25,22 +27,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
 
-from paramtrack.warehouse.curated import mark_dataset_changed
+from paramtrack.core.vocabulary import DecisionValue
 
-#: Action -> the status it leaves the paper in (``note`` leaves the status alone).
-ACTION_STATUS = {
-    "approve": "approved",
-    "correct": "corrected",
-    "reject": "rejected",
-    "second_look": "second_look",
-}
-ACTIONS = (*ACTION_STATUS, "note")
 DECIDED_STATUSES = ("approved", "corrected", "rejected")
 OPEN_STATUSES = ("pending", "second_look")
 CHANGED_REASON = "candidates changed after review"
@@ -73,7 +68,8 @@ class Outcome:
     duplicate: bool  # True when the request_id had already been applied
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """The time a decision or staging is stamped with (UTC, timezone-aware)."""
     return datetime.now(UTC)
 
 
@@ -114,7 +110,7 @@ def stage_paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str:
     ``second_look`` (and that is logged in ``decisions``); its decision and ``models`` row are
     never overwritten.
     """
-    now = _now()
+    now = utc_now()
     state = item_state(con, arxiv_id)
     fingerprint = candidate_fingerprint(con, arxiv_id)
     if state is None:
@@ -126,7 +122,7 @@ def stage_paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str:
         return "pending"
     if state["status"] in DECIDED_STATUSES:
         if state["reviewed_candidates"] and fingerprint != state["reviewed_candidates"]:
-            did = _insert_decision(
+            did = insert_decision(
                 con,
                 arxiv_id=arxiv_id,
                 reviewer=SYSTEM_REVIEWER,
@@ -138,7 +134,7 @@ def stage_paper(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> str:
                 note=f"was {state['status']}",
                 request_id=None,
                 at=now,
-                item_before=_item_before(state),
+                item_before=item_before(state),
             )
             con.execute(
                 "UPDATE review_items SET status = 'second_look', flag_reason = ?, staged_at = ?,"
@@ -392,15 +388,15 @@ def week_progress(con: duckdb.DuckDBPyConnection, week: date | None) -> tuple[in
 # -- writing decisions --------------------------------------------------------------------------
 
 
-def _insert_decision(
+def insert_decision(
     con: duckdb.DuckDBPyConnection,
     *,
     arxiv_id: str,
     reviewer: str,
     action: str,
     candidate_id: int | None,
-    old_value: dict[str, Any] | None,
-    new_value: dict[str, Any] | None,
+    old_value: Mapping[str, Any] | None,
+    new_value: Mapping[str, Any] | None,
     reason: str | None,
     note: str | None,
     request_id: str | None,
@@ -408,6 +404,7 @@ def _insert_decision(
     item_before: dict[str, Any] | None = None,
     undoes: int | None = None,
 ) -> int:
+    """Append one decision to the log (append-only: nothing ever updates a logged decision)."""
     row = con.execute(
         "INSERT INTO decisions (arxiv_id, reviewer, decided_at, action, candidate_id, old_value,"
         " new_value, reason, note, request_id, item_before, undoes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -431,7 +428,7 @@ def _insert_decision(
     return int(row[0])
 
 
-def _model_value(row: dict[str, Any]) -> dict[str, Any]:
+def model_snapshot(row: dict[str, Any]) -> dict[str, Any]:
     """A review row as the audit log keeps it: everything an undo needs to write it back."""
     return {
         "model_id": row["model_id"],
@@ -450,7 +447,7 @@ def _model_value(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _item_before(state: dict[str, Any]) -> dict[str, Any]:
+def item_before(state: dict[str, Any]) -> dict[str, Any]:
     """The part of a paper's review state a decision changes, kept with the decision so that
     an undo can put it back exactly."""
     return {
@@ -461,135 +458,71 @@ def _item_before(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def apply_decision(
+def write_review_model(
     con: duckdb.DuckDBPyConnection,
-    *,
     arxiv_id: str,
+    value: DecisionValue,
+    *,
+    decision_id: int,
     reviewer: str,
-    action: str,
-    candidate_id: int | None = None,
-    proposal: dict[str, Any] | None = None,
-    new_value: dict[str, Any] | None = None,
-    reason: str | None = None,
-    note: str | None = None,
-    request_id: str | None = None,
-    expected_version: int | None = None,
-) -> Outcome:
-    """Append one decision and apply it, all in the caller's transaction.
-
-    ``new_value`` (approve/correct) is the curated row to write: keys ``system``, ``parameters``,
-    ``parameters_kind``, ``publication_date``, ``domain``, ``evidence``, ``evidence_page``,
-    ``evidence_source``, ``evidence_candidate_id``, optionally ``replaces`` (a review row of
-    this paper to overwrite) and ``supersedes`` (the Epoch rows of the same system, for the
-    log). The row written is ``replaces``, else the paper's row of the same system, else a new
-    row: a paper holds one row per system. ``proposal`` is the candidate as proposed, logged
-    as ``old_value`` when the value adds a system. Reject removes every system of the paper. Raises :class:`DecisionConflict` when ``expected_version`` is stale (notes
-    never conflict) and :class:`NotStaged` for a paper outside the queue.
-    """
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
-    if request_id:
-        done = decision_by_request(con, request_id)
-        if done is not None:
-            if done["arxiv_id"] != arxiv_id:
-                raise ValueError(f"request id {request_id!r} was used for {done['arxiv_id']}")
-            return Outcome(done, duplicate=True)
-    state = item_state(con, arxiv_id)
-    if state is None:
-        raise NotStaged(arxiv_id)
-    if action != "note":
-        check_version(con, state, expected_version)
-    if action in ("approve", "correct") and not new_value:
-        raise ValueError(f"{action} needs the values to write")
-
-    now = _now()
-    current: dict[str, Any] | None = None
-    if action in ("approve", "correct") and new_value:
-        current = review_model_for(con, arxiv_id, new_value["system"], new_value.get("replaces"))
-        if new_value.get("replaces") is not None and current is None:
-            raise ValueError(f"model {new_value['replaces']} is not a reviewed system of {arxiv_id}")
-        old_value = _model_value(current) if current else proposal
-    else:
-        existing = review_models(con, arxiv_id)
-        old_value = {"systems": [_model_value(m) for m in existing]} if existing else proposal
-    decision_id = _insert_decision(
-        con,
-        arxiv_id=arxiv_id,
-        reviewer=reviewer,
-        action=action,
-        candidate_id=candidate_id,
-        old_value=old_value if action != "note" else None,
-        new_value=new_value if action in ("approve", "correct") else None,
-        reason=reason,
-        note=note,
-        request_id=request_id,
-        at=now,
-        item_before=_item_before(state),
-    )
-
-    if action in ("approve", "correct"):
-        assert new_value is not None
-        values = [
-            new_value["system"],
-            new_value["parameters"],
-            new_value.get("parameters_kind"),
-            new_value.get("publication_date"),
-            new_value.get("domain"),
-            decision_id,
-            reviewer,
-            new_value.get("evidence"),
-            new_value.get("evidence_page"),
-            new_value.get("evidence_source"),
-            new_value.get("evidence_candidate_id"),
-            new_value.get("reviewed_columns"),
-            now,
-        ]
-        if current:
-            con.execute(
-                "UPDATE models SET system = ?, parameters = ?, parameters_kind = ?,"
-                " publication_date = ?, domain = ?, decision_id = ?, reviewer = ?, evidence = ?,"
-                " evidence_page = ?, evidence_source = ?, evidence_candidate_id = ?,"
-                " reviewed_columns = ?, updated_at = ? WHERE model_id = ?",
-                [*values, current["model_id"]],
-            )
-        else:
-            con.execute(
-                "INSERT INTO models (system, parameters, parameters_kind, publication_date,"
-                " domain, decision_id, reviewer, evidence, evidence_page, evidence_source,"
-                " evidence_candidate_id, reviewed_columns, updated_at, arxiv_id, source)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?, 'review')",
-                [*values, arxiv_id],
-            )
-        mark_dataset_changed(
-            con,
-            "review",
-            f"{action} {arxiv_id} {new_value['system']} ({new_value['parameters']:.4g}) decision {decision_id}",
-        )
-    elif action == "reject" and old_value and "systems" in old_value:
-        con.execute("DELETE FROM models WHERE source = 'review' AND arxiv_id = ?", [arxiv_id])
-        mark_dataset_changed(con, "review", f"reject {arxiv_id} decision {decision_id}")
-
-    if action in ACTION_STATUS:
-        fingerprint = (
-            candidate_fingerprint(con, arxiv_id)
-            if action in ("approve", "correct", "reject")
-            else state["reviewed_candidates"]
-        )
+    at: datetime,
+    model_id: int | None,
+) -> None:
+    """Write a decided value as the paper's review row ``model_id``, or as a new review row."""
+    values = [
+        value["system"],
+        value["parameters"],
+        value["parameters_kind"],
+        value["publication_date"],
+        value["domain"],
+        decision_id,
+        reviewer,
+        value["evidence"],
+        value["evidence_page"],
+        value["evidence_source"],
+        value["evidence_candidate_id"],
+        value["reviewed_columns"],
+        at,
+    ]
+    if model_id is not None:
         con.execute(
-            "UPDATE review_items SET status = ?, version = version + 1, last_decision_id = ?,"
-            " updated_at = ?, reviewed_candidates = ?, flag_reason = ? WHERE arxiv_id = ?",
-            [
-                ACTION_STATUS[action],
-                decision_id,
-                now,
-                fingerprint,
-                (reason or note or "second look requested") if action == "second_look" else None,
-                arxiv_id,
-            ],
+            "UPDATE models SET system = ?, parameters = ?, parameters_kind = ?,"
+            " publication_date = ?, domain = ?, decision_id = ?, reviewer = ?, evidence = ?,"
+            " evidence_page = ?, evidence_source = ?, evidence_candidate_id = ?,"
+            " reviewed_columns = ?, updated_at = ? WHERE model_id = ?",
+            [*values, model_id],
         )
-    decision = get_decision(con, decision_id)
-    assert decision is not None
-    return Outcome(decision, duplicate=False)
+    else:
+        con.execute(
+            "INSERT INTO models (system, parameters, parameters_kind, publication_date,"
+            " domain, decision_id, reviewer, evidence, evidence_page, evidence_source,"
+            " evidence_candidate_id, reviewed_columns, updated_at, arxiv_id, source)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?, 'review')",
+            [*values, arxiv_id],
+        )
+
+
+def delete_review_models(con: duckdb.DuckDBPyConnection, arxiv_id: str) -> None:
+    """Remove every review row of the paper (the audit log keeps them)."""
+    con.execute("DELETE FROM models WHERE source = 'review' AND arxiv_id = ?", [arxiv_id])
+
+
+def set_item_state(
+    con: duckdb.DuckDBPyConnection,
+    arxiv_id: str,
+    *,
+    status: str,
+    decision_id: int,
+    at: datetime,
+    reviewed_candidates: str | None,
+    flag_reason: str | None,
+) -> None:
+    """Record the paper's review state after decision ``decision_id``, bumping its ``version``."""
+    con.execute(
+        "UPDATE review_items SET status = ?, version = version + 1, last_decision_id = ?,"
+        " updated_at = ?, reviewed_candidates = ?, flag_reason = ? WHERE arxiv_id = ?",
+        [status, decision_id, at, reviewed_candidates, flag_reason, arxiv_id],
+    )
 
 
 def record_raw_input(con: duckdb.DuckDBPyConnection, decision_id: int, raw: dict[str, str]) -> None:

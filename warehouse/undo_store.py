@@ -105,9 +105,9 @@ def _reverse_models(con: duckdb.DuckDBPyConnection, target: dict[str, Any]) -> t
         if isinstance(old, dict) and "model_id" in old:  # it overwrote a system: write that back
             previous = _restorable(old, did)
             _write_back(con, arxiv_id, {**previous, "model_id": row["model_id"]}, insert=False)
-            return [store._model_value(row)], [previous]
+            return [store.model_snapshot(row)], [previous]
         con.execute("DELETE FROM models WHERE model_id = ?", [row["model_id"]])  # it added a system
-        return [store._model_value(row)], []
+        return [store.model_snapshot(row)], []
     if action == "reject" and isinstance(old, dict) and "systems" in old:
         rows = [_restorable(m, did) for m in old["systems"]]
         for m in rows:
@@ -143,8 +143,8 @@ def undo_decision(
     assert target is not None
     before = _json(target["item_before"])
     removed, restored = _reverse_models(con, target)
-    now = store._now()
-    undo_id = store._insert_decision(
+    now = store.utc_now()
+    undo_id = store.insert_decision(
         con,
         arxiv_id=arxiv_id,
         reviewer=reviewer,
@@ -156,7 +156,7 @@ def undo_decision(
         note=note or f"undoes #{decision_id} ({target['action']})",
         request_id=request_id,
         at=now,
-        item_before=store._item_before(state),
+        item_before=store.item_before(state),
         undoes=decision_id,
     )
     con.execute(

@@ -1,11 +1,11 @@
-"""Staging, decisions, conflicts and idempotency through warehouse/review_store + the service."""
+"""Staging and deciding through the review service: what each action writes, conflicts,
+idempotency, re-extraction after a decision, and input that never reaches the dataset."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from test_review_support import Cand, add_extraction, scalar, seed_demo_queue, seed_paper
 
 from paramtrack.review_queue.service import (
     Correction,
@@ -16,10 +16,15 @@ from paramtrack.review_queue.service import (
 )
 from paramtrack.warehouse.review_store import CHANGED_REASON, stage_paper
 
+ORIGINAL = [
+    {"value": 1e9, "model": "M", "evidence": "M has 1B parameters.", "score": 0.9},
+    {"value": 3e8, "model": "M-small", "evidence": "a 300M variant", "page": 2, "score": 0.5},
+]
+REEXTRACTED = [{"value": 1.2e9, "model": "M", "evidence": "M has 1.2B parameters.", "score": 0.9}]
 
-def test_staging_and_queue_view(warehouse):
-    ids = seed_demo_queue(warehouse)
-    assert ids[0] == "2204.02311"  # most cited first
+
+def test_staging_and_queue_view(warehouse, demo_queue):
+    assert demo_queue[0] == "2204.02311"  # most cited first
     with warehouse.read() as con:
         rows = con.execute(
             "SELECT arxiv_id, status, top_value, top_kind, top_page, top_score, citations, week,"
@@ -31,8 +36,7 @@ def test_staging_and_queue_view(warehouse):
     assert rows[0][7] is not None
 
 
-def test_approve_writes_models_and_marks_recompute(warehouse):
-    seed_demo_queue(warehouse)
+def test_approve_writes_models_and_marks_recompute(warehouse, demo_queue):
     svc = ReviewService(warehouse)
     out = svc.decide("2204.02311", reviewer="alice", action="approve", expected_version=0)
     assert not out.duplicate
@@ -63,11 +67,10 @@ def test_approve_writes_models_and_marks_recompute(warehouse):
     assert queued == 4
 
 
-def test_later_decision_replaces_models_row_and_appends(warehouse):
-    seed_demo_queue(warehouse)
+def test_later_decision_replaces_models_row_and_appends(warehouse, demo_queue, scalar):
     svc = ReviewService(warehouse)
     svc.decide("2204.02311", reviewer="alice", action="approve", expected_version=0)
-    palm = scalar(warehouse, "SELECT model_id FROM models WHERE system = 'PaLM'")
+    palm = scalar("SELECT model_id FROM models WHERE system = 'PaLM'")
     small = svc.paper_view("2204.02311")["candidates"][1]
     # a correction that renames the system it replaces, with the sentence that states 62B
     svc.decide(
@@ -96,13 +99,12 @@ def test_later_decision_replaces_models_row_and_appends(warehouse):
     assert json.loads(log[1][3])["parameters"] == 62e9
     # reject removes the paper from the dataset, still logged
     svc.decide("2204.02311", reviewer="carol", action="reject", reason="not ML", expected_version=2)
-    assert scalar(warehouse, "SELECT count(*) FROM models") == 0
-    assert scalar(warehouse, "SELECT count(*) FROM decisions") == 3
-    assert scalar(warehouse, "SELECT count(*) FROM dataset_events") == 3
+    assert scalar("SELECT count(*) FROM models") == 0
+    assert scalar("SELECT count(*) FROM decisions") == 3
+    assert scalar("SELECT count(*) FROM dataset_events") == 3
 
 
-def test_conflict_and_idempotency(warehouse):
-    seed_demo_queue(warehouse)
+def test_conflict_and_idempotency(warehouse, demo_queue, scalar):
     svc = ReviewService(warehouse)
     first = svc.decide("2005.14165", reviewer="alice", action="approve", expected_version=0, request_id="req-1")
     again = svc.decide("2005.14165", reviewer="alice", action="approve", expected_version=0, request_id="req-1")
@@ -112,22 +114,26 @@ def test_conflict_and_idempotency(warehouse):
             "2005.14165", reviewer="bob", action="reject", reason="duplicate", expected_version=0, request_id="req-2"
         )
     assert "already decided by alice" in exc.value.message
-    assert scalar(warehouse, "SELECT count(*) FROM decisions") == 1
-    assert scalar(warehouse, "SELECT count(*) FROM models") == 1
+    assert scalar("SELECT count(*) FROM decisions") == 1
+    assert scalar("SELECT count(*) FROM models") == 1
     # notes never conflict and do not change the decision
     svc.decide("2005.14165", reviewer="bob", action="note", note="checked", expected_version=0)
-    assert scalar(warehouse, "SELECT version FROM review_items WHERE arxiv_id='2005.14165'") == 1
+    assert scalar("SELECT version FROM review_items WHERE arxiv_id='2005.14165'") == 1
 
 
-def test_reextraction_flags_second_look_without_touching_decision(warehouse):
-    seed_paper(warehouse, "2301.00001", "A model", [Cand(1e9, model="M", evidence="M has 1B parameters.")])
+def test_reextraction_flags_second_look_without_touching_decision(warehouse, seed_paper, add_extraction):
+    seed_paper(warehouse, "2301.00001", "A model", [{"value": 1e9, "model": "M", "evidence": "M has 1B parameters."}])
     svc = ReviewService(warehouse)
     svc.decide("2301.00001", reviewer="alice", action="approve", expected_version=0)
     with warehouse.write() as con:  # same candidates from a new extractor: nothing to look at
-        add_extraction(con, "2301.00001", [Cand(1e9, model="M", evidence="M has 1B parameters.")], version="test-2")
+        add_extraction(
+            con, "2301.00001", [{"value": 1e9, "model": "M", "evidence": "M has 1B parameters."}], version="test-2"
+        )
         assert stage_paper(con, "2301.00001") == "approved"
     with warehouse.write() as con:  # different candidates: second look, decision kept
-        add_extraction(con, "2301.00001", [Cand(2e9, model="M", evidence="M has 2B parameters.")], version="test-3")
+        add_extraction(
+            con, "2301.00001", [{"value": 2e9, "model": "M", "evidence": "M has 2B parameters."}], version="test-3"
+        )
         assert stage_paper(con, "2301.00001") == "second_look"
     with warehouse.read() as con:
         assert con.execute("SELECT parameters, reviewer FROM models").fetchall() == [(1e9, "alice")]
@@ -142,6 +148,26 @@ def test_reextraction_flags_second_look_without_touching_decision(warehouse):
         assert stage_paper(con, "2301.00001") == "second_look"
 
 
+def test_staging_bumps_the_version_of_an_open_paper_only_when_its_candidates_change(
+    warehouse, seed_paper, add_extraction, scalar
+):
+    seed_paper(warehouse, "2301.00001", "A model", ORIGINAL)
+    version = "SELECT version FROM review_items WHERE arxiv_id = '2301.00001'"
+
+    def reextract(cands, extractor_version):
+        with warehouse.write() as con:
+            add_extraction(con, "2301.00001", cands, version=extractor_version)
+            return stage_paper(con, "2301.00001")
+
+    assert scalar(version) == 0
+    assert reextract(ORIGINAL, "test-1b") == "pending"  # same values
+    assert scalar(version) == 0
+    assert reextract(REEXTRACTED, "test-2") == "pending"
+    assert scalar(version) == 1
+    assert reextract(REEXTRACTED, "test-2") == "pending"  # staging again: nothing new
+    assert scalar(version) == 1
+
+
 @pytest.mark.parametrize(
     "bad",
     [
@@ -152,13 +178,12 @@ def test_reextraction_flags_second_look_without_touching_decision(warehouse):
         dict(action="explode"),
     ],
 )
-def test_invalid_decisions_write_nothing(warehouse, bad):
-    seed_demo_queue(warehouse)
+def test_invalid_decisions_write_nothing(warehouse, demo_queue, scalar, bad):
     kwargs = {"reviewer": "alice", **bad}
     with pytest.raises(InvalidDecision):
         ReviewService(warehouse).decide("2204.02311", **kwargs)
-    assert scalar(warehouse, "SELECT count(*) FROM decisions") == 0
-    assert scalar(warehouse, "SELECT count(*) FROM models") == 0
+    assert scalar("SELECT count(*) FROM decisions") == 0
+    assert scalar("SELECT count(*) FROM models") == 0
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_review_support import Cand, seed_demo_queue, seed_paper
 
 from paramtrack.review_queue.service import Correction, ReviewService
 from paramtrack.warehouse import Warehouse
@@ -35,8 +34,7 @@ def _version(service: ReviewService, arxiv_id: str) -> int:
 
 
 @pytest.fixture()
-def service(warehouse) -> ReviewService:
-    seed_demo_queue(warehouse)
+def service(warehouse, demo_queue) -> ReviewService:
     return ReviewService(warehouse)
 
 
@@ -110,8 +108,8 @@ def test_an_undone_decision_no_longer_teaches_the_ranker(service, warehouse):
         assert decision_count(con) == 0
 
 
-def test_a_repeated_undo_request_is_applied_once(warehouse):
-    seed_paper(warehouse, "2401.00077", "Twice", [Cand(7e9, model="Twice-7B", evidence="A 7B model.")])
+def test_a_repeated_undo_request_is_applied_once(warehouse, seed_paper):
+    seed_paper(warehouse, "2401.00077", "Twice", [{"value": 7e9, "model": "Twice-7B", "evidence": "A 7B model."}])
     service = ReviewService(warehouse)
     approved = service.decide("2401.00077", reviewer="hana", action="approve", expected_version=0).decision
     first = service.undo(

@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from test_review_support import Cand, Server, add_extraction, add_paper, csrf_client
 
 from paramtrack.warehouse.review_store import stage_paper
 
@@ -47,12 +46,12 @@ INGEST = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_300_decisions_while_ingest_writes(warehouse, tmp_path):
+def test_300_decisions_while_ingest_writes(warehouse, tmp_path, add_paper, add_extraction, review_server, csrf_client):
     ids = [f"2402.{i:05d}" for i in range(N)]
     with warehouse.write() as con:
         for i, aid in enumerate(ids):
             add_paper(con, aid, f"Paper {i}", citations=i)
-            add_extraction(con, aid, [Cand(1e9 + i, model=f"M{i}", evidence=f"M{i} has {i} params")])
+            add_extraction(con, aid, [{"value": 1e9 + i, "model": f"M{i}", "evidence": f"M{i} has {i} params"}])
             stage_paper(con, aid)
 
     stop = tmp_path / "stop"
@@ -64,7 +63,7 @@ def test_300_decisions_while_ingest_writes(warehouse, tmp_path):
     )
     stats = {"retries": 0, "statuses": {}}
     try:
-        with Server(warehouse.path, "--reviewer", "loadtest") as srv:
+        with review_server("--reviewer", "loadtest") as srv:
             time.sleep(0.5)  # ingest is writing by now
             assert ingest.poll() is None
 

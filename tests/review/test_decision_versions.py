@@ -1,4 +1,4 @@
-"""Every decision names what it decides on (issue 28, item 2).
+"""Every decision names what it decides on.
 
 A decision carries the review ``version`` of the paper it was made against; one that carries
 none (a hand-made POST, a CSV without ``review_version``, a script) is taken as made against an
@@ -14,20 +14,21 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from test_review_support import Cand, Server, csrf_client, scalar, seed_paper
 
 from paramtrack.review_queue.csv_io import ImportFailed, import_csv
 from paramtrack.review_queue.service import ReviewService
 from paramtrack.warehouse.review_store import DecisionConflict
 
 PAPER = "2301.00001"
-CANDS = [Cand(7e9, model="Seven", evidence="Seven has 7 billion parameters.", page=2, score=0.9)]
+CANDS = [{"value": 7e9, "model": "Seven", "evidence": "Seven has 7 billion parameters.", "page": 2, "score": 0.9}]
 
 
 @pytest.mark.slow
-def test_200_concurrent_versionless_approvals_store_exactly_one(warehouse):
+def test_200_concurrent_versionless_approvals_store_exactly_one(
+    warehouse, seed_paper, review_server, csrf_client, scalar
+):
     seed_paper(warehouse, PAPER, "A paper", CANDS)
-    with Server(warehouse.path, "--reviewer", "alice") as srv:
+    with review_server("--reviewer", "alice") as srv:
         client, csrf = csrf_client(srv.url)
 
         def approve(_: int) -> int:
@@ -37,8 +38,8 @@ def test_200_concurrent_versionless_approvals_store_exactly_one(warehouse):
         with ThreadPoolExecutor(16) as pool:
             codes = list(pool.map(approve, range(200)))
     assert sorted(set(codes)) == [303, 409] and codes.count(303) == 1, codes
-    assert scalar(warehouse, "SELECT count(*) FROM decisions") == 1
-    assert scalar(warehouse, "SELECT count(*) FROM models WHERE source = 'review'") == 1
+    assert scalar("SELECT count(*) FROM decisions") == 1
+    assert scalar("SELECT count(*) FROM models WHERE source = 'review'") == 1
 
 
 def _csv(rows: list[dict[str, str]]) -> str:
@@ -49,7 +50,9 @@ def _csv(rows: list[dict[str, str]]) -> str:
     return out.getvalue()
 
 
-def test_a_versionless_csv_reject_of_a_decided_paper_is_refused_and_changes_nothing(warehouse, tmp_path):
+def test_a_versionless_csv_reject_of_a_decided_paper_is_refused_and_changes_nothing(
+    warehouse, tmp_path, seed_paper, scalar
+):
     seed_paper(warehouse, PAPER, "A paper", CANDS)
     service = ReviewService(warehouse)
     service.decide(PAPER, reviewer="alice", action="approve", expected_version=0)
@@ -61,12 +64,12 @@ def test_a_versionless_csv_reject_of_a_decided_paper_is_refused_and_changes_noth
     (line,) = failed.value.errors
     assert line.startswith(f"line 2: {PAPER} was already decided by alice at ")
     assert "without review_version decides only an open paper" in line
-    assert scalar(warehouse, "SELECT count(*) FROM decisions") == 1
-    assert scalar(warehouse, "SELECT system FROM models WHERE source = 'review'") == "Seven"
-    assert scalar(warehouse, f"SELECT status FROM review_items WHERE arxiv_id = '{PAPER}'") == "approved"
+    assert scalar("SELECT count(*) FROM decisions") == 1
+    assert scalar("SELECT system FROM models WHERE source = 'review'") == "Seven"
+    assert scalar(f"SELECT status FROM review_items WHERE arxiv_id = '{PAPER}'") == "approved"
 
 
-def test_a_versionless_decision_still_decides_an_open_paper_and_notes_never_conflict(warehouse):
+def test_a_versionless_decision_still_decides_an_open_paper_and_notes_never_conflict(warehouse, seed_paper, scalar):
     seed_paper(warehouse, PAPER, "A paper", CANDS)
     service = ReviewService(warehouse)
     service.decide(PAPER, reviewer="alice", action="approve")  # open: no version needed
@@ -74,4 +77,4 @@ def test_a_versionless_decision_still_decides_an_open_paper_and_notes_never_conf
         with pytest.raises(DecisionConflict, match="already decided by alice"):
             service.decide(PAPER, reviewer="bob", action=action, **extra)
     service.decide(PAPER, reviewer="bob", action="note", note="looks right")
-    assert scalar(warehouse, "SELECT list(action ORDER BY decision_id) FROM decisions") == ["approve", "note"]
+    assert scalar("SELECT list(action ORDER BY decision_id) FROM decisions") == ["approve", "note"]

@@ -10,8 +10,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cli_support import cli
-from test_review_support import Cand, seed_paper
 
 from paramtrack.review_queue.service import Correction, ReviewService
 from paramtrack.warehouse import Warehouse
@@ -22,7 +20,7 @@ FILE_ROW_BERT = f"{PCD} row 351"  # BERT-Large: Google AI, 2.9e20 FLOP, 3.3e9 da
 
 
 @pytest.fixture()
-def epoch_db(tmp_path: Path, corpus_dir: Path) -> Warehouse:
+def epoch_db(tmp_path: Path, corpus_dir: Path, cli, seed_paper) -> Warehouse:
     """A warehouse with Epoch's 2022-09 vintage imported through the CLI, and BERT's paper
     staged with the candidate the extractor proposes (PDF small caps: "BERTLARGE")."""
     db = tmp_path / "w.duckdb"
@@ -33,7 +31,14 @@ def epoch_db(tmp_path: Path, corpus_dir: Path) -> Warehouse:
         wh,
         "1810.04805",
         "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding",
-        [Cand(335e6, model="BERTLARGE", evidence="BERTLARGE (L=24, H=1024, A=16, Total Parameters=335M).", page=3)],
+        [
+            {
+                "value": 335e6,
+                "model": "BERTLARGE",
+                "evidence": "BERTLARGE (L=24, H=1024, A=16, Total Parameters=335M).",
+                "page": 3,
+            }
+        ],
         published=date(2018, 10, 11),
     )
     return wh
@@ -67,7 +72,7 @@ def _curated(wh: Warehouse, arxiv_id: str = "1810.04805") -> list[dict]:
         return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def test_an_approval_keeps_epochs_organization_compute_and_dataset_size_with_provenance(epoch_db, tmp_path):
+def test_an_approval_keeps_epochs_organization_compute_and_dataset_size_with_provenance(epoch_db, tmp_path, cli):
     decision = _approve(epoch_db)
     did = decision["decision_id"]
     [row] = _curated(epoch_db)
@@ -107,7 +112,7 @@ def test_an_approval_keeps_epochs_organization_compute_and_dataset_size_with_pro
 
 
 def test_the_fits_read_the_merged_row(epoch_db):
-    """Before: the approval dropped BERT-Large's compute, so the compute fits lost a model."""
+    """An approval keeps the reviewed model's compute: the compute fits keep every model."""
     with epoch_db.read() as con:
         before = read_curated(con)
     _approve(epoch_db)
@@ -159,7 +164,7 @@ def test_a_corrected_date_and_domain_replace_epochs(epoch_db):
     ]
 
 
-def test_the_queue_names_its_rows_as_the_paper_page_does(epoch_db):
+def test_the_queue_names_its_rows_as_the_paper_page_does(epoch_db, seed_paper):
     """The queue asks for every row's name in one query; it must be the paper page's name."""
     from paramtrack.review_queue.service import suggested_system, suggested_systems
 
@@ -167,9 +172,11 @@ def test_the_queue_names_its_rows_as_the_paper_page_does(epoch_db):
         epoch_db,
         "2005.14165",
         "Language Models are Few-Shot Learners",
-        [Cand(175e9, model="GPT-3", evidence="175 billion parameters", page=1)],
+        [{"value": 175e9, "model": "GPT-3", "evidence": "175 billion parameters", "page": 1}],
     )
-    seed_paper(epoch_db, "2401.00009", "Nameless", [Cand(3e9, model=None, evidence="A 3B model.", page=2)])
+    seed_paper(
+        epoch_db, "2401.00009", "Nameless", [{"value": 3e9, "model": None, "evidence": "A 3B model.", "page": 2}]
+    )
     asked = [
         ("1810.04805", {"model": "BERTLARGE", "value": 335e6}),
         ("2005.14165", {"model": "GPT-3", "value": 175e9}),
