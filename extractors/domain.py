@@ -10,7 +10,7 @@ This module only *applies* the fitted model, so extraction needs no scikit-learn
 IDF weights and coefficients are read from a JSON file in the package (``domain_model.json.gz``)
 and the transform is scikit-learn's ``TfidfVectorizer`` written out (lower-case, words of two or
 more characters, English stop words removed, unigrams and bigrams, sublinear term frequency, L2
-norm). ``tests/test_extract_domain.py`` checks both give the same vector.
+norm). ``tests/extract/test_extract_domain.py`` checks both give the same vector.
 
 The text to classify is what a reader would skim: the title and the abstract (arXiv's, when the
 caller has it, else the abstract printed on page 1).

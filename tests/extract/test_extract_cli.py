@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from conftest_extract import corpus, image_only_pdf  # noqa: E402,F401
+from pdf_builders import image_only_pdf
 
 
 def _run(exe: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([exe, *args], capture_output=True, text=True, timeout=300)
 
 
-def test_extract_json_prints_one_object_and_exits_0(paramtrack_exe: str, corpus: Path) -> None:  # noqa: F811
+def test_extract_json_prints_one_object_and_exits_0(paramtrack_exe: str, corpus: Path) -> None:
     res = _run(paramtrack_exe, "extract", "--json", str(corpus / "pdfs" / "2305.14314v1.pdf"))
     assert res.returncode == 0, res.stderr
     d = json.loads(res.stdout)
@@ -28,7 +25,7 @@ def test_extract_json_prints_one_object_and_exits_0(paramtrack_exe: str, corpus:
     assert len(d["candidates"]) > 10  # every candidate: the table shows ten, JSON is for machines
 
 
-def test_extract_table_shows_rank_evidence_and_page(paramtrack_exe: str, corpus: Path) -> None:  # noqa: F811
+def test_extract_table_shows_rank_evidence_and_page(paramtrack_exe: str, corpus: Path) -> None:
     res = _run(paramtrack_exe, "extract", "--all", str(corpus / "pdfs" / "1810.04805v2.pdf"))
     assert res.returncode == 0, res.stderr
     assert "340M" in res.stdout and "evidence" in res.stdout
@@ -49,7 +46,7 @@ def test_extract_a_missing_file_is_a_one_line_error(paramtrack_exe: str, tmp_pat
 
 
 @pytest.mark.slow
-def test_eval_prints_cross_validated_and_in_sample_figures(paramtrack_exe: str, corpus: Path) -> None:  # noqa: F811
+def test_eval_prints_cross_validated_and_in_sample_figures(paramtrack_exe: str, corpus: Path) -> None:
     res = _run(paramtrack_exe, "eval", "--corpus", str(corpus), "--cv", "4")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "cross-validated: 4 folds by paper (seed 0)" in res.stdout
@@ -65,6 +62,6 @@ def test_eval_prints_cross_validated_and_in_sample_figures(paramtrack_exe: str, 
     assert "extracted" in res.stderr  # progress while the PDFs are read
 
 
-def test_eval_rejects_a_single_fold(paramtrack_exe: str, corpus: Path) -> None:  # noqa: F811
+def test_eval_rejects_a_single_fold(paramtrack_exe: str, corpus: Path) -> None:
     res = _run(paramtrack_exe, "eval", "--corpus", str(corpus), "--cv", "1")
     assert res.returncode == 2 and "Traceback" not in res.stderr

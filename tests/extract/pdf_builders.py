@@ -1,4 +1,4 @@
-"""PDF builders and corpus fixtures for the extractor tests (imported by tests/test_extract_*.py).
+"""PDF builders for the extractor tests: plain functions, imported by the tests beside them.
 
 Bad-input PDFs are written by hand here, byte by byte, so each test says exactly what is wrong
 with its file; nothing is downloaded and no third-party PDF is copied into the repo.
@@ -7,27 +7,6 @@ with its file; nothing is downloaded and no third-party PDF is copied into the r
 from __future__ import annotations
 
 import zlib
-from pathlib import Path
-
-import pytest
-
-from paramtrack.core.errors import CorpusNotFoundError
-from paramtrack.core.settings import find_corpus
-
-
-def corpus_dir() -> Path | None:
-    try:
-        return find_corpus()
-    except CorpusNotFoundError:
-        return None
-
-
-@pytest.fixture(scope="session")
-def corpus() -> Path:
-    found = corpus_dir()
-    if found is None:
-        pytest.skip("shared corpus (../shared/data/pdfs/ground_truth.csv) not found; set PARAMTRACK_CORPUS")
-    return found
 
 
 def build_pdf(

@@ -5,15 +5,12 @@ Slow-ish by nature (a real child process and real PDFs), so each test keeps its 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from pdf_builders import PAPER_LINES, bomb_pdf, build_pdf, text_pdf, text_stream
 
-sys.path.insert(0, str(Path(__file__).parent))
-from conftest_extract import PAPER_LINES, bomb_pdf, build_pdf, corpus, text_pdf, text_stream  # noqa: E402,F401
-
-from paramtrack.extractors import ExtractionResult, ExtractionWorker, extract_pdf  # noqa: E402
+from paramtrack.extractors import ExtractionResult, ExtractionWorker, extract_pdf
 
 SMALL_PAPERS = ("1512.03385v1.pdf", "2205.01068v1.pdf", "2108.12409v2.pdf")
 
@@ -32,7 +29,7 @@ def _reset(worker: ExtractionWorker):  # type: ignore[no-untyped-def]
     yield
 
 
-def test_one_child_serves_several_real_pdfs_with_in_process_results(worker: ExtractionWorker, corpus: Path) -> None:  # noqa: F811
+def test_one_child_serves_several_real_pdfs_with_in_process_results(worker: ExtractionWorker, corpus: Path) -> None:
     paths = [corpus / "pdfs" / name for name in SMALL_PAPERS if (corpus / "pdfs" / name).is_file()]
     assert paths, "expected corpus PDFs"
     first_pid, restarts = worker.pid, worker.restarts

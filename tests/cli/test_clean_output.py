@@ -17,7 +17,6 @@ import io
 import subprocess
 
 import pytest
-from test_review_support import EXE, Cand, seed_paper
 
 from paramtrack.core.text import for_terminal, neutralise_cell, restore_cell
 from paramtrack.review_queue.service import Correction, ReviewService
@@ -27,7 +26,6 @@ PAPER = "2301.00001"
 
 
 EVIL_NAME = '=HYPERLINK("http://evil.example","GPT")'
-CANDS = [Cand(7e9, model="Seven", evidence="Seven has 7 billion parameters.", page=2, score=0.9)]
 
 
 @pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])
@@ -37,10 +35,13 @@ def test_a_formula_leading_cell_is_marked_as_text_and_restored_when_read_back(le
     assert neutralise_cell("GPT-3") == "GPT-3" and neutralise_cell(7e9) == 7e9 and neutralise_cell(None) is None
 
 
-def test_the_dataset_export_neutralises_every_text_cell_and_reads_back_as_written(warehouse, tmp_path):
+def test_the_dataset_export_neutralises_every_text_cell_and_reads_back_as_written(
+    warehouse, tmp_path, seed_paper, candidate
+):
     from paramtrack.trends.epoch_csv import parse_epoch_csv
 
-    seed_paper(warehouse, PAPER, "A paper", CANDS)
+    seven = candidate(7e9, model="Seven", evidence="Seven has 7 billion parameters.", page=2, score=0.9)
+    seed_paper(warehouse, PAPER, "A paper", [seven])
     ReviewService(warehouse).decide(
         PAPER,
         reviewer="-alice",
@@ -99,6 +100,8 @@ def test_cli_listings_escape_what_sources_sent(warehouse, paramtrack_exe):
             [PAPER, TITLE],
         )
         papers_store.record_pdf(con, PAPER, url="http://x/pdf", version=1, error="NotAPdfError: starts with \x1b[2J")
-    proc = subprocess.run([EXE, "--db", str(warehouse.path), "pdfs"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [paramtrack_exe, "--db", str(warehouse.path), "pdfs"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert "\x1b" not in proc.stdout and "starts with \\x1b[2J" in proc.stdout

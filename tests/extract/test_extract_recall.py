@@ -5,13 +5,13 @@ noun ("a compact 1.1B language model"), a list introduced by its noun ("six mode
 a name with a version or a variant suffix ("Llama 3.1 8B", "Gemma-2-9B-it"), a table column
 headed "# of Weights" or "Size (B)", a count written out in full. Ranking decides which one is the
 paper's own; here only whether it is found at all. Sentences are invented for the wording; tables
-are drawn into real PDFs (``conftest_extract``).
+are drawn into real PDFs (``pdf_builders``).
 """
 
 from __future__ import annotations
 
 import pytest
-from conftest_extract import build_pdf, table_page, text_stream
+from pdf_builders import build_pdf, table_page, text_stream
 
 from paramtrack.extractors import extract_pdf
 from paramtrack.extractors.pipeline import rank_pages

@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import collections
 import json
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from conftest_extract import corpus  # noqa: E402,F401
-
-from paramtrack.extractors import EXTRACTOR_VERSION, extract_pdf  # noqa: E402
-from paramtrack.extractors.evaluation import evaluate  # noqa: E402
+from paramtrack.extractors import EXTRACTOR_VERSION, extract_pdf
+from paramtrack.extractors.evaluation import evaluate
 
 
 @pytest.fixture(scope="module")
-def report(corpus: Path):  # noqa: F811
+def report(corpus: Path):
     return evaluate(corpus, folds=3, limit=15)
 
 
@@ -36,7 +32,7 @@ def test_every_paper_is_ranked_cross_validated_and_in_sample(report) -> None:  #
         assert metric in report.totals and metric in report.in_sample_totals
 
 
-def test_a_paper_is_scored_by_the_model_of_the_other_folds(corpus: Path) -> None:  # noqa: F811
+def test_a_paper_is_scored_by_the_model_of_the_other_folds(corpus: Path) -> None:
     """Folds are dealt by paper with a fixed seed: the same seed gives the same folds and figures,
     and a paper's cross-validated model differs from the in-sample (packaged) one."""
     from paramtrack.extractors.evaluation import examples_from, extract_ground_truth, load_ground_truth
@@ -54,7 +50,7 @@ def test_a_paper_is_scored_by_the_model_of_the_other_folds(corpus: Path) -> None
             assert (models[a] is models[b]) == (folds[a] == folds[b])
 
 
-def test_json_has_the_cli_shape(corpus: Path) -> None:  # noqa: F811
+def test_json_has_the_cli_shape(corpus: Path) -> None:
     r = extract_pdf(corpus / "pdfs" / "2401.04088v1.pdf")
     d = json.loads(r.to_json(limit=10))
     assert {"candidates", "domain", "date", "pages", "error"} <= set(d)
@@ -64,7 +60,7 @@ def test_json_has_the_cli_shape(corpus: Path) -> None:  # noqa: F811
     assert d["extractor_version"] == EXTRACTOR_VERSION and d["error"] is None and d["pages"] == 13
 
 
-def test_date_comes_from_metadata_first_then_a_v1_stamp(corpus: Path) -> None:  # noqa: F811
+def test_date_comes_from_metadata_first_then_a_v1_stamp(corpus: Path) -> None:
     pdf = corpus / "pdfs" / "2204.02311v1.pdf"
     r = extract_pdf(pdf)
     assert r.date == date(2022, 4, 5) and r.date_source == "pdf-stamp-v1" and r.stamp_version == 1
@@ -72,6 +68,6 @@ def test_date_comes_from_metadata_first_then_a_v1_stamp(corpus: Path) -> None:  
     assert r.date == date(2022, 4, 4) and r.date_source == "arxiv-metadata" and r.domain == "language"
 
 
-def test_a_later_version_stamp_is_not_passed_off_as_the_first_version(corpus: Path) -> None:  # noqa: F811
+def test_a_later_version_stamp_is_not_passed_off_as_the_first_version(corpus: Path) -> None:
     r = extract_pdf(corpus / "pdfs" / "1810.04805v2.pdf")
     assert r.stamp_version == 2 and "not first version" in (r.date_source or "")

@@ -1,4 +1,4 @@
-"""Tables read by column from word positions, on PDFs built here (``conftest_extract``).
+"""Tables read by column from word positions, on PDFs built here (``pdf_builders``).
 
 A value belongs to the header cell it sits under: these tables put a parameter column next to
 columns of other numbers (layers, training steps, FLOPs), spread headers and units over two
@@ -7,13 +7,9 @@ lines, run a parameter *row* to the right, and set a table beside running prose.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from pdf_builders import build_pdf, positioned_stream, table_page
 
-sys.path.insert(0, str(Path(__file__).parent))
-from conftest_extract import build_pdf, positioned_stream, table_page  # noqa: E402
-
-from paramtrack.extractors import extract_pdf  # noqa: E402
+from paramtrack.extractors import extract_pdf
 
 
 def table_values(pdf: bytes, title: str = "Gadgets: Scaling Widgets") -> dict[int, str | None]:

@@ -17,7 +17,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_review_support import add_paper
 
 from paramtrack.extractors import extract_abstract, extract_pdf, extractor_version
 from paramtrack.extractors.abstract_eval import _STATES_A_SIZE, papers_of
@@ -57,7 +56,7 @@ def _train(exe: str, db: Path, corpus: Path | None = None) -> subprocess.Complet
 
 
 @pytest.fixture(scope="module")
-def reviewed(tmp_path_factory, corpus_dir):
+def reviewed(tmp_path_factory, corpus_dir, add_paper):
     """A warehouse of abstract-only papers plus one corpus PDF, every one decided by a reviewer."""
     wh = Warehouse(tmp_path_factory.mktemp("decisions") / "data" / "paramtrack.duckdb")
     wh.migrate()
@@ -197,7 +196,9 @@ def test_a_model_beside_the_warehouse_is_the_one_its_commands_use(
     assert f"Ranker: r{local.tag}" in status.stdout, status.stdout
 
 
-def test_decisions_that_contradict_the_ground_truth_are_not_adopted(tmp_path, corpus_dir, paramtrack_exe) -> None:
+def test_decisions_that_contradict_the_ground_truth_are_not_adopted(
+    tmp_path, corpus_dir, paramtrack_exe, add_paper
+) -> None:
     """Every paper "corrected" to the smallest number it states: cross-validation on the
     hand-checked papers gets worse, so the model in use stays."""
     wh = Warehouse(tmp_path / "data" / "paramtrack.duckdb")

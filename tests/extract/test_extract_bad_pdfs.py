@@ -1,17 +1,14 @@
 """Bad input ends as ``ExtractionResult(error=...)`` with a clear reason; the caller survives.
 
-Every PDF here is built in the test (see conftest_extract.py), so each says exactly what is wrong.
+Every PDF here is built in the test (see pdf_builders.py), so each says exactly what is wrong.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from conftest_extract import (  # noqa: E402
+from pdf_builders import (
     PAPER_LINES,
     bomb_pdf,
     build_pdf,
@@ -22,8 +19,8 @@ from conftest_extract import (  # noqa: E402
     zero_page_pdf,
 )
 
-from paramtrack.extractors import ExtractionResult, extract_pdf, extract_pdf_safely  # noqa: E402
-from paramtrack.extractors.pdf_text import MAX_PAGES  # noqa: E402
+from paramtrack.extractors import ExtractionResult, extract_pdf, extract_pdf_safely
+from paramtrack.extractors.pdf_text import MAX_PAGES
 
 
 def test_a_small_valid_pdf_gives_its_own_model_first() -> None:
