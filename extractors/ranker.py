@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -39,9 +38,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from paramtrack.core.settings import env_name, read_settings
 from paramtrack.extractors.features import FEATURES, SIGNS
 
-MODEL_ENV = "PARAMTRACK_RANKER_MODEL"
+MODEL_ENV = env_name("ranker_model")
 PACKAGED_MODEL = "ranker_model.json"
 FORMAT = 2
 
@@ -157,8 +157,8 @@ def _load(path: str, mtime_ns: int) -> RankerModel:  # noqa: ARG001 (mtime is th
 
 def active_model_path() -> Path:
     """``PARAMTRACK_RANKER_MODEL`` when set, else the packaged default."""
-    env = os.environ.get(MODEL_ENV)
-    return Path(env) if env else packaged_model_path()
+    configured = read_settings().ranker_model
+    return configured if configured is not None else packaged_model_path()
 
 
 def load_model(path: Path | str | None = None) -> RankerModel:

@@ -10,10 +10,13 @@ Only measurement switches families off: the product always runs with all of them
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
+from paramtrack.core.settings import env_name, read_settings
 
-RULES_OFF_ENV = "PARAMTRACK_RULES_OFF"
+#: The variable that switches families off (declared and checked in ``core.settings``).
+RULES_OFF_ENV = env_name("rules_off")
+
+#: What each family does; its names are ``core.settings.RULE_FAMILIES``, the names the variable
+#: may list (a test keeps the two equal).
 
 FAMILIES: dict[str, str] = {
     "datasets": "a size glued to a dataset's name is no model's (\"JFT-300M\")",
@@ -25,15 +28,6 @@ FAMILIES: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=4)
-def _off(value: str) -> frozenset[str]:
-    names = frozenset(n.strip() for n in value.split(",") if n.strip())
-    unknown = names - set(FAMILIES)
-    if unknown:
-        raise ValueError(f"{RULES_OFF_ENV}: unknown rule families {sorted(unknown)}; known: {sorted(FAMILIES)}")
-    return names
-
-
 def enabled(family: str) -> bool:
     """Whether ``family`` runs (always, unless a measurement switched it off)."""
-    return family not in _off(os.environ.get(RULES_OFF_ENV, ""))
+    return family not in read_settings().rules_off

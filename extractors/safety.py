@@ -32,31 +32,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from paramtrack.core.settings import read_settings
 from paramtrack.extractors.types import ExtractionResult
 from paramtrack.extractors.version import extractor_version
 
-#: Resident memory one extraction child may use (``PARAMTRACK_EXTRACT_MEMORY_MB`` overrides):
-#: twice what the densest valid page measured needs, below what a 1 GB bomb inflates to.
-DEFAULT_MAX_MEMORY_MB = 1536
 #: The address-space backstop, as a multiple of the resident limit.
 ADDRESS_SPACE_FACTOR = 4
 #: How often the parent looks at the child's resident memory while it waits.
 WATCH_INTERVAL_S = 0.02
 
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def default_max_memory_mb() -> int:
-    raw = os.environ.get("PARAMTRACK_EXTRACT_MEMORY_MB")
-    if raw is None:
-        return DEFAULT_MAX_MEMORY_MB
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 256:
-        raise ValueError(f"PARAMTRACK_EXTRACT_MEMORY_MB must be a whole number of MB >= 256, not {raw!r}")
-    return value
 
 
 def _resident_mb(pid: int) -> float | None:
@@ -145,7 +130,7 @@ class ExtractionWorker:
                 result = worker.extract(path, published=..., title=..., abstract=...)
 
     Same isolation as :func:`extract_pdf_safely`: the child is a 'spawn' process killed when its
-    resident memory passes ``max_memory_mb`` (default :data:`DEFAULT_MAX_MEMORY_MB`), with
+    resident memory passes ``max_memory_mb`` (default ``PARAMTRACK_EXTRACT_MEMORY_MB``, 1536), with
     ``RLIMIT_AS`` at 4x that as a backstop, and each PDF gets ``timeout_s`` seconds of wall clock (the child's
     start-up, bounded by ``startup_timeout_s``, is not counted against a PDF). On a timeout, a crash
     or a MemoryError the child is killed and a fresh one is started for the next PDF. Every failure
@@ -166,7 +151,8 @@ class ExtractionWorker:
         max_pdfs_per_child: int | None = 500,
     ) -> None:
         self.timeout_s = timeout_s
-        self.max_memory_mb = max_memory_mb if max_memory_mb is not None else default_max_memory_mb()
+        # None: PARAMTRACK_EXTRACT_MEMORY_MB, read here in the parent, which starts the children
+        self.max_memory_mb = max_memory_mb if max_memory_mb is not None else read_settings().extract_memory_mb
         self.startup_timeout_s = startup_timeout_s
         self.max_pdfs_per_child = max_pdfs_per_child
         self.restarts = 0  # children replaced after a failure (not counting recycling)

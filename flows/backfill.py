@@ -32,8 +32,8 @@ from prefect.cache_policies import NO_CACHE
 
 from paramtrack.core.settings import (
     DEFAULT_CATEGORIES,
-    Settings,
     configure_ranker,
+    read_settings,
 )
 from paramtrack.discovery import intake, screening
 from paramtrack.discovery.notability import NotabilityRule
@@ -594,7 +594,7 @@ def backfill_flow(
     """
     runlog.install()  # this run's progress lines reach its Prefect run (not at import: no side effects)
     started = time.monotonic()
-    configure_ranker(Settings(db_path=Path(db_path)))  # the warehouse's adopted ranker, on every worker too
+    configure_ranker(read_settings(db_path=Path(db_path)))  # the warehouse's adopted ranker, on every worker too
     options = options or RunOptions()
     categories = list(categories or DEFAULT_CATEGORIES)
     notability = NotabilityRule.parse(options.rule)

@@ -23,8 +23,8 @@ from prefect.states import Failed, State
 from paramtrack.core.errors import SourceUnavailableError
 from paramtrack.core.settings import (
     DEFAULT_CATEGORIES,
-    Settings,
     configure_ranker,
+    read_settings,
 )
 from paramtrack.discovery import intake, screening
 from paramtrack.discovery.notability import NotabilityRule
@@ -550,7 +550,7 @@ def discover_flow(
     if arxiv_ids is None and (since is None or until is None):
         raise ValueError("discover_flow needs a window (since, until) or arxiv_ids")
     started = time.monotonic()
-    configure_ranker(Settings(db_path=Path(db_path)))  # a worker's run uses the warehouse's adopted ranker too
+    configure_ranker(read_settings(db_path=Path(db_path)))  # a worker's run uses the warehouse's adopted ranker too
     options = options or RunOptions()
     notability = NotabilityRule.parse(options.rule)  # a bad rule stops the run before it writes anything
     categories = list(categories or DEFAULT_CATEGORIES)

@@ -11,14 +11,16 @@ be reached is logged and never changes the run's outcome.
 from __future__ import annotations
 
 import logging
-import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from prefect.flows import FlowStateHook
 
-NOTIFY_ENV = "PARAMTRACK_NOTIFY_URL"
+from paramtrack.core.settings import env_name, read_settings
+
+#: The variable the hook reads (declared in ``core.settings``; ``serve --notify-url`` sets it).
+NOTIFY_ENV = env_name("notify_url")
 
 log = logging.getLogger("paramtrack.notify")
 
@@ -59,7 +61,11 @@ def failure_payload(flow: Any, flow_run: Any, state: Any) -> dict[str, Any]:
 def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
     """Prefect ``on_failure``/``on_crashed`` hook: POST :func:`failure_payload` to
     ``PARAMTRACK_NOTIFY_URL`` when it is set. Never raises."""
-    url = os.environ.get(NOTIFY_ENV, "").strip()
+    try:
+        url = read_settings().notify_url
+    except Exception as exc:  # another variable's bad value must not hide the run's own failure
+        log.warning("Failure notification not sent: %s", exc)
+        return
     if not url:
         return
     import httpx

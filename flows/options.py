@@ -77,10 +77,12 @@ class SourceSettings:
         )
 
     def s2(self, problems: SourceProblems | None = None) -> Any:
+        from paramtrack.core.settings import read_settings
         from paramtrack.sources.semantic_scholar import SemanticScholarSource
 
         return SemanticScholarSource(
             self.s2_url,
+            api_key=read_settings().s2_api_key,  # S2_API_KEY of the process that runs the flow, never a parameter
             min_interval=self.s2_min_interval,
             timeout=self.http_timeout_s,
             problems=problems,

@@ -10,7 +10,6 @@ only when a Prefect server is configured (``PREFECT_API_URL``); otherwise it cal
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -67,9 +66,9 @@ def recompute_flow(
     or crash is posted to ``PARAMTRACK_NOTIFY_URL`` when set (:mod:`flows.notify`).
     """
     runlog.install()  # in the deployment's process, where this file is loaded by its path
-    from paramtrack.core.settings import DEFAULT_DB
+    from paramtrack.core.settings import read_settings
 
-    db = Path(db_path or os.environ.get("PARAMTRACK_DB") or DEFAULT_DB).expanduser().resolve()
+    db = Path(db_path or read_settings().db_path).expanduser().resolve()
     charts_dir = db.parent / charts_dir if charts_dir is not None else None
     export_dir = db.parent / export_dir if export_dir is not None else None
     db_path = db

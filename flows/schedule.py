@@ -16,7 +16,6 @@ read, or the one-line reason it failed (its discover subflow keeps the progress 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,9 +49,9 @@ def resolve_db_path(db_path: str | None) -> str:
     """The warehouse a scheduled run writes: its parameter, else ``PARAMTRACK_DB`` of the
     process running it (the worker's), else ``data/paramtrack.duckdb`` in its working
     directory (the project folder, for ``prefect.yaml`` deployments); made absolute."""
-    from paramtrack.core.settings import DEFAULT_DB
+    from paramtrack.core.settings import read_settings
 
-    return str(Path(db_path or os.environ.get("PARAMTRACK_DB") or DEFAULT_DB).expanduser().resolve())
+    return str(Path(db_path or read_settings().db_path).expanduser().resolve())
 
 
 @flow(name="weekly-discover", validate_parameters=False, on_failure=notify.HOOKS, on_crashed=notify.HOOKS)

@@ -20,7 +20,7 @@ from paramtrack.core.errors import (
     RunLockedError,
     SourceUnavailableError,
 )
-from paramtrack.core.settings import DEFAULT_DB, Settings, configure_ranker
+from paramtrack.core.settings import DEFAULT_DB, configure_ranker, env_name, read_settings
 from paramtrack.sources.retrying import is_loopback
 
 #: Options of the root command: given after a subcommand, the subcommand knows them not.
@@ -74,14 +74,15 @@ def root(
         Path,
         typer.Option(
             "--db",
-            envvar="PARAMTRACK_DB",
+            envvar=env_name("db_path"),
             help="DuckDB warehouse file.",
             show_default=True,
         ),
     ] = DEFAULT_DB,
 ) -> None:
     """paramtrack: discover notable ML papers, extract parameter counts, review, refit trends."""
-    ctx.obj = Settings(db_path=db)
+    # Every environment variable, read once for the whole command: a bad one is one line here.
+    ctx.obj = read_settings(db_path=db)
     configure_ranker(ctx.obj)
 
 

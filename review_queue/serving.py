@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import os
 from typing import Any
 
 import h11
@@ -32,7 +30,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from paramtrack.core.errors import InputError
+from paramtrack.core.settings import BODY_TIMEOUT_S, HEADER_TIMEOUT_S, env_name
 
 __all__ = [
     "HEADER_TIMEOUT_S",
@@ -41,16 +39,10 @@ __all__ = [
     "BODY_TIMEOUT_ENV",
     "SlowAndGoneClients",
     "make_server",
-    "seconds_from_env",
     "serve",
 ]
 
 log = logging.getLogger("paramtrack.review")
-
-#: Seconds for a request's line and headers (a browser sends them in one packet).
-HEADER_TIMEOUT_S = 10.0
-#: Seconds for a request's body after its head (64 KB at most).
-BODY_TIMEOUT_S = 30.0
 
 
 class _HeadTimeoutProtocol(H11Protocol):
@@ -183,34 +175,23 @@ def make_server(
     return uvicorn.Server(config)
 
 
-#: Environment variables that set the limits (seconds), for a proxy or link slower than usual.
-HEADER_TIMEOUT_ENV = "PARAMTRACK_REVIEW_HEADER_TIMEOUT"
-BODY_TIMEOUT_ENV = "PARAMTRACK_REVIEW_BODY_TIMEOUT"
+#: Environment variables that set the limits (seconds), for a proxy or link slower than usual;
+#: declared and checked in ``core.settings``, read by the command that starts the server.
+HEADER_TIMEOUT_ENV = env_name("review_header_timeout_s")
+BODY_TIMEOUT_ENV = env_name("review_body_timeout_s")
 
 
-def seconds_from_env(name: str, default: float) -> float:
-    """A positive number of seconds from environment variable ``name`` (``default`` when unset);
-    anything else is a one-line error before the server starts."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise InputError(f"{name} must be a number of seconds > 0, not {raw!r}")
-    return value
-
-
-def serve(app: ASGIApp, *, host: str, port: int, **options: Any) -> None:
+def serve(
+    app: ASGIApp,
+    *,
+    host: str,
+    port: int,
+    header_timeout_s: float = HEADER_TIMEOUT_S,
+    body_timeout_s: float = BODY_TIMEOUT_S,
+    **options: Any,
+) -> None:
     """Run ``app`` until stopped (Ctrl-C, SIGTERM), as ``uvicorn.run`` would, with the limits
-    (:data:`HEADER_TIMEOUT_ENV`, :data:`BODY_TIMEOUT_ENV` override the defaults)."""
+    (the command passes :data:`HEADER_TIMEOUT_ENV` and :data:`BODY_TIMEOUT_ENV`'s values)."""
     make_server(
-        app,
-        host=host,
-        port=port,
-        header_timeout_s=seconds_from_env(HEADER_TIMEOUT_ENV, HEADER_TIMEOUT_S),
-        body_timeout_s=seconds_from_env(BODY_TIMEOUT_ENV, BODY_TIMEOUT_S),
-        **options,
+        app, host=host, port=port, header_timeout_s=header_timeout_s, body_timeout_s=body_timeout_s, **options
     ).run()

@@ -19,7 +19,6 @@ backoff with our own jitter on
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -105,7 +104,7 @@ class SemanticScholarSource(OwnsHttpClient):
         self,
         api_url: str = S2_API_URL,
         *,
-        api_key: str | None = os.environ.get("S2_API_KEY"),
+        api_key: str | None = None,
         timeout: float = 30.0,
         max_retries: int = 5,
         backoff_base: float = 1.0,

@@ -8,31 +8,16 @@ to set it, so a server operator reading their logs learns what is missing, not a
 
 from __future__ import annotations
 
-import os
-import re
-
+from paramtrack.core.settings import check_contact, env_name, read_settings
 from paramtrack.core.version import __version__
 
-CONTACT_ENV = "PARAMTRACK_CONTACT"
+CONTACT_ENV = env_name("contact")
 PROJECT_URL = "https://github.com/paramtrack"
-
-#: An e-mail address and nothing else: no spaces, no header or comment syntax (``()<>;,"``),
-#: no control characters, so it cannot change the header it is put into.
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
-
-
-def check_contact(value: str) -> str:
-    """``value`` stripped, or ``ValueError`` (one line) when it is not a plain e-mail address."""
-    text = value.strip().removeprefix("mailto:")
-    if len(text) > 254 or not _EMAIL.fullmatch(text):
-        raise ValueError(f"contact {value!r} is not an e-mail address (expected e.g. you@example.org)")
-    return text
 
 
 def contact_from_env() -> str | None:
-    """``PARAMTRACK_CONTACT`` when set to a valid address (None when unset or empty)."""
-    raw = os.environ.get(CONTACT_ENV, "").strip()
-    return check_contact(raw) if raw else None
+    """``PARAMTRACK_CONTACT`` when set (None when unset or empty); ``core.settings`` checks it."""
+    return read_settings().contact
 
 
 #: What is sent when no contact is configured anywhere.

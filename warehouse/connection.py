@@ -18,7 +18,6 @@ pandas frames to DuckDB (both built in, no extension needed).
 from __future__ import annotations
 
 import logging
-import os
 import random
 import re
 import threading
@@ -36,7 +35,7 @@ from paramtrack.core.errors import (
     NewerSchemaError,
 )
 from paramtrack.core.files import private_files
-from paramtrack.core.settings import MISSING_HINT
+from paramtrack.core.settings import MISSING_HINT, read_settings
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 log = logging.getLogger("paramtrack.warehouse")
@@ -61,10 +60,6 @@ _OTHER_FORMATS = (
     (b"PK\x03\x04", "a zip archive"),
 )
 
-#: How long to keep retrying a lock held by another process before giving up
-#: (``PARAMTRACK_LOCK_TIMEOUT`` overrides it, in seconds).
-DEFAULT_LOCK_TIMEOUT_S = 30.0
-
 #: The DuckDB storage format new warehouse files (and the read copy) are written in. The pinned
 #: Python duckdb (2.0) would write storage version 69, which the newest DuckDB CLI the package
 #: registries serve (duckdb-cli 1.5.6 on PyPI) cannot open; DuckDB keeps a file in the format it
@@ -83,22 +78,6 @@ def _lock_holder(message: str) -> str | None:
 
 def _is_lock_error(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
-
-
-def _lock_timeout_from_env() -> float:
-    raw = os.environ.get("PARAMTRACK_LOCK_TIMEOUT")
-    if raw is None:
-        return DEFAULT_LOCK_TIMEOUT_S
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:  # also rejects nan
-        raise InputError(
-            f"PARAMTRACK_LOCK_TIMEOUT must be a number of seconds >= 0, not {raw!r}",
-            hint="unset it to use the default of 30 s",
-        )
-    return value
 
 
 def check_format(path: Path) -> None:
@@ -146,8 +125,8 @@ class Warehouse:
 
     def __init__(self, path: Path | str, *, lock_timeout_s: float | None = None) -> None:
         self.path = Path(path)
-        if lock_timeout_s is None:
-            lock_timeout_s = _lock_timeout_from_env()
+        if lock_timeout_s is None:  # the caller's settings did not say: PARAMTRACK_LOCK_TIMEOUT
+            lock_timeout_s = read_settings().lock_timeout_s
         self.lock_timeout_s = lock_timeout_s
         self._local_lock = threading.RLock()
         self._migrated = False

@@ -13,34 +13,14 @@ is stored as lasting, so the paper is staged with it and no later run retries it
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 
-from paramtrack.core.errors import InputError
+from paramtrack.core.settings import read_settings
 from paramtrack.extractors.types import Candidate, ExtractionResult
-
-#: Identical transient failures of one PDF (bytes + extractor version) before they are its result.
-DEFAULT_FAILURE_LIMIT = 2
-
-
-def failure_limit_from_env() -> int:
-    raw = os.environ.get("PARAMTRACK_FAILURE_LIMIT")
-    if raw is None:
-        return DEFAULT_FAILURE_LIMIT
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise InputError(
-            f"PARAMTRACK_FAILURE_LIMIT must be a whole number >= 1, not {raw!r}",
-            hint=f"unset it to use the default of {DEFAULT_FAILURE_LIMIT}",
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -84,7 +64,7 @@ def store_extraction(
     """
     failures = 0
     if result.error and result.error_transient and getattr(result, "failure", None):
-        limit = failure_limit if failure_limit is not None else failure_limit_from_env()
+        limit = failure_limit if failure_limit is not None else read_settings().failure_limit
         failures = _count_failure(con, pdf_sha256, extractor_version, result)
         if failures >= limit:
             result = replace(

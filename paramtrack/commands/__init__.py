@@ -17,13 +17,13 @@ from pathlib import Path
 import typer
 
 from paramtrack.core.errors import InputError
-from paramtrack.core.settings import MISSING_HINT, Settings
+from paramtrack.core.settings import MISSING_HINT, Settings, read_settings
 
 
 def settings_from(ctx: typer.Context) -> Settings:
     """The resolved settings of this invocation (the root callback always sets them)."""
     obj = ctx.find_root().obj
-    return obj if isinstance(obj, Settings) else Settings()
+    return obj if isinstance(obj, Settings) else read_settings()
 
 
 def existing_warehouse(settings: Settings) -> Path:
@@ -53,6 +53,6 @@ def prepare_run(db_path: Path) -> None:
     from paramtrack.core.settings import configure_prefect
     from paramtrack.warehouse import Warehouse
 
-    with creating_warehouse(Settings(db_path=db_path)):
+    with creating_warehouse(read_settings(db_path=db_path)):
         Warehouse(db_path).migrate()
     configure_prefect(db_path.parent)

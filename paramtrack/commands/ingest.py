@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -46,6 +45,8 @@ from paramtrack.core.settings import (
     PDF_DELAY_S,
     S2_API_URL,
     configure_prefect,
+    env_name,
+    export_setting,
     find_corpus,
 )
 from paramtrack.core.text import for_terminal
@@ -263,7 +264,7 @@ def add_command(
 def demo_command(
     ctx: typer.Context,
     corpus: Annotated[
-        Path | None, typer.Option(envvar="PARAMTRACK_CORPUS", help="Offline corpus folder (default ../shared/data).")
+        Path | None, typer.Option(envvar=env_name("corpus"), help="Offline corpus folder (default ../shared/data).")
     ] = None,
     quiet: Quiet = False,
 ) -> None:
@@ -337,7 +338,7 @@ def serve_command(
     notify_url: Annotated[
         str | None,
         typer.Option(
-            envvar="PARAMTRACK_NOTIFY_URL",
+            envvar=env_name("notify_url"),
             help="Webhook that gets a JSON POST when a scheduled run fails or crashes (Slack-compatible 'text').",
         ),
     ] = None,
@@ -353,17 +354,17 @@ def serve_command(
     check_rule(rule)
     contact = check_contact(contact)
     if notify_url:
-        from paramtrack.flows.notify import NOTIFY_ENV, check_webhook_url
+        from paramtrack.flows.notify import check_webhook_url
 
         try:
             notify_url = check_webhook_url(notify_url)
         except ValueError as exc:
             raise InputError(f"--notify-url: {exc}") from None
         # The scheduled runs (child processes of this one) read it in their failure hooks.
-        os.environ[NOTIFY_ENV] = notify_url
+        export_setting("notify_url", notify_url)
     configure_prefect(settings.db_path.parent)
     check_cron(cron)
-    api_url = os.environ.get("PREFECT_API_URL")
+    api_url = settings.prefect_api_url
     if not api_url:
         raise InputError("scheduling needs a running Prefect server and PREFECT_API_URL", hint=PREFECT_HINT)
     check_prefect_api(api_url)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from paramtrack.core.settings import env_name
+
 ArxivUrl = Annotated[str, typer.Option(envvar="PARAMTRACK_ARXIV_URL", help="arXiv API query URL.")]
 S2Url = Annotated[str, typer.Option(envvar="PARAMTRACK_S2_URL", help="Semantic Scholar API base URL.")]
 Rule = Annotated[
@@ -27,7 +29,7 @@ AsOf = Annotated[str, typer.Option(help="Judge notability as of this day (defaul
 Contact = Annotated[
     str | None,
     typer.Option(
-        envvar="PARAMTRACK_CONTACT",
+        envvar=env_name("contact"),
         help="Your e-mail address, sent as the User-Agent's mailto to arXiv and Semantic Scholar (they ask harvesters to say who they are).",
     ),
 ]

@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 
 from paramtrack.core.errors import InputError
+from paramtrack.core.settings import env_name
 
 
 def replay_server_command(
     corpus: Annotated[
         Path | None,
-        typer.Option("--corpus", envvar="PARAMTRACK_CORPUS", help="Shared data folder (default ../shared/data)."),
+        typer.Option("--corpus", envvar=env_name("corpus"), help="Shared data folder (default ../shared/data)."),
     ] = None,
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 = any free port).")] = 8765,
     as_of: Annotated[

@@ -167,6 +167,8 @@ def review_server_command(
         access_log=False,
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
+        header_timeout_s=settings.review_header_timeout_s,
+        body_timeout_s=settings.review_body_timeout_s,
     )
 
 

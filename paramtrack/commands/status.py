@@ -12,7 +12,6 @@ broken.
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,9 +31,9 @@ SCHEDULE_HINT = (
 SCHEDULES = (("weekly ingest", "weekly-discover/weekly-ingest"), ("hourly recompute", "recompute/recompute-if-due"))
 
 
-def _schedule(deployment: str = SCHEDULES[0][1]) -> dict[str, Any]:
-    """The next scheduled run of ``deployment``, or why there is none; never raises."""
-    api_url = os.environ.get("PREFECT_API_URL")
+def _schedule(api_url: str | None, deployment: str = SCHEDULES[0][1]) -> dict[str, Any]:
+    """The next scheduled run of ``deployment`` on the Prefect server at ``api_url``
+    (``PREFECT_API_URL``), or why there is none; never raises."""
     if not api_url:
         return {
             "state": "unset",
@@ -79,13 +78,13 @@ def _schedule(deployment: str = SCHEDULES[0][1]) -> dict[str, Any]:
     }
 
 
-def _schedules() -> list[dict[str, Any]]:
+def _schedules(api_url: str | None) -> list[dict[str, Any]]:
     """Both deployments' next runs (one Prefect check when no server is configured)."""
-    first = _schedule(SCHEDULES[0][1])
+    first = _schedule(api_url, SCHEDULES[0][1])
     if first["state"] in ("unset", "unreachable"):
         return [first | {"name": name, "deployment": dep} for name, dep in SCHEDULES]
     return [first | {"name": SCHEDULES[0][0], "deployment": SCHEDULES[0][1]}] + [
-        _schedule(dep) | {"name": name, "deployment": dep} for name, dep in SCHEDULES[1:]
+        _schedule(api_url, dep) | {"name": name, "deployment": dep} for name, dep in SCHEDULES[1:]
     ]
 
 
@@ -227,7 +226,7 @@ def status_command(
         recompute = _recompute_state(con) if readable else None
     digests = list_digests(digest_dir or settings.data_dir / "digests")
     newest = str(digests[0]) if digests else None
-    schedules = _schedules()
+    schedules = _schedules(settings.prefect_api_url)
     schedule = schedules[0]
     ranker = _ranker()
     scheduled, scheduled_error = _scheduled_runs(schedule)

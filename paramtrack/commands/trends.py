@@ -139,8 +139,6 @@ def recompute_command(
     In this process, in seconds; as a run of the Prefect flow when PREFECT_API_URL names a
     Prefect server (so the run shows in its UI).
     """
-    import os
-
     from paramtrack.commands import existing_warehouse, settings_from
     from paramtrack.core.progress import show_progress
     from paramtrack.flows.refit import prepare_output_dirs
@@ -158,7 +156,7 @@ def recompute_command(
     # here, not a failed run with a traceback.
     charts, export = prepare_output_dirs(None if no_charts else (charts or settings.data_dir / "charts"), export)
     fit: dict[str, Any] = dict(until=cut, resamples=resamples, seed=seed, gap_split=gap_split, break_year=break_year)
-    prefect_api = None if no_prefect else os.environ.get("PREFECT_API_URL")
+    prefect_api = None if no_prefect else settings.prefect_api_url
     if prefect_api:
         summary = _refit_on_prefect(settings, charts, export, if_due=if_due, since_year=since_year, **fit)
     else:
