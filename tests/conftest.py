@@ -30,8 +30,10 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Prefect reads its settings at import time: point it at a throwaway home before any test
-# imports it, with analytics off (this machine has no internet).
-os.environ.setdefault("PREFECT_HOME", str(REPO_ROOT / "data" / "prefect-tests"))
+# imports it, with analytics off (this machine has no internet). Each pytest-xdist worker gets
+# its own home, so two workers never migrate one Prefect database at once.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+os.environ.setdefault("PREFECT_HOME", str(REPO_ROOT / "data" / "prefect-tests" / _WORKER))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
