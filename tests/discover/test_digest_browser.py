@@ -76,6 +76,7 @@ def test_the_digests_link_opens_the_newest_digest(
         page.close()
 
 
+@pytest.mark.slow
 def test_digest_names_outside_the_pattern_are_refused(
     warehouse, tmp_path, seed_run_with_digests, review_server_process
 ):

@@ -46,7 +46,9 @@ INGEST = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_no_decision_is_lost_while_ingest_writes(warehouse, tmp_path, add_paper, add_extraction, review_server, csrf_client):
+def test_no_decision_is_lost_while_ingest_writes(
+    warehouse, tmp_path, add_paper, add_extraction, review_server, csrf_client
+):
     ids = [f"2402.{i:05d}" for i in range(N)]
     with warehouse.write() as con:
         for i, aid in enumerate(ids):
