@@ -34,8 +34,9 @@ $(DUCKDB_CLI): $(STAMP)
 
 duckdb-cli: $(DUCKDB_CLI)
 
+# Both tiers spread their tests over two processes (pytest-xdist; each gets its own Prefect home).
 test: $(STAMP) browser $(DUCKDB_CLI)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist worksteal
 
 # Static tools run against the tree the wheel installs (tools/installed_tree.py says why).
 lint: $(STAMP)
@@ -48,7 +49,7 @@ check: lint
 	$(MAKE) --no-print-directory fast
 
 fast: $(STAMP) $(DUCKDB_CLI)
-	$(VENV)/bin/pytest -q -m "not slow and not browser and not prefect"
+	$(VENV)/bin/pytest -q -n 2 --dist worksteal -m "not slow and not browser and not prefect"
 
 # Regenerate docs/cli.md from the CLI itself (tests/project/test_docs.py fails while it is stale).
 docs: $(STAMP)

@@ -355,20 +355,27 @@ def _add_paper(
 
 
 def _add_extraction(
-    con, arxiv_id: str, cands: list[Cand], *, version: str = "test-1", domain: str = "language", sha: str | None = None
+    con,
+    arxiv_id: str,
+    cands: list[Cand | dict[str, Any]],
+    *,
+    version: str = "test-1",
+    domain: str = "language",
+    sha: str | None = None,
 ) -> None:
     from paramtrack.warehouse.extraction_store import store_extraction
 
+    candidates = [c if isinstance(c, Cand) else Cand(**c) for c in cands]
     store_extraction(
         con,
         arxiv_id=arxiv_id,
         pdf_sha256=sha or f"sha-{arxiv_id}",
         extractor_version=version,
-        result=Result(candidates=cands, domain=domain),
+        result=Result(candidates=candidates, domain=domain),
     )
 
 
-def _seed_paper(wh, arxiv_id: str, title: str, cands: list[Cand], **kw: Any) -> None:
+def _seed_paper(wh, arxiv_id: str, title: str, cands: list[Cand | dict[str, Any]], **kw: Any) -> None:
     from paramtrack.warehouse.review_store import stage_paper
 
     with wh.write() as con:
@@ -387,7 +394,8 @@ def add_paper() -> Callable[..., None]:
 @pytest.fixture(scope="session")
 def add_extraction() -> Callable[..., None]:
     """``add_extraction(con, arxiv_id, [candidate(...)], version=...)``: an extraction with
-    these candidates, stored as the extractor's would be."""
+    these candidates, stored as the extractor's would be. A candidate may also be a plain dict
+    (``{"value": 7e9, "model": "Seven"}``); keys left out take :class:`Cand`'s defaults."""
     return _add_extraction
 
 
@@ -490,7 +498,9 @@ class ReviewServer:
     """``paramtrack review-server`` as a real subprocess on a free port; a context manager that
     waits until it answers ``/healthz`` and stops it afterwards. Its output goes to ``log``."""
 
-    def __init__(self, exe: str, port: int, db: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, exe: str, port: int, db: Path, *args: str, env: dict[str, str] | None = None, host: str = "127.0.0.1"
+    ) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         full_env = {k: v for k, v in os.environ.items() if k not in ("PARAMTRACK_REVIEWER", "PARAMTRACK_REVIEW_TOKEN")}
@@ -498,7 +508,7 @@ class ReviewServer:
         self.log = db.parent / f"server-{port}.log"
         self._log = open(self.log, "wb")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
-            [exe, "--db", str(db), "review-server", "--host", "127.0.0.1", "--port", str(port), *args],
+            [exe, "--db", str(db), "review-server", "--host", host, "--port", str(port), *args],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=full_env,
@@ -540,10 +550,11 @@ class ReviewServer:
 @pytest.fixture(scope="session")
 def review_server_process(paramtrack_exe, free_port) -> Callable[..., ReviewServer]:
     """``with review_server_process(db, "--reviewer", "alice") as srv:`` serves ``db`` at
-    ``srv.url`` from a real `paramtrack review-server` process (``env`` adds variables)."""
+    ``srv.url`` from a real `paramtrack review-server` process (``env`` adds variables, ``host``
+    is the address it binds; ``srv.url`` is always the loopback one)."""
 
-    def start(db: Path, *args: str, env: dict[str, str] | None = None) -> ReviewServer:
-        return ReviewServer(paramtrack_exe, free_port(), db, *args, env=env)
+    def start(db: Path, *args: str, env: dict[str, str] | None = None, host: str = "127.0.0.1") -> ReviewServer:
+        return ReviewServer(paramtrack_exe, free_port(), db, *args, env=env, host=host)
 
     return start
 
@@ -610,7 +621,7 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def artifacts_dir() -> Path:
+def artifacts() -> Path:
     """Where browser tests leave their screenshots (``test-artifacts/``, kept after the run)."""
     path = REPO_ROOT / "test-artifacts"
     path.mkdir(exist_ok=True)

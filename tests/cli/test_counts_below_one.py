@@ -56,6 +56,7 @@ def test_a_count_below_one_is_refused_from_a_csv(seeded, tmp_path, scalar):
     assert scalar(warehouse, "SELECT count(*) FROM models") == 0
 
 
+@pytest.mark.slow
 def test_a_count_below_one_is_refused_from_the_web_form_and_the_terminal(
     seeded, scalar, cli, review_server_process, csrf_client, form_fields
 ):

@@ -183,6 +183,7 @@ def test_a_custom_recompute_does_not_satisfy_the_default_if_due(cli, corpus_dir,
     assert "not due" in ok("recompute", "--no-prefect", "--if-due")
 
 
+@pytest.mark.slow
 def test_recompute_writes_charts_and_exports_before_the_run_completes(cli, corpus_dir, tmp_path):
     db = tmp_path / "w.duckdb"
     assert cli("--db", str(db), "import-epoch", str(corpus_dir / "epoch" / PCD)).exit_code == 0

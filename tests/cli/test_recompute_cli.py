@@ -79,6 +79,7 @@ def epoch_db(cli, tmp_path: Path, corpus_dir: Path) -> Path:
     return db
 
 
+@pytest.mark.slow
 def test_recompute_writes_the_charts_by_default_and_says_where(cli, epoch_db, monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     result = cli("--db", str(epoch_db), "recompute", "--resamples", "100")
@@ -119,6 +120,7 @@ def _imports_after(args: list[str], env: dict[str, str]) -> set[str]:
     return set(eval(out.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.slow
 def test_recompute_without_a_prefect_server_fits_in_process_and_export_imports_nothing_heavy(epoch_db, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     # no temporary Prefect server (10-40 s): the plain function, charts and all

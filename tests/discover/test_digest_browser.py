@@ -46,7 +46,7 @@ def _seed_run_with_digests(warehouse, folder: Path, seed_demo_queue) -> tuple[st
 
 @pytest.mark.browser
 def test_the_digests_link_opens_the_newest_digest(
-    browser, warehouse, tmp_path, seed_run_with_digests, seed_demo_queue, review_server_process, artifacts_dir
+    browser, warehouse, tmp_path, seed_run_with_digests, seed_demo_queue, review_server_process, artifacts
 ):
     run_id, newest = seed_run_with_digests(warehouse, tmp_path / "digests")
     with review_server_process(warehouse.path) as server:
@@ -71,11 +71,12 @@ def test_the_digests_link_opens_the_newest_digest(
         assert page.evaluate("window.__xss") is None
         link = page.locator("article a[href='https://arxiv.org/abs/2204.02311']")
         assert link.count() == 1 and link.get_attribute("rel") == "noopener noreferrer"
-        page.screenshot(path=str(artifacts_dir / "digest.png"), full_page=True)
+        page.screenshot(path=str(artifacts / "digest.png"), full_page=True)
         assert all(u.startswith(server.url) or u.startswith("data:") for u in requests), requests
         page.close()
 
 
+@pytest.mark.slow
 def test_digest_names_outside_the_pattern_are_refused(
     warehouse, tmp_path, seed_run_with_digests, review_server_process
 ):

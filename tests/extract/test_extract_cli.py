@@ -14,6 +14,7 @@ def _run(exe: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([exe, *args], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_extract_json_prints_one_object_and_exits_0(paramtrack_exe: str, corpus: Path) -> None:
     res = _run(paramtrack_exe, "extract", "--json", str(corpus / "pdfs" / "2305.14314v1.pdf"))
     assert res.returncode == 0, res.stderr
@@ -25,12 +26,14 @@ def test_extract_json_prints_one_object_and_exits_0(paramtrack_exe: str, corpus:
     assert len(d["candidates"]) > 10  # every candidate: the table shows ten, JSON is for machines
 
 
+@pytest.mark.slow
 def test_extract_table_shows_rank_evidence_and_page(paramtrack_exe: str, corpus: Path) -> None:
     res = _run(paramtrack_exe, "extract", "--all", str(corpus / "pdfs" / "1810.04805v2.pdf"))
     assert res.returncode == 0, res.stderr
     assert "340M" in res.stdout and "evidence" in res.stdout
 
 
+@pytest.mark.slow
 def test_extract_an_unreadable_pdf_prints_the_error_json_and_exits_1(paramtrack_exe: str, tmp_path: Path) -> None:
     pdf = tmp_path / "scan.pdf"
     pdf.write_bytes(image_only_pdf())

@@ -22,6 +22,7 @@ def report(corpus: Path):
     return evaluate(corpus, folds=3, limit=15)
 
 
+@pytest.mark.slow
 def test_every_paper_is_ranked_cross_validated_and_in_sample(report) -> None:  # type: ignore[no-untyped-def]
     """The quoted figures come from models that never saw the paper; the in-sample ones sit beside them."""
     assert [o.arxiv_id for o in report.cv] == [o.arxiv_id for o in report.in_sample]
@@ -32,6 +33,7 @@ def test_every_paper_is_ranked_cross_validated_and_in_sample(report) -> None:  #
         assert metric in report.totals and metric in report.in_sample_totals
 
 
+@pytest.mark.slow
 def test_a_paper_is_scored_by_the_model_of_the_other_folds(corpus: Path) -> None:
     """Folds are dealt by paper with a fixed seed: the same seed gives the same folds and figures,
     and a paper's cross-validated model differs from the in-sample (packaged) one."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from paramtrack.core.domains import accepted_domains, primary_domain
+from paramtrack.core.domains import DOMAINS, accepted_domains, primary_domain
 from paramtrack.extractors.domain import classify_domain, domain_model_from_json, load_domain_model
 from paramtrack.extractors.domain_training import DomainExample, fit_domain_model
 
@@ -57,16 +57,7 @@ def test_the_packaged_model_file_round_trips_and_records_its_cross_validation() 
     import json
 
     model = load_domain_model()
-    assert set(model.classes) <= {
-        "language",
-        "vision",
-        "games",
-        "speech",
-        "multimodal",
-        "recommendation",
-        "robotics",
-        "other",
-    }
+    assert set(model.classes) <= set(DOMAINS)
     cv = model.meta["cv"]
     assert cv["folds"] >= 2 and 0.5 < cv["accuracy"] <= cv["in_sample"] <= 1
     data = json.dumps({"format": 1, **model._params(), "meta": model.meta})

@@ -29,6 +29,7 @@ def _reset(worker: ExtractionWorker):  # type: ignore[no-untyped-def]
     yield
 
 
+@pytest.mark.slow
 def test_one_child_serves_several_real_pdfs_with_in_process_results(worker: ExtractionWorker, corpus: Path) -> None:
     paths = [corpus / "pdfs" / name for name in SMALL_PAPERS if (corpus / "pdfs" / name).is_file()]
     assert paths, "expected corpus PDFs"
@@ -52,6 +53,7 @@ def test_a_with_block_leaves_no_child_behind() -> None:
     assert not w.alive() and w.pid is None
 
 
+@pytest.mark.slow
 def test_a_bomb_kills_the_child_and_a_fresh_one_takes_the_next_pdf(worker: ExtractionWorker) -> None:
     # inflates to more than the whole 512 MB limit, so it fails however little the child uses
     assert worker.extract(text_pdf()).error is None
@@ -99,6 +101,7 @@ def test_a_child_killed_while_idle_is_replaced_transparently(worker: ExtractionW
     assert r.error is None and worker.pid != pid
 
 
+@pytest.mark.slow
 def test_the_child_is_recycled_after_max_pdfs_per_child(worker: ExtractionWorker) -> None:
     worker.max_pdfs_per_child = 2
     pids = []

@@ -203,7 +203,8 @@ def test_decisions_that_contradict_the_ground_truth_are_not_adopted(
     hand-checked papers gets worse, so the model in use stays."""
     wh = Warehouse(tmp_path / "data" / "paramtrack.duckdb")
     wh.migrate()
-    ground_truth = [p for p in load_ground_truth(corpus_dir) if p.expected][:24]
+    small, kept = _small_ground_truth(corpus_dir, tmp_path / "corpus", 30)
+    ground_truth = [p for p in kept if p.expected]
     smallest = {}
     with wh.write() as con:
         for p in ground_truth:
@@ -229,7 +230,7 @@ def test_decisions_that_contradict_the_ground_truth_are_not_adopted(
                 parameters=value, model=f"System of {aid}", evidence="The smallest number it prints.", evidence_page=1
             ),
         )
-    res = _train(paramtrack_exe, wh.path)
+    res = _train(paramtrack_exe, wh.path, small)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "Not adopted: cross-validation got worse" in res.stdout
     assert not (wh.path.parent / "ranker" / "model.json").exists()

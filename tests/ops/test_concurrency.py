@@ -1,6 +1,6 @@
 """No decision is lost while a real ingest flow writes the same DuckDB file.
 
-The review server (one process) takes 300 approvals over HTTP while `paramtrack ingest` (another
+The review server (one process) takes 100 approvals over HTTP while `paramtrack ingest` (another
 process: Prefect, the replay server over loopback, PDF downloads, extraction, staging) writes to
 the same file. DuckDB lets one process at a time hold the file, so both sides open, write and
 close in short transactions and retry on the lock; every decision must land exactly once and the
@@ -23,7 +23,7 @@ from paramtrack.warehouse.review_store import stage_paper
 
 pytestmark = [pytest.mark.slow, pytest.mark.prefect]
 
-N = 300
+N = 100
 
 
 def _ingest_has_started(db) -> bool:
@@ -63,7 +63,7 @@ def replay_process(paramtrack_exe, corpus_dir, tmp_path, free_port):
     log.close()
 
 
-def test_300_decisions_while_a_real_ingest_flow_writes(
+def test_no_decision_is_lost_while_a_real_ingest_flow_writes(
     warehouse,
     replay_process,
     tmp_path,

@@ -58,12 +58,9 @@ def test_demo_twice_in_a_row_leaves_the_same_row_counts(demo_db, run_paramtrack,
 
 
 @pytest.mark.browser
-def test_a_maintainer_triages_the_demo_queue_in_chromium(
-    demo_db, tmp_path, browser, review_server_process, artifacts_dir
-):
+def test_a_maintainer_triages_the_demo_queue_in_chromium(demo_db, tmp_path, browser, review_server_process, artifacts):
     db = tmp_path / "paramtrack.duckdb"
     shutil.copy(demo_db, db)
-    artifacts = artifacts_dir
 
     with review_server_process(db, "--reviewer", "maintainer") as server:
         page = browser.new_page(viewport={"width": 1400, "height": 950})
@@ -131,7 +128,7 @@ def test_a_maintainer_triages_the_demo_queue_in_chromium(
 
 @pytest.mark.browser
 def test_notable_papers_without_a_pdf_are_staged_from_their_abstract_and_shown_so(
-    demo_db, tmp_path, request, review_server_process, artifacts_dir
+    demo_db, tmp_path, request, review_server_process, artifacts
 ):
     """The demo's notable papers whose PDF the replay server does not have (it answers 404, as
     arXiv does for a withdrawn file) get candidates from their arXiv abstract when it states a
@@ -164,5 +161,5 @@ def test_notable_papers_without_a_pdf_are_staged_from_their_abstract_and_shown_s
         page = browser.new_page(viewport={"width": 1400, "height": 950})
         page.goto(f"{server.url}/papers/{arxiv_id}")
         assert "arXiv abstract" in page.inner_text("table")
-        page.screenshot(path=str(artifacts_dir / "demo-abstract-candidate.png"), full_page=True)
+        page.screenshot(path=str(artifacts / "demo-abstract-candidate.png"), full_page=True)
         page.close()

@@ -16,6 +16,7 @@ from paramtrack.warehouse import Warehouse
 PCD = "pcd_notable_ml_systems_2022-09.csv"
 
 
+@pytest.mark.slow
 def test_waiting_for_the_warehouse_lock_is_said_once(tmp_path, caplog, hold_write_lock):
     wh = Warehouse(tmp_path / "w.duckdb", lock_timeout_s=30)
     wh.migrate()

@@ -75,6 +75,7 @@ def test_a_forbidden_import_breaks_the_contracts(installed, tmp_path):
     assert "paramtrack.warehouse.connection -> paramtrack.cli" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_users_own_flows_package_is_not_shadowed(installed, tmp_path):
     """From a Prefect project's directory with its own ``flows/``, ``import flows`` is the user's
     and paramtrack's flows stay reachable under ``paramtrack.flows``."""

@@ -17,6 +17,7 @@ TOKEN = "Vq8mZ2xLr5Wn9Kc3-review"
 NO_TOKEN_IN_ENV = {"PARAMTRACK_REVIEW_TOKEN": None}
 
 
+@pytest.mark.slow
 def test_token_required_on_every_request(demo_queue, review_server):
     with review_server("--reviewer", "alice", host="0.0.0.0", env={"PARAMTRACK_REVIEW_TOKEN": TOKEN}) as srv:
         anon = httpx.Client(base_url=srv.url, follow_redirects=False, headers={"Origin": srv.url})
@@ -42,6 +43,7 @@ def test_token_required_on_every_request(demo_queue, review_server):
         assert anon.get("/").status_code == 200
 
 
+@pytest.mark.slow
 def test_a_request_to_a_foreign_host_name_is_refused_on_loopback(alice_server):
     """DNS rebinding: evil.example resolving to 127.0.0.1 would be same-origin with itself."""
     r = httpx.get(alice_server.url + "/", headers={"Host": f"evil.example:{alice_server.port}"})
@@ -49,6 +51,7 @@ def test_a_request_to_a_foreign_host_name_is_refused_on_loopback(alice_server):
     assert httpx.get(f"http://localhost:{alice_server.port}/").status_code == 200
 
 
+@pytest.mark.slow
 def test_wrong_tokens_are_locked_out_even_before_the_right_one(demo_queue, review_server, csrf_client):
     with review_server("--reviewer", "alice", env={"PARAMTRACK_REVIEW_TOKEN": TOKEN}) as srv:
 
@@ -69,6 +72,7 @@ def test_wrong_tokens_are_locked_out_even_before_the_right_one(demo_queue, revie
         assert login.status_code == 429 and "Too many wrong tokens" in login.text
 
 
+@pytest.mark.slow
 def test_changing_the_apparent_address_does_not_escape_the_lockout(demo_queue, review_server):
     """uvicorn trusts X-Forwarded-For from 127.0.0.1: a local guesser could be a new client each
     time, so all clients together also have a lockout (20 free failures)."""
@@ -122,6 +126,7 @@ def test_strong_tokens_pass():
     assert token_weakness(TOKEN) is None
 
 
+@pytest.mark.slow
 def test_warning_when_listening_beyond_loopback_without_tls(review_server):
     with review_server(host="0.0.0.0", env={"PARAMTRACK_REVIEW_TOKEN": TOKEN}) as srv:
         pass

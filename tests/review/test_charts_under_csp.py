@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 
+@pytest.mark.slow
 def test_charts_link_appears_when_folder_is_created_after_start(demo_queue, review_server, write_demo_charts, tmp_path):
     charts = tmp_path / "charts"
     with review_server("--charts", str(charts)) as srv:
@@ -22,6 +23,7 @@ def test_charts_link_appears_when_folder_is_created_after_start(demo_queue, revi
         assert httpx.get(srv.url + "/charts/charts.js").status_code == 200
 
 
+@pytest.mark.slow
 def test_chart_pages_have_no_inline_script_or_style(write_demo_charts, tmp_path):
     write_demo_charts(tmp_path)
     for name in ("trends.html", "gap.html", "index.html"):

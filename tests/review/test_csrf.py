@@ -22,6 +22,7 @@ def _decisions(srv, scalar) -> int:
     return scalar("SELECT count(*) FROM decisions")
 
 
+@pytest.mark.slow
 def test_csrf_missing_or_wrong_token_is_403_and_writes_nothing(alice_server, csrf_client, form_fields, scalar):
     client, csrf = csrf_client(alice_server.url)
     page = client.get(f"/papers/{PAPER}").text
@@ -38,6 +39,7 @@ def test_csrf_missing_or_wrong_token_is_403_and_writes_nothing(alice_server, csr
     assert scalar("SELECT count(*) FROM models") == 0
 
 
+@pytest.mark.slow
 def test_a_forged_curl_is_refused_and_stores_nothing(alice_server, csrf_client, scalar):
     url = f"{alice_server.url}/papers/1512.03385/decide"
     forged = subprocess.run(

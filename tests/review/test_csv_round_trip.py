@@ -46,14 +46,6 @@ def _write(path, rows, fields=None):
     return path
 
 
-def _one_line_error(result) -> str:
-    assert result.exit_code != 0, result.stdout
-    err = result.stderr.strip()
-    assert err.startswith("Error: ") and "\n" not in err, err
-    assert "Traceback" not in result.stderr
-    return err
-
-
 def test_csv_round_trip(warehouse, demo_queue, queue_cli, exported, tmp_path):
     _, rows = exported()
     assert [r["arxiv_id"] for r in rows][:2] == ["2204.02311", "2005.14165"]
@@ -145,7 +137,7 @@ def test_a_file_exported_before_a_reextraction_is_refused(
 
 def test_export_to_a_missing_folder_is_one_line_error(demo_queue, queue_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    err = _one_line_error(queue_cli("export", "-o", "missing/dir/q.csv"))
+    err = queue_cli("export", "-o", "missing/dir/q.csv").one_line_error()
     assert "cannot write missing/dir/q.csv" in err and "No such file or directory" in err
     assert not (tmp_path / "missing").exists()
 
@@ -155,7 +147,7 @@ def test_a_failed_export_removes_its_temp_file(cli, tmp_path):
     bad.write_bytes(b"this is not a duckdb file" * 200)
     out = tmp_path / "out"
     out.mkdir()
-    _one_line_error(cli("--db", str(bad), "queue", "export", "-o", str(out / "q.csv")))
+    cli("--db", str(bad), "queue", "export", "-o", str(out / "q.csv")).one_line_error()
     assert list(out.iterdir()) == []
 
 
@@ -168,7 +160,7 @@ def test_a_cp1252_file_is_one_line_error(demo_queue, queue_cli, exported, scalar
     w.writerows(rows)
     path = tmp_path / "excel.csv"
     path.write_bytes(buf.getvalue().encode("cp1252", errors="replace"))
-    err = _one_line_error(queue_cli("import", str(path), "--reviewer", "fred"))
+    err = queue_cli("import", str(path), "--reviewer", "fred").one_line_error()
     assert "is not UTF-8 text (line 2" in err and "CSV UTF-8" in err
     assert scalar("SELECT count(*) FROM decisions") == 0
 
@@ -176,7 +168,7 @@ def test_a_cp1252_file_is_one_line_error(demo_queue, queue_cli, exported, scalar
 def test_a_malformed_csv_is_one_line_error(demo_queue, queue_cli, scalar, tmp_path):
     path = tmp_path / "broken.csv"
     path.write_text('arxiv_id,action\n2204.02311,approve\n"2005.14165"x,approve\n', encoding="utf-8")
-    err = _one_line_error(queue_cli("import", str(path), "--reviewer", "fred"))
+    err = queue_cli("import", str(path), "--reviewer", "fred").one_line_error()
     assert "line 3: not a valid CSV file" in err and "nothing imported" in err
     assert scalar("SELECT count(*) FROM decisions") == 0
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import duckdb
 import httpx
+import pytest
 
 
+@pytest.mark.slow
 def test_pages_and_pdf_route(alice_server, csrf_client):
     client, _ = csrf_client(alice_server.url)
     queue = client.get("/")
@@ -22,6 +24,7 @@ def test_pages_and_pdf_route(alice_server, csrf_client):
     assert client.get("/papers/9999.99999").status_code == 404
 
 
+@pytest.mark.slow
 def test_pdf_route_while_database_locked_is_503(warehouse, demo_queue_with_pdf, review_server):
     with review_server(env={"PARAMTRACK_LOCK_TIMEOUT": "0.5"}) as srv:
         assert httpx.get(srv.url + "/").status_code == 200
@@ -36,6 +39,7 @@ def test_pdf_route_while_database_locked_is_503(warehouse, demo_queue_with_pdf, 
         assert httpx.get(srv.url + "/papers/2204.02311/pdf").status_code == 200
 
 
+@pytest.mark.slow
 def test_a_database_corrupted_while_serving_gives_an_error_page(warehouse, demo_queue, review_server):
     """A file that is not DuckDB is refused at startup (tests/test_hardening_cli.py); one that
     turns bad while the server runs gets an error page per request, not a bare 500."""

@@ -46,6 +46,7 @@ def _read_all(sock: socket.socket) -> bytes:
     return data
 
 
+@pytest.mark.slow
 def test_a_request_head_that_trickles_in_is_cut_off(server):
     sock = _connect(server)
     started = time.monotonic()
@@ -65,6 +66,7 @@ def test_a_request_head_that_trickles_in_is_cut_off(server):
     assert httpx.get(server.url + "/healthz").status_code == 200
 
 
+@pytest.mark.slow
 def test_a_body_that_trickles_in_gets_408_and_the_connection_is_closed(server, csrf_client):
     _, csrf = csrf_client(server.url)
     body = f"csrf_token={csrf}&action=note&note=slow&request_id=r1".encode()
@@ -86,6 +88,7 @@ def test_a_body_that_trickles_in_gets_408_and_the_connection_is_closed(server, c
     assert "Traceback" not in server.log.read_text()
 
 
+@pytest.mark.slow
 def test_clients_that_drop_mid_body_leave_no_traceback(server, csrf_client):
     _, csrf = csrf_client(server.url)
     for i in range(20):
@@ -138,6 +141,7 @@ def _status(sock: socket.socket) -> int:
     return int(head.split(b" ", 2)[1])
 
 
+@pytest.mark.slow
 def test_a_200_mb_body_is_refused_before_it_is_read(alice_server, csrf_client, form_fields, scalar):
     server = alice_server
     _, csrf = csrf_client(server.url)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from paramtrack.review_queue.csv_io import import_csv
 from paramtrack.review_queue.service import ReviewService
 
@@ -25,6 +27,7 @@ def raw_input(con, decision_id: int) -> dict[str, str]:
     return dict(rows)
 
 
+@pytest.mark.slow
 def test_reviewer_text_from_the_web_form_is_stored_clean_and_kept_raw_for_audit(
     warehouse, seed_paper, review_server, csrf_client, form_fields
 ):

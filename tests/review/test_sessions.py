@@ -44,6 +44,7 @@ def _login(client: httpx.Client) -> str:
     return r.headers["set-cookie"]
 
 
+@pytest.mark.slow
 def test_logout_and_restart_invalidate_the_session_cookie(demo_queue, review_server):
     env = {"PARAMTRACK_REVIEW_TOKEN": TOKEN}
     with review_server("--reviewer", "alice", env=env) as srv:
@@ -66,6 +67,7 @@ def test_logout_and_restart_invalidate_the_session_cookie(demo_queue, review_ser
         assert r.status_code == 401
 
 
+@pytest.mark.slow
 def test_session_expires_and_is_secure_over_https(warehouse, demo_queue):
     app = create_app(AppConfig(db_path=warehouse.path, token=TOKEN, session_ttl_s=2))
     with TestClient(
@@ -91,6 +93,7 @@ def test_safe_next_stays_on_site(target):
     assert urlsplit(urljoin("http://review.local/x", safe)).netloc == "review.local"
 
 
+@pytest.mark.slow
 def test_redirect_after_name_and_login_stays_on_site(demo_queue, review_server, csrf_client):
     assert safe_next("/papers/2204.02311?done=3") == "/papers/2204.02311?done=3"
     with review_server() as srv:

@@ -130,6 +130,7 @@ def test_a_kept_count_keeps_its_sentence_without_asking(warehouse, vgg, review):
     ]
 
 
+@pytest.mark.slow
 def test_the_review_walks_the_queue_by_keys_through_the_console_script(warehouse, demo_queue, paramtrack_exe):
     assert demo_queue[:4] == ["2204.02311", "2005.14165", "1706.03762", "2112.04426"]
     keys = (

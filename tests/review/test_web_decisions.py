@@ -4,6 +4,8 @@ nothing."""
 
 from __future__ import annotations
 
+import pytest
+
 from paramtrack.warehouse.review_store import stage_paper
 
 ORIGINAL = [
@@ -13,6 +15,7 @@ ORIGINAL = [
 REEXTRACTED = [{"value": 1.2e9, "model": "M", "evidence": "M has 1.2B parameters.", "score": 0.9}]
 
 
+@pytest.mark.slow
 def test_double_submit_applied_once_and_second_reviewer_gets_409(alice_server, warehouse, csrf_client, form_fields):
     alice, _ = csrf_client(alice_server.url)
     bob, _ = csrf_client(alice_server.url)
@@ -33,6 +36,7 @@ def test_double_submit_applied_once_and_second_reviewer_gets_409(alice_server, w
         assert con.execute("SELECT system, parameters FROM models").fetchall() == [("GPT-3", 175e9)]
 
 
+@pytest.mark.slow
 def test_reviewer_required_without_fixed_identity(warehouse, demo_queue, review_server, csrf_client, form_fields):
     with review_server() as srv:
         client, _ = csrf_client(srv.url)
@@ -50,6 +54,7 @@ def _reextract(warehouse, add_extraction) -> str:
         return stage_paper(con, "2301.00001")
 
 
+@pytest.mark.slow
 def test_page_opened_before_reextraction_gets_409_and_approves_nothing(
     warehouse, seed_paper, add_extraction, review_server, csrf_client, form_fields
 ):
@@ -72,6 +77,7 @@ def test_page_opened_before_reextraction_gets_409_and_approves_nothing(
         assert con.execute("SELECT count(*) FROM decisions").fetchone()[0] == 1
 
 
+@pytest.mark.slow
 def test_superseded_or_non_parameter_candidate_cannot_be_approved(
     warehouse, seed_paper, add_extraction, review_server, csrf_client, form_fields, scalar
 ):

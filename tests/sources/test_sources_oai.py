@@ -49,6 +49,7 @@ def test_sets_cover_categories():
     assert oai_sets_for(["cs.LG", "cs.CL", "stat.ML", "eess.AS", "math.OC"]) == ["cs", "stat", "eess", "math"]
 
 
+@pytest.mark.slow
 def test_harvest_follows_resumption_tokens_to_the_end(replay):
     with _client(replay) as oai:
         pages = list(oai.harvest("cs", date(2023, 5, 1)))
@@ -83,6 +84,7 @@ def test_records_become_arxiv_papers(replay):
     assert paper.authors and all(isinstance(a, str) and a for a in paper.authors)
 
 
+@pytest.mark.slow
 def test_filtering_keeps_papers_first_submitted_in_the_window(replay):
     """BERT (v1 2018-10-11) was last modified 2019-05-24: a May 2019 harvest returns it, the
     window filter drops it."""

@@ -153,8 +153,10 @@ def test_connection_refused_fails_fast() -> None:
 
 
 def test_min_interval_spaces_requests(replay) -> None:
-    with make(replay, min_interval=0.2) as s2:
+    with make(replay, min_interval=0.5) as s2:
         s2.batch_by_arxiv(["2204.02311"])
         s2.batch_by_arxiv(["1810.04805"])
     t = [e["time"] for e in replay.request_log]
-    assert t[1] - t[0] >= 0.18
+    # The client spaces the starts of its requests; the server logs their arrival, which a busy
+    # machine can delay for the first (a new connection) more than for the second.
+    assert t[1] - t[0] >= 0.4

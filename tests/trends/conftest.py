@@ -1,20 +1,13 @@
 """What the trend tests share: Epoch's vintages, synthetic models with a known trend, importing
-a vintage and reading back the recomputed tables, the CLI in this process, and for the browser
-test Debian's Chromium, a paper ready for review and the review server.
+a vintage and reading back the recomputed tables, and a paper ready for review (the CLI, the
+review server and Chromium are the root conftest's).
 
 Helpers are fixtures (a fixture can hand out a function), so no test module imports another.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -145,66 +138,7 @@ def recomputed_tables() -> Callable:
     return read
 
 
-# -- the CLI in this process -------------------------------------------------------------------
-
-
-@dataclass
-class CliResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture()
-def cli() -> Callable[..., CliResult]:
-    """``cli(*args)`` runs ``paramtrack ARGS`` in this process with Typer's CliRunner. A library
-    error becomes the one stderr line and exit code the console script gives it (the same two
-    functions ``paramtrack.cli.main`` uses); anything else that escapes is raised."""
-    from typer.testing import CliRunner
-
-    from paramtrack.cli import app, error_line, exit_code_for
-    from paramtrack.core.errors import ParamtrackError
-
-    def run(*args: str) -> CliResult:
-        result = CliRunner().invoke(app, list(args), prog_name="paramtrack")
-        if isinstance(result.exception, ParamtrackError):
-            stderr = result.stderr + error_line(result.exception) + "\n"
-            return CliResult(exit_code_for(result.exception), result.stdout, stderr)
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return CliResult(result.exit_code, result.stdout, result.stderr)
-
-    return run
-
-
-# -- the browser test: Chromium, a reviewed paper, the review server ---------------------------
-
-
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="session")
-def artifacts() -> Path:
-    """``test-artifacts/`` (ignored by git): screenshots a person can look at after a run."""
-    path = REPO_ROOT / "test-artifacts"
-    path.mkdir(exist_ok=True)
-    return path
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """Debian's Chromium driven by Playwright (installed by ``make browser`` when missing)."""
-    if not Path(CHROMIUM).exists():
-        subprocess.run([str(REPO_ROOT / ".ci" / "install-browser")], check=False, timeout=900)
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (.ci/install-browser)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-    args += ["--disable-component-update", "--no-first-run", "--disable-sync"]
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield browser
-        browser.close()
+# -- a paper in the review queue ------------------------------------------------------------
 
 
 @pytest.fixture()
@@ -244,60 +178,3 @@ def stage_paper_for_review() -> Callable:
             stage_paper(con, arxiv_id)
 
     return stage
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class ReviewServer:
-    url: str
-
-
-@pytest.fixture()
-def review_server() -> Callable:
-    """``with review_server(db_path, *options) as srv:`` runs ``paramtrack review-server`` through
-    the installed console script on a free loopback port (an end-to-end run: the browser test
-    sees what a reviewer's browser sees, headers included) and stops it afterwards."""
-
-    @contextmanager
-    def serve(db: Path, *options: str) -> Iterator[ReviewServer]:
-        import httpx
-
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if k not in ("PARAMTRACK_REVIEWER", "PARAMTRACK_REVIEW_TOKEN")}
-        exe = str(Path(sys.executable).parent / "paramtrack")
-        log_path = db.parent / f"review-server-{port}.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [exe, "--db", str(db), "review-server", "--host", "127.0.0.1", "--port", str(port), *options],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=str(db.parent),
-            )
-            try:
-                url = f"http://127.0.0.1:{port}"
-                deadline = time.monotonic() + 30
-                while True:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"review server did not start: {log_path.read_text()}")
-                    try:
-                        if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    time.sleep(0.1)
-                yield ReviewServer(url)
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
-
-    return serve

@@ -85,13 +85,13 @@ def _count(wh, sql: str) -> int:
         return con.execute(sql).fetchone()[0]
 
 
-def test_charts_and_the_model_table_in_chromium(chromium, charted, review_server, artifacts):
+def test_charts_and_the_model_table_in_chromium(browser, charted, review_server_process, artifacts):
     wh, charts = charted
     for name in ("trends.png", "trends_by_domain.png", "gap.png"):  # the PNGs as published
         shutil.copy(charts / name, artifacts / f"charts-{name}")
     fitted = _count(wh, "SELECT count(*) FROM curated_models WHERE parameters > 0")
-    with review_server(wh.path, "--charts", str(charts)) as srv:
-        page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+    with review_server_process(wh.path, "--charts", str(charts)) as srv:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: problems.append(str(e)))

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from paramtrack.core.domains import DOMAINS
 from paramtrack.trends.epoch_csv import (
     arxiv_id_from_links,
     parse_date,
@@ -83,17 +84,7 @@ def test_every_vintage_parses(epoch_dir, vintage):
     assert sum(row["parameters"] is not None for row in r.rows) > 200
     assert sum(row["arxiv_id"] is not None for row in r.rows) > 100
     assert all(row["publication_date"] is not None for row in r.rows)
-    assert {row["domain"] for row in r.rows} <= {
-        None,
-        "language",
-        "vision",
-        "games",
-        "speech",
-        "multimodal",
-        "recommendation",
-        "robotics",
-        "other",
-    }
+    assert {row["domain"] for row in r.rows} <= {None, *DOMAINS}
 
 
 def test_import_is_idempotent_and_upserts(warehouse, import_epoch, pcd_csv):

@@ -34,6 +34,7 @@ def assert_paper_bands(trends: pd.DataFrame, gap: pd.DataFrame) -> None:
     assert bool(grid["scarce"].iloc[0])
 
 
+@pytest.mark.slow
 def test_recompute_plain_deterministic_and_due(warehouse, import_epoch, pcd_csv, recomputed_tables, tmp_path):
     import_epoch(warehouse, pcd_csv)
     with warehouse.read() as con:

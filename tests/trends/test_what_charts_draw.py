@@ -104,6 +104,7 @@ def test_the_gap_annotation_stays_inside_its_axes(fitted):
             assert box.x0 - 1 <= ext.x0 and ext.x1 <= box.x1 + 1 and box.y0 - 1 <= ext.y0 and ext.y1 <= box.y1 + 1
 
 
+@pytest.mark.slow
 def test_a_negative_doubling_is_not_drawn_and_says_so_everywhere(fitted, tmp_path: Path):
     result, gap = fitted
     trends = result.trends
@@ -135,6 +136,7 @@ def test_the_pages_colour_each_domain_as_its_points():
         assert f".dom-{domain}{{color:{colour}}}" in css
 
 
+@pytest.mark.slow
 def test_text_from_outside_is_shown_as_text(fitted, tmp_path: Path):
     """Model names, evidence and reviewer names come from papers and people: the pages escape them."""
     result, gap = fitted

@@ -76,6 +76,7 @@ def _point_pdf_at(warehouse, path: str) -> None:
         con.execute("UPDATE pdfs SET path = ? WHERE arxiv_id = ?", [path, PAPER])
 
 
+@pytest.mark.slow
 def test_the_pdf_route_serves_only_files_inside_the_pdf_cache(
     warehouse, tmp_path, seed_demo_queue, review_server_process, csrf_client
 ):

@@ -114,6 +114,7 @@ def test_a_corrupt_file_is_reported_not_overwritten(tmp_path):
     assert path.read_bytes().startswith(b"this is not a database")
 
 
+@pytest.mark.slow
 def test_two_processes_interleaving_short_writes_keep_every_row(tmp_path):
     path = tmp_path / "w.duckdb"
     Warehouse(path).migrate()
