@@ -11,10 +11,16 @@ the imports are paid once. All return errors as values (``ExtractionResult.error
 for a bad PDF.
 """
 
-from paramtrack.extractors.pipeline import extract_abstract, extract_pdf
-from paramtrack.extractors.safety import ExtractionWorker, extract_pdf_safely
-from paramtrack.extractors.types import CONFIDENT_SCORE, KINDS, Candidate, ExtractionResult
-from paramtrack.extractors.version import extractor_version
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from paramtrack.extractors.pipeline import extract_abstract, extract_pdf
+    from paramtrack.extractors.safety import ExtractionWorker, extract_pdf_safely
+    from paramtrack.extractors.types import CONFIDENT_SCORE, KINDS, Candidate, ExtractionResult
+    from paramtrack.extractors.version import extractor_version
 
 __all__ = [
     "CONFIDENT_SCORE",
@@ -29,9 +35,28 @@ __all__ = [
     "extractor_version",
 ]
 
+#: Where each public name lives. Loaded on first use, so importing one small submodule (the
+#: review app reads ``extractors.cleaning``) does not load spaCy and the rule tables.
+_HOME = {
+    "extract_abstract": "pipeline",
+    "extract_pdf": "pipeline",
+    "ExtractionWorker": "safety",
+    "extract_pdf_safely": "safety",
+    "CONFIDENT_SCORE": "types",
+    "KINDS": "types",
+    "Candidate": "types",
+    "ExtractionResult": "types",
+    "extractor_version": "version",
+}
 
-def __getattr__(name: str) -> str:
-    """``EXTRACTOR_VERSION`` follows the active ranker model, so it is read, not imported once."""
+
+def __getattr__(name: str) -> object:
+    """The public names, imported when first asked for; ``EXTRACTOR_VERSION`` follows the active
+    ranker model, so it is read each time, never imported once."""
     if name == "EXTRACTOR_VERSION":
-        return extractor_version()
-    raise AttributeError(name)
+        return import_module("paramtrack.extractors.version").extractor_version()
+    if name in _HOME:
+        value = getattr(import_module(f"paramtrack.extractors.{_HOME[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

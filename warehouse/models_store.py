@@ -12,12 +12,14 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from paramtrack.warehouse.curated import mark_dataset_changed
+
+if TYPE_CHECKING:  # pandas costs ~0.4 s to import: the review server and most commands never need it
+    import pandas as pd
 
 COMPARED = (
     "system",
@@ -123,6 +125,8 @@ def import_epoch_rows(
             changed.append(row)
     cols = [*COMPARED, "source_file", "source_row"]
     if new:
+        import pandas as pd
+
         frame = pd.DataFrame(new, columns=cols)
         frame["publication_date"] = pd.to_datetime(frame["publication_date"]).dt.date
         con.register("_epoch_new", frame)

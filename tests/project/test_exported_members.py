@@ -96,9 +96,21 @@ HEAVY = {"prefect", "duckdb", "pandas", "arxiv", "requests", "httpx", "lxml", "s
 
 @pytest.mark.parametrize(
     "statement",
-    ["import paramtrack", "import paramtrack.core.settings", "import paramtrack.flows", "import paramtrack.sources"],
+    [
+        "import paramtrack",
+        "import paramtrack.core.settings",
+        "import paramtrack.extractors",
+        "import paramtrack.flows",
+        "import paramtrack.sources",
+    ],
 )
 def test_importing_a_package_pulls_in_no_heavy_library_and_touches_no_logging(statement: str) -> None:
     loaded, handlers = _imported_after(statement)
     assert sorted(HEAVY & {m.split(".")[0] for m in loaded}) == []
     assert handlers == 0
+
+
+def test_the_review_server_starts_without_the_extraction_and_analysis_libraries() -> None:
+    """Each review-server start (and each test that starts one) pays only for what serving needs."""
+    loaded, _ = _imported_after("import paramtrack.review_queue.app")
+    assert sorted({"pandas", "spacy", "pypdfium2", "prefect", "matplotlib"} & {m.split(".")[0] for m in loaded}) == []
