@@ -14,13 +14,15 @@ for a bad PDF.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from paramtrack.extractors.pipeline import extract_abstract, extract_pdf
     from paramtrack.extractors.safety import ExtractionWorker, extract_pdf_safely
     from paramtrack.extractors.types import CONFIDENT_SCORE, KINDS, Candidate, ExtractionResult
     from paramtrack.extractors.version import extractor_version
+
+    EXTRACTOR_VERSION: str
 
 __all__ = [
     "CONFIDENT_SCORE",
@@ -50,7 +52,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     """The public names, imported when first asked for; ``EXTRACTOR_VERSION`` follows the active
     ranker model, so it is read each time, never imported once."""
     if name == "EXTRACTOR_VERSION":
